@@ -1,0 +1,3 @@
+"""cskpi: customer-service performance appraisal for e-commerce shops."""
+
+__version__ = "0.1.0"

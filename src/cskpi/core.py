@@ -1,0 +1,64 @@
+"""The facade the CLI and the web app both drive: validate, import, demo."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from .data.sql import lit, run
+from .data.validate import StageResult, stage_folder
+from .errors import Issue
+from .store.workspace import DEFAULT_MEMORY_LIMIT, ImportReport, Workspace, check_timezone
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def validate_folder(folder: Path | str, *, timezone: str = DEFAULT_TZ,
+                    progress: Callable[[str], None] | None = None) -> list[Issue]:
+    """Check every file of a data folder without storing anything."""
+    tz = check_timezone(timezone)
+    tmp_dir = Path(tempfile.mkdtemp(prefix="cskpi-validate-"))
+    con = duckdb.connect()
+    try:
+        run(con, f"SET memory_limit = {lit(DEFAULT_MEMORY_LIMIT)}")
+        run(con, f"SET temp_directory = {lit(str(tmp_dir))}")
+        result: StageResult = stage_folder(con, Path(folder), tz, tmp_dir, progress=progress)
+        return result.issues
+    finally:
+        con.close()
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def import_folder(folder: Path | str, workspace: Path | str, *, timezone: str | None = None,
+                  progress: Callable[[str], None] | None = None) -> ImportReport:
+    """Validate and store a data folder in a workspace, all or nothing."""
+    return Workspace(workspace, timezone=timezone).import_folder(folder, progress=progress)
+
+
+SUMMARY_COLUMNS = ("agent", "name", "role", "sessions", "customers", "satisfaction", "late")
+
+
+def monthly_summary(workspace: Path | str, period: str) -> list[dict[str, object]]:
+    """Per-agent figures of one month (provisional until the metric engine lands)."""
+    from .data.sql import rows
+
+    ws = Workspace(workspace)
+    with ws.connect() as con:
+        tz = lit(ws.timezone)
+        found = rows(con, f"""
+            WITH s AS (
+              SELECT * FROM sessions
+              WHERE strftime(timezone({tz}, coalesce(transfer_ts, start_ts)), '%Y-%m') = ?)
+            SELECT a.agent_id, a.name, a.role,
+                   count(DISTINCT s.session_id), count(DISTINCT s.customer_id),
+                   (SELECT count(*) FILTER (WHERE score IN ('4', '5')) / nullif(count(*), 0)
+                      FROM ratings r JOIN s s2 USING (session_id) WHERE s2.agent_id = a.agent_id),
+                   (SELECT count(*) FROM attendance t WHERE t.agent_id = a.agent_id
+                      AND t.status = 'late' AND strftime(t.date, '%Y-%m') = ?)
+            FROM agents a LEFT JOIN s ON s.agent_id = a.agent_id
+            GROUP BY ALL ORDER BY a.agent_id""", [period, period])
+    return [dict(zip(SUMMARY_COLUMNS, r, strict=True)) for r in found]

@@ -1,0 +1,45 @@
+"""Message catalogs (en, zh_CN) for everything the user reads.
+
+Catalogs are JSON files beside this module, keyed by message id; a missing zh_CN entry
+falls back to English (a test checks both catalogs have the same keys).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+LANGS = ("en", "zh_CN")
+
+
+def normalise_lang(value: str | None) -> str:
+    """Map ``zh``, ``zh_CN.UTF-8``, ``zh-Hans`` … to ``zh_CN``; anything else to ``en``."""
+    if value and value.lower().replace("-", "_").startswith("zh"):
+        return "zh_CN"
+    return "en"
+
+
+def default_lang() -> str:
+    for var in ("CSKPI_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        if os.environ.get(var):
+            return normalise_lang(os.environ[var])
+    return "en"
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict[str, str]:
+    text = resources.files(__package__).joinpath(f"{lang}.json").read_text("utf-8")
+    data: dict[str, str] = json.loads(text)
+    return data
+
+
+class Translator:
+    def __init__(self, lang: str | None = None) -> None:
+        self.lang = normalise_lang(lang) if lang else default_lang()
+
+    def __call__(self, key: str, **kwargs: Any) -> str:
+        text = catalog(self.lang).get(key) or catalog("en").get(key) or key
+        return text.format(**kwargs) if kwargs else text

@@ -1,0 +1,283 @@
+"""The workspace: one embedded DuckDB file holding a shop's imported tables.
+
+An import is all or nothing.  Files are read, typed and checked in temporary tables
+first; only when no error was found are the rows written, in one transaction, together
+with the import log.  A process killed before the commit leaves the workspace exactly
+as it was (DuckDB discards an uncommitted transaction on the next open); a new
+workspace is built under a temporary name and renamed into place only on success.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import tempfile
+import zoneinfo
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .. import __version__
+from ..data import convert
+from ..data.schema import CONTRACT_VERSION, TABLES, Table
+from ..data.sql import ident, lit, one, rows, run
+from ..data.validate import Staged, StoredTables, sessions_given, stage_folder
+from ..errors import Issue, UsageError, ValidationFailed, WorkspaceError
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_MEMORY_LIMIT = "1200MB"
+FAULT_ENV = "CSKPI_FAULT"  # test hook: "kill-before-commit" kills the process mid-import
+
+
+@dataclass
+class TableImport:
+    table: str
+    file: str
+    rows_in_file: int
+    added: int
+    duplicates: int
+    skipped: bool = False  # the same file (content hash) was imported before
+
+
+@dataclass
+class ImportReport:
+    workspace: Path
+    import_id: int | None
+    tables: list[TableImport] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    derived_sessions: int = 0
+
+    @property
+    def added(self) -> int:
+        return sum(t.added for t in self.tables)
+
+
+def check_timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise UsageError(f"unknown time zone '{name}'",
+                         hint="use an IANA name such as Asia/Shanghai or Europe/Berlin") from exc
+    return name
+
+
+def table_ddl(table: Table) -> str:
+    cols = [f"{ident(c.name)} {convert.SQL_TYPES[c.type]}" for c in table.columns]
+    if table.name == "sessions":
+        cols.append("derived BOOLEAN NOT NULL DEFAULT false")
+    cols.append("_import_id INTEGER")
+    return f"CREATE TABLE IF NOT EXISTS {ident(table.name)} ({', '.join(cols)})"
+
+
+SYSTEM_DDL = (
+    "CREATE TABLE IF NOT EXISTS _meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS _imports (
+        import_id INTEGER, table_name VARCHAR, file VARCHAR, folder VARCHAR, sha256 VARCHAR,
+        rows_in_file BIGINT, rows_added BIGINT, duplicates BIGINT,
+        started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, cskpi_version VARCHAR)""",
+)
+
+
+class Workspace:
+    """A workspace file.  Cheap to construct; connections are opened per operation."""
+
+    def __init__(self, path: Path | str, *, timezone: str | None = None,
+                 memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None) -> None:
+        self.path = Path(path)
+        self._timezone = check_timezone(timezone) if timezone else None
+        self.memory_limit = memory_limit
+        self.threads = threads
+
+    # --- connections -------------------------------------------------------------------
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _configure(self, con: duckdb.DuckDBPyConnection, tz: str,
+                   tmp_dir: Path | None = None) -> None:
+        run(con, f"SET memory_limit = {lit(self.memory_limit)}")
+        if self.threads:
+            run(con, f"SET threads = {int(self.threads)}")
+        if tmp_dir is not None:
+            run(con, f"SET temp_directory = {lit(str(tmp_dir))}")
+        run(con, f"SET TimeZone = {lit(tz)}")
+
+    def _connect_file(self, path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise WorkspaceError(f"workspace {path} is in use by another process",
+                                     hint="wait for the other cskpi command to finish") from exc
+            raise WorkspaceError(f"cannot open workspace {path}: {text.splitlines()[0]}",
+                                 hint="is it a cskpi workspace file?") from exc
+        except duckdb.Error as exc:
+            raise WorkspaceError(f"cannot open workspace {path}: {str(exc).splitlines()[0]}",
+                                 hint="is it a cskpi workspace file?") from exc
+
+    @contextmanager
+    def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to an existing workspace, in the workspace's time zone."""
+        if not self.exists:
+            raise WorkspaceError(f"no workspace at {self.path}",
+                                 hint="create one with: cskpi import DATA_FOLDER --workspace "
+                                 f"{self.path}")
+        con = self._connect_file(self.path, read_only)
+        try:
+            self._configure(con, self._timezone or _stored_timezone(con) or DEFAULT_TIMEZONE)
+            yield con
+        finally:
+            con.close()
+
+    @property
+    def timezone(self) -> str:
+        """The time zone given, else the stored one, else the default."""
+        if self._timezone:
+            return self._timezone
+        if not self.exists:
+            return DEFAULT_TIMEZONE
+        with self.connect() as con:
+            return _stored_timezone(con) or DEFAULT_TIMEZONE
+
+    # --- import ------------------------------------------------------------------------
+
+    def import_folder(self, folder: Path | str, *,
+                      progress: Callable[[str], None] | None = None) -> ImportReport:
+        """Validate every file of ``folder`` and store them, all or nothing.
+
+        Raises :class:`ValidationFailed` (nothing written) when any error was found.
+        """
+        folder = Path(folder)
+        creating = not self.exists
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=".cskpi-", dir=self.path.parent))
+        target = tmp_dir / "new.duckdb" if creating else self.path
+        try:
+            con = self._connect_file(target, read_only=False)
+            try:
+                stored_tz = _stored_timezone(con)
+                if self._timezone and stored_tz and stored_tz != self._timezone:
+                    raise UsageError(
+                        f"the workspace uses time zone {stored_tz}, not {self._timezone}",
+                        hint="leave out --timezone, or import into a new workspace")
+                tz = self._timezone or stored_tz or DEFAULT_TIMEZONE
+                self._configure(con, tz, tmp_dir)
+                report = self._import(con, folder, tz, tmp_dir, progress)
+                run(con, "CHECKPOINT")
+            finally:
+                con.close()
+            if creating:
+                os.replace(target, self.path)
+            report.workspace = self.path
+            return report
+        finally:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+
+    def _import(self, con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: Path,
+                progress: Callable[[str], None] | None) -> ImportReport:
+        existing = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables() "
+                                            "WHERE schema_name = 'main'")}
+        with_rows = {t for t in existing if t in TABLES and one(con, f"SELECT count(*) > 0 FROM "
+                                                                     f"{ident(t)}")}
+        imports: set[tuple[str, str]] = set()
+        if "_imports" in existing:
+            imports = {(str(a), str(b)) for a, b in
+                       rows(con, "SELECT table_name, sha256 FROM _imports")}
+        stored = StoredTables(con, with_rows, imports)
+        result = stage_folder(con, folder, tz, tmp_dir, stored, progress)
+        if not result.ok:
+            raise ValidationFailed(result.issues)
+        fresh = {k: v for k, v in result.staged.items() if not v.already_imported}
+        derive = "messages" in fresh and not sessions_given(fresh, stored)
+        started = dt.datetime.now(dt.UTC)
+        run(con, "BEGIN TRANSACTION")
+        try:
+            for ddl in SYSTEM_DDL:
+                run(con, ddl)
+            for table in TABLES.values():
+                run(con, table_ddl(table))
+            run(con, f"INSERT OR REPLACE INTO _meta VALUES ('timezone', {lit(tz)}), "
+                     f"('contract_version', '{CONTRACT_VERSION}')")
+            run(con, "INSERT OR IGNORE INTO _meta VALUES ('created_at', "
+                     f"{lit(started.isoformat())})")
+            import_id = int(one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM _imports"))
+            report = ImportReport(self.path, import_id, issues=result.issues)
+            for staged in result.staged.values():
+                report.tables.append(self._store(con, staged, import_id, folder, started))
+            if derive:
+                report.derived_sessions = derive_sessions(con, result.staged["messages"],
+                                                          import_id)
+            if os.environ.get(FAULT_ENV) == "kill-before-commit":
+                os.kill(os.getpid(), signal.SIGKILL)
+            run(con, "COMMIT")
+        except BaseException:
+            run(con, "ROLLBACK")
+            raise
+        return report
+
+    def _store(self, con: duckdb.DuckDBPyConnection, staged: Staged, import_id: int,
+               folder: Path, started: dt.datetime) -> TableImport:
+        if staged.already_imported:
+            return TableImport(staged.name, staged.file, 0, 0, 0, skipped=True)
+        cols = ", ".join(ident(c) for c in staged.table.column_names)
+        added = int(one(con, f"SELECT count(*) FROM {ident(staged.typed)}"))
+        run(con, f"INSERT INTO {ident(staged.name)} ({cols}, _import_id) "
+                 f"SELECT {cols}, {import_id} FROM {ident(staged.typed)} ORDER BY _row")
+        run(con, "INSERT INTO _imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [import_id, staged.name, staged.file, str(folder.resolve()), staged.sha256,
+             staged.rows, added, staged.duplicates, started, dt.datetime.now(dt.UTC),
+             __version__])
+        return TableImport(staged.name, staged.file, staged.rows, added, staged.duplicates)
+
+    # --- reading -----------------------------------------------------------------------
+
+    def import_log(self) -> list[dict[str, object]]:
+        with self.connect() as con:
+            if not one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_imports'"):
+                return []
+            cur = con.execute("SELECT * FROM _imports ORDER BY import_id, table_name")
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def counts(self) -> dict[str, int]:
+        with self.connect() as con:
+            present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables()")}
+            return {t: int(one(con, f"SELECT count(*) FROM {ident(t)}"))
+                    for t in TABLES if t in present}
+
+
+def _stored_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
+    if not one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_meta'"):
+        return None
+    value = one(con, "SELECT value FROM _meta WHERE key = 'timezone'")
+    return str(value) if value else None
+
+
+def derive_sessions(con: duckdb.DuckDBPyConnection, messages: Staged, import_id: int) -> int:
+    """(Re)build derived sessions for every session id touched by the new messages.
+
+    A derived session starts at its first message, ends at its last, was handed to a
+    human at its ``transfer`` system message, and belongs to the agent who wrote in it
+    (none if no agent wrote: it never reached a human, as far as the chat log shows).
+    """
+    ids = f"(SELECT DISTINCT session_id FROM {ident(messages.typed)})"
+    run(con, f"DELETE FROM sessions WHERE derived AND session_id IN {ids}")
+    run(con, f"""
+        INSERT INTO sessions (session_id, customer_id, agent_id, start_ts, transfer_ts, end_ts,
+                              channel, kind, derived, _import_id)
+        SELECT session_id,
+               arg_min(customer_id, ts) FILTER (WHERE customer_id IS NOT NULL),
+               min(agent_id) FILTER (WHERE sender = 'agent'),
+               min(ts), min(ts) FILTER (WHERE event = 'transfer'), max(ts),
+               NULL, NULL, true, {import_id}
+        FROM messages WHERE session_id IN {ids}
+          AND session_id NOT IN (SELECT session_id FROM sessions)
+        GROUP BY session_id""")
+    return int(one(con, f"SELECT count(*) FROM sessions WHERE session_id IN {ids} AND derived"))
