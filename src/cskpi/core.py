@@ -11,16 +11,23 @@ import duckdb
 
 from .data.sql import lit, run
 from .data.validate import StageResult, stage_folder
-from .errors import Issue
+from .errors import Issue, UsageError
 from .store.workspace import DEFAULT_MEMORY_LIMIT, ImportReport, Workspace, check_timezone
 
 DEFAULT_TZ = "Asia/Shanghai"
+
+
+def _require_folder(folder: Path | str) -> None:
+    if not Path(folder).is_dir():
+        raise UsageError(f"{folder} is not a folder",
+                         hint="give the folder that holds agents.csv, messages.csv, …")
 
 
 def validate_folder(folder: Path | str, *, timezone: str = DEFAULT_TZ,
                     progress: Callable[[str], None] | None = None) -> list[Issue]:
     """Check every file of a data folder without storing anything."""
     tz = check_timezone(timezone)
+    _require_folder(folder)
     tmp_dir = Path(tempfile.mkdtemp(prefix="cskpi-validate-"))
     con = duckdb.connect()
     try:
@@ -36,6 +43,7 @@ def validate_folder(folder: Path | str, *, timezone: str = DEFAULT_TZ,
 def import_folder(folder: Path | str, workspace: Path | str, *, timezone: str | None = None,
                   progress: Callable[[str], None] | None = None) -> ImportReport:
     """Validate and store a data folder in a workspace, all or nothing."""
+    _require_folder(folder)
     return Workspace(workspace, timezone=timezone).import_folder(folder, progress=progress)
 
 

@@ -42,7 +42,7 @@ def _console() -> Console:
 
 
 def _err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 LangOpt = Annotated[
