@@ -286,7 +286,7 @@ ATTENDANCE_T = Table(
     "attendance",
     "考勤",
     (
-        C("agent_id", "str", "客服ID", "客服ID", "客服", "姓名", required=True, not_null=True),
+        C("agent_id", "str", "客服ID", "客服ID", "客服", required=True, not_null=True),
         C("date", "date", "日期", "日期", required=True, not_null=True),
         C("status", "enum", "状态", "状态", "考勤状态", required=True, not_null=True, values=ATTENDANCE),
     ),

@@ -1,0 +1,37 @@
+"""Docs are generated from the definitions and must not drift; catalogs must agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cskpi.data.schema import TABLES
+from cskpi.docs import render_data_contract
+from cskpi.locale import catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_data_contract_page_is_up_to_date():
+    committed = (ROOT / "docs" / "data-contract.md").read_text(encoding="utf-8")
+    assert committed == render_data_contract(), "run: python -m cskpi.docs"
+
+
+def test_every_table_column_and_alias_is_documented():
+    page = render_data_contract()
+    for table in TABLES.values():
+        assert f"## {table.name} ({table.zh})" in page
+        for col in table.columns:
+            assert f"`{col.name}`" in page
+            for alias in col.aliases:
+                assert alias in page
+
+
+def test_catalogs_have_the_same_keys_and_placeholders():
+    en, zh = catalog("en"), catalog("zh_CN")
+    assert set(en) == set(zh)
+    import string
+
+    for key in en:
+        fields_en = {f for _, f, _, _ in string.Formatter().parse(en[key]) if f}
+        fields_zh = {f for _, f, _, _ in string.Formatter().parse(zh[key]) if f}
+        assert fields_en == fields_zh, key
