@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -13,6 +14,9 @@ from .data.sql import lit, run
 from .data.validate import StageResult, stage_folder
 from .errors import Issue, UsageError
 from .store.workspace import DEFAULT_MEMORY_LIMIT, ImportReport, Workspace, check_timezone
+
+if TYPE_CHECKING:
+    from .metrics.compute import MetricQuery, MetricResult
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -70,3 +74,33 @@ def monthly_summary(workspace: Path | str, period: str) -> list[dict[str, object
             FROM agents a LEFT JOIN s ON s.agent_id = a.agent_id
             GROUP BY ALL ORDER BY a.agent_id""", [period, period])
     return [dict(zip(SUMMARY_COLUMNS, r, strict=True)) for r in found]
+
+
+def _ibis_duckdb(con: duckdb.DuckDBPyConnection) -> object:
+    import ibis
+
+    return ibis.duckdb.from_connection(con)
+
+
+def compute_metrics(query: "MetricQuery", *, workspace: Path | str | None = None,
+                    data: Path | str | None = None, timezone: str | None = None
+                    ) -> "MetricResult":
+    """The metric catalog for a workspace, or for a data folder (imported to a temp one)."""
+    from .metrics.compute import compute
+    from .metrics.inputs import duckdb_inputs
+
+    if (workspace is None) == (data is None):
+        raise UsageError("give either --workspace or --data")
+    if data is not None:
+        tmp = Path(tempfile.mkdtemp(prefix="cskpi-data-"))
+        try:
+            import_folder(data, tmp / "ws.duckdb", timezone=timezone)
+            return compute_metrics(query, workspace=tmp / "ws.duckdb")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    ws = Workspace(workspace)  # type: ignore[arg-type]
+    with ws.connect() as con:
+        tz = ws.timezone if timezone is None else check_timezone(timezone)
+        backend = _ibis_duckdb(con)
+        inputs = duckdb_inputs(backend, con, tz)
+        return compute(backend, inputs, query)

@@ -1,0 +1,472 @@
+"""The metric computation, written once in Ibis, run on DuckDB or PySpark.
+
+Two layers:
+
+1. :func:`session_facts` — the expensive part: from the chat log, one row per session
+   with its rounds already counted (answered, within N seconds, capped response sum,
+   first round).  It depends only on messages, sessions and the profile's settings, so
+   it can be cached per session and recomputed for the sessions a new import touched.
+2. :func:`aggregates` — cheap: group facts, orders, refunds … by group and period into
+   numerators and denominators.  :mod:`cskpi.metrics.finalize` turns those into the
+   catalog's figures (rates, means, nulls with reasons) in plain Python.
+
+Definitions follow the metric catalog; where it is silent, the choice is documented
+in docs/metrics.md and in the docstrings below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from .inputs import Inputs
+from .profiles import Profile
+
+GROUP_COL = "group_key"
+BUCKET_COL = "bucket"
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """The periods asked for: ``grain`` day/week/month, or one range."""
+
+    start: dt.date
+    end: dt.date  # inclusive
+    grain: str | None  # None: the whole range is one period
+
+    def periods(self) -> list[tuple[dt.date, dt.date, dt.date]]:
+        """(bucket key, period_start, period_end) for every period, clipped to the range."""
+        out = []
+        key = self._truncate(self.start)
+        while key <= self.end:
+            nxt = self._next(key)
+            out.append((key, max(key, self.start), min(nxt - dt.timedelta(days=1), self.end)))
+            key = nxt
+        return out
+
+    def _truncate(self, d: dt.date) -> dt.date:
+        if self.grain == "week":
+            return d - dt.timedelta(days=d.weekday())
+        if self.grain == "month":
+            return d.replace(day=1)
+        return d if self.grain == "day" else self.start
+
+    def _next(self, d: dt.date) -> dt.date:
+        if self.grain == "day":
+            return d + dt.timedelta(days=1)
+        if self.grain == "week":
+            return d + dt.timedelta(days=7)
+        if self.grain == "month":
+            return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return self.end + dt.timedelta(days=1)
+
+
+def _in_range(col: ir.TimestampValue, b: Buckets) -> ir.BooleanValue:
+    d = col.date()
+    return (d >= ibis.date(b.start.isoformat())) & (d <= ibis.date(b.end.isoformat()))
+
+
+def _bucket(col: ir.TimestampValue | ir.DateValue, b: Buckets) -> ir.DateValue:
+    """The key of the period a local timestamp or date falls in (its first day)."""
+    d = col.date() if isinstance(col, ir.TimestampValue) else col
+    if b.grain == "day":
+        return d
+    if b.grain == "week":
+        return d.truncate("W")
+    if b.grain == "month":
+        return d.truncate("M")
+    return ibis.date(b.start.isoformat())
+
+
+def _seconds(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
+    """Exact seconds between two naive UTC timestamps (microsecond resolution)."""
+    return later.delta(earlier, unit="microsecond").cast("float64") / 1_000_000
+
+
+def _time_of_day_s(local: ir.TimestampValue) -> ir.IntegerValue:
+    return local.hour() * 3600 + local.minute() * 60 + local.second()
+
+
+# --- sessions ----------------------------------------------------------------------------
+
+
+def sessions_base(inp: Inputs) -> ir.Table:
+    """Sessions with their human start: transfer, else first customer message, else start."""
+    s = inp.get("sessions")
+    m = inp.get("messages")
+    if m is not None:
+        firsts = m.group_by("session_id").agg(
+            first_cust_utc=m.ts_utc.min(where=m.sender == "customer"),
+            first_cust_local=m.ts_local.min(where=m.sender == "customer"),
+            n_agent_msgs=(m.sender == "agent").sum(),
+        )
+        s = s.left_join(firsts, "session_id").drop("session_id_right")
+    else:
+        s = s.mutate(first_cust_utc=ibis.null("timestamp"),
+                     first_cust_local=ibis.null("timestamp"),
+                     n_agent_msgs=ibis.null("int64"))
+    return s.mutate(
+        human_utc=ibis.coalesce(s.transfer_ts_utc, s.first_cust_utc, s.start_ts_utc),
+        human_local=ibis.coalesce(s.transfer_ts_local, s.first_cust_local, s.start_ts_local),
+    )
+
+
+def session_facts(inp: Inputs, p: Profile, session_filter: Any = None) -> ir.Table:
+    """One row per session: rounds counted under the profile's rules.
+
+    A round starts at the first customer message after the human start that is not
+    yet answered and ends at the next reply (an agent message; a bot message too when
+    ``bot_replies_count``).  A transfer opens a round at the transfer time.  At equal
+    timestamps the customer's message comes first.  Agent messages with no open round
+    (proactive greetings) answer nothing.  Sessions without a human agent have no rounds.
+    """
+    base = sessions_base(inp)
+    if session_filter is not None:
+        base = base.filter(session_filter(base))
+    cols = ["session_id", "human_utc", "human_local", "n_agent_msgs"]
+    m = inp.get("messages")
+    if m is None:
+        return base.select(*cols).mutate(
+            n_rounds=ibis.literal(0, "int64"), n_rounds_w=ibis.literal(0, "int64"),
+            n_answered=ibis.literal(0, "int64"), n_answered_w=ibis.literal(0, "int64"),
+            n_within_w=ibis.literal(0, "int64"), sum_resp_w=ibis.literal(0.0, "float64"),
+            first_w=ibis.literal(0, "int64"), first_within_w=ibis.literal(0, "int64"),
+            first_resp_w=ibis.null("float64"))
+    human = base.filter(base.agent_id.notnull()).select(
+        "session_id", "human_utc", "human_local", has_transfer=base.transfer_ts_utc.notnull())
+    reply_senders = ["agent", "bot"] if p.bot_replies_count else ["agent"]
+    msgs = m.filter(m.sender.isin(["customer", *reply_senders])).select(
+        "session_id", "ts_utc", "ts_local", is_reply=m.sender.isin(reply_senders))
+    j = msgs.inner_join(human, "session_id")
+    j = j.filter(j.ts_utc >= j.human_utc).select("session_id", "ts_utc", "ts_local", "is_reply")
+    # a transfer opens a round at the human start, even before the customer writes again
+    opening = human.filter(human.has_transfer).select(
+        "session_id", ts_utc=human.human_utc, ts_local=human.human_local,
+        is_reply=ibis.literal(False))
+    events = j.union(opening)
+    events = events.mutate(rank=events.is_reply.cast("int8"), r=events.is_reply.cast("int64"))
+    w = ibis.window(group_by="session_id", order_by=[events.ts_utc, events.rank], rows=(None, 0))
+    events = events.mutate(k=events.r.sum().over(w) - events.r)
+    rounds = events.group_by(["session_id", "k"]).agg(
+        start_utc=events.ts_utc.min(where=~events.is_reply),
+        start_local=events.ts_local.min(where=~events.is_reply),
+        reply_utc=events.ts_utc.min(where=events.is_reply),
+    )
+    rounds = rounds.filter(rounds.start_utc.notnull())
+    resp = _seconds(rounds.reply_utc, rounds.start_utc)
+    if p.service_window is not None:
+        tod = _time_of_day_s(rounds.start_local)
+        in_w = (tod >= p.service_window.start_s) & (tod < p.service_window.end_s)
+    else:
+        in_w = ibis.literal(True)
+    rounds = rounds.mutate(resp=resp, in_w=in_w, answered=rounds.reply_utc.notnull())
+    rounds = rounds.mutate(first=rounds.k == rounds.k.min().over(group_by="session_id"))
+    capped = rounds.resp if p.response_cap_s is None else ibis.least(rounds.resp,
+                                                                     p.response_cap_s)
+    within = rounds.answered & (rounds.resp <= p.reply_within_s)
+    first_within = rounds.answered & (rounds.resp <= p.first_reply_within_s)
+    agg = rounds.group_by("session_id").agg(
+        n_rounds=rounds.count(),
+        n_rounds_w=rounds.in_w.sum(),
+        n_answered=rounds.answered.sum(),
+        n_answered_w=(rounds.answered & rounds.in_w).sum(),
+        n_within_w=(within & rounds.in_w).sum(),
+        sum_resp_w=capped.sum(where=rounds.answered & rounds.in_w),
+        first_w=(rounds.first & rounds.in_w).sum(),
+        first_within_w=(rounds.first & rounds.in_w & first_within).sum(),
+        first_resp_w=rounds.resp.max(where=rounds.first & rounds.in_w & rounds.answered),
+    )
+    facts = base.select(*cols).left_join(agg, "session_id").drop("session_id_right")
+    return facts.mutate(
+        n_rounds=facts.n_rounds.fill_null(0), n_rounds_w=facts.n_rounds_w.fill_null(0),
+        n_answered=facts.n_answered.fill_null(0), n_answered_w=facts.n_answered_w.fill_null(0),
+        n_within_w=facts.n_within_w.fill_null(0),
+        sum_resp_w=facts.sum_resp_w.fill_null(0.0),
+        first_w=facts.first_w.fill_null(0), first_within_w=facts.first_within_w.fill_null(0),
+    )
+
+
+# --- grouping ------------------------------------------------------------------------------
+
+
+def agents_table(inp: Inputs) -> ir.Table:
+    a = inp.get("agents")
+    return a.select("agent_id", "name", "role", "team", "level", "active")
+
+
+def _group(t: ir.Table, by: str, agent_col: str = "agent_id") -> ir.Table:
+    """Add the group key: the agent, the agent's team, or the whole shop."""
+    if by == "shop":
+        return t.mutate(**{GROUP_COL: ibis.literal("shop")})
+    if by == "agent":
+        return t.mutate(**{GROUP_COL: t[agent_col]})
+    return t.mutate(**{GROUP_COL: t["team"]})
+
+
+def _with_team(t: ir.Table, agents: ir.Table, agent_col: str = "agent_id") -> ir.Table:
+    a = agents.select(_a_id=agents.agent_id, team=agents.team, role=agents.role)
+    return t.left_join(a, t[agent_col] == a._a_id).drop("_a_id")
+
+
+def aggregates(inp: Inputs, facts: ir.Table | None, p: Profile, b: Buckets,
+               by: str) -> dict[str, ir.Table]:
+    """Per (group, bucket) numerators and denominators, one table per input family."""
+    out: dict[str, ir.Table] = {}
+    agents = agents_table(inp)
+    keys = [GROUP_COL, BUCKET_COL]
+    s = None
+    if facts is not None and inp.has("sessions"):
+        s = _service(inp, facts, agents, b, by)
+        out["service"] = _service_aggregates(s)
+    if inp.has("orders"):
+        out.update(_sales(inp, s, agents, p, b, by))
+    if inp.has("refunds"):
+        out["refunds"] = _refunds(inp, agents, b, by)
+    if inp.has("complaints"):
+        c = inp.get("complaints")
+        c = c.filter(c.verified & _in_range(c.ts_local, b))
+        c = _group(_with_team(c, agents), by).mutate(**{BUCKET_COL: _bucket(c.ts_local, b)})
+        out["complaints"] = c.group_by(keys).agg(complaints=c.count())
+    if inp.has("reviews"):
+        out["reviews"] = _reviews(inp, agents, p, b, by)
+    if inp.has("attendance"):
+        t = inp.get("attendance")
+        t = t.filter((t.date >= ibis.date(b.start.isoformat()))
+                     & (t.date <= ibis.date(b.end.isoformat())))
+        t = _group(_with_team(t, agents), by).mutate(**{BUCKET_COL: _bucket(t.date, b)})
+        out["attendance"] = t.group_by(keys).agg(
+            late=(t.status == "late").sum(), leave=(t.status == "leave").sum(),
+            absent=(t.status == "absent").sum(), attendance_days=t.count())
+    return out
+
+
+def _service(inp: Inputs, facts: ir.Table, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
+    """Session facts in the range with group, bucket, kind and rating attached."""
+    base = sessions_base(inp).select("session_id", "customer_id", "agent_id", "kind",
+                                     "human_local")
+    f = facts.drop("human_local", "human_utc")
+    s = base.inner_join(f, "session_id")
+    s = s.drop(*(c for c in s.columns if c.endswith("_right")))
+    s = _with_team(s, agents)
+    s = s.mutate(kind=ibis.coalesce(s.kind, ibis.cases((s.role == "aftersale", "aftersale"),
+                                                       else_="presale")))
+    s = s.filter(_in_range(s.human_local, b))
+    s = s.mutate(**{BUCKET_COL: _bucket(s.human_local, b)})
+    if by != "shop":
+        s = s.filter(s.agent_id.notnull())
+    s = _group(s, by)
+    ratings = inp.get("ratings")
+    if ratings is not None:
+        r = ratings.select(_r_sid=ratings.session_id, score=ratings.score.cast("int32"))
+        s = s.left_join(r, s.session_id == r._r_sid).drop("_r_sid")
+    else:
+        s = s.mutate(score=ibis.null("int32"))
+    return s
+
+
+def _service_aggregates(s: ir.Table) -> ir.Table:
+    return s.group_by([GROUP_COL, BUCKET_COL]).agg(
+        sessions=s.count(),
+        customers=s.customer_id.nunique(),
+        replied_customers=s.customer_id.nunique(where=s.n_answered > 0),
+        unanswered_sessions=(s.n_agent_msgs.fill_null(0) == 0).sum(),
+        first_resp_sum=s.first_resp_w.sum(),
+        first_resp_n=s.first_resp_w.notnull().sum(),
+        first_resp_median=s.first_resp_w.median(),
+        first_resp_p90=s.first_resp_w.quantile(0.9),
+        resp_sum=s.sum_resp_w.sum(),
+        resp_n=s.n_answered_w.sum(),
+        first_within=s.first_within_w.sum(),
+        first_n=s.first_w.sum(),
+        rounds_within=s.n_within_w.sum(),
+        rounds_n=s.n_rounds_w.sum(),
+        rated=s.score.notnull().sum(),
+        rated_good=s.score.isin([4, 5]).sum(),
+        rated_bad=s.score.isin([1, 2]).sum(),
+        inquiring_customers=s.customer_id.nunique(where=s.kind == "presale"),
+        aftersale_customers=s.customer_id.nunique(where=s.kind == "aftersale"),
+    )
+
+
+def credited_orders(inp: Inputs, p: Profile) -> ir.Table:
+    """Orders with the agent they are credited to (None = silent order).
+
+    Explicit ``agent_id`` wins; otherwise the customer's most recent (``first_touch``:
+    earliest) pre-sale session whose human start is before ``created_ts`` and not more
+    than ``attribution_window_h`` earlier.
+    """
+    o = inp.get("orders")
+    agents = agents_table(inp)
+    base = _with_team(sessions_base(inp).filter(lambda t: t.agent_id.notnull()), agents)
+    base = base.mutate(kind=ibis.coalesce(base.kind, ibis.cases(
+        (base.role == "aftersale", "aftersale"), else_="presale")))
+    pre = base.filter(base.kind == "presale").select(
+        _cust=base.customer_id, _agent=base.agent_id, _start=base.human_utc,
+        _sid=base.session_id)
+    window_us = int(round(p.attribution_window_h * 3600 * 1_000_000))
+    cand = o.select("order_id", "customer_id", "created_ts_utc").inner_join(
+        pre, [o.customer_id == pre._cust])
+    cand = cand.filter((cand._start < cand.created_ts_utc)
+                       & (cand.created_ts_utc.delta(cand._start, unit="microsecond")
+                          <= window_us))
+    order_by = [ibis.desc(cand._start), ibis.desc(cand._sid)] if p.attribution == "last_touch" \
+        else [cand._start, cand._sid]
+    cand = cand.mutate(_rn=ibis.row_number().over(group_by="order_id", order_by=order_by))
+    best = cand.filter(cand._rn == 0).select(_oid=cand.order_id, _attributed=cand._agent)
+    o = o.left_join(best, o.order_id == best._oid).drop("_oid")
+    return o.mutate(credited=ibis.coalesce(o.agent_id, o._attributed)).drop("_attributed")
+
+
+def _sales(inp: Inputs, s: ir.Table | None, agents: ir.Table, p: Profile, b: Buckets,
+           by: str) -> dict[str, ir.Table]:
+    keys = [GROUP_COL, BUCKET_COL]
+    o = credited_orders(inp, p)
+    o = _with_team(o, agents, "credited")
+    paid = o.filter((o.status == "paid") & o.paid_ts_local.notnull())
+    paid = paid.filter(_in_range(paid.paid_ts_local, b))
+    paid = paid.mutate(**{BUCKET_COL: _bucket(paid.paid_ts_local, b)})
+    out: dict[str, ir.Table] = {}
+    credited_paid = paid.filter(paid.credited.notnull())
+    g = _group(credited_paid, by, "credited")
+    out["sales"] = g.group_by(keys).agg(
+        sales=g.amount.sum(), units=g.units.sum(), buyers=g.customer_id.nunique(),
+        paid_orders=g.count())
+    shop_paid = _group(paid.mutate(team=ibis.null("string")), "shop")
+    out["shop_orders"] = shop_paid.group_by(BUCKET_COL).agg(
+        shop_paid_orders=shop_paid.count(),
+        silent_paid_orders=shop_paid.credited.isnull().sum())
+    if s is None:
+        return out
+    # conversion: inquiring customers of the group and period with a credited order
+    inquiring = s.filter(s.kind == "presale").select(GROUP_COL, BUCKET_COL, "customer_id",
+                                                     "agent_id").distinct()
+    created = o.filter(o.credited.notnull() & _in_range(o.created_ts_local, b)).select(
+        _c=o.customer_id, _agent=o.credited, _b=_bucket(o.created_ts_local, b),
+        _paid=(o.status == "paid"))
+    paid_keys = paid.filter(paid.credited.notnull()).select(
+        _c=paid.customer_id, _agent=paid.credited, _b=paid[BUCKET_COL]).distinct()
+    ordered = inquiring.inner_join(created.select("_c", "_agent", "_b").distinct(), [
+        inquiring.customer_id == created._c, inquiring.agent_id == created._agent,
+        inquiring[BUCKET_COL] == created._b])
+    out["ordering"] = ordered.group_by(keys).agg(
+        ordering_customers=ordered.customer_id.nunique())
+    paying = inquiring.inner_join(paid_keys, [
+        inquiring.customer_id == paid_keys._c, inquiring.agent_id == paid_keys._agent,
+        inquiring[BUCKET_COL] == paid_keys._b])
+    out["paying"] = paying.group_by(keys).agg(paying_customers=paying.customer_id.nunique())
+    # refunds against credited paid orders (for pre-sale groups)
+    if inp.has("refunds"):
+        rf = inp.get("refunds")
+        rf = rf.filter(_in_range(rf.requested_ts_local, b)).select(
+            _oid=rf.order_id, _rb=_bucket(rf.requested_ts_local, b))
+        ro = o.select("order_id", "credited", "team").inner_join(
+            rf, o.order_id == rf._oid).rename({BUCKET_COL: "_rb"})
+        ro = ro.drop("_oid")
+        shop_ro = _group(ro, "shop")
+        out["shop_refund_orders"] = shop_ro.group_by(BUCKET_COL).agg(
+            shop_refund_orders=shop_ro.order_id.nunique())
+        gro = _group(ro.filter(ro.credited.notnull()), by, "credited")
+        out["refund_orders"] = gro.group_by(keys).agg(refund_orders=gro.order_id.nunique())
+    return out
+
+
+def _refunds(inp: Inputs, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
+    keys = [GROUP_COL, BUCKET_COL]
+    r = inp.get("refunds")
+    r = r.filter(_in_range(r.requested_ts_local, b))
+    r = _group(_with_team(r, agents), by).mutate(**{BUCKET_COL: _bucket(r.requested_ts_local, b)})
+    if by != "shop":
+        r = r.filter(r[GROUP_COL].notnull())
+    hours = _seconds(r.completed_ts_utc, r.requested_ts_utc) / 3600
+    return r.group_by(keys).agg(
+        refunds_handled=r.count(),
+        completion_h_sum=hours.sum(where=r.completed_ts_utc.notnull()),
+        completion_n=r.completed_ts_utc.notnull().sum(),
+        aftersale_cost=r.cost.sum(),
+    )
+
+
+def trailing_disputes(inp: Inputs, agents: ir.Table, by: str,
+                      ends: list[tuple[dt.date, dt.date]]) -> ir.Table:
+    """Dispute refunds and paid orders in the 30 days ending with each period's last day."""
+    windows = ibis.memtable({
+        "_key": [k for k, _ in ends],
+        "_from": [e - dt.timedelta(days=29) for _, e in ends],
+        "_to": [e for _, e in ends],
+    })
+    r = inp.get("refunds")
+    r = _group(_with_team(r.filter(r.dispute), agents), by)
+    rd = r.mutate(_d=r.requested_ts_local.date())
+    rj = rd.inner_join(windows, [(rd._d >= windows._from) & (rd._d <= windows._to)])
+    if by != "shop":
+        rj = rj.filter(rj[GROUP_COL].notnull())
+    return rj.group_by([GROUP_COL, rj._key.name(BUCKET_COL)]).agg(dispute_refunds=rj.count())
+
+
+def trailing_paid_orders(inp: Inputs, agents: ir.Table, p: Profile, by: str,
+                         ends: list[tuple[dt.date, dt.date]]) -> tuple[ir.Table, ir.Table]:
+    windows = ibis.memtable({
+        "_key": [k for k, _ in ends],
+        "_from": [e - dt.timedelta(days=29) for _, e in ends],
+        "_to": [e for _, e in ends],
+    })
+    o = credited_orders(inp, p)
+    o = o.filter((o.status == "paid") & o.paid_ts_local.notnull())
+    o = _with_team(o, agents, "credited")
+    o = o.mutate(_d=o.paid_ts_local.date())
+    oj = o.inner_join(windows, [(o._d >= windows._from) & (o._d <= windows._to)])
+    shop = oj.group_by(oj._key.name(BUCKET_COL)).agg(shop_paid_30d=oj.count())
+    g = _group(oj.filter(oj.credited.notnull()), by, "credited")
+    grp = g.group_by([GROUP_COL, g._key.name(BUCKET_COL)]).agg(paid_30d=g.count())
+    return grp, shop
+
+
+def _reviews(inp: Inputs, agents: ir.Table, p: Profile, b: Buckets, by: str) -> ir.Table:
+    """Reviews attributed to their ``agent_id``, else to the order's credited agent."""
+    rv = inp.get("reviews")
+    if inp.has("orders"):
+        o = credited_orders(inp, p).select(_oid="order_id", _credited="credited",
+                                           _paid_local="paid_ts_local",
+                                           _created_local="created_ts_local")
+        rv = rv.left_join(o, rv.order_id == o._oid).drop("_oid")
+        rv = rv.mutate(_agent=ibis.coalesce(rv.agent_id, rv._credited),
+                       _when=ibis.coalesce(rv.ts_local, rv._paid_local, rv._created_local))
+    else:
+        rv = rv.mutate(_agent=rv.agent_id, _when=rv.ts_local)
+    rv = rv.filter(rv._when.notnull() & _in_range(rv._when, b))
+    rv = _group(_with_team(rv, agents, "_agent"), by, "_agent")
+    rv = rv.mutate(**{BUCKET_COL: _bucket(rv._when, b)})
+    if by != "shop":
+        rv = rv.filter(rv[GROUP_COL].notnull())
+    return rv.group_by([GROUP_COL, BUCKET_COL]).agg(
+        neutral_reviews=(rv.rating == "neutral").sum(), bad_reviews=(rv.rating == "bad").sum())
+
+
+def online_hours(inp: Inputs, by: str, bounds: list[tuple[dt.date, dt.datetime, dt.datetime]],
+                 agents: ir.Table) -> ir.Table:
+    """Online hours: each agent's intervals merged where they overlap, clipped to periods.
+
+    ``bounds`` gives each period's key and its start and end as naive UTC instants.
+    """
+    o = inp.get("online")
+    o = o.select("agent_id", s=o.start_ts_utc, e=o.end_ts_utc)
+    w = ibis.window(group_by="agent_id", order_by=[o.s, o.e], rows=(None, 0))
+    o = o.mutate(_run_end=o.e.max().over(w))
+    o = o.mutate(_prev_end=o._run_end.lag().over(
+        ibis.window(group_by="agent_id", order_by=[o.s, o.e])))
+    o = o.mutate(_new=(o._prev_end.isnull() | (o.s > o._prev_end)).cast("int64"))
+    o = o.mutate(_island=o._new.sum().over(
+        ibis.window(group_by="agent_id", order_by=[o.s, o.e], rows=(None, 0))))
+    merged = o.group_by(["agent_id", "_island"]).agg(s=o.s.min(), e=o.e.max())
+    periods = ibis.memtable({"_key": [k for k, _, _ in bounds],
+                             "_ps": [a for _, a, _ in bounds],
+                             "_pe": [z for _, _, z in bounds]})
+    periods = periods.mutate(_ps=periods._ps.cast("timestamp"), _pe=periods._pe.cast("timestamp"))
+    j = merged.inner_join(periods, [(merged.s < periods._pe) & (merged.e > periods._ps)])
+    seconds = _seconds(ibis.least(j.e, j._pe), ibis.greatest(j.s, j._ps))
+    j = _group(_with_team(j.mutate(_sec=seconds), agents), by)
+    return j.group_by([GROUP_COL, j._key.name(BUCKET_COL)]).agg(online_s=j._sec.sum())

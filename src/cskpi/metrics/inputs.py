@@ -1,0 +1,101 @@
+"""Logical input tables for the metric engine, per backend.
+
+The engine (Ibis) never converts time zones itself: each backend adapter exposes every
+timestamp twice, as ``X_utc`` (a naive UTC instant, for exact differences) and
+``X_local`` (naive wall-clock time in the dataset's zone, for day cuts and service
+windows).  Only this module knows how a backend spells that conversion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..data.schema import TABLES
+from ..data.sql import ident, lit, rows
+
+TIMESTAMP_COLUMNS = {
+    name: tuple(c.name for c in t.columns if c.type == "timestamp") for name, t in TABLES.items()
+}
+
+
+def _select_list(table: str, utc: Any, local: Any) -> str:
+    """SELECT list of a logical table: plain columns as they are, timestamps split in two."""
+    parts = []
+    for col in TABLES[table].columns:
+        if col.name in TIMESTAMP_COLUMNS[table]:
+            parts.append(f"{utc(col.name)} AS {ident(col.name + '_utc')}")
+            parts.append(f"{local(col.name)} AS {ident(col.name + '_local')}")
+        else:
+            parts.append(ident(col.name))
+    return ", ".join(parts)
+
+
+@dataclass
+class Inputs:
+    """Ibis tables of the logical inputs; a table absent from the data is None."""
+
+    tables: dict[str, Any]
+    tz: str
+
+    def get(self, name: str) -> Any:
+        return self.tables.get(name)
+
+    def has(self, name: str) -> bool:
+        return self.tables.get(name) is not None
+
+
+def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str) -> Inputs:
+    """Inputs over a workspace connection (tables with at least one row)."""
+    present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables() "
+                                       "WHERE schema_name = 'main'")}
+    tables: dict[str, Any] = {}
+    for name in TABLES:
+        if name not in present:
+            continue
+        if not rows(con, f"SELECT 1 FROM {ident(name)} LIMIT 1"):
+            continue
+        select = _select_list(
+            name,
+            utc=lambda c: f"timezone('UTC', {ident(c)})",
+            local=lambda c: f"timezone({lit(tz)}, {ident(c)})",
+        )
+        tables[name] = backend.sql(f"SELECT {select} FROM {ident(name)}", dialect="duckdb")
+    return Inputs(tables, tz)
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, out: Path) -> list[str]:
+    """Write each non-empty workspace table to ``out/TABLE.parquet`` (for other engines)."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables()")}
+    for name in TABLES:
+        if name in present and rows(con, f"SELECT 1 FROM {ident(name)} LIMIT 1"):
+            cols = ", ".join(
+                f"timezone('UTC', {ident(c)}) AS {ident(c)}" if c in TIMESTAMP_COLUMNS[name]
+                else ident(c) for c in TABLES[name].column_names)
+            con.execute(f"COPY (SELECT {cols} FROM {ident(name)}) TO "
+                        f"{lit(str(out / (name + '.parquet')))} (FORMAT parquet)").fetchall()
+            written.append(name)
+    return written
+
+
+def spark_inputs(backend: Any, spark: Any, parquet_dir: Path, tz: str) -> Inputs:
+    """Inputs for PySpark from Parquet files whose timestamps are naive UTC."""
+    tables: dict[str, Any] = {}
+    for name in TABLES:
+        path = parquet_dir / f"{name}.parquet"
+        if not path.exists():
+            continue
+        raw = f"cskpi_raw_{name}"
+        spark.read.parquet(str(path)).createOrReplaceTempView(raw)
+        select = _select_list(
+            name,
+            utc=lambda c: f"`{c}`",
+            local=lambda c: f"from_utc_timestamp(`{c}`, '{tz}')",
+        ).replace('"', "`")
+        tables[name] = backend.sql(f"SELECT {select} FROM {raw}", dialect="spark")
+    return Inputs(tables, tz)

@@ -1,0 +1,159 @@
+"""Platform profiles: named sets of metric settings, every value overridable.
+
+Values are the platforms' published rules as far as they are known (metric catalog,
+"Platform profiles"); they change, so ``--set key=value`` overrides any of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+from ..errors import UsageError
+
+
+@dataclass(frozen=True)
+class Window:
+    """A daily service window [start, end) in local time; end 24:00 = midnight."""
+
+    start_s: int
+    end_s: int
+
+    @classmethod
+    def parse(cls, text: str) -> Window | None:
+        if text.strip().lower() in ("", "none", "off"):
+            return None
+        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+        if not m:
+            raise UsageError(f"service window '{text}' is not HH:MM-HH:MM",
+                             hint="e.g. 08:00-24:00, or none")
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        start, end = h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
+        if not (0 <= start < end <= 86400) or m1 > 59 or m2 > 59:
+            raise UsageError(f"service window '{text}' is not a range within one day",
+                             hint="start before end, between 00:00 and 24:00")
+        return cls(start, end)
+
+    def __str__(self) -> str:
+        return f"{self.start_s // 3600:02d}:{self.start_s % 3600 // 60:02d}-" \
+               f"{self.end_s // 3600:02d}:{self.end_s % 3600 // 60:02d}"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str = "generic"
+    service_window: Window | None = None
+    bot_replies_count: bool = False
+    response_cap_s: float | None = None
+    first_reply_within_s: float = 120.0
+    reply_within_s: float = 180.0
+    attribution_window_h: float = 72.0
+    attribution: str = "last_touch"  # or first_touch
+    aftersale_order_scope: str = "shop"  # refund/complaint rates of after-sale agents
+    compliance: dict[str, float] = field(default_factory=dict)
+
+    def cache_key(self) -> str:
+        """The settings that change per-session facts (not the thresholds of compliance)."""
+        return "|".join(str(x) for x in (self.service_window, self.bot_replies_count,
+                                         self.response_cap_s, self.first_reply_within_s,
+                                         self.reply_within_s))
+
+    def describe(self) -> dict[str, object]:
+        out = dataclasses.asdict(self)
+        out["service_window"] = str(self.service_window) if self.service_window else None
+        return out
+
+
+def _w(text: str) -> Window | None:
+    return Window.parse(text)
+
+
+PROFILES: dict[str, Profile] = {
+    "generic": Profile("generic"),
+    "taobao": Profile("taobao", service_window=_w("08:00-24:00"), response_cap_s=600.0),
+    "douyin": Profile("douyin", service_window=_w("08:00-23:00"), bot_replies_count=True,
+                      compliance={"first_reply_2min_rate": 0.85, "reply_3min_rate": 0.80,
+                                  "satisfaction": 0.80}),
+    "jd": Profile("jd", service_window=_w("09:00-23:00"), first_reply_within_s=30.0),
+    "pdd": Profile("pdd", service_window=_w("08:00-23:00"), bot_replies_count=True),
+}
+
+SETTING_HELP = {
+    "service_window": "HH:MM-HH:MM or none: rounds/sessions starting outside are left out of "
+    "response metrics (still counted for reception)",
+    "bot_replies_count": "true/false: a bot message after the human start counts as a reply",
+    "response_cap_s": "seconds or none: each round's response time is capped at this in "
+    "response_s",
+    "first_reply_within_s": "seconds for first_reply_2min_rate (≤ counts)",
+    "reply_within_s": "seconds for reply_3min_rate (≤ counts)",
+    "attribution_window_h": "hours: an order is credited to a pre-sale session at most this "
+    "much earlier (also accepts 72h, 3d)",
+    "attribution": "last_touch or first_touch",
+    "aftersale_order_scope": "shop or agent: which paid orders after-sale agents' refund and "
+    "complaint rates are measured against",
+}
+
+
+def _number(key: str, value: str, allow_none: bool = False) -> float | None:
+    if allow_none and value.strip().lower() in ("none", "off", ""):
+        return None
+    text = value.strip().lower()
+    scale = 1.0
+    if key == "attribution_window_h":
+        if text.endswith("h"):
+            text = text[:-1]
+        elif text.endswith("d"):
+            text, scale = text[:-1], 24.0
+    try:
+        number = float(text) * scale
+    except ValueError:
+        raise UsageError(f"setting {key}: '{value}' is not a number",
+                         hint=SETTING_HELP.get(key)) from None
+    if number < 0:
+        raise UsageError(f"setting {key} must not be negative", hint=SETTING_HELP.get(key))
+    return number
+
+
+def resolve(name: str = "generic", overrides: dict[str, str] | None = None) -> Profile:
+    """A profile by name, with ``key=value`` overrides applied."""
+    if name not in PROFILES:
+        raise UsageError(f"unknown profile '{name}'",
+                         hint="profiles: " + ", ".join(PROFILES))
+    profile = PROFILES[name]
+    changes: dict[str, object] = {}
+    for key, value in (overrides or {}).items():
+        if key == "attribution_window":
+            key = "attribution_window_h"
+        if key not in SETTING_HELP:
+            raise UsageError(f"unknown setting '{key}'",
+                             hint="settings: " + ", ".join(SETTING_HELP))
+        if key == "service_window":
+            changes[key] = Window.parse(value)
+        elif key == "bot_replies_count":
+            if value.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise UsageError(f"setting {key}: '{value}' is not true or false")
+            changes[key] = value.strip().lower() in ("true", "1", "yes")
+        elif key == "attribution":
+            if value not in ("last_touch", "first_touch"):
+                raise UsageError(f"setting attribution: '{value}'",
+                                 hint="last_touch or first_touch")
+            changes[key] = value
+        elif key == "aftersale_order_scope":
+            if value not in ("shop", "agent"):
+                raise UsageError(f"setting aftersale_order_scope: '{value}'", hint="shop or agent")
+            changes[key] = value
+        else:
+            changes[key] = _number(key, value, allow_none=key == "response_cap_s")
+    return dataclasses.replace(profile, **changes) if changes else profile
+
+
+def parse_sets(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UsageError(f"--set '{item}' is not key=value",
+                             hint="e.g. --set reply_within_s=300")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
