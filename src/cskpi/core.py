@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -104,3 +105,25 @@ def compute_metrics(query: "MetricQuery", *, workspace: Path | str | None = None
         backend = _ibis_duckdb(con)
         inputs = duckdb_inputs(backend, con, tz)
         return compute(backend, inputs, query)
+
+
+def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:
+    """The calendar month of the latest session (or order) in a workspace."""
+    from .data.sql import one
+
+    ws = Workspace(workspace)
+    with ws.connect() as con:
+        present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        latest = None
+        for table, col in (("sessions", "start_ts"), ("orders", "created_ts"),
+                           ("agent_metrics", "date"), ("attendance", "date")):
+            if table in present:
+                latest = one(con, f"SELECT CAST(max(timezone({lit(ws.timezone)}, "
+                                  f"CAST({col} AS TIMESTAMPTZ))) AS DATE) FROM {table}")
+                if latest is not None:
+                    break
+    if latest is None:
+        raise UsageError("the workspace has no dated data yet", hint="import a data folder")
+    first = latest.replace(day=1)
+    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first, nxt - dt.timedelta(days=1)

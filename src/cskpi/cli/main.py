@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +21,7 @@ from rich.table import Table as RichTable
 from .. import __version__, core
 from ..errors import CskpiError, Issue, ValidationFailed
 from ..locale import Translator
+from .output import format_value, to_csv, to_json
 
 app = typer.Typer(
     name="cskpi",
@@ -295,6 +296,133 @@ def print_summary(summary: list[dict[str, Any]], period: str, t: Translator,
                 cells.append(str(v))
         table.add_row(*cells)
     console.print(table)
+
+
+class By(str, Enum):
+    agent = "agent"
+    team = "team"
+    shop = "shop"
+
+
+class Grain(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class RowFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _period_range(period: str | None, start: str | None, end: str | None,
+                  default: tuple[date, date] | None) -> tuple[date, date]:
+    from ..errors import UsageError
+
+    if period and (start or end):
+        raise UsageError("give either --period or --from/--to, not both")
+    if period:
+        try:
+            first = date.fromisoformat(period + "-01")
+        except ValueError:
+            raise UsageError(f"--period '{period}' is not YYYY-MM", hint="e.g. 2026-10") from None
+        nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return first, nxt - timedelta(days=1)
+    if start or end:
+        try:
+            a = date.fromisoformat(start) if start else None
+            b = date.fromisoformat(end) if end else None
+        except ValueError:
+            raise UsageError("--from/--to must be dates YYYY-MM-DD") from None
+        if a is None or b is None:
+            raise UsageError("give both --from and --to")
+        if b < a:
+            raise UsageError("--to is before --from")
+        return a, b
+    if default is None:
+        raise UsageError("give --period YYYY-MM or --from/--to", hint="e.g. --period 2026-10")
+    return default
+
+
+WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace file.")]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="A data folder to compute on "
+                                              "directly (validated and imported to a "
+                                              "temporary workspace).")]
+PeriodOpt = Annotated[str | None, typer.Option("--period", help="A month, YYYY-MM "
+                                               "(default: the latest month with data).")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")]
+ProfileOpt = Annotated[str, typer.Option("--profile", help="generic, taobao, douyin, jd or pdd.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a profile setting, "
+                                                  "key=value (repeatable).")]
+
+
+@app.command()
+def metrics(
+    workspace: WorkspaceOpt = None,
+    data: DataOpt = None,
+    period: PeriodOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    by: Annotated[By, typer.Option("--by", help="agent, team or shop")] = By.agent,
+    grain: Annotated[Grain | None, typer.Option("--grain", help="day, week or month "
+                                                "(default: the whole range)")] = None,
+    profile: ProfileOpt = "generic",
+    sets: SetOpt = None,
+    fmt: Annotated[RowFormat, typer.Option("--format", help="table, json or csv")] =
+    RowFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """Compute the metric catalog per agent, team or shop and period."""
+    from ..metrics.compute import MetricQuery
+    from ..metrics.profiles import parse_sets, resolve
+
+    t = Translator(lang)
+    try:
+        prof = resolve(profile, parse_sets(sets))
+        default = core.latest_month(workspace) if workspace and not (period or start or end) \
+            else None
+        first, last = _period_range(period, start, end, default)
+        query = MetricQuery(first, last, by=by.value, grain=grain.value if grain else None,
+                            profile=prof)
+        result = core.compute_metrics(query, workspace=workspace, data=data)
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    if fmt is RowFormat.json:
+        typer.echo(to_json(result.rows))
+    elif fmt is RowFormat.csv:
+        typer.echo(to_csv(result.rows), nl=False)
+    else:
+        print_metrics(result, t, _console())
+    for diff in result.differences[:20]:
+        _err_console().print(t("metrics.difference", **{k: diff[k] for k in (
+            "metric", "computed", "imported", "period_start")}, group=diff.get(
+                "agent_id", diff.get("team", diff.get("shop")))))
+
+
+def print_metrics(result: Any, t: Translator, console: Console) -> None:
+    """One table per period: metrics down, groups across."""
+    from ..metrics.catalog import METRICS
+
+    field = {"agent": "agent_id", "team": "team", "shop": "shop"}[result.query.by]
+    periods: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in result.rows:
+        periods.setdefault((row["period_start"], row["period_end"]), []).append(row)
+    zh = t.lang == "zh_CN"
+    for (a, b), rows in periods.items():
+        table = RichTable(title=t("metrics.title", start=a, end=b), title_justify="left")
+        table.add_column(t("metrics.metric"))
+        for row in rows:
+            label = row[field] if row[field] is not None else t("metrics.no_team")
+            if field == "agent_id" and row.get("name"):
+                label = f"{row['name']}\n{row[field]}"
+            table.add_column(str(label), justify="right")
+        for m in METRICS:
+            cells = [format_value(row.get(m.key), m.unit) for row in rows]
+            table.add_row(f"{m.zh if zh else m.en}", *cells)
+        console.print(table)
 
 
 def main() -> None:
