@@ -1,0 +1,152 @@
+"""Golden sales and after-sale metrics: attribution, conversion, refunds, disputes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from tests.golden.test_service_metrics import metrics
+
+SESSIONS = """\
+session_id,customer_id,agent_id,start_ts,kind
+P1,C1,A1,2026-10-01 10:00:00,presale
+P2,C1,A2,2026-10-02 10:00:00,presale
+P3,C2,A1,2026-10-03 10:00:00,presale
+P4,C3,A2,2026-10-05 10:00:00,presale
+P5,C4,A1,2026-10-06 10:00:00,presale
+AS1,C1,B1,2026-10-08 10:00:00,aftersale
+"""
+ORDERS = """\
+order_id,customer_id,created_ts,paid_ts,amount,units,status,agent_id
+O1,C1,2026-10-02 12:00:00,2026-10-02 12:05:00,100.00,1,paid,
+O2,C2,2026-10-03 11:00:00,2026-10-03 11:01:00,50.50,2,paid,
+O3,C3,2026-10-08 11:00:00,2026-10-08 11:30:00,80.00,1,paid,
+O4,C4,2026-10-06 12:00:00,,30.00,1,unpaid,
+O5,C9,2026-10-07 09:00:00,2026-10-07 09:10:00,20.00,1,paid,
+O6,C9,2026-10-07 10:00:00,2026-10-07 10:10:00,40.00,1,paid,A1
+"""
+# O1: C1's sessions before 10-02 12:00 within 72 h are P1 (A1, 10-01 10:00) and P2 (A2,
+#     10-02 10:00): last touch -> A2, first touch -> A1.
+# O2: C2's P3 (A1) an hour earlier -> A1.
+# O3: C3's P4 (A2) on 10-05 10:00 is 73 h before 10-08 11:00 -> outside 72 h: silent.
+# O4: C4's P5 (A1) -> A1, but unpaid.
+# O5: C9 never talked to anyone -> silent.  O6: explicit agent A1 (C9 did not inquire).
+
+
+def test_last_touch_attribution_and_conversion(tmp_path):
+    m = metrics(tmp_path, {"sessions.csv": SESSIONS, "orders.csv": ORDERS})
+    a1, a2 = m["A1"], m["A2"]
+    # A1 inquiring: C1 (P1), C2 (P3), C4 (P5) = 3; ordering: C2 (O2), C4 (O4) = 2;
+    # paying: C2 = 1 (O6's C9 did not inquire with A1, so does not count as converted)
+    assert (a1["inquiring_customers"], a1["ordering_customers"], a1["paying_customers"]) == (
+        3, 2, 1)
+    assert a1["conversion_rate"] == 1 / 3 and a1["order_rate"] == 2 / 3
+    # A1 sales: O2 50.50 + O6 40.00 = 90.50; units 2 + 1 = 3; buyers C2, C9 -> AOV 45.25
+    assert a1["sales"] == Decimal("90.50") and a1["units"] == 3
+    assert a1["aov"] == Decimal("45.25")
+    # A2: inquiring C1 (P2), C3 (P4) = 2; paying C1 (O1) = 1; sales 100.00
+    assert (a2["inquiring_customers"], a2["paying_customers"], a2["sales"]) == (
+        2, 1, Decimal("100.00"))
+    assert a2["conversion_rate"] == 0.5
+
+
+def test_first_touch_and_window_settings(tmp_path):
+    first = metrics(tmp_path / "f", {"sessions.csv": SESSIONS, "orders.csv": ORDERS},
+                    sets={"attribution": "first_touch"})
+    # O1 moves to A1: A1 sales 100.00 + 50.50 + 40.00 = 190.50
+    assert first["A1"]["sales"] == Decimal("190.50") and first["A2"]["sales"] == Decimal("0.00")
+    wide = metrics(tmp_path / "w", {"sessions.csv": SESSIONS, "orders.csv": ORDERS},
+                   sets={"attribution_window": "74h"})
+    # with 74 h, O3 (73 h after P4) is credited to A2: 100.00 + 80.00
+    assert wide["A2"]["sales"] == Decimal("180.00")
+
+
+def test_silent_order_share_is_a_shop_metric(tmp_path):
+    shop = metrics(tmp_path, {"sessions.csv": SESSIONS, "orders.csv": ORDERS}, by="shop")["shop"]
+    # paid orders: O1, O2, O3, O5, O6 = 5; silent: O3, O5 = 2 -> 0.4
+    assert (shop["silent_order_share_num"], shop["silent_order_share_den"]) == (2, 5)
+    # shop sales counts credited orders only: 100.00 + 50.50 + 40.00 = 190.50
+    assert shop["sales"] == Decimal("190.50")
+    agent = metrics(tmp_path / "a", {"sessions.csv": SESSIONS, "orders.csv": ORDERS})["A1"]
+    assert agent["silent_order_share"] is None and "shop" in agent["reasons"][
+        "silent_order_share"]
+
+
+def test_target_completion_for_a_whole_month_only(tmp_path):
+    targets = "period,scope,metric,value\n2026-10,agent:A1,sales,181\n2026-10,shop,sales,1000\n"
+    m = metrics(tmp_path, {"sessions.csv": SESSIONS, "orders.csv": ORDERS,
+                           "targets.csv": targets})
+    # 90.50 / 181 = 0.5
+    assert m["A1"]["target_completion"] == 0.5
+    assert m["A2"]["target_completion"] is None  # no target for A2
+    week = metrics(tmp_path / "w", {"sessions.csv": SESSIONS, "orders.csv": ORDERS,
+                                    "targets.csv": targets},
+                   period=(dt.date(2026, 10, 1), dt.date(2026, 10, 7)))
+    assert week["A1"]["target_completion"] is None
+
+
+REFUNDS = """\
+refund_id,order_id,agent_id,requested_ts,completed_ts,amount,kind,dispute,cost
+R1,O2,B1,2026-10-04 09:00:00,2026-10-04 21:00:00,50.50,refund_only,false,5.00
+R2,O1,B1,2026-10-05 09:00:00,,100.00,return_refund,true,12.50
+R3,O2,B1,2026-10-06 09:00:00,2026-10-07 09:00:00,10.00,refund_only,false,0
+"""
+
+
+def test_refund_metrics(tmp_path):
+    m = metrics(tmp_path, {"sessions.csv": SESSIONS, "orders.csv": ORDERS,
+                           "refunds.csv": REFUNDS})
+    b1, a1 = m["B1"], m["A1"]
+    # B1 handled R1, R2, R3; completed: R1 12 h, R3 24 h -> mean 18 h; cost 17.50
+    assert b1["refunds_handled"] == 3 and b1["refund_completion_h"] == 18.0
+    assert b1["aftersale_cost"] == Decimal("17.50")
+    # after-sale agent: the shop's orders with a refund (O1, O2) / the shop's paid orders
+    # paid in October (O1, O2, O3, O5, O6 = 5) -> 2/5
+    assert (b1["refund_rate_num"], b1["refund_rate_den"]) == (2, 5)
+    # pre-sale agent A1: credited paid orders O2, O6 = 2; with a refund: O2 -> 1/2
+    assert (a1["refund_rate_num"], a1["refund_rate_den"]) == (1, 2)
+    # disputes in the 30 days ending 10-31: R2 (B1) -> 1; over the shop's 5 paid orders
+    assert (b1["dispute_refunds"], b1["dispute_refund_rate"]) == (1, 0.2)
+    # after-sale customers: AS1 served C1
+    assert b1["aftersale_customers"] == 1 and b1["inquiring_customers"] == 0
+
+
+def test_complaints_reviews_and_attendance(tmp_path):
+    files = {
+        "sessions.csv": SESSIONS, "orders.csv": ORDERS,
+        "complaints.csv": "complaint_id,ts,agent_id,verified\nK1,2026-10-09 10:00,A1,true\n"
+                          "K2,2026-10-09 11:00,A1,false\nK3,2026-11-02 10:00,A1,true\n",
+        "reviews.csv": "order_id,ts,rating,agent_id\nO2,2026-10-10 10:00,中评,\n"
+                       "O1,2026-10-10 10:00,差评,A1\nO6,2026-10-10 10:00,5,\n",
+        "attendance.csv": "agent_id,date,status\nA1,2026-10-01,present\nA1,2026-10-02,late\n"
+                          "A1,2026-10-03,迟到\nA1,2026-10-04,请假\nA1,2026-10-05,absent\n"
+                          "A1,2026-11-01,late\n",
+    }
+    a1 = metrics(tmp_path, files)["A1"]
+    # verified complaints in October: K1 -> 1; over A1's credited paid orders (O2, O6) = 2
+    assert (a1["complaints"], a1["complaint_rate"]) == (1, 0.5)
+    # reviews: O2 neutral (credited to A1); O1 bad, explicitly blamed on A1; O6 good
+    assert (a1["neutral_reviews"], a1["bad_reviews"]) == (1, 1)
+    # October attendance: late 2, leave 1, absent 1, days 5 (the November row is out)
+    assert (a1["late"], a1["leave"], a1["absent"], a1["attendance_days"]) == (2, 1, 1, 5)
+
+
+def test_platform_figures_fill_in_and_differences_are_reported(tmp_path):
+    from cskpi import core
+    from cskpi.metrics.compute import MetricQuery
+    from tests.conftest import write_folder
+    from tests.golden.test_service_metrics import AGENTS
+
+    d = write_folder(tmp_path / "d", {
+        "agents.csv": AGENTS,
+        "agent_metrics.csv": "客服ID,日期,接待人数,满意率,评价数,客服销售额\n"
+                             "A1,2026-10-01,10,90%,10,100.00\nA1,2026-10-02,30,0.5,30,50.00\n",
+    })
+    row = next(r for r in core.compute_metrics(
+        MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31)), data=d).rows
+        if r["agent_id"] == "A1")
+    # customers 10 + 30 = 40; satisfaction weighted by rated sessions:
+    # (0.9*10 + 0.5*30) / 40 = 24/40 = 0.6; sales 150.00
+    assert row["customers"] == 40 and row["satisfaction"] == 0.6
+    assert row["sales"] == Decimal("150.00")
+    assert row["sources"]["satisfaction"] == "imported"
