@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 
@@ -18,6 +18,9 @@ from .store.workspace import DEFAULT_MEMORY_LIMIT, ImportReport, Workspace, chec
 
 if TYPE_CHECKING:
     from .metrics.compute import MetricQuery, MetricResult
+    from .metrics.explain import Explanation
+
+T = TypeVar("T")
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -83,11 +86,9 @@ def _ibis_duckdb(con: duckdb.DuckDBPyConnection) -> object:
     return ibis.duckdb.from_connection(con)
 
 
-def compute_metrics(query: "MetricQuery", *, workspace: Path | str | None = None,
-                    data: Path | str | None = None, timezone: str | None = None
-                    ) -> "MetricResult":
-    """The metric catalog for a workspace, or for a data folder (imported to a temp one)."""
-    from .metrics.compute import compute
+def _with_inputs(fn: Callable[[object, object], T], *, workspace: Path | str | None,
+                 data: Path | str | None, timezone: str | None = None) -> T:
+    """Run ``fn(backend, inputs)`` on a workspace, or on a data folder imported to a temp one."""
     from .metrics.inputs import duckdb_inputs
 
     if (workspace is None) == (data is None):
@@ -96,15 +97,33 @@ def compute_metrics(query: "MetricQuery", *, workspace: Path | str | None = None
         tmp = Path(tempfile.mkdtemp(prefix="cskpi-data-"))
         try:
             import_folder(data, tmp / "ws.duckdb", timezone=timezone)
-            return compute_metrics(query, workspace=tmp / "ws.duckdb")
+            return _with_inputs(fn, workspace=tmp / "ws.duckdb", data=None)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     ws = Workspace(workspace)  # type: ignore[arg-type]
     with ws.connect() as con:
-        tz = ws.timezone if timezone is None else check_timezone(timezone)
         backend = _ibis_duckdb(con)
-        inputs = duckdb_inputs(backend, con, tz)
-        return compute(backend, inputs, query)
+        return fn(backend, duckdb_inputs(backend, con, ws.timezone))
+
+
+def compute_metrics(query: "MetricQuery", *, workspace: Path | str | None = None,
+                    data: Path | str | None = None, timezone: str | None = None
+                    ) -> "MetricResult":
+    """The metric catalog for a workspace, or for a data folder."""
+    from .metrics.compute import compute
+
+    return _with_inputs(lambda b, i: compute(b, i, query),  # type: ignore[arg-type]
+                        workspace=workspace, data=data, timezone=timezone)
+
+
+def explain_metric(query: "MetricQuery", agent_id: str, metric: str, *,
+                   workspace: Path | str | None = None, data: Path | str | None = None
+                   ) -> "Explanation":
+    """The rows behind one agent's figure for a period."""
+    from .metrics.explain import explain
+
+    return _with_inputs(lambda b, i: explain(b, i, query, agent_id, metric),  # type: ignore[arg-type]
+                        workspace=workspace, data=data)
 
 
 def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:

@@ -402,6 +402,54 @@ def metrics(
                 "agent_id", diff.get("team", diff.get("shop")))))
 
 
+@app.command()
+def explain(
+    agent: Annotated[str, typer.Option("--agent", help="The agent id.")],
+    metric: Annotated[str, typer.Option("--metric", help="A metric key, e.g. reply_3min_rate.")],
+    workspace: WorkspaceOpt = None,
+    data: DataOpt = None,
+    period: PeriodOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    profile: ProfileOpt = "generic",
+    sets: SetOpt = None,
+    fmt: Annotated[RowFormat, typer.Option("--format", help="table, json or csv")] =
+    RowFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """List the sessions, rounds, orders … behind one agent's figure."""
+    from ..metrics.compute import MetricQuery
+    from ..metrics.profiles import parse_sets, resolve
+
+    t = Translator(lang)
+    try:
+        prof = resolve(profile, parse_sets(sets))
+        default = core.latest_month(workspace) if workspace and not (period or start or end) \
+            else None
+        first, last = _period_range(period, start, end, default)
+        result = core.explain_metric(MetricQuery(first, last, profile=prof), agent, metric,
+                                     workspace=workspace, data=data)
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    if fmt is RowFormat.json:
+        typer.echo(to_json({"metric": result.metric, "agent_id": result.agent_id,
+                            "source": result.source, "note": result.note, "rows": result.rows}))
+        return
+    if fmt is RowFormat.csv:
+        typer.echo(to_csv(result.rows), nl=False)
+        return
+    console = _console()
+    table = RichTable(title=f"{metric} · {agent} · {first} – {last}", title_justify="left")
+    columns = list(result.rows[0]) if result.rows else []
+    for c in columns:
+        table.add_column(c)
+    for row in result.rows:
+        table.add_row(*("—" if row[c] is None else str(row[c]) for c in columns))
+    console.print(table)
+    console.print(result.note)
+
+
 def print_metrics(result: Any, t: Translator, console: Console) -> None:
     """One table per period: metrics down, groups across."""
     from ..metrics.catalog import METRICS

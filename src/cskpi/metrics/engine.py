@@ -115,27 +115,18 @@ def sessions_base(inp: Inputs) -> ir.Table:
     )
 
 
-def session_facts(inp: Inputs, p: Profile, session_filter: Any = None) -> ir.Table:
-    """One row per session: rounds counted under the profile's rules.
+def rounds_table(inp: Inputs, p: Profile, base: ir.Table) -> ir.Table:
+    """One row per round of the human stage of each session in ``base``.
 
     A round starts at the first customer message after the human start that is not
     yet answered and ends at the next reply (an agent message; a bot message too when
     ``bot_replies_count``).  A transfer opens a round at the transfer time.  At equal
     timestamps the customer's message comes first.  Agent messages with no open round
     (proactive greetings) answer nothing.  Sessions without a human agent have no rounds.
+    Columns: session_id, k (0-based), start_utc/local, reply_utc, resp (s), answered,
+    in_w (start inside the service window), first (the session's first round).
     """
-    base = sessions_base(inp)
-    if session_filter is not None:
-        base = base.filter(session_filter(base))
-    cols = ["session_id", "human_utc", "human_local", "n_agent_msgs"]
     m = inp.get("messages")
-    if m is None:
-        return base.select(*cols).mutate(
-            n_rounds=ibis.literal(0, "int64"), n_rounds_w=ibis.literal(0, "int64"),
-            n_answered=ibis.literal(0, "int64"), n_answered_w=ibis.literal(0, "int64"),
-            n_within_w=ibis.literal(0, "int64"), sum_resp_w=ibis.literal(0.0, "float64"),
-            first_w=ibis.literal(0, "int64"), first_within_w=ibis.literal(0, "int64"),
-            first_resp_w=ibis.null("float64"))
     human = base.filter(base.agent_id.notnull()).select(
         "session_id", "human_utc", "human_local", has_transfer=base.transfer_ts_utc.notnull())
     reply_senders = ["agent", "bot"] if p.bot_replies_count else ["agent"]
@@ -157,14 +148,30 @@ def session_facts(inp: Inputs, p: Profile, session_filter: Any = None) -> ir.Tab
         reply_utc=events.ts_utc.min(where=events.is_reply),
     )
     rounds = rounds.filter(rounds.start_utc.notnull())
-    resp = _seconds(rounds.reply_utc, rounds.start_utc)
     if p.service_window is not None:
         tod = _time_of_day_s(rounds.start_local)
         in_w = (tod >= p.service_window.start_s) & (tod < p.service_window.end_s)
     else:
         in_w = ibis.literal(True)
-    rounds = rounds.mutate(resp=resp, in_w=in_w, answered=rounds.reply_utc.notnull())
-    rounds = rounds.mutate(first=rounds.k == rounds.k.min().over(group_by="session_id"))
+    rounds = rounds.mutate(resp=_seconds(rounds.reply_utc, rounds.start_utc), in_w=in_w,
+                           answered=rounds.reply_utc.notnull())
+    return rounds.mutate(first=rounds.k == rounds.k.min().over(group_by="session_id"))
+
+
+def session_facts(inp: Inputs, p: Profile, session_filter: Any = None) -> ir.Table:
+    """One row per session: its rounds counted under the profile's rules."""
+    base = sessions_base(inp)
+    if session_filter is not None:
+        base = base.filter(session_filter(base))
+    cols = ["session_id", "human_utc", "human_local", "n_agent_msgs"]
+    if not inp.has("messages"):
+        return base.select(*cols).mutate(
+            n_rounds=ibis.literal(0, "int64"), n_rounds_w=ibis.literal(0, "int64"),
+            n_answered=ibis.literal(0, "int64"), n_answered_w=ibis.literal(0, "int64"),
+            n_within_w=ibis.literal(0, "int64"), sum_resp_w=ibis.literal(0.0, "float64"),
+            first_w=ibis.literal(0, "int64"), first_within_w=ibis.literal(0, "int64"),
+            first_resp_w=ibis.null("float64"))
+    rounds = rounds_table(inp, p, base)
     capped = rounds.resp if p.response_cap_s is None else ibis.least(rounds.resp,
                                                                      p.response_cap_s)
     within = rounds.answered & (rounds.resp <= p.reply_within_s)
