@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from cskpi.data.schema import TABLES
-from cskpi.docs import render_data_contract
+from cskpi.docs import render_data_contract, render_metrics
+from cskpi.metrics.catalog import METRICS
+from cskpi.metrics.profiles import SETTING_HELP
 from cskpi.locale import catalog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,3 +37,12 @@ def test_catalogs_have_the_same_keys_and_placeholders():
         fields_en = {f for _, f, _, _ in string.Formatter().parse(en[key]) if f}
         fields_zh = {f for _, f, _, _ in string.Formatter().parse(zh[key]) if f}
         assert fields_en == fields_zh, key
+
+
+def test_metrics_page_is_up_to_date_and_complete():
+    committed = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    assert committed == render_metrics(), "run: python -m cskpi.docs"
+    for m in METRICS:
+        assert f"| `{m.key}` | {m.zh} |" in committed
+    for key in SETTING_HELP:
+        assert f"| `{key}` |" in committed
