@@ -14,7 +14,13 @@ import duckdb
 from .data.sql import lit, run
 from .data.validate import StageResult, stage_folder
 from .errors import Issue, UsageError
-from .store.workspace import DEFAULT_MEMORY_LIMIT, ImportReport, Workspace, check_timezone
+from .store.workspace import (
+    DEFAULT_MEMORY_LIMIT,
+    ImportReport,
+    Workspace,
+    check_timezone,
+    stored_timezone,
+)
 
 if TYPE_CHECKING:
     from .metrics.compute import MetricQuery, MetricResult
@@ -86,9 +92,15 @@ def _ibis_duckdb(con: duckdb.DuckDBPyConnection) -> object:
     return ibis.duckdb.from_connection(con)
 
 
-def _with_inputs(fn: Callable[[object, object], T], *, workspace: Path | str | None,
-                 data: Path | str | None, timezone: str | None = None) -> T:
-    """Run ``fn(backend, inputs)`` on a workspace, or on a data folder imported to a temp one."""
+def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
+                 data: Path | str | None, timezone: str | None = None,
+                 writable: bool = False) -> T:
+    """Run ``fn(backend, inputs, con)`` on a workspace, or on a data folder (temp workspace).
+
+    ``writable`` asks for a read-write connection (to keep the facts cache up to date);
+    when another process holds the workspace, a read-only one is used instead.
+    """
+    from .errors import WorkspaceError
     from .metrics.inputs import duckdb_inputs
 
     if (workspace is None) == (data is None):
@@ -97,23 +109,44 @@ def _with_inputs(fn: Callable[[object, object], T], *, workspace: Path | str | N
         tmp = Path(tempfile.mkdtemp(prefix="cskpi-data-"))
         try:
             import_folder(data, tmp / "ws.duckdb", timezone=timezone)
-            return _with_inputs(fn, workspace=tmp / "ws.duckdb", data=None)
+            return _with_inputs(fn, workspace=tmp / "ws.duckdb", data=None, writable=writable)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     ws = Workspace(workspace)  # type: ignore[arg-type]
-    with ws.connect() as con:
+    try:
+        ctx = ws.connect(read_only=not writable)
+        con = ctx.__enter__()
+    except WorkspaceError:
+        if not writable:
+            raise
+        writable = False
+        ctx = ws.connect(read_only=True)
+        con = ctx.__enter__()
+    try:
         backend = _ibis_duckdb(con)
-        return fn(backend, duckdb_inputs(backend, con, ws.timezone))
+        tz = stored_timezone(con) or DEFAULT_TZ
+        return fn(backend, duckdb_inputs(backend, con, tz), con if writable else None)
+    finally:
+        ctx.__exit__(None, None, None)
 
 
 def compute_metrics(query: "MetricQuery", *, workspace: Path | str | None = None,
-                    data: Path | str | None = None, timezone: str | None = None
-                    ) -> "MetricResult":
+                    data: Path | str | None = None, timezone: str | None = None,
+                    use_cache: bool = True) -> "MetricResult":
     """The metric catalog for a workspace, or for a data folder."""
+    from .metrics.cache import cached_facts
     from .metrics.compute import compute
 
-    return _with_inputs(lambda b, i: compute(b, i, query),  # type: ignore[arg-type]
-                        workspace=workspace, data=data, timezone=timezone)
+    def run_query(backend: object, inputs: object, con: object) -> "MetricResult":
+        facts, report = None, None
+        if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
+            facts, report = cached_facts(backend, con, inputs, query.profile)  # type: ignore[arg-type]
+        result = compute(backend, inputs, query, facts=facts)  # type: ignore[arg-type]
+        result.cache = report
+        return result
+
+    return _with_inputs(run_query, workspace=workspace, data=data, timezone=timezone,
+                        writable=use_cache)
 
 
 def explain_metric(query: "MetricQuery", agent_id: str, metric: str, *,
@@ -122,7 +155,7 @@ def explain_metric(query: "MetricQuery", agent_id: str, metric: str, *,
     """The rows behind one agent's figure for a period."""
     from .metrics.explain import explain
 
-    return _with_inputs(lambda b, i: explain(b, i, query, agent_id, metric),  # type: ignore[arg-type]
+    return _with_inputs(lambda b, i, _con: explain(b, i, query, agent_id, metric),
                         workspace=workspace, data=data)
 
 

@@ -367,7 +367,7 @@ def _layout(rng: np.random.Generator, presale: np.ndarray) -> _Layout:
     unanswered = ~bot_only & (rng.random(n) < 0.02)  # reach an agent, get no reply at all
     greet = ~bot_only & ~unanswered & (rng.random(n) < np.where(presale, 0.14, 0.05))
     rounds = np.where(bot_only, 0,
-                      np.where(unanswered, 1 + (rng.random(n) < 0.3), 1 + rng.poisson(2.2, n)))
+                      np.where(unanswered, 1 + (rng.random(n) < 0.3), 1 + rng.poisson(2.6, n)))
     rounds = np.minimum(rounds, 40).astype(np.int64)
     last_unans = ~bot_only & ~unanswered & (rounds >= 2) & (rng.random(n) < 0.08)
     close = ~bot_only & (rng.random(n) < 0.5)
@@ -756,7 +756,7 @@ class _Generator:
         ro, cu = self.roster, self.customers
         n = presale.size
         conv = np.where(has_agent, ro.conv[np.maximum(agent, 0)], 1.0)
-        p = np.where(answered, 0.45 * conv, np.where(has_agent, 0.12, 0.3))
+        p = np.where(answered, 0.36 * conv, np.where(has_agent, 0.10, 0.25))
         o_s = np.flatnonzero(presale & (rng.random(n) < p))
         m = o_s.size
         hs = np.where(has_agent[o_s], human_start[o_s], start[o_s])
@@ -782,7 +782,7 @@ class _Generator:
         if n_silent:
             around = start[rng.integers(0, n, n_silent)] + rng.integers(-6 * HOUR_S, 6 * HOUR_S,
                                                                         n_silent)
-            created = np.concatenate([created, np.clip(around, self.base, self.end - 1)])
+            created = np.concatenate([created, np.where(around < self.base, around + 12 * HOUR_S, around)])
             o_cust = np.concatenate([o_cust, cu.chatting + rng.integers(0, cu.silent, n_silent)])
             explicit = np.concatenate([explicit, np.full(n_silent, -1, dtype=np.int64)])
             s_agent = np.concatenate([s_agent, np.full(n_silent, -1, dtype=np.int64)])

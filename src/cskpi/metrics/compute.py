@@ -41,6 +41,7 @@ class MetricResult:
     rows: list[dict[str, Any]]
     differences: list[dict[str, Any]]  # computed vs imported platform figures
     query: MetricQuery
+    cache: Any = None  # CacheReport when the workspace's facts cache was used
 
 
 def _fetch(backend: Any, expr: ir.Table) -> list[dict[str, Any]]:

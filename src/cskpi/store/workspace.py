@@ -131,7 +131,7 @@ class Workspace:
                                  f"{self.path}")
         con = self._connect_file(self.path, read_only)
         try:
-            self._configure(con, self._timezone or _stored_timezone(con) or DEFAULT_TIMEZONE)
+            self._configure(con, self._timezone or stored_timezone(con) or DEFAULT_TIMEZONE)
             yield con
         finally:
             con.close()
@@ -144,7 +144,7 @@ class Workspace:
         if not self.exists:
             return DEFAULT_TIMEZONE
         with self.connect() as con:
-            return _stored_timezone(con) or DEFAULT_TIMEZONE
+            return stored_timezone(con) or DEFAULT_TIMEZONE
 
     # --- import ------------------------------------------------------------------------
 
@@ -162,7 +162,7 @@ class Workspace:
         try:
             con = self._connect_file(target, read_only=False)
             try:
-                stored_tz = _stored_timezone(con)
+                stored_tz = stored_timezone(con)
                 if self._timezone and stored_tz and stored_tz != self._timezone:
                     raise UsageError(
                         f"the workspace uses time zone {stored_tz}, not {self._timezone}",
@@ -253,7 +253,7 @@ class Workspace:
                     for t in TABLES if t in present}
 
 
-def _stored_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
+def stored_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
     if not one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_meta'"):
         return None
     value = one(con, "SELECT value FROM _meta WHERE key = 'timezone'")
