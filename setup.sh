@@ -17,10 +17,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Re-install only when the project's requirements changed since the last install.
 stamp=.venv/.cskpi-installed
-want=$(cat pyproject.toml setup.sh | sha256sum | cut -d' ' -f1)
+extras="${CSKPI_EXTRAS:-test}"
+want=$( (cat pyproject.toml setup.sh; echo "$extras") | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[test]'
+  .venv/bin/python -m pip install --quiet -e ".[$extras]"
   echo "$want" > "$stamp"
 fi
 
