@@ -150,3 +150,27 @@ def test_platform_figures_fill_in_and_differences_are_reported(tmp_path):
     assert row["customers"] == 40 and row["satisfaction"] == 0.6
     assert row["sales"] == Decimal("150.00")
     assert row["sources"]["satisfaction"] == "imported"
+
+
+def test_computed_figures_win_and_disagreements_are_reported(tmp_path):
+    from cskpi import core
+    from cskpi.metrics.compute import MetricQuery
+    from tests.conftest import write_folder
+    from tests.golden.test_service_metrics import AGENTS
+
+    d = write_folder(tmp_path / "d", {
+        "agents.csv": AGENTS,
+        "messages.csv": "session_id,ts,sender,agent_id,customer_id\n"
+                        "S1,2026-10-03 10:00:00,customer,,C1\nS1,2026-10-03 10:00:30,agent,A1,\n",
+        # the platform claims 3 customers (we count 1) and a 0.9 reply rate (we count 1.0)
+        "agent_metrics.csv": "agent_id,date,customers,reply_rate,online_hours\n"
+                             "A1,2026-10-03,3,0.9,7.5\n",
+    })
+    result = core.compute_metrics(MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
+                                  data=d)
+    a1 = next(r for r in result.rows if r["agent_id"] == "A1")
+    assert (a1["customers"], a1["reply_rate"]) == (1, 1.0)  # computed wins
+    assert a1["online_hours"] == 7.5 and a1["sources"] == {"online_hours": "imported"}
+    found = {(x["agent_id"], x["metric"], x["computed"], x["imported"])
+             for x in result.differences}
+    assert found == {("A1", "customers", 1, 3.0), ("A1", "reply_rate", 1.0, 0.9)}
