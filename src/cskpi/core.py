@@ -61,29 +61,22 @@ def import_folder(folder: Path | str, workspace: Path | str, *, timezone: str | 
     return Workspace(workspace, timezone=timezone).import_folder(folder, progress=progress)
 
 
-SUMMARY_COLUMNS = ("agent", "name", "role", "sessions", "customers", "satisfaction", "late")
+SUMMARY_COLUMNS = ("agent", "name", "role", "sessions", "customers", "first_response_s",
+                   "reply_3min_rate", "satisfaction", "conversion_rate", "sales", "late")
 
 
-def monthly_summary(workspace: Path | str, period: str) -> list[dict[str, object]]:
-    """Per-agent figures of one month (provisional until the metric engine lands)."""
-    from .data.sql import rows
+def monthly_summary(workspace: Path | str, period: str,
+                    profile: str = "generic") -> list[dict[str, object]]:
+    """The per-agent summary the demo prints: a few headline metrics of one month."""
+    from .metrics.compute import MetricQuery
+    from .metrics.profiles import resolve
 
-    ws = Workspace(workspace)
-    with ws.connect() as con:
-        tz = lit(ws.timezone)
-        found = rows(con, f"""
-            WITH s AS (
-              SELECT * FROM sessions
-              WHERE strftime(timezone({tz}, coalesce(transfer_ts, start_ts)), '%Y-%m') = ?)
-            SELECT a.agent_id, a.name, a.role,
-                   count(DISTINCT s.session_id), count(DISTINCT s.customer_id),
-                   (SELECT count(*) FILTER (WHERE score IN ('4', '5')) / nullif(count(*), 0)
-                      FROM ratings r JOIN s s2 USING (session_id) WHERE s2.agent_id = a.agent_id),
-                   (SELECT count(*) FROM attendance t WHERE t.agent_id = a.agent_id
-                      AND t.status = 'late' AND strftime(t.date, '%Y-%m') = ?)
-            FROM agents a LEFT JOIN s ON s.agent_id = a.agent_id
-            GROUP BY ALL ORDER BY a.agent_id""", [period, period])
-    return [dict(zip(SUMMARY_COLUMNS, r, strict=True)) for r in found]
+    first = dt.date.fromisoformat(period + "-01")
+    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    result = compute_metrics(MetricQuery(first, last, profile=resolve(profile)),
+                             workspace=workspace)
+    return [{"agent": r["agent_id"], **{k: r.get(k) for k in SUMMARY_COLUMNS[1:]}}
+            for r in result.rows]
 
 
 def _ibis_duckdb(con: duckdb.DuckDBPyConnection) -> object:
