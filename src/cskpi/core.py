@@ -118,7 +118,11 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     try:
         backend = _ibis_duckdb(con)
         tz = stored_timezone(con) or DEFAULT_TZ
-        return fn(backend, duckdb_inputs(backend, con, tz), con if writable else None)
+        inputs = duckdb_inputs(backend, con, tz)
+        try:
+            return fn(backend, inputs, con if writable else None)
+        finally:
+            inputs.release()
     finally:
         ctx.__exit__(None, None, None)
 

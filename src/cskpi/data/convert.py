@@ -40,10 +40,12 @@ def timestamp(v: str, tz: str) -> str:
         f"THEN timezone({lit(tz)}, {EXCEL_EPOCH} + to_microseconds("
         f"CAST(round(CAST({v} AS DOUBLE) * 86400) * 1000000 AS BIGINT))) END"
     )
+    local = f"timezone({lit(tz)}, TRY_CAST({v} AS TIMESTAMP))"
+    # fast path: 'YYYY-MM-DD hh:mm:ss' and shorter cannot carry an offset
     return (
-        f"COALESCE(CASE WHEN regexp_matches({v}, '{_OFFSET_RE}') "
-        f"THEN TRY_CAST({v} AS TIMESTAMPTZ) "
-        f"ELSE timezone({lit(tz)}, TRY_CAST({v} AS TIMESTAMP)) END, {serial})"
+        f"COALESCE(CASE WHEN length({v}) <= 19 THEN {local} "
+        f"WHEN regexp_matches({v}, '{_OFFSET_RE}') THEN TRY_CAST({v} AS TIMESTAMPTZ) "
+        f"ELSE {local} END, {serial})"
     )
 
 

@@ -196,16 +196,6 @@ def _str(values: list[str | None]) -> pa.Array:
     return pa.array(values, type=pa.string())
 
 
-def _normalise(col: pa.Array) -> pa.Array:
-    """Give every column a stable type so all chunks share one writer schema."""
-    if pa.types.is_dictionary(col.type) or pa.types.is_timestamp(col.type) or \
-            pa.types.is_boolean(col.type) or pa.types.is_integer(col.type):
-        return col
-    if pa.types.is_large_string(col.type):
-        return col.cast(pa.string())
-    return col
-
-
 class _Writers:
     """One CSV file per table; header written by hand (Arrow would quote it)."""
 
@@ -225,7 +215,7 @@ class _Writers:
         names = TABLES[name].column_names
         if set(columns) != set(names):
             raise KeyError(f"{name}: columns {sorted(columns)} != contract {sorted(names)}")
-        table = pa.table({c: _normalise(columns[c]) for c in names})
+        table = pa.table({c: columns[c] for c in names})
         if table.num_rows == 0:
             return
         writer = self._writers.get(name)
@@ -618,16 +608,18 @@ class _Generator:
         self._write_attendance_online()
         expected = int(round(self.total_sessions * self.mean_msgs))
         done = 0
+        total = expected
         for k, first in enumerate(range(0, self.total_sessions, CHUNK_SESSIONS)):
             last = min(self.total_sessions, first + CHUNK_SESSIONS)
             done += self._chunk(k, first, last)
+            total = max(expected, done)
             if progress is not None:
-                progress(done, max(expected, done))
+                progress(done, total)
         self._write_complaints()
         self._write_grades_events()
         self._write_targets()
-        if progress is not None and self.total_sessions == 0:
-            progress(0, 0)
+        if progress is not None and total != done:
+            progress(done, done)  # the estimate was a little high: finish at 100 %
 
     def _month_of(self, ts: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.month_edges, ts, side="right")
@@ -658,7 +650,7 @@ class _Generator:
         n = self.u_day.size
         day0 = self.base + self.u_day * DAY_S
         is_late = self.att[self.u_agent, self.u_day] == 1
-        on = day0 + self.u_t0 * 60 - np.where(is_late, 0, rng.integers(0, 600, n))
+        on = np.maximum(day0, day0 + self.u_t0 * 60 - np.where(is_late, 0, rng.integers(0, 600, n)))
         off = day0 + self.u_t1 * 60 + rng.integers(0, 1200, n)
         mid = (on + off) // 2 + rng.integers(-3600, 3601, n)
         mode = np.searchsorted([0.5, 0.85], rng.random(n))  # single, break, overlap
@@ -747,16 +739,16 @@ class _Generator:
             "ts": _ts(end[r_s] + rng.integers(10, 7201, r_s.size)),
         })
 
-        self._orders(rng, k, presale, has_agent, answered, agent, cust, start, human_start, end)
+        self._orders(rng, presale, has_agent, answered, agent, cust, start, human_start, end)
         return int(count.sum())
 
-    def _orders(self, rng: np.random.Generator, k: int, presale: np.ndarray, has_agent: np.ndarray,
+    def _orders(self, rng: np.random.Generator, presale: np.ndarray, has_agent: np.ndarray,
                 answered: np.ndarray, agent: np.ndarray, cust: np.ndarray, start: np.ndarray,
                 human_start: np.ndarray, end: np.ndarray) -> None:
         ro, cu = self.roster, self.customers
         n = presale.size
         conv = np.where(has_agent, ro.conv[np.maximum(agent, 0)], 1.0)
-        p = np.where(answered, 0.36 * conv, np.where(has_agent, 0.10, 0.25))
+        p = np.where(answered, 0.42 * conv, np.where(has_agent, 0.10, 0.25))
         o_s = np.flatnonzero(presale & (rng.random(n) < p))
         m = o_s.size
         hs = np.where(has_agent[o_s], human_start[o_s], start[o_s])
@@ -764,10 +756,10 @@ class _Generator:
         cat = np.searchsorted([0.5, 0.93], rng.random(m))  # right after, later, outside window
         window = 71 * HOUR_S
         later_lo = np.minimum(spent + 60, window)
-        created = hs + np.where(
-            cat == 0, np.minimum(spent + 5 + rng.exponential(600.0, m).astype(np.int64), window),
-            np.where(cat == 1, later_lo + ((window - later_lo) * rng.random(m) ** 2).astype(np.int64),
-                     rng.integers(72 * HOUR_S + 60, 144 * HOUR_S, m)))
+        right_after = np.minimum(spent + 5 + rng.exponential(600.0, m).astype(np.int64), window)
+        later = later_lo + ((window - later_lo) * rng.random(m) ** 2).astype(np.int64)
+        outside = rng.integers(72 * HOUR_S + 60, 144 * HOUR_S, m)
+        created = hs + np.where(cat == 0, right_after, np.where(cat == 1, later, outside))
         s_agent = agent[o_s]
         explicit = np.full(m, -1, dtype=np.int64)
         credit = has_agent[o_s] & (rng.random(m) < 0.06)
@@ -782,20 +774,22 @@ class _Generator:
         if n_silent:
             around = start[rng.integers(0, n, n_silent)] + rng.integers(-6 * HOUR_S, 6 * HOUR_S,
                                                                         n_silent)
-            created = np.concatenate([created, np.where(around < self.base, around + 12 * HOUR_S, around)])
+            around = np.where(around < self.base, around + 12 * HOUR_S, around)
+            created = np.concatenate([created, around])
             o_cust = np.concatenate([o_cust, cu.chatting + rng.integers(0, cu.silent, n_silent)])
             explicit = np.concatenate([explicit, np.full(n_silent, -1, dtype=np.int64)])
             s_agent = np.concatenate([s_agent, np.full(n_silent, -1, dtype=np.int64)])
-        keep = created < self.end
-        created, o_cust, explicit, s_agent = created[keep], o_cust[keep], explicit[keep], s_agent[keep]
-        srt = np.argsort(created, kind="stable")
-        created, o_cust, explicit, s_agent = created[srt], o_cust[srt], explicit[srt], s_agent[srt]
+        keep = np.flatnonzero(created < self.end)
+        keep = keep[np.argsort(created[keep], kind="stable")]
+        created, o_cust = created[keep], o_cust[keep]
+        explicit, s_agent = explicit[keep], s_agent[keep]
         m = created.size
         status = np.searchsorted([0.88, 0.94, 0.98], rng.random(m))
         paid = status == 0
         paid_ts = created + 10 + rng.exponential(300.0, m).astype(np.int64)
         units = 1 + np.searchsorted([0.65, 0.90], rng.random(m))
-        cents = np.maximum(100, (rng.lognormal(np.log(110.0), 0.55, m) * units * 100).astype(np.int64))
+        price = rng.lognormal(np.log(110.0), 0.55, m)
+        cents = np.maximum(100, (price * units * 100).astype(np.int64))
         numbers = np.arange(self.next_order, self.next_order + m)
         self.next_order += m
         order_ids = _ids("O", numbers, self.order_width)

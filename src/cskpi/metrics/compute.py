@@ -96,7 +96,9 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery,
     shop_level: dict[str, dict[Any, dict[str, Any]]] = {}
     agents = E.agents_table(inp)
     if has_sessions and facts is None:
-        facts = E.session_facts(inp, p)
+        facts = E.session_facts(inp, p).cache()
+    if facts is not None:
+        inp.memo["facts"] = facts
     for name, expr in E.aggregates(inp, facts, p, buckets, q.by).items():
         rows = _fetch(backend, expr)
         if name.startswith("shop_"):

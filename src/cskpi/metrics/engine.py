@@ -95,7 +95,24 @@ def _time_of_day_s(local: ir.TimestampValue) -> ir.IntegerValue:
 
 
 def sessions_base(inp: Inputs) -> ir.Table:
-    """Sessions with their human start: transfer, else first customer message, else start."""
+    """Sessions with their human start: transfer, else first customer message, else start.
+
+    Uses the session facts when a computation has them (``inp.memo['facts']``), so the
+    chat log is not read again; otherwise derives the human start from the messages.
+    """
+    facts = inp.memo.get("facts")
+    if facts is not None:
+        return inp.shared("sessions_base", lambda: _base_from_facts(inp, facts))
+    return inp.shared("sessions_base_raw", lambda: _base_from_messages(inp))
+
+
+def _base_from_facts(inp: Inputs, facts: ir.Table) -> ir.Table:
+    s = inp.get("sessions")
+    f = facts.select("session_id", "human_utc", "human_local", "n_agent_msgs")
+    return s.inner_join(f, "session_id")
+
+
+def _base_from_messages(inp: Inputs) -> ir.Table:
     s = inp.get("sessions")
     m = inp.get("messages")
     if m is not None:
@@ -112,7 +129,7 @@ def sessions_base(inp: Inputs) -> ir.Table:
     return s.mutate(
         human_utc=ibis.coalesce(s.transfer_ts_utc, s.first_cust_utc, s.start_ts_utc),
         human_local=ibis.coalesce(s.transfer_ts_local, s.first_cust_local, s.start_ts_local),
-    )
+    ).drop("first_cust_utc", "first_cust_local")
 
 
 def rounds_table(inp: Inputs, p: Profile, base: ir.Table) -> ir.Table:
@@ -160,7 +177,7 @@ def rounds_table(inp: Inputs, p: Profile, base: ir.Table) -> ir.Table:
 
 def session_facts(inp: Inputs, p: Profile, session_filter: Any = None) -> ir.Table:
     """One row per session: its rounds counted under the profile's rules."""
-    base = sessions_base(inp)
+    base = _base_from_messages(inp)
     if session_filter is not None:
         base = base.filter(session_filter(base))
     cols = ["session_id", "human_utc", "human_local", "n_agent_msgs"]
@@ -300,6 +317,12 @@ def _service_aggregates(s: ir.Table) -> ir.Table:
 
 
 def credited_orders(inp: Inputs, p: Profile) -> ir.Table:
+    """Orders with their credited agent (see :func:`_credit_orders`), built once."""
+    key = f"credited:{p.attribution}:{p.attribution_window_h}"
+    return inp.shared(key, lambda: _credit_orders(inp, p))
+
+
+def _credit_orders(inp: Inputs, p: Profile) -> ir.Table:
     """Orders with the agent they are credited to (None = silent order).
 
     Explicit ``agent_id`` wins; otherwise the customer's most recent (``first_touch``:

@@ -8,7 +8,7 @@ windows).  Only this module knows how a backend spells that conversion.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +36,32 @@ def _select_list(table: str, utc: Any, local: Any) -> str:
 
 @dataclass
 class Inputs:
-    """Ibis tables of the logical inputs; a table absent from the data is None."""
+    """Ibis tables of the logical inputs; a table absent from the data is None.
+
+    ``memo`` keeps derived tables that several queries share (sessions with their
+    human start, credited orders), each materialised once per computation.
+    """
 
     tables: dict[str, Any]
     tz: str
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    def shared(self, key: str, build: Any) -> Any:
+        """``build()`` once, materialised (``.cache()``: a temp table, a Spark cache)."""
+        if key not in self.memo:
+            self.memo[key] = build().cache()
+        return self.memo[key]
+
+    def release(self) -> None:
+        """Drop every materialised table (before the connection closes)."""
+        for value in self.memo.values():
+            release = getattr(value, "release", None)
+            if release is not None:
+                try:
+                    release()
+                except Exception:  # noqa: BLE001 - a table that was never built
+                    pass
+        self.memo.clear()
 
     def get(self, name: str) -> Any:
         return self.tables.get(name)

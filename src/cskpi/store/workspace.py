@@ -229,7 +229,7 @@ class Workspace:
         cols = ", ".join(ident(c) for c in staged.table.column_names)
         added = int(one(con, f"SELECT count(*) FROM {ident(staged.typed)}"))
         run(con, f"INSERT INTO {ident(staged.name)} ({cols}, _import_id) "
-                 f"SELECT {cols}, {import_id} FROM {ident(staged.typed)} ORDER BY _row")
+                 f"SELECT {cols}, {import_id} FROM {ident(staged.typed)}")
         run(con, "INSERT INTO _imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [import_id, staged.name, staged.file, str(folder.resolve()), staged.sha256,
              staged.rows, added, staged.duplicates, started, dt.datetime.now(dt.UTC),

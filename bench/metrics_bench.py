@@ -1,0 +1,135 @@
+"""Metric engine benchmark on generated demo data.
+
+    python bench/metrics_bench.py [--sizes 1000000,10000000,30000000] [--no-pandas]
+
+For each size (messages; with matching orders, refunds, ratings …) it prints, each
+measured in its own process for an honest peak RSS:
+  - a plain DuckDB scan of the messages (the floor),
+  - the full catalog by agent for the month, computed from scratch (no facts cache),
+  - the same with the facts cache cold (compute + store) and warm,
+  - recomputing the month after importing one more day (incremental facts),
+  - the pandas reference of five core metrics (bench/pandas_reference.py).
+Targets (issue #4): 10M messages full catalog <= 6 s and <= 2 GB; 30M within 2 GB;
+one more day <= 10 % of a full month; faster than the pandas reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+import duckdb
+
+from common import OUT, PEAK, demo_folder, run_child
+
+SCAN = PEAK + """
+import json, sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+t = time.perf_counter()
+n = con.execute("SELECT count(*), count(DISTINCT session_id), min(ts), max(ts) FROM messages").fetchall()
+print(json.dumps({"wall_s": time.perf_counter() - t, "peak_mb": peak_mb()}))
+"""
+
+CATALOG = PEAK + """
+import datetime as dt, json, sys, time
+from cskpi import core
+from cskpi.metrics.compute import MetricQuery
+use_cache = sys.argv[2] == "cache"
+q = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+t = time.perf_counter()
+result = core.compute_metrics(q, workspace=sys.argv[1], use_cache=use_cache)
+wall = time.perf_counter() - t
+recomputed = result.cache.recomputed_sessions if result.cache else None
+print(json.dumps({"wall_s": wall, "peak_mb": peak_mb(), "rows": len(result.rows),
+                  "recomputed": recomputed}))
+"""
+
+IMPORT = PEAK + """
+import json, sys, time
+from pathlib import Path
+from cskpi.store.workspace import Workspace
+t = time.perf_counter()
+r = Workspace(sys.argv[2]).import_folder(Path(sys.argv[1]))
+print(json.dumps({"wall_s": time.perf_counter() - t, "peak_mb": peak_mb(), "added": r.added}))
+"""
+
+PANDAS = PEAK + """
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+from pandas_reference import compute
+table, load_s, total_s = compute(Path(sys.argv[1]))
+print(json.dumps({"wall_s": total_s, "load_s": load_s, "peak_mb": peak_mb()}))
+"""
+
+
+def split_last_day(folder, out_month, out_day, last_day="2026-10-30"):
+    """The month without its last day's sessions, and that day on its own."""
+    for d in (out_month, out_day):
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+    con = duckdb.connect()
+    src = lambda t: f"read_csv('{folder / (t + '.csv')}', all_varchar=true)"  # noqa: E731
+    day = f"substr(start_ts, 1, 10) = '{last_day}'"
+    con.execute(f"CREATE TABLE s AS SELECT * FROM {src('sessions')}")
+    con.execute(f"COPY (SELECT * FROM s WHERE NOT ({day})) TO '{out_month}/sessions.csv' (HEADER)")
+    con.execute(f"COPY (SELECT * FROM s WHERE {day}) TO '{out_day}/sessions.csv' (HEADER)")
+    con.execute(f"""COPY (SELECT m.* FROM {src('messages')} m SEMI JOIN (SELECT session_id FROM s
+                         WHERE NOT ({day})) USING (session_id)) TO '{out_month}/messages.csv' (HEADER)""")
+    con.execute(f"""COPY (SELECT m.* FROM {src('messages')} m SEMI JOIN (SELECT session_id FROM s
+                         WHERE {day}) USING (session_id)) TO '{out_day}/messages.csv' (HEADER)""")
+    for t in ("agents", "orders", "refunds", "attendance", "online", "targets"):
+        if (folder / f"{t}.csv").exists():
+            shutil.copy(folder / f"{t}.csv", out_month / f"{t}.csv")
+    shutil.copy(folder / "agents.csv", out_day / "agents.csv")
+
+
+def bench_size(messages: int, pandas: bool) -> None:
+    folder = demo_folder(messages)
+    ws = OUT / f"metrics-{messages}.duckdb"
+    if not ws.exists():
+        run_child(IMPORT, str(folder), str(ws))
+    print(f"\n== {messages:,} messages ({folder.name})")
+    scan = run_child(SCAN, str(ws))
+    print(f"  plain DuckDB scan of messages     {scan['wall_s']:7.2f} s  peak {scan['peak_mb']:6.0f} MB")
+    full = run_child(CATALOG, str(ws), "nocache")
+    print(f"  full catalog by agent, no cache   {full['wall_s']:7.2f} s  peak {full['peak_mb']:6.0f} MB"
+          f"  ({full['rows']} agents)")
+    shutil.copy(ws, OUT / "work.duckdb")
+    cold = run_child(CATALOG, str(OUT / "work.duckdb"), "cache")
+    warm = run_child(CATALOG, str(OUT / "work.duckdb"), "cache")
+    print(f"  with facts cache: cold            {cold['wall_s']:7.2f} s  peak {cold['peak_mb']:6.0f} MB")
+    print(f"  with facts cache: warm            {warm['wall_s']:7.2f} s  peak {warm['peak_mb']:6.0f} MB")
+    # one more day
+    month, day = OUT / "split-month", OUT / "split-day"
+    split_last_day(folder, month, day)
+    inc = OUT / "inc.duckdb"
+    inc.unlink(missing_ok=True)
+    run_child(IMPORT, str(month), str(inc))
+    month_run = run_child(CATALOG, str(inc), "cache")
+    imp = run_child(IMPORT, str(day), str(inc))
+    day_run = run_child(CATALOG, str(inc), "cache")
+    share = day_run["wall_s"] / month_run["wall_s"]
+    print(f"  month without its last day (cold) {month_run['wall_s']:7.2f} s")
+    print(f"  + import one day ({imp['added']:,} rows)    {imp['wall_s']:7.2f} s")
+    print(f"  + recompute the month             {day_run['wall_s']:7.2f} s  "
+          f"({day_run['recomputed']:,} sessions recomputed; {share:.0%} of the full month)")
+    if pandas:
+        ref = run_child(PANDAS, str(folder), str(OUT.parent))
+        print(f"  pandas reference, 5 metrics       {ref['wall_s']:7.2f} s  peak {ref['peak_mb']:6.0f} MB"
+              f"  (of which reading CSV {ref['load_s']:.2f} s)")
+    for p in (OUT / "work.duckdb", inc):
+        p.unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,10000000,30000000")
+    parser.add_argument("--no-pandas", action="store_true")
+    args = parser.parse_args()
+    for size in (int(s) for s in args.sizes.split(",")):
+        bench_size(size, pandas=not args.no_pandas and size <= 10_000_000)
+
+
+if __name__ == "__main__":
+    main()
