@@ -248,3 +248,19 @@ def test_bad_target_scope(folder):
                                "2026-10,everyone,sales,5\n2026-10,agent:404,sales,5\n"})
     issues = validate_folder(d)
     assert [(i.code, i.row) for i in errors(issues)] == [("bad_value", 3), ("unknown_agent", 4)]
+
+
+def test_malformed_csv_rows_are_named_and_block_the_file(folder):
+    d = folder({"orders.csv": "order_id,customer_id,created_ts\nO1,C1,2026-10-03\n"
+                              "O2,C2,2026-10-03,surplus\nO3,C3,not-a-date\n"})
+    issues = validate_folder(d)
+    (bad,) = by_code(issues, "bad_csv_row")
+    assert (bad.file, bad.row, bad.level) == ("orders.csv", 3, "error")
+    # later rows are not typed (their numbers would shift): fix the structure first
+    assert by_code(issues, "bad_type") == []
+
+
+def test_header_only_csv_is_a_warning(folder):
+    d = folder({"orders.csv": "order_id,customer_id,created_ts\n"})
+    issues = validate_folder(d)
+    assert [(i.code, i.level) for i in issues] == [("no_rows", "warning")]

@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from ..errors import Issue
-from .sql import one, rows, run
+from .sql import lit, one, rows, run
 from .schema import TABLES, Table
 
 SNIFF_BYTES = 1 << 20
@@ -44,7 +44,9 @@ class RawFile:
     rows: int = 0
     # SQL for the spreadsheet row number: a CSV stage keeps file order in its rowid
     # (insertion order is preserved), so the header is row 1 and rowid 0 is row 2.
-    row_expr: str = "_row"
+    row_expr: str | None = "_row"
+    source: str | None = None  # lazy CSV: the read_csv(...) to type from directly
+    rejects_table: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
     issues: list[Issue] = field(default_factory=list)
@@ -171,9 +173,14 @@ def _first_record(text: str, delimiter: str) -> list[str]:
 
 
 def read_file(
-    con: duckdb.DuckDBPyConnection, table: Table, path: Path, stage: str, tmp_dir: Path
+    con: duckdb.DuckDBPyConnection, table: Table, path: Path, stage: str, tmp_dir: Path,
+    *, lazy: bool = False,
 ) -> RawFile:
-    """Read one table file into the staging table ``stage``."""
+    """Read one table file into the staging table ``stage``.
+
+    With ``lazy``, a CSV file is not copied: ``raw.source`` names the ``read_csv(...)``
+    the typing step selects from (and ``raw.rows`` is counted there).
+    """
     raw = RawFile(table=table, path=path, stage=stage)
     if path.stat().st_size == 0:
         raw.issues.append(
@@ -188,7 +195,7 @@ def read_file(
         elif suffix == ".parquet":
             _read_parquet(con, raw)
         else:
-            _read_csv(con, raw, tmp_dir)
+            _read_csv(con, raw, tmp_dir, lazy)
     except NotText as exc:
         raw.issues.append(
             Issue("error", "not_text", f"cannot read the file as a table: {exc}", file=path.name,
@@ -199,14 +206,12 @@ def read_file(
             Issue("error", "no_header", "the file has no header row", file=path.name,
                   hint="the first row must name the columns")
         )
-    elif raw.ok and raw.rows == 0:
-        raw.issues.append(
-            Issue("warning", "no_rows", "the file has a header but no data rows", file=path.name)
-        )
+    elif raw.ok and raw.row_expr is not None and raw.rows == 0:
+        raw.issues.append(no_rows(raw))
     return raw
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, tmp_dir: Path) -> None:
+def _read_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, tmp_dir: Path, lazy: bool) -> None:
     path = raw.path
     with path.open("rb") as f:
         sample = f.read(SNIFF_BYTES)
@@ -226,56 +231,69 @@ def _read_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, tmp_dir: Path) -> No
     if not headers or all(not h.strip() for h in headers):
         return
     raw.headers = [h.replace("\ufeff", "") for h in headers]
-    raw.row_expr = "(rowid + 2)"
     names = [f"c{i}" for i in range(len(headers))]
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-    rejects_table = f"{raw.stage}_rejects"
-    rejects_scan = f"{raw.stage}_scans"
-    try:
-        run(
-            con,
-            f"""
-            CREATE OR REPLACE TEMP TABLE "{raw.stage}" AS
-            SELECT * FROM read_csv(?, header = true, delim = ?, quote = '"', escape = '"',
-                                   columns = {columns}, auto_detect = false,
-                                   store_rejects = true, rejects_table = '{rejects_table}',
-                                   rejects_scan = '{rejects_scan}', max_line_size = 10000000)
-            """,
-            [str(source), delimiter],
-        )
-    except duckdb.Error as exc:
-        raw.issues.append(
-            Issue("error", "unreadable_csv", f"cannot parse the CSV: {_short(exc)}",
-                  file=path.name, hint="check the file is a plain CSV export")
-        )
+    raw.rejects_table = f"{raw.stage}_rejects"
+    raw.source = (
+        f"read_csv({lit(str(source))}, header = true, delim = {lit(delimiter)}, quote = '\"', "
+        f"escape = '\"', columns = {columns}, auto_detect = false, store_rejects = true, "
+        f"rejects_table = {lit(raw.rejects_table)}, rejects_scan = {lit(raw.stage + '_scans')}, "
+        f"max_line_size = 10000000)"
+    )
+    if lazy:
+        # the typing step reads the CSV itself; CSV rows keep file order, so the typed
+        # table's rowid + 2 is the spreadsheet row
+        raw.row_expr = None
         return
-    rejects = rows(
+    raw.row_expr = "(rowid + 2)"
+    try:
+        run(con, f'CREATE OR REPLACE TEMP TABLE "{raw.stage}" AS SELECT * FROM {raw.source}')
+    except duckdb.Error as exc:
+        raw.issues.append(unreadable(raw, exc))
+        return
+    collect_rejects(con, raw)
+    raw.rows = int(one(con, f'SELECT count(*) FROM "{raw.stage}"'))
+
+
+def no_rows(raw: RawFile) -> Issue:
+    return Issue("warning", "no_rows", "the file has a header but no data rows",
+                 file=raw.path.name)
+
+
+def unreadable(raw: RawFile, exc: Exception) -> Issue:
+    return Issue("error", "unreadable_csv", f"cannot parse the CSV: {_short(exc)}",
+                 file=raw.path.name, hint="check the file is a plain CSV export")
+
+
+def collect_rejects(con: duckdb.DuckDBPyConnection, raw: RawFile) -> int:
+    """Report the rows DuckDB's CSV reader rejected (wrong field count, bad quoting …)."""
+    if not raw.rejects_table:
+        return 0
+    found = rows(
         con,
-        f"""SELECT line, column_name, error_type, error_message FROM "{rejects_table}"
+        f"""SELECT line, column_name, error_type, error_message FROM "{raw.rejects_table}"
             ORDER BY line LIMIT 21""",
     )
-    n_rejects = int(one(con, f'SELECT count(*) FROM "{rejects_table}"'))
-    for line, column, etype, message in rejects[:20]:
+    n_rejects = int(one(con, f'SELECT count(*) FROM "{raw.rejects_table}"'))
+    for line, column, etype, message in found[:20]:
         raw.issues.append(
             Issue(
                 "error",
                 "bad_csv_row",
                 f"{_reject_words(str(etype))}: {message}",
-                file=path.name,
+                file=raw.path.name,
                 row=int(line) if line is not None else None,
                 column=_header_of(raw.headers, column),
-                hint=f"every row needs {len(headers)} fields separated by "
-                f"{_delim_name(delimiter)}; quote fields that contain the delimiter",
+                hint=f"every row needs {len(raw.headers)} fields separated by "
+                f"{_delim_name(raw.delimiter or ',')}; quote fields that contain the delimiter",
             )
         )
     if n_rejects > 20:
         raw.issues.append(
             Issue("error", "bad_csv_row", f"... and {n_rejects - 20} more malformed rows",
-                  file=path.name)
+                  file=raw.path.name)
         )
-    raw.rows = int(one(con, f'SELECT count(*) FROM "{raw.stage}"'))
-    if source != path:
-        os.unlink(source)
+    return n_rejects
 
 
 def _reject_words(error_type: str) -> str:

@@ -20,7 +20,7 @@ import duckdb
 
 from ..errors import Issue
 from . import convert
-from .readers import RawFile, find_table_files, read_file
+from .readers import RawFile, collect_rejects, find_table_files, no_rows, read_file, unreadable
 from .schema import AGENT_METRIC_COLUMNS, TABLES, Column, Table, normalise_header
 from .sql import ident, lit, one, rows, run
 
@@ -162,11 +162,12 @@ def stage_folder(
                           "this exact file was imported before; skipped", file=path.name))
             continue
         stage = f"raw_{name}"
-        raw = read_file(con, TABLES[name], path, stage, tmp_dir)
-        result.issues.extend(raw.issues)
+        raw = read_file(con, TABLES[name], path, stage, tmp_dir, lazy=True)
         if not raw.ok or not raw.headers:
+            result.issues.extend(raw.issues)
             continue
         staged = type_table(con, raw, tz, rep)
+        result.issues.extend(raw.issues)
         run(con, f"DROP TABLE IF EXISTS {ident(stage)}")
         if staged is not None:
             staged.sha256 = sha
@@ -222,7 +223,7 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
     if mapping is None:
         return None
     table = raw.table
-    texts: list[str] = [f"{raw.row_expr} AS _row"]
+    texts: list[str] = [f"{raw.row_expr} AS _row"] if raw.row_expr else []
     values: list[str] = ["_row"]
     outs: list[str] = ["_row"]
     flags: list[tuple[str, str, Column]] = []  # (flag column, kind, column)
@@ -260,11 +261,29 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
                         f"AS {flag}")
             flags.append((f"_pct_{col.name}", "rate", col))
     typed_name = f"typed_{table.name}"
-    run(con, f"""
-        CREATE OR REPLACE TEMP TABLE {ident(typed_name)} AS
-        SELECT {", ".join(outs)} FROM (
-          SELECT {", ".join(values)} FROM (
-            SELECT {", ".join(texts)} FROM {ident(raw.stage)}))""")
+    if raw.row_expr is None:  # lazy CSV: row numbers are added afterwards
+        values.remove("_row")
+        outs.remove("_row")
+    source = raw.source or ident(raw.stage)
+    try:
+        run(con, f"""
+            CREATE OR REPLACE TEMP TABLE {ident(typed_name)} AS
+            SELECT {", ".join(outs)} FROM (
+              SELECT {", ".join(values)} FROM (
+                SELECT {", ".join(texts) or "*"} FROM {source}))""")
+    except duckdb.Error as exc:
+        raw.issues.append(unreadable(raw, exc))
+        return None
+    if raw.row_expr is None:
+        if collect_rejects(con, raw):
+            # rows after a rejected one would be misnumbered: fix these first
+            run(con, f"DROP TABLE {ident(typed_name)}")
+            return None
+        run(con, f"ALTER TABLE {ident(typed_name)} ADD COLUMN _row BIGINT")
+        run(con, f"UPDATE {ident(typed_name)} SET _row = rowid + 2")
+        raw.rows = int(one(con, f"SELECT count(*) FROM {ident(typed_name)}"))
+        if raw.rows == 0:
+            raw.issues.append(no_rows(raw))
     staged = Staged(table, raw.path, typed_name, set(mapping), raw.rows, "", raw=raw)
     _report_cells(con, staged, flags, rep)
     return staged

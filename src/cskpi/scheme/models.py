@@ -1,0 +1,378 @@
+"""The scheme language as typed, immutable data.
+
+A :class:`Scheme` is what :func:`cskpi.scheme.load_scheme` builds from YAML.  Every
+part keeps the 1-based YAML ``line`` it came from, so scoring can explain a result
+with "rule at line 12".  Money and points are ``decimal.Decimal``; mappings are
+read-only views.  Nothing here imports the rest of cskpi: metric facts arrive as
+:class:`MetricInfo` objects handed in by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar, Literal, Protocol, TypeAlias
+
+from .formula import Formula
+
+Level = Literal["error", "warning"]
+Direction = Literal["higher", "lower", "neutral"]
+Fallback = Literal["full", "neutral", "team"]
+VetoEffect = Literal["score", "bonus"]
+Ties = Literal["split", "repeat"]
+
+ATTENDANCE_STATUSES: tuple[str, ...] = ("late", "leave", "absent")
+"""Attendance statuses a ``per`` item may count."""
+
+DEFAULT_EVENT_KINDS: tuple[str, ...] = ("praise", "outstanding", "low_quality_review",
+                                        "complaint")
+"""Event kinds known when the caller gives none (those of the events table's help)."""
+
+GRADES: tuple[str, ...] = ("A", "B", "C", "D")
+GRADE_ALIASES: Mapping[str, str] = {"优": "A", "良": "B", "中": "C", "差": "D",
+                                    "a": "A", "b": "B", "c": "C", "d": "D"}
+
+
+class MetricInfo(Protocol):
+    """What the loader needs to know of a metric (the metric catalog's entries fit)."""
+
+    @property
+    def unit(self) -> str: ...  # count | rate | s | h | money
+
+    @property
+    def direction(self) -> str: ...  # higher | lower | neutral
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A plain :class:`MetricInfo`, for callers without a metric catalog (and tests)."""
+
+    unit: str = "count"
+    direction: Direction = "neutral"
+
+
+@dataclass(frozen=True)
+class SchemeIssue:
+    """One problem of a scheme: an ``error`` blocks loading, a ``warning`` informs."""
+
+    level: Level
+    code: str
+    message: str
+    line: int | None = None
+    hint: str | None = None
+    source: str = "<scheme>"
+    column: int | None = None  # inside a formula, when the problem is in one
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == "error"
+
+    def where(self) -> str:
+        """``source:line`` (just ``source`` when the line is unknown)."""
+        return f"{self.source}:{self.line}" if self.line is not None else self.source
+
+    def __str__(self) -> str:
+        text = f"{self.where()}: {self.level}: {self.message} [{self.code}]"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------- items
+@dataclass(frozen=True)
+class MinSample:
+    """Below ``n`` basis cases an item scores by ``fallback`` and says so.
+
+    ``neutral`` holds the points for the ``neutral`` fallback (default: max / 2);
+    ``metric`` names the basis count (default: the item metric's denominator).
+    """
+
+    n: int
+    fallback: Fallback
+    neutral: Decimal | None = None
+    metric: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemBase:
+    """Fields every item has; ``kind`` names the item kind."""
+
+    kind: ClassVar[str] = ""
+    key: str
+    label: str
+    max: Decimal
+    line: int
+    min_sample: MinSample | None = None
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One tier: ``max`` (value ≤ bound) or ``min`` (value ≥ bound), or neither (catch-all)."""
+
+    points: Decimal
+    max: Decimal | None = None
+    min: Decimal | None = None
+    line: int = 0
+
+    @property
+    def is_catch_all(self) -> bool:
+        return self.max is None and self.min is None
+
+    @property
+    def bound(self) -> Decimal | None:
+        return self.max if self.max is not None else self.min
+
+
+@dataclass(frozen=True, kw_only=True)
+class TiersItem(ItemBase):
+    """Points from the first tier the metric value falls in."""
+
+    kind: ClassVar[str] = "tiers"
+    metric: str
+    tiers: tuple[Tier, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinearItem(ItemBase):
+    """0 points at ``worst`` (YAML ``from``), ``max`` at ``best`` (``to``), clamped between."""
+
+    kind: ClassVar[str] = "linear"
+    metric: str
+    worst: Decimal
+    best: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetItem(ItemBase):
+    """``max × min(1, value / target)``; ``target`` None means the period's targets table."""
+
+    kind: ClassVar[str] = "target"
+    metric: str
+    target: Decimal | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GradeItem(ItemBase):
+    """A manager's grade A–D (优/良/中/差 normalised to A–D) mapped to points."""
+
+    kind: ClassVar[str] = "grade"
+    grades: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerItem(ItemBase):
+    """``start`` plus ``points each`` per counted status/event, clamped to ``min``..``max``."""
+
+    kind: ClassVar[str] = "per"
+    start: Decimal
+    per: Mapping[str, Decimal]
+    min: Decimal | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormulaItem(ItemBase):
+    """Points computed by a safe formula over metric keys and numbers."""
+
+    kind: ClassVar[str] = "formula"
+    formula: Formula
+
+
+Item: TypeAlias = TiersItem | LinearItem | TargetItem | GradeItem | PerItem | FormulaItem
+MetricItem: TypeAlias = TiersItem | LinearItem | TargetItem
+ITEM_KINDS: tuple[str, ...] = ("tiers", "linear", "target", "grade", "per", "formula")
+
+
+# ------------------------------------------------------------- veto and adjustments
+@dataclass(frozen=True)
+class Veto:
+    """一票否决: when ``condition`` holds, the score (or only the bonus) becomes 0."""
+
+    condition: Formula
+    effect: VetoEffect
+    reason: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """Points per event outside the items: fixed ``points``, or a range to pick within."""
+
+    event: str
+    points: Decimal | None = None
+    min_points: Decimal | None = None
+    max_points: Decimal | None = None
+    label: str | None = None
+    line: int = 0
+
+    @property
+    def is_range(self) -> bool:
+        return self.points is None
+
+
+# -------------------------------------------------------------------------------- pay
+@dataclass(frozen=True)
+class Base:
+    """Base pay: one ``amount`` or an amount per level."""
+
+    amount: Decimal | None = None
+    by_level: Mapping[str, Decimal] | None = None
+    line: int = 0
+
+    def for_level(self, level: str | None) -> Decimal | None:
+        """The base pay of an agent of ``level`` (None when the level has none)."""
+        if self.by_level is None:
+            return self.amount
+        return self.by_level.get(level) if level is not None else None
+
+
+@dataclass(frozen=True)
+class KpiBonus:
+    """A pool paid by ``formula`` (names: pool, score, max_score, pass_ratio)."""
+
+    pool: Decimal
+    formula: Formula
+    requires_pass: bool = True
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class CommissionTier:
+    """Rate for the part (``marginal``) or the whole of ``on`` up to ``upto`` (None: above)."""
+
+    rate: Decimal
+    upto: Decimal | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Commission:
+    """A flat ``rate`` on a money metric, or ``tiers`` of rates."""
+
+    on: str = "sales"
+    rate: Decimal | None = None
+    tiers: tuple[CommissionTier, ...] = ()
+    marginal: bool = False
+    net_of_refunds: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Pay:
+    base: Base | None = None
+    kpi_bonus: KpiBonus | None = None
+    commission: Commission | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class RankSample:
+    """Agents with fewer than ``n`` of ``metric`` are not ranked."""
+
+    metric: str
+    n: int
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class RankAward:
+    """排名奖: the best ``top`` agents by ``metric`` get ``amount``; ties split or repeat it.
+
+    ``direction`` is resolved from the metric when the scheme does not give one (None
+    only when no metric facts were given to the loader).
+    """
+
+    kind: ClassVar[str] = "rank"
+    metric: str
+    top: int
+    amount: Decimal
+    ties: Ties = "split"
+    min_sample: RankSample | None = None
+    direction: Direction | None = None
+    label: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class TargetAward:
+    """达标奖: ``amount`` when ``metric`` reaches ``reach`` (None: the period's target)."""
+
+    kind: ClassVar[str] = "target"
+    metric: str
+    amount: Decimal
+    reach: Decimal | None = None
+    label: str | None = None
+    line: int = 0
+
+
+Award: TypeAlias = RankAward | TargetAward
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    """How a metric's target is set when none is given.
+
+    ``history``: mean of the last ``periods`` × (1 + ``uplift``); ``percentile``: the
+    ``percentile`` of the last ``periods``; ``fixed``: ``value``.
+    """
+
+    metric: str
+    method: Literal["history", "percentile", "fixed"]
+    periods: int | None = None
+    uplift: Decimal = Decimal(0)
+    percentile: Decimal | None = None
+    value: Decimal | None = None
+    line: int = 0
+
+
+# ----------------------------------------------------------------------------- scheme
+@dataclass(frozen=True)
+class AppliesTo:
+    """Who a scheme is for; every given key must match (no keys: everyone)."""
+
+    role: tuple[str, ...] = ()
+    team: tuple[str, ...] = ()
+    level: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+    line: int = 0
+
+    def matches(self, agent: Mapping[str, Any]) -> bool:
+        """Whether an agent (a mapping with agent_id, role, team, level) is covered."""
+        for key, wanted in (("role", self.role), ("team", self.team),
+                            ("level", self.level), ("agent_id", self.agents)):
+            if wanted and str(agent.get(key, "")) not in wanted:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A loaded scheme.  ``pass_ratio`` None means every score passes."""
+
+    name: str
+    title: str
+    applies_to: AppliesTo
+    pass_ratio: Decimal | None
+    profile: str | None
+    items: tuple[Item, ...]
+    veto: tuple[Veto, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
+    pay: Pay | None = None
+    awards: tuple[Award, ...] = ()
+    targets: Mapping[str, TargetRule] = field(default_factory=dict)
+    source: str = "<scheme>"
+    line: int = 1
+
+    @property
+    def max_score(self) -> Decimal:
+        """The sum of the items' ``max`` points."""
+        return sum((item.max for item in self.items), Decimal(0))
+
+    def item(self, key: str) -> Item:
+        """The item with ``key`` (``KeyError`` if none)."""
+        for item in self.items:
+            if item.key == key:
+                return item
+        raise KeyError(key)
