@@ -92,7 +92,8 @@ def enum(v: str, column: Column) -> str:
 def money_clean(v: str) -> str:
     """Money text with currency signs and thousands separators removed, or NULL."""
     return (
-        f"CASE WHEN regexp_full_match({v}, '{_MONEY_PLAIN_RE}') THEN {v} "
+        f"CASE WHEN TRY_CAST({v} AS DECIMAL(38, 10)) IS NOT NULL "
+        f"AND regexp_full_match({v}, '{_MONEY_PLAIN_RE}') THEN {v} "
         f"WHEN regexp_full_match({v}, '{_MONEY_DECORATED_RE}') "
         f"THEN regexp_replace({v}, '[^0-9.\\-]', '', 'g') END"
     )

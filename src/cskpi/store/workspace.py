@@ -208,6 +208,8 @@ class Workspace:
             run(con, "INSERT OR IGNORE INTO _meta VALUES ('created_at', "
                      f"{lit(started.isoformat())})")
             import_id = int(one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM _imports"))
+            # stored tables need no particular row order: let the inserts run in parallel
+            run(con, "SET preserve_insertion_order = false")
             report = ImportReport(self.path, import_id, issues=result.issues)
             for staged in result.staged.values():
                 report.tables.append(self._store(con, staged, import_id, folder, started))
