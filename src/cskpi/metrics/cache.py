@@ -70,7 +70,7 @@ def cached_facts(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs,
                 run(con, "DELETE FROM _facts WHERE profile_key = ? AND session_id IN "
                          "(SELECT session_id FROM _affected)", [key])
                 affected = backend.sql("SELECT session_id FROM _affected", dialect="duckdb")
-                expr = E.session_facts(inp, p, lambda t: t.session_id.isin(affected.session_id))
+                expr = E.session_facts(inp, p, affected)
             cols = ", ".join(FACT_COLUMNS)
             sql = backend.compile(expr.select(*FACT_COLUMNS))
             run(con, f"INSERT INTO _facts (profile_key, {cols}) SELECT {lit(key)}, {cols} "

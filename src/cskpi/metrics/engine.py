@@ -175,11 +175,16 @@ def rounds_table(inp: Inputs, p: Profile, base: ir.Table) -> ir.Table:
     return rounds.mutate(first=rounds.k == rounds.k.min().over(group_by="session_id"))
 
 
-def session_facts(inp: Inputs, p: Profile, session_filter: Any = None) -> ir.Table:
-    """One row per session: its rounds counted under the profile's rules."""
-    base = _base_from_messages(inp)
-    if session_filter is not None:
-        base = base.filter(session_filter(base))
+def session_facts(inp: Inputs, p: Profile, session_ids: ir.Table | None = None) -> ir.Table:
+    """One row per session: its rounds counted under the profile's rules.
+
+    ``session_ids`` (a table with a ``session_id`` column) restricts the work to those
+    sessions: their messages are picked before anything is aggregated.
+    """
+    if session_ids is not None:
+        inp = inp.restricted(session_ids)
+    # used three times below: materialise it once
+    base = inp.shared("sessions_base_raw", lambda: _base_from_messages(inp))
     cols = ["session_id", "human_utc", "human_local", "n_agent_msgs"]
     if not inp.has("messages"):
         return base.select(*cols).mutate(

@@ -69,7 +69,7 @@ def explain(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str, metric: st
         return Explanation(metric, agent_id, "rounds", rows, note)
     if metric in SESSION_METRICS | RATING_METRICS:
         base = _agent_sessions(inp, q, agent_id)
-        facts = E.session_facts(inp, p, lambda t: t.agent_id == agent_id)
+        facts = E.session_facts(inp, p, base.select("session_id"))
         s = base.select("session_id", "customer_id", "kind", "human_local").inner_join(
             facts.select("session_id", "n_rounds", "n_answered", "n_agent_msgs"), "session_id")
         if inp.has("ratings"):

@@ -52,6 +52,15 @@ class Inputs:
             self.memo[key] = build().cache()
         return self.memo[key]
 
+    def restricted(self, session_ids: Any) -> Inputs:
+        """The same inputs with sessions and messages limited to ``session_ids``."""
+        tables = dict(self.tables)
+        for name in ("sessions", "messages"):
+            t = tables.get(name)
+            if t is not None:
+                tables[name] = t.filter(t.session_id.isin(session_ids.session_id))
+        return Inputs(tables, self.tz)
+
     def release(self) -> None:
         """Drop every materialised table (before the connection closes)."""
         for value in self.memo.values():

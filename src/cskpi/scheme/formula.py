@@ -27,10 +27,14 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, cast
 
 from .formula_ast import (
     FUNCTIONS,
+    ArithOp,
+    CompareOp,
+    FuncName,
+    LogicOp,
     BinOp,
     Call,
     Compare,
@@ -93,9 +97,12 @@ class Formula:
 
 
 # ---------------------------------------------------------------------------- tokenizer
+TokenKind = Literal["num", "name", "op", "end"]
+
+
 @dataclass(frozen=True)
 class Token:
-    kind: Literal["num", "name", "op", "end"]
+    kind: TokenKind
     text: str
     column: int
 
@@ -135,9 +142,8 @@ def tokenize(text: str) -> list[Token]:
             reason = _BAD_CHARS.get(ch, "not allowed in a formula")
             raise FormulaError(f"unexpected character {ch!r}: {reason}", pos + 1)
         kind = m.lastgroup
-        if kind != "space":
-            assert kind in ("num", "name", "op")
-            tokens.append(Token(kind, m.group(), pos + 1))
+        if kind == "num" or kind == "name" or kind == "op":
+            tokens.append(Token(cast(TokenKind, kind), m.group(), pos + 1))
         pos = m.end()
     tokens.append(Token("end", "", len(text) + 1))
     return tokens
@@ -171,7 +177,7 @@ class _Parser:
         return tok
 
     def expect(self, text: str, context: str) -> Token:
-        if self.tok.text != text or self.tok.kind == "end":
+        if self.tok.text != text:
             raise FormulaError(f"expected {text!r} {context}, found {self._shown(self.tok)}",
                                self.tok.column)
         return self.advance()
@@ -229,12 +235,12 @@ class _Parser:
         if op in ("and", "or"):
             self.require(left, left_t, "bool", f"'{op}'", col)
             self.require(right, right_t, "bool", f"'{op}'", col)
-            return Logic(op, left, right, col), "bool"  # type: ignore[arg-type]
+            return Logic(cast(LogicOp, op), left, right, col), "bool"
         self.require(left, left_t, "number", f"'{op}'", col)
         self.require(right, right_t, "number", f"'{op}'", col)
         if _INFIX_BP[op] == _CMP_BP:
-            return Compare(op, left, right, col), "bool"  # type: ignore[arg-type]
-        return BinOp(op, left, right, col), "number"  # type: ignore[arg-type]
+            return Compare(cast(CompareOp, op), left, right, col), "bool"
+        return BinOp(cast(ArithOp, op), left, right, col), "number"
 
     def prefix(self) -> tuple[Node, ValueType, int]:  # noqa: PLR0911
         tok = self.advance()
@@ -250,9 +256,10 @@ class _Parser:
             return node, t, depth
         if tok.kind == "name":
             return self.name(tok)
-        if tok.kind == "end":
-            raise FormulaError("the formula ends where a value was expected", tok.column)
-        raise FormulaError(f"expected a number, a name or '(', found {tok.text!r}", tok.column)
+        if tok.kind == "op":
+            raise FormulaError(f"expected a number, a name or '(', found {tok.text!r}",
+                               tok.column)
+        raise FormulaError("the formula ends where a value was expected", tok.column)
 
     def name(self, tok: Token) -> tuple[Node, ValueType, int]:
         if tok.text == "not":
@@ -286,7 +293,7 @@ class _Parser:
         self.expect(")", f"to close {func.text}(")
         depth = max((d for _, _, d in args), default=0) + 1
         nodes = tuple(a for a, _, _ in args)
-        return (Call(func.text, nodes, func.column),  # type: ignore[arg-type]
+        return (Call(cast(FuncName, func.text), nodes, func.column),
                 self.check_call(func, args), depth)
 
     def check_call(self, func: Token, args: list[tuple[Node, ValueType, int]]) -> ValueType:

@@ -232,7 +232,7 @@ def read_targets(node: YNode | None, r: Reader) -> dict[str, TargetRule]:
     """``targets:`` per metric: history / percentile / fixed."""
     m = r.mapping(node, "targets")
     out: dict[str, TargetRule] = {}
-    for metric, (line, spec_node) in (m.entries.items() if m else ()):
+    for metric, (_line, spec_node) in (m.entries.items() if m else ()):
         spec = r.mapping(spec_node, f"the target of {metric}")
         if spec is None:
             continue

@@ -19,9 +19,9 @@ from typing import Any, TypeAlias
 
 import yaml
 
-from .formula import FormulaError, parse_formula
+from .formula import Formula, FormulaError, parse_formula
 from .formula_ast import ValueType
-from .models import ATTENDANCE_STATUSES, DEFAULT_EVENT_KINDS, Formula, Level, MetricInfo, SchemeIssue
+from .models import ATTENDANCE_STATUSES, DEFAULT_EVENT_KINDS, Level, MetricInfo, SchemeIssue
 
 
 @dataclass

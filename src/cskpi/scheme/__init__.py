@@ -1,0 +1,56 @@
+"""The cskpi scheme language (考核方案): models, a YAML loader with line numbers, safe
+formulas and validation rules.
+
+This package sits at the bottom of cskpi and imports nothing else from it: metric
+facts, event kinds and the agent roster are passed in by the caller::
+
+    scheme, issues = load_scheme(text, "aftersale.yaml",
+                                 metrics={"refund_rate": MetricSpec("rate", "lower")})
+    for issue in issues:
+        print(issue)          # aftersale.yaml:12: error: ... [code]
+
+``load_scheme`` reports every problem at once and returns ``None`` as the scheme when
+any of them is an error.
+"""
+
+from .formula import Formula, FormulaError, parse_formula
+from .loader import load_scheme, load_scheme_file
+from .models import (
+    ATTENDANCE_STATUSES,
+    DEFAULT_EVENT_KINDS,
+    Adjustment,
+    AppliesTo,
+    Award,
+    Base,
+    Commission,
+    CommissionTier,
+    FormulaItem,
+    GradeItem,
+    Item,
+    KpiBonus,
+    LinearItem,
+    MetricInfo,
+    MetricSpec,
+    MinSample,
+    Pay,
+    PerItem,
+    RankAward,
+    RankSample,
+    Scheme,
+    SchemeIssue,
+    TargetAward,
+    TargetItem,
+    TargetRule,
+    Tier,
+    TiersItem,
+    Veto,
+)
+
+__all__ = [
+    "ATTENDANCE_STATUSES", "DEFAULT_EVENT_KINDS", "Adjustment", "AppliesTo", "Award", "Base",
+    "Commission", "CommissionTier", "Formula", "FormulaError", "FormulaItem", "GradeItem",
+    "Item", "KpiBonus", "LinearItem", "MetricInfo", "MetricSpec", "MinSample", "Pay",
+    "PerItem", "RankAward", "RankSample", "Scheme", "SchemeIssue", "TargetAward",
+    "TargetItem", "TargetRule", "Tier", "TiersItem", "Veto", "load_scheme",
+    "load_scheme_file", "parse_formula",
+]
