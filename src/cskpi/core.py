@@ -25,6 +25,7 @@ from .store.workspace import (
 if TYPE_CHECKING:
     from .metrics.compute import MetricQuery, MetricResult
     from .metrics.explain import Explanation
+    from .scoring.whatif import Drivers
 
 T = TypeVar("T")
 
@@ -176,3 +177,24 @@ def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:
     first = latest.replace(day=1)
     nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return first, nxt - dt.timedelta(days=1)
+
+
+def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> "Drivers":
+    """Sales drivers of a period: pre-sale agents, inquiries per agent-day, conversion, AOV."""
+    from decimal import Decimal
+
+    from .metrics.compute import MetricQuery
+    from .scoring.whatif import Drivers
+
+    agents = compute_metrics(MetricQuery(first, last, by="agent"), workspace=workspace).rows
+    shop = compute_metrics(MetricQuery(first, last, by="shop"), workspace=workspace).rows[0]
+    active = [a for a in agents if (a.get("inquiring_customers") or 0) > 0]
+    days = Decimal((last - first).days + 1)
+    if not active or shop.get("conversion_rate") is None or shop.get("aov") is None:
+        raise UsageError("the period has no inquiries with orders to start from",
+                         hint="give --agents, --inquiries, --conversion and --aov instead")
+    inquiries = Decimal(sum(a["inquiring_customers"] for a in active))
+    return Drivers(agents=Decimal(len(active)), inquiries=inquiries / len(active) / days,
+                   conversion=Decimal(shop["conversion_rate_num"]) /
+                   Decimal(shop["conversion_rate_den"]),
+                   aov=Decimal(shop["aov"]), days=days)

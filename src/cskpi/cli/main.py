@@ -450,6 +450,79 @@ def explain(
     console.print(result.note)
 
 
+@app.command()
+def whatif(
+    change: Annotated[list[str] | None, typer.Option("--change", help="A change: "
+                                                     "conversion=+20%, aov=+20%, agents=12, "
+                                                     "inquiries=-10% (repeatable).")] = None,
+    workspace: WorkspaceOpt = None,
+    period: PeriodOpt = None,
+    agents: Annotated[str | None, typer.Option("--agents", help="Number of agents.")] = None,
+    inquiries: Annotated[str | None, typer.Option("--inquiries", help="Inquiring customers "
+                                                  "per agent per day.")] = None,
+    conversion: Annotated[str | None, typer.Option("--conversion", help="Conversion rate, "
+                                                   "0.40 or 40%.")] = None,
+    aov: Annotated[str | None, typer.Option("--aov", help="Average order value.")] = None,
+    days: Annotated[str | None, typer.Option("--days", help="Days in the period "
+                                             "(default 30, or the period's).")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
+    OutputFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """What if conversion, AOV, inquiries or headcount change? sales = inquiries × conversion × AOV.
+
+    The baseline is given (--agents --inquiries --conversion --aov) or read from a period
+    of a workspace (--workspace --period); any given value overrides the workspace's.
+    """
+    from decimal import Decimal
+
+    from ..scoring.whatif import Drivers, parse_number
+    from ..scoring.whatif import whatif as run_whatif
+
+    t = Translator(lang)
+    try:
+        given = {k: v for k, v in (("agents", agents), ("inquiries", inquiries),
+                                    ("conversion", conversion), ("aov", aov), ("days", days))
+                 if v is not None}
+        values = {k: parse_number(v, k) for k, v in given.items()}
+        if workspace is not None:
+            first, last = _period_range(period, None, None, core.latest_month(workspace))
+            base = core.whatif_baseline(workspace, first, last)
+            base = Drivers(**{**vars(base), **values})
+        else:
+            missing = [k for k in ("agents", "inquiries", "conversion", "aov") if k not in values]
+            if missing:
+                from ..errors import UsageError
+
+                raise UsageError("missing " + ", ".join("--" + m for m in missing),
+                                 hint="or read them from data: --workspace PATH --period YYYY-MM")
+            base = Drivers(**{"days": Decimal(30), **values})
+        result = run_whatif(base, change or [])
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    if fmt is OutputFormat.json:
+        typer.echo(to_json(result.to_dict()))
+        return
+    table = RichTable(title=t("whatif.title"), title_justify="left")
+    for key in ("whatif.driver", "whatif.base", "whatif.new"):
+        table.add_column(t(key), justify="left" if key == "whatif.driver" else "right")
+    b, n = result.base, result.new
+    rows = [("whatif.agents", f"{b.agents:,.0f}", f"{n.agents:,.0f}"),
+            ("whatif.inquiries", f"{b.inquiries:,.2f}", f"{n.inquiries:,.2f}"),
+            ("whatif.conversion", f"{b.conversion:.2%}", f"{n.conversion:.2%}"),
+            ("whatif.aov", f"{b.aov:,.2f}", f"{n.aov:,.2f}"),
+            ("whatif.sales_per_day", f"{b.sales_per_day:,.2f}", f"{n.sales_per_day:,.2f}"),
+            ("whatif.sales", f"{b.sales:,.2f}", f"{n.sales:,.2f}")]
+    for key, x, y in rows:
+        table.add_row(t(key, days=f"{b.days:,.0f}"), x, y)
+    console = _console()
+    console.print(table)
+    ratio = result.delta_ratio
+    console.print(t("whatif.delta", delta=f"{result.delta:+,.2f}",
+                    ratio="—" if ratio is None else f"{ratio:+.1%}"))
+
+
 def print_metrics(result: Any, t: Translator, console: Console) -> None:
     """One table per period: metrics down, groups across."""
     from ..metrics.catalog import METRICS

@@ -25,6 +25,10 @@ from .schema import AGENT_METRIC_COLUMNS, TABLES, Column, Table, normalise_heade
 from .sql import ident, lit, one, rows, run
 
 MAX_EXAMPLES = 20
+# Files larger than this are staged in a database file beside the import (compressed,
+# written as it goes) instead of a temporary in-memory table, so memory stays bounded.
+ON_DISK_BYTES = 256 << 20
+STAGE_DB = "cskpi_stage"
 
 
 @dataclass
@@ -33,13 +37,19 @@ class Staged:
 
     table: Table
     path: Path
-    typed: str  # temp table: canonical columns + _row (+ flag columns)
+    typed: str  # temp view: canonical columns + _row (+ flag columns), for reading
     present: set[str]
     rows: int
     sha256: str
     duplicates: int = 0  # rows dropped as identical duplicates (in file or stored)
     already_imported: bool = False
     raw: RawFile | None = None
+    physical: str = ""  # the temp table behind ``typed``, for DELETE/UPDATE
+    row_col: str = "_row"  # how the physical table spells the row number
+
+    def where_rows(self, rows_sql: str) -> str:
+        """A WHERE clause on the physical table picking the spreadsheet rows ``rows_sql``."""
+        return f"{self.row_col} IN {rows_sql}"
 
     @property
     def file(self) -> str:
@@ -166,7 +176,7 @@ def stage_folder(
         if not raw.ok or not raw.headers:
             result.issues.extend(raw.issues)
             continue
-        staged = type_table(con, raw, tz, rep)
+        staged = type_table(con, raw, tz, rep, tmp_dir)
         result.issues.extend(raw.issues)
         run(con, f"DROP TABLE IF EXISTS {ident(stage)}")
         if staged is not None:
@@ -218,7 +228,17 @@ def map_headers(raw: RawFile, rep: Reporter) -> dict[str, int] | None:
     return None if missing else mapping
 
 
-def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Reporter) -> Staged | None:
+def _physical_name(con: duckdb.DuckDBPyConnection, raw: RawFile, name: str,
+                   tmp_dir: Path | None) -> tuple[str, str]:
+    """(CREATE prefix, qualified name) of the typed table: in memory, or on disk if large."""
+    if tmp_dir is not None and raw.path.stat().st_size > ON_DISK_BYTES:
+        run(con, f"ATTACH IF NOT EXISTS {lit(str(tmp_dir / 'stage.duckdb'))} AS {STAGE_DB}")
+        return "CREATE OR REPLACE TABLE", f"{STAGE_DB}.{ident(name)}"
+    return "CREATE OR REPLACE TEMP TABLE", ident(name)
+
+
+def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Reporter,
+               tmp_dir: Path | None = None) -> Staged | None:
     mapping = map_headers(raw, rep)
     if mapping is None:
         return None
@@ -265,26 +285,34 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
         values.remove("_row")
         outs.remove("_row")
     source = raw.source or ident(raw.stage)
+    create, physical = _physical_name(con, raw, typed_name, tmp_dir)
     try:
         run(con, f"""
-            CREATE OR REPLACE TEMP TABLE {ident(typed_name)} AS
+            {create} {physical} AS
             SELECT {", ".join(outs)} FROM (
               SELECT {", ".join(values)} FROM (
                 SELECT {", ".join(texts) or "*"} FROM {source}))""")
     except duckdb.Error as exc:
         raw.issues.append(unreadable(raw, exc))
         return None
+    view = f"v_{typed_name}"
+    row_col = "_row"
     if raw.row_expr is None:
         if collect_rejects(con, raw):
             # rows after a rejected one would be misnumbered: fix these first
-            run(con, f"DROP TABLE {ident(typed_name)}")
+            run(con, f"DROP TABLE {physical}")
             return None
-        run(con, f"ALTER TABLE {ident(typed_name)} ADD COLUMN _row BIGINT")
-        run(con, f"UPDATE {ident(typed_name)} SET _row = rowid + 2")
-        raw.rows = int(one(con, f"SELECT count(*) FROM {ident(typed_name)}"))
+        # the rows kept file order: rowid + 2 is the spreadsheet row (no copy needed)
+        row_col = "(rowid + 2)"
+        run(con, f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS "
+                 f"SELECT rowid + 2 AS _row, * FROM {physical}")
+        raw.rows = int(one(con, f"SELECT count(*) FROM {physical}"))
         if raw.rows == 0:
             raw.issues.append(no_rows(raw))
-    staged = Staged(table, raw.path, typed_name, set(mapping), raw.rows, "", raw=raw)
+    else:
+        run(con, f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM {physical}")
+    staged = Staged(table, raw.path, view, set(mapping), raw.rows, "", raw=raw,
+                    physical=physical, row_col=row_col)
     _report_cells(con, staged, flags, rep)
     return staged
 
@@ -378,8 +406,8 @@ def check_table(con: duckdb.DuckDBPyConnection, staged: Staged, rep: Reporter) -
                  code="missing_value", message="an agent message needs agent_id", file=file,
                  column="agent_id", hint="fill in the agent (客服ID) who sent the message")
     if t.name == "orders":
-        run(con, f"""UPDATE {src} SET status = CASE WHEN paid_ts IS NULL THEN 'unpaid'
-                     ELSE 'paid' END WHERE status IS NULL""")
+        run(con, f"""UPDATE {staged.physical} SET status = CASE WHEN paid_ts IS NULL
+                     THEN 'unpaid' ELSE 'paid' END WHERE status IS NULL""")
         rep.rows(src, "status = 'paid' AND paid_ts IS NULL", level="error", code="paid_without_ts",
                  message="status is paid but paid_ts is empty", file=file, column="paid_ts",
                  hint="fill in 付款时间, or set the status to unpaid")
@@ -424,8 +452,8 @@ def _check_keys(con: duckdb.DuckDBPyConnection, staged: Staged, rep: Reporter) -
                       column=t.key[0], hint="a key must be unique; keep the right row"))
     extra = int(one(con, f"SELECT coalesce(sum(n - 1), 0) FROM {groups} WHERE versions = 1"))
     if extra:
-        run(con, f"""DELETE FROM {src} WHERE _row IN (
-                        SELECT unnest(rows_at[2:]) FROM {groups} WHERE versions = 1)""")
+        run(con, f"""DELETE FROM {staged.physical} WHERE {staged.where_rows(
+            f"(SELECT unnest(rows_at[2:]) FROM {groups} WHERE versions = 1)")}""")
         staged.duplicates += extra
         rep.add(Issue("warning", "duplicate_row",
                       f"{extra} identical duplicate rows dropped", file=staged.file,
@@ -596,7 +624,7 @@ def drop_duplicates(
                      GROUP BY {content} HAVING count(*) > 1))"""
         n = int(one(con, f"SELECT count(*) FROM {dup}"))
         if n:
-            run(con, f"DELETE FROM {src} WHERE _row IN {dup}")
+            run(con, f"DELETE FROM {staged.physical} WHERE {staged.where_rows(dup)}")
             staged.duplicates += n
             rep.add(Issue("warning", "duplicate_row", f"{n} identical duplicate rows dropped",
                           file=staged.file,
@@ -628,7 +656,7 @@ def drop_duplicates(
                          f"AND {same})")
     n = int(one(con, f"SELECT count(*) FROM {src} s WHERE {where}"))
     if n:
-        run(con, f"DELETE FROM {src} s WHERE {where}")
+        run(con, f"DELETE FROM {staged.physical} s WHERE {where}")
         staged.duplicates += n
         rep.add(Issue("warning", "already_stored",
                       f"{n} rows are already in the workspace and were skipped",

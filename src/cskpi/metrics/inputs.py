@@ -45,9 +45,11 @@ class Inputs:
     tables: dict[str, Any]
     tz: str
     memo: dict[str, Any] = field(default_factory=dict)
+    scope: str = ""  # key prefix of restricted views, which share the parent's memo
 
     def shared(self, key: str, build: Any) -> Any:
         """``build()`` once, materialised (``.cache()``: a temp table, a Spark cache)."""
+        key = self.scope + key
         if key not in self.memo:
             self.memo[key] = build().cache()
         return self.memo[key]
@@ -59,7 +61,8 @@ class Inputs:
             t = tables.get(name)
             if t is not None:
                 tables[name] = t.filter(t.session_id.isin(session_ids.session_id))
-        return Inputs(tables, self.tz)
+        return Inputs(tables, self.tz, memo=self.memo,
+                      scope=f"{self.scope}restricted{len(self.memo)}:")
 
     def release(self) -> None:
         """Drop every materialised table (before the connection closes)."""

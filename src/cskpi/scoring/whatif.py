@@ -1,0 +1,122 @@
+"""What-if for sales: sales = inquiries × conversion × AOV, with changes in percent.
+
+The baseline comes from the user's numbers or from a period's metrics; each driver can
+be changed by a percentage (``conversion=+20%``) or set to a value (``aov=120``).  All
+arithmetic is in Decimal; money is rounded to cents only when shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from ..errors import UsageError
+
+DRIVERS = ("agents", "inquiries", "conversion", "aov", "days")
+HELP = {
+    "agents": "number of agents",
+    "inquiries": "inquiring customers per agent per day",
+    "conversion": "inquiry conversion rate (0.40 or 40%)",
+    "aov": "average order value",
+    "days": "days in the period",
+}
+
+
+@dataclass(frozen=True)
+class Drivers:
+    agents: Decimal
+    inquiries: Decimal  # per agent per day
+    conversion: Decimal  # fraction
+    aov: Decimal
+    days: Decimal = Decimal(30)
+
+    @property
+    def sales_per_day(self) -> Decimal:
+        return self.agents * self.inquiries * self.conversion * self.aov
+
+    @property
+    def sales(self) -> Decimal:
+        return self.sales_per_day * self.days
+
+    @property
+    def buyers_per_day(self) -> Decimal:
+        return self.agents * self.inquiries * self.conversion
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    base: Drivers
+    new: Drivers
+    changes: dict[str, str]
+
+    @property
+    def delta(self) -> Decimal:
+        return self.new.sales - self.base.sales
+
+    @property
+    def delta_ratio(self) -> Decimal | None:
+        return None if not self.base.sales else self.delta / self.base.sales
+
+    def to_dict(self) -> dict[str, object]:
+        def side(d: Drivers) -> dict[str, object]:
+            return {"agents": d.agents, "inquiries_per_agent_day": d.inquiries,
+                    "conversion": d.conversion, "aov": d.aov, "days": d.days,
+                    "sales_per_day": cents(d.sales_per_day), "sales": cents(d.sales)}
+
+        ratio = self.delta_ratio
+        return {"base": side(self.base), "new": side(self.new), "changes": self.changes,
+                "delta": cents(self.delta), "delta_ratio": ratio}
+
+
+def cents(v: Decimal) -> Decimal:
+    return v.quantize(Decimal("0.01"))
+
+
+def parse_number(text: str, name: str) -> Decimal:
+    t = text.strip().replace(",", "")
+    try:
+        if t.endswith("%"):
+            return Decimal(t[:-1]) / 100
+        return Decimal(t)
+    except Exception:  # noqa: BLE001 - decimal raises several kinds
+        raise UsageError(f"{name}: '{text}' is not a number", hint=HELP.get(name)) from None
+
+
+_CHANGE = re.compile(r"^\s*(\w+)\s*=\s*([+-]?)\s*([\d.,]+)\s*(%?)\s*$")
+
+
+def apply_changes(base: Drivers, changes: list[str]) -> tuple[Drivers, dict[str, str]]:
+    """``conversion=+20%`` multiplies by 1.20, ``aov=-5%`` by 0.95, ``aov=120`` sets 120."""
+    new = base
+    said: dict[str, str] = {}
+    for change in changes:
+        m = _CHANGE.match(change)
+        if not m:
+            raise UsageError(f"--change '{change}' is not NAME=+N% or NAME=VALUE",
+                             hint="e.g. --change conversion=+20% --change aov=120")
+        name, sign, number, pct = m.groups()
+        if name not in DRIVERS:
+            raise UsageError(f"--change: unknown driver '{name}'", hint="drivers: "
+                             + ", ".join(DRIVERS))
+        amount = Decimal(number.replace(",", ""))
+        current: Decimal = getattr(new, name)
+        if sign and pct:
+            factor = 1 + (amount / 100 if sign == "+" else -amount / 100)
+            value = current * factor
+        elif pct:
+            value = amount / 100 if name == "conversion" else current * amount / 100
+        elif sign:
+            value = current + amount if sign == "+" else current - amount
+        else:
+            value = amount
+        if value < 0:
+            raise UsageError(f"--change '{change}' makes {name} negative")
+        new = replace(new, **{name: value})
+        said[name] = change.split("=", 1)[1].strip()
+    return new, said
+
+
+def whatif(base: Drivers, changes: list[str]) -> WhatIf:
+    new, said = apply_changes(base, changes)
+    return WhatIf(base, new, said)
