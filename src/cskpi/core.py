@@ -25,6 +25,7 @@ from .store.workspace import (
 if TYPE_CHECKING:
     from .metrics.compute import MetricQuery, MetricResult
     from .metrics.explain import Explanation
+    from .scoring.run import Scored
     from .scoring.whatif import Drivers
 
 T = TypeVar("T")
@@ -184,6 +185,7 @@ def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> "Dr
     from decimal import Decimal
 
     from .metrics.compute import MetricQuery
+    from .scoring.run import Scored
     from .scoring.whatif import Drivers
 
     agents = compute_metrics(MetricQuery(first, last, by="agent"), workspace=workspace).rows
@@ -198,3 +200,33 @@ def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> "Dr
                    conversion=Decimal(shop["conversion_rate_num"]) /
                    Decimal(shop["conversion_rate_den"]),
                    aov=Decimal(shop["aov"]), days=days)
+
+
+def score_period(scheme: str, period: str, *, workspace: Path | str | None = None,
+                 data: Path | str | None = None) -> "Scored":
+    """Score every agent a scheme applies to for one month, with explanations and pay."""
+    from .metrics.cache import cached_facts
+    from .scoring.run import score
+
+    def run_score(backend: object, inputs: object, con: object) -> "Scored":
+        facts = None
+        if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
+            from .scoring.run import load
+
+            prof = load(scheme).profile or "generic"
+            from .metrics.profiles import resolve
+
+            facts, _ = cached_facts(backend, con, inputs, resolve(prof))  # type: ignore[arg-type]
+        return score(backend, inputs, scheme, period, facts)  # type: ignore[arg-type]
+
+    return _with_inputs(run_score, workspace=workspace, data=data, writable=True)
+
+
+def roster(workspace: Path | str) -> list[dict[str, object]]:
+    """The agents of a workspace (agent_id, name, role, team, level, active)."""
+    ws = Workspace(workspace)
+    with ws.connect() as con:
+        cur = con.execute("SELECT agent_id, name, role, team, level, active FROM agents "
+                          "ORDER BY agent_id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

@@ -67,3 +67,20 @@ class ValidationFailed(CskpiError):
 
 class WorkspaceError(CskpiError):
     """The workspace file is missing, locked or not a cskpi workspace."""
+
+
+class SchemeInvalid(CskpiError):
+    """A scheme has errors; ``issues`` lists every one with file:line."""
+
+    def __init__(self, source: str, issues: list[Any]) -> None:
+        errors = sum(1 for i in issues if i.is_error)
+        super().__init__(f"{source}: {errors} error(s) in the scheme")
+        self.issues = issues
+
+
+class ScoringIncomplete(CskpiError):
+    """Scores cannot be computed until the manager supplies something (a grade …)."""
+
+    def __init__(self, problems: list[Any]) -> None:
+        super().__init__(f"{len(problems)} thing(s) missing before the period can be scored")
+        self.problems = problems

@@ -523,6 +523,240 @@ def whatif(
                     ratio="—" if ratio is None else f"{ratio:+.1%}"))
 
 
+scheme_app = typer.Typer(help="Assessment schemes (考核方案): check, list and show presets.",
+                         no_args_is_help=True)
+app.add_typer(scheme_app, name="scheme")
+
+
+def print_scheme_issues(issues: list[Any], t: Translator, console: Console) -> None:
+    table = RichTable()
+    for key in ("col.level", "col.where", "col.problem", "col.hint"):
+        table.add_column(t(key), overflow="fold")
+    for i in issues:
+        where = i.where() + (f", column {i.column}" if getattr(i, "column", None) else "")
+        style = "red" if i.is_error else "yellow"
+        table.add_row(f"[{style}]{t('level.' + i.level)}[/]", where, i.message, i.hint or "")
+    console.print(table)
+
+
+@scheme_app.command("check")
+def scheme_check(
+    scheme: Annotated[str, typer.Argument(help="A scheme YAML file or a preset name.")],
+    workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Check "
+                                                   "applies_to against this roster.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
+    OutputFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """Load a scheme and report every problem at once (file:line, hint). Exit 1 on errors."""
+    from ..metrics.catalog import CATALOG
+    from ..scheme import load_scheme
+    from ..scoring import presets
+
+    t = Translator(lang)
+    try:
+        source, text = presets.resolve(scheme)
+        roster = core.roster(workspace) if workspace else None
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    loaded, issues = load_scheme(text, source, metrics=CATALOG, roster=roster)
+    errors = sum(1 for i in issues if i.is_error)
+    if fmt is OutputFormat.json:
+        typer.echo(to_json({"ok": loaded is not None, "errors": errors,
+                            "warnings": len(issues) - errors,
+                            "issues": [i.to_dict() for i in issues]}))
+    else:
+        console = _console()
+        if issues:
+            print_scheme_issues(issues, t, console)
+        if loaded is not None:
+            console.print(t("scheme.ok", name=loaded.name, items=len(loaded.items),
+                            max=f"{loaded.max_score.normalize():f}"))
+        else:
+            console.print(t("validate.summary", errors=errors, warnings=len(issues) - errors))
+    raise typer.Exit(0 if loaded is not None else 1)
+
+
+@scheme_app.command("list")
+def scheme_list(lang: LangOpt = None) -> None:
+    """List the preset schemes shipped with cskpi."""
+    from ..scoring import presets
+    from ..scoring.run import load
+
+    t = Translator(lang)
+    table = RichTable()
+    for key in ("scheme.name", "scheme.title", "scheme.applies_to", "scheme.max"):
+        table.add_column(t(key))
+    for name in presets.preset_names():
+        s = load(name)
+        who = ", ".join(f"{k}={'/'.join(v)}" for k, v in (
+            ("role", s.applies_to.role), ("team", s.applies_to.team),
+            ("level", s.applies_to.level), ("agents", s.applies_to.agents)) if v) or "*"
+        table.add_row(name, s.title, who, f"{s.max_score.normalize():f}")
+    _console().print(table)
+
+
+@scheme_app.command("show")
+def scheme_show(name: Annotated[str, typer.Argument(help="A preset name.")],
+                lang: LangOpt = None) -> None:
+    """Print a preset scheme's YAML (copy it to a file to edit it)."""
+    from ..scoring import presets
+
+    t = Translator(lang)
+    try:
+        _, text = presets.resolve(name)
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    typer.echo(text, nl=False)
+
+
+@app.command()
+def score(
+    scheme: Annotated[str, typer.Option("--scheme", help="A scheme YAML file or a preset "
+                                        "name (cskpi scheme list).")],
+    period: Annotated[str, typer.Option("--period", help="The month, YYYY-MM.")],
+    workspace: WorkspaceOpt = None,
+    data: DataOpt = None,
+    fmt: Annotated[RowFormat, typer.Option("--format", help="table, json or csv")] =
+    RowFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """Score every agent a scheme applies to for a month: points, reasons and pay."""
+    from ..errors import SchemeInvalid
+
+    t = Translator(lang)
+    try:
+        _period_range(period, None, None, None)
+        scored = core.score_period(scheme, period, workspace=workspace, data=data)
+    except SchemeInvalid as exc:
+        print_scheme_issues(exc.issues, t, _err_console())
+        _fail(exc, t)
+        return
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    result = scored.result
+    if result.problems:
+        err = _err_console()
+        for p in result.problems:
+            err.print(f"[red]{t('error.prefix')}:[/] {p.message}" + (
+                f"\n  {t('error.hint')}: {p.hint}" if p.hint else ""))
+        err.print(t("score.incomplete", n=len(result.problems)))
+        raise typer.Exit(1)
+    cards = [c.to_dict() for c in result.cards]
+    if fmt is RowFormat.json:
+        typer.echo(to_json(cards))
+    elif fmt is RowFormat.csv:
+        typer.echo(to_csv([_flat_card(c) for c in cards]), nl=False)
+    else:
+        print_scores(scored, t, _console())
+    if result.unmatched:
+        _err_console().print(t("score.unmatched", scheme=scored.scheme.name,
+                               agents=", ".join(result.unmatched)))
+
+
+def _flat_card(card: dict[str, Any]) -> dict[str, Any]:
+    row = {k: card[k] for k in ("agent_id", "name", "scheme", "score", "max_score", "ratio",
+                                 "passed", "vetoed")}
+    for item in card["items"]:
+        row[f"item_{item['key']}"] = item["points"]
+    row["adjustments"] = sum(a["points"] for a in card["adjustments"])
+    for k in ("base", "kpi_bonus", "commission", "total"):
+        row[f"pay_{k}"] = card["pay"][k]
+    row["pay_awards"] = sum(a["amount"] for a in card["pay"]["awards"])
+    return row
+
+
+def print_scores(scored: Any, t: Translator, console: Console) -> None:
+    from decimal import Decimal
+
+    scheme = scored.scheme
+    table = RichTable(title=t("score.title", scheme=f"{scheme.name} · {scheme.title}",
+                              period=scored.period), title_justify="left")
+    table.add_column(t("summary.agent"))
+    table.add_column(t("summary.name"))
+    for item in scheme.items:
+        table.add_column(f"{item.label}\n/{item.max.normalize():f}", justify="right")
+    for key in ("score.adjust", "score.score", "score.passed", "score.base", "score.bonus",
+                "score.commission", "score.awards", "score.total"):
+        table.add_column(t(key), justify="right")
+    for c in scored.result.cards:
+        pay = c.pay.to_dict()
+        awards = sum((a.amount for a in c.pay.awards), Decimal(0))
+        cells = [c.agent_id, c.name or ""]
+        cells += [f"{i.points.normalize():f}" if i.points == i.points.to_integral()
+                  else f"{i.points:.2f}" for i in c.items]
+        adj = sum((a.points for a in c.adjustments), Decimal(0))
+        verdict = t("score.vetoed") if c.vetoed else (t("score.yes") if c.passed
+                                                       else t("score.no"))
+        cells += [f"{adj.normalize():+f}" if adj else "", f"{c.score:.2f}".rstrip("0").rstrip(".") +
+                  f" ({c.ratio:.1%})", verdict, f"{pay['base']:,.2f}",
+                  f"{pay['kpi_bonus']:,.2f}", f"{pay['commission']:,.2f}", f"{awards:,.2f}",
+                  f"{pay['total']:,.2f}"]
+        table.add_row(*cells)
+    console.print(table)
+
+
+@app.command()
+def compliance(
+    workspace: WorkspaceOpt = None,
+    data: DataOpt = None,
+    period: PeriodOpt = None,
+    profile: Annotated[str, typer.Option("--profile", help="A profile with compliance "
+                                         "thresholds (douyin).")] = "douyin",
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
+    OutputFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """Check a platform's service thresholds for the shop and every agent (pass/fail)."""
+    from ..metrics.compute import MetricQuery
+    from ..metrics.profiles import resolve
+    from ..scoring.compliance import check_row, verdict
+
+    t = Translator(lang)
+    try:
+        prof = resolve(profile)
+        if not prof.compliance:
+            from ..errors import UsageError
+
+            raise UsageError(f"profile '{profile}' has no compliance thresholds",
+                             hint="use --profile douyin")
+        default = core.latest_month(workspace) if workspace and not period else None
+        first, last = _period_range(period, None, None, default)
+        shop = core.compute_metrics(MetricQuery(first, last, by="shop", profile=prof),
+                                    workspace=workspace, data=data).rows[0]
+        agents = core.compute_metrics(MetricQuery(first, last, by="agent", profile=prof),
+                                      workspace=workspace, data=data).rows
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    subjects = [("shop", shop)] + [(a["agent_id"], a) for a in agents]
+    checked = [(who, check_row(row, prof.compliance)) for who, row in subjects]
+    if fmt is OutputFormat.json:
+        typer.echo(to_json({"profile": profile, "period_start": first.isoformat(),
+                            "period_end": last.isoformat(),
+                            "results": [{"subject": who, "compliant": verdict(cs),
+                                         "checks": [c.to_dict() for c in cs]}
+                                        for who, cs in checked]}))
+        return
+    table = RichTable(title=t("compliance.title", profile=profile, start=first, end=last),
+                      title_justify="left")
+    table.add_column(t("compliance.subject"))
+    for metric, threshold in prof.compliance.items():
+        table.add_column(f"{metric}\n≥ {threshold:.0%}", justify="right")
+    table.add_column(t("compliance.verdict"))
+    for who, cs in checked:
+        v = verdict(cs)
+        cells = [("—" if c.value is None else f"{c.value:.1%}") + (
+            "" if c.passed is None else (" ✓" if c.passed else " ✗")) for c in cs]
+        label = t("compliance.pass") if v else t("compliance.fail") if v is False \
+            else t("compliance.unknown")
+        table.add_row(t("compliance.shop") if who == "shop" else who, *cells, label)
+    _console().print(table)
+
+
 def print_metrics(result: Any, t: Translator, console: Console) -> None:
     """One table per period: metrics down, groups across."""
     from ..metrics.catalog import METRICS

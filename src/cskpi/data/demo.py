@@ -940,12 +940,18 @@ class _Generator:
         ts = self.base + day * DAY_S + rng.integers(9 * HOUR_S, 21 * HOUR_S, e)
         kind = np.searchsorted([0.40, 0.55, 0.85], rng.random(e))
         pts = np.array(EVENT_POINTS)[kind]
+        # outstanding and complaint points are the manager's pick within the preset
+        # scheme's ranges (2..5 and -20..-5), so they are always filled in
+        pts = np.where(kind == 1, rng.integers(2, 6, e), pts)
+        pts = np.where(kind == 3, rng.integers(-20, -4, e), pts)
+        optional = (kind == 0) | (kind == 2)
         order = np.lexsort((ts, agent))
         self.writers.write("events", {
             "agent_id": _dict(agent[order], self.agent_dict),
             "ts": _ts(ts[order]),
             "kind": _dict(kind[order], EVENT_KINDS),
-            "points": pa.array(pts[order].astype(np.int64), mask=(rng.random(e) < 0.3)),
+            "points": pa.array(pts[order].astype(np.int64),
+                               mask=(optional & (rng.random(e) < 0.3))[order]),
             "note": _dict(kind[order], EVENT_NOTES),
         })
 

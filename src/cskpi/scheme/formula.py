@@ -22,7 +22,6 @@ indexing, exponents or power operator.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -32,13 +31,13 @@ from typing import Literal, cast
 from .formula_ast import (
     FUNCTIONS,
     ArithOp,
-    CompareOp,
-    FuncName,
-    LogicOp,
     BinOp,
     Call,
     Compare,
+    CompareOp,
+    FuncName,
     Logic,
+    LogicOp,
     Name,
     Neg,
     Node,
@@ -50,8 +49,9 @@ from .formula_ast import (
     names_in,
     render,
 )
+from .suggest import closest
 
-MAX_DEPTH = 60
+MAX_DEPTH = 100
 """Deepest nesting a formula may have; deeper input is an error, never a RecursionError."""
 
 KEYWORDS = frozenset({"and", "or", "not", *FUNCTIONS})
@@ -197,8 +197,9 @@ class _Parser:
         if self.tok.kind == "end":
             raise FormulaError("the formula is empty", 1)
         node, t, _ = self.expr(0)
-        if self.tok.kind != "end":
-            raise FormulaError(f"unexpected {self._shown(self.tok)}", self.tok.column)
+        end = self.tokens[self.pos]
+        if end.kind != "end":
+            raise FormulaError(f"unexpected {self._shown(end)}", end.column)
         return node, t
 
     def expr(self, min_bp: int) -> tuple[Node, ValueType, int]:
@@ -325,9 +326,9 @@ class _Parser:
 def names_hint(name: str, allowed: Collection[str]) -> str:
     """A hint listing the valid names, starting with the closest ones to ``name``."""
     valid = sorted(allowed)
-    close = difflib.get_close_matches(name, valid, n=1)
+    close = closest(name, valid)
     listed = ", ".join(valid) if valid else "(none)"
-    prefix = f"did you mean {close[0]!r}? " if close else ""
+    prefix = f"did you mean {close!r}? " if close else ""
     return f"{prefix}valid names: {listed}"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .items import read_items
@@ -70,7 +71,9 @@ def load_scheme_file(path: str | Path, **kw: Any) -> tuple[Scheme | None, list[S
 
 
 def _sorted(issues: list[SchemeIssue]) -> list[SchemeIssue]:
-    return sorted(issues, key=lambda i: (i.line is None, i.line or 0))
+    """By line, each distinct issue once (a YAML alias read twice reports once)."""
+    unique = list(dict.fromkeys(issues))
+    return sorted(unique, key=lambda i: (i.line is None, i.line or 0))
 
 
 def _read_scheme(top: YMap, r: Reader, ctx: LoadContext) -> Scheme:
@@ -94,7 +97,7 @@ def _read_scheme(top: YMap, r: Reader, ctx: LoadContext) -> Scheme:
         pass_ratio=pass_ratio, profile=profile, items=tuple(items),
         veto=tuple(read_veto(top.get("veto"), r, ctx)),
         adjustments=tuple(read_adjustments(top.get("adjustments"), r)), pay=pay,
-        awards=tuple(awards), targets=read_targets(top.get("targets"), r),
+        awards=tuple(awards), targets=MappingProxyType(read_targets(top.get("targets"), r)),
         source=r.source, line=top.line)
 
 

@@ -11,7 +11,6 @@ reader returns ``None``, so one pass finds every problem.
 from __future__ import annotations
 
 import datetime
-import difflib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -22,6 +21,7 @@ import yaml
 from .formula import Formula, FormulaError, parse_formula
 from .formula_ast import ValueType
 from .models import ATTENDANCE_STATUSES, DEFAULT_EVENT_KINDS, Level, MetricInfo, SchemeIssue
+from .suggest import closest
 
 
 @dataclass
@@ -60,8 +60,16 @@ class _Builder(yaml.SafeLoader):
     """A SafeLoader used only for its scalar constructors and merge-key handling."""
 
 
+MAX_YAML_DEPTH = 40
+"""Deepest YAML nesting accepted (a scheme needs about six levels)."""
+
+
 def compose(text: str, reader: Reader) -> YNode | None:
-    """Parse YAML ``text`` into located nodes; syntax errors go to ``reader``."""
+    """Parse YAML ``text`` into located nodes; syntax errors go to ``reader``.
+
+    Anchors and aliases are read once each (an alias bomb stays small), a recursive
+    alias or nesting deeper than :data:`MAX_YAML_DEPTH` is an error.
+    """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as err:
@@ -75,32 +83,62 @@ def compose(text: str, reader: Reader) -> YNode | None:
     except yaml.YAMLError as err:
         reader.error("yaml_syntax", f"YAML error: {err}", None)
         return None
+    except RecursionError:
+        reader.error("yaml_syntax", "the YAML is nested far too deeply", None)
+        return None
     if root is None:
         return None
-    return _convert(root, _Builder(""), reader)
+    return _Converter(reader).convert(root, 1)
 
 
-def _convert(node: yaml.Node, builder: _Builder, reader: Reader) -> YNode:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        builder.flatten_mapping(node)  # YAML merge keys (<<)
-        out = YMap(line=line)
-        for key_node, value_node in node.value:
+class _Converter:
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.builder = _Builder("")
+        self.done: dict[int, YNode] = {}  # id(yaml node) -> converted (aliases share it)
+        self.busy: set[int] = set()
+
+    def convert(self, node: yaml.Node, depth: int) -> YNode:
+        line = node.start_mark.line + 1
+        if id(node) in self.done:
+            return self.done[id(node)]
+        if id(node) in self.busy or depth > MAX_YAML_DEPTH:
+            problem = ("an alias refers to itself" if id(node) in self.busy
+                       else f"the YAML nests deeper than {MAX_YAML_DEPTH} levels")
+            self.reader.error("yaml_syntax", problem, line)
+            return YScalar(None, "", line)
+        self.busy.add(id(node))
+        out: YNode
+        if isinstance(node, yaml.MappingNode):
+            out = self._mapping(node, depth)
+        elif isinstance(node, yaml.SequenceNode):
+            out = YSeq([self.convert(n, depth + 1) for n in node.value], line)
+        else:
+            out = YScalar(self.builder.construct_object(node, deep=True), str(node.value), line)
+        self.busy.discard(id(node))
+        self.done[id(node)] = out
+        return out
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> YMap:
+        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        self.builder.flatten_mapping(node)  # YAML merge keys (<<) come first, then the rest
+        merged = len(node.value) - explicit
+        out = YMap(line=node.start_mark.line + 1)
+        seen: set[str] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                reader.error("wrong_type", "a mapping key must be plain text", key_line)
+                self.reader.error("wrong_type", "a mapping key must be plain text", key_line)
                 continue
             key = str(key_node.value)
-            if key in out.entries:
-                reader.error("duplicate_key", f"key {key!r} is given twice", key_line,
-                             f"the first one is at line {out.entries[key][0]}")
-                continue
-            out.entries[key] = (key_line, _convert(value_node, builder, reader))
+            if index >= merged:  # written here: may override a merged key, not repeat one
+                if key in seen:
+                    self.reader.error("duplicate_key", f"key {key!r} is given twice", key_line,
+                                      f"the first one is at line {out.entries[key][0]}")
+                    continue
+                seen.add(key)
+            out.entries[key] = (key_line, self.convert(value_node, depth + 1))
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return YSeq([_convert(n, builder, reader) for n in node.value], line)
-    assert isinstance(node, yaml.ScalarNode)
-    return YScalar(builder.construct_object(node, deep=True), str(node.value), line)
 
 
 def _kind_of(node: YNode) -> str:
@@ -123,8 +161,8 @@ def _kind_of(node: YNode) -> str:
 def keys_hint(valid: Iterable[str], given: str | None = None) -> str:
     """``did you mean 'x'? valid: a, b, c`` for an unknown ``given`` key or name."""
     ordered = list(valid)
-    close = difflib.get_close_matches(given, ordered, n=1) if given else []
-    prefix = f"did you mean {close[0]!r}? " if close else ""
+    close = closest(given, ordered) if given else None
+    prefix = f"did you mean {close!r}? " if close else ""
     return prefix + "valid: " + (", ".join(ordered) if ordered else "(none)")
 
 
@@ -255,11 +293,9 @@ class Reader:
         try:
             return parse_formula(text, allowed, expect=expect)
         except FormulaError as err:
-            caret = f"{text}\n        {' ' * (err.column - 1)}^"
-            hint = err.hint if err.hint else f"formula: {caret}"
             self.error(f"formula_{err.kind}",
                        f"{what}: {err.message} at column {err.column} of {text!r}",
-                       node.line, hint, err.column)
+                       node.line, err.hint, err.column)
             return None
 
 

@@ -76,16 +76,15 @@ def _check_event(name: str, what: str, line: int, r: Reader, ctx: LoadContext) -
 
 
 def _points(points: Decimal, item: Item, what: str, line: int, r: Reader) -> None:
-    if not 0 <= points <= item.max:
+    if item.max >= 0 and not 0 <= points <= item.max:
         r.error("points_range", f"{what} gives {points} points, outside 0..{item.max} "
                 f"(the max of item {item.key!r})", line)
 
 
 def check_item(item: Item, r: Reader, ctx: LoadContext) -> None:
     """The value rules of one item."""
-    if item.max < 0:
+    if item.max < 0:  # points checks are skipped for this item: every value would fail
         r.error("negative_max", f"item {item.key!r} has a negative max ({item.max})", item.line)
-        return
     direction: str | None = None
     if isinstance(item, TiersItem | LinearItem | TargetItem):
         what = f"item {item.key!r}"
@@ -126,6 +125,8 @@ def _direction_warning(item: Item, direction: str, r: Reader) -> None:
 
 
 def _check_per(item: PerItem, r: Reader) -> None:
+    if item.max < 0:
+        return
     if item.min is not None and item.min > item.max:
         r.error("points_range", f"item {item.key!r}: min {item.min} is above max {item.max}",
                 item.line)

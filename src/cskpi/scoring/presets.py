@@ -1,0 +1,33 @@
+"""Schemes shipped with cskpi, and resolving ``--scheme`` (a file or a preset name)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("cskpi.presets")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def preset_text(name: str) -> str:
+    return resources.files("cskpi.presets").joinpath(f"{name}.yaml").read_text("utf-8")
+
+
+def resolve(ref: str) -> tuple[str, str]:
+    """(source name, YAML text) of a scheme file path or preset name."""
+    path = Path(ref)
+    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
+        if not path.exists():
+            from ..errors import UsageError
+
+            raise UsageError(f"scheme file {ref} does not exist",
+                             hint="presets: " + ", ".join(preset_names()))
+        return str(path), path.read_text(encoding="utf-8")
+    if ref in preset_names():
+        return f"{ref} (preset)", preset_text(ref)
+    from ..errors import UsageError
+
+    raise UsageError(f"no scheme file or preset named '{ref}'",
+                     hint="presets: " + ", ".join(preset_names()))

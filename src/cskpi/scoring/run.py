@@ -1,0 +1,165 @@
+"""Gathering what scoring needs from a workspace (the impure half of scoring)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..errors import SchemeInvalid
+from ..metrics import engine as E
+from ..metrics.catalog import CATALOG
+from ..metrics.compute import MetricQuery, compute
+from ..metrics.inputs import Inputs
+from ..metrics.profiles import resolve as resolve_profile
+from ..scheme import FormulaItem, Scheme, load_scheme
+from . import presets
+from .score import ScoreResult, ScoringInput, score_period
+
+
+@dataclass
+class Scored:
+    scheme: Scheme
+    period: str
+    result: ScoreResult
+
+
+def month_range(period: str) -> tuple[dt.date, dt.date]:
+    first = dt.date.fromisoformat(period + "-01")
+    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def load(ref: str, roster: list[dict[str, Any]] | None = None) -> Scheme:
+    source, text = presets.resolve(ref)
+    scheme, issues = load_scheme(text, source, metrics=CATALOG, roster=roster)
+    if scheme is None:
+        raise SchemeInvalid(source, issues)
+    return scheme
+
+
+def _fetch(backend: Any, expr: Any) -> list[dict[str, Any]]:
+    return backend.to_pyarrow(expr).to_pylist()
+
+
+def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
+           facts: Any = None) -> ScoringInput:
+    first, last = month_range(period)
+    profile = resolve_profile(scheme.profile or "generic")
+    roster = _fetch(backend, E.agents_table(inp))
+    rows = compute(backend, inp, MetricQuery(first, last, by="agent", profile=profile),
+                   facts=facts).rows
+    metrics = {r["agent_id"]: r for r in rows}
+    team_metrics: dict[Any, dict[str, Any]] = {}
+    if any(getattr(i, "min_sample", None) and i.min_sample.fallback == "team"
+           for i in scheme.items):
+        team_rows = compute(backend, inp, MetricQuery(first, last, by="team", profile=profile),
+                            facts=facts).rows
+        team_metrics = {r["team"]: r for r in team_rows}
+    grades = []
+    if inp.has("grades"):
+        g = inp.get("grades")
+        grades = _fetch(backend, g.filter(g.period == period))
+    events = []
+    if inp.has("events"):
+        ev = inp.get("events")
+        ev = ev.filter(E._in_range(ev.ts_local, E.Buckets(first, last, None)))
+        events = _fetch(backend, ev.select("agent_id", "kind", "points", "note"))
+    targets = _targets(backend, inp, scheme, period, roster, profile)
+    refunded: dict[str, Decimal] = {}
+    if scheme.pay and scheme.pay.commission and scheme.pay.commission.net_of_refunds \
+            and inp.has("refunds") and inp.has("orders"):
+        refunded = _refunded(backend, inp, profile, first, last)
+    return ScoringInput(
+        period=period, roster=roster, metrics=metrics, team_metrics=team_metrics,
+        grades=grades, events=events, targets=targets, refunded=refunded,
+        metric_units={k: m.unit for k, m in CATALOG.items()},
+        metric_directions={k: m.direction for k, m in CATALOG.items()})
+
+
+def _targets(backend: Any, inp: Inputs, scheme: Scheme, period: str,
+             roster: list[dict[str, Any]], profile: Any) -> dict[tuple[str, str], Decimal]:
+    """(agent, metric) -> target: the targets table (agent, then team, then shop), else the
+    scheme's rule (history mean × (1 + uplift), a percentile of history, or a number)."""
+    table: dict[tuple[str, str], Decimal] = {}
+    if inp.has("targets"):
+        t = inp.get("targets")
+        for row in _fetch(backend, t.filter(t.period == period)):
+            table[(row["scope"], row["metric"])] = Decimal(str(row["value"]))
+    metrics = {getattr(i, "metric", None) for i in scheme.items} | {
+        a.metric for a in scheme.awards} | set(scheme.targets)
+    metrics.discard(None)
+    out: dict[tuple[str, str], Decimal] = {}
+    history = _history(backend, inp, scheme, period, profile)
+    for agent in roster:
+        for metric in metrics:
+            for scope in (f"agent:{agent['agent_id']}", f"team:{agent.get('team')}", "shop"):
+                if (scope, metric) in table:
+                    out[(agent["agent_id"], metric)] = table[(scope, metric)]
+                    break
+            else:
+                rule = scheme.targets.get(metric)
+                value = _from_rule(rule, history.get((agent["agent_id"], metric), []))
+                if value is not None:
+                    out[(agent["agent_id"], metric)] = value
+    return out
+
+
+def _from_rule(rule: Any, past: list[Decimal]) -> Decimal | None:
+    if rule is None:
+        return None
+    if rule.method == "fixed":
+        return rule.value
+    if not past:
+        return None
+    if rule.method == "history":
+        return sum(past, Decimal(0)) / len(past) * (1 + rule.uplift)
+    ordered = sorted(past)  # percentile, linear interpolation between ranks
+    pos = (Decimal(len(ordered) - 1) * rule.percentile / 100)
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def _history(backend: Any, inp: Inputs, scheme: Scheme, period: str,
+             profile: Any) -> dict[tuple[str, str], list[Decimal]]:
+    rules = [r for r in scheme.targets.values() if r.method != "fixed" and r.periods]
+    if not rules:
+        return {}
+    k = max(r.periods or 0 for r in rules)
+    first, _ = month_range(period)
+    start = first
+    for _ in range(k):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    rows = compute(backend, inp, MetricQuery(start, first - dt.timedelta(days=1), by="agent",
+                                             grain="month", profile=profile)).rows
+    out: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    for r in rows:
+        for metric in scheme.targets:
+            if r.get(metric) is not None:
+                out[(r["agent_id"], metric)].append(Decimal(str(r[metric])))
+    return out
+
+
+def _refunded(backend: Any, inp: Inputs, profile: Any, first: dt.date,
+              last: dt.date) -> dict[str, Decimal]:
+    o = E.credited_orders(inp, profile).select(_oid="order_id", credited="credited")
+    r = inp.get("refunds")
+    r = r.filter(E._in_range(r.requested_ts_local, E.Buckets(first, last, None)))
+    j = r.inner_join(o, r.order_id == o._oid)
+    j = j.filter(j.credited.notnull())
+    rows = _fetch(backend, j.group_by("credited").agg(amount=j.amount.sum()))
+    return {row["credited"]: Decimal(str(row["amount"] or 0)) for row in rows}
+
+
+def score(backend: Any, inp: Inputs, scheme_ref: str, period: str, facts: Any = None) -> Scored:
+    roster = _fetch(backend, E.agents_table(inp)) if inp.has("agents") else None
+    scheme = load(scheme_ref, roster)
+    data = gather(backend, inp, scheme, period, facts)
+    return Scored(scheme, period, score_period(scheme, data))
+
+
+__all__ = ["Scored", "score", "load", "month_range", "statistics", "FormulaItem"]
