@@ -1,7 +1,9 @@
 """Message catalogs (en, zh_CN) for everything the user reads.
 
-Catalogs are JSON files beside this module, keyed by message id; a missing zh_CN entry
-falls back to English (a test checks both catalogs have the same keys).
+Catalogs are JSON files beside this module, keyed by message id: ``en.json`` and
+``zh_CN.json`` for the CLI, plus one pair per area (``web.en.json``/``web.zh_CN.json``,
+``reports.en.json`` …), merged into one catalog per language.  A missing zh_CN entry
+falls back to English; a test checks every pair has the same keys.
 """
 
 from __future__ import annotations
@@ -31,8 +33,13 @@ def default_lang() -> str:
 
 @lru_cache(maxsize=None)
 def catalog(lang: str) -> dict[str, str]:
-    text = resources.files(__package__).joinpath(f"{lang}.json").read_text("utf-8")
-    data: dict[str, str] = json.loads(text)
+    """Every catalog file of a language, merged (``LANG.json`` and ``AREA.LANG.json``)."""
+    folder = resources.files(__package__)
+    data: dict[str, str] = {}
+    names = sorted(f.name for f in folder.iterdir()
+                   if f.name == f"{lang}.json" or f.name.endswith(f".{lang}.json"))
+    for name in names:
+        data.update(json.loads(folder.joinpath(name).read_text("utf-8")))
     return data
 
 
