@@ -230,3 +230,18 @@ def roster(workspace: Path | str) -> list[dict[str, object]]:
                           "ORDER BY agent_id")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def scheme_whatif(current: str, edited: str, period: str, *,
+                  workspace: Path | str | None = None,
+                  data: Path | str | None = None) -> tuple["Scored", "Scored", list]:
+    """Score one period under the current and the edited scheme (who gains, who loses)."""
+    from .scoring.compare import compare
+    from .scoring.run import score
+
+    def run(backend: object, inputs: object, _con: object) -> tuple:
+        old = score(backend, inputs, current, period)  # type: ignore[arg-type]
+        new = score(backend, inputs, edited, period)  # type: ignore[arg-type]
+        return old, new, compare(old.result, new.result)
+
+    return _with_inputs(run, workspace=workspace, data=data)

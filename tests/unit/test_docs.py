@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cskpi.data.schema import TABLES
-from cskpi.docs import render_data_contract, render_metrics
+from cskpi.docs import render_data_contract, render_metrics, render_schemes
 from cskpi.metrics.catalog import METRICS
 from cskpi.metrics.profiles import SETTING_HELP
 from cskpi.locale import catalog
@@ -46,3 +46,12 @@ def test_metrics_page_is_up_to_date_and_complete():
         assert f"| `{m.key}` | {m.zh} |" in committed
     for key in SETTING_HELP:
         assert f"| `{key}` |" in committed
+
+
+def test_schemes_page_is_up_to_date_and_shows_every_preset():
+    from cskpi.scoring import presets
+
+    committed = (ROOT / "docs" / "schemes.md").read_text(encoding="utf-8")
+    assert committed == render_schemes(), "run: python -m cskpi.docs"
+    for name in presets.preset_names():
+        assert f"### {name}" in committed and presets.preset_text(name) in committed

@@ -465,6 +465,11 @@ def whatif(
     aov: Annotated[str | None, typer.Option("--aov", help="Average order value.")] = None,
     days: Annotated[str | None, typer.Option("--days", help="Days in the period "
                                              "(default 30, or the period's).")] = None,
+    scheme: Annotated[str | None, typer.Option("--scheme", help="Scheme what-if: the "
+                                               "current scheme (file or preset) …")] = None,
+    edited: Annotated[str | None, typer.Option("--edited", help="… and the edited scheme to "
+                                               "score the same period with.")] = None,
+    data: DataOpt = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
     OutputFormat.table,
     lang: LangOpt = None,
@@ -473,6 +478,8 @@ def whatif(
 
     The baseline is given (--agents --inquiries --conversion --aov) or read from a period
     of a workspace (--workspace --period); any given value overrides the workspace's.
+    With --scheme and --edited, the period is scored under both schemes instead, and
+    every agent's change in points and pay is listed.
     """
     from decimal import Decimal
 
@@ -480,6 +487,9 @@ def whatif(
     from ..scoring.whatif import whatif as run_whatif
 
     t = Translator(lang)
+    if scheme or edited:
+        _scheme_whatif(scheme, edited, period, workspace, data, fmt, t)
+        return
     try:
         given = {k: v for k, v in (("agents", agents), ("inquiries", inquiries),
                                     ("conversion", conversion), ("aov", aov), ("days", days))
@@ -754,6 +764,47 @@ def compliance(
         label = t("compliance.pass") if v else t("compliance.fail") if v is False \
             else t("compliance.unknown")
         table.add_row(t("compliance.shop") if who == "shop" else who, *cells, label)
+    _console().print(table)
+
+
+def _scheme_whatif(scheme: str | None, edited: str | None, period: str | None,
+                   workspace: Path | None, data: Path | None, fmt: OutputFormat,
+                   t: Translator) -> None:
+    from ..errors import SchemeInvalid, UsageError
+
+    try:
+        if not (scheme and edited):
+            raise UsageError("a scheme what-if needs both --scheme and --edited")
+        default = core.latest_month(workspace) if workspace and not period else None
+        first, _ = _period_range(period, None, None, default)
+        month = f"{first:%Y-%m}"
+        old, new, changes = core.scheme_whatif(scheme, edited, month, workspace=workspace,
+                                               data=data)
+    except SchemeInvalid as exc:
+        print_scheme_issues(exc.issues, t, _err_console())
+        _fail(exc, t)
+        return
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    if fmt is OutputFormat.json:
+        typer.echo(to_json({"period": month, "scheme": old.scheme.name,
+                            "edited": new.scheme.name,
+                            "changes": [c.to_dict() for c in changes]}))
+        return
+    table = RichTable(title=t("whatif.scheme_title", period=month, old=old.scheme.name,
+                              new=new.scheme.name), title_justify="left")
+    for key in ("summary.agent", "summary.name", "whatif.old_score", "whatif.new_score",
+                "whatif.score_delta", "whatif.old_pay", "whatif.new_pay", "whatif.pay_delta"):
+        table.add_column(t(key), justify="left" if key.startswith("summary") else "right")
+
+    def num(v: Any) -> str:
+        return "—" if v is None else f"{v:,.2f}"
+
+    for c in changes:
+        table.add_row(c.agent_id, c.name or "", num(c.old_score), num(c.new_score),
+                      f"{c.score_delta:+,.2f}", num(c.old_pay), num(c.new_pay),
+                      f"{c.pay_delta:+,.2f}")
     _console().print(table)
 
 

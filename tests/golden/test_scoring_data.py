@@ -1,0 +1,76 @@
+"""Scoring from data: targets from history, commission net of refunds, scheme what-if."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from cskpi import core
+
+AGENTS = "agent_id,name,role,team,level\nP1,甲,presale,S,junior\nP2,乙,presale,S,junior\n"
+SESSIONS = """\
+session_id,customer_id,agent_id,start_ts
+S1,C1,P1,2026-08-03 10:00
+S2,C2,P1,2026-09-03 10:00
+S3,C3,P1,2026-10-03 10:00
+S4,C4,P2,2026-10-03 10:00
+"""
+ORDERS = """\
+order_id,customer_id,created_ts,paid_ts,amount
+O1,C1,2026-08-03 11:00,2026-08-03 11:01,1000.00
+O2,C2,2026-09-03 11:00,2026-09-03 11:01,2000.00
+O3,C3,2026-10-03 11:00,2026-10-03 11:01,2400.00
+O4,C4,2026-10-03 11:00,2026-10-03 11:01,500.00
+"""
+REFUNDS = "refund_id,order_id,agent_id,requested_ts,amount\nR1,O3,,2026-10-05 10:00,400.00\n"
+SCHEME = """
+scheme: history
+items:
+  - {key: sales, max: 10, metric: sales, target: targets}
+pay:
+  commission: {rate: 0.1, on: sales, net_of_refunds: true}
+targets:
+  sales: {history: {periods: 2, uplift: 0.2}}
+"""
+
+
+def test_history_targets_and_net_commission(folder, tmp_path):
+    d = folder({"agents.csv": AGENTS, "sessions.csv": SESSIONS, "orders.csv": ORDERS,
+                "refunds.csv": REFUNDS}, with_agents=False)
+    scheme = tmp_path / "s.yaml"
+    scheme.write_text(SCHEME, encoding="utf-8")
+    scored = core.score_period(str(scheme), "2026-10", data=d)
+    cards = {c.agent_id: c for c in scored.result.cards}
+    p1 = cards["P1"]
+    # P1's sales in August 1000 and September 2000: mean 1500 x 1.2 = 1800 target;
+    # October 2400 >= 1800 -> full 10 points
+    item = p1.items[0]
+    assert item.points == 10 and "target 1800" in item.rule
+    # commission: (2400 - 400 refunded) x 10 % = 200.00
+    assert p1.pay.commission == Decimal("200.0")
+    # P2 has no history: no target -> reported, not guessed
+    assert [p.code for p in scored.result.problems] == ["missing_target"]
+    assert "P2" in scored.result.problems[0].message
+
+
+def test_scheme_whatif_lists_who_gains(cli, folder, tmp_path):
+    d = folder({"agents.csv": AGENTS, "sessions.csv": SESSIONS, "orders.csv": ORDERS},
+               with_agents=False)
+    old = tmp_path / "old.yaml"
+    new = tmp_path / "new.yaml"
+    old.write_text("scheme: old\nitems:\n  - {key: s, max: 10, metric: sales, target: 5000}\n"
+                   "pay:\n  base: 1000\n", encoding="utf-8")
+    new.write_text("scheme: new\nitems:\n  - {key: s, max: 10, metric: sales, target: 2400}\n"
+                   "pay:\n  base: 1000\n  commission: {rate: 0.01, on: sales}\n",
+                   encoding="utf-8")
+    result = cli("whatif", "--data", d, "--period", "2026-10", "--scheme", old, "--edited",
+                 new, "--format", "json")
+    assert result.exit_code == 0, result.output
+    changes = {c["agent_id"]: c for c in json.loads(result.stdout)["changes"]}
+    # P1 sold 2400: old 10 x 2400/5000 = 4.8 points, new 10 x min(1, 2400/2400) = 10;
+    # pay 1000 -> 1000 + 1 % x 2400 = 1024
+    assert (changes["P1"]["old_score"], changes["P1"]["new_score"]) == (4.8, 10.0)
+    assert changes["P1"]["pay_delta"] == 24.0
+    # P2 sold 500: 1.0 -> 500/2400 x 10 = 2.0833…; pay +5
+    assert changes["P2"]["old_score"] == 1.0 and changes["P2"]["pay_delta"] == 5.0
+    assert list(changes) == ["P1", "P2"]  # biggest pay change first
