@@ -14,7 +14,7 @@ CHILD = r"""
 import json, resource, sys
 from pathlib import Path
 from cskpi.store.workspace import Workspace
-report = Workspace(Path(sys.argv[2]), memory_limit="600MB").import_folder(Path(sys.argv[1]))
+report = Workspace(Path(sys.argv[2]), memory_limit=sys.argv[3]).import_folder(Path(sys.argv[1]))
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"added": report.added, "peak_mb": peak_mb}))
 """
@@ -44,7 +44,8 @@ def test_one_gigabyte_gbk_export_streams(tmp_path: Path):
             dst.write(chunk)
     utf8.unlink()
     assert gbk.stat().st_size > 1_000_000_000
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(data), str(tmp_path / "ws.duckdb")],
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(data), str(tmp_path / "ws.duckdb"),
+                           "400MB"],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
