@@ -219,3 +219,12 @@ def test_scheme_applies_to_reports_the_others():
               {"agent_id": "Q", "role": "aftersale", "level": "junior", "team": "T"}]
     result = score_period(scheme, inp({"P": {}, "Q": {}}, roster))
     assert [c.agent_id for c in result.cards] == ["P"] and result.unmatched == ["Q"]
+
+
+def test_the_shipped_preset_is_the_spec_scheme_verbatim():
+    from tests.unit.test_scheme_loader import AFTERSALE
+
+    text = presets.preset_text("aftersale-4crown")
+    body = "".join(line for line in text.splitlines(keepends=True)
+                   if not line.startswith("# "))
+    assert body == AFTERSALE
