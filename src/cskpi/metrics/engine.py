@@ -106,33 +106,34 @@ def sessions_base(inp: Inputs) -> ir.Table:
     return inp.shared("sessions_base_raw", lambda: _base_from_messages(inp))
 
 
+# the session columns later steps use (the others would only cost conversions)
+BASE_COLUMNS = ("session_id", "customer_id", "agent_id", "kind", "start_ts_utc",
+                "transfer_ts_utc")
+
+
 def _base_from_facts(inp: Inputs, facts: ir.Table) -> ir.Table:
-    s = inp.get("sessions")
+    s = inp.get("sessions").select(*BASE_COLUMNS)
     f = facts.select("session_id", "human_utc", "human_local", "n_agent_msgs")
     return s.inner_join(f, "session_id")
 
 
 def _base_from_messages(inp: Inputs) -> ir.Table:
-    s = inp.get("sessions")
+    s = inp.get("sessions").select(*BASE_COLUMNS)
     m = inp.get("messages")
     if m is not None:
         firsts = m.group_by("session_id").agg(
             first_cust_utc=m.ts_utc.min(where=m.sender == "customer"),
-            first_cust_local=m.ts_local.min(where=m.sender == "customer"),
             n_agent_msgs=(m.sender == "agent").sum(),
         )
         s = s.left_join(firsts, "session_id").drop("session_id_right")
     else:
-        s = s.mutate(first_cust_utc=ibis.null("timestamp"),
-                     first_cust_local=ibis.null("timestamp"),
-                     n_agent_msgs=ibis.null("int64"))
-    return s.mutate(
-        human_utc=ibis.coalesce(s.transfer_ts_utc, s.first_cust_utc, s.start_ts_utc),
-        human_local=ibis.coalesce(s.transfer_ts_local, s.first_cust_local, s.start_ts_local),
-    ).drop("first_cust_utc", "first_cust_local")
+        s = s.mutate(first_cust_utc=ibis.null("timestamp"), n_agent_msgs=ibis.null("int64"))
+    s = s.mutate(human_utc=ibis.coalesce(s.transfer_ts_utc, s.first_cust_utc, s.start_ts_utc))
+    # local time once per session, not once per message
+    return s.mutate(human_local=inp.to_local(s.human_utc)).drop("first_cust_utc")
 
 
-def rounds_table(inp: Inputs, p: Profile, base: ir.Table) -> ir.Table:
+def rounds_table(inp: Inputs, p: Profile, base: ir.Table, with_local: bool = False) -> ir.Table:
     """One row per round of the human stage of each session in ``base``.
 
     A round starts at the first customer message after the human start that is not
@@ -140,31 +141,36 @@ def rounds_table(inp: Inputs, p: Profile, base: ir.Table) -> ir.Table:
     ``bot_replies_count``).  A transfer opens a round at the transfer time.  At equal
     timestamps the customer's message comes first.  Agent messages with no open round
     (proactive greetings) answer nothing.  Sessions without a human agent have no rounds.
-    Columns: session_id, k (0-based), start_utc/local, reply_utc, resp (s), answered,
-    in_w (start inside the service window), first (the session's first round).
+    Columns: session_id, k (0-based), start_utc (and start_local with ``with_local`` or a
+    service window), reply_utc, resp (s), answered, in_w (start inside the service
+    window), first (the session's first round).
     """
     m = inp.get("messages")
+    # local wall-clock time is needed only to test rounds against a service window
+    local = with_local or p.service_window is not None
     human = base.filter(base.agent_id.notnull()).select(
         "session_id", "human_utc", "human_local", has_transfer=base.transfer_ts_utc.notnull())
     reply_senders = ["agent", "bot"] if p.bot_replies_count else ["agent"]
     msgs = m.filter(m.sender.isin(["customer", *reply_senders])).select(
-        "session_id", "ts_utc", "ts_local", is_reply=m.sender.isin(reply_senders))
+        "session_id", "ts_utc", is_reply=m.sender.isin(reply_senders))
     j = msgs.inner_join(human, "session_id")
-    j = j.filter(j.ts_utc >= j.human_utc).select("session_id", "ts_utc", "ts_local", "is_reply")
+    j = j.filter(j.ts_utc >= j.human_utc).select("session_id", "ts_utc", "is_reply")
     # a transfer opens a round at the human start, even before the customer writes again
     opening = human.filter(human.has_transfer).select(
-        "session_id", ts_utc=human.human_utc, ts_local=human.human_local,
-        is_reply=ibis.literal(False))
+        "session_id", ts_utc=human.human_utc, is_reply=ibis.literal(False))
     events = j.union(opening)
-    events = events.mutate(rank=events.is_reply.cast("int8"), r=events.is_reply.cast("int64"))
-    w = ibis.window(group_by="session_id", order_by=[events.ts_utc, events.rank], rows=(None, 0))
-    events = events.mutate(k=events.r.sum().over(w) - events.r)
+    # at equal timestamps the customer's message (is_reply false) sorts first
+    w = ibis.window(group_by="session_id", order_by=[events.ts_utc, events.is_reply],
+                    rows=(None, 0))
+    r = events.is_reply.cast("int64")
+    events = events.mutate(k=r.sum().over(w) - r)
     rounds = events.group_by(["session_id", "k"]).agg(
         start_utc=events.ts_utc.min(where=~events.is_reply),
-        start_local=events.ts_local.min(where=~events.is_reply),
         reply_utc=events.ts_utc.min(where=events.is_reply),
     )
     rounds = rounds.filter(rounds.start_utc.notnull())
+    if local:
+        rounds = rounds.mutate(start_local=inp.to_local(rounds.start_utc))
     if p.service_window is not None:
         tod = _time_of_day_s(rounds.start_local)
         in_w = (tod >= p.service_window.start_s) & (tod < p.service_window.end_s)

@@ -53,7 +53,7 @@ def explain(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str, metric: st
         if not inp.has("messages"):
             raise UsageError(f"{metric} needs the messages table")
         base = _agent_sessions(inp, q, agent_id)
-        r = E.rounds_table(inp, p, base)
+        r = E.rounds_table(inp, p, base, with_local=True)
         if metric in FIRST_ROUND_METRICS:
             r = r.filter(r.first)
             limit = p.first_reply_within_s

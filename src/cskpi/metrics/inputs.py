@@ -34,6 +34,21 @@ def _select_list(table: str, utc: Any, local: Any) -> str:
     return ", ".join(parts)
 
 
+def _builtin(name: str, args: tuple[Any, ...]) -> Any:
+    """A function the backend already has, made callable on Ibis expressions."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    def one(ts):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+        ...
+
+    def two(ts, zone):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+        ...
+
+    return ibis.udf.scalar.builtin(one if len(args) == 1 else two, name=name,
+                                   signature=(args, dt.timestamp))
+
+
 @dataclass
 class Inputs:
     """Ibis tables of the logical inputs; a table absent from the data is None.
@@ -46,6 +61,9 @@ class Inputs:
     tz: str
     memo: dict[str, Any] = field(default_factory=dict)
     scope: str = ""  # key prefix of restricted views, which share the parent's memo
+    # naive UTC timestamp expression -> naive local one, in the backend's own spelling;
+    # used on aggregated rows (session starts, rounds), never per message
+    to_local: Any = None
 
     def shared(self, key: str, build: Any) -> Any:
         """``build()`` once, materialised (``.cache()``: a temp table, a Spark cache)."""
@@ -62,7 +80,7 @@ class Inputs:
             if t is not None:
                 tables[name] = t.filter(t.session_id.isin(session_ids.session_id))
         return Inputs(tables, self.tz, memo=self.memo,
-                      scope=f"{self.scope}restricted{len(self.memo)}:")
+                      scope=f"{self.scope}restricted{len(self.memo)}:", to_local=self.to_local)
 
     def release(self) -> None:
         """Drop every materialised table (before the connection closes)."""
@@ -94,11 +112,18 @@ def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str) -> Inpu
             continue
         select = _select_list(
             name,
-            utc=lambda c: f"timezone('UTC', {ident(c)})",
+            # epoch microseconds -> naive timestamp: the UTC instant without a (slow)
+            # time-zone computation per row
+            utc=lambda c: f"make_timestamp(epoch_us({ident(c)}))",
             local=lambda c: f"timezone({lit(tz)}, {ident(c)})",
         )
         tables[name] = backend.sql(f"SELECT {select} FROM {ident(name)}", dialect="duckdb")
-    return Inputs(tables, tz)
+    import ibis.expr.datatypes as dt
+
+    con.execute(f"CREATE OR REPLACE TEMP MACRO cskpi_local(x) AS "
+                f"timezone({lit(tz)}, timezone('UTC', x))").fetchall()
+    local = _builtin("cskpi_local", (dt.timestamp,))
+    return Inputs(tables, tz, to_local=lambda e: local(e))
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out: Path) -> list[str]:
@@ -132,4 +157,7 @@ def spark_inputs(backend: Any, spark: Any, parquet_dir: Path, tz: str) -> Inputs
             local=lambda c: f"from_utc_timestamp(`{c}`, '{tz}')",
         ).replace('"', "`")
         tables[name] = backend.sql(f"SELECT {select} FROM {raw}", dialect="spark")
-    return Inputs(tables, tz)
+    import ibis.expr.datatypes as dt
+
+    local = _builtin("from_utc_timestamp", (dt.timestamp, dt.string))
+    return Inputs(tables, tz, to_local=lambda e: local(e, tz))
