@@ -228,3 +228,34 @@ def test_the_shipped_preset_is_the_spec_scheme_verbatim():
     body = "".join(line for line in text.splitlines(keepends=True)
                    if not line.startswith("# "))
     assert body == AFTERSALE
+
+
+def test_min_sample_team_fallback_and_full():
+    scheme = scheme_of("""
+scheme: samples
+items:
+  - {key: sat, max: 20, metric: satisfaction, tiers: [{min: 0.9, points: 20}, {min: 0.8, points: 10}, {points: 0}],
+     min_sample: {n: 30, fallback: team}}
+  - {key: sat_full, max: 10, metric: satisfaction, tiers: [{min: 0.9, points: 10}, {points: 0}],
+     min_sample: {n: 30, fallback: full, metric: rated_sessions}}
+""")
+    metrics = {"A1": {"satisfaction": 0.5, "satisfaction_num": 5, "satisfaction_den": 10,
+                      "rated_sessions": 10}}
+    team = {"T": {"satisfaction": 0.85, "satisfaction_num": 85, "satisfaction_den": 100}}
+    card = score_period(scheme, inp(metrics, team_metrics=team)).cards[0]
+    sat, full = card.items
+    # 10 rated < 30: the team's 85 % scores instead -> second tier, 10 points
+    assert sat.points == 10 and sat.rule.startswith("sample 10 < 30: team value 85% ≥ 80%")
+    assert full.points == 10 and full.rule == "sample 10 < 30: full points"
+
+
+def test_percentile_target_from_history():
+    from cskpi.scheme import TargetRule
+    from cskpi.scoring.run import _from_rule
+
+    rule = TargetRule(metric="sales", method="percentile", periods=4, percentile=D(75))
+    # 75th percentile of 100, 200, 300, 400: position 0.75 x 3 = 2.25 -> 300 + 0.25 x 100
+    assert _from_rule(rule, [D(400), D(100), D(300), D(200)]) == D(325)
+    history = TargetRule(metric="sales", method="history", periods=2, uplift=D("0.1"))
+    assert _from_rule(history, [D(100), D(300)]) == D("220.0")  # mean 200 x 1.1
+    assert _from_rule(history, []) is None  # no history: no invented target
