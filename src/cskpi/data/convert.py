@@ -92,8 +92,7 @@ def enum(v: str, column: Column) -> str:
 def money_clean(v: str) -> str:
     """Money text with currency signs and thousands separators removed, or NULL."""
     return (
-        f"CASE WHEN TRY_CAST({v} AS DECIMAL(38, 10)) IS NOT NULL "
-        f"AND regexp_full_match({v}, '{_MONEY_PLAIN_RE}') THEN {v} "
+        f"CASE WHEN regexp_full_match({v}, '{_MONEY_PLAIN_RE}') THEN {v} "
         f"WHEN regexp_full_match({v}, '{_MONEY_DECORATED_RE}') "
         f"THEN regexp_replace({v}, '[^0-9.\\-]', '', 'g') END"
     )
@@ -104,14 +103,14 @@ def money_decorated(v: str) -> str:
     return f"NOT regexp_full_match({v}, '{_MONEY_PLAIN_RE}')"
 
 
-def money_exact(cleaned: str) -> str:
-    """The exact decimal; used to detect values with more than two decimal places."""
-    return f"TRY_CAST({cleaned} AS DECIMAL(38, 10))"
+# at most two decimal places that matter: 12.30 and 12.300 are fine, 12.345 is not
+_CENTS_RE = r"-?\d+(\.\d{0,2}0*)?"
 
 
 def money(cleaned: str) -> str:
-    exact = money_exact(cleaned)
-    return f"CASE WHEN {exact} = CAST({exact} AS DECIMAL(18, 2)) THEN CAST({exact} AS DECIMAL(18, 2)) END"
+    """DECIMAL(18, 2) from cleaned text; NULL (an error) when it would lose a digit."""
+    return (f"CASE WHEN regexp_full_match({cleaned}, '{_CENTS_RE}') "
+            f"THEN TRY_CAST({cleaned} AS DECIMAL(18, 2)) END")
 
 
 def number(v: str) -> str:

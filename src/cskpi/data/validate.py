@@ -269,12 +269,10 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
             outs.append(f"CASE WHEN {t} IS NOT NULL AND {name} IS NULL THEN {t} END AS {flag}")
             flags.append((f"_bad_{col.name}", "bad", col))
         if col.type == "money":
-            cleaned = convert.money_clean(t)
             flag = ident(f"_dec_{col.name}")
             outs.append(f"CASE WHEN {t} IS NOT NULL AND {name} IS NOT NULL AND "
                         f"{convert.money_decorated(t)} THEN {t} END AS {flag}")
             flags.append((f"_dec_{col.name}", "decorated", col))
-            values.append(f"{convert.money_exact(cleaned)} AS {ident('_x_' + col.name)}")
         if col.type == "number" and col.unit == "rate":
             flag = ident(f"_pct_{col.name}")
             outs.append(f"CASE WHEN {name} > 1 AND NOT {convert.is_percent(t)} THEN {t} END "
