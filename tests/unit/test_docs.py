@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cskpi.data.schema import TABLES
-from cskpi.docs import render_data_contract, render_metrics, render_schemes
+from cskpi.docs import render_cli, render_data_contract, render_metrics, render_schemes
 from cskpi.metrics.catalog import METRICS
 from cskpi.metrics.profiles import SETTING_HELP
 from cskpi.locale import catalog
@@ -55,3 +55,11 @@ def test_schemes_page_is_up_to_date_and_shows_every_preset():
     assert committed == render_schemes(), "run: python -m cskpi.docs"
     for name in presets.preset_names():
         assert f"### {name}" in committed and presets.preset_text(name) in committed
+
+
+def test_cli_reference_is_up_to_date_and_covers_every_command():
+    committed = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert committed == render_cli(), "run: python -m cskpi.docs"
+    for command in ("validate", "import", "demo-data", "demo", "metrics", "explain", "score",
+                    "scheme check", "scheme list", "scheme show", "whatif", "compliance"):
+        assert f"## `cskpi {command}`" in committed

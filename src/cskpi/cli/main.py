@@ -247,9 +247,10 @@ def demo(
     Path("cskpi-demo/data"),
     workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace file.")] =
     Path("cskpi-demo/workspace.duckdb"),
-    agents: Annotated[int, typer.Option("--agents", min=1, max=5000)] = 12,
-    days: Annotated[int, typer.Option("--days", min=1, max=366)] = 30,
-    seed: Annotated[int, typer.Option("--seed")] = 7,
+    agents: Annotated[int, typer.Option("--agents", min=1, max=5000,
+                                        help="Number of agents.")] = 12,
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="Number of days.")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
     lang: LangOpt = None,
 ) -> None:
     """Generate a sample shop, import it and print the month's per-agent summary."""
