@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -57,10 +57,16 @@ def validate_folder(folder: Path | str, *, timezone: str = DEFAULT_TZ,
 
 
 def import_folder(folder: Path | str, workspace: Path | str, *, timezone: str | None = None,
+                  replace: Collection[str] = (),
                   progress: Callable[[str], None] | None = None) -> ImportReport:
-    """Validate and store a data folder in a workspace, all or nothing."""
+    """Validate and store a data folder in a workspace, all or nothing.
+
+    ``replace`` names tables whose stored rows the folder's file replaces (e.g. an updated
+    agents roster) instead of being merged with them.
+    """
     _require_folder(folder)
-    return Workspace(workspace, timezone=timezone).import_folder(folder, progress=progress)
+    return Workspace(workspace, timezone=timezone).import_folder(folder, replace=replace,
+                                                                 progress=progress)
 
 
 SUMMARY_COLUMNS = ("agent", "name", "role", "sessions", "customers", "first_response_s",

@@ -177,3 +177,35 @@ def test_sessions_given_then_messages_only_must_match_them(folder, tmp_path):
     with pytest.raises(ValidationFailed) as exc:
         ws.import_folder(folder({"messages.csv": MESSAGES_DAY1}))
     assert {i.code for i in exc.value.issues if i.is_error} == {"unknown_session"}
+
+
+def test_replace_updates_the_roster(folder, tmp_path, cli):
+    ws = Workspace(tmp_path / "ws.duckdb")
+    ws.import_folder(folder({"messages.csv": MESSAGES_DAY1}))
+    promoted = folder({"agents.csv": "agent_id,name,role,team,level\n001,张伟,presale,A,lead\n"
+                                     "002,李娜,aftersale,B,junior\n003,王五,presale,A,junior\n"})
+    with pytest.raises(ValidationFailed):  # merging: same key, other content
+        ws.import_folder(promoted)
+    report = ws.import_folder(promoted, replace={"agents"})
+    assert report.added == 3
+    assert query(ws.path, "SELECT agent_id, level FROM agents ORDER BY 1") == [
+        ("001", "lead"), ("002", "junior"), ("003", "junior")]
+    assert ws.counts()["messages"] == 4  # the rest is untouched
+
+
+def test_replace_refuses_to_drop_an_agent_with_data(folder, tmp_path, cli):
+    ws = Workspace(tmp_path / "ws.duckdb")
+    ws.import_folder(folder({"messages.csv": MESSAGES_DAY1}))
+    before = digest(ws.path)
+    shrunk = folder({"agents.csv": "agent_id,name\n001,张伟\n"})  # 002 has messages
+    with pytest.raises(ValidationFailed) as exc:
+        ws.import_folder(shrunk, replace={"agents"})
+    errors = [i for i in exc.value.issues if i.is_error]
+    # 002 wrote messages, and owns the session derived from them
+    assert {e.code for e in errors} == {"agent_still_referenced"}
+    assert sorted(e.message.split(" table")[0] for e in errors) == [
+        "the stored messages", "the stored sessions"]
+    assert all(e.message.endswith(": 002") for e in errors)
+    assert digest(ws.path) == before
+    result = cli("import", folder({}), "-w", ws.path, "--replace", "orders")
+    assert result.exit_code == 2 and "no such file" in result.output

@@ -144,6 +144,9 @@ def import_(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
     OutputFormat.table,
     timezone: TzOpt = None,
+    replace: Annotated[list[str] | None, typer.Option(
+        "--replace", help="Replace the stored rows of this table with the folder's file "
+        "instead of merging (e.g. --replace agents for an updated roster; repeatable).")] = None,
     lang: LangOpt = None,
 ) -> None:
     """Validate a data folder and store it in a workspace, all or nothing.
@@ -157,7 +160,7 @@ def import_(
                       transient=True, disable=fmt is OutputFormat.json) as bar:
             task = bar.add_task("", total=None)
             report = core.import_folder(
-                folder, workspace, timezone=timezone,
+                folder, workspace, timezone=timezone, replace=replace or (),
                 progress=lambda f: bar.update(task, description=t("import.reading", file=f)))
     except ValidationFailed as exc:
         if fmt is OutputFormat.json:

@@ -15,7 +15,7 @@ import shutil
 import signal
 import tempfile
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,13 +148,18 @@ class Workspace:
 
     # --- import ------------------------------------------------------------------------
 
-    def import_folder(self, folder: Path | str, *,
+    def import_folder(self, folder: Path | str, *, replace: Collection[str] = (),
                       progress: Callable[[str], None] | None = None) -> ImportReport:
         """Validate every file of ``folder`` and store them, all or nothing.
 
         Raises :class:`ValidationFailed` (nothing written) when any error was found.
         """
         folder = Path(folder)
+        replace = set(replace)
+        unknown = replace - set(TABLES)
+        if unknown:
+            raise UsageError(f"--replace: unknown table(s) {', '.join(sorted(unknown))}",
+                             hint="tables: " + ", ".join(TABLES))
         creating = not self.exists
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp_dir = Path(tempfile.mkdtemp(prefix=".cskpi-", dir=self.path.parent))
@@ -169,7 +174,7 @@ class Workspace:
                         hint="leave out --timezone, or import into a new workspace")
                 tz = self._timezone or stored_tz or DEFAULT_TIMEZONE
                 self._configure(con, tz, tmp_dir)
-                report = self._import(con, folder, tz, tmp_dir, progress)
+                report = self._import(con, folder, tz, tmp_dir, progress, replace)
                 run(con, "CHECKPOINT")
             finally:
                 con.close()
@@ -181,7 +186,9 @@ class Workspace:
             shutil.rmtree(tmp_dir, ignore_errors=True)
 
     def _import(self, con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: Path,
-                progress: Callable[[str], None] | None) -> ImportReport:
+                progress: Callable[[str], None] | None,
+                replace: set[str] | None = None) -> ImportReport:
+        replace = replace or set()
         existing = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables() "
                                             "WHERE schema_name = 'main'")}
         with_rows = {t for t in existing if t in TABLES and one(con, f"SELECT count(*) > 0 FROM "
@@ -190,8 +197,17 @@ class Workspace:
         if "_imports" in existing:
             imports = {(str(a), str(b)) for a, b in
                        rows(con, "SELECT table_name, sha256 FROM _imports")}
-        stored = StoredTables(con, with_rows, imports)
+        # a replaced table is checked as if it were empty, and its files are read again
+        stored = StoredTables(con, with_rows - replace,
+                              {(t, h) for t, h in imports if t not in replace})
         result = stage_folder(con, folder, tz, tmp_dir, stored, progress)
+        missing = sorted(replace - set(result.staged))
+        if missing:
+            raise UsageError(f"--replace {', '.join(missing)}: no such file in {folder}",
+                             hint="the folder must hold the table that replaces the stored one")
+        if "agents" in replace and result.ok:
+            result.issues.extend(_orphaned_by_new_agents(con, with_rows - replace,
+                                                         result.staged["agents"]))
         if not result.ok:
             raise ValidationFailed(result.issues)
         fresh = {k: v for k, v in result.staged.items() if not v.already_imported}
@@ -211,6 +227,8 @@ class Workspace:
             # stored tables need no particular row order: let the inserts run in parallel
             run(con, "SET preserve_insertion_order = false")
             report = ImportReport(self.path, import_id, issues=result.issues)
+            for name in sorted(replace):
+                run(con, f"DELETE FROM {ident(name)}")
             for staged in result.staged.values():
                 report.tables.append(self._store(con, staged, import_id, folder, started))
             if derive:
@@ -253,6 +271,27 @@ class Workspace:
             present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables()")}
             return {t: int(one(con, f"SELECT count(*) FROM {ident(t)}"))
                     for t in TABLES if t in present}
+
+
+def _orphaned_by_new_agents(con: duckdb.DuckDBPyConnection, tables: set[str],
+                            agents: Staged) -> list[Issue]:
+    """Stored rows whose agent the replacing agents table no longer lists."""
+    issues = []
+    for name in sorted(tables):
+        for col in TABLES[name].agent_refs:
+            found = rows(con, f"""SELECT DISTINCT {ident(col)} FROM {ident(name)}
+                WHERE {ident(col)} IS NOT NULL
+                  AND {ident(col)} NOT IN (SELECT agent_id FROM {ident(agents.typed)})
+                ORDER BY 1 LIMIT 20""")
+            if found:
+                ids = ", ".join(str(r[0]) for r in found)
+                issues.append(Issue("error", "agent_still_referenced",
+                                    f"the stored {name} table refers to agents missing from the "
+                                    f"new agents table: {ids}", file=agents.file,
+                                    column="agent_id",
+                                    hint="keep every agent that has data (set active to false "
+                                    "for those who left)"))
+    return issues
 
 
 def stored_timezone(con: duckdb.DuckDBPyConnection) -> str | None:

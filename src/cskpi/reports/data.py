@@ -1,0 +1,100 @@
+"""What a report shows, gathered once through the core facade.
+
+:func:`gather_report` scores the period (``core.score_period``), computes the metric
+catalog by agent and for the shop (``core.compute_metrics``), optionally the daily
+figures per agent for trend charts, and reads the import log.  The Excel and PDF
+writers take the resulting :class:`ReportData` and never touch a workspace, so the
+web app can gather once and write either format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..scheme import Scheme
+    from ..scoring.run import Scored
+    from ..scoring.score import ScoreCard, ScoreProblem
+
+IMPORT_COLUMNS = ("import_id", "table_name", "file", "rows_in_file", "rows_added",
+                  "duplicates", "sha256")
+"""The import-log columns a report shows (no paths or clock times: reports are
+reproducible)."""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows: the scored period plus the figures behind it."""
+
+    scheme: Scheme
+    period: str
+    cards: Sequence[ScoreCard]
+    problems: Sequence[ScoreProblem]
+    unmatched: Sequence[str]
+    agents: Mapping[str, Mapping[str, Any]]  # agent_id -> metric row of the month
+    shop: Mapping[str, Any]  # the shop's metric row of the month
+    daily: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    differences: Sequence[Mapping[str, Any]] = ()  # computed vs imported platform figures
+    imports: Sequence[Mapping[str, Any]] = ()  # import log rows (IMPORT_COLUMNS)
+
+    @classmethod
+    def from_scored(cls, scored: Scored, agent_rows: Sequence[Mapping[str, Any]],
+                    shop_row: Mapping[str, Any], *,
+                    daily_rows: Sequence[Mapping[str, Any]] = (),
+                    differences: Sequence[Mapping[str, Any]] = (),
+                    imports: Sequence[Mapping[str, Any]] = ()) -> ReportData:
+        """Build from a :class:`~cskpi.scoring.run.Scored` and metric rows already computed."""
+        daily: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for row in sorted(daily_rows, key=lambda r: (r["agent_id"], r["period_start"])):
+            daily[row["agent_id"]].append(row)
+        result = scored.result
+        return cls(scheme=scored.scheme, period=scored.period, cards=list(result.cards),
+                   problems=list(result.problems), unmatched=list(result.unmatched),
+                   agents={r["agent_id"]: r for r in agent_rows}, shop=shop_row,
+                   daily=dict(daily), differences=list(differences),
+                   imports=[{k: r.get(k) for k in IMPORT_COLUMNS} for r in imports])
+
+    @property
+    def roster(self) -> list[Mapping[str, Any]]:
+        """Every agent with a metric row, by id."""
+        return [self.agents[k] for k in sorted(self.agents)]
+
+
+def month_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of a ``YYYY-MM`` month."""
+    first = dt.date.fromisoformat(period + "-01")
+    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def gather_report(workspace: Path | str, scheme: str, period: str, *,
+                  trend: bool = True) -> ReportData:
+    """Score ``period`` under ``scheme`` and compute the figures a report shows.
+
+    ``trend`` adds the daily figures per agent (the PDF's trend chart); the Excel
+    report does not need them.
+    """
+    from .. import core
+    from ..metrics.compute import MetricQuery
+    from ..metrics.profiles import resolve
+
+    scored = core.score_period(scheme, period, workspace=workspace)
+    profile = resolve(scored.scheme.profile or "generic")
+    first, last = month_bounds(period)
+    agents = core.compute_metrics(MetricQuery(first, last, by="agent", profile=profile),
+                                  workspace=workspace)
+    shop = core.compute_metrics(MetricQuery(first, last, by="shop", profile=profile),
+                                workspace=workspace)
+    daily: list[dict[str, Any]] = []
+    if trend:
+        daily = core.compute_metrics(MetricQuery(first, last, by="agent", grain="day",
+                                                 profile=profile), workspace=workspace).rows
+    imports = core.Workspace(workspace).import_log()  # type: ignore[attr-defined]
+    return ReportData.from_scored(scored, agents.rows, shop.rows[0] if shop.rows else {},
+                                  daily_rows=daily, differences=agents.differences,
+                                  imports=imports)

@@ -1,0 +1,90 @@
+"""Settings of the web app, declared once as data (name, default, environment variable, help).
+
+:func:`make_settings` builds a :class:`WebSettings` from arguments and the environment;
+nothing is read at import time, so tests build as many apps as they like.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SCHEMES: Mapping[str, str] = {"presale": "presale-standard",
+                                      "aftersale": "aftersale-4crown"}
+DEFAULT_ALERTS: tuple[tuple[str, str, float], ...] = (
+    ("reply_3min_rate", "<", 0.80),
+    ("satisfaction", "<", 0.85),
+    ("first_response_s", ">", 60.0),
+)
+
+
+def _help(text: str, env: str | None = None) -> Any:
+    return {"help": text, "env": env}
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Everything the app needs; ``database_url`` None means SQLite next to the workspace."""
+
+    workspace: Path = field(metadata=_help("the DuckDB workspace the data is read from",
+                                           "CSKPI_WORKSPACE"))
+    database_url: str | None = field(
+        default=None, metadata=_help("SQLAlchemy URL of the app database (users, grades, "
+                                     "audit); default sqlite:///<workspace>.app.sqlite",
+                                     "CSKPI_DATABASE_URL"))
+    admin_password: str | None = field(
+        default=None, metadata=_help("password of the first admin, created on first start; "
+                                     "generated and printed once when unset",
+                                     "CSKPI_ADMIN_PASSWORD"))
+    admin_username: str = field(default="admin", metadata=_help("name of the first admin"))
+    session_hours: int = field(default=12, metadata=_help("how long a login lasts"))
+    login_max_failures: int = field(
+        default=5, metadata=_help("failed logins per username+IP before 429"))
+    login_window_s: int = field(default=15 * 60,
+                                metadata=_help("window of the login rate limit, seconds"))
+    argon2_time_cost: int = field(default=3, metadata=_help("argon2id iterations"))
+    argon2_memory_kib: int = field(default=65536, metadata=_help("argon2id memory, KiB"))
+    schemes_by_role: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_SCHEMES),
+        metadata=_help("scheme preset (or file) per agent role for scorecards"))
+    alerts: tuple[tuple[str, str, float], ...] = field(
+        default=DEFAULT_ALERTS, metadata=_help("overview alerts: (metric, < or >, threshold)"))
+    min_sample: int = field(default=30, metadata=_help(
+        "a rate whose denominator is below this is flagged as a small sample"))
+    profile: str = field(default="generic", metadata=_help("metric profile of the pages"))
+
+    @property
+    def app_database_url(self) -> str:
+        """The app database URL in force (SQLite file beside the workspace by default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.workspace}.app.sqlite"
+
+
+def setting_docs() -> list[dict[str, Any]]:
+    """Every setting with its default, environment variable and help (for the docs)."""
+    out = []
+    for f in fields(WebSettings):
+        default: Any = None
+        if f.default is not MISSING:
+            default = f.default
+        elif f.default_factory is not MISSING:
+            default = f.default_factory()
+        out.append({"name": f.name, "env": f.metadata.get("env"), "help": f.metadata["help"],
+                    "default": default})
+    return out
+
+
+def make_settings(workspace: Path | str, *, database_url: str | None = None,
+                  admin_password: str | None = None,
+                  environ: Mapping[str, str] | None = None, **overrides: Any) -> WebSettings:
+    """Settings from arguments, else ``CSKPI_*`` environment variables, else defaults."""
+    env = os.environ if environ is None else environ
+    return WebSettings(
+        workspace=Path(workspace),
+        database_url=database_url or env.get("CSKPI_DATABASE_URL") or None,
+        admin_password=admin_password or env.get("CSKPI_ADMIN_PASSWORD") or None,
+        **overrides)
