@@ -1,0 +1,182 @@
+"""Shared pieces of the command line: the Typer app, options, output helpers.
+
+User mistakes (bad data, a missing folder, a wrong option) print a message and a hint
+and exit with 1 (data) or 2 (usage); only a bug shows a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .. import __version__, core
+from ..errors import CskpiError, Issue
+from ..locale import Translator
+
+app = typer.Typer(
+    name="cskpi",
+    help="cskpi — customer-service performance appraisal for e-commerce shops "
+    "(客服绩效考核系统).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+
+
+def _err_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+LangOpt = Annotated[
+    str | None,
+    typer.Option("--lang", help="Language of the output: en or zh (default: from CSKPI_LANG/LANG)."),
+]
+
+
+TzOpt = Annotated[
+    str | None,
+    typer.Option("--timezone", help="Time zone of timestamps without offset, and of day cuts "
+                 "(default Asia/Shanghai, or the workspace's)."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cskpi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """cskpi — customer-service KPIs, scores and pay (客服绩效考核系统)."""
+
+
+def print_issues(issues: list[Issue], t: Translator, console: Console) -> None:
+    if not issues:
+        return
+    table = RichTable(show_lines=False, expand=False)
+    for key in ("col.level", "col.where", "col.problem", "col.hint"):
+        table.add_column(t(key), overflow="fold")
+    for issue in issues:
+        style = "red" if issue.is_error else "yellow"
+        table.add_row(f"[{style}]{t('level.' + issue.level)}[/]", issue.where(), issue.message,
+                      issue.hint or "")
+    console.print(table)
+
+
+def issues_json(issues: list[Issue]) -> dict[str, Any]:
+    errors = sum(1 for i in issues if i.is_error)
+    return {
+        "ok": errors == 0,
+        "errors": errors,
+        "warnings": len(issues) - errors,
+        "issues": [i.to_dict() for i in issues],
+    }
+
+
+def _fail(exc: CskpiError, t: Translator) -> None:
+    err = _err_console()
+    err.print(f"[red]{t('error.prefix')}:[/] {exc.message}")
+    if exc.hint:
+        err.print(f"{t('error.hint')}: {exc.hint}")
+    raise typer.Exit(exc.exit_code)
+
+
+class By(str, Enum):
+    agent = "agent"
+    team = "team"
+    shop = "shop"
+
+
+class Grain(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class RowFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _period_range(period: str | None, start: str | None, end: str | None,
+                  default: tuple[date, date] | None) -> tuple[date, date]:
+    from ..errors import UsageError
+
+    if period and (start or end):
+        raise UsageError("give either --period or --from/--to, not both")
+    if period:
+        try:
+            first = date.fromisoformat(period + "-01")
+        except ValueError:
+            raise UsageError(f"--period '{period}' is not YYYY-MM", hint="e.g. 2026-10") from None
+        nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return first, nxt - timedelta(days=1)
+    if start or end:
+        try:
+            a = date.fromisoformat(start) if start else None
+            b = date.fromisoformat(end) if end else None
+        except ValueError:
+            raise UsageError("--from/--to must be dates YYYY-MM-DD") from None
+        if a is None or b is None:
+            raise UsageError("give both --from and --to")
+        if b < a:
+            raise UsageError("--to is before --from")
+        return a, b
+    if default is None:
+        raise UsageError("give --period YYYY-MM or --from/--to", hint="e.g. --period 2026-10")
+    return default
+
+
+WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace file.")]
+
+
+DataOpt = Annotated[Path | None, typer.Option("--data", help="A data folder to compute on "
+                                              "directly (validated and imported to a "
+                                              "temporary workspace).")]
+
+
+PeriodOpt = Annotated[str | None, typer.Option("--period", help="A month, YYYY-MM "
+                                               "(default: the latest month with data).")]
+
+
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+
+
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")]
+
+
+ProfileOpt = Annotated[str, typer.Option("--profile", help="generic, taobao, douyin, jd or pdd.")]
+
+
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a profile setting, "
+                                                  "key=value (repeatable).")]
+
+
+
+def resolve_range(workspace: Path | None, period: str | None, start: str | None,
+                  end: str | None) -> tuple[date, date]:
+    """The dates asked for; with none, the latest month with data in the workspace."""
+    default = core.latest_month(workspace) if workspace and not (period or start or end) \
+        else None
+    return _period_range(period, start, end, default)

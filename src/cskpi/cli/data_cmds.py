@@ -1,0 +1,228 @@
+"""Commands on data: validate, import, demo-data, demo."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table as RichTable
+
+from .. import core
+from ..errors import CskpiError, ValidationFailed
+from ..locale import Translator
+from .common import (
+    LangOpt,
+    OutputFormat,
+    TzOpt,
+    _console,
+    _err_console,
+    _fail,
+    app,
+    issues_json,
+    print_issues,
+)
+
+
+@app.command()
+def validate(
+    folder: Annotated[Path, typer.Argument(help="Folder with agents.csv, messages.csv, …")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
+    OutputFormat.table,
+    timezone: TzOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Check a data folder against the data contract; print every problem at once.
+
+    Exits 1 when there are errors (warnings alone exit 0).  Nothing is stored.
+    """
+    t = Translator(lang)
+    console = _console()
+    try:
+        issues = core.validate_folder(folder, timezone=timezone or core.DEFAULT_TZ)
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    errors = sum(1 for i in issues if i.is_error)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(issues_json(issues), ensure_ascii=False, indent=2))
+    else:
+        print_issues(issues, t, console)
+        if errors:
+            console.print(t("validate.summary", errors=errors, warnings=len(issues) - errors))
+            console.print(t("validate.failed"))
+        else:
+            console.print(t("validate.ok", folder=folder))
+            if issues:
+                console.print(t("validate.summary", errors=0, warnings=len(issues)))
+    raise typer.Exit(1 if errors else 0)
+
+
+@app.command("import")
+def import_(
+    folder: Annotated[Path, typer.Argument(help="Folder with the exported tables.")],
+    workspace: Annotated[Path, typer.Option("--workspace", "-w",
+                                            help="Workspace file (created if missing).")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
+    OutputFormat.table,
+    timezone: TzOpt = None,
+    replace: Annotated[list[str] | None, typer.Option(
+        "--replace", help="Replace the stored rows of this table with the folder's file "
+        "instead of merging (e.g. --replace agents for an updated roster; repeatable).")] = None,
+    lang: LangOpt = None,
+) -> None:
+    """Validate a data folder and store it in a workspace, all or nothing.
+
+    Importing the same file again changes nothing; overlapping exports are counted once.
+    """
+    t = Translator(lang)
+    console = _console()
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=_err_console(),
+                      transient=True, disable=fmt is OutputFormat.json) as bar:
+            task = bar.add_task("", total=None)
+            report = core.import_folder(
+                folder, workspace, timezone=timezone, replace=replace or (),
+                progress=lambda f: bar.update(task, description=t("import.reading", file=f)))
+    except ValidationFailed as exc:
+        if fmt is OutputFormat.json:
+            typer.echo(json.dumps(issues_json(exc.issues), ensure_ascii=False, indent=2))
+        else:
+            print_issues(exc.issues, t, console)
+            errors = sum(1 for i in exc.issues if i.is_error)
+            console.print(f"[red]{t('import.failed', errors=errors)}[/]")
+        raise typer.Exit(1) from None
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    if fmt is OutputFormat.json:
+        out = issues_json(report.issues) | {
+            "workspace": str(report.workspace),
+            "import_id": report.import_id,
+            "tables": [vars(ti) for ti in report.tables],
+            "derived_sessions": report.derived_sessions,
+        }
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    print_issues(report.issues, t, console)
+    table = RichTable()
+    for key in ("col.table", "col.file", "col.rows", "col.added", "col.duplicates"):
+        table.add_column(t(key), justify="right" if key in ("col.rows", "col.added",
+                                                             "col.duplicates") else "left")
+    for ti in report.tables:
+        if ti.skipped:
+            table.add_row(ti.table, ti.file, t("import.skipped"), "0", "")
+        else:
+            table.add_row(ti.table, ti.file, f"{ti.rows_in_file:,}", f"{ti.added:,}",
+                          f"{ti.duplicates:,}")
+    console.print(table)
+    if report.derived_sessions:
+        console.print(t("import.derived", n=f"{report.derived_sessions:,}"))
+    if report.added:
+        console.print(t("import.done", workspace=report.workspace, import_id=report.import_id,
+                        added=f"{report.added:,}"))
+    else:
+        console.print(t("import.nothing", workspace=report.workspace))
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the CSV files into.")],
+    agents: Annotated[int, typer.Option("--agents", min=1, max=5000, help="Number of agents.")] = 12,
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="Number of days.")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = 7,
+    messages: Annotated[int | None, typer.Option("--messages", min=1,
+                                                 help="Approximate number of messages "
+                                                 "(default: a realistic density).")] = None,
+    start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")] = "2026-10-01",
+    lang: LangOpt = None,
+) -> None:
+    """Generate a realistic demo shop (deterministic for a seed) as CSV files."""
+
+    t = Translator(lang)
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        _err_console().print(f"[red]{t('error.prefix')}:[/] --start '{start}' is not YYYY-MM-DD")
+        raise typer.Exit(2) from None
+    stats = _generate(out, agents, days, seed, messages, first, t)
+    summary = ", ".join(f"{name} {n:,}" for name, n in stats.rows.items())
+    _console().print(t("demo.written", out=out, summary=summary))
+
+
+def _generate(out: Path, agents: int, days: int, seed: int, messages: int | None, first: date,
+              t: Translator) -> Any:
+    from ..data import demo
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeRemainingColumn(), console=_err_console(), transient=True) as bar:
+        task = bar.add_task(t("demo.generating"), total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return demo.generate(out, agents=agents, days=days, seed=seed, messages=messages,
+                             start=first, progress=progress)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the demo data.")] =
+    Path("cskpi-demo/data"),
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace file.")] =
+    Path("cskpi-demo/workspace.duckdb"),
+    agents: Annotated[int, typer.Option("--agents", min=1, max=5000,
+                                        help="Number of agents.")] = 12,
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="Number of days.")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
+    lang: LangOpt = None,
+) -> None:
+    """Generate a sample shop, import it and print the month's per-agent summary."""
+    t = Translator(lang)
+    console = _console()
+    first = date(2026, 10, 1)
+    try:
+        if workspace.exists():
+            workspace.unlink()
+        _generate(out, agents, days, seed, None, first, t)
+        core.import_folder(out, workspace)
+        period = f"{first:%Y-%m}"
+        summary = core.monthly_summary(workspace, period)
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    print_summary(summary, period, t, console)
+    console.print(t("demo.workspace", workspace=workspace))
+    console.print(t("demo.next", out=out, workspace=workspace))
+
+
+def print_summary(summary: list[dict[str, Any]], period: str, t: Translator,
+                  console: Console) -> None:
+    table = RichTable(title=t("demo.title", period=period))
+    cols = [k for k in core.SUMMARY_COLUMNS]
+    for key in cols:
+        table.add_column(t(f"summary.{key}"), justify="left" if key in ("agent", "name", "role")
+                         else "right")
+    for row in summary:
+        cells = []
+        for key in cols:
+            v = row.get(key)
+            if v is None:
+                cells.append("—")
+            elif key == "role":
+                cells.append(t(f"role.{v}"))
+            elif key.endswith("_rate") or key == "satisfaction":
+                cells.append(f"{v:.1%}")
+            elif key == "sales":
+                cells.append(f"{v:,.2f}")
+            elif isinstance(v, float):
+                cells.append(f"{v:.1f}")
+            else:
+                cells.append(str(v))
+        table.add_row(*cells)
+    console.print(table)
+

@@ -1,0 +1,202 @@
+"""Commands on metrics: metrics, explain, compliance."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .. import core
+from ..errors import CskpiError
+from ..locale import Translator
+from .common import (
+    By,
+    DataOpt,
+    FromOpt,
+    Grain,
+    LangOpt,
+    OutputFormat,
+    PeriodOpt,
+    ProfileOpt,
+    RowFormat,
+    SetOpt,
+    ToOpt,
+    WorkspaceOpt,
+    _console,
+    _err_console,
+    _fail,
+    app,
+    resolve_range,
+)
+from .output import format_value, to_csv, to_json
+
+
+@app.command()
+def metrics(
+    workspace: WorkspaceOpt = None,
+    data: DataOpt = None,
+    period: PeriodOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    by: Annotated[By, typer.Option("--by", help="agent, team or shop")] = By.agent,
+    grain: Annotated[Grain | None, typer.Option("--grain", help="day, week or month "
+                                                "(default: the whole range)")] = None,
+    profile: ProfileOpt = "generic",
+    sets: SetOpt = None,
+    fmt: Annotated[RowFormat, typer.Option("--format", help="table, json or csv")] =
+    RowFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """Compute the metric catalog per agent, team or shop and period."""
+    from ..metrics.compute import MetricQuery
+    from ..metrics.profiles import parse_sets, resolve
+
+    t = Translator(lang)
+    try:
+        prof = resolve(profile, parse_sets(sets))
+        first, last = resolve_range(workspace, period, start, end)
+        query = MetricQuery(first, last, by=by.value, grain=grain.value if grain else None,
+                            profile=prof)
+        result = core.compute_metrics(query, workspace=workspace, data=data)
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    if fmt is RowFormat.json:
+        typer.echo(to_json(result.rows))
+    elif fmt is RowFormat.csv:
+        typer.echo(to_csv(result.rows), nl=False)
+    else:
+        print_metrics(result, t, _console())
+    for diff in result.differences[:20]:
+        _err_console().print(t("metrics.difference", **{k: diff[k] for k in (
+            "metric", "computed", "imported", "period_start")}, group=diff.get(
+                "agent_id", diff.get("team", diff.get("shop")))))
+
+
+@app.command()
+def explain(
+    agent: Annotated[str, typer.Option("--agent", help="The agent id.")],
+    metric: Annotated[str, typer.Option("--metric", help="A metric key, e.g. reply_3min_rate.")],
+    workspace: WorkspaceOpt = None,
+    data: DataOpt = None,
+    period: PeriodOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    profile: ProfileOpt = "generic",
+    sets: SetOpt = None,
+    fmt: Annotated[RowFormat, typer.Option("--format", help="table, json or csv")] =
+    RowFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """List the sessions, rounds, orders … behind one agent's figure."""
+    from ..metrics.compute import MetricQuery
+    from ..metrics.profiles import parse_sets, resolve
+
+    t = Translator(lang)
+    try:
+        prof = resolve(profile, parse_sets(sets))
+        first, last = resolve_range(workspace, period, start, end)
+        result = core.explain_metric(MetricQuery(first, last, profile=prof), agent, metric,
+                                     workspace=workspace, data=data)
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    if fmt is RowFormat.json:
+        typer.echo(to_json({"metric": result.metric, "agent_id": result.agent_id,
+                            "source": result.source, "note": result.note, "rows": result.rows}))
+        return
+    if fmt is RowFormat.csv:
+        typer.echo(to_csv(result.rows), nl=False)
+        return
+    console = _console()
+    table = RichTable(title=f"{metric} · {agent} · {first} – {last}", title_justify="left")
+    columns = list(result.rows[0]) if result.rows else []
+    for c in columns:
+        table.add_column(c)
+    for row in result.rows:
+        table.add_row(*("—" if row[c] is None else str(row[c]) for c in columns))
+    console.print(table)
+    console.print(result.note)
+
+
+@app.command()
+def compliance(
+    workspace: WorkspaceOpt = None,
+    data: DataOpt = None,
+    period: PeriodOpt = None,
+    profile: Annotated[str, typer.Option("--profile", help="A profile with compliance "
+                                         "thresholds (douyin).")] = "douyin",
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
+    OutputFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """Check a platform's service thresholds for the shop and every agent (pass/fail)."""
+    from ..metrics.compute import MetricQuery
+    from ..metrics.profiles import resolve
+    from ..scoring.compliance import check_row, verdict
+
+    t = Translator(lang)
+    try:
+        prof = resolve(profile)
+        if not prof.compliance:
+            from ..errors import UsageError
+
+            raise UsageError(f"profile '{profile}' has no compliance thresholds",
+                             hint="use --profile douyin")
+        first, last = resolve_range(workspace, period, None, None)
+        shop = core.compute_metrics(MetricQuery(first, last, by="shop", profile=prof),
+                                    workspace=workspace, data=data).rows[0]
+        agents = core.compute_metrics(MetricQuery(first, last, by="agent", profile=prof),
+                                      workspace=workspace, data=data).rows
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    subjects = [("shop", shop)] + [(a["agent_id"], a) for a in agents]
+    checked = [(who, check_row(row, prof.compliance)) for who, row in subjects]
+    if fmt is OutputFormat.json:
+        typer.echo(to_json({"profile": profile, "period_start": first.isoformat(),
+                            "period_end": last.isoformat(),
+                            "results": [{"subject": who, "compliant": verdict(cs),
+                                         "checks": [c.to_dict() for c in cs]}
+                                        for who, cs in checked]}))
+        return
+    table = RichTable(title=t("compliance.title", profile=profile, start=first, end=last),
+                      title_justify="left")
+    table.add_column(t("compliance.subject"))
+    for metric, threshold in prof.compliance.items():
+        table.add_column(f"{metric}\n≥ {threshold:.0%}", justify="right")
+    table.add_column(t("compliance.verdict"))
+    for who, cs in checked:
+        v = verdict(cs)
+        cells = [("—" if c.value is None else f"{c.value:.1%}") + (
+            "" if c.passed is None else (" ✓" if c.passed else " ✗")) for c in cs]
+        label = t("compliance.pass") if v else t("compliance.fail") if v is False \
+            else t("compliance.unknown")
+        table.add_row(t("compliance.shop") if who == "shop" else who, *cells, label)
+    _console().print(table)
+
+
+def print_metrics(result: Any, t: Translator, console: Console) -> None:
+    """One table per period: metrics down, groups across."""
+    from ..metrics.catalog import METRICS
+
+    field = {"agent": "agent_id", "team": "team", "shop": "shop"}[result.query.by]
+    periods: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in result.rows:
+        periods.setdefault((row["period_start"], row["period_end"]), []).append(row)
+    zh = t.lang == "zh_CN"
+    for (a, b), rows in periods.items():
+        table = RichTable(title=t("metrics.title", start=a, end=b), title_justify="left")
+        table.add_column(t("metrics.metric"))
+        for row in rows:
+            label = row[field] if row[field] is not None else t("metrics.no_team")
+            if field == "agent_id" and row.get("name"):
+                label = f"{row['name']}\n{row[field]}"
+            table.add_column(str(label), justify="right")
+        for m in METRICS:
+            cells = [format_value(row.get(m.key), m.unit) for row in rows]
+            table.add_row(f"{m.zh if zh else m.en}", *cells)
+        console.print(table)
+

@@ -1,0 +1,329 @@
+"""Commands on schemes and pay: scheme check|list|show, score, whatif."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .. import core
+from ..errors import CskpiError
+from ..locale import Translator
+from .common import (
+    DataOpt,
+    LangOpt,
+    OutputFormat,
+    PeriodOpt,
+    RowFormat,
+    WorkspaceOpt,
+    _console,
+    _err_console,
+    _fail,
+    _period_range,
+    app,
+    resolve_range,
+)
+from .output import to_csv, to_json
+
+scheme_app = typer.Typer(help="Assessment schemes (考核方案): check, list and show presets.",
+                         no_args_is_help=True)
+
+app.add_typer(scheme_app, name="scheme")
+
+
+def print_scheme_issues(issues: list[Any], t: Translator, console: Console) -> None:
+    table = RichTable()
+    for key in ("col.level", "col.where", "col.problem", "col.hint"):
+        table.add_column(t(key), overflow="fold")
+    for i in issues:
+        where = i.where() + (f", column {i.column}" if getattr(i, "column", None) else "")
+        style = "red" if i.is_error else "yellow"
+        table.add_row(f"[{style}]{t('level.' + i.level)}[/]", where, i.message, i.hint or "")
+    console.print(table)
+
+
+@scheme_app.command("check")
+def scheme_check(
+    scheme: Annotated[str, typer.Argument(help="A scheme YAML file or a preset name.")],
+    workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Check "
+                                                   "applies_to against this roster.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
+    OutputFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """Load a scheme and report every problem at once (file:line, hint). Exit 1 on errors."""
+    from ..metrics.catalog import CATALOG
+    from ..scheme import load_scheme
+    from ..scoring import presets
+
+    t = Translator(lang)
+    try:
+        source, text = presets.resolve(scheme)
+        roster = core.roster(workspace) if workspace else None
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    loaded, issues = load_scheme(text, source, metrics=CATALOG, roster=roster)
+    errors = sum(1 for i in issues if i.is_error)
+    if fmt is OutputFormat.json:
+        typer.echo(to_json({"ok": loaded is not None, "errors": errors,
+                            "warnings": len(issues) - errors,
+                            "issues": [i.to_dict() for i in issues]}))
+    else:
+        console = _console()
+        if issues:
+            print_scheme_issues(issues, t, console)
+        if loaded is not None:
+            console.print(t("scheme.ok", name=loaded.name, items=len(loaded.items),
+                            max=f"{loaded.max_score.normalize():f}"))
+        else:
+            console.print(t("validate.summary", errors=errors, warnings=len(issues) - errors))
+    raise typer.Exit(0 if loaded is not None else 1)
+
+
+@scheme_app.command("list")
+def scheme_list(lang: LangOpt = None) -> None:
+    """List the preset schemes shipped with cskpi."""
+    from ..scoring import presets
+    from ..scoring.run import load
+
+    t = Translator(lang)
+    table = RichTable()
+    for key in ("scheme.name", "scheme.title", "scheme.applies_to", "scheme.max"):
+        table.add_column(t(key))
+    for name in presets.preset_names():
+        s = load(name)
+        who = ", ".join(f"{k}={'/'.join(v)}" for k, v in (
+            ("role", s.applies_to.role), ("team", s.applies_to.team),
+            ("level", s.applies_to.level), ("agents", s.applies_to.agents)) if v) or "*"
+        table.add_row(name, s.title, who, f"{s.max_score.normalize():f}")
+    _console().print(table)
+
+
+@scheme_app.command("show")
+def scheme_show(name: Annotated[str, typer.Argument(help="A preset name.")],
+                lang: LangOpt = None) -> None:
+    """Print a preset scheme's YAML (copy it to a file to edit it)."""
+    from ..scoring import presets
+
+    t = Translator(lang)
+    try:
+        _, text = presets.resolve(name)
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    typer.echo(text, nl=False)
+
+
+@app.command()
+def score(
+    scheme: Annotated[str, typer.Option("--scheme", help="A scheme YAML file or a preset "
+                                        "name (cskpi scheme list).")],
+    period: Annotated[str, typer.Option("--period", help="The month, YYYY-MM.")],
+    workspace: WorkspaceOpt = None,
+    data: DataOpt = None,
+    fmt: Annotated[RowFormat, typer.Option("--format", help="table, json or csv")] =
+    RowFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """Score every agent a scheme applies to for a month: points, reasons and pay."""
+    from ..errors import SchemeInvalid
+
+    t = Translator(lang)
+    try:
+        _period_range(period, None, None, None)
+        scored = core.score_period(scheme, period, workspace=workspace, data=data)
+    except SchemeInvalid as exc:
+        print_scheme_issues(exc.issues, t, _err_console())
+        _fail(exc, t)
+        return
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    result = scored.result
+    if result.problems:
+        err = _err_console()
+        for p in result.problems:
+            err.print(f"[red]{t('error.prefix')}:[/] {p.message}" + (
+                f"\n  {t('error.hint')}: {p.hint}" if p.hint else ""))
+        err.print(t("score.incomplete", n=len(result.problems)))
+        raise typer.Exit(1)
+    cards = [c.to_dict() for c in result.cards]
+    if fmt is RowFormat.json:
+        typer.echo(to_json(cards))
+    elif fmt is RowFormat.csv:
+        typer.echo(to_csv([_flat_card(c) for c in cards]), nl=False)
+    else:
+        print_scores(scored, t, _console())
+    if result.unmatched:
+        _err_console().print(t("score.unmatched", scheme=scored.scheme.name,
+                               agents=", ".join(result.unmatched)))
+
+
+def _flat_card(card: dict[str, Any]) -> dict[str, Any]:
+    row = {k: card[k] for k in ("agent_id", "name", "scheme", "score", "max_score", "ratio",
+                                 "passed", "vetoed")}
+    for item in card["items"]:
+        row[f"item_{item['key']}"] = item["points"]
+    row["adjustments"] = sum(a["points"] for a in card["adjustments"])
+    for k in ("base", "kpi_bonus", "commission", "total"):
+        row[f"pay_{k}"] = card["pay"][k]
+    row["pay_awards"] = sum(a["amount"] for a in card["pay"]["awards"])
+    return row
+
+
+def print_scores(scored: Any, t: Translator, console: Console) -> None:
+    from decimal import Decimal
+
+    scheme = scored.scheme
+    table = RichTable(title=t("score.title", scheme=f"{scheme.name} · {scheme.title}",
+                              period=scored.period), title_justify="left")
+    table.add_column(t("summary.agent"))
+    table.add_column(t("summary.name"))
+    for item in scheme.items:
+        table.add_column(f"{item.label}\n/{item.max.normalize():f}", justify="right")
+    for key in ("score.adjust", "score.score", "score.passed", "score.base", "score.bonus",
+                "score.commission", "score.awards", "score.total"):
+        table.add_column(t(key), justify="right")
+    for c in scored.result.cards:
+        pay = c.pay.to_dict()
+        awards = sum((a.amount for a in c.pay.awards), Decimal(0))
+        cells = [c.agent_id, c.name or ""]
+        cells += [f"{i.points.normalize():f}" if i.points == i.points.to_integral()
+                  else f"{i.points:.2f}" for i in c.items]
+        adj = sum((a.points for a in c.adjustments), Decimal(0))
+        verdict = t("score.vetoed") if c.vetoed else (t("score.yes") if c.passed
+                                                       else t("score.no"))
+        cells += [f"{adj.normalize():+f}" if adj else "", f"{c.score:.2f}".rstrip("0").rstrip(".") +
+                  f" ({c.ratio:.1%})", verdict, f"{pay['base']:,.2f}",
+                  f"{pay['kpi_bonus']:,.2f}", f"{pay['commission']:,.2f}", f"{awards:,.2f}",
+                  f"{pay['total']:,.2f}"]
+        table.add_row(*cells)
+    console.print(table)
+
+
+@app.command()
+def whatif(
+    change: Annotated[list[str] | None, typer.Option("--change", help="A change: "
+                                                     "conversion=+20%, aov=+20%, agents=12, "
+                                                     "inquiries=-10% (repeatable).")] = None,
+    workspace: WorkspaceOpt = None,
+    period: PeriodOpt = None,
+    agents: Annotated[str | None, typer.Option("--agents", help="Number of agents.")] = None,
+    inquiries: Annotated[str | None, typer.Option("--inquiries", help="Inquiring customers "
+                                                  "per agent per day.")] = None,
+    conversion: Annotated[str | None, typer.Option("--conversion", help="Conversion rate, "
+                                                   "0.40 or 40%.")] = None,
+    aov: Annotated[str | None, typer.Option("--aov", help="Average order value.")] = None,
+    days: Annotated[str | None, typer.Option("--days", help="Days in the period "
+                                             "(default 30, or the period's).")] = None,
+    scheme: Annotated[str | None, typer.Option("--scheme", help="Scheme what-if: the "
+                                               "current scheme (file or preset) …")] = None,
+    edited: Annotated[str | None, typer.Option("--edited", help="… and the edited scheme to "
+                                               "score the same period with.")] = None,
+    data: DataOpt = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
+    OutputFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """What if conversion, AOV, inquiries or headcount change? sales = inquiries × conversion × AOV.
+
+    The baseline is given (--agents --inquiries --conversion --aov) or read from a period
+    of a workspace (--workspace --period); any given value overrides the workspace's.
+    With --scheme and --edited, the period is scored under both schemes instead, and
+    every agent's change in points and pay is listed.
+    """
+    from decimal import Decimal
+
+    from ..scoring.whatif import Drivers, parse_number
+    from ..scoring.whatif import whatif as run_whatif
+
+    t = Translator(lang)
+    if scheme or edited:
+        _scheme_whatif(scheme, edited, period, workspace, data, fmt, t)
+        return
+    try:
+        given = {k: v for k, v in (("agents", agents), ("inquiries", inquiries),
+                                    ("conversion", conversion), ("aov", aov), ("days", days))
+                 if v is not None}
+        values = {k: parse_number(v, k) for k, v in given.items()}
+        if workspace is not None:
+            first, last = _period_range(period, None, None, core.latest_month(workspace))
+            base = core.whatif_baseline(workspace, first, last)
+            base = Drivers(**{**vars(base), **values})
+        else:
+            missing = [k for k in ("agents", "inquiries", "conversion", "aov") if k not in values]
+            if missing:
+                from ..errors import UsageError
+
+                raise UsageError("missing " + ", ".join("--" + m for m in missing),
+                                 hint="or read them from data: --workspace PATH --period YYYY-MM")
+            base = Drivers(**{"days": Decimal(30), **values})
+        result = run_whatif(base, change or [])
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    if fmt is OutputFormat.json:
+        typer.echo(to_json(result.to_dict()))
+        return
+    table = RichTable(title=t("whatif.title"), title_justify="left")
+    for key in ("whatif.driver", "whatif.base", "whatif.new"):
+        table.add_column(t(key), justify="left" if key == "whatif.driver" else "right")
+    b, n = result.base, result.new
+    rows = [("whatif.agents", f"{b.agents:,.0f}", f"{n.agents:,.0f}"),
+            ("whatif.inquiries", f"{b.inquiries:,.2f}", f"{n.inquiries:,.2f}"),
+            ("whatif.conversion", f"{b.conversion:.2%}", f"{n.conversion:.2%}"),
+            ("whatif.aov", f"{b.aov:,.2f}", f"{n.aov:,.2f}"),
+            ("whatif.sales_per_day", f"{b.sales_per_day:,.2f}", f"{n.sales_per_day:,.2f}"),
+            ("whatif.sales", f"{b.sales:,.2f}", f"{n.sales:,.2f}")]
+    for key, x, y in rows:
+        table.add_row(t(key, days=f"{b.days:,.0f}"), x, y)
+    console = _console()
+    console.print(table)
+    ratio = result.delta_ratio
+    console.print(t("whatif.delta", delta=f"{result.delta:+,.2f}",
+                    ratio="—" if ratio is None else f"{ratio:+.1%}"))
+
+
+def _scheme_whatif(scheme: str | None, edited: str | None, period: str | None,
+                   workspace: Path | None, data: Path | None, fmt: OutputFormat,
+                   t: Translator) -> None:
+    from ..errors import SchemeInvalid, UsageError
+
+    try:
+        if not (scheme and edited):
+            raise UsageError("a scheme what-if needs both --scheme and --edited")
+        first, _ = resolve_range(workspace, period, None, None)
+        month = f"{first:%Y-%m}"
+        old, new, changes = core.scheme_whatif(scheme, edited, month, workspace=workspace,
+                                               data=data)
+    except SchemeInvalid as exc:
+        print_scheme_issues(exc.issues, t, _err_console())
+        _fail(exc, t)
+        return
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    if fmt is OutputFormat.json:
+        typer.echo(to_json({"period": month, "scheme": old.scheme.name,
+                            "edited": new.scheme.name,
+                            "changes": [c.to_dict() for c in changes]}))
+        return
+    table = RichTable(title=t("whatif.scheme_title", period=month, old=old.scheme.name,
+                              new=new.scheme.name), title_justify="left")
+    for key in ("summary.agent", "summary.name", "whatif.old_score", "whatif.new_score",
+                "whatif.score_delta", "whatif.old_pay", "whatif.new_pay", "whatif.pay_delta"):
+        table.add_column(t(key), justify="left" if key.startswith("summary") else "right")
+
+    def num(v: Any) -> str:
+        return "—" if v is None else f"{v:,.2f}"
+
+    for c in changes:
+        table.add_row(c.agent_id, c.name or "", num(c.old_score), num(c.new_score),
+                      f"{c.score_delta:+,.2f}", num(c.old_pay), num(c.new_pay),
+                      f"{c.pay_delta:+,.2f}")
+    _console().print(table)
+
