@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 # the test run also installs the [spark] extra: the DuckDB/Spark parity test needs it
-CSKPI_EXTRAS=test,spark ./setup.sh --no-demo
+CSKPI_EXTRAS=test,spark,pdf CSKPI_SYSTEM=test ./setup.sh --no-demo
 set +e
 .venv/bin/python -m pytest "$@"
 code=$?

@@ -327,3 +327,41 @@ def _scheme_whatif(scheme: str | None, edited: str | None, period: str | None,
                       f"{c.pay_delta:+,.2f}")
     _console().print(table)
 
+
+
+@app.command()
+def report(
+    scheme: Annotated[str, typer.Option("--scheme", help="A scheme YAML file or a preset "
+                                        "name.")],
+    period: Annotated[str, typer.Option("--period", help="The month, YYYY-MM.")],
+    out: Annotated[Path, typer.Option("--out", help="FILE.xlsx or FILE.pdf")],
+    workspace: WorkspaceOpt = None,
+    data: DataOpt = None,
+    allow_incomplete: Annotated[bool, typer.Option(
+        "--allow-incomplete", help="Write the report even when grades or targets are "
+        "missing (they are listed on the data quality sheet).")] = False,
+    lang: LangOpt = None,
+) -> None:
+    """Write the month's report: Excel (summary, scores, pay, explanations, metrics, data
+    quality) or PDF (team summary + one scorecard page per agent)."""
+    from ..errors import SchemeInvalid, ScoringIncomplete
+    from ..reports import build_report
+
+    t = Translator(lang)
+    try:
+        path = build_report(workspace, scheme, period, out, "zh_CN" if t.lang == "zh_CN"
+                            else "en", data=data, allow_incomplete=allow_incomplete)
+    except SchemeInvalid as exc:
+        print_scheme_issues(exc.issues, t, _err_console())
+        _fail(exc, t)
+        return
+    except ScoringIncomplete as exc:
+        err = _err_console()
+        for p in exc.problems:
+            err.print(f"[red]{t('error.prefix')}:[/] {p.message}")
+        err.print(t("score.incomplete", n=len(exc.problems)))
+        raise typer.Exit(1) from None
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    _console().print(t("report.written", path=path))

@@ -18,7 +18,7 @@ from typing import Any
 from ..metrics.catalog import CATALOG
 from ..scheme import FormulaItem, LinearItem, TargetItem, TiersItem
 from .data import ReportData
-from .formats import metric_label, text_value, unit_of
+from .formats import metric_label, text_value, tidy_rule, unit_of
 
 Translate = Callable[..., str]
 HEADLINE = ("sessions", "customers", "first_response_s", "response_s", "reply_3min_rate",
@@ -129,9 +129,10 @@ def team_kpis(report: ReportData, t: Translate) -> list[Kpi]:
                             t("report.basis.scheme_target")))
     profile = resolve(report.scheme.profile or "generic")
     for metric, threshold in sorted(profile.compliance.items()):
-        if metric in CATALOG:
-            kpis.append(Kpi(metric, shop.get(metric), Decimal(str(threshold)),
-                            _direction(metric),
+        target = Decimal(str(threshold))
+        if metric in CATALOG and not any(k.metric == metric and k.target == target
+                                         for k in kpis):
+            kpis.append(Kpi(metric, shop.get(metric), target, _direction(metric),
                             t("report.basis.platform", profile=profile.name)))
     shown = {k.metric for k in kpis}
     for metric in scheme_metrics(report) + list(HEADLINE):
@@ -156,9 +157,12 @@ def findings(report: ReportData, t: Translate, lang: str = "en") -> list[Finding
                              scheme=report.scheme.name)))
     used = scheme_metrics(report)
     for card in report.cards:
+        labels = {i.key: i.label for i in card.items}
         for warning in card.warnings:
-            out.append(Finding("warning", t("report.topic.warning"), card.agent_id, "",
-                               warning))
+            key, _, rest = warning.partition(": ")
+            subject, text = (labels[key], rest) if key in labels and rest else ("", warning)
+            out.append(Finding("warning", t("report.topic.warning"), card.agent_id, subject,
+                               tidy_rule(text)))
         row = report.agents.get(card.agent_id, {})
         warned = {i.metric for i in card.items if i.note == "missing metric"}
         for metric in used:

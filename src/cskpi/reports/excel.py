@@ -10,7 +10,6 @@ Summary sheet has a chart.  Labels come from the Translator (en, zh_CN).  The sa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from .excel_style import (
     fix_properties,
     highlight,
     print_setup,
+    put,
     title,
     workbook_bytes,
     write_table,
@@ -102,7 +102,7 @@ def summary_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
     ]
     for i, (label, value) in enumerate(facts, start=4):
         ws.cell(row=i, column=1, value=label).font = LABEL_FONT
-        write_table_cell(ws, i, 2, value)
+        put(ws, i, 2, value)
     row = 4 + len(facts) + 1
     title(ws, row, t("report.kpis"))
     kpi_top = row + 1
@@ -127,34 +127,20 @@ def summary_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
     row = last + 2
     title(ws, row, t("report.scores_by_agent"))
     top = row + 1
+    # the columns line up with the KPI table's: text under Basis, numbers under numbers
     last = write_table(ws, top, [t("report.col.agent"), t("report.col.name"),
-                                 t("report.col.score"), t("report.col.max"),
-                                 t("report.col.ratio"), t("report.col.passed"),
+                                 t("report.col.score"), t("report.col.passed"),
+                                 t("report.col.ratio"), t("report.col.max"),
                                  t("report.col.total")],
-                       [[c.agent_id, c.name, _points(c.score), _points(c.max_score),
-                         _ratio(c), verdict(c, t), float(c.pay.total)] for c in cards],
-                       [None, None, POINTS, POINTS, PERCENT, None, MONEY])
-    _pass_highlight(ws, report, "E", "F", top + 1, last, t)
+                       [[c.agent_id, c.name, _points(c.score), verdict(c, t), _ratio(c),
+                         _points(c.max_score), float(c.pay.total)] for c in cards],
+                       [None, None, POINTS, None, PERCENT, POINTS, MONEY])
+    _pass_highlight(ws, report, "E", "D", top + 1, last, t)
     if cards:
         _score_chart(ws, report, t, top, last)
     ws.freeze_panes = "A3"
     fit_columns(ws, header_rows=(kpi_top, top), skip_rows=(1, 2, kpi_top - 1, top - 1))
     print_setup(ws)
-
-
-def write_table_cell(ws: Worksheet, row: int, col: int, value: Any) -> None:
-    """One value (or :class:`Cell`) at ``row``, ``col`` with its number format."""
-    write_table_row(ws, row, col, [value])
-
-
-def write_table_row(ws: Worksheet, row: int, col: int, values: Sequence[Any]) -> None:
-    for j, value in enumerate(values):
-        fmt = None
-        if isinstance(value, Cell):
-            value, fmt = value.value, value.number_format
-        cell = ws.cell(row=row, column=col + j, value=value)
-        if fmt and value is not None:
-            cell.number_format = fmt
 
 
 def _pass_highlight(ws: Worksheet, report: ReportData, ratio_col: str, verdict_col: str,

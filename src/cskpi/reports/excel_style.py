@@ -65,6 +65,16 @@ def title(ws: Worksheet, row: int, text: str, *, font: Font = SECTION_FONT,
     cell.font = font
 
 
+def put(ws: Worksheet, row: int, column: int, value: Any) -> None:
+    """One value (or :class:`Cell`, with its number format) at ``row``, ``column``."""
+    fmt = None
+    if isinstance(value, Cell):
+        value, fmt = value.value, value.number_format
+    cell = ws.cell(row=row, column=column, value=value)
+    if fmt and value is not None:
+        cell.number_format = fmt
+
+
 def write_table(ws: Worksheet, top: int, headers: Sequence[str], rows: Sequence[Sequence[Any]],
                 formats: Sequence[str | None] = (), *, left: int = 1) -> int:
     """Write a header row at ``top`` and ``rows`` under it; return the last row written.

@@ -18,6 +18,7 @@ from ..errors import CskpiError
 FONT_ENV = "CSKPI_CJK_FONT"
 FONT_NAME = "CskpiCJK"
 DEBIAN_PACKAGE = "fonts-wqy-microhei"
+PROBE = "客服得分考核"  # characters a usable font must have
 
 # (path, index inside a .ttc collection), most preferred first
 SEARCH: tuple[tuple[str, int], ...] = (
@@ -87,28 +88,32 @@ def candidates() -> list[FontFile]:
     return list(dict.fromkeys(out))
 
 
-def _loads(font: FontFile) -> bool:
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+def _usable(font: FontFile) -> bool:
+    """Whether reportlab can embed the font and it has Chinese glyphs."""
+    from reportlab.pdfbase.ttfonts import TTFError, TTFontFile
 
     try:
-        TTFont(FONT_NAME, font.path, subfontIndex=font.index)
+        cmap = TTFontFile(font.path, subfontIndex=font.index).charToGlyph
     except (TTFError, OSError, ValueError):
         return False
-    return True
+    return all(ord(c) in cmap for c in PROBE)
 
 
 _found: dict[str, FontFile] = {}
 
 
 def cjk_font() -> FontFile:
-    """The first candidate reportlab can embed; :class:`FontNotFound` when none."""
+    """The first candidate reportlab can embed that has Chinese glyphs.
+
+    Raises :class:`FontNotFound` (naming the Debian package) when there is none.
+    """
     require_reportlab()
     key = os.environ.get(FONT_ENV, "")
     if key in _found:
         return _found[key]
     tried = candidates()
     for font in tried:
-        if _loads(font):
+        if _usable(font):
             _found[key] = font
             return font
     raise FontNotFound([f.path for f in tried] or [p for p, _ in SEARCH[:3]])

@@ -208,6 +208,12 @@ def fmt(v: Decimal | None, unit: str) -> str:
     return text + ("%" if unit == "rate" else "")
 
 
+def pts_text(v: Decimal) -> str:
+    """Points as a rule shows them: exact up to two decimals, else rounded with '…'."""
+    q = v.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{q.normalize():f}" if q == v else f"{q:f}…"
+
+
 def _clamp(v: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
     return max(lo, min(hi, v))
 
@@ -230,7 +236,7 @@ def score_item(item: Any, agent: Mapping[str, Any], inp: ScoringInput,
                              f"{item.formula.text} has no value", note="missing input")
         pts = _clamp(Decimal(v), ZERO, item.max)
         return ItemScore(item.key, item.label, "formula", pts, item.max,
-                         f"{item.formula.text} = {Decimal(v).normalize():f}")
+                         f"{item.formula.text} = {pts_text(Decimal(v))}")
     return _metric_item(item, agent, row, inp, problems)
 
 
@@ -273,7 +279,7 @@ def _points_for(item: Any, value: Decimal, unit: str, agent: Mapping[str, Any],
         share = _clamp((value - item.worst) / span, ZERO, Decimal(1)) if span else Decimal(1)
         pts = item.max * share
         return pts, (f"{fmt(value, unit)} between {fmt(item.worst, unit)} (0) and "
-                     f"{fmt(item.best, unit)} ({item.max}) → {pts.normalize():f}")
+                     f"{fmt(item.best, unit)} ({item.max}) → {pts_text(pts)}")
     if isinstance(item, TargetItem):
         target = item.target if item.target is not None else inp.targets.get(
             (agent["agent_id"], item.metric))
@@ -287,7 +293,7 @@ def _points_for(item: Any, value: Decimal, unit: str, agent: Mapping[str, Any],
         share = min(Decimal(1), value / target)
         pts = item.max * share
         return pts, (f"{fmt(value, unit)} of target {fmt(target, unit)} = "
-                     f"{(share * 100).quantize(Decimal('0.01'))}% → {pts.normalize():f}")
+                     f"{(share * 100).quantize(Decimal('0.01'))}% → {pts_text(pts)}")
     raise TypeError(type(item).__name__)  # pragma: no cover
 
 
@@ -298,7 +304,7 @@ def _fallback(item: Any, base: ItemScore, agent: Mapping[str, Any], inp: Scoring
         base.points, base.rule = item.max, f"{said}: full points"
     elif ms.fallback == "neutral":
         pts = ms.neutral if ms.neutral is not None else item.max / 2
-        base.points, base.rule = pts, f"{said}: neutral points {pts.normalize():f}"
+        base.points, base.rule = pts, f"{said}: neutral points {pts_text(pts)}"
     else:
         team_row = inp.team_metrics.get(agent.get("team"), {})
         team_value = metric_value(team_row, item.metric)[0]
@@ -348,7 +354,7 @@ def _per(item: PerItem, agent: Mapping[str, Any], row: Mapping[str, Any],
     lo = item.min if item.min is not None else ZERO
     pts = _clamp(total, lo, item.max)
     rule = f"start {item.start}" + (", " + ", ".join(parts) if parts else "") + \
-        f" → {pts.normalize():f}"
+        f" → {pts_text(pts)}"
     return ItemScore(item.key, item.label, "per", pts, item.max, rule)
 
 
