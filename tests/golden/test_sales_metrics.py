@@ -174,3 +174,17 @@ def test_computed_figures_win_and_disagreements_are_reported(tmp_path):
     found = {(x["agent_id"], x["metric"], x["computed"], x["imported"])
              for x in result.differences}
     assert found == {("A1", "customers", 1, 3.0), ("A1", "reply_rate", 1.0, 0.9)}
+
+
+def test_orders_without_any_sessions_use_explicit_credit_only(tmp_path):
+    from tests.golden.test_service_metrics import metrics as run
+
+    orders = ("order_id,customer_id,created_ts,paid_ts,amount,agent_id\n"
+              "O1,C1,2026-10-03 10:00,2026-10-03 10:01,30.00,A1\n"
+              "O2,C2,2026-10-03 10:00,2026-10-03 10:01,70.00,\n")
+    m = run(tmp_path, {"orders.csv": orders})
+    # O1 credited to A1 explicitly; O2 has nobody to be attributed to
+    assert m["A1"]["sales"] == Decimal("30.00") and m["A2"]["sales"] == Decimal("0.00")
+    assert m["A1"]["conversion_rate"] is None  # no inquiries: no basis
+    shop = run(tmp_path / "s", {"orders.csv": orders}, by="shop")["shop"]
+    assert (shop["silent_order_share_num"], shop["silent_order_share_den"]) == (1, 2)

@@ -244,3 +244,28 @@ def test_same_inputs_give_identical_files(presale: ReportData, demo_workspace: P
     assert core.count("2026-11-01T00:00:00Z") == 2  # created and modified: not the clock
     for info in zipfile.ZipFile(io.BytesIO(first)).infolist():
         assert info.date_time == (1980, 1, 1, 0, 0, 0)
+
+
+def test_import_warnings_reach_the_data_quality_sheet(tmp_path):
+    """A warning from the import (money cleaned) is kept and shown with its file and row."""
+    import openpyxl
+
+    from cskpi import core
+    from cskpi.reports import build_report
+    from tests.conftest import write_folder
+
+    d = write_folder(tmp_path / "d", {
+        "agents.csv": "agent_id,name,role,level\nP1,甲,presale,junior\n",
+        "orders.csv": 'order_id,customer_id,created_ts,paid_ts,amount\n'
+                      'O1,C1,2026-10-03 10:00,2026-10-03 10:01,"¥1,234.50"\n',
+    })
+    ws = tmp_path / "ws.duckdb"
+    core.import_folder(d, ws)
+    assert [(i["code"], i["file"], i["row"]) for i in core.Workspace(ws).import_issues()] == [
+        ("money_cleaned", "orders.csv", 2)]
+    out = build_report(ws, "presale-standard", "2026-10", tmp_path / "r.xlsx",
+                       allow_incomplete=True)
+    sheet = openpyxl.load_workbook(out)["Data quality"]
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert "orders.csv, row 2, amount" in cells
+    assert any("'¥1,234.50' read as 1234.50" in c for c in cells)

@@ -341,6 +341,8 @@ def _credit_orders(inp: Inputs, p: Profile) -> ir.Table:
     than ``attribution_window_h`` earlier.
     """
     o = inp.get("orders")
+    if not inp.has("sessions"):  # no inquiries to attribute: explicit credit only
+        return o.mutate(credited=o.agent_id)
     agents = agents_table(inp)
     base = _with_team(sessions_base(inp).filter(lambda t: t.agent_id.notnull()), agents)
     base = base.mutate(kind=ibis.coalesce(base.kind, ibis.cases(

@@ -173,6 +173,12 @@ def findings(report: ReportData, t: Translate, lang: str = "en") -> list[Finding
                                    t("report.dq.scheme_metric",
                                      metric=metric_label(metric, lang), reason=reason)))
     out.extend(_missing_notes(report, t, lang))
+    for i in report.import_issues:
+        where = ", ".join(x for x in (str(i.get("file") or ""),
+                                      f"{t('report.dq.row')} {i['row']}" if i.get("row") else "",
+                                      str(i.get("column") or "")) if x)
+        out.append(Finding("warning", t("report.topic.import"), "", where,
+                           str(i.get("message") or "")))
     for d in report.differences:
         metric = d["metric"]
         unit = unit_of(metric)

@@ -41,13 +41,15 @@ class ReportData:
     daily: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
     differences: Sequence[Mapping[str, Any]] = ()  # computed vs imported platform figures
     imports: Sequence[Mapping[str, Any]] = ()  # import log rows (IMPORT_COLUMNS)
+    import_issues: Sequence[Mapping[str, Any]] = ()  # warnings kept from the imports
 
     @classmethod
     def from_scored(cls, scored: Scored, agent_rows: Sequence[Mapping[str, Any]],
                     shop_row: Mapping[str, Any], *,
                     daily_rows: Sequence[Mapping[str, Any]] = (),
                     differences: Sequence[Mapping[str, Any]] = (),
-                    imports: Sequence[Mapping[str, Any]] = ()) -> ReportData:
+                    imports: Sequence[Mapping[str, Any]] = (),
+                    import_issues: Sequence[Mapping[str, Any]] = ()) -> ReportData:
         """Build from a :class:`~cskpi.scoring.run.Scored` and metric rows already computed."""
         daily: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for row in sorted(daily_rows, key=lambda r: (r["agent_id"], r["period_start"])):
@@ -57,7 +59,8 @@ class ReportData:
                    problems=list(result.problems), unmatched=list(result.unmatched),
                    agents={r["agent_id"]: r for r in agent_rows}, shop=shop_row,
                    daily=dict(daily), differences=list(differences),
-                   imports=[{k: r.get(k) for k in IMPORT_COLUMNS} for r in imports])
+                   imports=[{k: r.get(k) for k in IMPORT_COLUMNS} for r in imports],
+                   import_issues=list(import_issues))
 
     @property
     def roster(self) -> list[Mapping[str, Any]]:
@@ -94,7 +97,8 @@ def gather_report(workspace: Path | str, scheme: str, period: str, *,
     if trend:
         daily = core.compute_metrics(MetricQuery(first, last, by="agent", grain="day",
                                                  profile=profile), workspace=workspace).rows
-    imports = core.Workspace(workspace).import_log()  # type: ignore[attr-defined]
+    store = core.Workspace(workspace)  # type: ignore[attr-defined]
     return ReportData.from_scored(scored, agents.rows, shop.rows[0] if shop.rows else {},
                                   daily_rows=daily, differences=agents.differences,
-                                  imports=imports)
+                                  imports=store.import_log(),
+                                  import_issues=store.import_issues())

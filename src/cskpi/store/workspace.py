@@ -80,6 +80,9 @@ SYSTEM_DDL = (
         import_id INTEGER, table_name VARCHAR, file VARCHAR, folder VARCHAR, sha256 VARCHAR,
         rows_in_file BIGINT, rows_added BIGINT, duplicates BIGINT,
         started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, cskpi_version VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS _import_issues (
+        import_id INTEGER, level VARCHAR, code VARCHAR, message VARCHAR, file VARCHAR,
+        "row" BIGINT, "column" VARCHAR, hint VARCHAR)""",
 )
 
 
@@ -234,6 +237,12 @@ class Workspace:
             if derive:
                 report.derived_sessions = derive_sessions(con, result.staged["messages"],
                                                           import_id)
+            # the warnings stay with the data (reports list them under data quality)
+            warnings = [(import_id, i.level, i.code, i.message, i.file, i.row, i.column, i.hint)
+                        for i in result.issues if not i.is_error]
+            if warnings:
+                con.executemany("INSERT INTO _import_issues VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                warnings).fetchall()
             if os.environ.get(FAULT_ENV) == "kill-before-commit":
                 os.kill(os.getpid(), signal.SIGKILL)
             run(con, "COMMIT")
@@ -263,6 +272,16 @@ class Workspace:
             if not one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_imports'"):
                 return []
             cur = con.execute("SELECT * FROM _imports ORDER BY import_id, table_name")
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def import_issues(self) -> list[dict[str, object]]:
+        """The warnings of every import, oldest first (errors never get imported)."""
+        with self.connect() as con:
+            if not one(con, "SELECT count(*) FROM duckdb_tables() "
+                            "WHERE table_name = '_import_issues'"):
+                return []
+            cur = con.execute('SELECT * FROM _import_issues ORDER BY import_id, file, "row"')
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
