@@ -259,3 +259,25 @@ def test_percentile_target_from_history():
     history = TargetRule(metric="sales", method="history", periods=2, uplift=D("0.1"))
     assert _from_rule(history, [D(100), D(300)]) == D("220.0")  # mean 200 x 1.1
     assert _from_rule(history, []) is None  # no history: no invented target
+
+
+def test_veto_on_event_counts_removes_only_the_bonus():
+    scheme = scheme_of("""
+scheme: veto-events
+items: [{key: u, max: 10, metric: units, linear: {from: 0, to: 10}}]
+veto: [{when: "complaint >= 2", effect: bonus, reason: 两次投诉}]
+pay:
+  base: 100
+  kpi_bonus: {pool: 1000, formula: "pool * score / max_score", requires_pass: false}
+""")
+    events = [{"agent_id": "A1", "kind": "complaint", "points": -5}] * 2 + [
+        {"agent_id": "A2", "kind": "complaint", "points": -5}]
+    roster = [{"agent_id": a, "role": "presale"} for a in ("A1", "A2")]
+    result = score_period(scheme, inp({"A1": {"units": 10}, "A2": {"units": 10}}, roster,
+                                      events=events))
+    a1, a2 = result.cards
+    # A1: two complaints -> vetoed, keeps its 10 points but loses the 1000 bonus
+    assert a1.vetoed and a1.score == 10 and a1.pay.kpi_bonus == 0
+    assert a1.veto_reasons == ["complaint >= 2: 两次投诉"]
+    # A2: one complaint -> bonus 1000 x 10/10
+    assert not a2.vetoed and a2.pay.kpi_bonus == 1000

@@ -396,17 +396,15 @@ def _adjustments(scheme: Scheme, agent: Mapping[str, Any], inp: ScoringInput,
 
 
 def _veto(scheme: Scheme, card: ScoreCard, row: Mapping[str, Any], inp: ScoringInput) -> None:
-    """Veto conditions see metric values, attendance counts and event counts."""
-    kinds = {e["kind"] for e in inp.events}
+    """Veto conditions see metric values (attendance counts included) and event counts."""
     for v in scheme.veto:
         env: dict[str, Decimal | None] = {}
         for k in v.condition.names:
             if k in row:
                 env[k] = metric_value(row, k)[0]
-            else:
+            else:  # an event kind: how many the agent had in the period
                 env[k] = Decimal(sum(1 for e in inp.events if e["agent_id"] == card.agent_id
-                                     and e["kind"] == k)) if k in kinds or k not in row \
-                    else None
+                                     and e["kind"] == k))
         if v.condition.evaluate(env) is True:
             card.vetoed = True
             card.veto_effect = "score" if v.effect == "score" or card.veto_effect == "score" \
