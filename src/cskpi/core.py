@@ -191,7 +191,6 @@ def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> "Dr
     from decimal import Decimal
 
     from .metrics.compute import MetricQuery
-    from .scoring.run import Scored
     from .scoring.whatif import Drivers
 
     agents = compute_metrics(MetricQuery(first, last, by="agent"), workspace=workspace).rows

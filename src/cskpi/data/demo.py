@@ -886,7 +886,7 @@ class _Generator:
         humans = np.flatnonzero(ro.role != 2)
         if humans.size == 0:
             humans = np.arange(ro.n)
-        ids, ts, agents, orders = [], [], [], []
+        ts, agents, orders = [], [], []
         samples = self.sample_orders
         take = rng.choice(len(samples), size=min(len(samples), int(n * 0.7)), replace=False) \
             if samples else np.array([], dtype=np.int64)

@@ -16,7 +16,6 @@ import codecs
 import csv
 import datetime as dt
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
