@@ -19,7 +19,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Re-install only when the project's requirements changed since the last install.
 stamp=.venv/.cskpi-installed
-extras="${CSKPI_EXTRAS:-test}"
+extras="${CSKPI_EXTRAS:-test,pdf,web}"
 want=$( (cat pyproject.toml setup.sh; echo "$extras") | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip

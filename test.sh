@@ -3,8 +3,8 @@
 # Extra arguments go to pytest, e.g. ./test.sh -m "not slow" -x
 set -euo pipefail
 cd "$(dirname "$0")"
-# the test run also installs the [spark] extra: the DuckDB/Spark parity test needs it
-CSKPI_EXTRAS=test,spark,pdf CSKPI_SYSTEM=test ./setup.sh --no-demo
+# the test run installs every extra: spark (parity test), pdf (reports), web (the app)
+CSKPI_EXTRAS=test,spark,pdf,web CSKPI_SYSTEM=test ./setup.sh --no-demo
 set +e
 .venv/bin/python -m pytest "$@"
 code=$?

@@ -226,3 +226,35 @@ def print_summary(summary: list[dict[str, Any]], period: str, t: Translator,
         table.add_row(*cells)
     console.print(table)
 
+
+
+@app.command()
+def serve(
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace file.")] =
+    Path("cskpi-demo/workspace.duckdb"),
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", envvar="CSKPI_DATABASE_URL",
+        help="App database (default: SQLite beside the workspace); e.g. "
+        "postgresql+psycopg://user@host/db.")] = None,
+    admin_password: Annotated[str | None, typer.Option(
+        "--admin-password", envvar="CSKPI_ADMIN_PASSWORD",
+        help="Password of the first admin (default: generated and printed once).")] = None,
+    lang: LangOpt = None,
+) -> None:
+    """Start the web app (dashboards, scorecards, grades, periods; REST API under /api/v1)."""
+    t = Translator(lang)
+    try:
+        from ..web.app import serve as run_server
+    except ImportError as exc:
+        from ..errors import UsageError
+
+        _fail(UsageError(f"the web app is not installed ({exc.name} is missing)",
+                         hint="pip install 'cskpi[web]' (./setup.sh installs it)"), t)
+        return
+    try:
+        run_server(host, port, str(workspace), database_url=database_url,
+                   admin_password=admin_password)
+    except CskpiError as exc:
+        _fail(exc, t)

@@ -1,0 +1,202 @@
+"""Latency of the web app under concurrent clients (loopback only, bounded in time).
+
+    python bench/web_bench.py WORKSPACE [--seconds 30] [--clients 20] [--period 2026-10]
+    python bench/web_bench.py --demo-agents 12 --demo-days 30   # on a fresh demo shop
+
+Starts the app on 127.0.0.1 (a free port) in a subprocess with a throw-away SQLite app
+database, logs every client in as the admin, warms each route once, then runs the
+clients for the given seconds against the overview, leaderboard and scorecard pages and
+/api/v1/metrics.  Prints p50/p95 latency per route and requests per second, then stops
+the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+HOST = "127.0.0.1"  # loopback only
+PASSWORD = "bench-admin-password"
+MAX_REQUESTS_PER_CLIENT = 100_000  # a hard bound besides the time limit
+SERVER = """
+import sys, uvicorn
+from cskpi.web.app import create_app
+from cskpi.web.settings import make_settings
+ws, url, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+app = create_app(make_settings(ws, database_url=url, admin_password={password!r}))
+uvicorn.run(app, host={host!r}, port=port, log_level="warning", access_log=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]  # type: ignore[no-any-return]
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}")
+        try:
+            if httpx.get(base + "/login", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the server did not start in time")
+
+
+def logged_in(base: str):  # type: ignore[no-untyped-def]
+    import httpx
+
+    client = httpx.Client(base_url=base, timeout=60)
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, "no CSRF token on the login page"
+    r = client.post("/login", data={"username": "admin", "password": PASSWORD,
+                                    "csrf_token": token.group(1)})
+    if r.status_code != 303:
+        raise SystemExit(f"login failed: {r.status_code}")
+    return client
+
+
+def demo_workspace(folder: Path, agents: int, days: int) -> Path:
+    from cskpi import core
+    from cskpi.data.demo import generate
+
+    generate(folder / "data", agents=agents, days=days)
+    core.import_folder(folder / "data", folder / "shop.duckdb")
+    return folder / "shop.duckdb"
+
+
+def pick_routes(workspace: Path, period: str | None) -> tuple[str, list[tuple[str, str]]]:
+    from cskpi import core
+
+    period = period or core.latest_month(workspace)[0].strftime("%Y-%m")
+    roster = core.roster(workspace)
+    agent = next((a["agent_id"] for a in roster if a["role"] in ("presale", "aftersale")),
+                 roster[0]["agent_id"])
+    return period, [("overview", f"/overview?period={period}"),
+                    ("leaderboard", f"/leaderboard?period={period}"),
+                    ("scorecard", f"/agents/{agent}/scorecard?period={period}"),
+                    ("api_metrics", f"/api/v1/metrics?period={period}&by=agent")]
+
+
+def run_clients(base: str, routes: list[tuple[str, str]], clients: int,
+                seconds: float) -> tuple[dict[str, list[float]], int, float]:
+    timings: dict[str, list[float]] = defaultdict(list)
+    errors = 0
+    lock = threading.Lock()
+    sessions = [logged_in(base) for _ in range(clients)]
+    deadline = time.monotonic() + seconds
+
+    def work(index: int) -> None:
+        nonlocal errors
+        client = sessions[index]
+        local: dict[str, list[float]] = defaultdict(list)
+        bad = 0
+        for n in range(MAX_REQUESTS_PER_CLIENT):
+            if time.monotonic() >= deadline:
+                break
+            name, path = routes[(n + index) % len(routes)]
+            start = time.perf_counter()
+            status = client.get(path).status_code
+            local[name].append(time.perf_counter() - start)
+            bad += status != 200
+        with lock:
+            for k, v in local.items():
+                timings[k].extend(v)
+            errors += bad
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    for c in sessions:
+        c.close()
+    return timings, errors, elapsed
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workspace", nargs="?", help="a cskpi workspace (.duckdb)")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--period", help="YYYY-MM (default: the latest month)")
+    parser.add_argument("--demo-agents", type=int, default=12)
+    parser.add_argument("--demo-days", type=int, default=30)
+    args = parser.parse_args()
+    if not 0 < args.seconds <= 600 or not 0 < args.clients <= 100:
+        raise SystemExit("--seconds must be in (0, 600] and --clients in (0, 100]")
+    tmp = Path(tempfile.mkdtemp(prefix="cskpi-web-bench-"))
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        workspace = Path(args.workspace) if args.workspace else demo_workspace(
+            tmp, args.demo_agents, args.demo_days)
+        period, routes = pick_routes(workspace, args.period)
+        port = free_port()
+        base = f"http://{HOST}:{port}"
+        code = SERVER.format(password=PASSWORD, host=HOST)
+        proc = subprocess.Popen([sys.executable, "-c", code, str(workspace),
+                                 f"sqlite:///{tmp / 'app.sqlite'}", str(port)],
+                                env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+        wait_ready(base, proc)
+        warm = logged_in(base)
+        print(f"workspace {workspace}, period {period}, {args.clients} clients, "
+              f"{args.seconds:g} s, server {base}")
+        for name, path in routes:
+            start = time.perf_counter()
+            status = warm.get(path).status_code
+            print(f"  warm-up {name:<12} {status}  {1000 * (time.perf_counter() - start):8.1f} ms")
+        warm.close()
+        timings, errors, elapsed = run_clients(base, routes, args.clients, args.seconds)
+        total = sum(len(v) for v in timings.values())
+        print(f"{'route':<12} {'requests':>9} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>8}")
+        for name, _ in routes:
+            values = timings.get(name, [])
+            if values:
+                print(f"{name:<12} {len(values):>9} {1000 * pct(values, 0.5):>9.1f} "
+                      f"{1000 * pct(values, 0.95):>9.1f} {len(values) / elapsed:>8.1f}")
+        every = [v for values in timings.values() for v in values]
+        if every:
+            print(f"{'all':<12} {total:>9} {1000 * statistics.median(every):>9.1f} "
+                  f"{1000 * pct(every, 0.95):>9.1f} {total / elapsed:>8.1f}")
+        print(f"non-200 responses: {errors}")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Users, logins, API tokens and the audit log: the app database's own operations.
+
+Route handlers call these; none of them touches HTTP.  Every change a person makes
+is written to the audit log in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from .db.models import ROLES, ApiToken, AuditEntry, LoginSession, User, utcnow
+from .errors import BadRequest, Conflict, NotFound, RateLimited
+from .jsonable import jsonable
+from .security import LoginLimiter, Passwords, generate_password, new_token, token_hash
+from .settings import WebSettings
+
+
+def audit(db: Session, actor: User | None, action: str, target: str, *,
+          before: Any = None, after: Any = None, ip: str | None = None) -> AuditEntry:
+    """Record one change (flushed with the caller's transaction)."""
+    entry = AuditEntry(user_id=actor.id if actor else None,
+                       username=actor.username if actor else "system", action=action,
+                       target=target, before=jsonable(before), after=jsonable(after), ip=ip)
+    db.add(entry)
+    return entry
+
+
+def user_public(user: User) -> dict[str, Any]:
+    """A user without secrets (for the API and the audit log)."""
+    return {"id": user.id, "username": user.username, "role": user.role,
+            "agent_id": user.agent_id, "locale": user.locale, "active": user.active}
+
+
+def create_user(db: Session, passwords: Passwords, *, username: str, password: str,
+                role: str, agent_id: str | None = None, locale: str | None = None,
+                actor: User | None = None, ip: str | None = None) -> User:
+    """A new user (audited); agents must be linked to a workspace agent_id."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise BadRequest("web.error.username_invalid")
+    if role not in ROLES:
+        raise BadRequest("web.error.role_invalid", role=role)
+    if role == "agent" and not agent_id:
+        raise BadRequest("web.error.agent_needs_id")
+    if len(password) < 8:
+        raise BadRequest("web.error.password_short")
+    if db.scalar(select(User).where(func.lower(User.username) == username.lower())):
+        raise Conflict("web.error.username_taken", username=username)
+    user = User(username=username, password_hash=passwords.hash(password), role=role,
+                agent_id=agent_id or None, locale=locale or None)
+    db.add(user)
+    db.flush()
+    audit(db, actor, "user.create", f"user:{username}", after=user_public(user), ip=ip)
+    return user
+
+
+def ensure_admin(db: Session, settings: WebSettings, passwords: Passwords,
+                 out: TextIO | None = None) -> str | None:
+    """Create the first admin when the database has no user; returns the password used.
+
+    A generated password is printed once to ``out`` (stderr by default).
+    """
+    if db.scalar(select(func.count()).select_from(User)):
+        return None
+    password = settings.admin_password or generate_password()
+    create_user(db, passwords, username=settings.admin_username, password=password,
+                role="admin")
+    if not settings.admin_password:
+        print(f"cskpi: created the first admin '{settings.admin_username}' with password "
+              f"{password}  (shown once; change it after logging in)", file=out or sys.stderr)
+    return password
+
+
+@dataclass
+class Login:
+    """A successful login: the raw cookie token (never stored) and its session row."""
+
+    token: str
+    session: LoginSession
+
+
+def login(db: Session, settings: WebSettings, passwords: Passwords, limiter: LoginLimiter,
+          username: str, password: str, ip: str) -> Login | None:
+    """Check credentials under the rate limit; None when they are wrong.
+
+    Raises :class:`RateLimited` after too many failures for this username and IP.
+    """
+    if limiter.blocked(db, username, ip):
+        raise RateLimited(headers={"Retry-After": str(settings.login_window_s)})
+    user = db.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None or not user.active:
+        passwords.burn()
+        limiter.fail(db, username, ip)
+        return None
+    if not passwords.verify(user.password_hash, password):
+        limiter.fail(db, username, ip)
+        return None
+    limiter.succeed(db, username, ip)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+    db.execute(delete(LoginSession).where(LoginSession.expires_at <= utcnow()))
+    token = new_token()
+    row = LoginSession(token_hash=token_hash(token), user_id=user.id, csrf_token=new_token(),
+                       expires_at=utcnow() + dt.timedelta(hours=settings.session_hours),
+                       ip=ip[:64])
+    db.add(row)
+    db.flush()
+    row.user = user
+    return Login(token, row)
+
+
+def session_for(db: Session, token: str | None) -> LoginSession | None:
+    """The live login of a cookie token (None when unknown, expired or the user is off)."""
+    if not token:
+        return None
+    row = db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+    if row is None or row.expires_at <= utcnow() or not row.user.active:
+        return None
+    return row
+
+
+def logout(db: Session, token: str | None) -> None:
+    """End a login (the cookie token stops working)."""
+    row = session_for(db, token)
+    if row is not None:
+        db.delete(row)
+
+
+def create_api_token(db: Session, user: User, name: str, ip: str | None = None
+                     ) -> tuple[str, ApiToken]:
+    """A new bearer token for ``user``: (the secret, shown once; its row)."""
+    name = name.strip()[:100] or "token"
+    secret = "cskpi_" + new_token()
+    row = ApiToken(user_id=user.id, name=name, token_hash=token_hash(secret),
+                   prefix=secret[:12])
+    db.add(row)
+    db.flush()
+    audit(db, user, "token.create", f"token:{row.id}", after={"name": name,
+                                                                "prefix": row.prefix}, ip=ip)
+    return secret, row
+
+
+def revoke_api_token(db: Session, user: User, token_id: int, ip: str | None = None) -> None:
+    """Revoke one of the user's own tokens (admins may revoke any)."""
+    row = db.get(ApiToken, token_id)
+    if row is None or (row.user_id != user.id and user.role != "admin"):
+        raise NotFound()
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit(db, user, "token.revoke", f"token:{row.id}", before={"name": row.name}, ip=ip)
+
+
+def user_for_token(db: Session, secret: str) -> User | None:
+    """The active user of a bearer token (None when unknown or revoked)."""
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
+        row.last_used_at = now
+    return row.user
+
+
+def change_password(db: Session, passwords: Passwords, user: User, current: str, new: str,
+                    keep: LoginSession | None = None, ip: str | None = None) -> None:
+    """Change a password after checking the current one; other logins of the user end."""
+    if not passwords.verify(user.password_hash, current):
+        raise BadRequest("web.error.password_wrong")
+    if len(new) < 8:
+        raise BadRequest("web.error.password_short")
+    user.password_hash = passwords.hash(new)
+    others = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep is not None:
+        others = others.where(LoginSession.id != keep.id)
+    db.execute(others)
+    audit(db, user, "user.password", f"user:{user.username}", ip=ip)
+
+
+def set_locale(db: Session, user: User, locale: str | None, ip: str | None = None) -> None:
+    """Change a user's language (None: follow the browser)."""
+    from .i18n import SUPPORTED
+
+    if locale and locale not in SUPPORTED:
+        raise BadRequest("web.error.locale_invalid")
+    before = user.locale
+    user.locale = locale or None
+    audit(db, user, "user.locale", f"user:{user.username}", before={"locale": before},
+          after={"locale": user.locale}, ip=ip)

@@ -1,0 +1,94 @@
+"""The app factory and the server entry point (``cskpi serve``).
+
+:func:`create_app` migrates the app database to the newest revision, creates the first
+admin when there is no user yet, and wires routers, error handlers and static files.
+Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TextIO
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from .accounts import ensure_admin
+from .data import DataGateway
+from .db.engine import make_engine, migrate, session_factory, transaction
+from .deps import AppState
+from .errors import install_error_handlers
+from .routers import api_routers, page_routers
+from .security import LoginLimiter, Passwords
+from .settings import WebSettings, make_settings
+from .templating import make_environment
+
+API_PREFIX = "/api/v1"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                               "frame-ancestors 'none'; form-action 'self'",
+}
+
+
+def create_app(settings: WebSettings, *, data: DataGateway | None = None,
+               out: TextIO | None = None) -> FastAPI:
+    """A ready app: database migrated, first admin created, routes mounted.
+
+    ``data`` lets several apps share one cached workspace gateway (tests); ``out``
+    receives the one-time admin password notice (stderr by default).
+    """
+    from .. import __version__
+
+    engine = make_engine(settings.app_database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    passwords = Passwords(settings)
+    with transaction(sessions) as db:
+        ensure_admin(db, settings, passwords, out)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="cskpi", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url=f"{API_PREFIX}/openapi.json", lifespan=lifespan,
+                  description="Customer-service KPIs, scorecards and pay (客服绩效考核).")
+    app.state.cskpi = AppState(
+        settings=settings, engine=engine, sessions=sessions, passwords=passwords,
+        limiter=LoginLimiter(settings),
+        data=data or DataGateway(settings.workspace, profile=settings.profile,
+                                 schemes_by_role=settings.schemes_by_role),
+        templates=make_environment())
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request,
+                               call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.mount("/static", StaticFiles(packages=[("cskpi.web", "static")]), name="static")
+    for router in page_routers():
+        app.include_router(router, include_in_schema=False)
+    for router in api_routers():
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+def serve(host: str, port: int, workspace: Path | str, database_url: str | None = None,
+          admin_password: str | None = None) -> None:
+    """Run the app with uvicorn until interrupted (what ``cskpi serve`` calls)."""
+    import uvicorn
+
+    settings = make_settings(workspace, database_url=database_url,
+                             admin_password=admin_password)
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")

@@ -1,0 +1,164 @@
+"""The web app's window on the workspace: core calls, serialised and cached.
+
+Every figure on a page comes from :mod:`cskpi.core`; this module only decides *when*
+to call it.  DuckDB allows one read-write opener per file, so calls are serialised by
+a lock, and results are cached until the workspace file is changed by someone else
+(an import by the CLI); the gateway's own calls (which may refresh the workspace's facts
+cache) do not invalidate them, and an import through the app calls :meth:`clear`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .. import core
+from ..errors import UsageError
+from ..metrics.compute import MetricQuery
+from ..metrics.profiles import resolve as resolve_profile
+from ..scoring.run import Scored, month_range
+from .jsonable import jsonable
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AgentCard:
+    """One agent's scorecard of a period under a scheme, with what is missing for it."""
+
+    agent: Mapping[str, Any]
+    scheme: str
+    card: dict[str, Any] | None  # ScoreCard.to_dict(); None when the scheme does not apply
+    problems: list[dict[str, Any]]
+
+
+def valid_period(period: str) -> str:
+    """``YYYY-MM`` or a :class:`UsageError`."""
+    try:
+        dt.date.fromisoformat(period + "-01")
+    except (TypeError, ValueError):
+        raise UsageError(f"'{period}' is not a month", hint="use YYYY-MM, e.g. 2026-10") from None
+    if len(period) != 7:
+        raise UsageError(f"'{period}' is not a month", hint="use YYYY-MM, e.g. 2026-10")
+    return period
+
+
+class DataGateway:
+    """Cached, serialised access to one workspace through the core facade."""
+
+    def __init__(self, workspace: Path | str, *, profile: str = "generic",
+                 schemes_by_role: Mapping[str, str] | None = None) -> None:
+        self.workspace = Path(workspace)
+        self.profile = profile
+        self.schemes_by_role = dict(schemes_by_role or {})
+        self._lock = threading.RLock()
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._seen: tuple[int, ...] | None = None  # the file as our last call left it
+
+    def _signature(self) -> tuple[int, ...]:
+        sig: list[int] = []
+        for p in (self.workspace, Path(str(self.workspace) + ".wal")):
+            try:
+                st = p.stat()
+                sig += [st.st_mtime_ns, st.st_size]
+            except FileNotFoundError:
+                sig += [0, 0]
+        return tuple(sig)
+
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        with self._lock:
+            if self._signature() != self._seen:
+                self._cache.clear()  # changed by another process (or never read)
+            if key in self._cache:
+                return self._cache[key]  # type: ignore[no-any-return]
+            try:
+                value = compute()
+            finally:
+                self._seen = self._signature()
+            self._cache[key] = value
+            return value
+
+    def clear(self) -> None:
+        """Forget every cached result."""
+        with self._lock:
+            self._cache.clear()
+            self._seen = None
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def latest_period(self) -> str:
+        """The month of the latest data (``YYYY-MM``)."""
+        first, _ = self._cached(("latest",), lambda: core.latest_month(self.workspace))
+        return first.strftime("%Y-%m")
+
+    def roster(self) -> list[dict[str, Any]]:
+        """The workspace's agents."""
+        return self._cached(("roster",), lambda: core.roster(self.workspace))
+
+    def agent(self, agent_id: str) -> dict[str, Any] | None:
+        return next((a for a in self.roster() if a["agent_id"] == agent_id), None)
+
+    def metrics(self, period: str, by: str = "agent") -> list[dict[str, Any]]:
+        """The metric catalog for a month, one row per agent, team or the shop."""
+        if by not in ("agent", "team", "shop"):
+            raise UsageError(f"unknown grouping '{by}'", hint="use agent, team or shop")
+        first, last = month_range(valid_period(period))
+        query = MetricQuery(first, last, by=by, profile=resolve_profile(self.profile))
+        return self._cached(("metrics", period, by),
+                            lambda: core.compute_metrics(query, workspace=self.workspace).rows)
+
+    def scored(self, scheme: str, period: str) -> Scored:
+        """Every agent's score under ``scheme`` for a month (the core's result)."""
+        valid_period(period)
+        return self._cached(("score", scheme, period),
+                            lambda: core.score_period(scheme, period, workspace=self.workspace))
+
+    def scheme_for(self, agent: Mapping[str, Any]) -> str | None:
+        """The scheme configured for the agent's role (None when there is none)."""
+        return self.schemes_by_role.get(str(agent.get("role")))
+
+    def agent_card(self, agent: Mapping[str, Any], period: str,
+                   scheme: str | None = None) -> AgentCard | None:
+        """One agent's scorecard; None when no scheme is chosen or configured."""
+        scheme = scheme or self.scheme_for(agent)
+        if scheme is None:
+            return None
+        scored = self.scored(scheme, period)
+        card = next((c for c in scored.result.cards if c.agent_id == agent["agent_id"]), None)
+        problems = [vars(p) for p in scored.result.problems if p.agent_id == agent["agent_id"]]
+        return AgentCard(agent, scheme, card.to_dict() if card else None, problems)
+
+    def snapshot(self, scheme: str, period: str) -> dict[str, Any]:
+        """Scores and pay of every agent, as JSON, for locking a period."""
+        scored = self.scored(scheme, period)
+        snapshot: dict[str, Any] = jsonable({"scheme": scheme, "period": period,
+                         "cards": [c.to_dict() for c in scored.result.cards],
+                         "problems": [vars(p) for p in scored.result.problems],
+                         "unmatched": scored.result.unmatched})
+        return snapshot
+
+    def grade_items(self, scheme: str) -> list[tuple[str, str]]:
+        """(key, label) of the items of a scheme that managers grade."""
+        from ..scheme import GradeItem
+        from ..scoring.run import load
+
+        def items() -> list[tuple[str, str]]:
+            return [(i.key, i.label) for i in load(scheme).items if isinstance(i, GradeItem)]
+
+        return self._cached(("grade_items", scheme), items)
+
+    def event_kinds(self) -> list[str]:
+        """The event kinds the configured schemes adjust scores for."""
+        from ..scoring.run import load
+
+        def kinds() -> list[str]:
+            out: list[str] = []
+            for scheme in dict.fromkeys(self.schemes_by_role.values()):
+                out += [a.event for a in load(scheme).adjustments if a.event not in out]
+            return out
+
+        return self._cached(("event_kinds",), kinds)

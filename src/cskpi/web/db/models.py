@@ -1,0 +1,171 @@
+"""The app database as typed SQLAlchemy 2 models (the schema itself is made by Alembic).
+
+Times are naive UTC (``utcnow()``), identical on SQLite and PostgreSQL.  Secrets are
+never stored: session and API tokens are kept as SHA-256 hashes, passwords as argon2id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("admin", "manager", "agent")
+
+
+def utcnow() -> dt.datetime:
+    """Now, as naive UTC (what every timestamp column holds)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Base of every app table."""
+
+
+class User(Base):
+    """A person who logs in: admin, manager or agent (linked to a workspace agent_id)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    locale: Mapped[str | None] = mapped_column(String(16), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginSession(Base):
+    """A browser login: the cookie holds the token, the table its hash and CSRF token."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ApiToken(Base):
+    """A bearer token for /api/v1 (shown once, stored hashed)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """One failed login (the rate limit counts these per username+IP)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the state before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(255))
+    before: Mapped[Any] = mapped_column(JSON, nullable=True, default=None)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True, default=None)
+    ip: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class Grade(Base):
+    """A manager's grade (A/B/C/D = 优/良/中/差) of one scheme item for an agent and month."""
+
+    __tablename__ = "grades"
+    __table_args__ = (UniqueConstraint("agent_id", "period", "item",
+                                       name="uq_grades_agent_period_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    item: Mapped[str] = mapped_column(String(64))
+    grade: Mapped[str] = mapped_column(String(1))
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reviewer: Mapped[User | None] = relationship(lazy="joined")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The grade as plain data (for the audit log and the API)."""
+        return {"agent_id": self.agent_id, "period": self.period, "item": self.item,
+                "grade": self.grade, "note": self.note}
+
+
+class Event(Base):
+    """A praise, complaint or other event a manager records for an agent."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    points: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as plain data (for the audit log and the API)."""
+        return {"agent_id": self.agent_id, "date": self.date.isoformat(), "kind": self.kind,
+                "points": None if self.points is None else str(self.points),
+                "note": self.note}
+
+
+class PeriodLock(Base):
+    """An approved period: the scores and pay of a scheme, frozen as a versioned snapshot."""
+
+    __tablename__ = "period_locks"
+    __table_args__ = (UniqueConstraint("period", "scheme", "version",
+                                       name="uq_period_locks_period_scheme_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    scheme: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    locked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    locked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    snapshot: Mapped[Any] = mapped_column(JSON)
+    locker: Mapped[User | None] = relationship(lazy="joined")

@@ -1,0 +1,157 @@
+"""Typed HTTP errors and the one exception handler that renders them as HTML or JSON.
+
+Every error a client sees has one JSON shape, pinned by a test::
+
+    {"error": {"code": "forbidden", "message": "…", "details": null}}
+
+HTML pages get the same code and message on an error page in the user's language;
+an HTML request without a login is sent to the login page instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import CskpiError, WorkspaceError
+from ..locale import Translator
+from .jsonable import jsonable
+
+log = logging.getLogger("cskpi.web")
+
+
+class AppConfigError(CskpiError):
+    """The app cannot start (bad database URL, missing driver …)."""
+
+
+class AppError(Exception):
+    """An error with an HTTP status, a stable code and a translatable message."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message_key: str | None = None, details: Any = None,
+                 headers: dict[str, str] | None = None, **params: Any) -> None:
+        self.message_key = message_key or f"web.error.{self.code}"
+        self.params = params
+        self.details = details
+        self.headers = headers or {}
+        super().__init__(self.message_key)
+
+
+class BadRequest(AppError):
+    status, code = 400, "bad_request"
+
+
+class NotAuthenticated(AppError):
+    status, code = 401, "not_authenticated"
+
+
+class Forbidden(AppError):
+    status, code = 403, "forbidden"
+
+
+class CsrfFailed(AppError):
+    status, code = 403, "csrf_failed"
+
+
+class NotFound(AppError):
+    status, code = 404, "not_found"
+
+
+class Conflict(AppError):
+    status, code = 409, "conflict"
+
+
+class RateLimited(AppError):
+    status, code = 429, "rate_limited"
+
+
+HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden",
+              404: "not_found", 405: "method_not_allowed", 409: "conflict",
+              422: "invalid_request", 429: "rate_limited", 500: "internal_error",
+              503: "unavailable"}
+
+
+def wants_json(request: Request) -> bool:
+    """API paths, and clients that ask for JSON rather than HTML, get JSON."""
+    if request.url.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The pinned JSON error shape."""
+    return {"error": {"code": code, "message": message, "details": jsonable(details)}}
+
+
+def error_response(request: Request, status: int, code: str, message_key: str,
+                   params: dict[str, Any] | None = None, details: Any = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    """The one place an error becomes a response: JSON for the API, a page for browsers."""
+    params = params or {}
+    if wants_json(request):
+        message = Translator("en")(message_key, **params)
+        if status == 401:
+            headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
+        return JSONResponse(error_body(code, message, details), status_code=status,
+                            headers=headers)
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    from .templating import render
+
+    return render(request, "error.html", {"status": status, "code": code,
+                                          "message_key": message_key, "params": params,
+                                          "details": details},
+                  status_code=status, headers=headers)
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_response(request, exc.status, exc.code, exc.message_key, exc.params,
+                          exc.details, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    return error_response(request, exc.status_code, code, f"web.error.{code}",
+                          headers=dict(exc.headers or {}))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+               for e in exc.errors()]
+    return error_response(request, 422, "invalid_request", "web.error.invalid_request",
+                          details=details)
+
+
+async def _core_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CskpiError)
+    status = 503 if isinstance(exc, WorkspaceError) else 400
+    code = "workspace_unavailable" if status == 503 else "data_error"
+    return error_response(request, status, code, "web.error.core",
+                          {"message": exc.message}, details={"hint": exc.hint})
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return error_response(request, 500, "internal_error", "web.error.internal_error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every kind of error through :func:`error_response`."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(CskpiError, _core_error)
+    app.add_exception_handler(Exception, _unexpected)

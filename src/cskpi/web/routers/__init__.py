@@ -1,0 +1,20 @@
+"""Routers, one module per resource: ``pages/`` render HTML, ``api/`` serve /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def page_routers() -> list[APIRouter]:
+    """Every HTML page router, in menu order."""
+    from .pages import account, admin, auth, grades, home, leaderboard, overview, periods, scorecard
+
+    return [auth.router, home.router, overview.router, leaderboard.router, scorecard.router,
+            grades.router, periods.router, account.router, admin.router]
+
+
+def api_routers() -> list[APIRouter]:
+    """Every /api/v1 router."""
+    from .api import agents, me, metrics
+
+    return [me.router, metrics.router, agents.router]

@@ -1,0 +1,31 @@
+"""GET /api/v1/agents/{agent_id}/scorecard: one agent's scores and pay for a month."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
+from ...records import scorecard
+from ...schemas import ERRORS, LockOut, ScorecardOut
+
+router = APIRouter(tags=["agents"])
+
+
+@router.get("/agents/{agent_id}/scorecard", response_model=ScorecardOut, responses=ERRORS)
+def agent_scorecard(agent_id: str, principal: AgentAccess, db: DbDep, data: DataDep,
+                    period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+                    scheme: Annotated[str | None, Query(description="a preset; default the "
+                                                        "scheme of the agent's role")] = None
+                    ) -> ScorecardOut:
+    """The scorecard (the locked snapshot when the period is locked)."""
+    view = scorecard(db, data, agent_id, period or data.latest_period(),
+                     scheme_choice(principal, scheme))
+    lock = None
+    if view.lock is not None:
+        lock = LockOut(version=view.lock.version, locked_at=view.lock.locked_at.isoformat(),
+                       locked_by=view.lock.locker.username if view.lock.locker else None)
+    return ScorecardOut(agent=view.agent, period=view.period, scheme=view.scheme, locked=lock,
+                        card=view.card, problems=view.problems,
+                        grades=[g.to_dict() for g in view.grades])

@@ -1,0 +1,17 @@
+"""GET /api/v1/me: who the token or session belongs to."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ...accounts import user_public
+from ...deps import CurrentUser
+from ...schemas import ERRORS, MeOut
+
+router = APIRouter(tags=["me"])
+
+
+@router.get("/me", response_model=MeOut, responses=ERRORS)
+def me(principal: CurrentUser) -> MeOut:
+    """The logged-in user and how they authenticated."""
+    return MeOut(**user_public(principal.user), auth=principal.via)  # type: ignore[arg-type]

@@ -1,0 +1,29 @@
+"""GET /api/v1/metrics: the metric catalog of a month, by agent, team or shop."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from ...deps import CurrentUser, DataDep, can_see_agent
+from ...errors import Forbidden
+from ...jsonable import jsonable
+from ...schemas import ERRORS, MetricsOut
+
+router = APIRouter(tags=["metrics"])
+
+
+@router.get("/metrics", response_model=MetricsOut, responses=ERRORS)
+def metrics(principal: CurrentUser, data: DataDep,
+            period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
+                                                description="YYYY-MM; default the latest")] = None,
+            by: Literal["agent", "team", "shop"] = "agent") -> MetricsOut:
+    """Every metric for each group.  Agents get their own row only (``by=agent``)."""
+    user = principal.user
+    if user.role == "agent" and by != "agent":
+        raise Forbidden("web.error.role_required", roles="admin, manager")
+    period = period or data.latest_period()
+    rows = [r for r in data.metrics(period, by)
+            if by != "agent" or can_see_agent(user, str(r["agent_id"]))]
+    return MetricsOut(period=period, by=by, rows=jsonable(rows))

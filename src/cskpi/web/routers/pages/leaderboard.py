@@ -1,0 +1,33 @@
+"""Leaderboard: agents × key metrics, sortable, with sample sizes and small-sample flags."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from ...deps import DataDep, ManagerUser, StateDep
+from ...errors import BadRequest
+from ...templating import render
+from ...views import LEADERBOARD_KEYS, default_order, sort_rows
+
+router = APIRouter()
+
+
+@router.get("/leaderboard", response_class=HTMLResponse)
+def leaderboard(request: Request, principal: ManagerUser, state: StateDep, data: DataDep,
+                period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+                sort: str = "sales",
+                order: Literal["asc", "desc"] | None = None) -> HTMLResponse:
+    """Every agent's key figures for a month, ranked by ``sort``."""
+    if sort not in LEADERBOARD_KEYS and sort not in ("agent_id", "name"):
+        raise BadRequest("web.error.sort_invalid", details={"allowed": list(LEADERBOARD_KEYS)},
+                         sort=sort)
+    period = period or data.latest_period()
+    direction = order or (default_order(sort) if sort in LEADERBOARD_KEYS else "asc")
+    rows = sort_rows(list(data.metrics(period, "agent")), sort, direction)
+    return render(request, "leaderboard.html", {
+        "period": period, "keys": LEADERBOARD_KEYS, "rows": rows, "sort": sort,
+        "order": direction, "min_sample": state.settings.min_sample,
+    })

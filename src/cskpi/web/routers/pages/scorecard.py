@@ -1,0 +1,27 @@
+"""An agent's scorecard: points by item with the rule and data behind each, and pay."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
+from ...records import scorecard as build_scorecard
+from ...templating import render
+
+router = APIRouter()
+
+
+@router.get("/agents/{agent_id}/scorecard", response_class=HTMLResponse)
+def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: DbDep,
+                   data: DataDep,
+                   period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+                   scheme: str | None = None) -> HTMLResponse:
+    """One agent's month (live, or the locked snapshot)."""
+    from ....scoring.presets import preset_names
+
+    view = build_scorecard(db, data, agent_id, period or data.latest_period(),
+                           scheme_choice(principal, scheme))
+    return render(request, "scorecard.html", {"v": view, "presets": preset_names()})

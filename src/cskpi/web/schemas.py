@@ -1,0 +1,61 @@
+"""Pydantic shapes of the JSON API (they document /api/v1 in OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable machine-readable code, e.g. forbidden")
+    message: str = Field(description="what went wrong, in English")
+    details: Any = Field(default=None, description="extra data (validation errors, hints)")
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "not logged in / bad token"},
+    403: {"model": ErrorOut, "description": "the role or agent is not allowed"},
+    404: {"model": ErrorOut, "description": "unknown agent"},
+    422: {"model": ErrorOut, "description": "invalid parameters"},
+}
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    role: Literal["admin", "manager", "agent"]
+    agent_id: str | None
+    locale: str | None
+    active: bool
+    auth: Literal["session", "token"]
+
+
+class MetricsOut(BaseModel):
+    period: str
+    by: Literal["agent", "team", "shop"]
+    rows: list[dict[str, Any]] = Field(
+        description="one row per group: every catalog metric, KEY_num/KEY_den for rates, "
+                    "reasons for missing figures")
+
+
+class LockOut(BaseModel):
+    version: int
+    locked_at: str
+    locked_by: str | None
+
+
+class ScorecardOut(BaseModel):
+    agent: dict[str, Any]
+    period: str
+    scheme: str | None
+    locked: LockOut | None = Field(description="set when the card is a locked snapshot")
+    card: dict[str, Any] | None = Field(description="ScoreCard: items, adjustments, pay")
+    problems: list[dict[str, Any]]
+    grades: list[dict[str, Any]] = Field(description="grades entered in the app")

@@ -1,0 +1,1 @@
+"""Route, security and database tests of the web app."""

@@ -1,0 +1,149 @@
+"""Who may open what: every page and API route as admin, manager, agent and anonymous.
+
+The matrix below must name every route of the app (a test checks it), so a new route
+cannot ship without its access rule being tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from .fixtures import form_token
+
+OK, REDIRECT, UNAUTH, FORBIDDEN = 200, 303, 401, 403
+# path -> expected status for (admin, mgr, a001 = agent A001, anonymous)
+GET_MATRIX: dict[str, tuple[int, int, int, int]] = {
+    "/": (REDIRECT, REDIRECT, REDIRECT, REDIRECT),
+    "/login": (REDIRECT, REDIRECT, REDIRECT, OK),
+    "/overview": (OK, OK, FORBIDDEN, REDIRECT),
+    "/leaderboard": (OK, OK, FORBIDDEN, REDIRECT),
+    "/grades": (OK, OK, FORBIDDEN, REDIRECT),
+    "/periods": (OK, OK, FORBIDDEN, REDIRECT),
+    "/account": (OK, OK, OK, REDIRECT),
+    "/admin/users": (OK, FORBIDDEN, FORBIDDEN, REDIRECT),
+    "/admin/audit": (OK, FORBIDDEN, FORBIDDEN, REDIRECT),
+    "/agents/A001/scorecard": (OK, OK, OK, REDIRECT),
+    "/agents/A004/scorecard": (OK, OK, FORBIDDEN, REDIRECT),
+    "/agents/A004/scorecard?scheme=aftersale-4crown": (OK, OK, FORBIDDEN, REDIRECT),
+    "/agents/A001/scorecard?scheme=presale-standard": (OK, OK, FORBIDDEN, REDIRECT),
+    "/api/v1/me": (OK, OK, OK, UNAUTH),
+    "/api/v1/metrics": (OK, OK, OK, UNAUTH),
+    "/api/v1/metrics?by=team": (OK, OK, FORBIDDEN, UNAUTH),
+    "/api/v1/metrics?by=shop": (OK, OK, FORBIDDEN, UNAUTH),
+    "/api/v1/agents/A001/scorecard": (OK, OK, OK, UNAUTH),
+    "/api/v1/agents/A004/scorecard": (OK, OK, FORBIDDEN, UNAUTH),
+    "/api/v1/openapi.json": (OK, OK, OK, OK),
+}
+# form POSTs (with a valid CSRF token) -> expected status for (admin, mgr, a001)
+POST_MATRIX: dict[str, tuple[dict[str, str], tuple[int, int, int]]] = {
+    "/grades": ({"agent_id": "A004", "period": "2026-10", "item": "quality", "grade": "B"},
+                (REDIRECT, REDIRECT, FORBIDDEN)),
+    "/events": ({"agent_id": "A004", "date": "2026-10-03", "kind": "praise"},
+                (REDIRECT, REDIRECT, FORBIDDEN)),
+    "/periods/lock": ({"period": "2026-10", "scheme": "aftersale-4crown"},
+                      (REDIRECT, REDIRECT, FORBIDDEN)),
+    "/admin/users": ({"username": "new-user", "password": "new-password-1", "role": "manager"},
+                     (REDIRECT, FORBIDDEN, FORBIDDEN)),
+    "/account/locale": ({"locale": "en"}, (REDIRECT, REDIRECT, REDIRECT)),
+    "/account/tokens": ({"name": "t"}, (OK, OK, OK)),
+    "/logout": ({}, (REDIRECT, REDIRECT, REDIRECT)),
+}
+ROLES = ("admin", "mgr", "a001")
+# routes covered elsewhere (test_auth): the login form, token revocation, password change
+COVERED_ELSEWHERE = {("POST", "/login"), ("POST", "/account/tokens/{token_id}/revoke"),
+                     ("POST", "/account/password")}
+
+
+def _route_of(path: str) -> str:
+    path = path.split("?")[0]
+    return path.replace("A001", "{agent_id}").replace("A004", "{agent_id}")
+
+
+def test_the_matrices_name_every_route(app: FastAPI) -> None:
+    routes = {(method, route.path) for route in app.routes if isinstance(route, APIRoute)
+              for method in route.methods or ()}
+    tested = {("GET", _route_of(p)) for p in GET_MATRIX} | {
+        ("POST", p) for p in POST_MATRIX} | COVERED_ELSEWHERE
+    assert routes - tested == set()
+
+
+@pytest.mark.parametrize("role_index", range(4), ids=[*ROLES, "anonymous"])
+def test_get_routes_by_role(client_for: Callable[[str | None], TestClient],
+                            role_index: int) -> None:
+    client = client_for(None if role_index == 3 else ROLES[role_index])
+    got = {path: client.get(path, follow_redirects=False).status_code for path in GET_MATRIX}
+    assert got == {path: expected[role_index] for path, expected in GET_MATRIX.items()}
+
+
+@pytest.mark.parametrize("role_index", range(3), ids=ROLES)
+def test_form_posts_by_role(client_for: Callable[[str | None], TestClient],
+                            role_index: int) -> None:
+    client = client_for(ROLES[role_index])
+    got = {}
+    for path, (data, _) in POST_MATRIX.items():
+        token = form_token(client.get("/account").text)
+        got[path] = client.post(path, data={**data, "csrf_token": token},
+                                follow_redirects=False).status_code
+    assert got == {path: expected[role_index] for path, (_, expected) in POST_MATRIX.items()}
+
+
+def test_anonymous_form_posts_go_to_login(client_for: Callable[..., TestClient]) -> None:
+    client = client_for(None)
+    for path, (data, _) in POST_MATRIX.items():
+        response = client.post(path, data=data, follow_redirects=False)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/login"), path
+
+
+def test_agent_denied_another_agents_scorecard_page(
+        client_for: Callable[..., TestClient]) -> None:
+    response = client_for("a001").get("/agents/A004/scorecard")
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'data-code="forbidden"' in response.text
+    assert "Agents may only see their own figures" in response.text
+    assert "A004" not in response.text.split("<main>")[1]  # nothing of A004 leaks
+
+
+def test_agent_denied_another_agents_scorecard_json(
+        client_for: Callable[..., TestClient]) -> None:
+    response = client_for("a001").get("/api/v1/agents/A004/scorecard")
+    assert response.status_code == 403
+    assert response.json() == {"error": {"code": "forbidden",
+                                         "message": "Agents may only see their own figures.",
+                                         "details": None}}
+
+
+def test_agent_with_a_token_is_denied_too(app: FastAPI,
+                                          client_for: Callable[..., TestClient]) -> None:
+    client = client_for("a001")
+    page = client.get("/account")
+    created = client.post("/account/tokens", data={"csrf_token": form_token(page.text)})
+    secret = created.text.split('<pre id="new-token">')[1].split("</pre>")[0]
+    api = TestClient(app, headers={"authorization": f"Bearer {secret}"})
+    assert api.get("/api/v1/agents/A001/scorecard").status_code == 200
+    assert api.get("/api/v1/agents/A004/scorecard").status_code == 403
+    assert api.get("/api/v1/metrics?by=shop").status_code == 403
+
+
+def test_agent_gets_only_their_own_metric_row(client_for: Callable[..., TestClient]) -> None:
+    rows = client_for("a001").get("/api/v1/metrics?period=2026-10").json()["rows"]
+    assert [r["agent_id"] for r in rows] == ["A001"]
+    managers = client_for("mgr").get("/api/v1/metrics?period=2026-10").json()["rows"]
+    assert [r["agent_id"] for r in managers] == ["A001", "A002", "A003", "A004", "A005", "A006"]
+
+
+def test_agent_home_is_their_own_scorecard(client_for: Callable[..., TestClient]) -> None:
+    response = client_for("a001").get("/", follow_redirects=False)
+    assert response.headers["location"] == "/agents/A001/scorecard"
+    assert client_for("mgr").get("/", follow_redirects=False).headers["location"] == "/overview"
+
+
+def test_agent_navigation_offers_no_team_pages(client_for: Callable[..., TestClient]) -> None:
+    page = client_for("a001").get("/agents/A001/scorecard").text
+    assert "/leaderboard" not in page and "/overview" not in page and "/admin/" not in page

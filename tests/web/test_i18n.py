@@ -1,0 +1,91 @@
+"""Languages and locale formatting, and the web catalogs' completeness."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+from importlib import resources
+
+import pytest
+
+from cskpi.web.i18n import Formatter, accept_language, resolve_lang
+from cskpi.web.settings import WebSettings, setting_docs
+
+
+def _catalog(lang: str) -> dict[str, str]:
+    text = resources.files("cskpi.locale").joinpath(f"web.{lang}.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("header", "lang"), [
+    (None, "en"), ("", "en"), ("zh-CN,zh;q=0.9", "zh_CN"), ("en-US,en;q=0.9,zh;q=0.8", "en"),
+    ("fr-FR,zh-TW;q=0.5", "zh_CN"), ("de", "en"), ("en;q=0.1,zh-Hans;q=0.9", "zh_CN"),
+    ("zh;q=0", "en"), ("zh;q=abc,en", "en"),
+])
+def test_accept_language(header: str | None, lang: str) -> None:
+    assert accept_language(header) == lang
+
+
+def test_the_user_setting_wins_over_the_browser() -> None:
+    assert resolve_lang("zh_CN", "en-US") == "zh_CN"
+    assert resolve_lang("en", "zh-CN") == "en"
+    assert resolve_lang(None, "zh-CN") == "zh_CN"
+
+
+def test_formatting_per_locale() -> None:
+    en, zh = Formatter("en"), Formatter("zh_CN")
+    assert en.date(dt.date(2026, 10, 5)) == "Oct 5, 2026"
+    assert zh.date(dt.date(2026, 10, 5)) == "2026年10月5日"
+    assert en.period("2026-10") == "October 2026" and zh.period("2026-10") == "2026年10月"
+    assert en.money(Decimal("12345.6")) == "¥12,345.60" == zh.money(12345.6)
+    assert en.metric("reply_3min_rate", 0.8996) == "90.0%"
+    assert en.metric("first_response_s", 62.03) == "62.0 s"
+    assert zh.metric("first_response_s", 62.03) == "62.0 秒"
+    assert en.metric("sessions", 1234) == "1,234"
+    assert en.metric("sessions", None) == "—"
+    assert en.metric_label("conversion_rate") == "Inquiry conversion rate"
+    assert zh.metric_label("conversion_rate") == "询单转化率"
+    assert en.points(Decimal("4.2334923")) == "4.23" and en.points(Decimal(20)) == "20"
+
+
+def test_web_catalogs_have_the_same_keys_and_placeholders() -> None:
+    en, zh = _catalog("en"), _catalog("zh_CN")
+    assert en.keys() == zh.keys()
+    for key in en:
+        assert set(re.findall(r"{(\w+)}", en[key])) == set(re.findall(r"{(\w+)}", zh[key])), key
+    assert all(k.startswith("web.") for k in en)
+
+
+def test_every_key_used_by_the_web_app_is_in_the_catalog() -> None:
+    root = resources.files("cskpi.web")
+    used: set[str] = set()
+    for folder in ("templates", "routers/pages", "routers/api", "."):
+        for f in root.joinpath(folder).iterdir():
+            if f.name.endswith((".html", ".py")):
+                used |= set(re.findall(r"['\"](web\.[a-z_0-9.]+[a-z0-9])['\"]", f.read_text()))
+    en = _catalog("en")
+    assert used - set(en) == set()
+    for prefix, names in (("web.role.", ("admin", "manager", "agent")),
+                          ("web.grade.", "ABCD"), ("web.grades.saved_", ("grade", "event"))):
+        assert {prefix + n for n in names} <= set(en)
+
+
+def test_every_setting_is_documented() -> None:
+    docs = setting_docs()
+    assert {d["name"] for d in docs} == set(WebSettings.__dataclass_fields__)
+    assert all(d["help"] for d in docs)
+    assert next(d for d in docs if d["name"] == "database_url")["env"] == "CSKPI_DATABASE_URL"
+
+
+def test_database_url_defaults_to_sqlite_beside_the_workspace(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cskpi.web.settings import make_settings
+
+    s = make_settings(tmp_path / "shop.duckdb", environ={})
+    assert s.app_database_url == f"sqlite:///{tmp_path / 'shop.duckdb'}.app.sqlite"
+    env = make_settings(tmp_path / "shop.duckdb",
+                        environ={"CSKPI_DATABASE_URL": "postgresql+psycopg://x@h/db",
+                                 "CSKPI_ADMIN_PASSWORD": "secret-pw"})
+    assert env.app_database_url == "postgresql+psycopg://x@h/db"
+    assert env.admin_password == "secret-pw"

@@ -1,0 +1,151 @@
+"""What the pages show: figures from the core, sorting, sample sizes, alerts, languages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cskpi.web.data import DataGateway
+
+from .fixtures import PERIOD, form_token
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """What these tests check does not depend on the app database: SQLite only."""
+    return f"sqlite:///{tmp_path / 'app.sqlite'}"
+
+
+def _column(html: str, table_id: str, index: int) -> list[str]:
+    body = html.split(f'id="{table_id}"')[1].split("</tbody>")[0].split("<tbody>")[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.DOTALL)
+    return [re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.DOTALL)[index])
+            .strip() for r in rows]
+
+
+def test_overview_shows_shop_kpis_alerts_and_a_chart(
+        client_for: Callable[..., TestClient], gateway: DataGateway) -> None:
+    page = client_for("mgr").get(f"/overview?period={PERIOD}")
+    assert page.status_code == 200
+    html = page.text
+    shop = gateway.metrics(PERIOD, "shop")[0]
+    assert f"{shop['sessions']:,}" in html
+    assert "Replies within 3 min" in html and "<svg" in html
+    low = [r for r in gateway.metrics(PERIOD, "agent")
+           if r["reply_3min_rate"] is not None and r["reply_3min_rate"] < 0.80]
+    for row in low:
+        assert f"{row['reply_3min_rate'] * 100:.1f}% is below 80.0%" in html
+    if not low:
+        assert "No alerts" in html or "is below" in html
+
+
+def test_overview_defaults_to_the_latest_month(client_for: Callable[..., TestClient]) -> None:
+    assert 'value="2026-10"' in client_for("mgr").get("/overview").text
+
+
+def test_leaderboard_sorts_by_the_query_parameter(
+        client_for: Callable[..., TestClient], gateway: DataGateway) -> None:
+    client = client_for("mgr")
+    rows = gateway.metrics(PERIOD, "agent")
+    for sort, order in (("sales", "desc"), ("sales", "asc"), ("first_response_s", None)):
+        query = f"/leaderboard?period={PERIOD}&sort={sort}" + (f"&order={order}" if order else "")
+        html = client.get(query).text
+        shown = _column(html, "leaderboard", 1)
+        present = [r for r in rows if r[sort] is not None]
+        expected_desc = order != "asc" and sort != "first_response_s"
+        expected = sorted(present, key=lambda r: (r[sort], r["agent_id"]),
+                          reverse=expected_desc)
+        assert shown[:len(expected)] == [r["agent_id"] for r in expected]
+
+
+def test_leaderboard_shows_sample_sizes_and_flags_small_ones(
+        client_for: Callable[..., TestClient], gateway: DataGateway) -> None:
+    html = client_for("mgr").get(f"/leaderboard?period={PERIOD}").text
+    a001 = next(r for r in gateway.metrics(PERIOD, "agent") if r["agent_id"] == "A001")
+    assert f"n={a001['reply_3min_rate_den']:,}" in html
+    assert "⚠" in html  # demo agents have fewer than 30 rated sessions somewhere
+    assert 'class="num small"' in html
+
+
+def test_leaderboard_rejects_an_unknown_sort(client_for: Callable[..., TestClient]) -> None:
+    response = client_for("mgr").get("/leaderboard?sort=password_hash")
+    assert response.status_code == 400
+    api_like = client_for("mgr").get("/leaderboard?sort=x", headers={"accept": "application/json"})
+    assert api_like.json()["error"]["code"] == "bad_request"
+
+
+def test_scorecard_shows_items_rules_points_and_pay(
+        client_for: Callable[..., TestClient], gateway: DataGateway) -> None:
+    html = client_for("a001").get(f"/agents/A001/scorecard?period={PERIOD}").text
+    card = gateway.agent_card(gateway.agent("A001") or {}, PERIOD)
+    assert card is not None and card.card is not None
+    assert card.scheme == "presale-standard"
+    for item in card.card["items"]:
+        assert item["label"] in html
+        assert item["rule"].split(" ")[0] in html
+    assert "Pay slip" in html
+    assert f"¥{card.card['pay']['total']:,.2f}" in html
+
+
+def test_aftersale_agents_are_scored_with_the_aftersale_scheme(
+        client_for: Callable[..., TestClient]) -> None:
+    html = client_for("mgr").get(f"/agents/A004/scorecard?period={PERIOD}").text
+    assert "aftersale-4crown" in html and "售后客服素质" in html
+
+
+def test_a_role_without_a_scheme_says_so(client_for: Callable[..., TestClient]) -> None:
+    html = client_for("mgr").get(f"/agents/A006/scorecard?period={PERIOD}").text
+    assert "No scheme is configured for the role" in html
+
+
+def test_unknown_agent_is_404(client_for: Callable[..., TestClient]) -> None:
+    assert client_for("mgr").get("/agents/NOPE/scorecard").status_code == 404
+
+
+def test_chinese_from_the_browser(client_for: Callable[..., TestClient]) -> None:
+    client = client_for("mgr")
+    html = client.get(f"/overview?period={PERIOD}",
+                      headers={"accept-language": "zh-CN,zh;q=0.9,en;q=0.5"}).text
+    assert '<html lang="zh-CN">' in html and "总览" in html and "3分钟回复率" in html
+    assert "2026年10月" in html
+
+
+def test_chinese_from_the_user_setting(client_for: Callable[..., TestClient]) -> None:
+    html = client_for("a004").get(f"/agents/A004/scorecard?period={PERIOD}",
+                                  headers={"accept-language": "en"}).text
+    assert '<html lang="zh-CN">' in html and "工资条" in html and "底薪" in html
+
+
+def test_the_user_can_change_language(client_for: Callable[..., TestClient]) -> None:
+    client = client_for("mgr")
+    token = form_token(client.get("/account").text)
+    client.post("/account/locale", data={"locale": "zh_CN", "csrf_token": token})
+    assert "排行榜" in client.get("/leaderboard").text
+    token = form_token(client.get("/account").text)
+    client.post("/account/locale", data={"locale": "", "csrf_token": token})
+    assert "Leaderboard" in client.get("/leaderboard").text
+
+
+def test_security_headers(client_for: Callable[..., TestClient]) -> None:
+    response = client_for("mgr").get("/overview")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_static_files_are_served_locally(client_for: Callable[..., TestClient]) -> None:
+    client = client_for(None)
+    assert client.get("/static/app.css").status_code == 200
+    html = client.get("/login").text
+    assert "http://" not in html and "https://" not in html  # no CDN
+
+
+def test_grades_page_lists_graded_items_of_the_schemes(
+        client_for: Callable[..., TestClient]) -> None:
+    html = client_for("mgr").get(f"/grades?period={PERIOD}").text
+    assert 'value="quality"' in html and 'value="cooperation"' in html
+    assert "A004" in html and ">优<" not in html  # English UI shows A · excellent
+    assert "A · excellent" in html
