@@ -7,7 +7,8 @@ import shutil
 import tempfile
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
@@ -208,8 +209,13 @@ def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> "Dr
 
 
 def score_period(scheme: str, period: str, *, workspace: Path | str | None = None,
-                 data: Path | str | None = None) -> "Scored":
-    """Score every agent a scheme applies to for one month, with explanations and pay."""
+                 data: Path | str | None = None, grades: Sequence[Mapping[str, Any]] = (),
+                 events: Sequence[Mapping[str, Any]] = ()) -> "Scored":
+    """Score every agent a scheme applies to for one month, with explanations and pay.
+
+    ``grades`` and ``events`` entered elsewhere (the web app) join the workspace's: a
+    grade given for the same agent, month and item replaces the imported one.
+    """
     from .metrics.cache import cached_facts
     from .scoring.run import score
 
@@ -222,7 +228,8 @@ def score_period(scheme: str, period: str, *, workspace: Path | str | None = Non
             from .metrics.profiles import resolve
 
             facts, _ = cached_facts(backend, con, inputs, resolve(prof))  # type: ignore[arg-type]
-        return score(backend, inputs, scheme, period, facts)  # type: ignore[arg-type]
+        return score(backend, inputs, scheme, period, facts,  # type: ignore[arg-type]
+                     extra_grades=grades, extra_events=events)
 
     return _with_inputs(run_score, workspace=workspace, data=data, writable=True)
 

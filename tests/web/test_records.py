@@ -171,3 +171,22 @@ def test_admin_creates_an_agent_user_linked_to_the_roster(
     [entry] = [e for e in _audit(app, "user.create") if e.target == "user:a002"]
     assert entry.username == "admin" and entry.after["agent_id"] == "A002"
     assert "password" not in str(entry.after)
+
+
+def test_a_grade_entered_in_the_app_changes_the_score(
+        client_for: Callable[..., TestClient]) -> None:
+    """A004 is after-sale (aftersale-4crown): its 'quality' item is a manager grade."""
+    agent = client_for("a004")
+    url = f"/api/v1/agents/A004/scorecard?period={PERIOD}"
+
+    def quality() -> dict[str, Any]:
+        card = agent.get(url).json()["card"]
+        return next(i for i in card["items"] if i["key"] == "quality")
+
+    _post(client_for("mgr"), "/grades", {"agent_id": "A004", "period": PERIOD,
+                                         "item": "quality", "grade": "差"})
+    # the app's grade D replaces the imported one: 0 of 20 points, and says so
+    assert (quality()["points"], quality()["rule"].split(" (")[0]) == (0, "grade D → 0")
+    _post(client_for("mgr"), "/grades", {"agent_id": "A004", "period": PERIOD,
+                                         "item": "quality", "grade": "优"})
+    assert quality()["points"] == 20  # a changed grade gives a new score at once

@@ -46,7 +46,7 @@ def _fetch(backend: Any, expr: Any) -> list[dict[str, Any]]:
 
 
 def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
-           facts: Any = None) -> ScoringInput:
+           facts: Any = None, extra_grades: Any = (), extra_events: Any = ()) -> ScoringInput:
     first, last = month_range(period)
     profile = resolve_profile(scheme.profile or "generic")
     roster = _fetch(backend, E.agents_table(inp))
@@ -68,6 +68,10 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
         ev = inp.get("events")
         ev = ev.filter(E._in_range(ev.ts_local, E.Buckets(first, last, None)))
         events = _fetch(backend, ev.select("agent_id", "kind", "points", "note"))
+    grades = merge_grades(grades, [g for g in extra_grades if g["period"] == period])
+    events = [*events, *({"agent_id": e["agent_id"], "kind": e["kind"],
+                          "points": e.get("points"), "note": e.get("note")}
+                         for e in extra_events if in_month(e.get("date"), first, last))]
     targets = _targets(backend, inp, scheme, period, roster, profile)
     refunded: dict[str, Decimal] = {}
     if scheme.pay and scheme.pay.commission and scheme.pay.commission.net_of_refunds \
@@ -78,6 +82,23 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
         grades=grades, events=events, targets=targets, refunded=refunded,
         metric_units={k: m.unit for k, m in CATALOG.items()},
         metric_directions={k: m.direction for k, m in CATALOG.items()})
+
+
+def merge_grades(imported: list[dict[str, Any]],
+                 entered: Any) -> list[dict[str, Any]]:
+    """Imported grades, with grades entered later replacing those of the same key."""
+    key = lambda g: (g["agent_id"], g["period"], g["item"])  # noqa: E731
+    merged = {key(g): dict(g) for g in imported}
+    merged.update({key(g): dict(g) for g in entered})
+    return list(merged.values())
+
+
+def in_month(day: Any, first: dt.date, last: dt.date) -> bool:
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    return day is not None and first <= day <= last
 
 
 def _targets(backend: Any, inp: Inputs, scheme: Scheme, period: str,
@@ -155,10 +176,11 @@ def _refunded(backend: Any, inp: Inputs, profile: Any, first: dt.date,
     return {row["credited"]: Decimal(str(row["amount"] or 0)) for row in rows}
 
 
-def score(backend: Any, inp: Inputs, scheme_ref: str, period: str, facts: Any = None) -> Scored:
+def score(backend: Any, inp: Inputs, scheme_ref: str, period: str, facts: Any = None, *,
+          extra_grades: Any = (), extra_events: Any = ()) -> Scored:
     roster = _fetch(backend, E.agents_table(inp)) if inp.has("agents") else None
     scheme = load(scheme_ref, roster)
-    data = gather(backend, inp, scheme, period, facts)
+    data = gather(backend, inp, scheme, period, facts, extra_grades, extra_events)
     return Scored(scheme, period, score_period(scheme, data))
 
 

@@ -20,6 +20,7 @@ from .data import DataGateway
 from .db.engine import make_engine, migrate, session_factory, transaction
 from .deps import AppState
 from .errors import install_error_handlers
+from .records import entries_for
 from .routers import api_routers, page_routers
 from .security import LoginLimiter, Passwords
 from .settings import WebSettings, make_settings
@@ -65,6 +66,8 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
         data=data or DataGateway(settings.workspace, profile=settings.profile,
                                  schemes_by_role=settings.schemes_by_role),
         templates=make_environment())
+    # grades and events entered in this app count in its scores
+    app.state.cskpi.data.entries = entries_for(sessions)
     install_error_handlers(app)
 
     @app.middleware("http")

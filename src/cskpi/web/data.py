@@ -51,8 +51,12 @@ class DataGateway:
     """Cached, serialised access to one workspace through the core facade."""
 
     def __init__(self, workspace: Path | str, *, profile: str = "generic",
-                 schemes_by_role: Mapping[str, str] | None = None) -> None:
+                 schemes_by_role: Mapping[str, str] | None = None,
+                 entries: Callable[[str], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+                 | None = None) -> None:
         self.workspace = Path(workspace)
+        # (grades, events) entered in the app for a month; they take part in scoring
+        self.entries = entries
         self.profile = profile
         self.schemes_by_role = dict(schemes_by_role or {})
         self._lock = threading.RLock()
@@ -114,8 +118,12 @@ class DataGateway:
     def scored(self, scheme: str, period: str) -> Scored:
         """Every agent's score under ``scheme`` for a month (the core's result)."""
         valid_period(period)
-        return self._cached(("score", scheme, period),
-                            lambda: core.score_period(scheme, period, workspace=self.workspace))
+        grades, events = self.entries(period) if self.entries else ([], [])
+        # what was entered is part of the key: a new grade gives a new score
+        entered = repr((sorted(map(repr, grades)), sorted(map(repr, events))))
+        return self._cached(("score", scheme, period, entered),
+                            lambda: core.score_period(scheme, period, workspace=self.workspace,
+                                                      grades=grades, events=events))
 
     def scheme_for(self, agent: Mapping[str, Any]) -> str | None:
         """The scheme configured for the agent's role (None when there is none)."""

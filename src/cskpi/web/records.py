@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -161,3 +162,19 @@ def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
     assert live is not None
     return ScorecardView(agent, period, scheme, jsonable(live.card), jsonable(live.problems),
                          None, grades)
+
+
+def entries_for(sessions: Any) -> Callable[[str], tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """A reader of the grades and events entered in the app for a month (for scoring)."""
+
+    def read(period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        first = dt.date.fromisoformat(period + "-01")
+        nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        with sessions() as db:
+            grades = [g.to_dict() for g in db.scalars(
+                select(Grade).where(Grade.period == period))]
+            events = [e.to_dict() for e in db.scalars(
+                select(Event).where(Event.date >= first, Event.date < nxt))]
+        return grades, events
+
+    return read
