@@ -24,6 +24,7 @@ GET_MATRIX: dict[str, tuple[int, int, int, int]] = {
     "/leaderboard": (OK, OK, FORBIDDEN, REDIRECT),
     "/grades": (OK, OK, FORBIDDEN, REDIRECT),
     "/periods": (OK, OK, FORBIDDEN, REDIRECT),
+    "/reports/2026-10.xlsx?scheme=aftersale-4crown": (OK, OK, FORBIDDEN, REDIRECT),
     "/account": (OK, OK, OK, REDIRECT),
     "/admin/users": (OK, FORBIDDEN, FORBIDDEN, REDIRECT),
     "/admin/audit": (OK, FORBIDDEN, FORBIDDEN, REDIRECT),

@@ -190,3 +190,30 @@ def test_a_grade_entered_in_the_app_changes_the_score(
     _post(client_for("mgr"), "/grades", {"agent_id": "A004", "period": PERIOD,
                                          "item": "quality", "grade": "优"})
     assert quality()["points"] == 20  # a changed grade gives a new score at once
+
+
+def test_report_download_includes_grades_entered_here(
+        client_for: Callable[..., TestClient]) -> None:
+    import io
+
+    import openpyxl
+
+    _post(client_for("mgr"), "/grades", {"agent_id": "A004", "period": PERIOD,
+                                         "item": "quality", "grade": "D"})
+    response = client_for("mgr").get(f"/reports/{PERIOD}.xlsx?scheme=aftersale-4crown")
+    assert response.status_code == 200
+    assert "cskpi-aftersale-4crown-2026-10.xlsx" in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    explained = [[c.value for c in row] for row in book["Explanations"].iter_rows()]
+    assert any("A004" in row and "grade D → 0" in row for row in explained)
+    pdf = client_for("mgr").get(f"/reports/{PERIOD}.pdf?scheme=aftersale-4crown")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert client_for("a004").get(f"/reports/{PERIOD}.xlsx?scheme=aftersale-4crown"
+                                  ).status_code == 403
+
+
+def test_periods_page_links_the_report_downloads(
+        client_for: Callable[..., TestClient]) -> None:
+    page = client_for("mgr").get(f"/periods?period={PERIOD}").text
+    assert f'href="/reports/{PERIOD}.xlsx?scheme=aftersale-4crown"' in page
+    assert f'href="/reports/{PERIOD}.pdf?scheme=presale-standard"' in page

@@ -7,10 +7,11 @@ from fastapi import APIRouter
 
 def page_routers() -> list[APIRouter]:
     """Every HTML page router, in menu order."""
-    from .pages import account, admin, auth, grades, home, leaderboard, overview, periods, scorecard
+    from .pages import (account, admin, auth, grades, home, leaderboard, overview, periods,
+                        reports, scorecard)
 
     return [auth.router, home.router, overview.router, leaderboard.router, scorecard.router,
-            grades.router, periods.router, account.router, admin.router]
+            grades.router, periods.router, reports.router, account.router, admin.router]
 
 
 def api_routers() -> list[APIRouter]:
