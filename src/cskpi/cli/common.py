@@ -180,3 +180,17 @@ def resolve_range(workspace: Path | None, period: str | None, start: str | None,
     default = core.latest_month(workspace) if workspace and not (period or start or end) \
         else None
     return _period_range(period, start, end, default)
+
+
+RowFormatOpt = Annotated[RowFormat, typer.Option("--format", help="table, json or csv")]
+TableFormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
+
+
+def print_problems(problems: list[Any], t: Translator) -> None:
+    """What the manager must supply before a period can be scored, then exit 1."""
+    err = _err_console()
+    for p in problems:
+        err.print(f"[red]{t('error.prefix')}:[/] {p.message}" + (
+            f"\n  {t('error.hint')}: {p.hint}" if getattr(p, "hint", None) else ""))
+    err.print(t("score.incomplete", n=len(problems)))
+    raise typer.Exit(1)

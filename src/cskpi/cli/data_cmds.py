@@ -18,6 +18,7 @@ from ..locale import Translator
 from .common import (
     LangOpt,
     OutputFormat,
+    TableFormatOpt,
     TzOpt,
     _console,
     _err_console,
@@ -31,8 +32,7 @@ from .common import (
 @app.command()
 def validate(
     folder: Annotated[Path, typer.Argument(help="Folder with agents.csv, messages.csv, …")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
-    OutputFormat.table,
+    fmt: TableFormatOpt = OutputFormat.table,
     timezone: TzOpt = None,
     lang: LangOpt = None,
 ) -> None:
@@ -67,8 +67,7 @@ def import_(
     folder: Annotated[Path, typer.Argument(help="Folder with the exported tables.")],
     workspace: Annotated[Path, typer.Option("--workspace", "-w",
                                             help="Workspace file (created if missing).")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
-    OutputFormat.table,
+    fmt: TableFormatOpt = OutputFormat.table,
     timezone: TzOpt = None,
     replace: Annotated[list[str] | None, typer.Option(
         "--replace", help="Replace the stored rows of this table with the folder's file "

@@ -21,7 +21,9 @@ from .common import (
     PeriodOpt,
     ProfileOpt,
     RowFormat,
+    RowFormatOpt,
     SetOpt,
+    TableFormatOpt,
     ToOpt,
     WorkspaceOpt,
     _console,
@@ -45,8 +47,7 @@ def metrics(
                                                 "(default: the whole range)")] = None,
     profile: ProfileOpt = "generic",
     sets: SetOpt = None,
-    fmt: Annotated[RowFormat, typer.Option("--format", help="table, json or csv")] =
-    RowFormat.table,
+    fmt: RowFormatOpt = RowFormat.table,
     lang: LangOpt = None,
 ) -> None:
     """Compute the metric catalog per agent, team or shop and period."""
@@ -86,8 +87,7 @@ def explain(
     end: ToOpt = None,
     profile: ProfileOpt = "generic",
     sets: SetOpt = None,
-    fmt: Annotated[RowFormat, typer.Option("--format", help="table, json or csv")] =
-    RowFormat.table,
+    fmt: RowFormatOpt = RowFormat.table,
     lang: LangOpt = None,
 ) -> None:
     """List the sessions, rounds, orders … behind one agent's figure."""
@@ -128,8 +128,7 @@ def compliance(
     period: PeriodOpt = None,
     profile: Annotated[str, typer.Option("--profile", help="A profile with compliance "
                                          "thresholds (douyin).")] = "douyin",
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
-    OutputFormat.table,
+    fmt: TableFormatOpt = OutputFormat.table,
     lang: LangOpt = None,
 ) -> None:
     """Check a platform's service thresholds for the shop and every agent (pass/fail)."""

@@ -18,12 +18,15 @@ from .common import (
     OutputFormat,
     PeriodOpt,
     RowFormat,
+    RowFormatOpt,
+    TableFormatOpt,
     WorkspaceOpt,
     _console,
     _err_console,
     _fail,
     _period_range,
     app,
+    print_problems,
     resolve_range,
 )
 from .output import to_csv, to_json
@@ -50,8 +53,7 @@ def scheme_check(
     scheme: Annotated[str, typer.Argument(help="A scheme YAML file or a preset name.")],
     workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Check "
                                                    "applies_to against this roster.")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
-    OutputFormat.table,
+    fmt: TableFormatOpt = OutputFormat.table,
     lang: LangOpt = None,
 ) -> None:
     """Load a scheme and report every problem at once (file:line, hint). Exit 1 on errors."""
@@ -125,8 +127,7 @@ def score(
     period: Annotated[str, typer.Option("--period", help="The month, YYYY-MM.")],
     workspace: WorkspaceOpt = None,
     data: DataOpt = None,
-    fmt: Annotated[RowFormat, typer.Option("--format", help="table, json or csv")] =
-    RowFormat.table,
+    fmt: RowFormatOpt = RowFormat.table,
     lang: LangOpt = None,
 ) -> None:
     """Score every agent a scheme applies to for a month: points, reasons and pay."""
@@ -145,12 +146,7 @@ def score(
         return
     result = scored.result
     if result.problems:
-        err = _err_console()
-        for p in result.problems:
-            err.print(f"[red]{t('error.prefix')}:[/] {p.message}" + (
-                f"\n  {t('error.hint')}: {p.hint}" if p.hint else ""))
-        err.print(t("score.incomplete", n=len(result.problems)))
-        raise typer.Exit(1)
+        print_problems(result.problems, t)
     cards = [c.to_dict() for c in result.cards]
     if fmt is RowFormat.json:
         typer.echo(to_json(cards))
@@ -225,8 +221,7 @@ def whatif(
     edited: Annotated[str | None, typer.Option("--edited", help="… and the edited scheme to "
                                                "score the same period with.")] = None,
     data: DataOpt = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] =
-    OutputFormat.table,
+    fmt: TableFormatOpt = OutputFormat.table,
     lang: LangOpt = None,
 ) -> None:
     """What if conversion, AOV, inquiries or headcount change? sales = inquiries × conversion × AOV.
@@ -356,11 +351,7 @@ def report(
         _fail(exc, t)
         return
     except ScoringIncomplete as exc:
-        err = _err_console()
-        for p in exc.problems:
-            err.print(f"[red]{t('error.prefix')}:[/] {p.message}")
-        err.print(t("score.incomplete", n=len(exc.problems)))
-        raise typer.Exit(1) from None
+        print_problems(exc.problems, t)
     except CskpiError as exc:
         _fail(exc, t)
         return
