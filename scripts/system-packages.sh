@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages cskpi uses, when they are missing and we may (root + apt-get).
 #   scripts/system-packages.sh run    a CJK font for PDF reports
-#   scripts/system-packages.sh test   + poppler-utils and LibreOffice Calc for the report tests
+#   scripts/system-packages.sh test   + poppler-utils and LibreOffice Calc for the report tests,
+#                                     chromium for the browser tests
 # Without apt-get or root it only says what is missing: the features that need a package
 # then fail with a clear message (and their tests skip, naming the package).
 set -euo pipefail
 packages=(fonts-wqy-microhei)
 if [ "${1:-run}" = "test" ]; then
-  packages+=(poppler-utils libreoffice-calc)
+  packages+=(poppler-utils libreoffice-calc chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do

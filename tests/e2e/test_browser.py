@@ -1,0 +1,140 @@
+"""The web app in a real browser: Debian's chromium driven by Playwright.
+
+Screenshots land in tests/e2e/screenshots/ (git-ignored) to be looked at.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytest.importorskip("fastapi", reason="the [web] extra is not installed")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:  # pragma: no cover - ./test.sh installs Debian's chromium as root
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
+                allow_module_level=True)
+
+SHOTS = Path(__file__).parent / "screenshots"
+PERIOD = "2026-10"
+PASSWORDS = {"admin": "Admin-pass-1!", "mgr": "Manager-pass-1!", "a001": "Agent-pass-1!"}
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    from cskpi import core
+    from cskpi.data.demo import generate
+    from cskpi.web.accounts import create_user
+    from cskpi.web.app import create_app
+    from cskpi.web.db.engine import transaction
+    from cskpi.web.settings import make_settings
+
+    root = tmp_path_factory.mktemp("e2e")
+    generate(root / "data", agents=6, days=5, start=__import__("datetime").date(2026, 10, 1))
+    ws = root / "ws.duckdb"
+    core.import_folder(root / "data", ws)
+    app = create_app(make_settings(ws, admin_password=PASSWORDS["admin"], environ={}))
+    state = app.state.cskpi
+    with transaction(state.sessions) as db:
+        create_user(db, state.passwords, username="mgr", password=PASSWORDS["mgr"],
+                    role="manager")
+        create_user(db, state.passwords, username="a001", password=PASSWORDS["a001"],
+                    role="agent", agent_id="A001")
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def login(browser: Any, base: str, user: str) -> Any:
+    page = browser.new_page(locale="en-US")
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORDS[user])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_manager_sees_kpis_grades_and_locks_a_period(server: str, browser: Any) -> None:
+    page = login(browser, server, "mgr")
+    page.goto(f"{server}/overview?period={PERIOD}")
+    chart = page.locator("svg.chart")
+    assert chart.count() == 1 and chart.bounding_box()["height"] > 20  # drawn, not empty
+    assert page.locator("svg.chart rect").count() > 0
+    shot(page, "overview")
+    page.goto(f"{server}/leaderboard?period={PERIOD}")
+    rows = page.locator("#leaderboard tbody tr")
+    assert rows.count() == 6  # every agent of the demo shop
+    shot(page, "leaderboard")
+    # a grade for an after-sale agent: the scorecard then shows it
+    page.goto(f"{server}/grades?period={PERIOD}")
+    form = page.locator("form[action='/grades']")
+    agent = form.locator("select[name=agent_id] option").first.get_attribute("value")
+    form.locator("select[name=agent_id]").select_option(agent)
+    item = form.locator("select[name=item] option").first.get_attribute("value")
+    form.locator("select[name=item]").select_option(item)
+    form.locator("select[name=grade]").select_option("D")
+    form.locator("input[name=note]").fill("browser test")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "browser test" in page.content()
+    shot(page, "grades")
+    # lock the month
+    page.goto(f"{server}/periods?period={PERIOD}")
+    scheme = page.locator("form[action='/periods/lock'] select[name=scheme]").input_value()
+    page.locator("form[action='/periods/lock'] button[type=submit]").click()
+    page.wait_for_load_state()
+    locks = page.locator("#locks tbody tr")
+    assert locks.count() == 1 and scheme in locks.first.inner_text()  # version 1
+    shot(page, "periods")
+
+
+@pytest.mark.browser
+def test_agent_cannot_open_another_agents_scorecard(server: str, browser: Any) -> None:
+    page = login(browser, server, "a001")
+    assert page.url.endswith("/agents/A001/scorecard")
+    assert "A001" in page.inner_text("body")
+    shot(page, "own-scorecard")
+    response = page.goto(f"{server}/agents/A004/scorecard")
+    assert response is not None and response.status == 403
+    assert "A004" not in page.inner_text("body").replace("/agents/A004", "")
+    shot(page, "forbidden")
