@@ -91,3 +91,18 @@ def test_compliance_per_shop_and_agent(cli, folder):
     # P1 answered in 60 s (both within 2 and 3 min), rated 5; B1 took 300 s: fails both;
     # the shop: 1 of 2 first replies within 2 min = 50 % < 85 %
     assert verdicts == {"shop": False, "P1": True, "B1": False}
+
+
+def test_score_with_a_broken_scheme_lists_its_issues(cli, folder, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bad = "bad.yaml"  # short, so the issue table shows "bad.yaml:3" unfolded
+    (tmp_path / bad).write_text("scheme: bad\nitems:\n  - {key: a, max: 10, metric: refund_rat, "
+                                "tiers: [{points: 0}]}\n", encoding="utf-8")
+    d = folder(DATA, with_agents=False)
+    for args in (("score", "--data", d, "--scheme", bad, "--period", "2026-10"),
+                 ("whatif", "--data", d, "--period", "2026-10", "--scheme", bad,
+                  "--edited", "aftersale-4crown")):
+        result = cli(*args)
+        assert result.exit_code == 1
+        assert f"{bad}:3" in result.output and "refund_rate" in result.output
+        assert "1 error(s) in the scheme" in result.output

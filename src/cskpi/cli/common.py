@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from .. import __version__, core
-from ..errors import CskpiError, Issue
+from ..errors import CskpiError, Issue, SchemeInvalid
 from ..locale import Translator
 
 app = typer.Typer(
@@ -93,8 +93,22 @@ def issues_json(issues: list[Issue]) -> dict[str, Any]:
     }
 
 
+def print_scheme_issues(issues: list[Any], t: Translator, console: Console) -> None:
+    table = RichTable()
+    for key in ("col.level", "col.where", "col.problem", "col.hint"):
+        table.add_column(t(key), overflow="fold")
+    for i in issues:
+        where = i.where() + (f", column {i.column}" if getattr(i, "column", None) else "")
+        style = "red" if i.is_error else "yellow"
+        table.add_row(f"[{style}]{t('level.' + i.level)}[/]", where, i.message, i.hint or "")
+    console.print(table)
+
+
 def _fail(exc: CskpiError, t: Translator) -> None:
+    """Print a user error (with a scheme's issues, when it has them) and exit."""
     err = _err_console()
+    if isinstance(exc, SchemeInvalid):
+        print_scheme_issues(exc.issues, t, err)
     err.print(f"[red]{t('error.prefix')}:[/] {exc.message}")
     if exc.hint:
         err.print(f"{t('error.hint')}: {exc.hint}")

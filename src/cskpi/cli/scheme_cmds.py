@@ -27,6 +27,7 @@ from .common import (
     _period_range,
     app,
     print_problems,
+    print_scheme_issues,
     resolve_range,
 )
 from .output import to_csv, to_json
@@ -35,17 +36,6 @@ scheme_app = typer.Typer(help="Assessment schemes (考核方案): check, list an
                          no_args_is_help=True)
 
 app.add_typer(scheme_app, name="scheme")
-
-
-def print_scheme_issues(issues: list[Any], t: Translator, console: Console) -> None:
-    table = RichTable()
-    for key in ("col.level", "col.where", "col.problem", "col.hint"):
-        table.add_column(t(key), overflow="fold")
-    for i in issues:
-        where = i.where() + (f", column {i.column}" if getattr(i, "column", None) else "")
-        style = "red" if i.is_error else "yellow"
-        table.add_row(f"[{style}]{t('level.' + i.level)}[/]", where, i.message, i.hint or "")
-    console.print(table)
 
 
 @scheme_app.command("check")
@@ -131,16 +121,10 @@ def score(
     lang: LangOpt = None,
 ) -> None:
     """Score every agent a scheme applies to for a month: points, reasons and pay."""
-    from ..errors import SchemeInvalid
-
     t = Translator(lang)
     try:
         _period_range(period, None, None, None)
         scored = core.score_period(scheme, period, workspace=workspace, data=data)
-    except SchemeInvalid as exc:
-        print_scheme_issues(exc.issues, t, _err_console())
-        _fail(exc, t)
-        return
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -286,7 +270,7 @@ def whatif(
 def _scheme_whatif(scheme: str | None, edited: str | None, period: str | None,
                    workspace: Path | None, data: Path | None, fmt: OutputFormat,
                    t: Translator) -> None:
-    from ..errors import SchemeInvalid, UsageError
+    from ..errors import UsageError
 
     try:
         if not (scheme and edited):
@@ -295,10 +279,6 @@ def _scheme_whatif(scheme: str | None, edited: str | None, period: str | None,
         month = f"{first:%Y-%m}"
         old, new, changes = core.scheme_whatif(scheme, edited, month, workspace=workspace,
                                                data=data)
-    except SchemeInvalid as exc:
-        print_scheme_issues(exc.issues, t, _err_console())
-        _fail(exc, t)
-        return
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -339,17 +319,13 @@ def report(
 ) -> None:
     """Write the month's report: Excel (summary, scores, pay, explanations, metrics, data
     quality) or PDF (team summary + one scorecard page per agent)."""
-    from ..errors import SchemeInvalid, ScoringIncomplete
+    from ..errors import ScoringIncomplete
     from ..reports import build_report
 
     t = Translator(lang)
     try:
         path = build_report(workspace, scheme, period, out, "zh_CN" if t.lang == "zh_CN"
                             else "en", data=data, allow_incomplete=allow_incomplete)
-    except SchemeInvalid as exc:
-        print_scheme_issues(exc.issues, t, _err_console())
-        _fail(exc, t)
-        return
     except ScoringIncomplete as exc:
         print_problems(exc.problems, t)
     except CskpiError as exc:

@@ -24,7 +24,6 @@ from .profiles import Profile
 
 CENT = Decimal("0.01")
 GROUP_FIELD = {"agent": "agent_id", "team": "team", "shop": "shop"}
-NO_TEAM = None
 
 
 @dataclass(frozen=True)
