@@ -432,14 +432,19 @@ def _refunds(inp: Inputs, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
     )
 
 
-def trailing_disputes(inp: Inputs, agents: ir.Table, by: str,
-                      ends: list[tuple[dt.date, dt.date]]) -> ir.Table:
-    """Dispute refunds and paid orders in the 30 days ending with each period's last day."""
-    windows = ibis.memtable({
+def _trailing_30_days(ends: list[tuple[dt.date, dt.date]]) -> ir.Table:
+    """Each period's key with the 30 days ending on its last day."""
+    return ibis.memtable({
         "_key": [k for k, _ in ends],
         "_from": [e - dt.timedelta(days=29) for _, e in ends],
         "_to": [e for _, e in ends],
     })
+
+
+def trailing_disputes(inp: Inputs, agents: ir.Table, by: str,
+                      ends: list[tuple[dt.date, dt.date]]) -> ir.Table:
+    """Dispute refunds and paid orders in the 30 days ending with each period's last day."""
+    windows = _trailing_30_days(ends)
     r = inp.get("refunds")
     r = _group(_with_team(r.filter(r.dispute), agents), by)
     rd = r.mutate(_d=r.requested_ts_local.date())
@@ -451,11 +456,7 @@ def trailing_disputes(inp: Inputs, agents: ir.Table, by: str,
 
 def trailing_paid_orders(inp: Inputs, agents: ir.Table, p: Profile, by: str,
                          ends: list[tuple[dt.date, dt.date]]) -> tuple[ir.Table, ir.Table]:
-    windows = ibis.memtable({
-        "_key": [k for k, _ in ends],
-        "_from": [e - dt.timedelta(days=29) for _, e in ends],
-        "_to": [e for _, e in ends],
-    })
+    windows = _trailing_30_days(ends)
     o = credited_orders(inp, p)
     o = o.filter((o.status == "paid") & o.paid_ts_local.notnull())
     o = _with_team(o, agents, "credited")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,10 +11,10 @@ from typing import Any
 from ..errors import SchemeInvalid
 from ..metrics import engine as E
 from ..metrics.catalog import CATALOG
-from ..metrics.compute import MetricQuery, compute
+from ..metrics.compute import MetricQuery, _fetch, compute
 from ..metrics.inputs import Inputs
 from ..metrics.profiles import resolve as resolve_profile
-from ..scheme import FormulaItem, Scheme, load_scheme
+from ..scheme import Scheme, load_scheme
 from . import presets
 from .score import ScoreResult, ScoringInput, score_period
 
@@ -39,10 +38,6 @@ def load(ref: str, roster: list[dict[str, Any]] | None = None) -> Scheme:
     if scheme is None:
         raise SchemeInvalid(source, issues)
     return scheme
-
-
-def _fetch(backend: Any, expr: Any) -> list[dict[str, Any]]:
-    return backend.to_pyarrow(expr).to_pylist()
 
 
 def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
@@ -184,4 +179,4 @@ def score(backend: Any, inp: Inputs, scheme_ref: str, period: str, facts: Any = 
     return Scored(scheme, period, score_period(scheme, data))
 
 
-__all__ = ["Scored", "score", "load", "month_range", "statistics", "FormulaItem"]
+__all__ = ["Scored", "score", "load", "month_range"]
