@@ -171,12 +171,13 @@ def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:
 
     ws = Workspace(workspace)
     with ws.connect() as con:
+        tz = lit(stored_timezone(con) or DEFAULT_TZ)
         present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         latest = None
         for table, col in (("sessions", "start_ts"), ("orders", "created_ts"),
                            ("agent_metrics", "date"), ("attendance", "date")):
             if table in present:
-                latest = one(con, f"SELECT CAST(max(timezone({lit(ws.timezone)}, "
+                latest = one(con, f"SELECT CAST(max(timezone({tz}, "
                                   f"CAST({col} AS TIMESTAMPTZ))) AS DATE) FROM {table}")
                 if latest is not None:
                     break

@@ -83,3 +83,18 @@ def test_explain_lists_the_rounds_behind_the_rate(cli, folder):
     unknown = cli("explain", "--data", d, "--period", "2026-10", "--agent", "001",
                   "--metric", "happiness")
     assert unknown.exit_code == 2 and "reply_3min_rate" in unknown.output
+
+
+def test_default_month_is_cut_in_the_workspace_time_zone(folder, tmp_path):
+    from cskpi import core
+
+    # 2026-10-31T20:00Z is 2026-11-01 04:00 in Shanghai: the latest month is November
+    d = folder({"sessions.csv": "session_id,customer_id,agent_id,start_ts\n"
+                                "S1,C1,001,2026-10-31T20:00:00Z\n"})
+    ws = tmp_path / "ws.duckdb"
+    core.import_folder(d, ws)
+    first, last = core.latest_month(ws)
+    assert (first.isoformat(), last.isoformat()) == ("2026-11-01", "2026-11-30")
+    berlin = tmp_path / "berlin.duckdb"
+    core.import_folder(d, berlin, timezone="Europe/Berlin")  # 21:00 on Oct 31 there
+    assert core.latest_month(berlin)[0].isoformat() == "2026-10-01"
