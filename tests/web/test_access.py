@@ -1,12 +1,17 @@
 """Who may open what: every page and API route as admin, manager, agent and anonymous.
 
 The matrix below must name every route of the app (a test checks it), so a new route
-cannot ship without its access rule being tested.
+cannot ship without its access rule being tested.  A page area may keep its part of the
+matrix in its own ``access_<area>.py`` beside this file (``GET``, ``POST`` and
+``COVERED_ELSEWHERE``, same shapes as below); every such module is merged in.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -58,6 +63,15 @@ ROLES = ("admin", "mgr", "a001")
 # routes covered elsewhere (test_auth): the login form, token revocation, password change
 COVERED_ELSEWHERE = {("POST", "/login"), ("POST", "/account/tokens/{token_id}/revoke"),
                      ("POST", "/account/password")}
+
+for _module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+    if _module.name.startswith("access_"):
+        _part = importlib.import_module(f"{__package__}.{_module.name}")
+        assert not (set(_part.GET) & set(GET_MATRIX)), f"{_module.name} repeats GET paths"
+        assert not (set(_part.POST) & set(POST_MATRIX)), f"{_module.name} repeats POST paths"
+        GET_MATRIX.update(_part.GET)
+        POST_MATRIX.update(_part.POST)
+        COVERED_ELSEWHERE |= set(getattr(_part, "COVERED_ELSEWHERE", ()))
 
 
 def _route_of(path: str) -> str:

@@ -73,6 +73,14 @@ class DataGateway:
                 sig += [0, 0]
         return tuple(sig)
 
+    def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()`` once per key until the workspace changes; calls are serialised.
+
+        Page areas with their own core calls use this rather than adding methods here;
+        start the key with the area's name so keys never collide.
+        """
+        return self._cached(key, compute)
+
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         with self._lock:
             if self._signature() != self._seen:

@@ -55,6 +55,9 @@ class WebSettings:
     min_sample: int = field(default=30, metadata=_help(
         "a rate whose denominator is below this is flagged as a small sample"))
     profile: str = field(default="generic", metadata=_help("metric profile of the pages"))
+    upload_max_mb: int = field(default=200, metadata=_help(
+        "largest file accepted by the Data page's upload, MB (a bigger one is refused "
+        "unread; import it with `cskpi import`)", "CSKPI_UPLOAD_MAX_MB"))
 
     @property
     def app_database_url(self) -> str:
@@ -83,6 +86,14 @@ def make_settings(workspace: Path | str, *, database_url: str | None = None,
                   environ: Mapping[str, str] | None = None, **overrides: Any) -> WebSettings:
     """Settings from arguments, else ``CSKPI_*`` environment variables, else defaults."""
     env = os.environ if environ is None else environ
+    if "upload_max_mb" not in overrides and env.get("CSKPI_UPLOAD_MAX_MB"):
+        try:
+            overrides["upload_max_mb"] = int(env["CSKPI_UPLOAD_MAX_MB"])
+        except ValueError:
+            from ..errors import UsageError
+
+            raise UsageError(f"CSKPI_UPLOAD_MAX_MB={env['CSKPI_UPLOAD_MAX_MB']!r} is not a "
+                             "whole number of MB", hint="e.g. CSKPI_UPLOAD_MAX_MB=200") from None
     return WebSettings(
         workspace=Path(workspace),
         database_url=database_url or env.get("CSKPI_DATABASE_URL") or None,

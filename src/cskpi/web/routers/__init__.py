@@ -7,11 +7,12 @@ from fastapi import APIRouter
 
 def page_routers() -> list[APIRouter]:
     """Every HTML page router, in menu order."""
-    from .pages import (account, admin, auth, grades, home, leaderboard, overview, periods,
-                        reports, scorecard)
+    from .pages import (account, admin, auth, data, drilldown, grades, home, leaderboard,
+                        overview, periods, reports, schemes, scorecard, whatif)
 
     return [auth.router, home.router, overview.router, leaderboard.router, scorecard.router,
-            grades.router, periods.router, reports.router, account.router, admin.router]
+            drilldown.router, grades.router, data.router, schemes.router, periods.router,
+            whatif.router, reports.router, account.router, admin.router]
 
 
 def api_routers() -> list[APIRouter]:
