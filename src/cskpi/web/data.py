@@ -94,6 +94,15 @@ class DataGateway:
             self._cache[key] = value
             return value
 
+    def exclusive(self, work: Callable[[], T]) -> T:
+        """Run ``work`` (an import, a replace) alone on the workspace, then forget the cache."""
+        with self._lock:
+            try:
+                return work()
+            finally:
+                self._cache.clear()
+                self._seen = None
+
     def clear(self) -> None:
         """Forget every cached result."""
         with self._lock:
