@@ -2,6 +2,7 @@
 
     python bench/web_bench.py WORKSPACE [--seconds 30] [--clients 20] [--period 2026-10]
     python bench/web_bench.py --demo-agents 12 --demo-days 30   # on a fresh demo shop
+    python bench/web_bench.py --demo-agents 100 --demo-messages 10000000   # the issue's size
 
 Starts the app on 127.0.0.1 (a free port) in a subprocess with a throw-away SQLite app
 database, logs every client in as the admin, warms each route once, then runs the
@@ -36,8 +37,10 @@ SERVER = """
 import sys, uvicorn
 from cskpi.web.app import create_app
 from cskpi.web.settings import make_settings
+from cskpi.web.warmup import start_warm_up
 ws, url, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 app = create_app(make_settings(ws, database_url=url, admin_password={password!r}))
+start_warm_up(app.state.cskpi.data)  # as `cskpi serve` does
 uvicorn.run(app, host={host!r}, port=port, log_level="warning", access_log=False)
 """
 
@@ -78,29 +81,38 @@ def logged_in(base: str):  # type: ignore[no-untyped-def]
     return client
 
 
-def demo_workspace(folder: Path, agents: int, days: int) -> Path:
+def demo_workspace(agents: int, days: int, messages: int | None) -> Path:
+    """A demo shop of that size, imported once and kept under bench/out for later runs."""
     from cskpi import core
     from cskpi.data.demo import generate
 
-    generate(folder / "data", agents=agents, days=days)
-    core.import_folder(folder / "data", folder / "shop.duckdb")
-    return folder / "shop.duckdb"
+    folder = ROOT / "bench" / "out" / f"web-{agents}a-{days}d-{messages or 'auto'}m"
+    workspace = folder / "shop.duckdb"
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        start = time.perf_counter()
+        generate(folder / "data", agents=agents, days=days, messages=messages)
+        core.import_folder(folder / "data", workspace)
+        (folder / ".complete").write_text("ok")
+        print(f"demo shop generated and imported in {time.perf_counter() - start:.1f} s")
+    return workspace
 
 
-def pick_routes(workspace: Path, period: str | None) -> tuple[str, list[tuple[str, str]]]:
+def pick_routes(workspace: Path, period: str | None
+                ) -> tuple[str, list[tuple[str, list[str]]]]:
+    """(period, [(route name, paths)]): scorecards of every scored agent, in turn."""
     from cskpi import core
 
     period = period or core.latest_month(workspace)[0].strftime("%Y-%m")
-    roster = core.roster(workspace)
-    agent = next((a["agent_id"] for a in roster if a["role"] in ("presale", "aftersale")),
-                 roster[0]["agent_id"])
-    return period, [("overview", f"/overview?period={period}"),
-                    ("leaderboard", f"/leaderboard?period={period}"),
-                    ("scorecard", f"/agents/{agent}/scorecard?period={period}"),
-                    ("api_metrics", f"/api/v1/metrics?period={period}&by=agent")]
+    agents = [a["agent_id"] for a in core.roster(workspace)
+              if a["role"] in ("presale", "aftersale")]
+    return period, [("overview", [f"/overview?period={period}"]),
+                    ("leaderboard", [f"/leaderboard?period={period}"]),
+                    ("scorecard", [f"/agents/{a}/scorecard?period={period}" for a in agents]),
+                    ("api_metrics", [f"/api/v1/metrics?period={period}&by=agent"])]
 
 
-def run_clients(base: str, routes: list[tuple[str, str]], clients: int,
+def run_clients(base: str, routes: list[tuple[str, list[str]]], clients: int,
                 seconds: float) -> tuple[dict[str, list[float]], int, float]:
     timings: dict[str, list[float]] = defaultdict(list)
     errors = 0
@@ -116,7 +128,8 @@ def run_clients(base: str, routes: list[tuple[str, str]], clients: int,
         for n in range(MAX_REQUESTS_PER_CLIENT):
             if time.monotonic() >= deadline:
                 break
-            name, path = routes[(n + index) % len(routes)]
+            name, paths = routes[(n + index) % len(routes)]
+            path = paths[(n // len(routes) + index) % len(paths)]
             start = time.perf_counter()
             status = client.get(path).status_code
             local[name].append(time.perf_counter() - start)
@@ -151,6 +164,8 @@ def main() -> None:
     parser.add_argument("--period", help="YYYY-MM (default: the latest month)")
     parser.add_argument("--demo-agents", type=int, default=12)
     parser.add_argument("--demo-days", type=int, default=30)
+    parser.add_argument("--demo-messages", type=int, help="messages of the demo month "
+                        "(default: what the generator gives for the agents and days)")
     args = parser.parse_args()
     if not 0 < args.seconds <= 600 or not 0 < args.clients <= 100:
         raise SystemExit("--seconds must be in (0, 600] and --clients in (0, 100]")
@@ -158,7 +173,7 @@ def main() -> None:
     proc: subprocess.Popen[bytes] | None = None
     try:
         workspace = Path(args.workspace) if args.workspace else demo_workspace(
-            tmp, args.demo_agents, args.demo_days)
+            args.demo_agents, args.demo_days, args.demo_messages)
         period, routes = pick_routes(workspace, args.period)
         port = free_port()
         base = f"http://{HOST}:{port}"
@@ -170,9 +185,9 @@ def main() -> None:
         warm = logged_in(base)
         print(f"workspace {workspace}, period {period}, {args.clients} clients, "
               f"{args.seconds:g} s, server {base}")
-        for name, path in routes:
+        for name, paths in routes:
             start = time.perf_counter()
-            status = warm.get(path).status_code
+            status = warm.get(paths[0]).status_code
             print(f"  warm-up {name:<12} {status}  {1000 * (time.perf_counter() - start):8.1f} ms")
         warm.close()
         timings, errors, elapsed = run_clients(base, routes, args.clients, args.seconds)

@@ -105,6 +105,7 @@ class Workspace:
     def _configure(self, con: duckdb.DuckDBPyConnection, tz: str,
                    tmp_dir: Path | None = None) -> None:
         run(con, f"SET memory_limit = {lit(self.memory_limit)}")
+        run(con, "SET enable_progress_bar = false")  # the CLI draws its own; pages have none
         if self.threads:
             run(con, f"SET threads = {int(self.threads)}")
         if tmp_dir is not None:

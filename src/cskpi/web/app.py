@@ -91,7 +91,10 @@ def serve(host: str, port: int, workspace: Path | str, database_url: str | None 
     """Run the app with uvicorn until interrupted (what ``cskpi serve`` calls)."""
     import uvicorn
 
+    from .warmup import start_warm_up
+
     settings = make_settings(workspace, database_url=database_url,
                              admin_password=admin_password)
     app = create_app(settings)
+    start_warm_up(app.state.cskpi.data)  # the latest month is ready before the first visit
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
