@@ -8,12 +8,13 @@ import tempfile
 from collections.abc import Callable, Collection
 from pathlib import Path
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
 from .data.sql import lit, run
-from .data.validate import StageResult, stage_folder
+from .data.validate import StageResult, StoredTables, stage_folder
 from .errors import Issue, UsageError
 from .store.workspace import (
     DEFAULT_MEMORY_LIMIT,
@@ -258,3 +259,129 @@ def scheme_whatif(current: str, edited: str, period: str, *,
         return old, new, compare(old.result, new.result)
 
     return _with_inputs(run, workspace=workspace, data=data)
+
+
+# --- checking an import before it is made, and the import log (the web app's Data page) --
+
+STORED_CATALOG = "stored"  # the workspace, attached read-only while a folder is checked
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """One table file of a checked folder: its rows, and what an import would do with it."""
+
+    table: str
+    file: str
+    rows_in_file: int
+    sha256: str
+    duplicates: int  # identical rows that would be dropped (in the file or already stored)
+    already_imported: bool  # the same file was imported before; an import skips it
+
+
+@dataclass(frozen=True)
+class ImportCheck:
+    """Every issue an import of a folder into a workspace would raise, found storing nothing."""
+
+    issues: list[Issue]
+    tables: list[TableCheck]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for i in self.issues if i.is_error)
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+
+def _attached_stored(con: duckdb.DuckDBPyConnection, replace: Collection[str]
+                     ) -> tuple[StoredTables, str | None]:
+    """What the attached workspace holds, as :meth:`Workspace.import_folder` sees it."""
+    from .data.schema import TABLES
+    from .data.sql import ident, one, rows
+
+    cat = ident(STORED_CATALOG)
+    present = {str(r[0]) for r in rows(
+        con, "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+             "AND schema_name = 'main'", [STORED_CATALOG])}
+    with_rows = {t for t in present & set(TABLES)
+                 if one(con, f"SELECT count(*) > 0 FROM {cat}.{ident(t)}")}
+    imports: set[tuple[str, str]] = set()
+    if "_imports" in present:
+        imports = {(str(t), str(h)) for t, h in
+                   rows(con, f"SELECT table_name, sha256 FROM {cat}._imports")}
+    tz = None
+    if "_meta" in present:
+        tz = one(con, f"SELECT value FROM {cat}._meta WHERE key = 'timezone'")
+    stored = StoredTables(con, with_rows - set(replace),
+                          {(t, h) for t, h in imports if t not in replace},
+                          schema=STORED_CATALOG)
+    return stored, str(tz) if tz else None
+
+
+def check_import(folder: Path | str, workspace: Path | str, *,
+                 replace: Collection[str] = ()) -> ImportCheck:
+    """What :func:`import_folder` would report for ``folder`` into ``workspace``, without
+    writing anything to either.
+
+    Unlike :func:`validate_folder`, the folder is checked together with what the workspace
+    already holds, as the import will check it: agents known from earlier imports, files
+    imported before (skipped), rows stored with other content (refused).  With no
+    workspace yet the two agree.  The workspace is attached read-only, so a check never
+    changes it; the caller serialises it with other users of the file.
+    """
+    _require_folder(folder)
+    ws = Path(workspace)
+    tmp_dir = Path(tempfile.mkdtemp(prefix="cskpi-check-"))
+    con = duckdb.connect()
+    try:
+        run(con, f"SET memory_limit = {lit(DEFAULT_MEMORY_LIMIT)}")
+        run(con, f"SET temp_directory = {lit(str(tmp_dir))}")
+        stored, tz = StoredTables(con, set()), None
+        if ws.exists():
+            try:
+                run(con, f"ATTACH {lit(str(ws))} AS {STORED_CATALOG} (READ_ONLY)")
+            except duckdb.Error as exc:
+                from .errors import WorkspaceError
+
+                raise WorkspaceError(f"cannot read workspace {ws}: {str(exc).splitlines()[0]}",
+                                     hint="another cskpi command may be using it; try again "
+                                     "when it has finished") from exc
+            stored, tz = _attached_stored(con, replace)
+        tz = tz or DEFAULT_TZ
+        run(con, f"SET TimeZone = {lit(tz)}")
+        result = stage_folder(con, Path(folder), tz, tmp_dir, stored)
+        tables = [TableCheck(s.name, s.file, s.rows, s.sha256, s.duplicates,
+                             s.already_imported) for s in result.staged.values()]
+        return ImportCheck(result.issues, tables)
+    finally:
+        con.close()
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def import_history(workspace: Path | str) -> list[dict[str, Any]]:
+    """The imports of a workspace, newest first (none when there is no workspace yet).
+
+    Each: ``import_id``, ``started_at``, ``finished_at`` (aware datetimes), ``warnings``
+    (kept with the data) and ``files``: table, file, sha256, rows_in_file, rows_added,
+    duplicates.  A file skipped as imported before leaves no line in the log.
+    """
+    ws = Workspace(workspace)
+    if not ws.exists:
+        return []
+    from collections import Counter
+
+    warnings = Counter(str(issue["import_id"]) for issue in ws.import_issues())
+    by_id: dict[int, dict[str, Any]] = {}
+    for row in ws.import_log():
+        import_id = int(str(row["import_id"]))
+        entry = by_id.setdefault(import_id, {
+            "import_id": import_id, "started_at": row["started_at"],
+            "finished_at": row["finished_at"], "warnings": warnings[str(import_id)],
+            "files": []})
+        entry["finished_at"] = max(entry["finished_at"], row["finished_at"])
+        entry["files"].append({"table": row["table_name"], "file": row["file"],
+                               "sha256": row["sha256"], "rows_in_file": row["rows_in_file"],
+                               "rows_added": row["rows_added"],
+                               "duplicates": row["duplicates"]})
+    return [by_id[k] for k in sorted(by_id, reverse=True)]

@@ -72,6 +72,7 @@ for _module in pkgutil.iter_modules([str(Path(__file__).parent)]):
         GET_MATRIX.update(_part.GET)
         POST_MATRIX.update(_part.POST)
         COVERED_ELSEWHERE |= set(getattr(_part, "COVERED_ELSEWHERE", ()))
+POST_MATRIX["/logout"] = POST_MATRIX.pop("/logout")  # it ends the session: post it last
 
 
 def _route_of(path: str) -> str:

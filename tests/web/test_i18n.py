@@ -15,8 +15,15 @@ from cskpi.web.settings import WebSettings, setting_docs
 
 
 def _catalog(lang: str) -> dict[str, str]:
-    text = resources.files("cskpi.locale").joinpath(f"web.{lang}.json").read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    """Every web catalog of a language: ``web.LANG.json`` and the areas' ``web-*.LANG.json``."""
+    folder = resources.files("cskpi.locale")
+    merged: dict[str, str] = {}
+    for f in sorted(folder.iterdir(), key=lambda f: f.name):
+        if f.name.startswith("web") and f.name.endswith(f".{lang}.json"):
+            part = json.loads(f.read_text("utf-8"))
+            assert not (part.keys() & merged.keys()), f"{f.name} repeats keys of another file"
+            merged.update(part)
+    return merged
 
 
 @pytest.mark.parametrize(("header", "lang"), [

@@ -17,7 +17,8 @@ from cskpi.web.db.engine import (
 from cskpi.web.db.models import Base
 
 TABLES = {"users", "login_sessions", "api_tokens", "login_failures", "audit_log", "grades",
-          "events", "period_locks", "alembic_version"}
+          "events", "period_locks", "scheme_versions", "alembic_version"}
+HEAD = "0002"
 
 
 def test_upgrade_head_on_an_empty_database(empty_database_url: str) -> None:
@@ -25,10 +26,10 @@ def test_upgrade_head_on_an_empty_database(empty_database_url: str) -> None:
     try:
         assert current_revision(engine) is None
         migrate(engine)
-        assert current_revision(engine) == head_revision() == "0001"
+        assert current_revision(engine) == head_revision() == HEAD
         assert TABLES <= set(sa.inspect(engine).get_table_names())
         migrate(engine)  # a second start changes nothing
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == HEAD
     finally:
         engine.dispose()
 
@@ -55,5 +56,30 @@ def test_downgrade_to_base_and_up_again(empty_database_url: str) -> None:
         assert "users" not in sa.inspect(engine).get_table_names()
         migrate(engine)
         assert "users" in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_scheme_versions_down_to_0001_and_up_again(empty_database_url: str) -> None:
+    """0002 only adds scheme_versions: going back to 0001 drops it and keeps the rest."""
+    engine = make_engine(empty_database_url)
+    try:
+        migrate(engine, "0001")
+        assert "scheme_versions" not in sa.inspect(engine).get_table_names()
+        migrate(engine)
+        assert "scheme_versions" in sa.inspect(engine).get_table_names()
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO scheme_versions (name, version, text, created_at) "
+                                 "VALUES ('presale-standard', 1, 'scheme: x', "
+                                 "'2026-11-01 00:00:00')"))
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0001")
+        tables = set(sa.inspect(engine).get_table_names())
+        assert "scheme_versions" not in tables and "period_locks" in tables
+        assert current_revision(engine) == "0001"
+        migrate(engine)
+        assert current_revision(engine) == HEAD
     finally:
         engine.dispose()

@@ -112,9 +112,12 @@ def test_event_points_must_be_numbers(client_for: Callable[..., TestClient]) -> 
 def test_locking_a_period_snapshots_scores_and_pay_as_versions(
         app: FastAPI, client_for: Callable[..., TestClient]) -> None:
     client = client_for("mgr")
-    for _ in range(2):
-        assert _post(client, "/periods/lock", {"period": PERIOD,
-                                               "scheme": "aftersale-4crown"}).status_code == 303
+    lock = {"period": PERIOD, "scheme": "aftersale-4crown"}
+    assert _post(client, "/periods/lock", lock).status_code == 303
+    assert _post(client, "/periods/lock", lock).status_code == 409  # nothing changed
+    _post(client, "/grades", {"agent_id": "A004", "period": PERIOD, "item": "quality",
+                              "grade": "D"})
+    assert _post(client, "/periods/lock", {**lock, "reason": "re-graded"}).status_code == 303
     with transaction(app.state.cskpi.sessions) as db:
         locks = list(db.scalars(select(PeriodLock).order_by(PeriodLock.version)))
     assert [lk.version for lk in locks] == [1, 2]
@@ -124,22 +127,31 @@ def test_locking_a_period_snapshots_scores_and_pay_as_versions(
     entries = _audit(app, "period.")
     assert [(e.action, e.after["version"]) for e in entries] == [("period.lock", 1),
                                                                   ("period.lock", 2)]
-    assert entries[1].before == {"version": 1}
+    assert entries[1].before == {"version": 1} and entries[1].after["reason"] == "re-graded"
 
 
-def test_a_locked_period_shows_the_snapshot_and_refuses_changes(
+def test_a_locked_period_shows_the_snapshot_until_it_is_locked_again(
         client_for: Callable[..., TestClient]) -> None:
+    """A lock freezes what is published; a later correction is saved (and audited) but
+    reaches the scorecard only with a new version."""
     client = client_for("mgr")
     _post(client, "/periods/lock", {"period": PERIOD, "scheme": "aftersale-4crown"})
-    api = client.get(f"/api/v1/agents/A004/scorecard?period={PERIOD}").json()
+    url = f"/api/v1/agents/A004/scorecard?period={PERIOD}"
+    api = client.get(url).json()
     assert api["locked"]["version"] == 1 and api["locked"]["locked_by"] == "mgr"
     assert "locked · version 1 by mgr" in client.get(f"/agents/A004/scorecard?period={PERIOD}").text
-    refused = _post(client, "/grades", {"agent_id": "A004", "period": PERIOD,
-                                        "item": "quality", "grade": "A"})
-    assert refused.status_code == 409
+    corrected = _post(client, "/grades", {"agent_id": "A004", "period": PERIOD,
+                                          "item": "quality", "grade": "D"})
+    assert corrected.status_code == 303
     assert _post(client, "/events", {"agent_id": "A004", "date": "2026-10-02",
-                                     "kind": "praise"}).status_code == 409
-    assert "is locked" in client.get(f"/grades?period={PERIOD}").text
+                                     "kind": "praise"}).status_code == 303
+    assert client.get(url).json()["card"] == api["card"]  # not silently changed
+    _post(client, "/periods/lock", {"period": PERIOD, "scheme": "aftersale-4crown",
+                                    "reason": "quality re-reviewed, praise recorded"})
+    relocked = client.get(url).json()
+    assert relocked["locked"]["version"] == 2 and relocked["card"] != api["card"]
+    quality = next(i for i in relocked["card"]["items"] if i["key"] == "quality")
+    assert quality["points"] == 0  # grade D → 0 of 20
 
 
 def test_locking_an_unconfigured_scheme_is_refused(

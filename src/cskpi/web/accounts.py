@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -172,14 +173,24 @@ def change_password(db: Session, passwords: Passwords, user: User, current: str,
     """Change a password after checking the current one; other logins of the user end."""
     if not passwords.verify(user.password_hash, current):
         raise BadRequest("web.error.password_wrong")
+    _set_password(db, passwords, user, new, keep)
+    audit(db, user, "user.password", f"user:{user.username}", ip=ip)
+
+
+def _set_password(db: Session, passwords: Passwords, user: User, new: str,
+                  keep: LoginSession | None) -> None:
+    """Store a new password's hash; every login of the user but ``keep`` ends."""
     if len(new) < 8:
         raise BadRequest("web.error.password_short")
     user.password_hash = passwords.hash(new)
-    others = delete(LoginSession).where(LoginSession.user_id == user.id)
+    _end_logins(db, user, keep)
+
+
+def _end_logins(db: Session, user: User, keep: LoginSession | None = None) -> None:
+    ended = delete(LoginSession).where(LoginSession.user_id == user.id)
     if keep is not None:
-        others = others.where(LoginSession.id != keep.id)
-    db.execute(others)
-    audit(db, user, "user.password", f"user:{user.username}", ip=ip)
+        ended = ended.where(LoginSession.id != keep.id)
+    db.execute(ended)
 
 
 def set_locale(db: Session, user: User, locale: str | None, ip: str | None = None) -> None:
@@ -192,3 +203,71 @@ def set_locale(db: Session, user: User, locale: str | None, ip: str | None = Non
     user.locale = locale or None
     audit(db, user, "user.locale", f"user:{user.username}", before={"locale": before},
           after={"locale": user.locale}, ip=ip)
+
+
+def get_user(db: Session, user_id: int) -> User:
+    """The user with ``user_id``, else :class:`NotFound`."""
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound("web.users.unknown", user=user_id)
+    return user
+
+
+def _other_active_admins(db: Session, user: User) -> int:
+    return db.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True), User.id != user.id)) or 0
+
+
+def update_user(db: Session, actor: User, user: User, *, role: str, agent_id: str | None,
+                active: bool, locale: str | None, agents: Collection[str],
+                ip: str | None = None) -> User:
+    """Change a user's role, linked agent, active flag and language (audited as
+    ``user.update``).
+
+    An agent account must name an agent of the roster (``agents``); other roles are not
+    linked.  The last active admin can be neither demoted nor deactivated, so the app is
+    never left without one.  A deactivated user's logins end at once (their API tokens
+    stop working too: a token only serves an active user).
+    """
+    from .i18n import SUPPORTED
+
+    if role not in ROLES:
+        raise BadRequest("web.error.role_invalid", role=role)
+    if locale and locale not in SUPPORTED:
+        raise BadRequest("web.error.locale_invalid")
+    agent_id = (agent_id or "").strip() or None
+    if role == "agent":
+        if agent_id is None:
+            raise BadRequest("web.error.agent_needs_id")
+        if agent_id not in agents:
+            raise BadRequest("web.error.agent_unknown", agent=agent_id)
+    else:
+        agent_id = None
+    stays_admin = role == "admin" and active
+    if user.role == "admin" and user.active and not stays_admin \
+            and not _other_active_admins(db, user):
+        raise Conflict("web.users.last_admin", username=user.username)
+    before = user_public(user)
+    user.role, user.agent_id, user.active, user.locale = role, agent_id, active, locale or None
+    if not active:
+        _end_logins(db, user)
+    db.flush()
+    audit(db, actor, "user.update", f"user:{user.username}", before=before,
+          after=user_public(user), ip=ip)
+    return user
+
+
+def reset_password(db: Session, passwords: Passwords, actor: User, user: User,
+                   password: str | None, keep: LoginSession | None = None,
+                   ip: str | None = None) -> str | None:
+    """Set a user's password (an admin's reset, audited as ``user.password_reset``).
+
+    With no ``password`` one is generated and returned, to be shown once; the user's
+    logins end (except ``keep``, the admin's own when they reset their own password).
+    """
+    generated = not password
+    new = generate_password() if generated else str(password)
+    _set_password(db, passwords, user, new, keep)
+    audit(db, actor, "user.password_reset", f"user:{user.username}",
+          after={"generated": generated}, ip=ip)
+    return new if generated else None

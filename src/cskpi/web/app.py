@@ -21,6 +21,7 @@ from .db.engine import make_engine, migrate, session_factory, transaction
 from .deps import AppState
 from .errors import install_error_handlers
 from .records import entries_for
+from .schemes import versions_for
 from .routers import api_routers, page_routers
 from .security import LoginLimiter, Passwords
 from .settings import WebSettings, make_settings
@@ -68,6 +69,8 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
         templates=make_environment())
     # grades and events entered in this app count in its scores
     app.state.cskpi.data.entries = entries_for(sessions)
+    # the scheme versions saved in this app's database are the ones scored
+    app.state.cskpi.data.scheme_versions = versions_for(sessions)
     install_error_handlers(app)
 
     @app.middleware("http")

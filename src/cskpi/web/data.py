@@ -5,11 +5,20 @@ to call it.  DuckDB allows one read-write opener per file, so calls are serialis
 a lock, and results are cached until the workspace file is changed by someone else
 (an import by the CLI); the gateway's own calls (which may refresh the workspace's facts
 cache) do not invalidate them, and an import through the app calls :meth:`clear`.
+
+A scheme is named by its preset (or file); the version in force of a name is the newest
+one saved in the app database (:attr:`DataGateway.scheme_versions`), else the shipped
+one.  A saved version is written once to an immutable file named by its content
+(``<workspace>.schemes/<name>.v<N>-<digest>.yaml``) and that path is what the core
+scores with, so every cache key that holds it changes when a new version is saved.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +33,22 @@ from ..scoring.run import Scored, month_range
 from .jsonable import jsonable
 
 T = TypeVar("T")
+
+SCHEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+"""What a scheme saved in the app may be called (a preset name fits; a file path does not)."""
+
+# name -> (version, YAML text) of the newest saved version, None when none is saved
+SchemeVersions = Callable[[str], tuple[int, str] | None]
+
+
+@dataclass(frozen=True)
+class SchemeInForce:
+    """What a scheme name means now: the ``ref`` the core is given (a preset name, a file
+    path, or the file of a saved version) and the saved ``version`` (None: shipped)."""
+
+    name: str
+    ref: str
+    version: int | None
 
 
 @dataclass(frozen=True)
@@ -59,6 +84,8 @@ class DataGateway:
         self.entries = entries
         self.profile = profile
         self.schemes_by_role = dict(schemes_by_role or {})
+        # the versions of schemes saved in the app database (set by the app, like entries)
+        self.scheme_versions: SchemeVersions | None = None
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
@@ -132,15 +159,64 @@ class DataGateway:
         return self._cached(("metrics", period, by),
                             lambda: core.compute_metrics(query, workspace=self.workspace).rows)
 
-    def scored(self, scheme: str, period: str) -> Scored:
-        """Every agent's score under ``scheme`` for a month (the core's result)."""
-        valid_period(period)
+    # --- schemes -------------------------------------------------------------------------
+
+    def in_force(self, scheme: str) -> SchemeInForce:
+        """The version of ``scheme`` that scores now: the newest saved, else the shipped."""
+        stored = (self.scheme_versions(scheme)
+                  if self.scheme_versions is not None and SCHEME_NAME.match(scheme) else None)
+        if stored is None:
+            return SchemeInForce(scheme, scheme, None)
+        version, text = stored
+        path = self._scheme_file(scheme, f"v{version}", text)
+        return SchemeInForce(scheme, str(path), version)
+
+    def _scheme_file(self, name: str, label: str, text: str) -> Path:
+        """``text`` in a file named by its content, written once (the core reads files)."""
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        folder = Path(f"{self.workspace}.schemes")
+        path = folder / f"{name}.{label}-{digest}.yaml"
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}"
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, path)  # readers never see half a file
+        return path
+
+    def _entered(self, period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+        """Grades and events entered in the app for the month, and a cache key of them."""
         grades, events = self.entries(period) if self.entries else ([], [])
         # what was entered is part of the key: a new grade gives a new score
-        entered = repr((sorted(map(repr, grades)), sorted(map(repr, events))))
-        return self._cached(("score", scheme, period, entered),
-                            lambda: core.score_period(scheme, period, workspace=self.workspace,
+        return grades, events, repr((sorted(map(repr, grades)), sorted(map(repr, events))))
+
+    def _scored_ref(self, ref: str, period: str) -> Scored:
+        grades, events, entered = self._entered(valid_period(period))
+        return self._cached(("score", ref, period, entered),
+                            lambda: core.score_period(ref, period, workspace=self.workspace,
                                                       grades=grades, events=events))
+
+    def scored(self, scheme: str, period: str) -> Scored:
+        """Every agent's score under the version in force of ``scheme`` for a month."""
+        return self._scored_ref(self.in_force(scheme).ref, period)
+
+    def scored_text(self, name: str, text: str, period: str) -> Scored:
+        """Every agent's score under a scheme text that is not saved (a preview).
+
+        The text lives in a file only while the core reads it; the result is cached by
+        the text's digest, so previewing the same text again costs nothing.
+        """
+        grades, events, entered = self._entered(valid_period(period))
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+        def score() -> Scored:
+            path = self._scheme_file(name, "preview", text)
+            try:
+                return core.score_period(str(path), period, workspace=self.workspace,
+                                         grades=grades, events=events)
+            finally:
+                path.unlink(missing_ok=True)
+
+        return self._cached(("score-text", digest, period, entered), score)
 
     def scheme_for(self, agent: Mapping[str, Any]) -> str | None:
         """The scheme configured for the agent's role (None when there is none)."""
@@ -158,9 +234,12 @@ class DataGateway:
         return AgentCard(agent, scheme, card.to_dict() if card else None, problems)
 
     def snapshot(self, scheme: str, period: str) -> dict[str, Any]:
-        """Scores and pay of every agent, as JSON, for locking a period."""
-        scored = self.scored(scheme, period)
+        """Scores and pay of every agent, as JSON, for locking a period (with the version
+        of the scheme they were scored with: None for the shipped one)."""
+        force = self.in_force(scheme)
+        scored = self._scored_ref(force.ref, period)
         snapshot: dict[str, Any] = jsonable({"scheme": scheme, "period": period,
+                         "scheme_version": force.version,
                          "cards": [c.to_dict() for c in scored.result.cards],
                          "problems": [vars(p) for p in scored.result.problems],
                          "unmatched": scored.result.unmatched})
@@ -171,19 +250,23 @@ class DataGateway:
         from ..scheme import GradeItem
         from ..scoring.run import load
 
-        def items() -> list[tuple[str, str]]:
-            return [(i.key, i.label) for i in load(scheme).items if isinstance(i, GradeItem)]
+        ref = self.in_force(scheme).ref
 
-        return self._cached(("grade_items", scheme), items)
+        def items() -> list[tuple[str, str]]:
+            return [(i.key, i.label) for i in load(ref).items if isinstance(i, GradeItem)]
+
+        return self._cached(("grade_items", ref), items)
 
     def event_kinds(self) -> list[str]:
         """The event kinds the configured schemes adjust scores for."""
         from ..scoring.run import load
 
+        refs = tuple(self.in_force(s).ref for s in dict.fromkeys(self.schemes_by_role.values()))
+
         def kinds() -> list[str]:
             out: list[str] = []
-            for scheme in dict.fromkeys(self.schemes_by_role.values()):
-                out += [a.event for a in load(scheme).adjustments if a.event not in out]
+            for ref in refs:
+                out += [a.event for a in load(ref).adjustments if a.event not in out]
             return out
 
-        return self._cached(("event_kinds",), kinds)
+        return self._cached(("event_kinds", refs), kinds)

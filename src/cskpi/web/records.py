@@ -1,7 +1,9 @@
 """What managers record in the app: grades, events and period locks (each audited).
 
-A locked period is frozen: its grades and events cannot change, and scorecards of the
-period show the locked snapshot.  Locking again makes a new version.
+A lock freezes what a month publishes: scorecards of the period show the locked snapshot.
+Grades and events stay open to corrections; a correction changes the live figures only,
+which the Periods page shows as "changed since lock" with the diff, until the month is
+locked again with a reason as a new version.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..scoring.score import GRADE_ALIASES
@@ -21,6 +24,7 @@ from .data import DataGateway, valid_period
 from .db.models import Event, Grade, PeriodLock, User, utcnow
 from .errors import BadRequest, Conflict, NotFound
 from .jsonable import jsonable
+from .periods import LOCK_ACTION, diff_snapshots, lock_target
 
 GRADES = ("A", "B", "C", "D")
 MAX_POINTS = Decimal(1_000_000)
@@ -42,9 +46,13 @@ def latest_lock(db: Session, period: str, scheme: str) -> PeriodLock | None:
 
 
 def is_locked(db: Session, period: str) -> bool:
-    """True when any scheme's scores of the period are locked."""
-    return bool(db.scalar(select(func.count()).select_from(PeriodLock)
-                          .where(PeriodLock.period == period)))
+    """Whether a month's grades and events are closed to edits: never, since a lock
+    freezes what is published, not the inputs (see the module docstring).
+
+    Grades and events entry ask this before saving; a correction after a lock reaches
+    scorecards only through a re-lock, which needs a reason and shows its diff first.
+    """
+    return False
 
 
 def _require_agent(data: DataGateway, agent_id: str) -> dict[str, Any]:
@@ -110,18 +118,42 @@ def record_event(db: Session, data: DataGateway, reviewer: User, *, agent_id: st
 
 
 def lock_period(db: Session, data: DataGateway, user: User, *, period: str, scheme: str,
+                reason: str | None = None, allow_incomplete: bool = False,
                 ip: str | None = None) -> PeriodLock:
-    """Freeze the scores and pay of a period under a scheme as a new version."""
+    """Freeze the scores and pay of a period under a scheme as a new version (audited).
+
+    A re-lock must change something (no empty versions: 409) and give a reason (400),
+    audited with the agents whose figures change.  Figures with problems (missing
+    grades, targets …) are locked only when ``allow_incomplete`` says so, as
+    ``cskpi report --allow-incomplete`` does for a report.
+    """
     period = valid_period(period)
     snapshot = data.snapshot(scheme, period)
     previous = latest_lock(db, period, scheme)
+    reason = (reason or "").strip() or None
+    changed: list[str] = []
+    if previous is not None:
+        diff = diff_snapshots(previous.snapshot, snapshot)
+        if not diff:
+            raise Conflict("web.periods.error.unchanged", period=period, scheme=scheme,
+                           version=previous.version)
+        if reason is None:
+            raise BadRequest("web.periods.error.reason_required", version=previous.version)
+        changed = diff.agent_ids
+    if snapshot["problems"] and not allow_incomplete:
+        raise BadRequest("web.periods.error.incomplete", n=len(snapshot["problems"]))
     lock = PeriodLock(period=period, scheme=scheme, snapshot=snapshot,
                       version=(previous.version + 1) if previous else 1, locked_by=user.id)
     db.add(lock)
-    db.flush()
-    audit(db, user, "period.lock", f"period:{period}:{scheme}",
+    try:
+        db.flush()
+    except IntegrityError:  # someone else locked this version a moment ago
+        db.rollback()
+        raise Conflict("web.periods.error.concurrent", period=period, scheme=scheme) from None
+    audit(db, user, LOCK_ACTION, lock_target(period, scheme),
           before={"version": previous.version} if previous else None,
-          after={"version": lock.version, "agents": len(snapshot["cards"])}, ip=ip)
+          after={"version": lock.version, "agents": len(snapshot["cards"]), "reason": reason,
+                 "changed": changed, "problems": len(snapshot["problems"])}, ip=ip)
     return lock
 
 

@@ -24,6 +24,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/whatif", "web.nav.whatif", ("admin", "manager")),
     ("/admin/users", "web.nav.users", ("admin",)),
     ("/admin/audit", "web.nav.audit", ("admin",)),
+    ("/schemes/mine", "web.nav.my_scheme", ("agent",)),
     ("/account", "web.nav.account", ("admin", "manager", "agent")),
 )
 

@@ -1,15 +1,34 @@
-"""Presentation helpers: which metrics a page shows, alerts, sorting, sample sizes, bars.
+"""Presentation helpers: which metrics a page shows, alerts, goals, trends, sorting, charts.
 
-Nothing here computes a metric: rows come from :mod:`cskpi.core` through the gateway.
+Nothing here computes a metric: rows come from :mod:`cskpi.core` through the gateway
+(``data.metrics`` or ``data.cached`` around a core call).  What is decided here is how
+those figures are put side by side: against the targets the schemes set and the
+thresholds the platform sets, over the last months, and as chart specifications that
+``static/charts.js`` draws with ECharts (labels in the user's language come from here,
+so the browser only draws).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
+from sqlalchemy.orm import Session
+
+from .. import core
 from ..metrics.catalog import CATALOG
+from ..metrics.compute import MetricQuery
+from ..metrics.profiles import resolve as resolve_profile
+from ..scheme import Scheme, TargetAward, TargetItem
+from ..scoring.run import load as load_scheme
+from ..scoring.run import month_range
+from ..scoring.score import metric_value
+from .data import DataGateway, valid_period
+from .i18n import Formatter
+from .records import ScorecardView, latest_lock
 
 OVERVIEW_KEYS = ("sessions", "customers", "first_response_s", "response_s", "reply_3min_rate",
                  "satisfaction", "conversion_rate", "sales", "aov", "refund_rate",
@@ -17,6 +36,14 @@ OVERVIEW_KEYS = ("sessions", "customers", "first_response_s", "response_s", "rep
 LEADERBOARD_KEYS = ("sessions", "first_response_s", "response_s", "reply_3min_rate",
                     "satisfaction", "conversion_rate", "sales", "aov", "refund_rate",
                     "complaint_rate", "late")
+TREND_KEYS = ("sessions", "reply_3min_rate", "satisfaction", "conversion_rate", "sales",
+              "refund_rate")
+AGENT_TREND_KEYS = ("sessions", "reply_3min_rate", "satisfaction")  # a scheme without metrics
+TREND_MONTHS = 6
+# a month "has data" when one of these counts is above zero (rates are None without basis,
+# but counts and sums are 0, which a chart must show as a gap, not as a real zero)
+DATA_SIGNS = ("sessions", "units", "refunds_handled", "complaints", "attendance_days",
+              "online_hours")
 
 
 @dataclass(frozen=True)
@@ -46,17 +73,6 @@ def alerts(rows: Iterable[dict[str, Any]], rules: Sequence[tuple[str, str, float
     return out
 
 
-def sample_size(row: dict[str, Any], key: str) -> Any:
-    """The denominator behind a rate or mean (None for counts and sums)."""
-    return row.get(f"{key}_den")
-
-
-def is_small(row: dict[str, Any], key: str, min_sample: int) -> bool:
-    """True when a rate or mean rests on fewer than ``min_sample`` cases."""
-    n = sample_size(row, key)
-    return n is not None and float(n) < min_sample
-
-
 def default_order(key: str) -> str:
     """Best first: descending for higher-is-better metrics, ascending for lower."""
     metric = CATALOG.get(key)
@@ -71,33 +87,363 @@ def sort_rows(rows: list[dict[str, Any]], key: str, order: str) -> list[dict[str
     return present + missing
 
 
+# --- goals: scheme targets and platform thresholds ----------------------------------------
+
 @dataclass(frozen=True)
-class Bar:
-    label: str
-    value: float
-    x: float
-    width: float
-    alert: bool
+class Goal:
+    """A figure a metric is held to: a scheme's (or the targets table's) target, or a
+    platform's threshold.  ``source`` names where it comes from (scheme, profile)."""
+
+    metric: str
+    value: Decimal
+    kind: Literal["target", "threshold"]
+    source: str
+    direction: str  # higher: met when value >= goal; lower: met when value <= goal
+
+    def label(self, fmt: Formatter) -> str:
+        """``Target 40.0% (presale-standard)`` / ``Platform ≥ 80.0% (douyin)``, translated."""
+        source = fmt.t("web.goal.targets_table") if self.source == "targets" else self.source
+        key = "web.goal.target" if self.kind == "target" else "web.goal.threshold"
+        return fmt.t(key, value=fmt.metric(self.metric, self.value), source=source)
+
+    def met(self, row: Mapping[str, Any]) -> bool | None:
+        """Whether the row's exact figure (num/den for a rate) reaches the goal."""
+        value, _, _ = metric_value(row, self.metric)
+        if value is None:
+            return None
+        return value <= self.value if self.direction == "lower" else value >= self.value
 
 
-def bars(rows: Sequence[dict[str, Any]], key: str, threshold: float | None,
-         width: float = 600, label_field: str = "agent_id") -> list[Bar]:
-    """Horizontal bars for an inline SVG chart (values scaled to the largest one)."""
-    values = [float(r[key]) for r in rows if r.get(key) is not None]
-    top = max(values + [threshold or 0.0, 1e-9])
-    out = []
-    for r in rows:
-        if r.get(key) is None:
-            continue
-        v = float(r[key])
-        out.append(Bar(str(r.get(label_field)), v, 0, width * v / top,
-                       threshold is not None and v < threshold))
+def _direction(metric: str) -> str:
+    return "lower" if CATALOG[metric].direction == "lower" else "higher"
+
+
+def scheme_goals(scheme: Scheme) -> list[Goal]:
+    """The targets a scheme sets in numbers: ``targets`` rules with a fixed value, target
+    items with a number, target awards with a number to reach.
+
+    History and percentile rules give each agent their own target, so they are no goal
+    of a team; ``target: targets`` items take theirs from the targets table.
+    """
+    found: list[tuple[str, Decimal]] = []
+    for metric, rule in scheme.targets.items():
+        if rule.method == "fixed" and rule.value is not None:
+            found.append((metric, rule.value))
+    for item in scheme.items:
+        if isinstance(item, TargetItem) and item.target is not None:
+            found.append((item.metric, item.target))
+    for award in scheme.awards:
+        if isinstance(award, TargetAward) and award.reach is not None:
+            found.append((award.metric, award.reach))
+    return [Goal(m, v, "target", scheme.name, _direction(m))
+            for m, v in dict.fromkeys(found) if m in CATALOG]
+
+
+def platform_goals(profile: str) -> list[Goal]:
+    """The profile's compliance thresholds (each a floor, as ``cskpi compliance`` checks)."""
+    prof = resolve_profile(profile)
+    return [Goal(m, Decimal(str(v)), "threshold", prof.name, "higher")
+            for m, v in prof.compliance.items() if m in CATALOG]
+
+
+def scheme_in_force(data: DataGateway, name: str) -> Scheme:
+    """The version of a scheme that scores now: the newest saved in the app, else the
+    shipped one (cached by the version's file, so a newly saved version is read anew)."""
+    ref = data.in_force(name).ref
+    return data.cached(("overview", "scheme", ref), lambda: load_scheme(ref))
+
+
+def general_goals(data: DataGateway) -> list[Goal]:
+    """Targets of the schemes in use and the thresholds of the gateway's profile."""
+    goals: list[Goal] = []
+    for name in dict.fromkeys(data.schemes_by_role.values()):
+        goals += scheme_goals(scheme_in_force(data, name))
+    return goals + platform_goals(data.profile)
+
+
+def row_goals(row: Mapping[str, Any], goals: Sequence[Goal]) -> dict[str, list[Goal]]:
+    """Goals by metric for one shop, team or agent row: the general ones, plus the row's
+    own sales target from the targets table (the core reports it as the denominator of
+    ``target_completion``)."""
+    out: dict[str, list[Goal]] = {}
+    for goal in goals:
+        out.setdefault(goal.metric, []).append(goal)
+    den = row.get("target_completion_den")
+    if den is not None:
+        out.setdefault("sales", []).insert(0, Goal("sales", Decimal(str(den)), "target",
+                                                   "targets", "higher"))
     return out
 
 
-def threshold_x(rows: Sequence[dict[str, Any]], key: str, threshold: float,
-                width: float = 600) -> float:
-    """Where the threshold line of :func:`bars` sits."""
-    values = [float(r[key]) for r in rows if r.get(key) is not None]
-    top = max(values + [threshold, 1e-9])
-    return width * threshold / top
+@dataclass(frozen=True)
+class Kpi:
+    """One figure of the overview with its sample size and the goals it is held to."""
+
+    key: str
+    value: Any
+    n: Any
+    goals: list[tuple[Goal, bool | None]]
+
+
+def kpis(row: Mapping[str, Any], keys: Sequence[str],
+         goals: Mapping[str, list[Goal]]) -> list[Kpi]:
+    """``keys`` first, then any other metric that has a goal (e.g. a platform's rate)."""
+    shown = list(keys) + [k for k in goals if k not in keys]
+    return [Kpi(k, row.get(k), row.get(f"{k}_den"), [(g, g.met(row)) for g in goals.get(k, [])])
+            for k in shown]
+
+
+# --- trends --------------------------------------------------------------------------------
+
+def trailing_months(period: str, n: int = TREND_MONTHS) -> list[str]:
+    """The ``n`` months ending with ``period``, oldest first."""
+    first = dt.date.fromisoformat(valid_period(period) + "-01")
+    months = [first]
+    for _ in range(n - 1):
+        months.insert(0, (months[0] - dt.timedelta(days=1)).replace(day=1))
+    return [m.strftime("%Y-%m") for m in months]
+
+
+def monthly_rows(data: DataGateway, period: str, by: str,
+                 profile: str | None = None) -> list[dict[str, Any]]:
+    """Every metric by month for the last months, in one core call (cached): one query
+    with monthly buckets gives the same rows as one query per month, several times faster.
+    ``profile`` defaults to the gateway's (the one of the overview's figures)."""
+    profile = profile or data.profile
+    months = trailing_months(period)
+    first, _ = month_range(months[0])
+    _, last = month_range(months[-1])
+    query = MetricQuery(first, last, by=by, grain="month", profile=resolve_profile(profile))
+    return data.cached(("overview", "trend", by, period, profile),
+                       lambda: core.compute_metrics(query, workspace=data.workspace).rows)
+
+
+def has_data(row: Mapping[str, Any] | None) -> bool:
+    return row is not None and any(row.get(k) for k in DATA_SIGNS)
+
+
+def by_month(rows: Iterable[dict[str, Any]], field: str | None = None,
+             group: Any = None) -> dict[str, dict[str, Any]]:
+    """Rows of one group (all rows when ``field`` is None) keyed by month ``YYYY-MM``."""
+    return {str(r["period_start"])[:7]: r for r in rows if field is None or r.get(field) == group}
+
+
+def series(rows: Mapping[str, dict[str, Any]], months: Sequence[str],
+           key: str) -> list[float | None]:
+    """A metric over ``months``: None where the month has no data or no basis."""
+    out: list[float | None] = []
+    for month in months:
+        row = rows.get(month)
+        value = row.get(key) if row is not None and has_data(row) else None
+        out.append(None if value is None else float(value))
+    return out
+
+
+# --- chart specifications (drawn by static/charts.js) ------------------------------------
+
+def unit_text(fmt: Formatter, unit: str) -> str:
+    """How a value of ``unit`` reads in the user's language, ``{n}`` for the number."""
+    return {"s": fmt.t("web.unit.seconds", n="{n}"), "h": fmt.t("web.unit.hours", n="{n}"),
+            "money": "¥{n}", "rate": "{n}%"}.get(unit, "{n}")
+
+
+def _spec(fmt: Formatter, kind: str, title: str, unit: str, categories: list[str],
+          series_: list[dict[str, Any]], goals: Sequence[Goal], **extra: Any) -> dict[str, Any]:
+    marks = [{"label": g.label(fmt), "value": float(g.value), "kind": g.kind}
+             for g in goals]
+    return {"type": kind, "title": title, "unit": unit, "unit_text": unit_text(fmt, unit),
+            "categories": categories, "series": series_, "marks": marks, **extra}
+
+
+def trend_chart(fmt: Formatter, key: str, months: list[str], rows: Mapping[str, dict[str, Any]],
+                goals: Sequence[Goal]) -> dict[str, Any]:
+    """A line over the months with the goals as mark lines; sales also draws its target."""
+    unit = CATALOG[key].unit if key in CATALOG else "count"
+    lines: list[dict[str, Any]] = [{"name": fmt.metric_label(key),
+                                    "data": series(rows, months, key)}]
+    if key == "sales":
+        targets = [None if r is None or r.get("target_completion_den") is None
+                   else float(r["target_completion_den"]) for r in map(rows.get, months)]
+        if any(t is not None for t in targets):
+            lines.append({"name": fmt.t("web.goal.sales_target"), "data": targets,
+                          "dashed": True})
+    constant = [g for g in goals if g.metric == key and g.source != "targets"]
+    return _spec(fmt, "line", fmt.metric_label(key), unit, months, lines, constant,
+                 titles=[fmt.period(m) for m in months])
+
+
+def score_chart(fmt: Formatter, months: list[str], scores: list[float | None],
+                pass_score: float | None) -> dict[str, Any]:
+    """The agent's score over the months, with the pass line."""
+    spec = _spec(fmt, "line", fmt.t("web.scorecard.score"), "count", months,
+                 [{"name": fmt.t("web.scorecard.score"), "data": scores}], [],
+                 titles=[fmt.period(m) for m in months], decimals=2)
+    if pass_score is not None:
+        spec["marks"] = [{"label": fmt.t("web.trend.pass_line", score=fmt.points(pass_score)),
+                          "value": pass_score, "kind": "target"}]
+    return spec
+
+
+def bar_chart(fmt: Formatter, key: str, rows: Sequence[dict[str, Any]], alert_below: float | None,
+              goals: Sequence[Goal]) -> dict[str, Any]:
+    """Agents' figures as horizontal bars; bars below the alert threshold are marked."""
+    shown = [r for r in rows if r.get(key) is not None]
+    spec = _spec(fmt, "bar", fmt.metric_label(key), CATALOG[key].unit,
+                 [f"{r['agent_id']} {r.get('name') or ''}".strip() for r in shown],
+                 [{"name": fmt.metric_label(key), "data": [float(r[key]) for r in shown]}],
+                 [g for g in goals if g.metric == key], horizontal=True, alert_below=alert_below)
+    if alert_below is not None and all(m["value"] != alert_below for m in spec["marks"]):
+        spec["marks"].append({"label": fmt.t("web.trend.alert_line",
+                                             value=fmt.metric(key, alert_below)),
+                              "value": alert_below, "kind": "alert"})
+    return spec
+
+
+# --- the scorecard's trend -----------------------------------------------------------------
+
+def scheme_profile(data: DataGateway, scheme: str) -> str:
+    """The profile a scheme is scored under (its own, else generic, as scoring does)."""
+    return scheme_in_force(data, scheme).profile or "generic"
+
+
+def pass_score(scheme: Scheme) -> float | None:
+    """The score a card needs to pass (pass ratio × max score; None: every score passes)."""
+    return None if scheme.pass_ratio is None else float(scheme.pass_ratio * scheme.max_score)
+
+
+def card_metrics(card: Mapping[str, Any] | None) -> list[str]:
+    """The metrics a scorecard's items are scored on, in item order."""
+    items = (card or {}).get("items") or []
+    keys = [i["value"]["metric"] for i in items if isinstance(i.get("value"), Mapping)]
+    return [k for k in dict.fromkeys(keys) if k in CATALOG]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """An agent's last months: charts (id, spec) and the same figures as table lines
+    (label, metric key or None for points, values)."""
+
+    months: list[str]
+    charts: list[tuple[str, dict[str, Any]]]
+    lines: list[tuple[str, str | None, list[float | None]]]
+
+
+def _locked_cards(db: Session, months: Sequence[str], scheme: str,
+                  agent_id: str) -> dict[str, Mapping[str, Any] | None]:
+    out: dict[str, Mapping[str, Any] | None] = {}
+    for month in months:
+        lock = latest_lock(db, month, scheme)
+        if lock is not None:
+            out[month] = next((c for c in lock.snapshot["cards"] if c["agent_id"] == agent_id),
+                              None)
+    return out
+
+
+def scorecard_trend(db: Session, data: DataGateway, view: ScorecardView,
+                    fmt: Formatter) -> Trend | None:
+    """The agent's score and the metrics their scheme scores, month by month.
+
+    A locked month shows its locked score, others the live one; other months without
+    the agent's data are gaps (nothing is scored for them).  Figures are computed under the
+    scheme's profile, as the scorecard's are.
+    """
+    if view.scheme is None or view.card is None:
+        return None
+    agent_id = str(view.agent["agent_id"])
+    scheme = scheme_in_force(data, view.scheme)
+    profile = scheme.profile or "generic"
+    months = trailing_months(view.period)
+    rows = by_month(monthly_rows(data, view.period, "agent", profile), "agent_id", agent_id)
+    locked = _locked_cards(db, months, view.scheme, agent_id)
+    scores: list[float | None] = []
+    for month in months:
+        card = locked.get(month)
+        if month not in locked and has_data(rows.get(month)):
+            live = data.agent_card(view.agent, month, view.scheme)
+            card = live.card if live is not None else None
+        scores.append(None if card is None else float(Decimal(str(card["score"]))))
+    goals = scheme_goals(scheme) + platform_goals(profile)
+    charts = [("trend-score", score_chart(fmt, months, scores, pass_score(scheme)))]
+    lines: list[tuple[str, str | None, list[float | None]]] = [
+        (fmt.t("web.scorecard.score"), None, scores)]
+    for key in card_metrics(view.card) or list(AGENT_TREND_KEYS):
+        spec = trend_chart(fmt, key, months, rows, goals)
+        charts.append((f"trend-{key}", spec))
+        lines.append((spec["title"], key, spec["series"][0]["data"]))
+    return Trend(months, charts, lines)
+
+
+# --- drill-down ----------------------------------------------------------------------------
+
+PAGE_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Drilldown:
+    """One agent's figure of a month and a page of the rows behind it."""
+
+    agent: Mapping[str, Any]
+    period: str
+    metric: str
+    profile: str
+    row: Mapping[str, Any]  # the agent's metric row: the figure, its numerator, denominator
+    source: str  # rounds | sessions | orders | refunds | attendance | …
+    note: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+
+    @property
+    def first_row(self) -> int:
+        return (self.page - 1) * PAGE_ROWS + 1 if self.rows else 0
+
+
+def agent_rows(data: DataGateway, period: str, profile: str) -> list[dict[str, Any]]:
+    """Every agent's metrics of a month under ``profile`` (the gateway's own by default)."""
+    if profile == data.profile:
+        return data.metrics(period, "agent")
+    first, last = month_range(valid_period(period))
+    query = MetricQuery(first, last, by="agent", profile=resolve_profile(profile))
+    return data.cached(("drilldown", "metrics", period, profile),
+                       lambda: core.compute_metrics(query, workspace=data.workspace).rows)
+
+
+def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: str,
+              profile: str, page: int) -> Drilldown:
+    """The figure and the ``page``-th :data:`PAGE_ROWS` rows of what the core explains."""
+    agent_id = str(agent["agent_id"])
+    first, last = month_range(valid_period(period))
+    query = MetricQuery(first, last, by="agent", profile=resolve_profile(profile))
+
+    def explain_page() -> tuple[int, int, list[dict[str, Any]], list[str], str, str]:
+        # only the page is kept in the cache: a busy agent's month has thousands of rows
+        explained = core.explain_metric(query, agent_id, metric, workspace=data.workspace)
+        pages = max(1, -(-len(explained.rows) // PAGE_ROWS))
+        at = min(max(page, 1), pages)
+        shown = explained.rows[(at - 1) * PAGE_ROWS:at * PAGE_ROWS]
+        columns = list(explained.rows[0]) if explained.rows else []
+        return len(explained.rows), at, shown, columns, explained.source, explained.note
+
+    total, at, shown, columns, source, note = data.cached(
+        ("drilldown", "explain", agent_id, metric, period, profile, page), explain_page)
+    row = next((r for r in agent_rows(data, period, profile) if r["agent_id"] == agent_id), {})
+    return Drilldown(agent, period, metric, profile, row, source, note, columns, shown, total,
+                     at, max(1, -(-total // PAGE_ROWS)))
+
+
+def cell_text(value: Any) -> str:
+    """A drill-down figure: local times to the second, flags as ✓/✗, None as —, numbers
+    grouped (floats to at most two decimals, decimals as stored)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}".rstrip("0")
+    if isinstance(value, int | Decimal):
+        return f"{value:,}"
+    return str(value)

@@ -169,3 +169,25 @@ class PeriodLock(Base):
     locked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     snapshot: Mapped[Any] = mapped_column(JSON)
     locker: Mapped[User | None] = relationship(lazy="joined")
+
+
+class SchemeVersion(Base):
+    """One saved version of a scheme: the YAML exactly as written, never changed later.
+
+    The version in force for a name is its highest ``version``; with none stored, the
+    shipped preset (or file) of that name is.  Version 1 of a preset is its shipped
+    text, stored with the first edit so the history starts from what was in force.
+    """
+
+    __tablename__ = "scheme_versions"
+    __table_args__ = (UniqueConstraint("name", "version",
+                                       name="uq_scheme_versions_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    author: Mapped[User | None] = relationship(lazy="joined")

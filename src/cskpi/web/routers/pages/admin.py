@@ -1,8 +1,8 @@
-"""Admin pages: users (create, list) and the audit log."""
+"""Admin pages: users (create, list, edit, reset a password) and the audit log."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -41,6 +41,57 @@ def user_submit(request: Request, principal: AdminForm, state: StateDep, db: DbD
                          locale=locale or None, actor=principal.user, ip=client_ip(request))
     db.commit()
     return RedirectResponse("/admin/users", status_code=303)
+
+
+def _edit_page(request: Request, db: DbDep, data: DataDep, user_id: int,
+               new_password: str | None = None, saved: str | None = None) -> HTMLResponse:
+    user = accounts.get_user(db, user_id)
+    return render(request, "users_edit.html", {"u": user, "roles": ROLES,
+                                               "roster": data.roster(),
+                                               "new_password": new_password,
+                                               "saved": saved})
+
+
+@router.get("/users/{user_id}", response_class=HTMLResponse)
+def user_edit(request: Request, user_id: int, principal: AdminUser, db: DbDep, data: DataDep,
+              saved: Literal["user", "password"] | None = None) -> HTMLResponse:
+    """The form to change a user's role, agent, active flag and language, or password."""
+    return _edit_page(request, db, data, user_id, saved=saved)
+
+
+@router.post("/users/{user_id}")
+def user_update(request: Request, user_id: int, principal: AdminForm, db: DbDep,
+                data: DataDep, role: Annotated[str, Form(max_length=16)],
+                agent_id: Annotated[str, Form(max_length=64)] = "",
+                active: Annotated[str, Form(max_length=8)] = "",
+                locale: Annotated[str, Form(max_length=16)] = "") -> RedirectResponse:
+    """Save the form (audited); a deactivated user is logged out everywhere."""
+    accounts.update_user(db, principal.user, accounts.get_user(db, user_id), role=role,
+                         agent_id=agent_id, active=active in ("1", "on", "true"),
+                         locale=locale or None, agents={a["agent_id"] for a in data.roster()},
+                         ip=client_ip(request))
+    db.commit()
+    still_admin = principal.user.role == "admin" and principal.user.active  # edited oneself?
+    return RedirectResponse(f"/admin/users/{user_id}?saved=user" if still_admin else "/",
+                            status_code=303)
+
+
+@router.post("/users/{user_id}/password", response_model=None)
+def user_password(request: Request, user_id: int, principal: AdminForm, state: StateDep,
+                  db: DbDep, data: DataDep,
+                  password: Annotated[str, Form(max_length=1000)] = ""
+                  ) -> HTMLResponse | RedirectResponse:
+    """Set the password the admin typed, or generate one and show it once."""
+    user = accounts.get_user(db, user_id)
+    keep = principal.login if user.id == principal.user.id else None
+    generated = accounts.reset_password(db, state.passwords, principal.user, user, password,
+                                        keep=keep, ip=client_ip(request))
+    db.commit()
+    if generated is None:
+        return RedirectResponse(f"/admin/users/{user_id}?saved=password", status_code=303)
+    response = _edit_page(request, db, data, user_id, new_password=generated)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/audit", response_class=HTMLResponse)

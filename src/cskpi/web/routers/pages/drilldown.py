@@ -1,7 +1,45 @@
-"""Drill-down from a scorecard figure to the sessions and orders behind it."""
+"""Drill-down from a scorecard figure to the sessions, rounds and orders behind it.
+
+Managers see every agent's; an agent only their own (``AgentAccess``).  The figure is
+shown with its definition, numerator and denominator, then the rows the core's
+``explain_metric`` gives, :data:`~cskpi.web.views.PAGE_ROWS` per page.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from ....metrics.catalog import CATALOG
+from ....metrics.profiles import PROFILES
+from ...deps import AgentAccess, DataDep
+from ...errors import BadRequest, NotFound
+from ...templating import render
+from ...views import cell_text, drilldown
 
 router = APIRouter()
+
+
+@router.get("/agents/{agent_id}/metrics/{metric}", response_class=HTMLResponse)
+def drilldown_page(request: Request, agent_id: str, metric: str, principal: AgentAccess,
+                   data: DataDep,
+                   period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+                   profile: Annotated[str | None, Query(max_length=32)] = None,
+                   page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> HTMLResponse:
+    """One agent's figure of a month and the rows behind it."""
+    if metric not in CATALOG:
+        raise NotFound("web.drill.metric_unknown", metric=metric,
+                       details={"hint": ", ".join(CATALOG), "allowed": list(CATALOG)})
+    if profile is not None and profile not in PROFILES:
+        raise BadRequest("web.drill.profile_unknown", profile=profile,
+                         details={"allowed": list(PROFILES)})
+    agent = data.agent(agent_id)
+    if agent is None:
+        raise NotFound("web.error.agent_unknown", agent=agent_id)
+    view = drilldown(data, agent, metric, period or data.latest_period(),
+                     profile or data.profile, page)
+    return render(request, "drilldown.html", {
+        "d": view, "m": CATALOG[metric], "cell_text": cell_text,
+        "profile_param": profile if profile and profile != data.profile else None})

@@ -1,4 +1,5 @@
-"""Leaderboard: agents × key metrics, sortable, with sample sizes and small-sample flags."""
+"""Leaderboard: agents × key metrics, sortable, with sample sizes and small-sample flags;
+each figure links to its drill-down."""
 
 from __future__ import annotations
 

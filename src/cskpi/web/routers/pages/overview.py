@@ -1,4 +1,5 @@
-"""Overview: the shop's and the teams' KPIs for a month, per-agent alerts and a chart."""
+"""Overview: the shop's and the teams' KPIs for a month against the schemes' targets and
+the platform's thresholds, their trend over the last months, per-agent alerts and a chart."""
 
 from __future__ import annotations
 
@@ -8,8 +9,21 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ...deps import DataDep, ManagerUser, StateDep
-from ...templating import render
-from ...views import OVERVIEW_KEYS, alerts, bars, threshold_x
+from ...i18n import Formatter
+from ...templating import render, request_lang
+from ...views import (
+    OVERVIEW_KEYS,
+    TREND_KEYS,
+    alerts,
+    bar_chart,
+    by_month,
+    general_goals,
+    kpis,
+    monthly_rows,
+    row_goals,
+    trailing_months,
+    trend_chart,
+)
 
 router = APIRouter()
 PeriodQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
@@ -19,19 +33,26 @@ CHART_METRIC = "reply_3min_rate"
 @router.get("/overview", response_class=HTMLResponse)
 def overview(request: Request, principal: ManagerUser, state: StateDep, data: DataDep,
              period: PeriodQuery = None) -> HTMLResponse:
-    """Team KPIs of a month (shop, teams, agents) with alerts."""
+    """Team KPIs of a month (shop, teams, agents) with goals, trends and alerts."""
     period = period or data.latest_period()
-    shop = data.metrics(period, "shop")
-    teams = data.metrics(period, "team")
-    agents = data.metrics(period, "agent")
+    fmt = Formatter(request_lang(request))
+    shop_rows, teams, agents = (data.metrics(period, by) for by in ("shop", "team", "agent"))
+    shop = shop_rows[0] if shop_rows else {}
+    goals = general_goals(data)
+    shop_goals = row_goals(shop, goals)
+    months = trailing_months(period)
+    shop_months = by_month(monthly_rows(data, period, "shop"))
     rules = state.settings.alerts
-    threshold = next((t for m, op, t in rules if m == CHART_METRIC and op == "<"), None)
+    alert_below = next((t for m, op, t in rules if m == CHART_METRIC and op == "<"), None)
     return render(request, "overview.html", {
-        "period": period, "keys": OVERVIEW_KEYS, "shop": shop[0] if shop else {},
-        "teams": teams, "agents": agents,
-        "alerts": alerts(agents, rules),
-        "chart_metric": CHART_METRIC, "bars": bars(agents, CHART_METRIC, threshold),
-        "threshold": threshold,
-        "threshold_x": threshold_x(agents, CHART_METRIC, threshold) if threshold else None,
-        "min_sample": state.settings.min_sample,
+        "period": period, "keys": OVERVIEW_KEYS, "shop": shop,
+        "kpis": kpis(shop, OVERVIEW_KEYS, shop_goals),
+        "teams": [(row, row_goals(row, goals)) for row in teams], "agents": agents,
+        "alerts": alerts(agents, rules), "min_sample": state.settings.min_sample,
+        "bar": bar_chart(fmt, CHART_METRIC, agents, alert_below,
+                         shop_goals.get(CHART_METRIC, [])),
+        "months": months, "shop_months": shop_months,
+        "trend_keys": TREND_KEYS,
+        "trends": {key: trend_chart(fmt, key, months, shop_months, goals)
+                   for key in TREND_KEYS},
     })

@@ -1,42 +1,114 @@
-"""Periods: lock (approve) a month's scores and pay per scheme, as numbered versions."""
+"""Periods: every month's state per scheme, the review of a month (scores, pay, problems,
+and what a re-lock would change), locking as numbered versions, and each version as it
+was locked."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
+from ...data import DataGateway, valid_period
 from ...db.models import PeriodLock
 from ...deps import DataDep, DbDep, ManagerForm, ManagerUser, client_ip
-from ...errors import BadRequest
+from ...errors import BadRequest, NotFound
+from ...periods import (
+    diff_snapshots,
+    lock_reasons,
+    month_states,
+    months_with_data,
+    rows,
+    schemes_in_use,
+    versions,
+)
 from ...records import lock_period
 from ...templating import render
 
 router = APIRouter()
+MONTH = r"^\d{4}-\d{2}$"
+
+
+def _scheme(data: DataGateway, scheme: str | None) -> str:
+    """The scheme asked for, which must be in use; by default the first in use."""
+    schemes = schemes_in_use(data)
+    if scheme is None and schemes:
+        return schemes[0]
+    if scheme not in schemes:
+        raise BadRequest("web.error.scheme_unknown", scheme=scheme,
+                         details={"allowed": sorted(schemes)})
+    return scheme
 
 
 @router.get("/periods", response_class=HTMLResponse)
 def periods_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
-                 period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None
-                 ) -> HTMLResponse:
-    """Locks made so far and the form to lock a month."""
+                 period: Annotated[str | None, Query(pattern=MONTH)] = None,
+                 locked: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
+    """Every month with data or a lock, its state per scheme, and the form to lock one."""
+    months = months_with_data(data)
     locks = list(db.scalars(select(PeriodLock).order_by(PeriodLock.locked_at.desc())
                             .limit(200)))
-    schemes = list(dict.fromkeys(data.schemes_by_role.values()))
-    return render(request, "periods.html", {"period": period or data.latest_period(),
-                                            "locks": locks, "schemes": schemes})
+    return render(request, "periods.html", {
+        "period": period or (months[0] if months else f"{dt.date.today():%Y-%m}"),
+        "states": month_states(db, data, months), "locks": locks,
+        "schemes": schemes_in_use(data), "locked": locked})
+
+
+@router.get("/periods/{period}", response_class=HTMLResponse)
+def review_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
+                period: Annotated[str, Path(pattern=MONTH)],
+                scheme: Annotated[str | None, Query(max_length=255)] = None,
+                locked: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
+    """The month's live scores and pay, its problems, and the diff against the latest lock."""
+    scheme = _scheme(data, scheme)
+    live = data.snapshot(scheme, valid_period(period))
+    history = versions(db, period, scheme)
+    latest = history[-1] if history else None
+    return render(request, "periods_review.html", {
+        "period": period, "scheme": scheme, "schemes": schemes_in_use(data),
+        "snapshot": live, "rows": rows(live), "locked": locked,
+        "versions": history, "reasons": lock_reasons(db, period, scheme),
+        "lock": latest, "diff": diff_snapshots(latest.snapshot, live) if latest else None})
+
+
+@router.get("/periods/{period}/versions/{version}", response_class=HTMLResponse)
+def version_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
+                 period: Annotated[str, Path(pattern=MONTH)],
+                 version: Annotated[int, Path(ge=1)],
+                 scheme: Annotated[str | None, Query(max_length=255)] = None) -> HTMLResponse:
+    """A locked version as it was, with what it changed against the version before."""
+    scheme = _scheme(data, scheme)
+    history = {lock.version: lock for lock in versions(db, valid_period(period), scheme)}
+    lock = history.get(version)
+    if lock is None:
+        raise NotFound("web.periods.error.version_unknown", period=period, scheme=scheme,
+                       version=version)
+    previous = history.get(version - 1)
+    return render(request, "periods_version.html", {
+        "period": period, "scheme": scheme, "lock": lock, "snapshot": lock.snapshot,
+        "rows": rows(lock.snapshot), "reason": lock_reasons(db, period, scheme).get(version),
+        "previous": previous, "versions": list(history.values()),
+        "diff": diff_snapshots(previous.snapshot, lock.snapshot) if previous else None})
 
 
 @router.post("/periods/lock")
 def lock_submit(request: Request, principal: ManagerForm, db: DbDep, data: DataDep,
-                period: Annotated[str, Form(pattern=r"^\d{4}-\d{2}$")],
-                scheme: Annotated[str, Form(max_length=255)]) -> RedirectResponse:
-    """Snapshot the scores and pay of the month under the scheme (audited)."""
-    if scheme not in data.schemes_by_role.values():
-        raise BadRequest("web.error.scheme_unknown", scheme=scheme,
-                         details={"allowed": sorted(set(data.schemes_by_role.values()))})
-    lock_period(db, data, principal.user, period=period, scheme=scheme, ip=client_ip(request))
+                period: Annotated[str, Form(pattern=MONTH)],
+                scheme: Annotated[str, Form(max_length=255)],
+                reason: Annotated[str, Form(max_length=1000)] = "",
+                allow_incomplete: Annotated[bool, Form()] = False,
+                back: Annotated[str, Form(pattern=r"^(periods|review)$")] = "periods",
+                ) -> RedirectResponse:
+    """Snapshot the month's scores and pay under the scheme as the next version (audited);
+    back to the page the form was on."""
+    scheme = _scheme(data, scheme)
+    lock = lock_period(db, data, principal.user, period=period, scheme=scheme, reason=reason,
+                       allow_incomplete=allow_incomplete, ip=client_ip(request))
     db.commit()
-    return RedirectResponse(f"/periods?period={period}", status_code=303)
+    if back == "review":
+        query = urlencode({"scheme": scheme, "locked": lock.version})
+        return RedirectResponse(f"/periods/{period}?{query}", status_code=303)
+    return RedirectResponse(f"/periods?period={period}&locked={lock.version}", status_code=303)

@@ -1,4 +1,5 @@
-"""An agent's scorecard: points by item with the rule and data behind each, and pay."""
+"""An agent's scorecard: points by item with the rule and data behind each (each figure
+links to its drill-down), pay, and the trend of the last months."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
+from ...i18n import Formatter
 from ...records import scorecard as build_scorecard
-from ...templating import render
+from ...templating import render, request_lang
+from ...views import scheme_profile, scorecard_trend
 
 router = APIRouter()
 
@@ -24,4 +27,9 @@ def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: 
 
     view = build_scorecard(db, data, agent_id, period or data.latest_period(),
                            scheme_choice(principal, scheme))
-    return render(request, "scorecard.html", {"v": view, "presets": preset_names()})
+    # drill-downs count under the profile the scheme scores with
+    profile = scheme_profile(data, view.scheme) if view.scheme else data.profile
+    return render(request, "scorecard.html", {
+        "v": view, "presets": preset_names(),
+        "drill_profile": profile if profile != data.profile else None,
+        "trend": scorecard_trend(db, data, view, Formatter(request_lang(request)))})

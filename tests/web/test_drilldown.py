@@ -1,0 +1,142 @@
+"""Drill-down: from a scorecard figure to the rows behind it, for managers and the agent
+themself; the scorecard's trend of the last months."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+from fastapi.testclient import TestClient
+
+from cskpi.metrics.catalog import CATALOG
+from cskpi.web.data import DataGateway
+
+from .fixtures import PERIOD
+
+# A001 is pre-sale: presale-standard scores conversion_rate, response_s, satisfaction, sales
+PRESALE_METRICS = ("conversion_rate", "response_s", "satisfaction", "sales")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """What these tests check does not depend on the app database: SQLite only."""
+    return f"sqlite:///{tmp_path / 'app.sqlite'}"
+
+
+def _rated_sessions(workspace: Path, agent_id: str) -> tuple[int, int]:
+    """(ratings 4-5, rated sessions) of an agent whose human start — the handover when a
+    bot handed the session over, else its start — is in October 2026, Shanghai time."""
+    con = duckdb.connect(str(workspace), read_only=True)
+    try:
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE CAST(r.score AS INTEGER) >= 4), count(*) "
+            "FROM sessions s JOIN ratings r USING (session_id) "
+            "WHERE s.agent_id = ? AND timezone('Asia/Shanghai', "
+            "coalesce(s.transfer_ts, s.start_ts)) >= TIMESTAMP '2026-10-01' "
+            "AND timezone('Asia/Shanghai', coalesce(s.transfer_ts, s.start_ts)) "
+            "< TIMESTAMP '2026-11-01'", [agent_id]).fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def test_the_scorecard_links_each_figure_to_its_drilldown(
+        client_for: Callable[..., TestClient]) -> None:
+    html = client_for("a001").get(f"/agents/A001/scorecard?period={PERIOD}").text
+    links = re.findall(r'<a class="drill" href="([^"]+)"', html)
+    assert links == [f"/agents/A001/metrics/{m}?period={PERIOD}" for m in PRESALE_METRICS]
+
+
+def test_drilldown_rows_are_the_denominator_on_the_scorecard(
+        client_for: Callable[..., TestClient], workspace: Path) -> None:
+    client = client_for("a001")
+    scorecard = client.get(f"/agents/A001/scorecard?period={PERIOD}").text
+    shown = re.search(r'/metrics/satisfaction\?period=2026-10"[^>]*>[^<]*</a> '
+                      r'<span class="n">\((\d+) / (\d+)\)</span>', scorecard)
+    assert shown is not None
+    happy, rated = _rated_sessions(workspace, "A001")
+    assert (int(shown.group(1)), int(shown.group(2))) == (happy, rated)
+
+    html = client.get(f"/agents/A001/metrics/satisfaction?period={PERIOD}").text
+    assert f'<p id="row-count" data-total="{rated}">{rated} sessions in the month.</p>' in html
+    assert f'data-num="{happy}"' in html and f'data-den="{rated}"' in html
+    assert "(ratings 5 + ratings 4) / rated_sessions" in html  # the definition
+    body = html.split('id="rows"')[1].split("</table>")[0]
+    assert body.count("<tr>") == 1 + rated  # header and one row per rated session (< 200)
+    assert 'rel="next"' not in html  # a single page
+
+
+def test_long_drilldowns_come_in_pages_of_200(client_for: Callable[..., TestClient],
+                                              gateway: DataGateway) -> None:
+    client = client_for("mgr")
+    a001 = next(r for r in gateway.metrics(PERIOD, "agent") if r["agent_id"] == "A001")
+    rounds = a001["reply_3min_rate_den"]  # every round counts under the generic profile
+    assert rounds > 400, "the demo agent answers more than two pages of rounds"
+    last = -(-rounds // 200)  # pages of 200, rounded up
+    url = f"/agents/A001/metrics/reply_3min_rate?period={PERIOD}"
+    first = client.get(url).text
+    assert f'data-total="{rounds}"' in first and 'rel="next"' in first
+    assert first.split('id="rows"')[1].split("</table>")[0].count("<tr>") == 1 + 200
+    tail = client.get(f"{url}&page={last}").text
+    assert f"Rows {(last - 1) * 200 + 1}–{rounds} of {rounds}" in tail
+    assert tail.split('id="rows"')[1].split("</table>")[0].count("<tr>") == \
+        1 + rounds - (last - 1) * 200
+    assert 'rel="next"' not in tail and 'rel="prev"' in tail
+    assert client.get(f"{url}&page=0").status_code == 422
+
+
+def test_an_agent_opens_their_own_drilldown_only(client_for: Callable[..., TestClient]) -> None:
+    agent = client_for("a001")
+    assert agent.get(f"/agents/A001/metrics/sales?period={PERIOD}").status_code == 200
+    other = agent.get(f"/agents/A004/metrics/refund_rate?period={PERIOD}")
+    assert other.status_code == 403 and 'data-code="forbidden"' in other.text
+    assert "A004" not in other.text.split("<main>")[1]
+    as_json = agent.get(f"/agents/A004/metrics/refund_rate?period={PERIOD}",
+                        headers={"accept": "application/json"})
+    assert as_json.json() == {"error": {"code": "forbidden",
+                                        "message": "Agents may only see their own figures.",
+                                        "details": None}}
+    assert client_for("mgr").get(f"/agents/A004/metrics/refund_rate?period={PERIOD}"
+                                 ).status_code == 200
+
+
+def test_an_unknown_metric_is_404_with_the_metrics_as_a_hint(
+        client_for: Callable[..., TestClient]) -> None:
+    client = client_for("mgr")
+    page = client.get("/agents/A001/metrics/reply_rate_3min")
+    assert page.status_code == 404
+    assert "There is no metric &#39;reply_rate_3min&#39;." in page.text
+    assert "reply_3min_rate" in page.text  # the hint lists the metrics
+    body = client.get("/agents/A001/metrics/reply_rate_3min",
+                      headers={"accept": "application/json"}).json()
+    assert body["error"]["code"] == "not_found"
+    assert body["error"]["details"]["allowed"] == list(CATALOG)
+    assert client.get("/agents/NOPE/metrics/sales").status_code == 404
+    assert client.get("/agents/A001/metrics/sales?profile=tmall").status_code == 400
+
+
+def test_the_scorecard_shows_the_trend_of_score_and_scored_metrics(
+        client_for: Callable[..., TestClient], gateway: DataGateway) -> None:
+    html = client_for("a001").get(f"/agents/A001/scorecard?period={PERIOD}").text
+    card = gateway.agent_card(gateway.agent("A001") or {}, PERIOD)
+    assert card is not None and card.card is not None
+
+    def block(name: str) -> dict[str, object]:
+        match = re.search(rf'<script type="application/json" id="{name}">(.*?)</script>', html)
+        assert match is not None, name
+        return json.loads(match.group(1))  # type: ignore[no-any-return]
+
+    score = block("trend-score")
+    assert score["categories"] == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09",
+                                   "2026-10"]
+    data = score["series"][0]["data"]  # type: ignore[index]
+    assert data[:5] == [None] * 5 and data[5] == pytest.approx(float(card.card["score"]))
+    # presale-standard: pass_ratio 0.60 of max 100 points (40 + 20 + 20 + 20) = 60
+    assert score["marks"] == [{"kind": "target", "label": "Pass line 60", "value": 60.0}]
+    for metric in PRESALE_METRICS:
+        assert block(f"trend-{metric}")["categories"] == score["categories"]
