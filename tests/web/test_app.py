@@ -47,6 +47,10 @@ def test_a_missing_workspace_gives_503_not_a_crash(tmp_path: Path) -> None:
     assert api.status_code == 503
     assert api.json()["error"]["code"] == "workspace_unavailable"
     assert api.json()["error"]["details"]["hint"].startswith("create one with")
+    # with nothing to show yet, the start page is the Data page (upload), not an error
+    home = client.get("/", follow_redirects=False)
+    assert (home.status_code, home.headers["location"]) == (303, "/data")
+    assert client.get("/data").status_code == 200
     app.state.cskpi.engine.dispose()
 
 

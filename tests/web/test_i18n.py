@@ -96,3 +96,26 @@ def test_database_url_defaults_to_sqlite_beside_the_workspace(tmp_path) -> None:
                                  "CSKPI_ADMIN_PASSWORD": "secret-pw"})
     assert env.app_database_url == "postgresql+psycopg://x@h/db"
     assert env.admin_password == "secret-pw"
+
+
+def test_profile_and_upload_limit_come_from_the_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cskpi.errors import UsageError
+    from cskpi.web.settings import make_settings
+
+    assert make_settings(tmp_path / "s.duckdb", environ={}).profile == "generic"
+    env = make_settings(tmp_path / "s.duckdb",
+                        environ={"CSKPI_PROFILE": "douyin", "CSKPI_UPLOAD_MAX_MB": "5"})
+    assert (env.profile, env.upload_max_mb) == ("douyin", 5)
+    # an argument wins over the environment
+    assert make_settings(tmp_path / "s.duckdb", environ={"CSKPI_PROFILE": "douyin"},
+                         profile="jd").profile == "jd"
+    with pytest.raises(UsageError, match="CSKPI_UPLOAD_MAX_MB"):
+        make_settings(tmp_path / "s.duckdb", environ={"CSKPI_UPLOAD_MAX_MB": "lots"})
+
+
+def test_serve_refuses_an_unknown_profile_before_starting(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("serve", "--workspace", tmp_path / "w.duckdb", "--profile", "amazon",
+                 "--lang", "en")
+    assert result.exit_code != 0
+    assert "amazon" in result.output and "douyin" in result.output  # the known ones listed
+    assert not (tmp_path / "w.duckdb.app.sqlite").exists()  # nothing was created

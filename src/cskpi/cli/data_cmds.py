@@ -240,6 +240,10 @@ def serve(
     admin_password: Annotated[str | None, typer.Option(
         "--admin-password", envvar="CSKPI_ADMIN_PASSWORD",
         help="Password of the first admin (default: generated and printed once).")] = None,
+    profile: Annotated[str, typer.Option(
+        "--profile", envvar="CSKPI_PROFILE",
+        help="Platform profile of the pages' metrics and thresholds: generic, taobao, "
+        "douyin, jd or pdd.")] = "generic",
     lang: LangOpt = None,
 ) -> None:
     """Start the web app (dashboards, scorecards, grades, periods; REST API under /api/v1)."""
@@ -254,6 +258,6 @@ def serve(
         return
     try:
         run_server(host, port, str(workspace), database_url=database_url,
-                   admin_password=admin_password)
+                   admin_password=admin_password, profile=profile)
     except CskpiError as exc:
         _fail(exc, t)

@@ -90,14 +90,17 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
 
 
 def serve(host: str, port: int, workspace: Path | str, database_url: str | None = None,
-          admin_password: str | None = None) -> None:
+          admin_password: str | None = None, profile: str = "generic") -> None:
     """Run the app with uvicorn until interrupted (what ``cskpi serve`` calls)."""
     import uvicorn
 
     from .warmup import start_warm_up
 
+    from ..metrics.profiles import resolve
+
+    resolve(profile)  # an unknown profile stops here, with the list of known ones
     settings = make_settings(workspace, database_url=database_url,
-                             admin_password=admin_password)
+                             admin_password=admin_password, profile=profile)
     app = create_app(settings)
     start_warm_up(app.state.cskpi.data)  # the latest month is ready before the first visit
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")

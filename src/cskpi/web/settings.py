@@ -54,7 +54,9 @@ class WebSettings:
         default=DEFAULT_ALERTS, metadata=_help("overview alerts: (metric, < or >, threshold)"))
     min_sample: int = field(default=30, metadata=_help(
         "a rate whose denominator is below this is flagged as a small sample"))
-    profile: str = field(default="generic", metadata=_help("metric profile of the pages"))
+    profile: str = field(default="generic", metadata=_help(
+        "platform profile of the pages' metrics and thresholds (generic, taobao, douyin, "
+        "jd, pdd)", "CSKPI_PROFILE"))
     upload_max_mb: int = field(default=200, metadata=_help(
         "largest file accepted by the Data page's upload, MB (a bigger one is refused "
         "unread; import it with `cskpi import`)", "CSKPI_UPLOAD_MAX_MB"))
@@ -86,6 +88,8 @@ def make_settings(workspace: Path | str, *, database_url: str | None = None,
                   environ: Mapping[str, str] | None = None, **overrides: Any) -> WebSettings:
     """Settings from arguments, else ``CSKPI_*`` environment variables, else defaults."""
     env = os.environ if environ is None else environ
+    if "profile" not in overrides and env.get("CSKPI_PROFILE"):
+        overrides["profile"] = env["CSKPI_PROFILE"]
     if "upload_max_mb" not in overrides and env.get("CSKPI_UPLOAD_MAX_MB"):
         try:
             overrides["upload_max_mb"] = int(env["CSKPI_UPLOAD_MAX_MB"])
