@@ -188,3 +188,31 @@ def test_orders_without_any_sessions_use_explicit_credit_only(tmp_path):
     assert m["A1"]["conversion_rate"] is None  # no inquiries: no basis
     shop = run(tmp_path / "s", {"orders.csv": orders}, by="shop")["shop"]
     assert (shop["silent_order_share_num"], shop["silent_order_share_den"]) == (1, 2)
+
+
+def test_after_sale_refund_rate_drill_down_lists_the_shops_paid_orders(tmp_path):
+    from cskpi import core
+    from cskpi.metrics.compute import MetricQuery
+    from cskpi.metrics.profiles import resolve
+    from tests.conftest import write_folder
+    from tests.golden.test_service_metrics import AGENTS
+
+    d = write_folder(tmp_path / "d", {"agents.csv": AGENTS, "sessions.csv": SESSIONS,
+                                      "orders.csv": ORDERS, "refunds.csv": REFUNDS})
+    q = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31), profile=resolve("generic"))
+    # B1 is after-sale: refund_rate 2/5 over the shop's orders paid in October, which are
+    # O1, O2, O3, O5, O6 (O4 is unpaid) -- the drill-down lists exactly those five
+    b1 = core.explain_metric(q, "B1", "refund_rate", data=d)
+    assert sorted(r["order_id"] for r in b1.rows) == ["O1", "O2", "O3", "O5", "O6"]
+    assert "shop" in b1.note
+    # disputes look at the 30 days ending 10-31 (10-02 .. 10-31): O1 was paid on 10-02
+    disputes = core.explain_metric(q, "B1", "dispute_refund_rate", data=d)
+    assert sorted(r["order_id"] for r in disputes.rows) == ["O1", "O2", "O3", "O5", "O6"]
+    # a pre-sale agent's refund_rate rests on their own credited orders: A1 has O2 and O6
+    # (and the unpaid O4, listed as created in the period)
+    a1 = core.explain_metric(q, "A1", "refund_rate", data=d)
+    assert sorted(r["order_id"] for r in a1.rows) == ["O2", "O4", "O6"]
+    # with the agent scope, B1 (credited nothing) has nothing to list
+    agent_scope = MetricQuery(q.start, q.end, profile=resolve(
+        "generic", {"aftersale_order_scope": "agent"}))
+    assert core.explain_metric(agent_scope, "B1", "refund_rate", data=d).rows == []

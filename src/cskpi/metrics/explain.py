@@ -26,6 +26,9 @@ ORDER_METRICS = {"ordering_customers", "paying_customers", "order_rate", "conver
 REFUND_METRICS = {"refunds_handled", "refund_completion_h", "aftersale_cost",
                   "dispute_refunds"}
 ATTENDANCE_METRICS = {"late", "leave", "absent", "attendance_days"}
+# rates whose paid orders are the shop's for after-sale agents (profile aftersale_order_scope)
+SHOP_SCOPE_METRICS = {"refund_rate", "complaint_rate", "dispute_refund_rate"}
+TRAILING_DAYS = 30  # dispute_refund_rate looks at the 30 days ending with the period
 
 
 @dataclass
@@ -81,6 +84,8 @@ def explain(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str, metric: st
         rows = _fetch(backend, s.order_by("human_local").rename(human_start="human_local"))
         return Explanation(metric, agent_id, "sessions", rows,
                            f"{len(rows)} sessions whose human start is in the period")
+    if metric in ORDER_METRICS and _shop_scope(backend, inp, q, agent_id, metric):
+        return _shop_paid_orders(backend, inp, q, agent_id, metric)
     if metric in ORDER_METRICS:
         if not inp.has("orders"):
             raise UsageError(f"{metric} needs the orders table")
@@ -123,3 +128,34 @@ def explain(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str, metric: st
         return Explanation(metric, agent_id, "online", rows,
                            f"{len(rows)} intervals (overlaps are merged in the figure)")
     raise UsageError(f"no drill-down for {metric}")  # pragma: no cover
+
+
+def _shop_scope(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str, metric: str) -> bool:
+    """True when the agent's figure rests on the shop's paid orders, not the agent's own."""
+    if metric not in SHOP_SCOPE_METRICS or q.profile.aftersale_order_scope != "shop":
+        return False
+    a = E.agents_table(inp)
+    roles = _fetch(backend, a.filter(a.agent_id == agent_id).select("role"))
+    return bool(roles) and roles[0]["role"] == "aftersale"
+
+
+def _shop_paid_orders(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str,
+                      metric: str) -> Explanation:
+    """The shop's orders paid in the period (the 30 days ending with it for disputes)."""
+    if not inp.has("orders"):
+        raise UsageError(f"{metric} needs the orders table")
+    import datetime as dt
+
+    start = q.start
+    if metric == "dispute_refund_rate":
+        start = q.end - dt.timedelta(days=TRAILING_DAYS - 1)
+    o = E.credited_orders(inp, q.profile)
+    o = o.filter(o.paid_ts_local.notnull()
+                 & E._in_range(o.paid_ts_local, E.Buckets(start, q.end, None)))
+    rows = _fetch(backend, o.order_by(["paid_ts_local", "order_id"]).select(
+        "order_id", "customer_id", created="created_ts_local", paid="paid_ts_local",
+        status="status", amount="amount", units="units", credited="credited"))
+    return Explanation(metric, agent_id, "orders", rows,
+                       f"{len(rows)} orders of the whole shop paid from {start} to {q.end}: "
+                       "after-sale agents are measured against the shop's paid orders "
+                       "(profile setting aftersale_order_scope = shop)")
