@@ -39,17 +39,15 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
-    from cskpi import core
-    from cskpi.data.demo import generate
     from cskpi.web.accounts import create_user
     from cskpi.web.app import create_app
     from cskpi.web.db.engine import transaction
     from cskpi.web.settings import make_settings
 
     root = tmp_path_factory.mktemp("e2e")
-    generate(root / "data", agents=6, days=5, start=__import__("datetime").date(2026, 10, 1))
+    # the demo files are uploaded through the Data page (fixture `uploaded`): the
+    # workspace starts empty, as on a fresh install
     ws = root / "ws.duckdb"
-    core.import_folder(root / "data", ws)
     app = create_app(make_settings(ws, admin_password=PASSWORDS["admin"], environ={}))
     state = app.state.cskpi
     with transaction(state.sessions) as db:
@@ -93,13 +91,41 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-@pytest.mark.browser
-def test_manager_sees_kpis_grades_and_locks_a_period(server: str, browser: Any) -> None:
+@pytest.fixture(scope="module")
+def uploaded(server: str, browser: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A manager uploads the demo files on the Data page, reads the check, imports them."""
+    import datetime as dt
+
+    from cskpi.data.demo import generate
+
+    demo = tmp_path_factory.mktemp("e2e-upload")
+    generate(demo, agents=6, days=5, start=dt.date(2026, 10, 1))
     page = login(browser, server, "mgr")
+    assert page.url.endswith("/data")  # nothing imported yet: the start page is Data
+    files = sorted(str(p) for p in demo.iterdir() if p.suffix == ".csv")
+    page.set_input_files("#upload-files", files)
+    page.click("#upload-submit")
+    page.wait_for_selector("#verdict.ok")  # checked, nothing stored yet
+    assert page.locator("#tables tbody tr").count() == len(files)
+    shot(page, "data-check")
+    page.click("#import-submit")
+    page.wait_for_selector("#import-done")
+    assert page.locator("#history tbody tr").count() >= 1
+    shot(page, "data-imported")
+    page.close()
+    return server
+
+
+@pytest.mark.browser
+def test_manager_sees_kpis_grades_and_locks_a_period(uploaded: str, browser: Any) -> None:
+    server = uploaded
+    page = login(browser, server, "mgr")
+    assert page.url.endswith("/overview")  # data now: the start page is the overview
     page.goto(f"{server}/overview?period={PERIOD}")
-    chart = page.locator("svg.chart")
+    chart = page.locator('div.chart[data-chart="chart-agents"] svg')
+    chart.wait_for()
     assert chart.count() == 1 and chart.bounding_box()["height"] > 20  # drawn, not empty
-    assert page.locator("svg.chart rect").count() > 0
+    assert chart.locator("path").count() > 0  # ECharts' SVG renderer draws bars as paths
     shot(page, "overview")
     page.goto(f"{server}/leaderboard?period={PERIOD}")
     rows = page.locator("#leaderboard tbody tr")
@@ -129,7 +155,8 @@ def test_manager_sees_kpis_grades_and_locks_a_period(server: str, browser: Any) 
 
 
 @pytest.mark.browser
-def test_agent_cannot_open_another_agents_scorecard(server: str, browser: Any) -> None:
+def test_agent_cannot_open_another_agents_scorecard(uploaded: str, browser: Any) -> None:
+    server = uploaded
     page = login(browser, server, "a001")
     assert page.url.endswith("/agents/A001/scorecard")
     assert "A001" in page.inner_text("body")
