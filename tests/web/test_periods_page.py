@@ -8,7 +8,7 @@ pool × score / max_score = 1000 × score / 130 when the agent passes (70 % of 1
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,10 @@ from cskpi.web.accounts import create_user
 from cskpi.web.app import create_app
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock
+from cskpi.web.periods import diff_snapshots, rows
 from cskpi.web.settings import make_settings
 
-from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, PERIOD, PASSWORDS, form_token, login
+from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, PERIOD, form_token, login
 
 SCHEME = "aftersale-4crown"
 REVIEW = f"/periods/{PERIOD}?scheme={SCHEME}"
@@ -188,7 +189,7 @@ def test_an_unknown_scheme_or_month_is_refused(client_for: Callable[..., TestCli
 
 
 @pytest.fixture
-def ungraded_app(tmp_path: Path, database_url: str) -> FastAPI:
+def ungraded_app(tmp_path: Path, database_url: str) -> Iterator[FastAPI]:
     """An app on a demo shop whose export has no grades: every graded item is missing."""
     generate(tmp_path / "data", agents=6, days=5)
     (tmp_path / "data" / "grades.csv").unlink()
@@ -232,3 +233,38 @@ def test_the_periods_page_lists_months_and_locks_in_both_languages(
     assert zh.get("/periods").status_code == 403
     chinese = mgr.get(REVIEW, headers={"accept-language": "zh-CN"}).text
     assert "已锁定 · 第 1 版" in chinese and "2026年10月 审核" in chinese
+
+
+def _card(agent_id: str, score: float, total: float, quality: float) -> dict[str, Any]:
+    return {"agent_id": agent_id, "name": None, "score": score, "max_score": 130,
+            "ratio": score / 130, "passed": score >= 91, "vetoed": False, "veto": [],
+            "items": [{"key": "quality", "label": "素质", "points": quality}],
+            "adjustments": [], "warnings": [],
+            "pay": {"base": 2000, "kpi_bonus": total - 2000, "commission": 0, "awards": [],
+                    "total": total}}
+
+
+def test_the_diff_of_two_snapshots_names_every_change() -> None:
+    problem = {"agent_id": "A3", "code": "missing_grade", "message": "no grade", "hint": None}
+    before = {"cards": [_card("A1", 100, 2769.23, 20), _card("A2", 100, 2769.23, 20),
+                        _card("A3", 90, 2000, 10)],
+              "problems": [problem], "unmatched": [], "scheme_version": None}
+    after = {"cards": [_card("A1", 100, 2769.23, 20), _card("A2", 95, 2730.77, 15),
+                       _card("A4", 80, 2000, 10)],
+             "problems": [], "unmatched": [], "scheme_version": 2}
+    assert [(r.agent_id, r.rank) for r in rows(before)] == [("A1", 1), ("A2", 1), ("A3", 3)]
+    diff = diff_snapshots(before, after)
+    # A2 loses 5 points (20 → 15) and 38.46 of bonus, and its shared first place;
+    # A3 is gone and A4 is new (each their whole pay); A1 is the same
+    assert [(d.agent_id, d.status) for d in diff.agents] == [
+        ("A3", "removed"), ("A4", "added"), ("A2", "changed")]
+    a2 = diff.agents[2]
+    score, pay, rank = (a2.figure(k) for k in ("score", "pay.total", "rank"))
+    assert score is not None and pay is not None and rank is not None
+    assert (score.delta, pay.delta, rank.before, rank.after) == (-5, -38.46, 1, 2)
+    assert [(c.key, c.before, c.after) for c in a2.items] == [("quality", 20, 15)]
+    assert diff.problems_resolved == (problem,) and diff.problems_added == ()
+    assert diff.scheme_version == (None, 2)
+    assert not diff_snapshots(after, after)  # nothing differs: a re-lock would be empty
+    only_version = {**after, "scheme_version": 3}
+    assert diff_snapshots(after, only_version) and not diff_snapshots(after, only_version).agents

@@ -146,6 +146,8 @@ def test_a_locked_period_shows_the_snapshot_until_it_is_locked_again(
     assert _post(client, "/events", {"agent_id": "A004", "date": "2026-10-02",
                                      "kind": "praise"}).status_code == 303
     assert client.get(url).json()["card"] == api["card"]  # not silently changed
+    grades_page = client.get(f"/grades?period={PERIOD}").text
+    assert "is locked (version 1 of aftersale-4crown)" in grades_page  # says what a save does
     _post(client, "/periods/lock", {"period": PERIOD, "scheme": "aftersale-4crown",
                                     "reason": "quality re-reviewed, praise recorded"})
     relocked = client.get(url).json()

@@ -191,9 +191,9 @@ def diff_snapshots(before: Snapshot, after: Snapshot) -> SnapshotDiff:
     agents = [d for agent in sorted(set(old) | set(new))
               if (d := _agent_diff(old.get(agent), new.get(agent))) is not None]
 
-    def pay_change(d: AgentDiff) -> float:
+    def pay_change(d: AgentDiff) -> float:  # a new or gone agent: their whole pay
         total = d.figure("pay.total")
-        return abs(total.delta or 0) if total is not None else 0.0
+        return 0.0 if total is None else abs((total.after or 0) - (total.before or 0))
 
     agents.sort(key=lambda d: (-pay_change(d), d.agent_id))
     was = {_problem_key(p): p for p in before.get("problems") or ()}

@@ -9,9 +9,9 @@ locked again with a reason as a new version.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -45,16 +45,6 @@ def latest_lock(db: Session, period: str, scheme: str) -> PeriodLock | None:
                      .order_by(PeriodLock.version.desc()).limit(1))
 
 
-def is_locked(db: Session, period: str) -> bool:
-    """Whether a month's grades and events are closed to edits: never, since a lock
-    freezes what is published, not the inputs (see the module docstring).
-
-    Grades and events entry ask this before saving; a correction after a lock reaches
-    scorecards only through a re-lock, which needs a reason and shows its diff first.
-    """
-    return False
-
-
 def _require_agent(data: DataGateway, agent_id: str) -> dict[str, Any]:
     agent = data.agent(agent_id)
     if agent is None:
@@ -74,8 +64,6 @@ def record_grade(db: Session, data: DataGateway, reviewer: User, *, agent_id: st
         raise BadRequest("web.error.item_invalid", item=item,
                          details={"allowed": allowed, "scheme": scheme})
     grade = canonical_grade(grade)
-    if is_locked(db, period):
-        raise Conflict("web.error.period_locked", period=period)
     row = db.scalar(select(Grade).where(Grade.agent_id == agent_id, Grade.period == period,
                                         Grade.item == item))
     before = row.to_dict() if row is not None else None
@@ -107,8 +95,6 @@ def record_event(db: Session, data: DataGateway, reviewer: User, *, agent_id: st
             value = value.quantize(Decimal("0.01"))
         except InvalidOperation:
             raise BadRequest("web.error.points_invalid", points=points) from None
-    if is_locked(db, date.strftime("%Y-%m")):
-        raise Conflict("web.error.period_locked", period=date.strftime("%Y-%m"))
     row = Event(agent_id=agent_id, date=date, kind=kind, points=value, note=note or None,
                 reviewer_id=reviewer.id)
     db.add(row)

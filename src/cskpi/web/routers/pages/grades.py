@@ -12,7 +12,8 @@ from sqlalchemy import select
 from ...data import DataGateway
 from ...db.models import Event, Grade
 from ...deps import DataDep, DbDep, ManagerForm, ManagerUser, client_ip
-from ...records import is_locked, record_event, record_grade
+from ...periods import latest_locks
+from ...records import record_event, record_grade
 from ...templating import render
 
 router = APIRouter()
@@ -47,7 +48,7 @@ def grades_page(request: Request, principal: ManagerUser, db: DbDep, data: DataD
         "period": period, "gradable": gradable, "item_choices": list(choices.items()),
         "roster": data.roster(),
         "grades": grades, "events": events, "event_kinds": data.event_kinds(),
-        "locked": is_locked(db, period), "saved": saved, "today": first.isoformat(),
+        "locks": [lk for (p, _), lk in latest_locks(db).items() if p == period], "saved": saved, "today": first.isoformat(),
     })
 
 
