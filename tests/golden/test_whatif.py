@@ -33,9 +33,14 @@ def test_change_forms(change, field, value):
     assert getattr(whatif(SEED, [change]).new, field) == value
 
 
-@pytest.mark.parametrize("change", ["speed=+5%", "aov", "aov=-200%"])
-def test_bad_changes(change):
-    with pytest.raises(UsageError):
+@pytest.mark.parametrize(("change", "says"), [
+    ("speed=+5%", "unknown driver"), ("aov", "is not NAME"), ("aov=-200%", "negative"),
+    ("aov=1.2.3", "is not a number"),  # passes the pattern, is no number
+    ("conversion=20", "above 100 %"),  # 2000 %: meant 20 %
+    ("conversion=+0.7", "above 100 %"),  # 0.40 + 0.7 = 1.10
+])
+def test_bad_changes(change, says):
+    with pytest.raises(UsageError, match=says):
         whatif(SEED, [change])
 
 

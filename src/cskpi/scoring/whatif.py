@@ -83,6 +83,14 @@ def parse_number(text: str, name: str) -> Decimal:
         raise UsageError(f"{name}: '{text}' is not a number", hint=HELP.get(name)) from None
 
 
+class ChangeOutOfRange(UsageError):
+    """A well-formed change whose result is impossible: ``bound`` is "negative" or "above_1"."""
+
+    def __init__(self, message: str, *, bound: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.bound = bound
+
+
 _CHANGE = re.compile(r"^\s*(\w+)\s*=\s*([+-]?)\s*([\d.,]+)\s*(%?)\s*$")
 
 
@@ -99,7 +107,11 @@ def apply_changes(base: Drivers, changes: list[str]) -> tuple[Drivers, dict[str,
         if name not in DRIVERS:
             raise UsageError(f"--change: unknown driver '{name}'", hint="drivers: "
                              + ", ".join(DRIVERS))
-        amount = Decimal(number.replace(",", ""))
+        try:
+            amount = Decimal(number.replace(",", ""))
+        except ArithmeticError:  # '1.2.3' passes the pattern but is no number
+            raise UsageError(f"--change '{change}': '{number}' is not a number",
+                             hint="e.g. --change aov=120 or --change aov=+5%") from None
         current: Decimal = getattr(new, name)
         if sign and pct:
             factor = 1 + (amount / 100 if sign == "+" else -amount / 100)
@@ -111,7 +123,12 @@ def apply_changes(base: Drivers, changes: list[str]) -> tuple[Drivers, dict[str,
         else:
             value = amount
         if value < 0:
-            raise UsageError(f"--change '{change}' makes {name} negative")
+            raise ChangeOutOfRange(f"--change '{change}' makes {name} negative",
+                                   bound="negative")
+        if name == "conversion" and value > 1:
+            raise ChangeOutOfRange(
+                f"--change '{change}' makes the conversion {value:.0%}, above 100 %",
+                bound="above_1", hint="a conversion is a share: conversion=0.25 or 25%")
         new = replace(new, **{name: value})
         said[name] = change.split("=", 1)[1].strip()
     return new, said

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .. import core
 from ..errors import UsageError
 from ..scoring.run import month_range
-from ..scoring.whatif import Drivers, WhatIf, apply_changes, whatif
+from ..scoring.whatif import ChangeOutOfRange, Drivers, WhatIf, apply_changes, whatif
 from .data import DataGateway, valid_period
 
 FIELDS = ("conversion", "aov", "inquiries", "agents")  # what the form lets change
@@ -78,11 +78,10 @@ def _field_error(base: Drivers, name: str, text: str) -> tuple[str, dict[str, st
     if len(text) > MAX_INPUT or not _VALUE.match(text):
         return "web.whatif.error.format", {"value": text[:MAX_INPUT]}
     try:
-        new, _ = apply_changes(base, [f"{name}={text}"])
-    except UsageError:  # the format is checked above: what is left is a negative result
-        return "web.whatif.error.negative", {"value": text}
-    if name == "conversion" and new.conversion > 1:
-        return "web.whatif.error.conversion", {"value": text}
+        apply_changes(base, [f"{name}={text}"])
+    except ChangeOutOfRange as exc:  # the format is checked above
+        key = "conversion" if exc.bound == "above_1" else "negative"
+        return f"web.whatif.error.{key}", {"value": text}
     return None
 
 
