@@ -231,3 +231,23 @@ def test_periods_page_links_the_report_downloads(
     page = client_for("mgr").get(f"/periods?period={PERIOD}").text
     assert f'href="/reports/{PERIOD}.xlsx?scheme=aftersale-4crown"' in page
     assert f'href="/reports/{PERIOD}.pdf?scheme=presale-standard"' in page
+
+
+def test_a_report_of_a_locked_month_never_changes_silently(
+        client_for: Callable[..., TestClient]) -> None:
+    client = client_for("mgr")
+    lock = {"period": PERIOD, "scheme": "aftersale-4crown"}
+    url = f"/reports/{PERIOD}.xlsx?scheme=aftersale-4crown"
+    assert _post(client, "/periods/lock", lock).status_code == 303
+    assert client.get(url).status_code == 200  # the locked figures are the live ones
+    _post(client, "/grades", {"agent_id": "A004", "period": PERIOD, "item": "quality",
+                              "grade": "D"})
+    refused = client.get(url, headers={"accept": "application/json"})
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "conflict" and "version 1" in error["message"]
+    assert error["details"]["review"] == f"/periods/{PERIOD}?scheme=aftersale-4crown"
+    live = client.get(url + "&live=1")  # asked for explicitly: the figures as they stand
+    assert live.status_code == 200 and live.content[:2] == b"PK"
+    assert _post(client, "/periods/lock", {**lock, "reason": "quality"}).status_code == 303
+    assert client.get(url).status_code == 200  # locked again: report and lock agree

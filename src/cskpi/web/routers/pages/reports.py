@@ -8,9 +8,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from ... import data as _data
-from ...deps import DataDep, ManagerUser
-from ...errors import BadRequest
+from ...deps import DataDep, DbDep, ManagerUser
+from ...errors import BadRequest, Conflict
 from ...i18n import resolve_lang
+from ...periods import diff_snapshots
+from ...records import latest_lock
 
 router = APIRouter()
 
@@ -19,11 +21,17 @@ MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 
 
 @router.get("/reports/{period}.{fmt}")
-def download_report(request: Request, principal: ManagerUser, data: DataDep,
+def download_report(request: Request, principal: ManagerUser, data: DataDep, db: DbDep,
                     period: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")],
                     fmt: Annotated[str, Path(pattern=r"^(xlsx|pdf)$")],
-                    scheme: Annotated[str, Query(max_length=255)]) -> Response:
-    """The report of a month under a scheme, scored with the grades entered here too."""
+                    scheme: Annotated[str, Query(max_length=255)],
+                    live: bool = False) -> Response:
+    """The report of a month under a scheme, scored with the grades entered here too.
+
+    A locked month whose figures changed since its lock is not reported silently with
+    the new figures: the request is refused (409) with the way to review and re-lock,
+    unless ``live=1`` asks for the figures as they stand now.
+    """
     from ....core import Workspace
     from ....reports import ReportData, excel_bytes, pdf_bytes
 
@@ -31,6 +39,13 @@ def download_report(request: Request, principal: ManagerUser, data: DataDep,
         raise BadRequest("web.error.scheme_unknown", scheme=scheme,
                          details={"allowed": sorted(set(data.schemes_by_role.values()))})
     _data.valid_period(period)
+    lock = latest_lock(db, period, scheme)
+    if lock is not None and not live and diff_snapshots(lock.snapshot,
+                                                        data.snapshot(scheme, period)):
+        raise Conflict("web.error.report_changed_since_lock", period=period, scheme=scheme,
+                       version=lock.version,
+                       details={"review": f"/periods/{period}?scheme={scheme}",
+                                "live": f"/reports/{period}.{fmt}?scheme={scheme}&live=1"})
     scored = data.scored(scheme, period)
     shop = data.metrics(period, "shop")
     store = Workspace(data.workspace)
