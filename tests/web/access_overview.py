@@ -1,8 +1,7 @@
 """Access matrix of the overview area: drill-downs, user editing, the vendored charts.
 
-Merged into ``test_access.py``.  Paths with a user id or a metric name do not map to
-their route by ``_route_of`` there, so those routes are named in ``COVERED_ELSEWHERE``
-and tested by role in ``test_drilldown.py`` and ``test_admin_users.py`` as well.
+Merged into ``test_access.py``.  The routes named in ``COVERED_ELSEWHERE`` are tested by
+role in ``test_drilldown.py`` and ``test_admin_users.py`` (user ids differ per database).
 """
 
 from __future__ import annotations

@@ -16,7 +16,3 @@ GET: dict[str, tuple[int, int, int, int]] = {
 }
 # the lock form (POST /periods/lock) is in test_access.py's own matrix
 POST: dict[str, tuple[dict[str, str], tuple[int, int, int]]] = {}
-# the two routes with a month in the path are in GET above under 2026-10, which
-# test_access's _route_of does not turn back into {period}
-COVERED_ELSEWHERE = {("GET", "/periods/{period}"),
-                     ("GET", "/periods/{period}/versions/{version}")}
