@@ -63,3 +63,15 @@ def test_cli_reference_is_up_to_date_and_covers_every_command():
     for command in ("validate", "import", "demo-data", "demo", "metrics", "explain", "score",
                     "scheme check", "scheme list", "scheme show", "whatif", "compliance"):
         assert f"## `cskpi {command}`" in committed
+
+
+def test_web_page_is_up_to_date_and_documents_every_setting():
+    from cskpi.docs import render_web
+    from cskpi.web.settings import setting_docs
+
+    committed = (ROOT / "docs" / "web.md").read_text(encoding="utf-8")
+    assert committed == render_web(), "run: python -m cskpi.docs"
+    for d in setting_docs():
+        assert f"| `{d['name']}` |" in committed
+        if d["env"]:
+            assert f"`{d['env']}`" in committed

@@ -229,7 +229,8 @@ def print_summary(summary: list[dict[str, Any]], period: str, t: Translator,
 
 @app.command()
 def serve(
-    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace file.")] =
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", envvar="CSKPI_WORKSPACE",
+                                            help="Workspace file.")] =
     Path("cskpi-demo/workspace.duckdb"),
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
