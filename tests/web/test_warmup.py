@@ -13,8 +13,10 @@ def test_warm_up_computes_the_latest_month_once(workspace: Path) -> None:
     gateway = DataGateway(workspace, schemes_by_role=DEFAULT_SCHEMES)
     done = warm_up(gateway)
     # the demo workspace holds October 2026; two schemes are configured by default
+    # both presets score under the generic profile: one agent trend serves both
     assert done == ["metrics 2026-10 by agent", "metrics 2026-10 by team",
-                    "metrics 2026-10 by shop", "scores 2026-10 presale-standard",
+                    "metrics 2026-10 by shop", "trend 2026-10 by shop",
+                    "scores 2026-10 presale-standard", "trend 2026-10 by agent (generic)",
                     "scores 2026-10 aftersale-4crown"]
     cached = dict(gateway._cache)
     # the pages' calls now hit the cache: the very same objects come back

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 
 def preset_names() -> list[str]:
+    """The shipped presets (read once: they are files of the installed package)."""
+    return list(_preset_names())
+
+
+@cache
+def _preset_names() -> tuple[str, ...]:
     folder = resources.files("cskpi.presets")
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml")))
 
 
 def preset_text(name: str) -> str:

@@ -31,12 +31,23 @@ def warm_up(data: DataGateway) -> list[str]:
     for by in ("agent", "team", "shop"):
         data.metrics(period, by)
         done.append(f"metrics {period} by {by}")
+    from .views import monthly_rows, scheme_profile
+
+    monthly_rows(data, period, "shop")  # the overview's trends
+    done.append(f"trend {period} by shop")
+    profiles: list[str] = []
     for scheme in dict.fromkeys(data.schemes_by_role.values()):
         try:
             data.scored(scheme, period)
             done.append(f"scores {period} {scheme}")
+            profile = scheme_profile(data, scheme)
         except CskpiError as exc:  # a scheme that does not load is reported on its pages
             log.warning("warm-up of %s skipped: %s", scheme, exc)
+            continue
+        if profile not in profiles:  # the scorecards' trends, under the schemes' profiles
+            profiles.append(profile)
+            monthly_rows(data, period, "agent", profile)
+            done.append(f"trend {period} by agent ({profile})")
     return done
 
 

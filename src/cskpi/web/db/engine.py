@@ -15,8 +15,26 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
+# A request holds one connection (its session) and, while scoring, briefly a second one
+# (the gateway reads the grades and scheme versions entered in the app).  With fewer
+# connections than request threads + 1, every thread can hold one and wait for a second:
+# a deadlock that ends only at the pool timeout (seen at 20 concurrent clients).  The
+# request threads are AnyIO's (40 by default) plus the warm-up, hence this margin; idle
+# connections beyond the pool size are closed.  SQLite connections are cheap to keep and
+# costly to reopen under load (each runs the pragmas), so its pool keeps more of them.
+REQUEST_THREADS = 40
+POOL_CAPACITY = REQUEST_THREADS + 10
+POOL_SIZE = 5
+SQLITE_POOL_SIZE = 20
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    if "poolclass" not in kwargs and not url.startswith("sqlite:///:memory:") \
+            and url != "sqlite://":
+        size = SQLITE_POOL_SIZE if url.startswith("sqlite") else POOL_SIZE
+        kwargs.setdefault("pool_size", size)
+        kwargs.setdefault("max_overflow", POOL_CAPACITY - size)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 

@@ -3,7 +3,7 @@ each figure links to its drill-down."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -27,8 +27,12 @@ def leaderboard(request: Request, principal: ManagerUser, state: StateDep, data:
                          sort=sort)
     period = period or data.latest_period()
     direction = order or (default_order(sort) if sort in LEADERBOARD_KEYS else "asc")
-    rows = sort_rows(list(data.metrics(period, "agent")), sort, direction)
-    return render(request, "leaderboard.html", {
-        "period": period, "keys": LEADERBOARD_KEYS, "rows": rows, "sort": sort,
-        "order": direction, "min_sample": state.settings.min_sample,
-    })
+    min_sample = state.settings.min_sample
+
+    def context() -> dict[str, Any]:
+        rows = sort_rows(list(data.metrics(period, "agent")), sort, direction)
+        return {"period": period, "keys": LEADERBOARD_KEYS, "rows": rows, "sort": sort,
+                "order": direction, "min_sample": min_sample}
+
+    return render(request, "leaderboard.html", context,
+                  cache_key=(period, sort, direction, min_sample))

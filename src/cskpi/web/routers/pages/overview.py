@@ -3,7 +3,7 @@ the platform's thresholds, their trend over the last months, per-agent alerts an
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -36,23 +36,32 @@ def overview(request: Request, principal: ManagerUser, state: StateDep, data: Da
     """Team KPIs of a month (shop, teams, agents) with goals, trends and alerts."""
     period = period or data.latest_period()
     fmt = Formatter(request_lang(request))
-    shop_rows, teams, agents = (data.metrics(period, by) for by in ("shop", "team", "agent"))
-    shop = shop_rows[0] if shop_rows else {}
-    goals = general_goals(data)
-    shop_goals = row_goals(shop, goals)
-    months = trailing_months(period)
-    shop_months = by_month(monthly_rows(data, period, "shop"))
-    rules = state.settings.alerts
-    alert_below = next((t for m, op, t in rules if m == CHART_METRIC and op == "<"), None)
-    return render(request, "overview.html", {
-        "period": period, "keys": OVERVIEW_KEYS, "shop": shop,
-        "kpis": kpis(shop, OVERVIEW_KEYS, shop_goals),
-        "teams": [(row, row_goals(row, goals)) for row in teams], "agents": agents,
-        "alerts": alerts(agents, rules), "min_sample": state.settings.min_sample,
-        "bar": bar_chart(fmt, CHART_METRIC, agents, alert_below,
-                         shop_goals.get(CHART_METRIC, [])),
-        "months": months, "shop_months": shop_months,
-        "trend_keys": TREND_KEYS,
-        "trends": {key: trend_chart(fmt, key, months, shop_months, goals)
-                   for key in TREND_KEYS},
-    })
+    settings = state.settings
+
+    def context() -> dict[str, Any]:
+        shop_rows, teams, agents = (data.metrics(period, by) for by in ("shop", "team", "agent"))
+        shop = shop_rows[0] if shop_rows else {}
+        goals = general_goals(data)
+        shop_goals = row_goals(shop, goals)
+        months = trailing_months(period)
+        shop_months = by_month(monthly_rows(data, period, "shop"))
+        rules = settings.alerts
+        alert_below = next((t for m, op, t in rules if m == CHART_METRIC and op == "<"), None)
+        return {
+            "period": period, "keys": OVERVIEW_KEYS, "shop": shop,
+            "kpis": kpis(shop, OVERVIEW_KEYS, shop_goals),
+            "teams": [(row, row_goals(row, goals)) for row in teams], "agents": agents,
+            "alerts": alerts(agents, rules), "min_sample": settings.min_sample,
+            "bar": bar_chart(fmt, CHART_METRIC, agents, alert_below,
+                             shop_goals.get(CHART_METRIC, [])),
+            "months": months, "shop_months": shop_months,
+            "trend_keys": TREND_KEYS,
+            "trends": {key: trend_chart(fmt, key, months, shop_months, goals)
+                       for key in TREND_KEYS},
+        }
+
+    # the page changes with the data (the cache is dropped then), the schemes' versions
+    # in force (their targets) and the app's alert and sample settings
+    schemes = tuple(data.in_force(s).ref for s in dict.fromkeys(data.schemes_by_role.values()))
+    return render(request, "overview.html", context, cache_key=(
+        period, schemes, data.profile, repr(settings.alerts), settings.min_sample))

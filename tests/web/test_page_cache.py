@@ -1,0 +1,58 @@
+"""Big pages are rendered once per month, language and settings; the parts that belong
+to the user (name, CSRF token) never come from the cache.  And the app database's pool
+never deadlocks when every request thread holds a connection and scoring needs one more."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from cskpi.web.db.engine import REQUEST_THREADS
+from cskpi.web.templating import CONTENT_MARK
+
+from .fixtures import PERIOD
+
+
+def _main(html: str) -> str:
+    return html.split("<main>", 1)[1]
+
+
+def test_overview_content_is_shared_but_the_header_is_each_users(
+        client_for: Callable[..., TestClient]) -> None:
+    admin = client_for("admin").get(f"/overview?period={PERIOD}").text
+    mgr = client_for("mgr").get(f"/overview?period={PERIOD}").text
+    assert _main(admin) == _main(mgr)  # the second came from the cache
+    assert "admin · " in admin and "mgr · " in mgr and "mgr · " not in admin
+    assert CONTENT_MARK not in admin and CONTENT_MARK not in mgr
+    token = lambda html: html.split('name="csrf_token" value="')[1].split('"')[0]  # noqa: E731
+    assert token(admin) != token(mgr)  # each page carries its own user's token
+
+
+def test_leaderboard_cache_is_keyed_by_sort_and_language(
+        client_for: Callable[..., TestClient]) -> None:
+    client = client_for("mgr")
+    by_sales = client.get(f"/leaderboard?period={PERIOD}&sort=sales").text
+    by_id = client.get(f"/leaderboard?period={PERIOD}&sort=agent_id&order=desc").text
+    first_agent = lambda html: html.split("<tbody>")[1].split("/agents/")[1][:4]  # noqa: E731
+    assert first_agent(by_id) == "A006"  # descending ids: the demo's last agent first
+    assert _main(by_sales) != _main(by_id)
+    zh = client.get(f"/leaderboard?period={PERIOD}&sort=sales",
+                    headers={"accept-language": "zh-CN"}).text
+    assert "排行榜" in zh and "排行榜" not in by_sales
+
+
+def test_scoring_gets_a_connection_while_every_request_thread_holds_one(
+        app: FastAPI) -> None:
+    state = app.state.cskpi
+    held = [state.sessions() for _ in range(REQUEST_THREADS)]
+    try:
+        for session in held:  # each "request" has its session's connection checked out
+            session.connection()
+        # the gateway reads the app's grades and scheme versions with a connection of
+        # its own; with a pool smaller than the threads this waited 30 s and failed
+        assert state.data.scored("presale-standard", PERIOD).result.cards
+    finally:
+        for session in held:
+            session.close()
