@@ -19,7 +19,6 @@ import argparse
 import shutil
 
 import duckdb
-
 from common import OUT, PEAK, demo_folder, run_child
 
 SCAN = PEAK + """

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-from collections.abc import Callable, Collection
-from pathlib import Path
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
@@ -137,14 +136,14 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
         ctx.__exit__(None, None, None)
 
 
-def compute_metrics(query: "MetricQuery", *, workspace: Path | str | None = None,
+def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,
                     data: Path | str | None = None, timezone: str | None = None,
-                    use_cache: bool = True) -> "MetricResult":
+                    use_cache: bool = True) -> MetricResult:
     """The metric catalog for a workspace, or for a data folder."""
     from .metrics.cache import cached_facts
     from .metrics.compute import compute
 
-    def run_query(backend: object, inputs: object, con: object) -> "MetricResult":
+    def run_query(backend: object, inputs: object, con: object) -> MetricResult:
         facts, report = None, None
         if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
             facts, report = cached_facts(backend, con, inputs, query.profile)  # type: ignore[arg-type]
@@ -156,9 +155,9 @@ def compute_metrics(query: "MetricQuery", *, workspace: Path | str | None = None
                         writable=use_cache)
 
 
-def explain_metric(query: "MetricQuery", agent_id: str, metric: str, *,
+def explain_metric(query: MetricQuery, agent_id: str, metric: str, *,
                    workspace: Path | str | None = None, data: Path | str | None = None
-                   ) -> "Explanation":
+                   ) -> Explanation:
     """The rows behind one agent's figure for a period."""
     from .metrics.explain import explain
 
@@ -189,7 +188,7 @@ def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:
     return first, nxt - dt.timedelta(days=1)
 
 
-def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> "Drivers":
+def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> Drivers:
     """Sales drivers of a period: pre-sale agents, inquiries per agent-day, conversion, AOV."""
     from decimal import Decimal
 
@@ -212,7 +211,7 @@ def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> "Dr
 
 def score_period(scheme: str, period: str, *, workspace: Path | str | None = None,
                  data: Path | str | None = None, grades: Sequence[Mapping[str, Any]] = (),
-                 events: Sequence[Mapping[str, Any]] = ()) -> "Scored":
+                 events: Sequence[Mapping[str, Any]] = ()) -> Scored:
     """Score every agent a scheme applies to for one month, with explanations and pay.
 
     ``grades`` and ``events`` entered elsewhere (the web app) join the workspace's: a
@@ -221,7 +220,7 @@ def score_period(scheme: str, period: str, *, workspace: Path | str | None = Non
     from .metrics.cache import cached_facts
     from .scoring.run import score
 
-    def run_score(backend: object, inputs: object, con: object) -> "Scored":
+    def run_score(backend: object, inputs: object, con: object) -> Scored:
         facts = None
         if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
             from .scoring.run import load
@@ -248,7 +247,7 @@ def roster(workspace: Path | str) -> list[dict[str, object]]:
 
 def scheme_whatif(current: str, edited: str, period: str, *,
                   workspace: Path | str | None = None,
-                  data: Path | str | None = None) -> tuple["Scored", "Scored", list]:
+                  data: Path | str | None = None) -> tuple[Scored, Scored, list]:
     """Score one period under the current and the edited scheme (who gains, who loses)."""
     from .scoring.compare import compare
     from .scoring.run import score

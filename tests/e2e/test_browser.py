@@ -184,8 +184,9 @@ def test_every_page_renders_without_script_or_policy_errors(uploaded: str, brows
     for user in ("mgr", "admin"):
         page = browser.new_page(locale=locale)
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m, out=errors: out.append(m.text) if m.type == "error"
+                else None)
+        page.on("pageerror", lambda e, out=errors: out.append(str(e)))
         page.goto(f"{server}/login")
         page.fill("input[name=username]", user)
         page.fill("input[name=password]", PASSWORDS[user])

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from cskpi.data.schema import TABLES
 from cskpi.docs import render_cli, render_data_contract, render_metrics, render_schemes
+from cskpi.locale import catalog
 from cskpi.metrics.catalog import METRICS
 from cskpi.metrics.profiles import SETTING_HELP
-from cskpi.locale import catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,8 +23,8 @@ import duckdb
 import pyarrow as pa
 
 from ..errors import Issue
-from .sql import lit, one, rows, run
 from .schema import TABLES, Table
+from .sql import lit, one, rows, run
 
 SNIFF_BYTES = 1 << 20
 CHUNK_BYTES = 8 << 20
@@ -359,7 +359,7 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
         rows = sheet.iter_rows(values_only=True)
         header_row = 0
         headers: list[str] = []
-        for header_row, values in enumerate(rows, start=1):
+        for header_row, values in enumerate(rows, start=1):  # noqa: B007 - read after it
             cells = [_cell_text(v) for v in values]
             if any(cells):
                 headers = [c or "" for c in cells]

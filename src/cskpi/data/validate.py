@@ -131,7 +131,7 @@ def stage_folder(
     folder: Path,
     tz: str,
     tmp_dir: Path,
-    stored: "StoredTables | None" = None,
+    stored: StoredTables | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> StageResult:
     """Read, type and check every table file of ``folder``."""

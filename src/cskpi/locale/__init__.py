@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -31,7 +31,7 @@ def default_lang() -> str:
     return "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     """Every catalog file of a language, merged (``LANG.json`` and ``AREA.LANG.json``)."""
     folder = resources.files(__package__)

@@ -21,8 +21,8 @@ from .db.engine import make_engine, migrate, session_factory, transaction
 from .deps import AppState
 from .errors import install_error_handlers
 from .records import entries_for
-from .schemes import versions_for
 from .routers import api_routers, page_routers
+from .schemes import versions_for
 from .security import LoginLimiter, Passwords
 from .settings import WebSettings, make_settings
 from .templating import make_environment
@@ -94,9 +94,8 @@ def serve(host: str, port: int, workspace: Path | str, database_url: str | None 
     """Run the app with uvicorn until interrupted (what ``cskpi serve`` calls)."""
     import uvicorn
 
-    from .warmup import start_warm_up
-
     from ..metrics.profiles import resolve
+    from .warmup import start_warm_up
 
     resolve(profile)  # an unknown profile stops here, with the list of known ones
     settings = make_settings(workspace, database_url=database_url,

@@ -14,7 +14,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-
 # A request holds one connection (its session) and, while scoring, briefly a second one
 # (the gateway reads the grades and scheme versions entered in the app).  With fewer
 # connections than request threads + 1, every thread can hold one and wait for a second:

@@ -7,8 +7,22 @@ from fastapi import APIRouter
 
 def page_routers() -> list[APIRouter]:
     """Every HTML page router, in menu order."""
-    from .pages import (account, admin, auth, data, drilldown, grades, home, leaderboard,
-                        overview, periods, reports, schemes, scorecard, whatif)
+    from .pages import (
+        account,
+        admin,
+        auth,
+        data,
+        drilldown,
+        grades,
+        home,
+        leaderboard,
+        overview,
+        periods,
+        reports,
+        schemes,
+        scorecard,
+        whatif,
+    )
 
     return [auth.router, home.router, overview.router, leaderboard.router, scorecard.router,
             drilldown.router, grades.router, data.router, schemes.router, periods.router,
