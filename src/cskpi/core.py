@@ -202,7 +202,10 @@ def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> Dri
     if not active or shop.get("conversion_rate") is None or shop.get("aov") is None:
         raise UsageError("the period has no inquiries with orders to start from",
                          hint="give --agents, --inquiries, --conversion and --aov instead")
-    inquiries = Decimal(sum(a["inquiring_customers"] for a in active))
+    # the conversion's own denominator: the shop's inquiring customers, each counted once
+    # (summing the agents' would count a customer who asked two agents twice, and the
+    # baseline would no longer reproduce the month's sales)
+    inquiries = Decimal(shop["conversion_rate_den"])
     return Drivers(agents=Decimal(len(active)), inquiries=inquiries / len(active) / days,
                    conversion=Decimal(shop["conversion_rate_num"]) /
                    Decimal(shop["conversion_rate_den"]),

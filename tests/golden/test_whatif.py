@@ -68,3 +68,24 @@ def test_cli_json_and_workspace_baseline(cli, folder, tmp_path):
     assert (base["agents"], base["conversion"], base["aov"], base["days"]) == (1.0, 0.5, 90.0,
                                                                               31.0)
     assert base["sales"] == 90.0
+
+
+def test_baseline_counts_a_customer_who_asked_two_agents_once(cli, folder, tmp_path):
+    # C1 asks agents 001 and 002 and pays 90.00 once (credited to 002, the last touch);
+    # C2 asks 001 and buys nothing.  Inquiring customers of the shop: C1, C2 = 2 (not 3);
+    # conversion 1/2; AOV 90; agents 2 -> sales 2 x (2/2/31) x 31 x 0.5 x 90 = 90, the
+    # month's real sales (summing the agents' 2 + 1 inquiries would give 135)
+    d = folder({
+        "agents.csv": "agent_id,name,role\n001,甲,presale\n002,乙,presale\n",
+        "sessions.csv": "session_id,customer_id,agent_id,start_ts\n"
+                        "S1,C1,001,2026-10-03 10:00\nS2,C1,002,2026-10-03 10:30\n"
+                        "S3,C2,001,2026-10-04 10:00\n",
+        "orders.csv": "order_id,customer_id,created_ts,paid_ts,amount\n"
+                      "O1,C1,2026-10-03 11:00,2026-10-03 11:05,90.00\n",
+    })
+    ws = tmp_path / "ws.duckdb"
+    assert cli("import", d, "-w", ws).exit_code == 0
+    base = json.loads(cli("whatif", "-w", ws, "--period", "2026-10", "--format",
+                          "json").stdout)["base"]
+    assert (base["agents"], base["conversion"], base["aov"]) == (2.0, 0.5, 90.0)
+    assert base["sales"] == 90.0
