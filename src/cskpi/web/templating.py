@@ -56,12 +56,12 @@ def render(request: Request, name: str,
            cache_key: tuple[Any, ...] | None = None) -> HTMLResponse:
     """A page of the app in the request's language.
 
-    With a ``cache_key``, the page's ``content`` block is rendered once per key and
-    language and kept in the workspace gateway's cache (dropped when the data changes):
-    the big tables of a 100-agent team cost ~25 ms of template work, which 20 managers
-    refreshing at once turned into seconds.  Such a block must depend only on the key
-    and the context (no user, no CSRF token); ``context`` may then be a function, called
-    only when the block is rendered.
+    With a ``cache_key``, the page's ``content`` block is kept per key and language in
+    the workspace gateway's cache (dropped when the data changes): the big tables of a
+    100-agent team cost ~25 ms of template work, which 20 managers refreshing at once
+    turned into seconds.  Such a block must depend only on the key and the context (no
+    user, no CSRF token); ``context`` may then be a function, called only on a miss.  On
+    a hit the page's other blocks (title, head) see only the base context.
     """
     env: Environment = request.app.state.cskpi.templates
     fmt = Formatter(request_lang(request))
