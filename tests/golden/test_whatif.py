@@ -44,6 +44,14 @@ def test_bad_changes(change, says):
         whatif(SEED, [change])
 
 
+def _october_baseline(cli, folder, tmp_path):
+    """``cskpi whatif``'s baseline of October 2026 for a data folder, as JSON."""
+    ws = tmp_path / "ws.duckdb"
+    assert cli("import", folder, "-w", ws).exit_code == 0
+    result = cli("whatif", "-w", ws, "--period", "2026-10", "--format", "json")
+    return json.loads(result.stdout)["base"]
+
+
 def test_cli_json_and_workspace_baseline(cli, folder, tmp_path):
     result = cli("whatif", "--agents", "10", "--inquiries", "100", "--conversion", "40%",
                  "--aov", "100", "--change", "conversion=+20%", "--change", "aov=+20%",
@@ -60,10 +68,7 @@ def test_cli_json_and_workspace_baseline(cli, folder, tmp_path):
         "orders.csv": "order_id,customer_id,created_ts,paid_ts,amount\n"
                       "O1,C1,2026-10-03 11:00,2026-10-03 11:05,90.00\n",
     })
-    ws = tmp_path / "ws.duckdb"
-    assert cli("import", d, "-w", ws).exit_code == 0
-    base = json.loads(cli("whatif", "-w", ws, "--period", "2026-10", "--format",
-                          "json").stdout)["base"]
+    base = _october_baseline(cli, d, tmp_path)
     # 1 agent, 2/31 inquiries a day, conversion 1/2, AOV 90 -> sales 1 x 2 x 0.5 x 90 = 90
     assert (base["agents"], base["conversion"], base["aov"], base["days"]) == (1.0, 0.5, 90.0,
                                                                               31.0)
@@ -83,9 +88,6 @@ def test_baseline_counts_a_customer_who_asked_two_agents_once(cli, folder, tmp_p
         "orders.csv": "order_id,customer_id,created_ts,paid_ts,amount\n"
                       "O1,C1,2026-10-03 11:00,2026-10-03 11:05,90.00\n",
     })
-    ws = tmp_path / "ws.duckdb"
-    assert cli("import", d, "-w", ws).exit_code == 0
-    base = json.loads(cli("whatif", "-w", ws, "--period", "2026-10", "--format",
-                          "json").stdout)["base"]
+    base = _october_baseline(cli, d, tmp_path)
     assert (base["agents"], base["conversion"], base["aov"]) == (2.0, 0.5, 90.0)
     assert base["sales"] == 90.0
