@@ -86,20 +86,31 @@ def setting_docs() -> list[dict[str, Any]]:
 def make_settings(workspace: Path | str, *, database_url: str | None = None,
                   admin_password: str | None = None,
                   environ: Mapping[str, str] | None = None, **overrides: Any) -> WebSettings:
-    """Settings from arguments, else ``CSKPI_*`` environment variables, else defaults."""
+    """Settings from arguments, else the ``CSKPI_*`` environment variable each setting
+    declares (``env`` in its metadata), else defaults."""
     env = os.environ if environ is None else environ
-    if "profile" not in overrides and env.get("CSKPI_PROFILE"):
-        overrides["profile"] = env["CSKPI_PROFILE"]
-    if "upload_max_mb" not in overrides and env.get("CSKPI_UPLOAD_MAX_MB"):
+    given = {"database_url": database_url, "admin_password": admin_password, **overrides}
+    values: dict[str, Any] = {}
+    for f in fields(WebSettings):
+        if f.name == "workspace":  # an argument (`cskpi serve -w` reads CSKPI_WORKSPACE)
+            continue
+        value = given.get(f.name)
+        var = f.metadata.get("env")
+        if (value is None or value == "") and var and env.get(var):
+            value = _from_env(var, env[var], f.default)
+        if value is not None and value != "":
+            values[f.name] = value
+    return WebSettings(workspace=Path(workspace), **values)
+
+
+def _from_env(var: str, text: str, default: Any) -> Any:
+    """An environment variable's text as the setting's type (that of its default)."""
+    if isinstance(default, int) and not isinstance(default, bool):
         try:
-            overrides["upload_max_mb"] = int(env["CSKPI_UPLOAD_MAX_MB"])
+            return int(text)
         except ValueError:
             from ..errors import UsageError
 
-            raise UsageError(f"CSKPI_UPLOAD_MAX_MB={env['CSKPI_UPLOAD_MAX_MB']!r} is not a "
-                             "whole number of MB", hint="e.g. CSKPI_UPLOAD_MAX_MB=200") from None
-    return WebSettings(
-        workspace=Path(workspace),
-        database_url=database_url or env.get("CSKPI_DATABASE_URL") or None,
-        admin_password=admin_password or env.get("CSKPI_ADMIN_PASSWORD") or None,
-        **overrides)
+            raise UsageError(f"{var}={text!r} is not a whole number",
+                             hint=f"e.g. {var}={default}") from None
+    return text
