@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,8 +145,6 @@ def _shop_paid_orders(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str,
     """The shop's orders paid in the period (the 30 days ending with it for disputes)."""
     if not inp.has("orders"):
         raise UsageError(f"{metric} needs the orders table")
-    import datetime as dt
-
     start = q.start
     if metric == "dispute_refund_rate":
         start = q.end - dt.timedelta(days=TRAILING_DAYS - 1)
