@@ -140,16 +140,17 @@ def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,
                     data: Path | str | None = None, timezone: str | None = None,
                     use_cache: bool = True) -> MetricResult:
     """The metric catalog for a workspace, or for a data folder."""
-    from .metrics.cache import cached_facts
+    from .metrics.cache import cached
     from .metrics.compute import compute
 
     def run_query(backend: object, inputs: object, con: object) -> MetricResult:
-        facts, report = None, None
         if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
-            facts, report = cached_facts(backend, con, inputs, query.profile)  # type: ignore[arg-type]
-        result = compute(backend, inputs, query, facts=facts)  # type: ignore[arg-type]
-        result.cache = report
-        return result
+            c = cached(backend, con, inputs, query.profile)  # type: ignore[arg-type]
+            result = compute(backend, inputs, query, facts=c.facts,  # type: ignore[arg-type]
+                             rollups=c.rollups)
+            result.cache = c.report
+            return result
+        return compute(backend, inputs, query)  # type: ignore[arg-type]
 
     return _with_inputs(run_query, workspace=workspace, data=data, timezone=timezone,
                         writable=use_cache)
@@ -220,19 +221,16 @@ def score_period(scheme: str, period: str, *, workspace: Path | str | None = Non
     ``grades`` and ``events`` entered elsewhere (the web app) join the workspace's: a
     grade given for the same agent, month and item replaces the imported one.
     """
-    from .metrics.cache import cached_facts
-    from .scoring.run import score
+    from .metrics.cache import cached
+    from .metrics.profiles import resolve
+    from .scoring.run import load, score
 
     def run_score(backend: object, inputs: object, con: object) -> Scored:
-        facts = None
+        cache = None
         if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
-            from .scoring.run import load
-
             prof = load(scheme).profile or "generic"
-            from .metrics.profiles import resolve
-
-            facts, _ = cached_facts(backend, con, inputs, resolve(prof))  # type: ignore[arg-type]
-        return score(backend, inputs, scheme, period, facts,  # type: ignore[arg-type]
+            cache = cached(backend, con, inputs, resolve(prof))  # type: ignore[arg-type]
+        return score(backend, inputs, scheme, period, cache,  # type: ignore[arg-type]
                      extra_grades=grades, extra_events=events)
 
     return _with_inputs(run_score, workspace=workspace, data=data, writable=True)

@@ -176,6 +176,26 @@ Rates are fractions 0..1, durations seconds (`_s`) or hours (`_h`), money a deci
   exist and differ, the computed figure is kept and the difference is reported. Daily
   rates are combined weighted by their basis when it is imported (e.g. satisfaction by
   `rated_sessions`), else as a plain mean of days.
+
+## How a workspace keeps its figures up to date
+On a workspace (`--workspace`), the first computation stores what the catalog is built
+from, under the key of the profile settings it depends on (the last 4 settings used
+are kept):
+- **session facts**: each session's rounds counted (answered, within N, response sums,
+  first round), its agent, customer, kind and human start;
+- **daily rollups**: per agent and local day, every additive numerator and denominator
+  (sessions, rounds, responses, ratings); per agent, day and customer, whether the
+  customer was answered, asked before or after a sale. A period's distinct customers
+  are counted over these rows, so a customer of several days counts once;
+- **order credit**: the agent each order is credited to.
+
+A month is then computed from these small tables. After an import, only what it touched
+is recomputed: the facts of sessions with new rows or messages, the rollups of the days
+those sessions fell on before and after, and of newly rated sessions' days, and the credit
+of new orders and of every order of a customer whose sessions changed. A replaced table or
+a changed roster rebuilds what depends on it. The update is one transaction: if it fails,
+the stored figures stay as they were. `--data` folders and PySpark compute the same
+tables on the fly; the figures are identical either way (tested).
 """
 
 

@@ -1,16 +1,32 @@
-"""Per-session facts stored in the workspace, recomputed only for what an import changed.
+"""Session facts, daily rollups and order credit kept in the workspace, import by import.
 
 Turning the chat log into rounds is the expensive step of the catalog.  Its result, one
 row per session (see :func:`cskpi.metrics.engine.session_facts`), depends only on that
-session's messages and on a few profile settings, so it is kept in the workspace table
-``_facts`` under the settings' key.  After an import, only sessions whose rows (or
-messages) came with a newer import are recomputed; a month is then aggregated from the
-facts, which is cheap.
+session's messages and on a few profile settings.  From the facts come the daily rollups
+(:class:`cskpi.metrics.engine.Rollups`): ``_days`` (additive figures per agent and local
+day) and ``_day_customers`` (one row per agent, day and customer, for distinct counts).
+Order attribution, which looks back across days, is kept in ``_credit``.  All are stored
+in the workspace under the key of the settings they depend on, and a month is
+aggregated from the small rollup tables, never from the chat log again.
+
+After an import, only what it touched is recomputed:
+
+- facts of the sessions whose row or messages came with a newer import;
+- rollups of the local days those sessions fell on, before and after (a late message
+  can move a session's start to another day), and of the days of newly rated sessions;
+- the credit of new orders and of every order of a customer whose sessions changed.
+
+Imports only ever add rows.  When a table lost rows (``--replace``) or the roster
+changed (an agent's role decides which sessions are inquiries), what depends on it is
+rebuilt whole.  Everything happens in one transaction: a failure leaves the previous
+cache as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,79 +37,277 @@ from . import engine as E
 from .inputs import Inputs
 from .profiles import Profile
 
-FACT_COLUMNS = ("session_id", "human_utc", "human_local", "n_agent_msgs", "n_rounds",
-                "n_rounds_w", "n_answered", "n_answered_w", "n_within_w", "sum_resp_w",
-                "first_w", "first_within_w", "first_resp_w")
-KEEP_PROFILES = 4  # facts kept for this many settings keys (least recently used dropped)
+FACT_COLUMNS = (*E.FACT_SESSION_COLUMNS, "n_rounds", "n_rounds_w", "n_answered",
+                "n_answered_w", "n_within_w", "sum_resp_w", "first_w", "first_within_w",
+                "first_resp_w")
+DAY_COLUMNS = ("agent_id", "day", *E.DAY_SUMS)
+CUSTOMER_COLUMNS = ("agent_id", "day", "customer_id", "replied", "presale", "aftersale")
+KEEP_PROFILES = 4  # cache entries kept per kind of key (least recently used dropped)
+# the tables whose rows the cached figures rest on (a lost row means a rebuild)
+WATCHED = ("sessions", "messages", "ratings", "orders", "agents")
 
-DDL = (
-    """CREATE TABLE IF NOT EXISTS _facts (
-        profile_key VARCHAR, session_id VARCHAR, human_utc TIMESTAMP, human_local TIMESTAMP,
+TABLES = {
+    "_facts": """profile_key VARCHAR, session_id VARCHAR, customer_id VARCHAR,
+        agent_id VARCHAR, kind VARCHAR, human_utc TIMESTAMP, human_local TIMESTAMP,
         n_agent_msgs BIGINT, n_rounds BIGINT, n_rounds_w BIGINT, n_answered BIGINT,
         n_answered_w BIGINT, n_within_w BIGINT, sum_resp_w DOUBLE, first_w BIGINT,
-        first_within_w BIGINT, first_resp_w DOUBLE)""",
-    """CREATE TABLE IF NOT EXISTS _facts_state (
-        profile_key VARCHAR PRIMARY KEY, import_id INTEGER, used_at TIMESTAMPTZ)""",
-)
+        first_within_w BIGINT, first_resp_w DOUBLE""",
+    "_days": """profile_key VARCHAR, agent_id VARCHAR, day DATE, sessions BIGINT,
+        unanswered_sessions BIGINT, first_resp_sum DOUBLE, first_resp_n BIGINT,
+        resp_sum DOUBLE, resp_n BIGINT, first_within BIGINT, first_n BIGINT,
+        rounds_within BIGINT, rounds_n BIGINT, rated BIGINT, rated_good BIGINT,
+        rated_bad BIGINT""",
+    "_day_customers": """profile_key VARCHAR, agent_id VARCHAR, day DATE, customer_id VARCHAR,
+        replied BOOLEAN, presale BOOLEAN, aftersale BOOLEAN""",
+    "_credit": "profile_key VARCHAR, order_id VARCHAR, credited VARCHAR",
+    "_facts_state": """profile_key VARCHAR PRIMARY KEY, import_id INTEGER,
+        used_at TIMESTAMPTZ, counts VARCHAR""",
+}
+KEYED = ("_facts", "_days", "_day_customers", "_credit")
 
 
 @dataclass
 class CacheReport:
     profile_key: str
     recomputed_sessions: int
-    full: bool
+    full: bool  # the facts were computed for every session
+    recomputed_days: int = 0  # local days whose rollups were rebuilt
+    recomputed_orders: int = 0  # orders whose credit was recomputed
+    refresh_s: float = 0.0  # time spent bringing the cache up to date
+
+
+@dataclass
+class Cached:
+    """What a computation reads from the cache (Ibis tables over the workspace)."""
+
+    facts: Any
+    rollups: E.Rollups
+    report: CacheReport
 
 
 def profile_key(p: Profile) -> str:
-    return hashlib.sha256(p.cache_key().encode()).hexdigest()[:16]
+    """The settings the cached tables depend on: the facts' and the attribution's."""
+    text = f"{p.cache_key()}|{p.attribution}|{p.attribution_window_h}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def cached_facts(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs,
-                 p: Profile) -> tuple[Any, CacheReport]:
-    """Facts for every session, brought up to date in the workspace; returns an Ibis table."""
+def cached(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profile) -> Cached:
+    """Facts, rollups (and credited orders, put in ``inp.memo``) brought up to date."""
+    _ensure_tables(con)
     key = profile_key(p)
-    for ddl in DDL:
-        run(con, ddl)
     current = int(one(con, "SELECT coalesce(max(import_id), 0) FROM _imports"))
-    state = one(con, "SELECT import_id FROM _facts_state WHERE profile_key = ?", [key])
+    found = rows(con, "SELECT import_id, counts FROM _facts_state WHERE profile_key = ?", [key])
+    state = (int(found[0][0]), json.loads(found[0][1])) if found else None
     report = CacheReport(key, 0, full=state is None)
-    if state is None or int(state) < current:
+    if state is None or state[0] != current:
+        started = time.perf_counter()
         run(con, "BEGIN TRANSACTION")
         try:
-            if state is None:
-                run(con, "DELETE FROM _facts WHERE profile_key = ?", [key])
-                expr = E.session_facts(inp, p)
-            else:
-                run(con, f"""CREATE OR REPLACE TEMP TABLE _affected AS
-                    SELECT session_id FROM sessions WHERE _import_id > {int(state)}
-                    UNION SELECT session_id FROM messages WHERE _import_id > {int(state)}""")
-                run(con, "DELETE FROM _facts WHERE profile_key = ? AND session_id IN "
-                         "(SELECT session_id FROM _affected)", [key])
-                affected = backend.sql("SELECT session_id FROM _affected", dialect="duckdb")
-                expr = E.session_facts(inp, p, affected)
-            cols = ", ".join(FACT_COLUMNS)
-            sql = backend.compile(expr.select(*FACT_COLUMNS))
-            run(con, f"INSERT INTO _facts (profile_key, {cols}) SELECT {lit(key)}, {cols} "
-                     f"FROM ({sql})")
-            report.recomputed_sessions = int(one(con, "SELECT count(*) FROM _facts WHERE "
-                                                      "profile_key = ?", [key])) \
-                if state is None else int(one(con, "SELECT count(*) FROM _affected"))
-            run(con, "INSERT OR REPLACE INTO _facts_state VALUES (?, ?, now())", [key, current])
+            counts = _counts(con)
+            _refresh(backend, con, inp, p, key, state, counts, report)
+            run(con, "INSERT OR REPLACE INTO _facts_state VALUES (?, ?, now(), ?)",
+                [key, current, json.dumps(counts)])
             _evict(con)
             run(con, "COMMIT")
         except BaseException:
             run(con, "ROLLBACK")
             raise
+        report.refresh_s = time.perf_counter() - started
     else:
         run(con, "UPDATE _facts_state SET used_at = now() WHERE profile_key = ?", [key])
-    facts = backend.sql(f"SELECT {', '.join(FACT_COLUMNS)} FROM _facts "
-                        f"WHERE profile_key = {lit(key)}", dialect="duckdb")
-    return facts, report
+    facts = _keyed(backend, "_facts", FACT_COLUMNS, key)
+    rollups = E.Rollups(_keyed(backend, "_days", DAY_COLUMNS, key),
+                        _keyed(backend, "_day_customers", CUSTOMER_COLUMNS, key),
+                        E.firsts(facts))
+    if inp.has("orders"):
+        o = inp.get("orders")
+        c = _keyed(backend, "_credit", ("order_id", "credited"), key)
+        c = c.select(_oid=c.order_id, credited=c.credited)
+        inp.shared(E.credit_memo_key(p),
+                   lambda: o.left_join(c, o.order_id == c._oid).drop("_oid"))
+    return Cached(facts, rollups, report)
+
+
+# --- what changed ------------------------------------------------------------------------
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, list[list[int]]]:
+    """Each watched table's rows by import: {table: [[import_id, rows], ...]}."""
+    present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables() "
+                                       "WHERE schema_name = 'main'")}
+    return {t: [list(r) for r in rows(con, f"SELECT _import_id, count(*) FROM {t} "
+                                           f"GROUP BY ALL ORDER BY 1")]
+            for t in WATCHED if t in present}
+
+
+def _changes(state: tuple[int, dict[str, Any]] | None,
+             counts: dict[str, list[list[int]]]) -> tuple[set[str], set[str]]:
+    """(tables with rows newer than the state, tables that lost rows since it).
+
+    Sessions derived from messages are replaced by a later import that continues them
+    (they come back under its import id), so sessions are checked by key instead.
+    """
+    if state is None:
+        return set(WATCHED), set(WATCHED)
+    since, before = state
+    grown, lost = set(), set()
+    for t in WATCHED:
+        now = {int(i): int(n) for i, n in counts.get(t, [])}
+        old = {int(i): int(n) for i, n in before.get(t, [])}
+        if any(i > since for i in now):
+            grown.add(t)
+        if t != "sessions" and any(now.get(i, 0) != n for i, n in old.items()):
+            lost.add(t)
+    return grown, lost
+
+
+def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profile, key: str,
+             state: tuple[int, dict[str, Any]] | None, counts: dict[str, list[list[int]]],
+             report: CacheReport) -> None:
+    grown, lost = _changes(state, counts)
+    full = state is None or "messages" in lost
+    days: set[Any] = set()
+    run(con, "CREATE OR REPLACE TEMP TABLE _affected_customers (customer_id VARCHAR)")
+    if not full and grown & {"sessions", "messages"}:
+        since = state[0]  # type: ignore[index]
+        run(con, f"""CREATE OR REPLACE TEMP TABLE _affected AS
+            SELECT session_id FROM sessions WHERE _import_id > {since}
+            UNION SELECT session_id FROM messages WHERE _import_id > {since}""")
+        where = (f"profile_key = {lit(key)} AND session_id IN "
+                 f"(SELECT session_id FROM _affected)")
+        touched = f"SELECT DISTINCT CAST(human_local AS DATE) FROM _facts WHERE {where}"
+        # where the touched sessions were, and whose they were (a late message can move
+        # a session to another day; a continued derived session is derived again)
+        days |= {d for (d,) in rows(con, touched)}
+        run(con, f"INSERT INTO _affected_customers SELECT customer_id FROM _facts WHERE {where}")
+        # sessions seen before may have older messages; all of a new session's are new
+        run(con, f"CREATE OR REPLACE TEMP TABLE _seen AS "
+                 f"SELECT session_id FROM _facts WHERE {where}")
+        m = inp.get("messages")
+        if m is not None:
+            newer = m._import_id > since
+            if one(con, "SELECT count(*) FROM _seen"):
+                seen = backend.sql("SELECT session_id AS _seen FROM _seen", dialect="duckdb")
+                newer |= m.session_id.isin(seen._seen)
+            m = m.filter(newer)
+        run(con, f"DELETE FROM _facts WHERE {where}")
+        affected = backend.sql("SELECT session_id FROM _affected", dialect="duckdb")
+        _insert(backend, con, "_facts", FACT_COLUMNS, key,
+                E.session_facts(inp, p, affected, m))
+        days |= {d for (d,) in rows(con, touched)}  # and where they are now
+        run(con, f"INSERT INTO _affected_customers SELECT customer_id FROM _facts WHERE {where}")
+        report.recomputed_sessions = int(one(con, "SELECT count(*) FROM _affected"))
+        # sessions gone for good (a replaced table) leave facts behind: start again
+        stored = one(con, "SELECT count(*) FROM _facts WHERE profile_key = ?", [key])
+        full = stored != one(con, "SELECT count(*) FROM sessions")
+    if full:
+        report.full = True
+        run(con, "DELETE FROM _facts WHERE profile_key = ?", [key])
+        _insert(backend, con, "_facts", FACT_COLUMNS, key, E.session_facts(inp, p))
+        report.recomputed_sessions = int(one(con, "SELECT count(*) FROM _facts "
+                                                  "WHERE profile_key = ?", [key]))
+    elif "ratings" in grown:
+        days |= {d for (d,) in rows(con, f"""SELECT DISTINCT CAST(f.human_local AS DATE)
+            FROM _facts f JOIN ratings r USING (session_id)
+            WHERE f.profile_key = {lit(key)} AND r._import_id > {state[0]}""")}  # type: ignore[index]
+    # an agent's role decides which sessions are inquiries: a roster change rebuilds all
+    roster = bool(lost & {"agents"} or "agents" in grown)
+    if full or roster or "ratings" in lost:
+        _rebuild_days(backend, con, inp, key, None, report)
+    elif days:
+        _rebuild_days(backend, con, inp, key, days, report)
+    if inp.has("orders"):
+        whole = full or roster or "orders" in lost
+        if whole or grown & {"orders", "sessions", "messages"}:
+            _refresh_credit(backend, con, inp, p, key, None if whole else state[0], report)  # type: ignore[index]
+
+
+def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str,
+                  days: set[Any] | None, report: CacheReport) -> None:
+    """Recompute the rollups of ``days`` (None: every day) from the stored facts."""
+    where = f"profile_key = {lit(key)}"
+    if days is not None:
+        run(con, "CREATE OR REPLACE TEMP TABLE _affected_days (day DATE)")
+        con.executemany("INSERT INTO _affected_days VALUES (?)", [[d] for d in days])
+        where += " AND day IN (SELECT day FROM _affected_days)"
+    for table in ("_days", "_day_customers"):
+        run(con, f"DELETE FROM {table} WHERE {where}")
+    facts = _keyed(backend, "_facts", FACT_COLUMNS, key)
+    if days is not None:
+        picked = backend.sql("SELECT day AS _pick FROM _affected_days", dialect="duckdb")
+        facts = facts.filter(facts.human_local.date().isin(picked._pick))
+    ss = E.service_sessions(inp, facts)
+    run(con, f"CREATE OR REPLACE TEMP TABLE _ss AS {backend.compile(ss)}")
+    r = E.rollups(backend.sql("SELECT * FROM _ss", dialect="duckdb"))
+    _insert(backend, con, "_days", DAY_COLUMNS, key, r.days)
+    _insert(backend, con, "_day_customers", CUSTOMER_COLUMNS, key, r.customers)
+    run(con, "DROP TABLE _ss")
+    report.recomputed_days = int(one(con, f"SELECT count(DISTINCT day) FROM _days WHERE "
+                                          f"{where}"))
+
+
+def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profile,
+                    key: str, since: int | None, report: CacheReport) -> None:
+    """Credit orders again: all (``since`` None), or those an import since then touched.
+
+    Touched: orders imported since, and every order of a customer whose sessions changed
+    (the customers in ``_affected_customers``, before and after the change).
+    """
+    orders = inp.get("orders")
+    if since is None:
+        run(con, "DELETE FROM _credit WHERE profile_key = ?", [key])
+    else:
+        run(con, f"""CREATE OR REPLACE TEMP TABLE _affected_orders AS
+            SELECT order_id FROM orders WHERE _import_id > {since}
+               OR customer_id IN (SELECT customer_id FROM _affected_customers)""")
+        run(con, "DELETE FROM _credit WHERE profile_key = ? AND order_id IN "
+                 "(SELECT order_id FROM _affected_orders)", [key])
+        picked = backend.sql("SELECT order_id AS _pick FROM _affected_orders", dialect="duckdb")
+        orders = orders.filter(orders.order_id.isin(picked._pick))
+    facts = _keyed(backend, "_facts", FACT_COLUMNS, key)
+    base = facts.filter(facts.customer_id.isin(orders.customer_id))
+    credit = E.credit_orders(orders, E.base_of_facts(base), E.agents_table(inp), p)
+    report.recomputed_orders = _insert(backend, con, "_credit", ("order_id", "credited"), key,
+                                       credit)
+
+
+# --- storage -------------------------------------------------------------------------
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the cache tables; drop them first when an older cskpi made other ones."""
+    have: dict[str, list[str]] = {}
+    for table, column in rows(con, "SELECT table_name, column_name FROM duckdb_columns() "
+                                   "WHERE schema_name = 'main' AND table_name IN "
+                                   f"({', '.join(lit(t) for t in TABLES)}) "
+                                   "ORDER BY table_name, column_index"):
+        have.setdefault(table, []).append(column)
+    want = {t: [c.split()[0] for c in ddl.replace("\n", " ").split(",")]
+            for t, ddl in TABLES.items()}
+    if have and (set(have) != set(TABLES) or any(have[t] != want[t] for t in have)):
+        for table in have:  # only a cache: rebuilt on the next computation
+            run(con, f"DROP TABLE {table}")
+    for table, ddl in TABLES.items():
+        run(con, f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
+
+
+def _keyed(backend: Any, table: str, columns: tuple[str, ...], key: str) -> Any:
+    return backend.sql(f"SELECT {', '.join(columns)} FROM {table} "
+                       f"WHERE profile_key = {lit(key)}", dialect="duckdb")
+
+
+def _insert(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
+            columns: tuple[str, ...], key: str, expr: Any) -> int:
+    """Store ``expr``'s ``columns`` under ``key``; returns the number of rows stored."""
+    cols = ", ".join(columns)
+    sql = backend.compile(expr.select(*columns))
+    return int(one(con, f"INSERT INTO {table} (profile_key, {cols}) "
+                        f"SELECT {lit(key)}, {cols} FROM ({sql})"))
 
 
 def _evict(con: duckdb.DuckDBPyConnection) -> None:
     old = rows(con, f"SELECT profile_key FROM _facts_state ORDER BY used_at DESC "
                     f"OFFSET {KEEP_PROFILES}")
     for (key,) in old:
-        run(con, "DELETE FROM _facts WHERE profile_key = ?", [key])
-        run(con, "DELETE FROM _facts_state WHERE profile_key = ?", [key])
+        for table in (*KEYED, "_facts_state"):
+            run(con, f"DELETE FROM {table} WHERE profile_key = ?", [key])

@@ -80,9 +80,13 @@ def period_bounds_utc(periods: list[tuple[dt.date, dt.date, dt.date]],
     return [(k, utc(a), utc(b + dt.timedelta(days=1))) for k, a, b in periods]
 
 
-def compute(backend: Any, inp: Inputs, q: MetricQuery,
-            facts: ir.Table | None = None) -> MetricResult:
-    """The whole catalog for every group and period of ``q``."""
+def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = None,
+            rollups: E.Rollups | None = None) -> MetricResult:
+    """The whole catalog for every group and period of ``q``.
+
+    ``facts`` and ``rollups`` come from the workspace's cache when it has them; without
+    them they are computed here from the chat log.
+    """
     if not inp.has("agents"):
         from ..errors import CskpiError
 
@@ -94,14 +98,25 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery,
     fetched: dict[str, dict[Any, dict[str, Any]]] = {}
     shop_level: dict[str, dict[Any, dict[str, Any]]] = {}
     agents = E.agents_table(inp)
+    settings = p.cache_key()
     if has_sessions and facts is None:
-        facts = E.session_facts(inp, p).cache()
+        facts = inp.shared(f"facts:{settings}", lambda: E.session_facts(inp, p))
     if facts is not None:
         inp.memo["facts"] = facts
-    for name, expr in E.aggregates(inp, facts, p, buckets, q.by).items():
+    if has_sessions and rollups is None:
+        built = E.rollups(inp.shared(f"service_sessions:{settings}",
+                                     lambda: E.service_sessions(inp, facts)))
+        # the customers' rows serve the distinct counts and conversion: build them once
+        rollups = E.Rollups(built.days, inp.shared(f"day_customers:{settings}",
+                                                   lambda: built.customers), built.firsts)
+    for name, expr in E.aggregates(inp, rollups, p, buckets, q.by).items():
         rows = _fetch(backend, expr)
         if name.startswith("shop_"):
             shop_level[name] = _index(rows, with_group=False)
+        elif name.startswith("service_"):  # more columns of the service figures
+            service = fetched.setdefault("service", {})
+            for k, row in _index(rows).items():
+                service.setdefault(k, {}).update(row)
         else:
             fetched[name] = _index(rows)
     ends = [(k, b) for k, _, b in periods]
@@ -278,8 +293,8 @@ def _sales(r: _Row, k: Any, key: dt.date, q: MetricQuery, inp: Inputs,
         return
     inquiring = r.data.get("inquiring_customers")
     if "service" in f:
-        ordering = _get(f, "ordering", k, "ordering_customers")
-        paying = _get(f, "paying", k, "paying_customers")
+        ordering = _get(f, "conversion", k, "ordering_customers")
+        paying = _get(f, "conversion", k, "paying_customers")
         r.value("ordering_customers", ordering)
         r.value("paying_customers", paying)
         r.ratio("order_rate", ordering, inquiring, "")

@@ -101,19 +101,21 @@ def sessions_base(inp: Inputs) -> ir.Table:
     """
     facts = inp.memo.get("facts")
     if facts is not None:
-        return inp.shared("sessions_base", lambda: _base_from_facts(inp, facts))
+        return base_of_facts(facts)
     return inp.shared("sessions_base_raw", lambda: _base_from_messages(inp))
 
 
 # the session columns later steps use (the others would only cost conversions)
 BASE_COLUMNS = ("session_id", "customer_id", "agent_id", "kind", "start_ts_utc",
                 "transfer_ts_utc")
+# the session columns every facts row carries beside its round counts
+FACT_SESSION_COLUMNS = ("session_id", "customer_id", "agent_id", "kind", "human_utc",
+                        "human_local", "n_agent_msgs")
 
 
-def _base_from_facts(inp: Inputs, facts: ir.Table) -> ir.Table:
-    s = inp.get("sessions").select(*BASE_COLUMNS)
-    f = facts.select("session_id", "human_utc", "human_local", "n_agent_msgs")
-    return s.inner_join(f, "session_id")
+def base_of_facts(facts: ir.Table) -> ir.Table:
+    """The sessions base out of session facts, which carry its columns (no join needed)."""
+    return facts.select(*FACT_SESSION_COLUMNS)
 
 
 def _base_from_messages(inp: Inputs) -> ir.Table:
@@ -180,17 +182,19 @@ def rounds_table(inp: Inputs, p: Profile, base: ir.Table, with_local: bool = Fal
     return rounds.mutate(first=rounds.k == rounds.k.min().over(group_by="session_id"))
 
 
-def session_facts(inp: Inputs, p: Profile, session_ids: ir.Table | None = None) -> ir.Table:
+def session_facts(inp: Inputs, p: Profile, session_ids: ir.Table | None = None,
+                  messages: ir.Table | None = None) -> ir.Table:
     """One row per session: its rounds counted under the profile's rules.
 
     ``session_ids`` (a table with a ``session_id`` column) restricts the work to those
-    sessions: their messages are picked before anything is aggregated.
+    sessions: their messages are picked (from ``messages`` when given, a part of the
+    messages table that holds all of theirs) before anything is aggregated.
     """
     if session_ids is not None:
-        inp = inp.restricted(session_ids)
+        inp = inp.restricted(session_ids, messages)
     # used three times below: materialise it once
     base = inp.shared("sessions_base_raw", lambda: _base_from_messages(inp))
-    cols = ["session_id", "human_utc", "human_local", "n_agent_msgs"]
+    cols = list(FACT_SESSION_COLUMNS)
     if not inp.has("messages"):
         return base.select(*cols).mutate(
             n_rounds=ibis.literal(0, "int64"), n_rounds_w=ibis.literal(0, "int64"),
@@ -246,25 +250,120 @@ def _with_team(t: ir.Table, agents: ir.Table, agent_col: str = "agent_id") -> ir
     return t.left_join(a, t[agent_col] == a._a_id).drop("_a_id")
 
 
-def aggregates(inp: Inputs, facts: ir.Table | None, p: Profile, b: Buckets,
+@dataclass
+class Rollups:
+    """The chat side of the catalog, rolled up by agent and local day.
+
+    ``days``: additive numerators and denominators per (agent_id, day); ``customers``:
+    one row per (agent_id, day, customer_id) with what that customer did that day (the
+    distinct counts of a longer period are counted over these rows); ``firsts``: each
+    session's first response in the service window (exact medians need every value).
+    A month is aggregated from these, never from the chat log again.
+    """
+
+    days: ir.Table
+    customers: ir.Table
+    firsts: ir.Table
+
+
+def service_sessions(inp: Inputs, facts: ir.Table) -> ir.Table:
+    """Session facts with their local day, kind (the agent's role when blank) and rating."""
+    a = agents_table(inp)
+    a = a.select(_a_id=a.agent_id, _role=a.role)
+    s = facts.left_join(a, facts.agent_id == a._a_id).drop("_a_id")
+    s = s.mutate(kind=ibis.coalesce(s.kind, ibis.cases((s._role == "aftersale", "aftersale"),
+                                                       else_="presale")),
+                 day=s.human_local.date()).drop("_role")
+    ratings = inp.get("ratings")
+    if ratings is not None:
+        r = ratings.select(_r_sid=ratings.session_id, score=ratings.score.cast("int32"))
+        s = s.left_join(r, s.session_id == r._r_sid).drop("_r_sid")
+    else:
+        s = s.mutate(score=ibis.null("int32"))
+    return s
+
+
+def rollups(ss: ir.Table) -> Rollups:
+    """Daily rollups of :func:`service_sessions` rows."""
+    days = ss.group_by(["agent_id", "day"]).agg(
+        sessions=ss.count(),
+        unanswered_sessions=(ss.n_agent_msgs.fill_null(0) == 0).sum(),
+        first_resp_sum=ss.first_resp_w.sum(),
+        first_resp_n=ss.first_resp_w.notnull().sum(),
+        resp_sum=ss.sum_resp_w.sum(),
+        resp_n=ss.n_answered_w.sum(),
+        first_within=ss.first_within_w.sum(),
+        first_n=ss.first_w.sum(),
+        rounds_within=ss.n_within_w.sum(),
+        rounds_n=ss.n_rounds_w.sum(),
+        rated=ss.score.notnull().sum(),
+        rated_good=ss.score.isin([4, 5]).sum(),
+        rated_bad=ss.score.isin([1, 2]).sum(),
+    )
+    customers = ss.group_by(["agent_id", "day", "customer_id"]).agg(
+        replied=(ss.n_answered > 0).any(),
+        presale=(ss.kind == "presale").any(),
+        aftersale=(ss.kind == "aftersale").any(),
+    )
+    return Rollups(days, customers, firsts(ss))
+
+
+def firsts(facts: ir.Table) -> ir.Table:
+    """Each session's answered first response in the service window, by agent and day."""
+    f = facts.filter(facts.first_resp_w.notnull())
+    return f.select("agent_id", "first_resp_w", day=f.human_local.date())
+
+
+DAY_SUMS = ("sessions", "unanswered_sessions", "first_resp_sum", "first_resp_n", "resp_sum",
+            "resp_n", "first_within", "first_n", "rounds_within", "rounds_n", "rated",
+            "rated_good", "rated_bad")
+
+
+def _days_of(t: ir.Table, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
+    """Rollup rows of the range with their group and bucket (agent-less rows: shop only)."""
+    t = t.filter((t.day >= ibis.date(b.start.isoformat())) & (t.day <= ibis.date(b.end.isoformat())))
+    if by != "shop":
+        t = t.filter(t.agent_id.notnull())
+    if by == "team":
+        t = _with_team(t, agents)
+    return _group(t, by).mutate(**{BUCKET_COL: _bucket(t.day, b)})
+
+
+def aggregates(inp: Inputs, r: Rollups | None, p: Profile, b: Buckets,
                by: str) -> dict[str, ir.Table]:
     """Per (group, bucket) numerators and denominators, one table per input family."""
     out: dict[str, ir.Table] = {}
     agents = agents_table(inp)
     keys = [GROUP_COL, BUCKET_COL]
-    s = None
-    if facts is not None and inp.has("sessions"):
-        s = _service(inp, facts, agents, b, by)
-        out["service"] = _service_aggregates(s)
+    c = None
+    if r is not None:
+        d = _days_of(r.days, agents, b, by)
+        out["service"] = d.group_by(keys).agg(**{k: d[k].sum() for k in DAY_SUMS})
+        c = _days_of(r.customers, agents, b, by)
+        # one row per group, period and customer: a customer of several days (or of
+        # several agents of a team) counts once, and once for each flag any row has
+        one = c.group_by([*keys, "customer_id"]).agg(
+            replied=c.replied.any(), presale=c.presale.any(), aftersale=c.aftersale.any())
+        out["service_customers"] = one.group_by(keys).agg(
+            customers=one.count(),
+            replied_customers=one.replied.sum(),
+            inquiring_customers=one.presale.sum(),
+            aftersale_customers=one.aftersale.sum(),
+        )
+        f = _days_of(r.firsts, agents, b, by)
+        out["service_firsts"] = f.group_by(keys).agg(
+            first_resp_median=f.first_resp_w.median(),
+            first_resp_p90=f.first_resp_w.quantile(0.9),
+        )
     if inp.has("orders"):
-        out.update(_sales(inp, s, agents, p, b, by))
+        out.update(_sales(inp, c, agents, p, b, by))
     if inp.has("refunds"):
         out["refunds"] = _refunds(inp, agents, b, by)
     if inp.has("complaints"):
-        c = inp.get("complaints")
-        c = c.filter(c.verified & _in_range(c.ts_local, b))
-        c = _group(_with_team(c, agents), by).mutate(**{BUCKET_COL: _bucket(c.ts_local, b)})
-        out["complaints"] = c.group_by(keys).agg(complaints=c.count())
+        t = inp.get("complaints")
+        t = t.filter(t.verified & _in_range(t.ts_local, b))
+        t = _group(_with_team(t, agents), by).mutate(**{BUCKET_COL: _bucket(t.ts_local, b)})
+        out["complaints"] = t.group_by(keys).agg(complaints=t.count())
     if inp.has("reviews"):
         out["reviews"] = _reviews(inp, agents, p, b, by)
     if inp.has("attendance"):
@@ -278,72 +377,31 @@ def aggregates(inp: Inputs, facts: ir.Table | None, p: Profile, b: Buckets,
     return out
 
 
-def _service(inp: Inputs, facts: ir.Table, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
-    """Session facts in the range with group, bucket, kind and rating attached."""
-    base = sessions_base(inp).select("session_id", "customer_id", "agent_id", "kind",
-                                     "human_local")
-    f = facts.drop("human_local", "human_utc")
-    s = base.inner_join(f, "session_id")
-    s = s.drop(*(c for c in s.columns if c.endswith("_right")))
-    s = _with_team(s, agents)
-    s = s.mutate(kind=ibis.coalesce(s.kind, ibis.cases((s.role == "aftersale", "aftersale"),
-                                                       else_="presale")))
-    s = s.filter(_in_range(s.human_local, b))
-    s = s.mutate(**{BUCKET_COL: _bucket(s.human_local, b)})
-    if by != "shop":
-        s = s.filter(s.agent_id.notnull())
-    s = _group(s, by)
-    ratings = inp.get("ratings")
-    if ratings is not None:
-        r = ratings.select(_r_sid=ratings.session_id, score=ratings.score.cast("int32"))
-        s = s.left_join(r, s.session_id == r._r_sid).drop("_r_sid")
-    else:
-        s = s.mutate(score=ibis.null("int32"))
-    return s
-
-
-def _service_aggregates(s: ir.Table) -> ir.Table:
-    return s.group_by([GROUP_COL, BUCKET_COL]).agg(
-        sessions=s.count(),
-        customers=s.customer_id.nunique(),
-        replied_customers=s.customer_id.nunique(where=s.n_answered > 0),
-        unanswered_sessions=(s.n_agent_msgs.fill_null(0) == 0).sum(),
-        first_resp_sum=s.first_resp_w.sum(),
-        first_resp_n=s.first_resp_w.notnull().sum(),
-        first_resp_median=s.first_resp_w.median(),
-        first_resp_p90=s.first_resp_w.quantile(0.9),
-        resp_sum=s.sum_resp_w.sum(),
-        resp_n=s.n_answered_w.sum(),
-        first_within=s.first_within_w.sum(),
-        first_n=s.first_w.sum(),
-        rounds_within=s.n_within_w.sum(),
-        rounds_n=s.n_rounds_w.sum(),
-        rated=s.score.notnull().sum(),
-        rated_good=s.score.isin([4, 5]).sum(),
-        rated_bad=s.score.isin([1, 2]).sum(),
-        inquiring_customers=s.customer_id.nunique(where=s.kind == "presale"),
-        aftersale_customers=s.customer_id.nunique(where=s.kind == "aftersale"),
-    )
+def credit_memo_key(p: Profile) -> str:
+    """Where a computation keeps its credited orders (``Inputs.memo``)."""
+    return f"credited:{p.attribution}:{p.attribution_window_h}"
 
 
 def credited_orders(inp: Inputs, p: Profile) -> ir.Table:
-    """Orders with their credited agent (see :func:`_credit_orders`), built once."""
-    key = f"credited:{p.attribution}:{p.attribution_window_h}"
-    return inp.shared(key, lambda: _credit_orders(inp, p))
+    """Orders with their credited agent (see :func:`credit_orders`), built once."""
+    return inp.shared(credit_memo_key(p), lambda: _credit_orders(inp, p))
 
 
 def _credit_orders(inp: Inputs, p: Profile) -> ir.Table:
-    """Orders with the agent they are credited to (None = silent order).
-
-    Explicit ``agent_id`` wins; otherwise the customer's most recent (``first_touch``:
-    earliest) pre-sale session whose human start is before ``created_ts`` and not more
-    than ``attribution_window_h`` earlier.
-    """
     o = inp.get("orders")
     if not inp.has("sessions"):  # no inquiries to attribute: explicit credit only
         return o.mutate(credited=o.agent_id)
-    agents = agents_table(inp)
-    base = _with_team(sessions_base(inp).filter(lambda t: t.agent_id.notnull()), agents)
+    return credit_orders(o, sessions_base(inp), agents_table(inp), p)
+
+
+def credit_orders(o: ir.Table, base: ir.Table, agents: ir.Table, p: Profile) -> ir.Table:
+    """Orders ``o`` with the agent they are credited to (None = silent order).
+
+    Explicit ``agent_id`` wins; otherwise the customer's most recent (``first_touch``:
+    earliest) pre-sale session of ``base`` whose human start is before ``created_ts``
+    and not more than ``attribution_window_h`` earlier.
+    """
+    base = _with_team(base.filter(base.agent_id.notnull()), agents)
     base = base.mutate(kind=ibis.coalesce(base.kind, ibis.cases(
         (base.role == "aftersale", "aftersale"), else_="presale")))
     pre = base.filter(base.kind == "presale").select(
@@ -363,8 +421,9 @@ def _credit_orders(inp: Inputs, p: Profile) -> ir.Table:
     return o.mutate(credited=ibis.coalesce(o.agent_id, o._attributed)).drop("_attributed")
 
 
-def _sales(inp: Inputs, s: ir.Table | None, agents: ir.Table, p: Profile, b: Buckets,
+def _sales(inp: Inputs, c: ir.Table | None, agents: ir.Table, p: Profile, b: Buckets,
            by: str) -> dict[str, ir.Table]:
+    """Sales, and conversion of the inquiring customers ``c`` (rollup rows of the range)."""
     keys = [GROUP_COL, BUCKET_COL]
     o = credited_orders(inp, p)
     o = _with_team(o, agents, "credited")
@@ -381,25 +440,26 @@ def _sales(inp: Inputs, s: ir.Table | None, agents: ir.Table, p: Profile, b: Buc
     out["shop_orders"] = shop_paid.group_by(BUCKET_COL).agg(
         shop_paid_orders=shop_paid.count(),
         silent_paid_orders=shop_paid.credited.isnull().sum())
-    if s is None:
+    if c is None:
         return out
-    # conversion: inquiring customers of the group and period with a credited order
-    inquiring = s.filter(s.kind == "presale").select(GROUP_COL, BUCKET_COL, "customer_id",
-                                                     "agent_id").distinct()
+    # conversion: inquiring customers of the group and period with an order credited to
+    # the agent they asked, created (ordering) or paid (paying) in the same period
     created = o.filter(o.credited.notnull() & _in_range(o.created_ts_local, b)).select(
         _c=o.customer_id, _agent=o.credited, _b=_bucket(o.created_ts_local, b),
-        _paid=(o.status == "paid"))
+        _ordered=ibis.literal(True), _paid=ibis.literal(False))
     paid_keys = paid.filter(paid.credited.notnull()).select(
-        _c=paid.customer_id, _agent=paid.credited, _b=paid[BUCKET_COL]).distinct()
-    ordered = inquiring.inner_join(created.select("_c", "_agent", "_b").distinct(), [
-        inquiring.customer_id == created._c, inquiring.agent_id == created._agent,
-        inquiring[BUCKET_COL] == created._b])
-    out["ordering"] = ordered.group_by(keys).agg(
-        ordering_customers=ordered.customer_id.nunique())
-    paying = inquiring.inner_join(paid_keys, [
-        inquiring.customer_id == paid_keys._c, inquiring.agent_id == paid_keys._agent,
-        inquiring[BUCKET_COL] == paid_keys._b])
-    out["paying"] = paying.group_by(keys).agg(paying_customers=paying.customer_id.nunique())
+        _c=paid.customer_id, _agent=paid.credited, _b=paid[BUCKET_COL],
+        _ordered=ibis.literal(False), _paid=ibis.literal(True))
+    bought = created.union(paid_keys)
+    bought = bought.group_by(["_c", "_agent", "_b"]).agg(_ordered=bought._ordered.any(),
+                                                          _paid=bought._paid.any())
+    inquiring = c.filter(c.presale)
+    j = inquiring.inner_join(bought, [inquiring.customer_id == bought._c,
+                                      inquiring.agent_id == bought._agent,
+                                      inquiring[BUCKET_COL] == bought._b])
+    out["conversion"] = j.group_by(keys).agg(
+        ordering_customers=j.customer_id.nunique(where=j._ordered),
+        paying_customers=j.customer_id.nunique(where=j._paid))
     # refunds against credited paid orders (for pre-sale groups)
     if inp.has("refunds"):
         rf = inp.get("refunds")

@@ -72,9 +72,15 @@ class Inputs:
             self.memo[key] = build().cache()
         return self.memo[key]
 
-    def restricted(self, session_ids: Any) -> Inputs:
-        """The same inputs with sessions and messages limited to ``session_ids``."""
+    def restricted(self, session_ids: Any, messages: Any = None) -> Inputs:
+        """The same inputs with sessions and messages limited to ``session_ids``.
+
+        ``messages``: a part of the messages table known to hold all of theirs (cheaper
+        to filter than the whole table).
+        """
         tables = dict(self.tables)
+        if messages is not None:
+            tables["messages"] = messages
         for name in ("sessions", "messages"):
             t = tables.get(name)
             if t is not None:
@@ -117,7 +123,10 @@ def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str) -> Inpu
             utc=lambda c: f"make_timestamp(epoch_us({ident(c)}))",
             local=lambda c: f"timezone({lit(tz)}, {ident(c)})",
         )
-        tables[name] = backend.sql(f"SELECT {select} FROM {ident(name)}", dialect="duckdb")
+        # _import_id lets the facts cache read only what an import added (the engine
+        # never uses it; a filter on it skips whole row groups of older imports)
+        tables[name] = backend.sql(f"SELECT {select}, _import_id FROM {ident(name)}",
+                                   dialect="duckdb")
     import ibis.expr.datatypes as dt
 
     con.execute(f"CREATE OR REPLACE TEMP MACRO cskpi_local(x) AS "

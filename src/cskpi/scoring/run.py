@@ -41,18 +41,20 @@ def load(ref: str, roster: list[dict[str, Any]] | None = None) -> Scheme:
 
 
 def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
-           facts: Any = None, extra_grades: Any = (), extra_events: Any = ()) -> ScoringInput:
+           cache: Any = None, extra_grades: Any = (), extra_events: Any = ()) -> ScoringInput:
+    """Everything a scheme scores on; ``cache``: the workspace's (``metrics.cache.cached``)."""
     first, last = month_range(period)
+    cached = {} if cache is None else {"facts": cache.facts, "rollups": cache.rollups}
     profile = resolve_profile(scheme.profile or "generic")
     roster = _fetch(backend, E.agents_table(inp))
     rows = compute(backend, inp, MetricQuery(first, last, by="agent", profile=profile),
-                   facts=facts).rows
+                   **cached).rows
     metrics = {r["agent_id"]: r for r in rows}
     team_metrics: dict[Any, dict[str, Any]] = {}
     if any(getattr(i, "min_sample", None) and i.min_sample.fallback == "team"
            for i in scheme.items):
         team_rows = compute(backend, inp, MetricQuery(first, last, by="team", profile=profile),
-                            facts=facts).rows
+                            **cached).rows
         team_metrics = {r["team"]: r for r in team_rows}
     grades = []
     if inp.has("grades"):
@@ -171,11 +173,11 @@ def _refunded(backend: Any, inp: Inputs, profile: Any, first: dt.date,
     return {row["credited"]: Decimal(str(row["amount"] or 0)) for row in rows}
 
 
-def score(backend: Any, inp: Inputs, scheme_ref: str, period: str, facts: Any = None, *,
+def score(backend: Any, inp: Inputs, scheme_ref: str, period: str, cache: Any = None, *,
           extra_grades: Any = (), extra_events: Any = ()) -> Scored:
     roster = _fetch(backend, E.agents_table(inp)) if inp.has("agents") else None
     scheme = load(scheme_ref, roster)
-    data = gather(backend, inp, scheme, period, facts, extra_grades, extra_events)
+    data = gather(backend, inp, scheme, period, cache, extra_grades, extra_events)
     return Scored(scheme, period, score_period(scheme, data))
 
 
