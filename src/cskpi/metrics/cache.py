@@ -167,7 +167,9 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
     grown, lost = _changes(state, counts)
     full = state is None or "messages" in lost
     days: set[Any] = set()
-    run(con, "CREATE OR REPLACE TEMP TABLE _affected_customers (customer_id VARCHAR)")
+    # the touched sessions as they were and as they are: the orders they may be credited
+    # with are their customers' orders created within the attribution window after them
+    run(con, "CREATE OR REPLACE TEMP TABLE _touched (customer_id VARCHAR, human_utc TIMESTAMP)")
     if not full and grown & {"sessions", "messages"}:
         since = state[0]  # type: ignore[index]
         run(con, f"""CREATE OR REPLACE TEMP TABLE _affected AS
@@ -179,7 +181,7 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
         # where the touched sessions were, and whose they were (a late message can move
         # a session to another day; a continued derived session is derived again)
         days |= {d for (d,) in rows(con, touched)}
-        run(con, f"INSERT INTO _affected_customers SELECT customer_id FROM _facts WHERE {where}")
+        run(con, f"INSERT INTO _touched SELECT customer_id, human_utc FROM _facts WHERE {where}")
         # sessions seen before may have older messages; all of a new session's are new
         run(con, f"CREATE OR REPLACE TEMP TABLE _seen AS "
                  f"SELECT session_id FROM _facts WHERE {where}")
@@ -195,7 +197,7 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
         _insert(backend, con, "_facts", FACT_COLUMNS, key,
                 E.session_facts(inp, p, affected, m))
         days |= {d for (d,) in rows(con, touched)}  # and where they are now
-        run(con, f"INSERT INTO _affected_customers SELECT customer_id FROM _facts WHERE {where}")
+        run(con, f"INSERT INTO _touched SELECT customer_id, human_utc FROM _facts WHERE {where}")
         report.recomputed_sessions = int(one(con, "SELECT count(*) FROM _affected"))
         # sessions gone for good (a replaced table) leave facts behind: start again
         stored = one(con, "SELECT count(*) FROM _facts WHERE profile_key = ?", [key])
@@ -250,16 +252,20 @@ def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p
                     key: str, since: int | None, report: CacheReport) -> None:
     """Credit orders again: all (``since`` None), or those an import since then touched.
 
-    Touched: orders imported since, and every order of a customer whose sessions changed
-    (the customers in ``_affected_customers``, before and after the change).
+    Touched: orders imported since, and every order a touched session (``_touched``, as
+    it was and as it is) was a candidate for: its customer's, created after the session's
+    human start and within the attribution window.  No other order's candidates changed.
     """
     orders = inp.get("orders")
     if since is None:
         run(con, "DELETE FROM _credit WHERE profile_key = ?", [key])
     else:
+        window_us = int(round(p.attribution_window_h * 3600 * 1_000_000))
         run(con, f"""CREATE OR REPLACE TEMP TABLE _affected_orders AS
             SELECT order_id FROM orders WHERE _import_id > {since}
-               OR customer_id IN (SELECT customer_id FROM _affected_customers)""")
+            UNION SELECT o.order_id FROM orders o JOIN _touched t USING (customer_id)
+            WHERE epoch_us(o.created_ts) > epoch_us(t.human_utc)
+              AND epoch_us(o.created_ts) - epoch_us(t.human_utc) <= {window_us}""")
         run(con, "DELETE FROM _credit WHERE profile_key = ? AND order_id IN "
                  "(SELECT order_id FROM _affected_orders)", [key])
         picked = backend.sql("SELECT order_id AS _pick FROM _affected_orders", dialect="duckdb")
