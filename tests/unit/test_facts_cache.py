@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from cskpi import core
 from cskpi.metrics.compute import MetricQuery
 from cskpi.metrics.profiles import resolve
@@ -59,3 +61,59 @@ def test_other_settings_get_their_own_facts(folder, tmp_path):
     assert strict.cache.full and strict.cache.profile_key != generic.cache.profile_key
     # within 30 s: 001's 60 s reply no longer counts
     assert figures(strict)["001"][1] == 0 and figures(generic)["001"][1] == 1
+
+
+def cache_tables(path):
+    """Every row of the workspace's cache tables (to compare states)."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {t: sorted(map(str, con.execute(f"SELECT * EXCLUDE (used_at) FROM {t}"
+                                               if t == "_facts_state" else
+                                               f"SELECT * FROM {t}").fetchall()))
+                for t in ("_facts", "_days", "_day_customers", "_credit", "_facts_state")}
+    finally:
+        con.close()
+
+
+def test_a_failed_update_leaves_the_cache_as_it_was(folder, tmp_path, monkeypatch):
+    from cskpi.metrics import cache
+
+    path = tmp_path / "ws.duckdb"
+    ws = Workspace(path)
+    ws.import_folder(folder({"messages.csv": DAY1}))
+    core.compute_metrics(OCT, workspace=path)
+    before = cache_tables(path)
+    ws.import_folder(folder({"messages.csv": DAY2}))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    # the facts of S2 and S3 are already rewritten when the rollups fail
+    monkeypatch.setattr(cache, "_rebuild_days", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        core.compute_metrics(OCT, workspace=path)
+    assert cache_tables(path) == before
+    monkeypatch.undo()
+    after = core.compute_metrics(OCT, workspace=path)
+    assert not after.cache.full and after.cache.recomputed_sessions == 2
+    assert figures(after) == figures(core.compute_metrics(OCT, workspace=path, use_cache=False))
+
+
+def test_only_the_last_settings_used_are_kept(folder, tmp_path):
+    from cskpi.metrics.cache import KEEP_PROFILES
+
+    path = tmp_path / "ws.duckdb"
+    Workspace(path).import_folder(folder({"messages.csv": DAY1}))
+    keys = []
+    for seconds in range(30, 30 + 10 * (KEEP_PROFILES + 1), 10):  # 5 different settings
+        q = MetricQuery(OCT.start, OCT.end,
+                        profile=resolve("generic", {"reply_within_s": str(seconds)}))
+        keys.append(core.compute_metrics(q, workspace=path).cache.profile_key)
+    stored = cache_tables(path)
+    kept = {row.split("'")[1] for row in stored["_facts_state"]}
+    # the first settings were used least recently: their facts and rollups are gone
+    assert kept == set(keys[1:])
+    for table in ("_facts", "_days", "_day_customers"):
+        assert {row.split("'")[1] for row in stored[table]} == set(keys[1:]), table

@@ -34,7 +34,7 @@ import duckdb
 
 from ..data.sql import lit, one, rows, run
 from . import engine as E
-from .inputs import Inputs
+from .inputs import Inputs, view
 from .profiles import Profile
 
 FACT_COLUMNS = (*E.FACT_SESSION_COLUMNS, "n_rounds", "n_rounds_w", "n_answered",
@@ -115,13 +115,13 @@ def cached(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profile
         report.refresh_s = time.perf_counter() - started
     else:
         run(con, "UPDATE _facts_state SET used_at = now() WHERE profile_key = ?", [key])
-    facts = _keyed(backend, "_facts", FACT_COLUMNS, key)
-    rollups = E.Rollups(_keyed(backend, "_days", DAY_COLUMNS, key),
-                        _keyed(backend, "_day_customers", CUSTOMER_COLUMNS, key),
+    facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
+    rollups = E.Rollups(_keyed(backend, con, "_days", DAY_COLUMNS, key),
+                        _keyed(backend, con, "_day_customers", CUSTOMER_COLUMNS, key),
                         E.firsts(facts))
     if inp.has("orders"):
         o = inp.get("orders")
-        c = _keyed(backend, "_credit", ("order_id", "credited"), key)
+        c = _keyed(backend, con, "_credit", ("order_id", "credited"), key)
         c = c.select(_oid=c.order_id, credited=c.credited)
         inp.shared(E.credit_memo_key(p),
                    lambda: o.left_join(c, o.order_id == c._oid).drop("_oid"))
@@ -234,7 +234,7 @@ def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key
         where += " AND day IN (SELECT day FROM _affected_days)"
     for table in ("_days", "_day_customers"):
         run(con, f"DELETE FROM {table} WHERE {where}")
-    facts = _keyed(backend, "_facts", FACT_COLUMNS, key)
+    facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
     if days is not None:
         picked = backend.sql("SELECT day AS _pick FROM _affected_days", dialect="duckdb")
         facts = facts.filter(facts.human_local.date().isin(picked._pick))
@@ -270,7 +270,7 @@ def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p
                  "(SELECT order_id FROM _affected_orders)", [key])
         picked = backend.sql("SELECT order_id AS _pick FROM _affected_orders", dialect="duckdb")
         orders = orders.filter(orders.order_id.isin(picked._pick))
-    facts = _keyed(backend, "_facts", FACT_COLUMNS, key)
+    facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
     base = facts.filter(facts.customer_id.isin(orders.customer_id))
     credit = E.credit_orders(orders, E.base_of_facts(base), E.agents_table(inp), p)
     report.recomputed_orders = _insert(backend, con, "_credit", ("order_id", "credited"), key,
@@ -297,9 +297,11 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         run(con, f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
 
 
-def _keyed(backend: Any, table: str, columns: tuple[str, ...], key: str) -> Any:
-    return backend.sql(f"SELECT {', '.join(columns)} FROM {table} "
-                       f"WHERE profile_key = {lit(key)}", dialect="duckdb")
+def _keyed(backend: Any, con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
+           key: str) -> Any:
+    """The rows of a cache table stored under ``key``."""
+    return view(backend, con, f"cskpi{table}_{key}",
+                f"SELECT {', '.join(columns)} FROM {table} WHERE profile_key = {lit(key)}")
 
 
 def _insert(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
