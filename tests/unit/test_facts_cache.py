@@ -117,3 +117,24 @@ def test_only_the_last_settings_used_are_kept(folder, tmp_path):
     assert kept == set(keys[1:])
     for table in ("_facts", "_days", "_day_customers"):
         assert {row.split("'")[1] for row in stored[table]} == set(keys[1:]), table
+
+
+def test_a_cache_made_by_an_older_cskpi_is_rebuilt(folder, tmp_path):
+    import duckdb
+
+    path = tmp_path / "ws.duckdb"
+    Workspace(path).import_folder(folder({"messages.csv": DAY1}))
+    con = duckdb.connect(str(path))
+    # the first release's cache tables: facts without agent or customer, no rollups
+    con.execute("CREATE TABLE _facts (profile_key VARCHAR, session_id VARCHAR, "
+                "human_utc TIMESTAMP, n_rounds BIGINT)")
+    con.execute("INSERT INTO _facts VALUES ('x', 'S1', NULL, 99)")
+    con.execute("CREATE TABLE _facts_state (profile_key VARCHAR PRIMARY KEY, "
+                "import_id INTEGER, used_at TIMESTAMPTZ)")
+    con.close()
+    result = core.compute_metrics(OCT, workspace=path)
+    assert result.cache.full
+    assert figures(result) == figures(core.compute_metrics(OCT, workspace=path,
+                                                           use_cache=False))
+    stored = cache_tables(path)["_facts"]
+    assert len(stored) == 2 and not any(row.startswith("('x'") for row in stored)

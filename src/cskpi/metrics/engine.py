@@ -1,13 +1,18 @@
 """The metric computation, written once in Ibis, run on DuckDB or PySpark.
 
-Two layers:
+Three layers:
 
 1. :func:`session_facts` — the expensive part: from the chat log, one row per session
    with its rounds already counted (answered, within N seconds, capped response sum,
-   first round).  It depends only on messages, sessions and the profile's settings, so
-   it can be cached per session and recomputed for the sessions a new import touched.
-2. :func:`aggregates` — cheap: group facts, orders, refunds … by group and period into
-   numerators and denominators.  :mod:`cskpi.metrics.finalize` turns those into the
+   first round).  It depends only on the session, its messages and the profile's
+   settings, so it can be kept per session and recomputed for the sessions a new
+   import touched.
+2. :func:`rollups` — the facts rolled up by agent and local day: additive numerators
+   and denominators, and one row per agent, day and customer for distinct counts.
+   A workspace keeps them (:mod:`cskpi.metrics.cache`); elsewhere they are computed
+   on the fly.
+3. :func:`aggregates` — cheap: group rollups, orders, refunds … by group and period into
+   numerators and denominators.  :mod:`cskpi.metrics.compute` turns those into the
    catalog's figures (rates, means, nulls with reasons) in plain Python.
 
 Definitions follow the metric catalog; where it is silent, the choice is documented
