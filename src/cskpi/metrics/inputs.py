@@ -16,6 +16,7 @@ import duckdb
 
 from ..data.schema import TABLES
 from ..data.sql import ident, lit, rows
+from .localtime import local_sql
 
 TIMESTAMP_COLUMNS = {
     name: tuple(c.name for c in t.columns if c.type == "timestamp") for name, t in TABLES.items()
@@ -131,7 +132,8 @@ def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str) -> Inpu
             # epoch microseconds -> naive timestamp: the UTC instant without a (slow)
             # time-zone computation per row
             utc=lambda c: f"make_timestamp(epoch_us({ident(c)}))",
-            local=lambda c: f"timezone({lit(tz)}, {ident(c)})",
+            local=lambda c: local_sql(tz, f"epoch_us({ident(c)})",
+                                      f"timezone({lit(tz)}, {ident(c)})"),
         )
         # _import_id lets the facts cache read only what an import added (the engine
         # never uses it; a filter on it skips whole row groups of older imports)
@@ -139,8 +141,9 @@ def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str) -> Inpu
                             f"SELECT {select}, _import_id FROM {ident(name)}")
     import ibis.expr.datatypes as dt
 
+    icu = f"timezone({lit(tz)}, timezone('UTC', x))"
     con.execute(f"CREATE OR REPLACE TEMP MACRO cskpi_local(x) AS "
-                f"timezone({lit(tz)}, timezone('UTC', x))").fetchall()
+                f"{local_sql(tz, 'epoch_us(x)', icu)}").fetchall()
     local = _builtin("cskpi_local", (dt.timestamp,))
     return Inputs(tables, tz, to_local=lambda e: local(e))
 
