@@ -111,7 +111,8 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
         tmp = Path(tempfile.mkdtemp(prefix="cskpi-data-"))
         try:
             import_folder(data, tmp / "ws.duckdb", timezone=timezone)
-            return _with_inputs(fn, workspace=tmp / "ws.duckdb", data=None, writable=writable)
+            # a workspace thrown away afterwards: storing a cache in it would only cost
+            return _with_inputs(fn, workspace=tmp / "ws.duckdb", data=None, writable=False)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     ws = Workspace(workspace)  # type: ignore[arg-type]
