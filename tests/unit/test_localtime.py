@@ -48,3 +48,8 @@ def test_the_span_of_a_fixed_zone_and_of_a_dst_zone():
     assert (start // day_us, end // day_us, offset) == (
         (dt.date(2026, 10, 26) - epoch).days, (dt.date(2027, 3, 27) - epoch).days,
         3600 * 1_000_000)
+
+
+def test_a_zone_python_does_not_know_is_left_to_icu():
+    assert fixed_span("Mars/Olympus_Mons") is None
+    assert local_sql("Mars/Olympus_Mons", "epoch_us(t)", "ICU") == "ICU"

@@ -31,7 +31,10 @@ def fixed_span(tz: str, today: dt.date | None = None) -> tuple[int, int, int] | 
     None when the zone's offset changes within a day of ``today`` (daylight saving time)
     or when DuckDB's time-zone data disagrees with Python's anywhere in the interval.
     """
-    zone = zoneinfo.ZoneInfo(tz)
+    try:
+        zone = zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # unknown here: ICU knows it
+        return None
     today = today or dt.date.today()
 
     def offset(d: dt.date) -> dt.timedelta | None:
