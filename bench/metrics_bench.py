@@ -1,9 +1,10 @@
 """Metric engine benchmark on generated demo data.
 
-    python bench/metrics_bench.py [--sizes 1000000,10000000,30000000] [--no-pandas]
+    python bench/metrics_bench.py [--sizes 1000000,10000000,30000000] [--no-pandas] [--repeat 3]
 
 For each size (messages; with matching orders, refunds, ratings …) it prints, each
-measured in its own process for an honest peak RSS:
+measured in its own process for an honest peak RSS, the median of ``--repeat`` runs
+with their range (a shared 2-core machine's timings vary by a third from run to run):
   - a plain DuckDB scan of the messages (the floor),
   - the full catalog by agent for the month, computed from scratch (no facts cache),
   - the same with the cache cold (compute + store facts, rollups, credit) and warm,
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from collections.abc import Callable
 
 import duckdb
 from common import OUT, PEAK, demo_folder, run_child
@@ -89,54 +91,78 @@ def split_last_day(folder, out_month, out_day, last_day="2026-10-30"):
     shutil.copy(folder / "agents.csv", out_day / "agents.csv")
 
 
-def bench_size(messages: int, pandas: bool) -> None:
+def repeated(times: int, run: Callable[[], dict]) -> dict:
+    """Run a measurement ``times`` times: the median run, with the range of its wall time."""
+    runs = sorted((run() for _ in range(times)), key=lambda r: r["wall_s"])
+    median = dict(runs[len(runs) // 2])
+    median["range"] = (runs[0]["wall_s"], runs[-1]["wall_s"])
+    return median
+
+
+def line(label: str, r: dict, extra: str = "") -> None:
+    lo, hi = r["range"]
+    spread = f" ({lo:.2f}-{hi:.2f})" if hi > lo else ""
+    print(f"  {label:<34}{r['wall_s']:7.2f} s{spread:<14} peak {r['peak_mb']:6.0f} MB{extra}")
+
+
+def bench_size(messages: int, pandas: bool, times: int) -> None:
     folder = demo_folder(messages)
     ws = OUT / f"metrics-{messages}.duckdb"
     if not ws.exists():
         run_child(IMPORT, str(folder), str(ws))
-    print(f"\n== {messages:,} messages ({folder.name})")
-    scan = run_child(SCAN, str(ws))
-    print(f"  plain DuckDB scan of messages     {scan['wall_s']:7.2f} s  peak {scan['peak_mb']:6.0f} MB")
-    full = run_child(CATALOG, str(ws), "nocache")
-    print(f"  full catalog by agent, no cache   {full['wall_s']:7.2f} s  peak {full['peak_mb']:6.0f} MB"
-          f"  ({full['rows']} agents)")
-    shutil.copy(ws, OUT / "work.duckdb")
-    cold = run_child(CATALOG, str(OUT / "work.duckdb"), "cache")
-    warm = run_child(CATALOG, str(OUT / "work.duckdb"), "cache")
-    print(f"  with facts cache: cold            {cold['wall_s']:7.2f} s  peak {cold['peak_mb']:6.0f} MB")
-    print(f"  with facts cache: warm            {warm['wall_s']:7.2f} s  peak {warm['peak_mb']:6.0f} MB")
-    # one more day
+    print(f"\n== {messages:,} messages ({folder.name}); median of {times} runs (range)")
+    line("plain DuckDB scan of messages", repeated(times, lambda: run_child(SCAN, str(ws))))
+    full = repeated(times, lambda: run_child(CATALOG, str(ws), "nocache"))
+    line("full catalog by agent, no cache", full, f"  ({full['rows']} agents)")
+    work = OUT / "work.duckdb"
+
+    def cold() -> dict:
+        shutil.copy(ws, work)
+        return run_child(CATALOG, str(work), "cache")
+
+    line("with the cache: cold (and stored)", repeated(times, cold))
+    line("with the cache: warm", repeated(times, lambda: run_child(CATALOG, str(work), "cache")))
+    # one more day: the month without its last day, cache stored; then import that day
     month, day = OUT / "split-month", OUT / "split-day"
     split_last_day(folder, month, day)
-    inc = OUT / "inc.duckdb"
-    inc.unlink(missing_ok=True)
-    run_child(IMPORT, str(month), str(inc))
-    month_run = run_child(CATALOG, str(inc), "cache")
-    imp = run_child(IMPORT, str(day), str(inc))
-    day_run = run_child(CATALOG, str(inc), "cache")
-    print(f"  month without its last day (cold) {month_run['wall_s']:7.2f} s")
-    print(f"  + import one day ({imp['added']:,} rows)    {imp['wall_s']:7.2f} s")
-    print(f"  + bring the cache up to date      {day_run['refresh_s']:7.2f} s  "
-          f"({day_run['refresh_s'] / full['wall_s']:.0%} of the full month: "
-          f"{day_run['recomputed']:,} sessions, {day_run['days']} days' rollups, "
-          f"{day_run['orders']:,} orders' credit)")
-    print(f"  + and compute the month from it   {day_run['wall_s']:7.2f} s  "
-          f"({day_run['wall_s'] / full['wall_s']:.0%} of the full month)")
+    before, inc = OUT / "inc-before.duckdb", OUT / "inc.duckdb"
+    before.unlink(missing_ok=True)
+    run_child(IMPORT, str(month), str(before))
+    run_child(CATALOG, str(before), "cache")
+    imports: list[dict] = []
+
+    def one_more_day() -> dict:
+        shutil.copy(before, inc)
+        imports.append(run_child(IMPORT, str(day), str(inc)))
+        return run_child(CATALOG, str(inc), "cache")
+
+    after = repeated(times, one_more_day)
+    imp = sorted(imports, key=lambda r: r["wall_s"])[len(imports) // 2]
+    label = f"import one more day ({imp['added']:,} rows)"
+    print(f"  {label:<34}{imp['wall_s']:7.2f} s")
+    print(f"  {'then bring the cache up to date':<34}{after['refresh_s']:7.2f} s  "
+          f"({after['refresh_s'] / full['wall_s']:.0%} of the full month: "
+          f"{after['recomputed']:,} sessions, {after['days']} days' rollups, "
+          f"{after['orders']:,} orders' credit)")
+    line("and compute the month with it", after,
+         f"  ({after['wall_s'] / full['wall_s']:.0%} of the full month, refresh included)")
     if pandas:
         ref = run_child(PANDAS, str(folder), str(OUT.parent))
         print(f"  pandas reference, 5 metrics       {ref['wall_s']:7.2f} s  peak {ref['peak_mb']:6.0f} MB"
               f"  (of which reading CSV {ref['load_s']:.2f} s)")
-    for p in (OUT / "work.duckdb", inc):
-        p.unlink(missing_ok=True)
+    for path in (work, before, inc):
+        path.unlink(missing_ok=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000,30000000")
     parser.add_argument("--no-pandas", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each measurement; the median is printed (default 3)")
     args = parser.parse_args()
     for size in (int(s) for s in args.sizes.split(",")):
-        bench_size(size, pandas=not args.no_pandas and size <= 10_000_000)
+        bench_size(size, pandas=not args.no_pandas and size <= 10_000_000, times=args.repeat)
 
 
 if __name__ == "__main__":
