@@ -192,8 +192,9 @@ are kept):
 A month is then computed from these small tables. After an import, only what it touched
 is recomputed: the facts of sessions with new rows or messages, the rollups of the days
 those sessions fell on before and after, and of newly rated sessions' days, and the credit
-of new orders and of every order of a customer whose sessions changed. A replaced table or
-a changed roster rebuilds what depends on it. The update is one transaction: if it fails,
+of new orders and of every order a changed session was a candidate for (its customer's
+orders created within the attribution window after it). A replaced table or a changed
+roster rebuilds what depends on it. The update is one transaction: if it fails,
 the stored figures stay as they were. `--data` folders and PySpark compute the same
 tables on the fly; the figures are identical either way (tested).
 """
