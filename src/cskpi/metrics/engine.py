@@ -69,8 +69,9 @@ class Buckets:
         return self.end + dt.timedelta(days=1)
 
 
-def _in_range(col: ir.TimestampValue, b: Buckets) -> ir.BooleanValue:
-    d = col.date()
+def _in_range(col: ir.TimestampValue | ir.DateValue, b: Buckets) -> ir.BooleanValue:
+    """Whether a local timestamp or date falls on a day of the range."""
+    d = col.date() if isinstance(col, ir.TimestampValue) else col
     return (d >= ibis.date(b.start.isoformat())) & (d <= ibis.date(b.end.isoformat()))
 
 
@@ -326,7 +327,7 @@ DAY_SUMS = ("sessions", "unanswered_sessions", "first_resp_sum", "first_resp_n",
 
 def _days_of(t: ir.Table, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
     """Rollup rows of the range with their group and bucket (agent-less rows: shop only)."""
-    t = t.filter((t.day >= ibis.date(b.start.isoformat())) & (t.day <= ibis.date(b.end.isoformat())))
+    t = t.filter(_in_range(t.day, b))
     if by != "shop":
         t = t.filter(t.agent_id.notnull())
     if by == "team":
@@ -373,8 +374,7 @@ def aggregates(inp: Inputs, r: Rollups | None, p: Profile, b: Buckets,
         out["reviews"] = _reviews(inp, agents, p, b, by)
     if inp.has("attendance"):
         t = inp.get("attendance")
-        t = t.filter((t.date >= ibis.date(b.start.isoformat()))
-                     & (t.date <= ibis.date(b.end.isoformat())))
+        t = t.filter(_in_range(t.date, b))
         t = _group(_with_team(t, agents), by).mutate(**{BUCKET_COL: _bucket(t.date, b)})
         out["attendance"] = t.group_by(keys).agg(
             late=(t.status == "late").sum(), leave=(t.status == "leave").sum(),
