@@ -14,7 +14,8 @@ After an import, only what it touched is recomputed:
 - facts of the sessions whose row or messages came with a newer import;
 - rollups of the local days those sessions fell on, before and after (a late message
   can move a session's start to another day), and of the days of newly rated sessions;
-- the credit of new orders and of every order of a customer whose sessions changed.
+- the credit of new orders and of every order a touched session was a candidate for
+  (its customer's orders created within the attribution window after it).
 
 Imports only ever add rows.  When a table lost rows (``--replace``) or the roster
 changed (an agent's role decides which sessions are inquiries), what depends on it is
@@ -42,7 +43,7 @@ FACT_COLUMNS = (*E.FACT_SESSION_COLUMNS, "n_rounds", "n_rounds_w", "n_answered",
                 "first_resp_w")
 DAY_COLUMNS = ("agent_id", "day", *E.DAY_SUMS)
 CUSTOMER_COLUMNS = ("agent_id", "day", "customer_id", "replied", "presale", "aftersale")
-KEEP_PROFILES = 4  # cache entries kept per kind of key (least recently used dropped)
+KEEP_PROFILES = 4  # settings whose cache is kept (the least recently used dropped)
 # the tables whose rows the cached figures rest on (a lost row means a rebuild)
 WATCHED = ("sessions", "messages", "ratings", "orders", "agents")
 
@@ -167,9 +168,10 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
     grown, lost = _changes(state, counts)
     full = state is None or "messages" in lost
     days: set[Any] = set()
-    # the touched sessions as they were and as they are: the orders they may be credited
-    # with are their customers' orders created within the attribution window after them
-    run(con, "CREATE OR REPLACE TEMP TABLE _touched (customer_id VARCHAR, human_utc TIMESTAMP)")
+    # the touched sessions as they were and as they are: the days to roll up again, and
+    # (customer, human start) for the orders they may be credited with
+    run(con, "CREATE OR REPLACE TEMP TABLE _touched (session_id VARCHAR, customer_id VARCHAR, "
+             "human_utc TIMESTAMP, day DATE)")
     if not full and grown & {"sessions", "messages"}:
         since = state[0]  # type: ignore[index]
         run(con, f"""CREATE OR REPLACE TEMP TABLE _affected AS
@@ -177,27 +179,26 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
             UNION SELECT session_id FROM messages WHERE _import_id > {since}""")
         where = (f"profile_key = {lit(key)} AND session_id IN "
                  f"(SELECT session_id FROM _affected)")
-        touched = f"SELECT DISTINCT CAST(human_local AS DATE) FROM _facts WHERE {where}"
-        # where the touched sessions were, and whose they were (a late message can move
-        # a session to another day; a continued derived session is derived again)
-        days |= {d for (d,) in rows(con, touched)}
-        run(con, f"INSERT INTO _touched SELECT customer_id, human_utc FROM _facts WHERE {where}")
+        touched = (f"INSERT INTO _touched SELECT session_id, customer_id, human_utc, "
+                   f"CAST(human_local AS DATE) FROM _facts WHERE {where}")
+        # as they were (a late message can move a session to another day; a continued
+        # derived session is derived again)
+        run(con, touched)
         # sessions seen before may have older messages; all of a new session's are new
-        run(con, f"CREATE OR REPLACE TEMP TABLE _seen AS "
-                 f"SELECT session_id FROM _facts WHERE {where}")
         m = inp.get("messages")
         if m is not None:
             newer = m._import_id > since
-            if one(con, "SELECT count(*) FROM _seen"):
-                seen = backend.sql("SELECT session_id AS _seen FROM _seen", dialect="duckdb")
+            if one(con, "SELECT count(*) FROM _touched"):
+                # read when the facts are computed below: _touched still holds the old rows
+                seen = backend.sql("SELECT session_id AS _seen FROM _touched", dialect="duckdb")
                 newer |= m.session_id.isin(seen._seen)
             m = m.filter(newer)
         run(con, f"DELETE FROM _facts WHERE {where}")
         affected = backend.sql("SELECT session_id FROM _affected", dialect="duckdb")
         _insert(backend, con, "_facts", FACT_COLUMNS, key,
                 E.session_facts(inp, p, affected, m))
-        days |= {d for (d,) in rows(con, touched)}  # and where they are now
-        run(con, f"INSERT INTO _touched SELECT customer_id, human_utc FROM _facts WHERE {where}")
+        run(con, touched)  # and as they are now
+        days |= {d for (d,) in rows(con, "SELECT DISTINCT day FROM _touched")}
         report.recomputed_sessions = int(one(con, "SELECT count(*) FROM _affected"))
         # sessions gone for good (a replaced table) leave facts behind: start again
         stored = one(con, "SELECT count(*) FROM _facts WHERE profile_key = ?", [key])
