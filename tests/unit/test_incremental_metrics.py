@@ -26,6 +26,7 @@ from cskpi import core
 from cskpi.data.demo import generate
 from cskpi.data.schema import TABLES
 from cskpi.metrics.compute import MetricQuery, MetricResult
+from cskpi.metrics.engine import Buckets
 from cskpi.metrics.profiles import resolve
 from cskpi.store.workspace import Workspace
 
@@ -35,6 +36,7 @@ Tables = dict[str, Rows]  # table name -> CSV rows (column -> text)
 START = dt.date(2026, 10, 1)  # a Thursday: the first week has 4 days, the second 2
 DAYS = 6
 END = START + dt.timedelta(days=DAYS - 1)
+MONTH_END = dt.date(2026, 10, 31)
 GROUP_FIELD = {"agent": "agent_id", "team": "team", "shop": "shop"}
 BYS = ("agent", "team", "shop")
 GRAINS = (None, "day", "week")
@@ -161,6 +163,14 @@ def query(by: str = "agent", grain: str | None = None, profile: str = "generic")
     return MetricQuery(START, END, by=by, grain=grain, profile=resolve(profile))
 
 
+def month(by: str = "agent", profile: str = "generic", grain: str | None = "month"
+          ) -> MetricQuery:
+    """The whole calendar month of the shop's days: counted from the month rows."""
+    q = MetricQuery(START, MONTH_END, by=by, grain=grain, profile=resolve(profile))
+    assert Buckets(q.start, q.end, q.grain).whole_months()
+    return q
+
+
 def describe(q: MetricQuery) -> str:
     return f"by={q.by} grain={q.grain} profile={q.profile.name}"
 
@@ -279,6 +289,8 @@ def test_day_by_day_imports_keep_cached_equal_to_fresh(bench: Bench, shop: Table
             cached, _ = bench.check(q)
             if n:
                 assert not cached.cache.full, f"import {n + 1}: the cache was rebuilt whole"
+        # and the whole month, counted from the month rows the imports kept up to date
+        bench.check(month(BYS[n], profiles[n % 2], grain=("month", None)[n % 2]))
 
 
 # --- late data -----------------------------------------------------------------------
@@ -310,8 +322,10 @@ def test_late_orders_credited_to_sessions_of_an_earlier_import(bench: Bench,
     q = query("agent", "day")
     bench.load(early)
     before = bench.cached(q)
+    bench.cached(month())
     bench.load(merge(late, {"orders": held}))
     _, fresh = bench.check(q)
+    bench.check(month())
     # the precondition: day 3's inquiries converted only once their orders came
     assert total(before, "ordering_customers", [day(3)]) == 0
     assert total(fresh, "ordering_customers", [day(3)]) > 0
@@ -326,6 +340,7 @@ def test_late_sessions_take_credit_for_stored_orders(bench: Bench, shop: Tables)
     before = bench.cached(q)
     bench.load(day4)
     _, fresh = bench.check(q)
+    bench.check(month("team"))
     assert figures(fresh, "sales") != figures(before, "sales")  # credit moved
 
 
@@ -368,6 +383,7 @@ def test_messages_added_to_imported_sessions(bench: Bench, shop: Tables,
     before = bench.cached(q)
     bench.load(late)
     after, fresh = bench.check(q)
+    bench.check(month())
     old_days = {d.isoformat() for d in (day(1), day(2), day(3))}
     assert [r for r in fresh.rows if r["period_start"] in old_days] != \
         [r for r in before.rows if r["period_start"] in old_days]  # the old days changed
@@ -388,8 +404,10 @@ def test_replaced_orders(bench: Bench, shop: Tables) -> None:
     q = query("agent", None)
     bench.load(shop)
     before = bench.cached(q)
+    bench.cached(month())
     bench.load({"orders": orders}, replace={"orders"})
     _, fresh = bench.check(q)
+    bench.check(month())
     assert figures(fresh, "sales") != figures(before, "sales")
 
 
@@ -437,10 +455,36 @@ def test_replaced_agents_with_another_team_and_role(bench: Bench, shop: Tables) 
     q = query("team", "week")
     bench.load(shop)
     before = bench.cached(q)
+    bench.cached(month("team"))
     bench.load({"agents": agents}, replace={"agents"})
     _, fresh = bench.check(q)
+    bench.check(month("team"))
     assert figures(fresh, "sessions") != figures(before, "sessions")  # the team moved
     assert figures(fresh, "inquiring_customers") != figures(before, "inquiring_customers")
+
+
+# --- whole months ----------------------------------------------------------------------
+
+CUSTOMER_FIGURES = ("customers", "replied_customers", "inquiring_customers",
+                    "aftersale_customers", "ordering_customers", "paying_customers",
+                    "reply_rate", "order_rate", "conversion_rate")
+
+
+@pytest.mark.parametrize("by", BYS)
+def test_whole_months_count_customers_as_the_day_rows_do(bench: Bench, shop: Tables,
+                                                         by: str) -> None:
+    """A whole month is counted from the month rows, any other range from the day rows:
+    October 1-31 and October 1 - November 1 hold the same data and the same counts."""
+    bench.load(shop)
+    whole = bench.cached(month(by, grain=None)).rows
+    spill = bench.cached(MetricQuery(START, MONTH_END + dt.timedelta(days=1), by=by)).rows
+    assert not Buckets(START, MONTH_END + dt.timedelta(days=1), None).whole_months()
+    assert len(whole) == len(spill) > 0
+    for a, b in zip(whole, spill, strict=True):
+        for metric in CUSTOMER_FIGURES:
+            assert a[metric] == b[metric], (by, a[GROUP_FIELD[by]], metric)
+    assert sum(r["paying_customers"] for r in whole) > 0
+    assert sum(r["customers"] for r in whole) > sum(r["paying_customers"] for r in whole)
 
 
 # --- the cache report ------------------------------------------------------------------

@@ -43,6 +43,8 @@ FACT_COLUMNS = (*E.FACT_SESSION_COLUMNS, "n_rounds", "n_rounds_w", "n_answered",
                 "first_resp_w")
 DAY_COLUMNS = ("agent_id", "day", *E.DAY_SUMS)
 CUSTOMER_COLUMNS = ("agent_id", "day", "customer_id", "replied", "presale", "aftersale")
+MONTH_COLUMNS = ("agent_id", "month", "customer_id", "replied", "presale", "aftersale",
+                 "ordered", "paid")
 KEEP_PROFILES = 4  # settings whose cache is kept (the least recently used dropped)
 # the tables whose rows the cached figures rest on (a lost row means a rebuild)
 WATCHED = ("sessions", "messages", "ratings", "orders", "agents")
@@ -60,11 +62,14 @@ TABLES = {
         rated_bad BIGINT""",
     "_day_customers": """profile_key VARCHAR, agent_id VARCHAR, day DATE, customer_id VARCHAR,
         replied BOOLEAN, presale BOOLEAN, aftersale BOOLEAN""",
+    "_month_customers": """profile_key VARCHAR, agent_id VARCHAR, month DATE,
+        customer_id VARCHAR, replied BOOLEAN, presale BOOLEAN, aftersale BOOLEAN,
+        ordered BOOLEAN, paid BOOLEAN""",
     "_credit": "profile_key VARCHAR, order_id VARCHAR, credited VARCHAR",
     "_facts_state": """profile_key VARCHAR PRIMARY KEY, import_id INTEGER,
         used_at TIMESTAMPTZ, counts VARCHAR""",
 }
-KEYED = ("_facts", "_days", "_day_customers", "_credit")
+KEYED = ("_facts", "_days", "_day_customers", "_month_customers", "_credit")
 
 
 @dataclass
@@ -119,14 +124,19 @@ def cached(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profile
     facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
     rollups = E.Rollups(_keyed(backend, con, "_days", DAY_COLUMNS, key),
                         _keyed(backend, con, "_day_customers", CUSTOMER_COLUMNS, key),
-                        E.firsts(facts))
+                        E.firsts(facts),
+                        _keyed(backend, con, "_month_customers", MONTH_COLUMNS, key))
     if inp.has("orders"):
-        o = inp.get("orders")
-        c = _keyed(backend, con, "_credit", ("order_id", "credited"), key)
-        c = c.select(_oid=c.order_id, credited=c.credited)
-        inp.shared(E.credit_memo_key(p),
-                   lambda: o.left_join(c, o.order_id == c._oid).drop("_oid"))
+        inp.shared(E.credit_memo_key(p), lambda: _credited(backend, con, inp, key))
     return Cached(facts, rollups, report)
+
+
+def _credited(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str) -> Any:
+    """The orders with their stored credit (``credited``)."""
+    o = inp.get("orders")
+    c = _keyed(backend, con, "_credit", ("order_id", "credited"), key)
+    c = c.select(_oid=c.order_id, credited=c.credited)
+    return o.left_join(c, o.order_id == c._oid).drop("_oid")
 
 
 # --- what changed ------------------------------------------------------------------------
@@ -219,10 +229,41 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
         _rebuild_days(backend, con, inp, key, None, report)
     elif days:
         _rebuild_days(backend, con, inp, key, days, report)
-    if inp.has("orders"):
-        whole = full or roster or "orders" in lost
-        if whole or grown & {"orders", "sessions", "messages"}:
-            _refresh_credit(backend, con, inp, p, key, None if whole else state[0], report)  # type: ignore[index]
+    whole = full or roster or "orders" in lost
+    credit = inp.has("orders") and bool(whole or grown & {"orders", "sessions", "messages"})
+    if credit:
+        _refresh_credit(backend, con, inp, p, key, None if whole else state[0], report)  # type: ignore[index]
+    # month rows: of every customer whose day rows or orders' credit may have changed
+    if whole:
+        _rebuild_months(backend, con, inp, key, None)
+    else:
+        touched = "SELECT customer_id FROM _touched"
+        if credit:
+            touched += (" UNION SELECT customer_id FROM orders WHERE order_id IN "
+                        "(SELECT order_id FROM _affected_orders)")
+        _rebuild_months(backend, con, inp, key, touched)
+
+
+def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str,
+                    customers: str | None) -> None:
+    """Recompute the month rows of the customers ``customers`` selects (None: all)."""
+    where = f"profile_key = {lit(key)}"
+    if customers is not None:
+        run(con, f"CREATE OR REPLACE TEMP TABLE _affected_customers AS {customers}")
+        if not one(con, "SELECT count(*) FROM _affected_customers"):
+            return
+        where += " AND customer_id IN (SELECT customer_id FROM _affected_customers)"
+    run(con, f"DELETE FROM _month_customers WHERE {where}")
+    days = _keyed(backend, con, "_day_customers", CUSTOMER_COLUMNS, key)
+    credited = _credited(backend, con, inp, key) if inp.has("orders") else None
+    if customers is not None:
+        picked = backend.sql("SELECT customer_id AS _pick FROM _affected_customers",
+                             dialect="duckdb")
+        days = days.filter(days.customer_id.isin(picked._pick))
+        if credited is not None:
+            credited = credited.filter(credited.customer_id.isin(picked._pick))
+    _insert(backend, con, "_month_customers", MONTH_COLUMNS, key,
+            E.month_customers(days, credited))
 
 
 def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str,

@@ -107,8 +107,12 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = 
         built = E.rollups(inp.shared(f"service_sessions:{settings}",
                                      lambda: E.service_sessions(inp, facts)))
         # the customers' rows serve the distinct counts and conversion: build them once
-        rollups = E.Rollups(built.days, inp.shared(f"day_customers:{settings}",
-                                                   lambda: built.customers), built.firsts)
+        customers = inp.shared(f"day_customers:{settings}", lambda: built.customers)
+        months = None
+        if buckets.whole_months():
+            credited = E.credited_orders(inp, p) if inp.has("orders") else None
+            months = E.month_customers(customers, credited)
+        rollups = E.Rollups(built.days, customers, built.firsts, months)
     for name, expr in E.aggregates(inp, rollups, p, buckets, q.by).items():
         rows = _fetch(backend, expr)
         if name.startswith("shop_"):
@@ -293,8 +297,8 @@ def _sales(r: _Row, k: Any, key: dt.date, q: MetricQuery, inp: Inputs,
         return
     inquiring = r.data.get("inquiring_customers")
     if "service" in f:
-        ordering = _get(f, "conversion", k, "ordering_customers")
-        paying = _get(f, "conversion", k, "paying_customers")
+        ordering = _get(f, "service", k, "ordering_customers")
+        paying = _get(f, "service", k, "paying_customers")
         r.value("ordering_customers", ordering)
         r.value("paying_customers", paying)
         r.ratio("order_rate", ordering, inquiring, "")

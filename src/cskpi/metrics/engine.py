@@ -68,6 +68,14 @@ class Buckets:
             return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
         return self.end + dt.timedelta(days=1)
 
+    def whole_months(self) -> bool:
+        """Whether every period is one whole calendar month."""
+        return all(s.day == 1 and self._month_end(s) == e for _, s, e in self.periods())
+
+    @staticmethod
+    def _month_end(d: dt.date) -> dt.date:
+        return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
 
 def _in_range(col: ir.TimestampValue | ir.DateValue, b: Buckets) -> ir.BooleanValue:
     """Whether a local timestamp or date falls on a day of the range."""
@@ -270,6 +278,10 @@ class Rollups:
     days: ir.Table
     customers: ir.Table
     firsts: ir.Table
+    # one row per (agent_id, month, customer_id) (:func:`month_customers`): a period of
+    # whole calendar months counts its customers and conversion without deduplicating
+    # day rows again; None: periods are counted from the day rows
+    months: ir.Table | None = None
 
 
 def service_sessions(inp: Inputs, facts: ir.Table) -> ir.Table:
@@ -314,6 +326,35 @@ def rollups(ss: ir.Table) -> Rollups:
     return Rollups(days, customers, firsts(ss))
 
 
+def month_customers(customers: ir.Table, credited: ir.Table | None) -> ir.Table:
+    """One row per agent, calendar month and customer, out of the day rows ``customers``.
+
+    ``replied``/``presale``/``aftersale``: on any day of the month with that agent;
+    ``ordered``/``paid``: the customer has an order credited to that agent created
+    (``ordered``) or paid (``paid``) in that month (``credited``: orders with their
+    ``credited`` agent; None when there are no orders).  The conversion of a month is
+    counted over the rows with ``presale``.
+    """
+    c = customers.mutate(month=customers.day.truncate("M"))
+    m = c.group_by(["agent_id", "month", "customer_id"]).agg(
+        replied=c.replied.any(), presale=c.presale.any(), aftersale=c.aftersale.any())
+    if credited is None:
+        return m.mutate(ordered=ibis.literal(False), paid=ibis.literal(False))
+    o = credited.filter(credited.credited.notnull())
+    created = o.select(_c=o.customer_id, _a=o.credited, _m=o.created_ts_local.date().truncate("M"),
+                       _o=ibis.literal(True), _p=ibis.literal(False))
+    paid = o.filter((o.status == "paid") & o.paid_ts_local.notnull())
+    paid = paid.select(_c=paid.customer_id, _a=paid.credited,
+                       _m=paid.paid_ts_local.date().truncate("M"),
+                       _o=ibis.literal(False), _p=ibis.literal(True))
+    bought = created.union(paid)
+    bought = bought.group_by(["_c", "_a", "_m"]).agg(_o=bought._o.any(), _p=bought._p.any())
+    j = m.left_join(bought, [m.customer_id == bought._c, m.agent_id == bought._a,
+                             m.month == bought._m])
+    return j.select("agent_id", "month", "customer_id", "replied", "presale", "aftersale",
+                    ordered=j._o.fill_null(False), paid=j._p.fill_null(False))
+
+
 def firsts(facts: ir.Table) -> ir.Table:
     """Each session's answered first response in the service window, by agent and day."""
     f = facts.filter(facts.first_resp_w.notnull())
@@ -341,28 +382,31 @@ def aggregates(inp: Inputs, r: Rollups | None, p: Profile, b: Buckets,
     out: dict[str, ir.Table] = {}
     agents = agents_table(inp)
     keys = [GROUP_COL, BUCKET_COL]
-    c = None
+    c = None  # the day rows of customers, when conversion is counted from them
     if r is not None:
         d = _days_of(r.days, agents, b, by)
         out["service"] = d.group_by(keys).agg(**{k: d[k].sum() for k in DAY_SUMS})
-        c = _days_of(r.customers, agents, b, by)
-        # one row per group, period and customer: a customer of several days (or of
-        # several agents of a team) counts once, and once for each flag any row has
-        one = c.group_by([*keys, "customer_id"]).agg(
-            replied=c.replied.any(), presale=c.presale.any(), aftersale=c.aftersale.any())
-        out["service_customers"] = one.group_by(keys).agg(
-            customers=one.count(),
-            replied_customers=one.replied.sum(),
-            inquiring_customers=one.presale.sum(),
-            aftersale_customers=one.aftersale.sum(),
-        )
+        if r.months is not None and b.whole_months():
+            out["service_customers"] = _month_customer_counts(r.months, agents, b, by)
+        else:
+            c = _days_of(r.customers, agents, b, by)
+            # one row per group, period and customer: a customer of several days (or of
+            # several agents of a team) counts once, and once for each flag any row has
+            one = c.group_by([*keys, "customer_id"]).agg(
+                replied=c.replied.any(), presale=c.presale.any(), aftersale=c.aftersale.any())
+            out["service_customers"] = one.group_by(keys).agg(
+                customers=one.count(),
+                replied_customers=one.replied.sum(),
+                inquiring_customers=one.presale.sum(),
+                aftersale_customers=one.aftersale.sum(),
+            )
         f = _days_of(r.firsts, agents, b, by)
         out["service_firsts"] = f.group_by(keys).agg(
             first_resp_median=f.first_resp_w.median(),
             first_resp_p90=f.first_resp_w.quantile(0.9),
         )
     if inp.has("orders"):
-        out.update(_sales(inp, c, agents, p, b, by))
+        out.update(_sales(inp, c, agents, p, b, by, chat=r is not None))
     if inp.has("refunds"):
         out["refunds"] = _refunds(inp, agents, b, by)
     if inp.has("complaints"):
@@ -380,6 +424,26 @@ def aggregates(inp: Inputs, r: Rollups | None, p: Profile, b: Buckets,
             late=(t.status == "late").sum(), leave=(t.status == "leave").sum(),
             absent=(t.status == "absent").sum(), attendance_days=t.count())
     return out
+
+
+def _month_customer_counts(months: ir.Table, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
+    """Customer counts and conversion of whole-month periods, from the month rows."""
+    keys = [GROUP_COL, BUCKET_COL]
+    m = months.filter(_in_range(months.month, b))
+    if by != "shop":
+        m = m.filter(m.agent_id.notnull())
+    if by == "team":
+        m = _with_team(m, agents)
+    m = _group(m, by).mutate(**{BUCKET_COL: m.month})
+    m = m.mutate(_ordered=m.presale & m.ordered, _paid=m.presale & m.paid)
+    if by != "agent":  # a customer of several agents of the group counts once
+        m = m.group_by([*keys, "customer_id"]).agg(
+            replied=m.replied.any(), presale=m.presale.any(), aftersale=m.aftersale.any(),
+            _ordered=m._ordered.any(), _paid=m._paid.any())
+    return m.group_by(keys).agg(
+        customers=m.count(), replied_customers=m.replied.sum(),
+        inquiring_customers=m.presale.sum(), aftersale_customers=m.aftersale.sum(),
+        ordering_customers=m._ordered.sum(), paying_customers=m._paid.sum())
 
 
 def credit_memo_key(p: Profile) -> str:
@@ -427,8 +491,9 @@ def credit_orders(o: ir.Table, base: ir.Table, agents: ir.Table, p: Profile) -> 
 
 
 def _sales(inp: Inputs, c: ir.Table | None, agents: ir.Table, p: Profile, b: Buckets,
-           by: str) -> dict[str, ir.Table]:
-    """Sales, and conversion of the inquiring customers ``c`` (rollup rows of the range)."""
+           by: str, chat: bool) -> dict[str, ir.Table]:
+    """Sales; with the chat side (``chat``), conversion of the inquiring customers ``c``
+    (day rows of the range; None: counted from month rows) and refunded orders."""
     keys = [GROUP_COL, BUCKET_COL]
     o = credited_orders(inp, p)
     o = _with_team(o, agents, "credited")
@@ -445,26 +510,10 @@ def _sales(inp: Inputs, c: ir.Table | None, agents: ir.Table, p: Profile, b: Buc
     out["shop_orders"] = shop_paid.group_by(BUCKET_COL).agg(
         shop_paid_orders=shop_paid.count(),
         silent_paid_orders=shop_paid.credited.isnull().sum())
-    if c is None:
+    if not chat:
         return out
-    # conversion: inquiring customers of the group and period with an order credited to
-    # the agent they asked, created (ordering) or paid (paying) in the same period
-    created = o.filter(o.credited.notnull() & _in_range(o.created_ts_local, b)).select(
-        _c=o.customer_id, _agent=o.credited, _b=_bucket(o.created_ts_local, b),
-        _ordered=ibis.literal(True), _paid=ibis.literal(False))
-    paid_keys = paid.filter(paid.credited.notnull()).select(
-        _c=paid.customer_id, _agent=paid.credited, _b=paid[BUCKET_COL],
-        _ordered=ibis.literal(False), _paid=ibis.literal(True))
-    bought = created.union(paid_keys)
-    bought = bought.group_by(["_c", "_agent", "_b"]).agg(_ordered=bought._ordered.any(),
-                                                          _paid=bought._paid.any())
-    inquiring = c.filter(c.presale)
-    j = inquiring.inner_join(bought, [inquiring.customer_id == bought._c,
-                                      inquiring.agent_id == bought._agent,
-                                      inquiring[BUCKET_COL] == bought._b])
-    out["conversion"] = j.group_by(keys).agg(
-        ordering_customers=j.customer_id.nunique(where=j._ordered),
-        paying_customers=j.customer_id.nunique(where=j._paid))
+    if c is not None:
+        out["service_conversion"] = _conversion(c, o, paid, b, keys)
     # refunds against credited paid orders (for pre-sale groups)
     if inp.has("refunds"):
         rf = inp.get("refunds")
@@ -479,6 +528,28 @@ def _sales(inp: Inputs, c: ir.Table | None, agents: ir.Table, p: Profile, b: Buc
         gro = _group(ro.filter(ro.credited.notnull()), by, "credited")
         out["refund_orders"] = gro.group_by(keys).agg(refund_orders=gro.order_id.nunique())
     return out
+
+
+def _conversion(c: ir.Table, o: ir.Table, paid: ir.Table, b: Buckets,
+                keys: list[str]) -> ir.Table:
+    """Inquiring customers of the group and period (day rows ``c``) with an order credited
+    to the agent they asked, created (ordering) or paid (paying) in the same period."""
+    created = o.filter(o.credited.notnull() & _in_range(o.created_ts_local, b)).select(
+        _c=o.customer_id, _agent=o.credited, _b=_bucket(o.created_ts_local, b),
+        _ordered=ibis.literal(True), _paid=ibis.literal(False))
+    paid_keys = paid.filter(paid.credited.notnull()).select(
+        _c=paid.customer_id, _agent=paid.credited, _b=paid[BUCKET_COL],
+        _ordered=ibis.literal(False), _paid=ibis.literal(True))
+    bought = created.union(paid_keys)
+    bought = bought.group_by(["_c", "_agent", "_b"]).agg(_ordered=bought._ordered.any(),
+                                                          _paid=bought._paid.any())
+    inquiring = c.filter(c.presale)
+    j = inquiring.inner_join(bought, [inquiring.customer_id == bought._c,
+                                      inquiring.agent_id == bought._agent,
+                                      inquiring[BUCKET_COL] == bought._b])
+    return j.group_by(keys).agg(
+        ordering_customers=j.customer_id.nunique(where=j._ordered),
+        paying_customers=j.customer_id.nunique(where=j._paid))
 
 
 def _refunds(inp: Inputs, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
