@@ -25,14 +25,18 @@ cache as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
+from ..data.convert import SQL_TYPES
+from ..data.schema import TABLES as SCHEMA
 from ..data.sql import lit, one, rows, run
 from . import engine as E
 from .inputs import Inputs, view
@@ -48,6 +52,19 @@ MONTH_COLUMNS = ("agent_id", "month", "customer_id", "replied", "presale", "afte
 KEEP_PROFILES = 4  # settings whose cache is kept (the least recently used dropped)
 # the tables whose rows the cached figures rest on (a lost row means a rebuild)
 WATCHED = ("sessions", "messages", "ratings", "orders", "agents")
+
+def _order_columns() -> list[tuple[str, str]]:
+    """The engine's orders: (column, SQL type); a timestamp twice, ``_utc`` and ``_local``."""
+    out = []
+    for c in SCHEMA["orders"].columns:
+        if c.type == "timestamp":
+            out += [(f"{c.name}_utc", "TIMESTAMP"), (f"{c.name}_local", "TIMESTAMP")]
+        else:
+            out.append((c.name, SQL_TYPES[c.type]))
+    return out
+
+
+CREDIT_COLUMNS = ("credited", *(name for name, _ in _order_columns()))
 
 TABLES = {
     "_facts": """profile_key VARCHAR, session_id VARCHAR, customer_id VARCHAR,
@@ -65,7 +82,9 @@ TABLES = {
     "_month_customers": """profile_key VARCHAR, agent_id VARCHAR, month DATE,
         customer_id VARCHAR, replied BOOLEAN, presale BOOLEAN, aftersale BOOLEAN,
         ordered BOOLEAN, paid BOOLEAN""",
-    "_credit": "profile_key VARCHAR, order_id VARCHAR, credited VARCHAR",
+    # the orders as the engine sees them (local times computed) with their credit
+    "_credit": "profile_key VARCHAR, credited VARCHAR, "
+               + ", ".join(f"{name} {sql}" for name, sql in _order_columns()),
     "_facts_state": """profile_key VARCHAR PRIMARY KEY, import_id INTEGER,
         used_at TIMESTAMPTZ, counts VARCHAR""",
 }
@@ -127,16 +146,10 @@ def cached(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profile
                         E.firsts(facts),
                         _keyed(backend, con, "_month_customers", MONTH_COLUMNS, key))
     if inp.has("orders"):
-        inp.shared(E.credit_memo_key(p), lambda: _credited(backend, con, inp, key))
+        # stored with their local times: read as they are, no join, nothing to convert
+        inp.memo[inp.scope + E.credit_memo_key(p)] = _keyed(backend, con, "_credit",
+                                                            CREDIT_COLUMNS, key)
     return Cached(facts, rollups, report)
-
-
-def _credited(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str) -> Any:
-    """The orders with their stored credit (``credited``)."""
-    o = inp.get("orders")
-    c = _keyed(backend, con, "_credit", ("order_id", "credited"), key)
-    c = c.select(_oid=c.order_id, credited=c.credited)
-    return o.left_join(c, o.order_id == c._oid).drop("_oid")
 
 
 # --- what changed ------------------------------------------------------------------------
@@ -255,7 +268,8 @@ def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, k
         where += " AND customer_id IN (SELECT customer_id FROM _affected_customers)"
     run(con, f"DELETE FROM _month_customers WHERE {where}")
     days = _keyed(backend, con, "_day_customers", CUSTOMER_COLUMNS, key)
-    credited = _credited(backend, con, inp, key) if inp.has("orders") else None
+    credited = _keyed(backend, con, "_credit", CREDIT_COLUMNS, key) \
+        if inp.has("orders") else None
     if customers is not None:
         picked = backend.sql("SELECT customer_id AS _pick FROM _affected_customers",
                              dialect="duckdb")
@@ -279,7 +293,11 @@ def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key
     facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
     if days is not None:
         picked = backend.sql("SELECT day AS _pick FROM _affected_days", dialect="duckdb")
-        facts = facts.filter(facts.human_local.date().isin(picked._pick))
+        # the bounds first: comparisons cost less than the date of every row
+        low = dt.datetime.combine(min(days), dt.time())
+        high = dt.datetime.combine(max(days) + dt.timedelta(days=1), dt.time())
+        facts = facts.filter(facts.human_local >= low, facts.human_local < high,
+                             facts.human_local.date().isin(picked._pick))
     ss = E.service_sessions(inp, facts)
     run(con, f"CREATE OR REPLACE TEMP TABLE _ss AS {backend.compile(ss)}")
     r = E.rollups(backend.sql("SELECT * FROM _ss", dialect="duckdb"))
@@ -315,7 +333,7 @@ def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p
     facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
     base = facts.filter(facts.customer_id.isin(orders.customer_id))
     credit = E.credit_orders(orders, E.base_of_facts(base), E.agents_table(inp), p)
-    report.recomputed_orders = _insert(backend, con, "_credit", ("order_id", "credited"), key,
+    report.recomputed_orders = _insert(backend, con, "_credit", CREDIT_COLUMNS, key,
                                        credit)
 
 
@@ -330,7 +348,8 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
                                    f"({', '.join(lit(t) for t in TABLES)}) "
                                    "ORDER BY table_name, column_index"):
         have.setdefault(table, []).append(column)
-    want = {t: [c.split()[0] for c in ddl.replace("\n", " ").split(",")]
+    # a comma inside parentheses (DECIMAL(18, 2)) does not end a column
+    want = {t: [c.split()[0] for c in re.split(r",(?![^()]*\))", ddl.replace("\n", " "))]
             for t, ddl in TABLES.items()}
     if have and (set(have) != set(TABLES) or any(have[t] != want[t] for t in have)):
         for table in have:  # only a cache: rebuilt on the next computation
