@@ -187,14 +187,20 @@ are kept):
   (sessions, rounds, responses, ratings); per agent, day and customer, whether the
   customer was answered, asked before or after a sale. A period's distinct customers
   are counted over these rows, so a customer of several days counts once;
-- **order credit**: the agent each order is credited to.
+- **month rows**: per agent, calendar month and customer, the same flags over the
+  month, and whether the customer ordered or paid that month an order credited to that
+  agent. A period that is one whole calendar month (`--period`, or `--grain month` on
+  whole months) counts its customers and its conversion from these rows; any other
+  range counts them from the day rows. Both give the same figures (tested);
+- **order credit**: each order with the agent it is credited to.
 
 A month is then computed from these small tables. After an import, only what it touched
 is recomputed: the facts of sessions with new rows or messages, the rollups of the days
-those sessions fell on before and after, and of newly rated sessions' days, and the credit
+those sessions fell on before and after, and of newly rated sessions' days, the credit
 of new orders and of every order a changed session was a candidate for (its customer's
-orders created within the attribution window after it). A replaced table or a changed
-roster rebuilds what depends on it. The update is one transaction: if it fails,
+orders created within the attribution window after it), and the month rows of every
+customer of those sessions and orders. A replaced table or a changed roster rebuilds
+what depends on it. The update is one transaction: if it fails,
 the stored figures stay as they were. `--data` folders and PySpark compute the same
 tables on the fly; the figures are identical either way (tested).
 """

@@ -4,10 +4,13 @@ Turning the chat log into rounds is the expensive step of the catalog.  Its resu
 row per session (see :func:`cskpi.metrics.engine.session_facts`), depends only on that
 session's messages and on a few profile settings.  From the facts come the daily rollups
 (:class:`cskpi.metrics.engine.Rollups`): ``_days`` (additive figures per agent and local
-day) and ``_day_customers`` (one row per agent, day and customer, for distinct counts).
-Order attribution, which looks back across days, is kept in ``_credit``.  All are stored
-in the workspace under the key of the settings they depend on, and a month is
-aggregated from the small rollup tables, never from the chat log again.
+day), ``_day_customers`` (one row per agent, day and customer, for distinct counts) and
+``_month_customers`` (the same per calendar month, with whether the customer ordered or
+paid from that agent that month: a whole month counts customers and conversion without
+deduplicating day rows).  Order attribution, which looks back across days, is kept in
+``_credit`` (the orders with their credited agent).  All are stored in the workspace
+under the key of the settings they depend on, and a month is aggregated from the small
+rollup tables, never from the chat log again.
 
 After an import, only what it touched is recomputed:
 
@@ -15,7 +18,8 @@ After an import, only what it touched is recomputed:
 - rollups of the local days those sessions fell on, before and after (a late message
   can move a session's start to another day), and of the days of newly rated sessions;
 - the credit of new orders and of every order a touched session was a candidate for
-  (its customer's orders created within the attribution window after it).
+  (its customer's orders created within the attribution window after it);
+- the month rows of the customers of those sessions and orders.
 
 Imports only ever add rows.  When a table lost rows (``--replace``) or the roster
 changed (an agent's role decides which sessions are inquiries), what depends on it is

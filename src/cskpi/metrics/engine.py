@@ -8,8 +8,9 @@ Three layers:
    settings, so it can be kept per session and recomputed for the sessions a new
    import touched.
 2. :func:`rollups` — the facts rolled up by agent and local day: additive numerators
-   and denominators, and one row per agent, day and customer for distinct counts.
-   A workspace keeps them (:mod:`cskpi.metrics.cache`); elsewhere they are computed
+   and denominators, and one row per agent, day and customer for distinct counts
+   (and, for whole calendar months, :func:`month_customers`: one row per agent, month
+   and customer, with the month's conversion).  A workspace keeps them (:mod:`cskpi.metrics.cache`); elsewhere they are computed
    on the fly.
 3. :func:`aggregates` — cheap: group rollups, orders, refunds … by group and period into
    numerators and denominators.  :mod:`cskpi.metrics.compute` turns those into the
