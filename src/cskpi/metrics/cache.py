@@ -264,24 +264,25 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
 def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str,
                     customers: str | None) -> None:
     """Recompute the month rows of the customers ``customers`` selects (None: all)."""
-    where = f"profile_key = {lit(key)}"
-    if customers is not None:
-        run(con, f"CREATE OR REPLACE TEMP TABLE _affected_customers AS {customers}")
-        if not one(con, "SELECT count(*) FROM _affected_customers"):
-            return
-        where += " AND customer_id IN (SELECT customer_id FROM _affected_customers)"
-    run(con, f"DELETE FROM _month_customers WHERE {where}")
     days = _keyed(backend, con, "_day_customers", CUSTOMER_COLUMNS, key)
     credited = _keyed(backend, con, "_credit", CREDIT_COLUMNS, key) \
         if inp.has("orders") else None
-    if customers is not None:
-        picked = backend.sql("SELECT customer_id AS _pick FROM _affected_customers",
-                             dialect="duckdb")
-        days = days.filter(days.customer_id.isin(picked._pick))
-        if credited is not None:
-            credited = credited.filter(credited.customer_id.isin(picked._pick))
-    _insert(backend, con, "_month_customers", MONTH_COLUMNS, key,
-            E.month_customers(days, credited))
+    if customers is None:
+        run(con, "DELETE FROM _month_customers WHERE profile_key = ?", [key])
+        _insert(backend, con, "_month_customers", MONTH_COLUMNS, key,
+                E.month_customers(days, credited))
+        return
+    run(con, f"CREATE OR REPLACE TEMP TABLE _affected_customers AS {customers}")
+    if not one(con, "SELECT count(*) FROM _affected_customers"):
+        return
+    picked = backend.sql("SELECT customer_id AS _pick FROM _affected_customers",
+                         dialect="duckdb")
+    days = days.filter(days.customer_id.isin(picked._pick))
+    if credited is not None:
+        credited = credited.filter(credited.customer_id.isin(picked._pick))
+    _store_changed(backend, con, "_month_customers", MONTH_COLUMNS, key,
+                   E.month_customers(days, credited),
+                   "customer_id IN (SELECT customer_id FROM _affected_customers)")
 
 
 def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str,
@@ -321,24 +322,26 @@ def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p
     human start and within the attribution window.  No other order's candidates changed.
     """
     orders = inp.get("orders")
-    if since is None:
-        run(con, "DELETE FROM _credit WHERE profile_key = ?", [key])
-    else:
+    if since is not None:
         window_us = int(round(p.attribution_window_h * 3600 * 1_000_000))
         run(con, f"""CREATE OR REPLACE TEMP TABLE _affected_orders AS
             SELECT order_id FROM orders WHERE _import_id > {since}
             UNION SELECT o.order_id FROM orders o JOIN _touched t USING (customer_id)
             WHERE epoch_us(o.created_ts) > epoch_us(t.human_utc)
               AND epoch_us(o.created_ts) - epoch_us(t.human_utc) <= {window_us}""")
-        run(con, "DELETE FROM _credit WHERE profile_key = ? AND order_id IN "
-                 "(SELECT order_id FROM _affected_orders)", [key])
         picked = backend.sql("SELECT order_id AS _pick FROM _affected_orders", dialect="duckdb")
         orders = orders.filter(orders.order_id.isin(picked._pick))
     facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
     base = facts.filter(facts.customer_id.isin(orders.customer_id))
     credit = E.credit_orders(orders, E.base_of_facts(base), E.agents_table(inp), p)
-    report.recomputed_orders = _insert(backend, con, "_credit", CREDIT_COLUMNS, key,
-                                       credit)
+    if since is None:
+        run(con, "DELETE FROM _credit WHERE profile_key = ?", [key])
+        report.recomputed_orders = _insert(backend, con, "_credit", CREDIT_COLUMNS, key,
+                                           credit)
+    else:
+        report.recomputed_orders = _store_changed(
+            backend, con, "_credit", CREDIT_COLUMNS, key, credit,
+            "order_id IN (SELECT order_id FROM _affected_orders)")
 
 
 # --- storage -------------------------------------------------------------------------
@@ -376,6 +379,28 @@ def _insert(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
     sql = backend.compile(expr.select(*columns))
     return int(one(con, f"INSERT INTO {table} (profile_key, {cols}) "
                         f"SELECT {lit(key)}, {cols} FROM ({sql})"))
+
+
+def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
+                   columns: tuple[str, ...], key: str, expr: Any, scope: str) -> int:
+    """Make the rows under ``key`` that ``scope`` selects equal ``expr``'s rows, deleting
+    and inserting only the rows that differ; returns the number of rows ``expr`` has.
+
+    Most recomputed rows come out as they were stored.  Deleting them all would scatter
+    deletions over the table, which the next checkpoint pays for by rewriting it (0.3 s
+    for 10 % of 800k rows, against a few milliseconds for the rows that changed).
+    """
+    run(con, f"CREATE OR REPLACE TEMP TABLE _fresh AS {backend.compile(expr.select(*columns))}")
+    same = " AND ".join(f"n.{c} IS NOT DISTINCT FROM m.{c}" for c in columns)
+    run(con, f"""DELETE FROM {table} m WHERE m.profile_key = {lit(key)} AND m.{scope}
+        AND NOT EXISTS (SELECT 1 FROM _fresh n WHERE {same})""")
+    cols = ", ".join(columns)
+    run(con, f"""INSERT INTO {table} (profile_key, {cols})
+        SELECT {lit(key)}, {cols} FROM _fresh n WHERE NOT EXISTS (
+            SELECT 1 FROM {table} m WHERE m.profile_key = {lit(key)} AND {same})""")
+    fresh = int(one(con, "SELECT count(*) FROM _fresh"))
+    run(con, "DROP TABLE _fresh")
+    return fresh
 
 
 def _evict(con: duckdb.DuckDBPyConnection) -> None:
