@@ -57,6 +57,7 @@ KEEP_PROFILES = 4  # settings whose cache is kept (the least recently used dropp
 # the tables whose rows the cached figures rest on (a lost row means a rebuild)
 WATCHED = ("sessions", "messages", "ratings", "orders", "agents")
 
+
 def _order_columns() -> list[tuple[str, str]]:
     """The engine's orders: (column, SQL type); a timestamp twice, ``_utc`` and ``_local``."""
     out = []

@@ -10,8 +10,8 @@ Three layers:
 2. :func:`rollups` — the facts rolled up by agent and local day: additive numerators
    and denominators, and one row per agent, day and customer for distinct counts
    (and, for whole calendar months, :func:`month_customers`: one row per agent, month
-   and customer, with the month's conversion).  A workspace keeps them (:mod:`cskpi.metrics.cache`); elsewhere they are computed
-   on the fly.
+   and customer, with the month's conversion).  A workspace keeps them
+   (:mod:`cskpi.metrics.cache`); elsewhere they are computed on the fly.
 3. :func:`aggregates` — cheap: group rollups, orders, refunds … by group and period into
    numerators and denominators.  :mod:`cskpi.metrics.compute` turns those into the
    catalog's figures (rates, means, nulls with reasons) in plain Python.
@@ -342,7 +342,8 @@ def month_customers(customers: ir.Table, credited: ir.Table | None) -> ir.Table:
     if credited is None:
         return m.mutate(ordered=ibis.literal(False), paid=ibis.literal(False))
     o = credited.filter(credited.credited.notnull())
-    created = o.select(_c=o.customer_id, _a=o.credited, _m=o.created_ts_local.date().truncate("M"),
+    created = o.select(_c=o.customer_id, _a=o.credited,
+                       _m=o.created_ts_local.date().truncate("M"),
                        _o=ibis.literal(True), _p=ibis.literal(False))
     paid = o.filter((o.status == "paid") & o.paid_ts_local.notnull())
     paid = paid.select(_c=paid.customer_id, _a=paid.credited,
@@ -427,7 +428,8 @@ def aggregates(inp: Inputs, r: Rollups | None, p: Profile, b: Buckets,
     return out
 
 
-def _month_customer_counts(months: ir.Table, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
+def _month_customer_counts(months: ir.Table, agents: ir.Table, b: Buckets,
+                           by: str) -> ir.Table:
     """Customer counts and conversion of whole-month periods, from the month rows."""
     keys = [GROUP_COL, BUCKET_COL]
     m = months.filter(_in_range(months.month, b))
