@@ -10,7 +10,9 @@ with their range (a shared 2-core machine's timings vary by a third from run to 
   - the same with the cache cold (compute + store facts, rollups, credit) and warm,
   - after importing one more day: the time to bring the cache up to date (facts of the
     touched sessions, that day's rollups, the credit of the touched orders) and the
-    month's whole catalog computed with it, each against the full month,
+    month's whole catalog computed with it, each against the full month; once with the
+    day's chats only (its orders came with the month, and are credited again), once with
+    its orders too, as a daily export brings them,
   - the pandas reference of five core metrics (bench/pandas_reference.py).
 Targets (issue #4): 10M messages full catalog <= 6 s and <= 2 GB; 30M within 2 GB;
 one more day <= 10 % of a full month; faster than the pandas reference.
@@ -70,8 +72,9 @@ print(json.dumps({"wall_s": total_s, "load_s": load_s, "peak_mb": peak_mb()}))
 """
 
 
-def split_last_day(folder, out_month, out_day, last_day="2026-10-30"):
-    """The month without its last day's sessions, and that day on its own."""
+def split_last_day(folder, out_month, out_day, last_day="2026-10-30", orders=False):
+    """The month without its last day's sessions (and, with ``orders``, the orders created
+    that day), and that day on its own."""
     for d in (out_month, out_day):
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
@@ -85,7 +88,16 @@ def split_last_day(folder, out_month, out_day, last_day="2026-10-30"):
                          WHERE NOT ({day})) USING (session_id)) TO '{out_month}/messages.csv' (HEADER)""")
     con.execute(f"""COPY (SELECT m.* FROM {src('messages')} m SEMI JOIN (SELECT session_id FROM s
                          WHERE {day}) USING (session_id)) TO '{out_day}/messages.csv' (HEADER)""")
-    for t in ("agents", "orders", "refunds", "attendance", "online", "targets"):
+    kept = ("agents", "refunds", "attendance", "online", "targets")
+    if orders:
+        created = f"substr(created_ts, 1, 10) = '{last_day}'"
+        con.execute(f"CREATE TABLE o AS SELECT * FROM {src('orders')}")
+        con.execute(f"COPY (SELECT * FROM o WHERE NOT ({created})) TO "
+                    f"'{out_month}/orders.csv' (HEADER)")
+        con.execute(f"COPY (SELECT * FROM o WHERE {created}) TO '{out_day}/orders.csv' (HEADER)")
+    else:
+        kept = (*kept, "orders")
+    for t in kept:
         if (folder / f"{t}.csv").exists():
             shutil.copy(folder / f"{t}.csv", out_month / f"{t}.csv")
     shutil.copy(folder / "agents.csv", out_day / "agents.csv")
@@ -123,22 +135,35 @@ def bench_size(messages: int, pandas: bool, times: int) -> None:
     line("with the cache: cold (and stored)", repeated(times, cold))
     line("with the cache: warm", repeated(times, lambda: run_child(CATALOG, str(work), "cache")))
     # one more day: the month without its last day, cache stored; then import that day
+    # (its sessions and messages; then, as a daily export brings them, its orders too)
+    for orders in (False, True):
+        one_more_day(folder, full, times, orders)
+    if pandas:
+        ref = run_child(PANDAS, str(folder), str(OUT.parent))
+        print(f"  pandas reference, 5 metrics       {ref['wall_s']:7.2f} s  peak {ref['peak_mb']:6.0f} MB"
+              f"  (of which reading CSV {ref['load_s']:.2f} s)")
+    work.unlink(missing_ok=True)
+
+
+def one_more_day(folder, full: dict, times: int, orders: bool) -> None:
+    """Import one more day into the stored month, bring the cache up to date, compute."""
     month, day = OUT / "split-month", OUT / "split-day"
-    split_last_day(folder, month, day)
+    split_last_day(folder, month, day, orders=orders)
     before, inc = OUT / "inc-before.duckdb", OUT / "inc.duckdb"
     before.unlink(missing_ok=True)
     run_child(IMPORT, str(month), str(before))
     run_child(CATALOG, str(before), "cache")
     imports: list[dict] = []
 
-    def one_more_day() -> dict:
+    def run() -> dict:
         shutil.copy(before, inc)
         imports.append(run_child(IMPORT, str(day), str(inc)))
         return run_child(CATALOG, str(inc), "cache")
 
-    after = repeated(times, one_more_day)
+    after = repeated(times, run)
     imp = sorted(imports, key=lambda r: r["wall_s"])[len(imports) // 2]
-    label = f"import one more day ({imp['added']:,} rows)"
+    what = "its orders too" if orders else "its chats"
+    label = f"import one more day, {what} ({imp['added']:,} rows)"
     print(f"  {label:<34}{imp['wall_s']:7.2f} s")
     print(f"  {'then bring the cache up to date':<34}{after['refresh_s']:7.2f} s  "
           f"({after['refresh_s'] / full['wall_s']:.0%} of the full month: "
@@ -146,11 +171,7 @@ def bench_size(messages: int, pandas: bool, times: int) -> None:
           f"{after['orders']:,} orders' credit)")
     line("and compute the month with it", after,
          f"  ({after['wall_s'] / full['wall_s']:.0%} of the full month, refresh included)")
-    if pandas:
-        ref = run_child(PANDAS, str(folder), str(OUT.parent))
-        print(f"  pandas reference, 5 metrics       {ref['wall_s']:7.2f} s  peak {ref['peak_mb']:6.0f} MB"
-              f"  (of which reading CSV {ref['load_s']:.2f} s)")
-    for path in (work, before, inc):
+    for path in (before, inc):
         path.unlink(missing_ok=True)
 
 
