@@ -29,7 +29,6 @@ cache as it was.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -69,7 +68,8 @@ def _order_columns() -> list[tuple[str, str]]:
     return out
 
 
-CREDIT_COLUMNS = ("credited", *(name for name, _ in _order_columns()))
+ORDER_COLUMNS = _order_columns()
+CREDIT_COLUMNS = ("credited", *(name for name, _ in ORDER_COLUMNS))
 
 TABLES = {
     "_facts": """profile_key VARCHAR, session_id VARCHAR, customer_id VARCHAR,
@@ -89,7 +89,7 @@ TABLES = {
         ordered BOOLEAN, paid BOOLEAN""",
     # the orders as the engine sees them (local times computed) with their credit
     "_credit": "profile_key VARCHAR, credited VARCHAR, "
-               + ", ".join(f"{name} {sql}" for name, sql in _order_columns()),
+               + ", ".join(f"{name} {sql}" for name, sql in ORDER_COLUMNS),
     "_facts_state": """profile_key VARCHAR PRIMARY KEY, import_id INTEGER,
         used_at TIMESTAMPTZ, counts VARCHAR""",
 }
@@ -233,10 +233,8 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
         full = stored != one(con, "SELECT count(*) FROM sessions")
     if full:
         report.full = True
-        run(con, "DELETE FROM _facts WHERE profile_key = ?", [key])
-        _insert(backend, con, "_facts", FACT_COLUMNS, key, E.session_facts(inp, p))
-        report.recomputed_sessions = int(one(con, "SELECT count(*) FROM _facts "
-                                                  "WHERE profile_key = ?", [key]))
+        report.recomputed_sessions = _store_all(backend, con, "_facts", FACT_COLUMNS, key,
+                                                E.session_facts(inp, p))
     elif "ratings" in grown:
         days |= {d for (d,) in rows(con, f"""SELECT DISTINCT CAST(f.human_local AS DATE)
             FROM _facts f JOIN ratings r USING (session_id)
@@ -269,9 +267,8 @@ def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, k
     credited = _keyed(backend, con, "_credit", CREDIT_COLUMNS, key) \
         if inp.has("orders") else None
     if customers is None:
-        run(con, "DELETE FROM _month_customers WHERE profile_key = ?", [key])
-        _insert(backend, con, "_month_customers", MONTH_COLUMNS, key,
-                E.month_customers(days, credited))
+        _store_all(backend, con, "_month_customers", MONTH_COLUMNS, key,
+                   E.month_customers(days, credited))
         return
     run(con, f"CREATE OR REPLACE TEMP TABLE _affected_customers AS {customers}")
     if not one(con, "SELECT count(*) FROM _affected_customers"):
@@ -299,11 +296,7 @@ def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key
     facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
     if days is not None:
         picked = backend.sql("SELECT day AS _pick FROM _affected_days", dialect="duckdb")
-        # the bounds first: comparisons cost less than the date of every row
-        low = dt.datetime.combine(min(days), dt.time())
-        high = dt.datetime.combine(max(days) + dt.timedelta(days=1), dt.time())
-        facts = facts.filter(facts.human_local >= low, facts.human_local < high,
-                             facts.human_local.date().isin(picked._pick))
+        facts = facts.filter(facts.human_local.date().isin(picked._pick))
     ss = E.service_sessions(inp, facts)
     run(con, f"CREATE OR REPLACE TEMP TABLE _ss AS {backend.compile(ss)}")
     r = E.rollups(backend.sql("SELECT * FROM _ss", dialect="duckdb"))
@@ -336,9 +329,8 @@ def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p
     base = facts.filter(facts.customer_id.isin(orders.customer_id))
     credit = E.credit_orders(orders, E.base_of_facts(base), E.agents_table(inp), p)
     if since is None:
-        run(con, "DELETE FROM _credit WHERE profile_key = ?", [key])
-        report.recomputed_orders = _insert(backend, con, "_credit", CREDIT_COLUMNS, key,
-                                           credit)
+        report.recomputed_orders = _store_all(backend, con, "_credit", CREDIT_COLUMNS, key,
+                                              credit)
     else:
         report.recomputed_orders = _store_changed(
             backend, con, "_credit", CREDIT_COLUMNS, key, credit,
@@ -380,6 +372,13 @@ def _insert(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
     sql = backend.compile(expr.select(*columns))
     return int(one(con, f"INSERT INTO {table} (profile_key, {cols}) "
                         f"SELECT {lit(key)}, {cols} FROM ({sql})"))
+
+
+def _store_all(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
+               columns: tuple[str, ...], key: str, expr: Any) -> int:
+    """Replace every row under ``key`` by ``expr``'s; returns the number of rows stored."""
+    run(con, f"DELETE FROM {table} WHERE profile_key = ?", [key])
+    return _insert(backend, con, table, columns, key, expr)
 
 
 def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,

@@ -332,7 +332,8 @@ def _scope_text(q: MetricQuery, group_data: dict[str, Any]) -> str | None:
 
 def _target(targets: list[dict[str, Any]], q: MetricQuery, data: dict[str, Any],
             key: dt.date) -> Decimal | None:
-    if not _is_whole_month(q, data):
+    if not E.is_whole_month(dt.date.fromisoformat(data["period_start"]),
+                            dt.date.fromisoformat(data["period_end"])):
         return None
     scope = _scope_text(q, data)
     period = data["period_start"][:7]
@@ -340,13 +341,6 @@ def _target(targets: list[dict[str, Any]], q: MetricQuery, data: dict[str, Any],
         if t["metric"] == "sales" and t["scope"] == scope and t["period"] == period:
             return Decimal(str(t["value"]))
     return None
-
-
-def _is_whole_month(q: MetricQuery, data: dict[str, Any]) -> bool:
-    start = dt.date.fromisoformat(data["period_start"])
-    end = dt.date.fromisoformat(data["period_end"])
-    nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return start.day == 1 and end == nxt - dt.timedelta(days=1)
 
 
 def _target_reason(targets: list[dict[str, Any]], q: MetricQuery) -> str:

@@ -66,16 +66,22 @@ class Buckets:
         if self.grain == "week":
             return d + dt.timedelta(days=7)
         if self.grain == "month":
-            return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            return month_end(d) + dt.timedelta(days=1)
         return self.end + dt.timedelta(days=1)
 
     def whole_months(self) -> bool:
         """Whether every period is one whole calendar month."""
-        return all(s.day == 1 and self._month_end(s) == e for _, s, e in self.periods())
+        return all(is_whole_month(s, e) for _, s, e in self.periods())
 
-    @staticmethod
-    def _month_end(d: dt.date) -> dt.date:
-        return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+def month_end(d: dt.date) -> dt.date:
+    """The last day of ``d``'s calendar month."""
+    return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def is_whole_month(start: dt.date, end: dt.date) -> bool:
+    """Whether ``start``..``end`` (inclusive) is one whole calendar month."""
+    return start.day == 1 and end == month_end(start)
 
 
 def _in_range(col: ir.TimestampValue | ir.DateValue, b: Buckets) -> ir.BooleanValue:
@@ -285,14 +291,18 @@ class Rollups:
     months: ir.Table | None = None
 
 
+def _kind(kind: ir.StringValue, role: ir.StringValue) -> ir.StringValue:
+    """A session's kind; when blank, the agent's role decides (after-sale, else pre-sale)."""
+    return ibis.coalesce(kind, ibis.cases((role == "aftersale", "aftersale"),
+                                          else_="presale"))
+
+
 def service_sessions(inp: Inputs, facts: ir.Table) -> ir.Table:
     """Session facts with their local day, kind (the agent's role when blank) and rating."""
     a = agents_table(inp)
     a = a.select(_a_id=a.agent_id, _role=a.role)
     s = facts.left_join(a, facts.agent_id == a._a_id).drop("_a_id")
-    s = s.mutate(kind=ibis.coalesce(s.kind, ibis.cases((s._role == "aftersale", "aftersale"),
-                                                       else_="presale")),
-                 day=s.human_local.date()).drop("_role")
+    s = s.mutate(kind=_kind(s.kind, s._role), day=s.human_local.date()).drop("_role")
     ratings = inp.get("ratings")
     if ratings is not None:
         r = ratings.select(_r_sid=ratings.session_id, score=ratings.score.cast("int32"))
@@ -368,14 +378,15 @@ DAY_SUMS = ("sessions", "unanswered_sessions", "first_resp_sum", "first_resp_n",
             "rated_good", "rated_bad")
 
 
-def _days_of(t: ir.Table, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
-    """Rollup rows of the range with their group and bucket (agent-less rows: shop only)."""
-    t = t.filter(_in_range(t.day, b))
+def _days_of(t: ir.Table, agents: ir.Table, b: Buckets, by: str, on: str = "day") -> ir.Table:
+    """Rollup rows of the range with their group and bucket (agent-less rows: shop only);
+    ``on``: the rows' date column (``day``; ``month`` for month rows)."""
+    t = t.filter(_in_range(t[on], b))
     if by != "shop":
         t = t.filter(t.agent_id.notnull())
     if by == "team":
         t = _with_team(t, agents)
-    return _group(t, by).mutate(**{BUCKET_COL: _bucket(t.day, b)})
+    return _group(t, by).mutate(**{BUCKET_COL: _bucket(t[on], b)})
 
 
 def aggregates(inp: Inputs, r: Rollups | None, p: Profile, b: Buckets,
@@ -392,16 +403,7 @@ def aggregates(inp: Inputs, r: Rollups | None, p: Profile, b: Buckets,
             out["service_customers"] = _month_customer_counts(r.months, agents, b, by)
         else:
             c = _days_of(r.customers, agents, b, by)
-            # one row per group, period and customer: a customer of several days (or of
-            # several agents of a team) counts once, and once for each flag any row has
-            one = c.group_by([*keys, "customer_id"]).agg(
-                replied=c.replied.any(), presale=c.presale.any(), aftersale=c.aftersale.any())
-            out["service_customers"] = one.group_by(keys).agg(
-                customers=one.count(),
-                replied_customers=one.replied.sum(),
-                inquiring_customers=one.presale.sum(),
-                aftersale_customers=one.aftersale.sum(),
-            )
+            out["service_customers"] = _count_customers(c, CUSTOMER_FLAGS, distinct=True)
         f = _days_of(r.firsts, agents, b, by)
         out["service_firsts"] = f.group_by(keys).agg(
             first_resp_median=f.first_resp_w.median(),
@@ -431,22 +433,29 @@ def aggregates(inp: Inputs, r: Rollups | None, p: Profile, b: Buckets,
 def _month_customer_counts(months: ir.Table, agents: ir.Table, b: Buckets,
                            by: str) -> ir.Table:
     """Customer counts and conversion of whole-month periods, from the month rows."""
-    keys = [GROUP_COL, BUCKET_COL]
-    m = months.filter(_in_range(months.month, b))
-    if by != "shop":
-        m = m.filter(m.agent_id.notnull())
-    if by == "team":
-        m = _with_team(m, agents)
-    m = _group(m, by).mutate(**{BUCKET_COL: m.month})
+    m = _days_of(months, agents, b, by, on="month")
     m = m.mutate(_ordered=m.presale & m.ordered, _paid=m.presale & m.paid)
-    if by != "agent":  # a customer of several agents of the group counts once
-        m = m.group_by([*keys, "customer_id"]).agg(
-            replied=m.replied.any(), presale=m.presale.any(), aftersale=m.aftersale.any(),
-            _ordered=m._ordered.any(), _paid=m._paid.any())
-    return m.group_by(keys).agg(
-        customers=m.count(), replied_customers=m.replied.sum(),
-        inquiring_customers=m.presale.sum(), aftersale_customers=m.aftersale.sum(),
-        ordering_customers=m._ordered.sum(), paying_customers=m._paid.sum())
+    flags = {**CUSTOMER_FLAGS, "_ordered": "ordering_customers", "_paid": "paying_customers"}
+    # an agent's month has one row per customer; a team's may have several
+    return _count_customers(m, flags, distinct=by != "agent")
+
+
+# a customer row's flags -> the count of the customers with it
+CUSTOMER_FLAGS = {"replied": "replied_customers", "presale": "inquiring_customers",
+                  "aftersale": "aftersale_customers"}
+
+
+def _count_customers(t: ir.Table, flags: dict[str, str], distinct: bool) -> ir.Table:
+    """Customers per group and period, and those with each flag, from customer rows.
+
+    ``distinct``: the rows may hold a customer several times (several days, or several
+    agents of a team); such a customer counts once, and once for each flag any row has.
+    """
+    keys = [GROUP_COL, BUCKET_COL]
+    if distinct:
+        t = t.group_by([*keys, "customer_id"]).agg(**{f: t[f].any() for f in flags})
+    return t.group_by(keys).agg(customers=t.count(),
+                                **{name: t[f].sum() for f, name in flags.items()})
 
 
 def credit_memo_key(p: Profile) -> str:
@@ -474,8 +483,7 @@ def credit_orders(o: ir.Table, base: ir.Table, agents: ir.Table, p: Profile) -> 
     and not more than ``attribution_window_h`` earlier.
     """
     base = _with_team(base.filter(base.agent_id.notnull()), agents)
-    base = base.mutate(kind=ibis.coalesce(base.kind, ibis.cases(
-        (base.role == "aftersale", "aftersale"), else_="presale")))
+    base = base.mutate(kind=_kind(base.kind, base.role))
     pre = base.filter(base.kind == "presale").select(
         _cust=base.customer_id, _agent=base.agent_id, _start=base.human_utc,
         _sid=base.session_id)
