@@ -72,7 +72,8 @@ def cache_tables(path):
         return {t: sorted(map(str, con.execute(f"SELECT * EXCLUDE (used_at) FROM {t}"
                                                if t == "_facts_state" else
                                                f"SELECT * FROM {t}").fetchall()))
-                for t in ("_facts", "_days", "_day_customers", "_credit", "_facts_state")}
+                for t in ("_facts", "_days", "_day_customers", "_month_customers", "_credit",
+                          "_facts_state")}
     finally:
         con.close()
 
@@ -90,14 +91,18 @@ def test_a_failed_update_leaves_the_cache_as_it_was(folder, tmp_path, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    # the facts of S2 and S3 are already rewritten when the rollups fail
-    monkeypatch.setattr(cache, "_rebuild_days", broken)
+    # the last step before the commit: facts, rollups and month rows are rewritten
+    monkeypatch.setattr(cache, "_evict", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         core.compute_metrics(OCT, workspace=path)
     assert cache_tables(path) == before
     monkeypatch.undo()
     after = core.compute_metrics(OCT, workspace=path)
     assert not after.cache.full and after.cache.recomputed_sessions == 2
+    updated = cache_tables(path)
+    # what the failed update had rewritten (so the comparison above could fail)
+    for table in ("_facts", "_days", "_day_customers", "_month_customers"):
+        assert updated[table] != before[table], table
     assert figures(after) == figures(core.compute_metrics(OCT, workspace=path, use_cache=False))
 
 
@@ -115,7 +120,7 @@ def test_only_the_last_settings_used_are_kept(folder, tmp_path):
     kept = {row.split("'")[1] for row in stored["_facts_state"]}
     # the first settings were used least recently: their facts and rollups are gone
     assert kept == set(keys[1:])
-    for table in ("_facts", "_days", "_day_customers"):
+    for table in ("_facts", "_days", "_day_customers", "_month_customers"):
         assert {row.split("'")[1] for row in stored[table]} == set(keys[1:]), table
 
 
