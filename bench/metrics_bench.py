@@ -7,12 +7,13 @@ measured in its own process for an honest peak RSS, the median of ``--repeat`` r
 with their range (a shared 2-core machine's timings vary by a third from run to run):
   - a plain DuckDB scan of the messages (the floor),
   - the full catalog by agent for the month, computed from scratch (no facts cache),
-  - the same with the cache cold (compute + store facts, rollups, credit) and warm,
+  - the same with the cache cold (compute + store facts, rollups, month rows, credit)
+    and warm,
   - after importing one more day: the time to bring the cache up to date (facts of the
-    touched sessions, that day's rollups, the credit of the touched orders) and the
-    month's whole catalog computed with it, each against the full month; once with the
-    day's chats only (its orders came with the month, and are credited again), once with
-    its orders too, as a daily export brings them,
+    touched sessions, that day's rollups, the credit of the touched orders, their
+    customers' month rows) and the month's whole catalog computed with it, each against
+    the full month; once with the day's chats only (its orders came with the month, and
+    are credited again), once with its orders too, as a daily export brings them,
   - the pandas reference of five core metrics (bench/pandas_reference.py).
 Targets (issue #4): 10M messages full catalog <= 6 s and <= 2 GB; 30M within 2 GB;
 one more day <= 10 % of a full month; faster than the pandas reference.
