@@ -14,6 +14,9 @@ with their range (a shared 2-core machine's timings vary by a third from run to 
     customers' month rows) and the month's whole catalog computed with it, each against
     the full month; once with the day's chats only (its orders came with the month, and
     are credited again), once with its orders too, as a daily export brings them,
+  - the same one more day into a workspace that holds ``--history`` months (3 by
+    default) at the size's monthly volume, its last month computed: an update must cost
+    what the day brings, not what the workspace has gathered,
   - the pandas reference of five core metrics (bench/pandas_reference.py).
 Targets (issue #4): 10M messages full catalog <= 6 s and <= 2 GB; 30M within 2 GB;
 one more day <= 10 % of a full month; faster than the pandas reference.
@@ -22,6 +25,7 @@ one more day <= 10 % of a full month; faster than the pandas reference.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shutil
 from collections.abc import Callable
 
@@ -44,7 +48,8 @@ import ibis.backends.duckdb, pandas, pyarrow
 from cskpi import core
 from cskpi.metrics.compute import MetricQuery
 use_cache = sys.argv[2] == "cache"
-q = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+month = dt.date.fromisoformat(sys.argv[3]) if len(sys.argv) > 3 else dt.date(2026, 10, 1)
+q = MetricQuery(month, (month + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1))
 t = time.perf_counter()
 result = core.compute_metrics(q, workspace=sys.argv[1], use_cache=use_cache)
 wall = time.perf_counter() - t
@@ -118,7 +123,7 @@ def line(label: str, r: dict, extra: str = "") -> None:
     print(f"  {label:<34}{r['wall_s']:7.2f} s{spread:<14} peak {r['peak_mb']:6.0f} MB{extra}")
 
 
-def bench_size(messages: int, pandas: bool, times: int) -> None:
+def bench_size(messages: int, pandas: bool, times: int, history: int) -> None:
     folder = demo_folder(messages)
     ws = OUT / f"metrics-{messages}.duckdb"
     if not ws.exists():
@@ -139,6 +144,8 @@ def bench_size(messages: int, pandas: bool, times: int) -> None:
     # (its sessions and messages; then, as a daily export brings them, its orders too)
     for orders in (False, True):
         one_more_day(folder, full, times, orders)
+    if history:
+        with_history(messages, history, full, times)
     if pandas:
         ref = run_child(PANDAS, str(folder), str(OUT.parent))
         print(f"  pandas reference, 5 metrics       {ref['wall_s']:7.2f} s  peak {ref['peak_mb']:6.0f} MB"
@@ -146,20 +153,33 @@ def bench_size(messages: int, pandas: bool, times: int) -> None:
     work.unlink(missing_ok=True)
 
 
-def one_more_day(folder, full: dict, times: int, orders: bool) -> None:
+def with_history(messages: int, months: int, full: dict, times: int) -> None:
+    """One more day (its chats) into a workspace of ``months`` months, each of about
+    ``messages`` messages; the last month computed."""
+    days = 30 * months
+    folder = demo_folder(messages * months, days=days)
+    start = dt.date(2026, 10, 1)  # the demo's first day
+    last = start + dt.timedelta(days=days - 1)
+    print(f"  -- {months} months in the workspace ({messages * months:,} messages), "
+          f"{last:%Y-%m} computed")
+    one_more_day(folder, full, times, False, last.isoformat(), last.replace(day=1).isoformat())
+
+
+def one_more_day(folder, full: dict, times: int, orders: bool, last_day: str = "2026-10-30",
+                 month: str = "2026-10-01") -> None:
     """Import one more day into the stored month, bring the cache up to date, compute."""
-    month, day = OUT / "split-month", OUT / "split-day"
-    split_last_day(folder, month, day, orders=orders)
+    split, day = OUT / "split-month", OUT / "split-day"
+    split_last_day(folder, split, day, last_day, orders=orders)
     before, inc = OUT / "inc-before.duckdb", OUT / "inc.duckdb"
     before.unlink(missing_ok=True)
-    run_child(IMPORT, str(month), str(before))
-    run_child(CATALOG, str(before), "cache")
+    run_child(IMPORT, str(split), str(before))
+    run_child(CATALOG, str(before), "cache", month)
     imports: list[dict] = []
 
     def run() -> dict:
         shutil.copy(before, inc)
         imports.append(run_child(IMPORT, str(day), str(inc)))
-        return run_child(CATALOG, str(inc), "cache")
+        return run_child(CATALOG, str(inc), "cache", month)
 
     after = repeated(times, run)
     imp = sorted(imports, key=lambda r: r["wall_s"])[len(imports) // 2]
@@ -182,9 +202,14 @@ def main() -> None:
     parser.add_argument("--no-pandas", action="store_true")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each measurement; the median is printed (default 3)")
+    parser.add_argument("--history", type=int, default=3,
+                        help="months in the workspace of the history measurement, sizes up "
+                             "to 10M (default 3; 0: skip it)")
     args = parser.parse_args()
     for size in (int(s) for s in args.sizes.split(",")):
-        bench_size(size, pandas=not args.no_pandas and size <= 10_000_000, times=args.repeat)
+        small = size <= 10_000_000
+        bench_size(size, pandas=not args.no_pandas and small, times=args.repeat,
+                   history=args.history if small else 0)
 
 
 if __name__ == "__main__":

@@ -199,9 +199,11 @@ is recomputed: the facts of sessions with new rows or messages, the rollups of t
 those sessions fell on before and after, and of newly rated sessions' days, the credit
 of new orders and of every order a changed session was a candidate for (its customer's
 orders created within the attribution window after it), and the month rows of every
-customer of those sessions and orders. A replaced table or a changed roster rebuilds
-what depends on it. The update is one transaction: if it fails,
-the stored figures stay as they were. `--data` folders and PySpark compute the same
+customer of those sessions and orders, in the months of those days and orders. These
+tables are stored in time order and each step reads only the span it touches, so an
+update costs what the import brought, not what months of history hold. A replaced table
+or a changed roster rebuilds what depends on it. The update is one transaction: if it
+fails, the stored figures stay as they were. `--data` folders and PySpark compute the same
 tables on the fly; the figures are identical either way (tested).
 """
 

@@ -143,3 +143,27 @@ def test_a_cache_made_by_an_older_cskpi_is_rebuilt(folder, tmp_path):
                                                            use_cache=False))
     stored = cache_tables(path)["_facts"]
     assert len(stored) == 2 and not any(row.startswith("('x'") for row in stored)
+
+
+def test_a_state_counted_by_an_older_cskpi_is_rebuilt_on_the_next_import(folder, tmp_path):
+    """The state once held rows per import ([[import_id, rows], ...]); now it holds the
+    rows up to its import.  Read as the new kind, the old one would look like lost rows
+    or, worse, like none: the cache is rebuilt whole, to the same figures."""
+    import duckdb
+
+    path = tmp_path / "ws.duckdb"
+    ws = Workspace(path)
+    ws.import_folder(folder({"messages.csv": DAY1}))
+    core.compute_metrics(OCT, workspace=path)
+    con = duckdb.connect(str(path))
+    # DAY1: 4 messages and 2 sessions (derived), all in import 1
+    con.execute("""UPDATE _facts_state SET counts = '{"messages": [[1, 4]], "sessions": [[1, 2]],
+                   "agents": [[1, 2]]}'""")
+    con.close()
+    ws.import_folder(folder({"messages.csv": DAY2}))
+    after = core.compute_metrics(OCT, workspace=path)
+    assert after.cache.full
+    assert figures(after) == figures(core.compute_metrics(OCT, workspace=path,
+                                                          use_cache=False))
+    again_state = cache_tables(path)["_facts_state"]
+    assert len(again_state) == 1 and "[[" not in again_state[0]

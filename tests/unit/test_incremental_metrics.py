@@ -344,6 +344,37 @@ def test_late_sessions_take_credit_for_stored_orders(bench: Bench, shop: Tables)
     assert figures(fresh, "sales") != figures(before, "sales")  # credit moved
 
 
+def test_orders_imported_on_their_own_update_the_month(bench: Bench, shop: Tables) -> None:
+    """Day 3's orders come alone, in an import without a session: no day is touched, and
+    the month rows of their customers change only because their credit does."""
+    held = [o for o in shop["orders"] if day_of(o["created_ts"]) == day(3)]
+    bench.load({**shop, "orders": [o for o in shop["orders"] if o not in held]})
+    before = bench.cached(month())
+    bench.load({"orders": held})
+    after, _ = bench.check(month())
+    assert total(after, "ordering_customers") > total(before, "ordering_customers")
+
+
+def test_imports_across_a_month_end(tmp_path: Path) -> None:
+    """Four days from October 30 to November 2, imported two days at a time; October and
+    November as whole months (their month rows) and as one range (the day rows)."""
+    first = dt.date(2026, 10, 30)
+    folder = tmp_path / "demo"
+    generate(folder, agents=4, days=4, seed=11, messages=1500, start=first)
+    tables = read_tables(folder)
+    bench = Bench(tmp_path / "ws")
+    bench.root.mkdir()
+    months = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 11, 30), grain="month")
+    assert Buckets(months.start, months.end, months.grain).whole_months()
+    for part in split_by_day(tables, dt.date(2026, 11, 1)):
+        bench.load(part)
+        cached, fresh = bench.check(months)
+        bench.check(MetricQuery(first, dt.date(2026, 11, 2), by="team"))
+    starts = {r["period_start"] for r in fresh.rows if r["sessions"]}
+    assert starts == {"2026-10-01", "2026-11-01"}  # both months have chats
+    assert not cached.cache.full
+
+
 def last_round(chat: Rows) -> int:
     """Where a chat's last customer round starts, if an earlier customer message exists
     (else the length of the chat: nothing to hold back)."""

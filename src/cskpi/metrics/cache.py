@@ -19,7 +19,13 @@ After an import, only what it touched is recomputed:
   can move a session's start to another day), and of the days of newly rated sessions;
 - the credit of new orders and of every order a touched session was a candidate for
   (its customer's orders created within the attribution window after it);
-- the month rows of the customers of those sessions and orders.
+- the month rows of the customers of those sessions and orders, in the months of those
+  days and of those orders' creation and payment.
+
+The tables are stored in time order (facts by human start, rollups by day, month rows by
+month, credit by creation; later updates append a day's rows), and every step of an
+update reads only the span it touches, so the row groups outside it are skipped by their
+min/max: an update costs what the import brought, not what the workspace has gathered.
 
 Imports only ever add rows.  When a table lost rows (``--replace``) or the roster
 changed (an agent's role decides which sessions are inquiries), what depends on it is
@@ -29,6 +35,7 @@ cache as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -133,8 +140,9 @@ def cached(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profile
         started = time.perf_counter()
         run(con, "BEGIN TRANSACTION")
         try:
-            counts = _counts(con)
-            _refresh(backend, con, inp, p, key, state, counts, report)
+            current = int(one(con, "SELECT coalesce(max(import_id), 0) FROM _imports"))
+            _refresh(backend, con, inp, p, key, state, report)
+            counts = _counts(con, current)
             run(con, "INSERT OR REPLACE INTO _facts_state VALUES (?, ?, now(), ?)",
                 [key, current, json.dumps(counts)])
             _evict(con)
@@ -160,40 +168,49 @@ def cached(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profile
 # --- what changed ------------------------------------------------------------------------
 
 
-def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, list[list[int]]]:
-    """Each watched table's rows by import: {table: [[import_id, rows], ...]}."""
+def _counts(con: duckdb.DuckDBPyConnection, upto: int) -> dict[str, list[int]]:
+    """Each watched table's rows: {table: [rows of imports up to ``upto``, newer rows]}.
+
+    Imports are stored in import order, so the newer rows are counted from the last row
+    groups alone (their min/max skip the others) and the total comes from the metadata:
+    neither reads the table, however long its history.
+    """
     present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables() "
                                        "WHERE schema_name = 'main'")}
-    return {t: [list(r) for r in rows(con, f"SELECT _import_id, count(*) FROM {t} "
-                                           f"GROUP BY ALL ORDER BY 1")]
-            for t in WATCHED if t in present}
+    out = {}
+    for t in WATCHED:
+        if t in present:
+            total, newer = rows(con, f"SELECT (SELECT count(*) FROM {t}), "
+                                     f"(SELECT count(*) FROM {t} WHERE _import_id > {upto})")[0]
+            out[t] = [int(total) - int(newer), int(newer)]
+    return out
 
 
-def _changes(state: tuple[int, dict[str, Any]] | None,
-             counts: dict[str, list[list[int]]]) -> tuple[set[str], set[str]]:
+def _changes(con: duckdb.DuckDBPyConnection, state: tuple[int, dict[str, Any]] | None
+             ) -> tuple[set[str], set[str]]:
     """(tables with rows newer than the state, tables that lost rows since it).
 
-    Sessions derived from messages are replaced by a later import that continues them
-    (they come back under its import id), so sessions are checked by key instead.
+    Imports only add rows, so a table lost rows (``--replace``) when it holds fewer rows
+    of the imports up to the state's than the state counted.  Sessions derived from
+    messages are replaced by a later import that continues them (they come back under
+    its import id), so sessions are checked by key instead.
     """
     if state is None:
         return set(WATCHED), set(WATCHED)
     since, before = state
     grown, lost = set(), set()
-    for t in WATCHED:
-        now = {int(i): int(n) for i, n in counts.get(t, [])}
-        old = {int(i): int(n) for i, n in before.get(t, [])}
-        if any(i > since for i in now):
+    for t, (kept, newer) in _counts(con, since).items():
+        if newer:
             grown.add(t)
-        if t != "sessions" and any(now.get(i, 0) != n for i, n in old.items()):
+        # (a state stored by an earlier cskpi, which counted otherwise, never matches)
+        if t != "sessions" and [kept] != before.get(t, [0])[:1]:
             lost.add(t)
     return grown, lost
 
 
 def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profile, key: str,
-             state: tuple[int, dict[str, Any]] | None, counts: dict[str, list[list[int]]],
-             report: CacheReport) -> None:
-    grown, lost = _changes(state, counts)
+             state: tuple[int, dict[str, Any]] | None, report: CacheReport) -> None:
+    grown, lost = _changes(con, state)
     full = state is None or "messages" in lost
     days: set[Any] = set()
     # the touched sessions as they were and as they are: the days to roll up again, and
@@ -224,7 +241,7 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
         run(con, f"DELETE FROM _facts WHERE {where}")
         affected = backend.sql("SELECT session_id FROM _affected", dialect="duckdb")
         _insert(backend, con, "_facts", FACT_COLUMNS, key,
-                E.session_facts(inp, p, affected, m))
+                E.session_facts(inp, p, affected, m), "human_local")
         run(con, touched)  # and as they are now
         days |= {d for (d,) in rows(con, "SELECT DISTINCT day FROM _touched")}
         report.recomputed_sessions = int(one(con, "SELECT count(*) FROM _affected"))
@@ -234,7 +251,7 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
     if full:
         report.full = True
         report.recomputed_sessions = _store_all(backend, con, "_facts", FACT_COLUMNS, key,
-                                                E.session_facts(inp, p))
+                                                E.session_facts(inp, p), "human_local")
     elif "ratings" in grown:
         days |= {d for (d,) in rows(con, f"""SELECT DISTINCT CAST(f.human_local AS DATE)
             FROM _facts f JOIN ratings r USING (session_id)
@@ -254,33 +271,49 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
         _rebuild_months(backend, con, inp, key, None)
     else:
         touched = "SELECT customer_id FROM _touched"
+        # the months of the touched days, and those the re-credited orders were created
+        # or paid in (a session or an order changes no other month's rows)
+        months = "SELECT DISTINCT CAST(date_trunc('month', day) AS DATE) FROM _touched"
         if credit:
             touched += (" UNION SELECT customer_id FROM orders WHERE order_id IN "
                         "(SELECT order_id FROM _affected_orders)")
-        _rebuild_months(backend, con, inp, key, touched)
+            for col in ("created_ts_local", "paid_ts_local"):
+                months += (f" UNION SELECT CAST(date_trunc('month', {col}) AS DATE) FROM "
+                           f"_credit WHERE profile_key = {lit(key)} AND {col} IS NOT NULL AND "
+                           "order_id IN (SELECT order_id FROM _affected_orders)")
+        _rebuild_months(backend, con, inp, key, touched, f"SELECT * FROM ({months}) t(month)")
 
 
 def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str,
-                    customers: str | None) -> None:
-    """Recompute the month rows of the customers ``customers`` selects (None: all)."""
+                    customers: str | None, months: str | None = None) -> None:
+    """Recompute the month rows of the customers ``customers`` selects (None: all), in
+    the months ``months`` selects (first days of months)."""
     days = _keyed(backend, con, "_day_customers", CUSTOMER_COLUMNS, key)
     credited = _keyed(backend, con, "_credit", CREDIT_COLUMNS, key) \
         if inp.has("orders") else None
     if customers is None:
         _store_all(backend, con, "_month_customers", MONTH_COLUMNS, key,
-                   E.month_customers(days, credited))
+                   E.month_customers(days, credited), "month")
         return
     run(con, f"CREATE OR REPLACE TEMP TABLE _affected_customers AS {customers}")
-    if not one(con, "SELECT count(*) FROM _affected_customers"):
+    run(con, f"CREATE OR REPLACE TEMP TABLE _affected_months AS {months}")
+    found = [m for (m,) in rows(con, "SELECT month FROM _affected_months ORDER BY 1")]
+    if not found or not one(con, "SELECT count(*) FROM _affected_customers"):
         return
     picked = backend.sql("SELECT customer_id AS _pick FROM _affected_customers",
                          dialect="duckdb")
-    days = days.filter(days.customer_id.isin(picked._pick))
+    in_months = backend.sql("SELECT month AS _pick FROM _affected_months", dialect="duckdb")
+    # the months' span first: the day rows are stored in day order, its min/max skip rows
+    days = days.filter(days.day >= found[0], days.day <= E.month_end(found[-1]),
+                       days.day.truncate("M").isin(in_months._pick),
+                       days.customer_id.isin(picked._pick))
     if credited is not None:
         credited = credited.filter(credited.customer_id.isin(picked._pick))
+    # month_customers keeps the months of the day rows: the credit's other months drop out
     _store_changed(backend, con, "_month_customers", MONTH_COLUMNS, key,
                    E.month_customers(days, credited),
-                   "customer_id IN (SELECT customer_id FROM _affected_customers)")
+                   "customer_id IN (SELECT customer_id FROM _affected_customers) "
+                   "AND month IN (SELECT month FROM _affected_months)")
 
 
 def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str,
@@ -296,12 +329,14 @@ def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key
     facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
     if days is not None:
         picked = backend.sql("SELECT day AS _pick FROM _affected_days", dialect="duckdb")
-        facts = facts.filter(facts.human_local.date().isin(picked._pick))
+        # the range first: the facts are stored in time order, so its min/max skip rows
+        facts = facts.filter(_within(facts.human_local, min(days), max(days)),
+                             facts.human_local.date().isin(picked._pick))
     ss = E.service_sessions(inp, facts)
     run(con, f"CREATE OR REPLACE TEMP TABLE _ss AS {backend.compile(ss)}")
     r = E.rollups(backend.sql("SELECT * FROM _ss", dialect="duckdb"))
-    _insert(backend, con, "_days", DAY_COLUMNS, key, r.days)
-    _insert(backend, con, "_day_customers", CUSTOMER_COLUMNS, key, r.customers)
+    _insert(backend, con, "_days", DAY_COLUMNS, key, r.days, "day")
+    _insert(backend, con, "_day_customers", CUSTOMER_COLUMNS, key, r.customers, "day")
     run(con, "DROP TABLE _ss")
     report.recomputed_days = int(one(con, f"SELECT count(DISTINCT day) FROM _days WHERE "
                                           f"{where}"))
@@ -327,10 +362,16 @@ def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p
         orders = orders.filter(orders.order_id.isin(picked._pick))
     facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
     base = facts.filter(facts.customer_id.isin(orders.customer_id))
+    if since is not None:
+        # candidates start before their order and within the window: read only that span
+        first, last = rows(con, """SELECT min(epoch_us(created_ts)), max(epoch_us(created_ts))
+            FROM orders WHERE order_id IN (SELECT order_id FROM _affected_orders)""")[0]
+        if first is not None:
+            base = base.filter(_span(base.human_utc, _utc(first - window_us), _utc(last)))
     credit = E.credit_orders(orders, E.base_of_facts(base), E.agents_table(inp), p)
     if since is None:
         report.recomputed_orders = _store_all(backend, con, "_credit", CREDIT_COLUMNS, key,
-                                              credit)
+                                              credit, "created_ts_utc")
     else:
         report.recomputed_orders = _store_changed(
             backend, con, "_credit", CREDIT_COLUMNS, key, credit,
@@ -366,19 +407,23 @@ def _keyed(backend: Any, con: duckdb.DuckDBPyConnection, table: str, columns: tu
 
 
 def _insert(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
-            columns: tuple[str, ...], key: str, expr: Any) -> int:
-    """Store ``expr``'s ``columns`` under ``key``; returns the number of rows stored."""
+            columns: tuple[str, ...], key: str, expr: Any, order: str) -> int:
+    """Store ``expr``'s ``columns`` under ``key``, in ``order``; returns the number of rows.
+
+    Stored in time order, a table's row groups each span a short time, and a later
+    update that reads a few days of it skips the others by their min/max.
+    """
     cols = ", ".join(columns)
     sql = backend.compile(expr.select(*columns))
     return int(one(con, f"INSERT INTO {table} (profile_key, {cols}) "
-                        f"SELECT {lit(key)}, {cols} FROM ({sql})"))
+                        f"SELECT {lit(key)}, {cols} FROM ({sql}) ORDER BY {order}"))
 
 
 def _store_all(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
-               columns: tuple[str, ...], key: str, expr: Any) -> int:
+               columns: tuple[str, ...], key: str, expr: Any, order: str) -> int:
     """Replace every row under ``key`` by ``expr``'s; returns the number of rows stored."""
     run(con, f"DELETE FROM {table} WHERE profile_key = ?", [key])
-    return _insert(backend, con, table, columns, key, expr)
+    return _insert(backend, con, table, columns, key, expr, order)
 
 
 def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
@@ -405,6 +450,22 @@ def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
     run(con, "DROP TABLE _fresh")
     run(con, "DROP TABLE _stored")
     return fresh
+
+
+def _span(col: Any, first: dt.datetime, after: dt.datetime) -> Any:
+    """``first <= col < after``: a stored column in time order skips rows by min/max."""
+    return (col >= first) & (col < after)
+
+
+def _within(col: Any, first: dt.date, last: dt.date) -> Any:
+    """A local timestamp on a day from ``first`` to ``last``."""
+    return _span(col, dt.datetime.combine(first, dt.time()),
+                 dt.datetime.combine(last + dt.timedelta(days=1), dt.time()))
+
+
+def _utc(epoch_us: int) -> dt.datetime:
+    """A naive UTC timestamp from microseconds since the epoch."""
+    return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=epoch_us)
 
 
 def _evict(con: duckdb.DuckDBPyConnection) -> None:

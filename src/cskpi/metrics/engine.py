@@ -86,8 +86,12 @@ def is_whole_month(start: dt.date, end: dt.date) -> bool:
 
 def _in_range(col: ir.TimestampValue | ir.DateValue, b: Buckets) -> ir.BooleanValue:
     """Whether a local timestamp or date falls on a day of the range."""
-    d = col.date() if isinstance(col, ir.TimestampValue) else col
-    return (d >= ibis.date(b.start.isoformat())) & (d <= ibis.date(b.end.isoformat()))
+    if isinstance(col, ir.TimestampValue):
+        # compared as timestamps, not as dates: a stored column's min/max then skip rows
+        after = b.end + dt.timedelta(days=1)
+        return (col >= ibis.timestamp(b.start.isoformat())) & (
+            col < ibis.timestamp(after.isoformat()))
+    return (col >= ibis.date(b.start.isoformat())) & (col <= ibis.date(b.end.isoformat()))
 
 
 def _bucket(col: ir.TimestampValue | ir.DateValue, b: Buckets) -> ir.DateValue:
