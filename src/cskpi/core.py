@@ -15,6 +15,7 @@ import duckdb
 from .data.sql import lit, run
 from .data.validate import StageResult, StoredTables, stage_folder
 from .errors import Issue, UsageError
+from .months import month_end, month_range
 from .store.workspace import (
     DEFAULT_MEMORY_LIMIT,
     ImportReport,
@@ -80,8 +81,7 @@ def monthly_summary(workspace: Path | str, period: str,
     from .metrics.compute import MetricQuery
     from .metrics.profiles import resolve
 
-    first = dt.date.fromisoformat(period + "-01")
-    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    first, last = month_range(period)
     result = compute_metrics(MetricQuery(first, last, profile=resolve(profile)),
                              workspace=workspace)
     return [{"agent": r["agent_id"], **{k: r.get(k) for k in SUMMARY_COLUMNS[1:]}}
@@ -185,9 +185,7 @@ def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:
                     break
     if latest is None:
         raise UsageError("the workspace has no dated data yet", hint="import a data folder")
-    first = latest.replace(day=1)
-    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return first, nxt - dt.timedelta(days=1)
+    return latest.replace(day=1), month_end(latest)
 
 
 def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> Drivers:

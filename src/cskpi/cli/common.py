@@ -7,7 +7,7 @@ and exit with 1 (data) or 2 (usage); only a bug shows a traceback.
 from __future__ import annotations
 
 import sys
-from datetime import date, timedelta
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +19,7 @@ from rich.table import Table as RichTable
 from .. import __version__, core
 from ..errors import CskpiError, Issue, SchemeInvalid
 from ..locale import Translator
+from ..months import month_range
 
 app = typer.Typer(
     name="cskpi",
@@ -141,11 +142,9 @@ def _period_range(period: str | None, start: str | None, end: str | None,
         raise UsageError("give either --period or --from/--to, not both")
     if period:
         try:
-            first = date.fromisoformat(period + "-01")
+            return month_range(period)
         except ValueError:
             raise UsageError(f"--period '{period}' is not YYYY-MM", hint="e.g. 2026-10") from None
-        nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return first, nxt - timedelta(days=1)
     if start or end:
         try:
             a = date.fromisoformat(start) if start else None

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from ..months import month_end
 from .inputs import Inputs
 from .profiles import Profile
 
@@ -72,11 +73,6 @@ class Buckets:
     def whole_months(self) -> bool:
         """Whether every period is one whole calendar month."""
         return all(is_whole_month(s, e) for _, s, e in self.periods())
-
-
-def month_end(d: dt.date) -> dt.date:
-    """The last day of ``d``'s calendar month."""
-    return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
 def is_whole_month(start: dt.date, end: dt.date) -> bool:

@@ -9,12 +9,13 @@ web app can gather once and write either format.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..months import month_range
 
 if TYPE_CHECKING:
     from ..scheme import Scheme
@@ -68,13 +69,6 @@ class ReportData:
         return [self.agents[k] for k in sorted(self.agents)]
 
 
-def month_bounds(period: str) -> tuple[dt.date, dt.date]:
-    """The first and last day of a ``YYYY-MM`` month."""
-    first = dt.date.fromisoformat(period + "-01")
-    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return first, nxt - dt.timedelta(days=1)
-
-
 def gather_report(workspace: Path | str, scheme: str, period: str, *,
                   trend: bool = True) -> ReportData:
     """Score ``period`` under ``scheme`` and compute the figures a report shows.
@@ -88,7 +82,7 @@ def gather_report(workspace: Path | str, scheme: str, period: str, *,
 
     scored = core.score_period(scheme, period, workspace=workspace)
     profile = resolve(scored.scheme.profile or "generic")
-    first, last = month_bounds(period)
+    first, last = month_range(period)
     agents = core.compute_metrics(MetricQuery(first, last, by="agent", profile=profile),
                                   workspace=workspace)
     shop = core.compute_metrics(MetricQuery(first, last, by="shop", profile=profile),

@@ -21,9 +21,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..locale import Translator
 from ..metrics.catalog import METRICS
+from ..months import month_range
 from ..scoring.score import ScoreCard
 from .content import adjustment_label, award_label, findings, level_text, team_kpis
-from .data import ReportData, month_bounds
+from .data import ReportData
 from .excel_style import (
     BOLD_FONT,
     LABEL_FONT,
@@ -56,7 +57,7 @@ from .formats import (
 
 def report_time(period: str) -> dt.datetime:
     """The fixed document time of a report: midnight after the period's last day."""
-    return dt.datetime.combine(month_bounds(period)[1] + dt.timedelta(days=1), dt.time())
+    return dt.datetime.combine(month_range(period)[1] + dt.timedelta(days=1), dt.time())
 
 
 def verdict(card: ScoreCard, t: Translator) -> str:

@@ -14,6 +14,7 @@ from ..metrics.catalog import CATALOG
 from ..metrics.compute import MetricQuery, _fetch, compute
 from ..metrics.inputs import Inputs
 from ..metrics.profiles import resolve as resolve_profile
+from ..months import month_range
 from ..scheme import Scheme, load_scheme
 from . import presets
 from .score import ScoreResult, ScoringInput, score_period
@@ -24,12 +25,6 @@ class Scored:
     scheme: Scheme
     period: str
     result: ScoreResult
-
-
-def month_range(period: str) -> tuple[dt.date, dt.date]:
-    first = dt.date.fromisoformat(period + "-01")
-    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return first, nxt - dt.timedelta(days=1)
 
 
 def load(ref: str, roster: list[dict[str, Any]] | None = None) -> Scheme:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from .. import core
 from ..errors import CskpiError, UsageError
 from ..metrics.compute import MetricQuery
+from ..months import month_end
 from .data import DataGateway
 from .db.models import AuditEntry, PeriodLock
 
@@ -222,7 +223,7 @@ def months_with_data(data: DataGateway) -> list[str]:
     last = dt.date.fromisoformat(latest + "-01")
     back = last.year * 12 + last.month - 1 - (MONTHS_LISTED - 1)  # months since year 0
     first = dt.date(back // 12, back % 12 + 1, 1)
-    end = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    end = month_end(last)
     query = MetricQuery(first, end, by="shop", grain="month")
     found = data.cached(("periods", "months", latest),
                         lambda: core.compute_metrics(query, workspace=data.workspace).rows)

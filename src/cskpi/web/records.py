@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..months import month_range
 from ..scoring.score import GRADE_ALIASES
 from .accounts import audit
 from .data import DataGateway, valid_period
@@ -186,13 +187,12 @@ def entries_for(sessions: Any) -> Callable[[str], tuple[list[dict[str, Any]], li
     """A reader of the grades and events entered in the app for a month (for scoring)."""
 
     def read(period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        first = dt.date.fromisoformat(period + "-01")
-        nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        first, last = month_range(period)
         with sessions() as db:
             grades = [g.to_dict() for g in db.scalars(
                 select(Grade).where(Grade.period == period))]
             events = [e.to_dict() for e in db.scalars(
-                select(Event).where(Event.date >= first, Event.date < nxt))]
+                select(Event).where(Event.date >= first, Event.date <= last))]
         return grades, events
 
     return read

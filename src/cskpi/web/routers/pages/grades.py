@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
+from ....months import month_range
 from ...data import DataGateway
 from ...db.models import Event, Grade
 from ...deps import DataDep, DbDep, ManagerForm, ManagerUser, client_ip
@@ -36,11 +37,10 @@ def grades_page(request: Request, principal: ManagerUser, db: DbDep, data: DataD
                 saved: str | None = None) -> HTMLResponse:
     """The forms and what was entered for the month."""
     period = period or data.latest_period()
-    first = dt.date.fromisoformat(period + "-01")
-    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    first, last = month_range(period)
     grades = list(db.scalars(select(Grade).where(Grade.period == period)
                              .order_by(Grade.agent_id, Grade.item)))
-    events = list(db.scalars(select(Event).where(Event.date >= first, Event.date < nxt)
+    events = list(db.scalars(select(Event).where(Event.date >= first, Event.date <= last)
                              .order_by(Event.date, Event.id)))
     gradable = _gradable(data)
     choices = {key: label for g in gradable for key, label in g["items"]}

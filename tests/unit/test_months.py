@@ -1,0 +1,33 @@
+"""Calendar months, the one place their ends are worked out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cskpi.months import month_end, month_range
+
+
+@pytest.mark.parametrize(("day", "end"), [
+    (dt.date(2024, 2, 10), dt.date(2024, 2, 29)),  # 2024 is a leap year (divisible by 4)
+    (dt.date(2026, 2, 1), dt.date(2026, 2, 28)),
+    (dt.date(1900, 2, 28), dt.date(1900, 2, 28)),  # 1900: divisible by 100, not by 400
+    (dt.date(2000, 2, 1), dt.date(2000, 2, 29)),  # 2000: divisible by 400
+    (dt.date(2026, 4, 30), dt.date(2026, 4, 30)),
+    (dt.date(2026, 12, 31), dt.date(2026, 12, 31)),  # the year's last day: no month 13
+    (dt.date(2026, 1, 31), dt.date(2026, 1, 31)),
+])
+def test_month_end(day: dt.date, end: dt.date) -> None:
+    assert month_end(day) == end
+
+
+def test_month_range() -> None:
+    assert month_range("2026-11") == (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    assert month_range("2026-12") == (dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026-1", "26-10", "2026/10", ""])
+def test_month_range_refuses_what_is_not_a_month(period: str) -> None:
+    with pytest.raises(ValueError):
+        month_range(period)
