@@ -142,13 +142,14 @@ def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,
                     use_cache: bool = True) -> MetricResult:
     """The metric catalog for a workspace, or for a data folder."""
     from .metrics.cache import cached
+    from .metrics.compiled import SqlStore
     from .metrics.compute import compute
 
     def run_query(backend: object, inputs: object, con: object) -> MetricResult:
         if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
             c = cached(backend, con, inputs, query.profile)  # type: ignore[arg-type]
             result = compute(backend, inputs, query, facts=c.facts,  # type: ignore[arg-type]
-                             rollups=c.rollups)
+                             rollups=c.rollups, sql_store=SqlStore(con))  # type: ignore[arg-type]
             result.cache = c.report
             return result
         return compute(backend, inputs, query)  # type: ignore[arg-type]

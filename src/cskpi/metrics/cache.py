@@ -49,6 +49,7 @@ from ..data.convert import SQL_TYPES
 from ..data.schema import TABLES as SCHEMA
 from ..data.sql import lit, one, rows, run
 from . import engine as E
+from .compiled import compile_sql
 from .inputs import Inputs, view
 from .profiles import Profile
 
@@ -333,7 +334,7 @@ def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key
         facts = facts.filter(_within(facts.human_local, min(days), max(days)),
                              facts.human_local.date().isin(picked._pick))
     ss = E.service_sessions(inp, facts)
-    run(con, f"CREATE OR REPLACE TEMP TABLE _ss AS {backend.compile(ss)}")
+    run(con, f"CREATE OR REPLACE TEMP TABLE _ss AS {compile_sql(backend, ss)}")
     r = E.rollups(backend.sql("SELECT * FROM _ss", dialect="duckdb"))
     _insert(backend, con, "_days", DAY_COLUMNS, key, r.days, "day")
     _insert(backend, con, "_day_customers", CUSTOMER_COLUMNS, key, r.customers, "day")
@@ -414,7 +415,7 @@ def _insert(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
     update that reads a few days of it skips the others by their min/max.
     """
     cols = ", ".join(columns)
-    sql = backend.compile(expr.select(*columns))
+    sql = compile_sql(backend, expr.select(*columns))
     return int(one(con, f"INSERT INTO {table} (profile_key, {cols}) "
                         f"SELECT {lit(key)}, {cols} FROM ({sql}) ORDER BY {order}"))
 
@@ -436,7 +437,8 @@ def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
     for 10 % of 800k rows, against a few milliseconds for the rows that changed).
     """
     cols = ", ".join(columns)
-    run(con, f"CREATE OR REPLACE TEMP TABLE _fresh AS {backend.compile(expr.select(*columns))}")
+    fresh_sql = compile_sql(backend, expr.select(*columns))
+    run(con, f"CREATE OR REPLACE TEMP TABLE _fresh AS {fresh_sql}")
     # the stored rows in scope, read once: both comparisons below are between small tables
     run(con, f"""CREATE OR REPLACE TEMP TABLE _stored AS SELECT rowid AS _row, {cols}
         FROM {table} WHERE profile_key = {lit(key)} AND {scope}""")

@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 from ..data.schema import AGENT_METRIC_COLUMNS
 from . import engine as E
 from .catalog import CATALOG, METRIC_KEYS
+from .compiled import SqlStore, compile_sql
 from .inputs import Inputs
 from .profiles import Profile
 
@@ -43,9 +44,17 @@ class MetricResult:
     cache: Any = None  # CacheReport when the workspace's facts cache was used
 
 
-def _fetch(backend: Any, expr: ir.Table) -> list[dict[str, Any]]:
-    table = backend.to_pyarrow(expr)
-    return table.to_pylist()
+def _fetch(backend: Any, expr: ir.Table, store: SqlStore | None = None
+           ) -> list[dict[str, Any]]:
+    """The rows of ``expr`` (``store``: where the workspace keeps compiled queries)."""
+    if backend.name != "duckdb":
+        return backend.to_pyarrow(expr).to_pylist()
+    # what DuckDB's to_pyarrow does, with the SQL compiled once per process
+    from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+    backend._run_pre_execute_hooks(expr)  # in-memory tables registered
+    table = backend.con.sql(compile_sql(backend, expr.as_table(), store)).to_arrow_table()
+    return expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData).to_pylist()
 
 
 def _index(rows: list[dict[str, Any]], with_group: bool = True) -> dict[Any, dict[str, Any]]:
@@ -81,11 +90,13 @@ def period_bounds_utc(periods: list[tuple[dt.date, dt.date, dt.date]],
 
 
 def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = None,
-            rollups: E.Rollups | None = None) -> MetricResult:
+            rollups: E.Rollups | None = None, sql_store: SqlStore | None = None
+            ) -> MetricResult:
     """The whole catalog for every group and period of ``q``.
 
     ``facts`` and ``rollups`` come from the workspace's cache when it has them; without
-    them they are computed here from the chat log.
+    them they are computed here from the chat log.  ``sql_store``: where the workspace
+    keeps the compiled queries for the next computation.
     """
     if not inp.has("agents"):
         from ..errors import CskpiError
@@ -114,7 +125,7 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = 
             months = E.month_customers(customers, credited)
         rollups = E.Rollups(built.days, customers, built.firsts, months)
     for name, expr in E.aggregates(inp, rollups, p, buckets, q.by).items():
-        rows = _fetch(backend, expr)
+        rows = _fetch(backend, expr, sql_store)
         if name.startswith("shop_"):
             shop_level[name] = _index(rows, with_group=False)
         elif name.startswith("service_"):  # more columns of the service figures
@@ -125,16 +136,18 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = 
             fetched[name] = _index(rows)
     ends = [(k, b) for k, _, b in periods]
     if inp.has("refunds"):
-        fetched["disputes"] = _index(_fetch(backend, E.trailing_disputes(inp, agents, q.by, ends)))
+        disputes = E.trailing_disputes(inp, agents, q.by, ends)
+        fetched["disputes"] = _index(_fetch(backend, disputes, sql_store))
     if inp.has("orders"):
         grp, shop = E.trailing_paid_orders(inp, agents, p, q.by, ends)
-        fetched["paid_30d"] = _index(_fetch(backend, grp))
-        shop_level["shop_paid_30d"] = _index(_fetch(backend, shop), with_group=False)
+        fetched["paid_30d"] = _index(_fetch(backend, grp, sql_store))
+        shop_level["shop_paid_30d"] = _index(_fetch(backend, shop, sql_store), with_group=False)
     if inp.has("online"):
         bounds = period_bounds_utc(periods, inp.tz)
-        fetched["online"] = _index(_fetch(backend, E.online_hours(inp, q.by, bounds, agents)))
-    roster = _fetch(backend, agents)
-    targets = _fetch(backend, inp.get("targets")) if inp.has("targets") else []
+        online = E.online_hours(inp, q.by, bounds, agents)
+        fetched["online"] = _index(_fetch(backend, online, sql_store))
+    roster = _fetch(backend, agents, sql_store)
+    targets = _fetch(backend, inp.get("targets"), sql_store) if inp.has("targets") else []
     imported = _imported(backend, inp, buckets, q.by) if inp.has("agent_metrics") else {}
     groups = _groups(roster, q.by)
     rows_out: list[dict[str, Any]] = []
