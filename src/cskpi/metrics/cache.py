@@ -298,7 +298,8 @@ def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, k
         return
     run(con, f"CREATE OR REPLACE TEMP TABLE _affected_customers AS {customers}")
     run(con, f"CREATE OR REPLACE TEMP TABLE _affected_months AS {months}")
-    found = [m for (m,) in rows(con, "SELECT month FROM _affected_months ORDER BY 1")]
+    found = [m for (m,) in rows(con, "SELECT month FROM _affected_months "
+                                     "WHERE month IS NOT NULL ORDER BY 1")]
     if not found or not one(con, "SELECT count(*) FROM _affected_customers"):
         return
     picked = backend.sql("SELECT customer_id AS _pick FROM _affected_customers",
