@@ -10,6 +10,11 @@ def month_end(d: dt.date) -> dt.date:
     return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
+def is_whole_month(start: dt.date, end: dt.date) -> bool:
+    """Whether ``start``..``end`` (inclusive) is one whole calendar month."""
+    return start.day == 1 and end == month_end(start)
+
+
 def month_range(period: str) -> tuple[dt.date, dt.date]:
     """The first and last day of a ``YYYY-MM`` month (ValueError when it is not one)."""
     first = dt.date.fromisoformat(period + "-01")

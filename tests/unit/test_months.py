@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from cskpi.months import month_end, month_range
+from cskpi.months import is_whole_month, month_end, month_range
 
 
 @pytest.mark.parametrize(("day", "end"), [
@@ -31,3 +31,14 @@ def test_month_range() -> None:
 def test_month_range_refuses_what_is_not_a_month(period: str) -> None:
     with pytest.raises(ValueError):
         month_range(period)
+
+
+@pytest.mark.parametrize(("start", "end", "whole"), [
+    (dt.date(2026, 10, 1), dt.date(2026, 10, 31), True),
+    (dt.date(2024, 2, 1), dt.date(2024, 2, 29), True),
+    (dt.date(2026, 10, 1), dt.date(2026, 10, 30), False),  # a day short
+    (dt.date(2026, 10, 2), dt.date(2026, 10, 31), False),  # starts a day late
+    (dt.date(2026, 10, 1), dt.date(2026, 11, 30), False),  # two months
+])
+def test_is_whole_month(start: dt.date, end: dt.date, whole: bool) -> None:
+    assert is_whole_month(start, end) is whole

@@ -332,7 +332,7 @@ def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key
     if days is not None:
         picked = backend.sql("SELECT day AS _pick FROM _affected_days", dialect="duckdb")
         # the range first: the facts are stored in time order, so its min/max skip rows
-        facts = facts.filter(_within(facts.human_local, min(days), max(days)),
+        facts = facts.filter(E.on_days(facts.human_local, min(days), max(days)),
                              facts.human_local.date().isin(picked._pick))
     ss = E.service_sessions(inp, facts)
     run(con, f"CREATE OR REPLACE TEMP TABLE _ss AS {compile_sql(backend, ss)}")
@@ -369,7 +369,8 @@ def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p
         first, last = rows(con, """SELECT min(epoch_us(created_ts)), max(epoch_us(created_ts))
             FROM orders WHERE order_id IN (SELECT order_id FROM _affected_orders)""")[0]
         if first is not None:
-            base = base.filter(_span(base.human_utc, _utc(first - window_us), _utc(last)))
+            start = base.human_utc
+            base = base.filter((start >= _utc(first - window_us)) & (start < _utc(last)))
     credit = E.credit_orders(orders, E.base_of_facts(base), E.agents_table(inp), p)
     if since is None:
         report.recomputed_orders = _store_all(backend, con, "_credit", CREDIT_COLUMNS, key,
@@ -453,17 +454,6 @@ def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
     run(con, "DROP TABLE _fresh")
     run(con, "DROP TABLE _stored")
     return fresh
-
-
-def _span(col: Any, first: dt.datetime, after: dt.datetime) -> Any:
-    """``first <= col < after``: a stored column in time order skips rows by min/max."""
-    return (col >= first) & (col < after)
-
-
-def _within(col: Any, first: dt.date, last: dt.date) -> Any:
-    """A local timestamp on a day from ``first`` to ``last``."""
-    return _span(col, dt.datetime.combine(first, dt.time()),
-                 dt.datetime.combine(last + dt.timedelta(days=1), dt.time()))
 
 
 def _utc(epoch_us: int) -> dt.datetime:

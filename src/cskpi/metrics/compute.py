@@ -17,6 +17,7 @@ from typing import Any
 import ibis.expr.types as ir
 
 from ..data.schema import AGENT_METRIC_COLUMNS
+from ..months import is_whole_month
 from . import engine as E
 from .catalog import CATALOG, METRIC_KEYS
 from .compiled import SqlStore, compile_sql
@@ -345,8 +346,8 @@ def _scope_text(q: MetricQuery, group_data: dict[str, Any]) -> str | None:
 
 def _target(targets: list[dict[str, Any]], q: MetricQuery, data: dict[str, Any],
             key: dt.date) -> Decimal | None:
-    if not E.is_whole_month(dt.date.fromisoformat(data["period_start"]),
-                            dt.date.fromisoformat(data["period_end"])):
+    if not is_whole_month(dt.date.fromisoformat(data["period_start"]),
+                          dt.date.fromisoformat(data["period_end"])):
         return None
     scope = _scope_text(q, data)
     period = data["period_start"][:7]

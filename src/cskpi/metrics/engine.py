@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from ..months import month_end
+from ..months import is_whole_month, month_end
 from .inputs import Inputs
 from .profiles import Profile
 
@@ -75,19 +75,20 @@ class Buckets:
         return all(is_whole_month(s, e) for _, s, e in self.periods())
 
 
-def is_whole_month(start: dt.date, end: dt.date) -> bool:
-    """Whether ``start``..``end`` (inclusive) is one whole calendar month."""
-    return start.day == 1 and end == month_end(start)
+def on_days(col: ir.TimestampValue | ir.DateValue, first: dt.date,
+            last: dt.date) -> ir.BooleanValue:
+    """Whether a local timestamp or a date falls on a day from ``first`` to ``last``."""
+    if isinstance(col, ir.TimestampValue):
+        # compared as timestamps, not as dates: a stored column's min/max then skip rows
+        after = last + dt.timedelta(days=1)
+        return (col >= ibis.timestamp(first.isoformat())) & (
+            col < ibis.timestamp(after.isoformat()))
+    return (col >= ibis.date(first.isoformat())) & (col <= ibis.date(last.isoformat()))
 
 
 def _in_range(col: ir.TimestampValue | ir.DateValue, b: Buckets) -> ir.BooleanValue:
     """Whether a local timestamp or date falls on a day of the range."""
-    if isinstance(col, ir.TimestampValue):
-        # compared as timestamps, not as dates: a stored column's min/max then skip rows
-        after = b.end + dt.timedelta(days=1)
-        return (col >= ibis.timestamp(b.start.isoformat())) & (
-            col < ibis.timestamp(after.isoformat()))
-    return (col >= ibis.date(b.start.isoformat())) & (col <= ibis.date(b.end.isoformat()))
+    return on_days(col, b.start, b.end)
 
 
 def _bucket(col: ir.TimestampValue | ir.DateValue, b: Buckets) -> ir.DateValue:
