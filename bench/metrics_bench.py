@@ -47,9 +47,10 @@ import datetime as dt, json, sys, time
 import ibis.backends.duckdb, pandas, pyarrow
 from cskpi import core
 from cskpi.metrics.compute import MetricQuery
+from cskpi.months import month_end
 use_cache = sys.argv[2] == "cache"
 month = dt.date.fromisoformat(sys.argv[3]) if len(sys.argv) > 3 else dt.date(2026, 10, 1)
-q = MetricQuery(month, (month + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1))
+q = MetricQuery(month, month_end(month))
 t = time.perf_counter()
 result = core.compute_metrics(q, workspace=sys.argv[1], use_cache=use_cache)
 wall = time.perf_counter() - t
