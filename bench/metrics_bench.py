@@ -9,11 +9,12 @@ with their range (a shared 2-core machine's timings vary by a third from run to 
   - the full catalog by agent for the month, computed from scratch (no facts cache),
   - the same with the cache cold (compute + store facts, rollups, month rows, credit)
     and warm,
-  - after importing one more day: the time to bring the cache up to date (facts of the
-    touched sessions, that day's rollups, the credit of the touched orders, their
-    customers' month rows) and the month's whole catalog computed with it, each against
-    the full month; once with the day's chats only (its orders came with the month, and
-    are credited again), once with its orders too, as a daily export brings them,
+  - after importing one more day into a workspace kept up to date day by day: the time
+    to bring the cache up to date (facts of the touched sessions, that day's rollups, the
+    credit of the touched orders, their customers' month rows) and the month's whole
+    catalog computed with it, each against the full month; once with the day's chats only
+    (its orders came with the month, and are credited again), once with its orders too,
+    as a daily export brings them,
   - the same one more day into a workspace that holds ``--history`` months (3 by
     default) at the size's monthly volume, its last month computed: an update must cost
     what the day brings, not what the workspace has gathered,
@@ -168,13 +169,22 @@ def with_history(messages: int, months: int, full: dict, times: int) -> None:
 
 def one_more_day(folder, full: dict, times: int, orders: bool, last_day: str = "2026-10-30",
                  month: str = "2026-10-01") -> None:
-    """Import one more day into the stored month, bring the cache up to date, compute."""
+    """Import one more day into the stored month, bring the cache up to date, compute.
+
+    The workspace before is one kept up to date day by day: its cache was built, then
+    the day before was imported and computed (which stores the update's compiled queries,
+    as the first daily update of any workspace does).
+    """
     split, day = OUT / "split-month", OUT / "split-day"
     split_last_day(folder, split, day, last_day, orders=orders)
+    eve = (dt.date.fromisoformat(last_day) - dt.timedelta(days=1)).isoformat()
+    earlier, eve_day = OUT / "split-earlier", OUT / "split-eve"
+    split_last_day(split, earlier, eve_day, eve, orders=orders)
     before, inc = OUT / "inc-before.duckdb", OUT / "inc.duckdb"
     before.unlink(missing_ok=True)
-    run_child(IMPORT, str(split), str(before))
-    run_child(CATALOG, str(before), "cache", month)
+    for part in (earlier, eve_day):
+        run_child(IMPORT, str(part), str(before))
+        run_child(CATALOG, str(before), "cache", month)
     imports: list[dict] = []
 
     def run() -> dict:

@@ -103,6 +103,7 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     when another process holds the workspace, a read-only one is used instead.
     """
     from .errors import WorkspaceError
+    from .metrics.compiled import SqlStore
     from .metrics.inputs import duckdb_inputs
 
     if (workspace is None) == (data is None):
@@ -128,7 +129,8 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     try:
         backend = _ibis_duckdb(con)
         tz = stored_timezone(con) or DEFAULT_TZ
-        inputs = duckdb_inputs(backend, con, tz)
+        # a writable workspace keeps the compiled queries for the next command
+        inputs = duckdb_inputs(backend, con, tz, SqlStore(con) if writable else None)
         try:
             return fn(backend, inputs, con if writable else None)
         finally:
@@ -142,14 +144,13 @@ def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,
                     use_cache: bool = True) -> MetricResult:
     """The metric catalog for a workspace, or for a data folder."""
     from .metrics.cache import cached
-    from .metrics.compiled import SqlStore
     from .metrics.compute import compute
 
     def run_query(backend: object, inputs: object, con: object) -> MetricResult:
         if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
             c = cached(backend, con, inputs, query.profile)  # type: ignore[arg-type]
             result = compute(backend, inputs, query, facts=c.facts,  # type: ignore[arg-type]
-                             rollups=c.rollups, sql_store=SqlStore(con))  # type: ignore[arg-type]
+                             rollups=c.rollups)
             result.cache = c.report
             return result
         return compute(backend, inputs, query)  # type: ignore[arg-type]

@@ -198,10 +198,13 @@ A month is then computed from these small tables. After an import, only what it 
 is recomputed: the facts of sessions with new rows or messages, the rollups of the days
 those sessions fell on before and after, and of newly rated sessions' days, the credit
 of new orders and of every order a changed session was a candidate for (its customer's
-orders created within the attribution window after it), and the month rows of every
-customer of those sessions and orders, in the months of those days and orders. These
-tables are stored in time order and each step reads only the span it touches, so an
-update costs what the import brought, not what months of history hold. A replaced table
+orders created within the attribution window after it), and the month rows of those
+sessions' agents and customers (as the sessions were and are) and of those orders'
+credited agents (before and after) and customers, in the months of those days and
+orders. These tables are stored in time order and each step reads only the span it
+touches, so an update costs what the import brought, not what months of history hold.
+The SQL of every query, an update's included, is kept in the workspace (`_compiled`,
+keyed with the Ibis and SQLGlot versions): the next command runs it without compiling. A replaced table
 or a changed roster rebuilds what depends on it. The update is one transaction: if it
 fails, the stored figures stay as they were. `--data` folders and PySpark compute the same
 tables on the fly; the figures are identical either way (tested).

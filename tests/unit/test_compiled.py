@@ -15,6 +15,7 @@ from cskpi.data.demo import generate
 from cskpi.metrics import compiled
 from cskpi.metrics.compiled import SqlStore, compile_sql, digest
 from cskpi.metrics.compute import MetricQuery
+from cskpi.metrics.engine import periods_table
 from cskpi.store.workspace import Workspace
 
 
@@ -48,27 +49,44 @@ def test_an_in_memory_table_is_never_kept() -> None:
     assert digest(rows.filter(rows.x > 1)) is None
 
 
-def test_compiled_once_per_process() -> None:
-    backend = ibis.duckdb.connect()
-    backend.con.execute("CREATE TABLE t (agent_id VARCHAR, n BIGINT, ts TIMESTAMP)")
-    compiled.forget()
-    calls = []
+def test_a_table_of_periods_is_known_by_its_rows() -> None:
+    """periods_table names the rows after their contents: the same periods, one digest
+    (in any process); other periods, another."""
+    def periods(*ends: dt.date) -> ibis.Table:
+        t = periods_table({"_key": list(ends), "_to": list(ends)})
+        return t.filter(t._to > dt.date(2026, 1, 1))
+
+    october = periods(dt.date(2026, 10, 31))
+    assert digest(october) is not None
+    assert digest(october) == digest(periods(dt.date(2026, 10, 31)))
+    assert digest(october) != digest(periods(dt.date(2026, 11, 30)))
+    assert digest(october) != digest(periods(dt.date(2026, 10, 31), dt.date(2026, 11, 30)))
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Ibis's compilations from now on, one entry each."""
+    calls: list[int] = []
     original = Backend.compile
 
     def counting(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         calls.append(1)
         return original(self, *args, **kwargs)
 
-    Backend.compile = counting
-    try:
-        first = compile_sql(backend, build(3))
-        again = compile_sql(backend, build(3))
-        other = compile_sql(backend, build(4))
-    finally:
-        Backend.compile = original
-    assert first == again == original(backend, build(3))
+    monkeypatch.setattr(Backend, "compile", counting)
+    return calls
+
+
+def test_compiled_once_per_process(compiles: list[int]) -> None:
+    backend = ibis.duckdb.connect()
+    backend.con.execute("CREATE TABLE t (agent_id VARCHAR, n BIGINT, ts TIMESTAMP)")
+    compiled.forget()
+    first = compile_sql(backend, build(3))
+    again = compile_sql(backend, build(3))
+    other = compile_sql(backend, build(4))
+    assert len(compiles) == 2  # build(3) once, build(4) once
+    assert first == again == backend.compile(build(3))
     assert other != first and "4" in other
-    assert len(calls) == 2  # build(3) once, build(4) once
 
 
 def test_the_store_keeps_the_latest(tmp_path: Path) -> None:
@@ -82,33 +100,73 @@ def test_the_store_keeps_the_latest(tmp_path: Path) -> None:
     assert store.get("k4") == "SELECT 4" and store.get("k0") is None
 
 
-def test_a_workspace_keeps_the_catalog_queries_for_the_next_command(tmp_path: Path) -> None:
+def test_a_workspace_keeps_the_catalog_queries_for_the_next_command(
+        tmp_path: Path, compiles: list[int]) -> None:
     generate(tmp_path / "demo", agents=4, days=3, seed=3, messages=600,
              start=dt.date(2026, 10, 1))
     path = tmp_path / "ws.duckdb"
     Workspace(path).import_folder(tmp_path / "demo")
     q = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
-    counts = []
-    original = Backend.compile
-
-    def counting(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        counts[-1] += 1
-        return original(self, *args, **kwargs)
-
-    Backend.compile = counting
-    results = []
-    try:
-        for _ in range(2):
-            compiled.forget()  # as a new process: nothing in memory
-            counts.append(0)
-            results.append(core.compute_metrics(q, workspace=path).rows)
-    finally:
-        Backend.compile = original
+    counts, results = [], []
+    for _ in range(2):
+        compiled.forget()  # as a new process: nothing in memory
+        before = len(compiles)
+        results.append(core.compute_metrics(q, workspace=path).rows)
+        counts.append(len(compiles) - before)
     assert results[0] == results[1]
     con = duckdb.connect(str(path), read_only=True)
     keys = [k for (k,) in con.execute("SELECT key FROM _compiled").fetchall()]
     assert keys and all(f"ibis {ibis.__version__}" in k for k in keys)
-    # the second run compiled only the queries over in-memory tables (the trailing 30
-    # days' windows, the online hours' periods), which are never kept
-    assert counts[0] >= len(keys) + counts[1]
-    assert counts[1] <= 3, counts
+    # the second run compiled nothing: the shared tables have names of their own, the
+    # periods tables names after their rows
+    assert counts[0] >= len(keys)
+    assert counts[1] == 0, counts
+
+
+def test_an_update_is_compiled_once_for_every_later_update(tmp_path: Path,
+                                                          compiles: list[int]) -> None:
+    """One day imported at a time: the first update's queries are stored, and the next
+    update, with its own import id and days, compiles none (they read those as variables)."""
+    demo = tmp_path / "demo"
+    generate(demo, agents=4, days=4, seed=3, messages=800, start=dt.date(2026, 10, 1))
+    path = tmp_path / "ws.duckdb"
+    q = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    counts = []
+    for part in split_by_start_day(demo, tmp_path, 4):
+        Workspace(path).import_folder(part)
+        compiled.forget()  # as a new process: nothing in memory
+        before = len(compiles)
+        result = core.compute_metrics(q, workspace=path)
+        counts.append(len(compiles) - before)
+        assert result.cache.recomputed_sessions > 0
+    # day 1 builds the cache, day 2 is the first update, days 3 and 4 compile nothing
+    assert counts[0] > 0 and counts[1] > 0
+    assert counts[2:] == [0, 0], counts
+    fresh = core.compute_metrics(q, workspace=path, use_cache=False)
+    assert result.rows == fresh.rows
+
+
+def split_by_start_day(demo: Path, out: Path, days: int) -> list[Path]:
+    """The demo's chats (sessions, messages, ratings) in one folder per day they start on;
+    everything else with day 1."""
+    import csv
+    import shutil
+
+    chats = {name: list(csv.DictReader((demo / f"{name}.csv").open(encoding="utf-8")))
+             for name in ("sessions", "messages", "ratings")}
+    day_of = {s["session_id"]: s["start_ts"][:10] for s in chats["sessions"]}
+    first = min(day_of.values())
+    parts = []
+    for n, day in enumerate(sorted(set(day_of.values()))[:days]):
+        folder = out / f"day{n + 1}"
+        folder.mkdir()
+        for name, rows in chats.items():
+            with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(r for r in rows if day_of[r["session_id"]] == day)
+        others = [p for p in demo.glob("*.csv") if p.stem not in chats]
+        for other in others if day == first else [demo / "agents.csv"]:
+            shutil.copy(other, folder / other.name)
+        parts.append(folder)
+    return parts

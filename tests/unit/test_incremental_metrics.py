@@ -355,6 +355,42 @@ def test_orders_imported_on_their_own_update_the_month(bench: Bench, shop: Table
     assert total(after, "ordering_customers") > total(before, "ordering_customers")
 
 
+def chat(session_id: str, customer: str, agent: str, start: str) -> Tables:
+    """A presale chat: the customer asks at ``start``, the agent answers a minute later."""
+    reply = (dt.datetime.fromisoformat(start) + dt.timedelta(minutes=1)).isoformat(sep=" ")
+    return {
+        "sessions": [{"session_id": session_id, "customer_id": customer, "agent_id": agent,
+                      "start_ts": start, "transfer_ts": "", "end_ts": reply,
+                      "channel": "taobao", "kind": "presale"}],
+        "messages": [
+            {"session_id": session_id, "ts": start, "sender": "customer", "agent_id": "",
+             "customer_id": customer, "text": "在吗", "event": ""},
+            {"session_id": session_id, "ts": reply, "sender": "agent", "agent_id": agent,
+             "customer_id": "", "text": "亲，在的", "event": ""}],
+    }
+
+
+def test_credit_taken_by_a_later_import_leaves_the_first_agents_month(bench: Bench) -> None:
+    """C1 asks A1 on day 1 and orders on day 2: A1 has the credit.  B1's chat with C1 on
+    day 2 before the order comes in a later import and takes the credit (last touch): A1's
+    month row of C1 must lose its order, though no chat or order of A1 was imported."""
+    agents = [{"agent_id": a, "name": a, "role": "presale", "team": "T", "level": "",
+               "active": "true"} for a in ("A1", "B1")]
+    order = {"order_id": "O1", "customer_id": "C1", "created_ts": f"{day(2)} 12:00:00",
+             "paid_ts": f"{day(2)} 12:05:00", "amount": "100.00", "units": "1",
+             "status": "paid", "agent_id": ""}
+    bench.load({"agents": agents, **chat("S1", "C1", "A1", f"{day(1)} 10:00:00"),
+                "orders": [order]})
+    before = bench.cached(month())
+    bench.load(chat("S2", "C1", "B1", f"{day(2)} 09:00:00"))
+    after, _ = bench.check(month())
+    # the hand-worked figures: one ordering customer, A1's before, B1's after
+    assert figures(before, "ordering_customers") == {("A1", "2026-10-01"): 1,
+                                                     ("B1", "2026-10-01"): 0}
+    assert figures(after, "ordering_customers") == {("A1", "2026-10-01"): 0,
+                                                    ("B1", "2026-10-01"): 1}
+
+
 def test_imports_across_a_month_end(tmp_path: Path) -> None:
     """Four days from October 30 to November 2, imported two days at a time; October and
     November as whole months (their month rows) and as one range (the day rows)."""

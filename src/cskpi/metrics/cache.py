@@ -19,13 +19,16 @@ After an import, only what it touched is recomputed:
   can move a session's start to another day), and of the days of newly rated sessions;
 - the credit of new orders and of every order a touched session was a candidate for
   (its customer's orders created within the attribution window after it);
-- the month rows of the customers of those sessions and orders, in the months of those
-  days and of those orders' creation and payment.
+- the month rows (agent, month, customer) of those sessions, as they were and as they
+  are, and of those orders' credited agents (before and after), customers and months of
+  creation and payment.
 
 The tables are stored in time order (facts by human start, rollups by day, month rows by
 month, credit by creation; later updates append a day's rows), and every step of an
 update reads only the span it touches, so the row groups outside it are skipped by their
 min/max: an update costs what the import brought, not what the workspace has gathered.
+Its queries read the import id and the spans from session variables, so they are the
+same queries from one update to the next, and their compiled SQL is kept.
 
 Imports only ever add rows.  When a table lost rows (``--replace``) or the roster
 changed (an agent's role decides which sessions are inquiries), what depends on it is
@@ -44,12 +47,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import ibis
+import ibis.expr.datatypes as idt
 
 from ..data.convert import SQL_TYPES
 from ..data.schema import TABLES as SCHEMA
 from ..data.sql import lit, one, rows, run
 from . import engine as E
-from .compiled import compile_sql
+from .compiled import SqlStore, compile_sql
 from .inputs import Inputs, view
 from .profiles import Profile
 
@@ -121,6 +126,45 @@ class Cached:
     facts: Any
     rollups: E.Rollups
     report: CacheReport
+
+
+# --- an update's bounds, as session variables ---------------------------------------------
+# An update's queries read the import id it starts from and the spans it touches.  Written
+# as literals, they would make every update's queries new to the compiled-SQL store;
+# read from DuckDB variables (``getvariable``, folded into a constant before the scan,
+# so row groups are still skipped by their min/max), they are the same queries every time.
+
+
+def cskpi_var_int(name):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN201
+    ...
+
+
+def cskpi_var_date(name):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN201
+    ...
+
+
+def cskpi_var_timestamp(name):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN201
+    ...
+
+
+_VARS = {
+    kind: ibis.udf.scalar.builtin(fn, name="getvariable", signature=((idt.string,), dtype))
+    for kind, fn, dtype in (("int", cskpi_var_int, idt.int64),
+                            ("date", cskpi_var_date, idt.date),
+                            ("timestamp", cskpi_var_timestamp, idt.timestamp))
+}
+
+
+def _var(con: duckdb.DuckDBPyConnection, name: str, value: int | dt.date) -> Any:
+    """``value`` set as the connection's variable ``name``; an Ibis expression reading it."""
+    if isinstance(value, bool | int):
+        kind, text = "int", str(int(value))
+    elif isinstance(value, dt.datetime):
+        kind, text = "timestamp", f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    else:
+        kind, text = "date", f"DATE '{value.isoformat()}'"
+    run(con, f"SET VARIABLE {name} = {text}")
+    return _VARS[kind](name).name(name)  # (Ibis cannot name a call of a literal)
 
 
 def profile_key(p: Profile) -> str:
@@ -214,10 +258,14 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
     grown, lost = _changes(con, state)
     full = state is None or "messages" in lost
     days: set[Any] = set()
-    # the touched sessions as they were and as they are: the days to roll up again, and
-    # (customer, human start) for the orders they may be credited with
+    # the touched sessions as they were and as they are: the days to roll up again,
+    # (customer, human start) for the orders they may be credited with, and (agent, month,
+    # customer) for the month rows to recompute
     run(con, "CREATE OR REPLACE TEMP TABLE _touched (session_id VARCHAR, customer_id VARCHAR, "
-             "human_utc TIMESTAMP, day DATE)")
+             "agent_id VARCHAR, human_utc TIMESTAMP, day DATE)")
+    # the month rows (agent, month, customer) an update may change
+    run(con, "CREATE OR REPLACE TEMP TABLE _month_keys (agent_id VARCHAR, month DATE, "
+             "customer_id VARCHAR)")
     if not full and grown & {"sessions", "messages"}:
         since = state[0]  # type: ignore[index]
         run(con, f"""CREATE OR REPLACE TEMP TABLE _affected AS
@@ -225,15 +273,15 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
             UNION SELECT session_id FROM messages WHERE _import_id > {since}""")
         where = (f"profile_key = {lit(key)} AND session_id IN "
                  f"(SELECT session_id FROM _affected)")
-        touched = (f"INSERT INTO _touched SELECT session_id, customer_id, human_utc, "
-                   f"CAST(human_local AS DATE) FROM _facts WHERE {where}")
+        touched = (f"INSERT INTO _touched SELECT session_id, customer_id, agent_id, "
+                   f"human_utc, CAST(human_local AS DATE) FROM _facts WHERE {where}")
         # as they were (a late message can move a session to another day; a continued
         # derived session is derived again)
         run(con, touched)
         # sessions seen before may have older messages; all of a new session's are new
         m = inp.get("messages")
         if m is not None:
-            newer = m._import_id > since
+            newer = m._import_id > _var(con, "cskpi_since", since)
             if one(con, "SELECT count(*) FROM _touched"):
                 # read when the facts are computed below: _touched still holds the old rows
                 seen = backend.sql("SELECT session_id AS _seen FROM _touched", dialect="duckdb")
@@ -242,7 +290,7 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
         run(con, f"DELETE FROM _facts WHERE {where}")
         affected = backend.sql("SELECT session_id FROM _affected", dialect="duckdb")
         _insert(backend, con, "_facts", FACT_COLUMNS, key,
-                E.session_facts(inp, p, affected, m), "human_local")
+                E.session_facts(inp, p, affected, m), "human_local", store=inp.sql_store)
         run(con, touched)  # and as they are now
         days |= {d for (d,) in rows(con, "SELECT DISTINCT day FROM _touched")}
         report.recomputed_sessions = int(one(con, "SELECT count(*) FROM _affected"))
@@ -252,7 +300,8 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
     if full:
         report.full = True
         report.recomputed_sessions = _store_all(backend, con, "_facts", FACT_COLUMNS, key,
-                                                E.session_facts(inp, p), "human_local")
+                                                E.session_facts(inp, p), "human_local",
+                                                store=inp.sql_store)
     elif "ratings" in grown:
         days |= {d for (d,) in rows(con, f"""SELECT DISTINCT CAST(f.human_local AS DATE)
             FROM _facts f JOIN ratings r USING (session_id)
@@ -267,55 +316,55 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
     credit = inp.has("orders") and bool(whole or grown & {"orders", "sessions", "messages"})
     if credit:
         _refresh_credit(backend, con, inp, p, key, None if whole else state[0], report)  # type: ignore[index]
-    # month rows: of every customer whose day rows or orders' credit may have changed
+    # month rows: those whose day rows or orders' credit may have changed
     if whole:
-        _rebuild_months(backend, con, inp, key, None)
+        _rebuild_months(backend, con, inp, key, keyed=False)
     else:
-        touched = "SELECT customer_id FROM _touched"
-        # the months of the touched days, and those the re-credited orders were created
-        # or paid in (a session or an order changes no other month's rows)
-        months = "SELECT DISTINCT CAST(date_trunc('month', day) AS DATE) FROM _touched"
-        if credit:
-            touched += (" UNION SELECT customer_id FROM orders WHERE order_id IN "
-                        "(SELECT order_id FROM _affected_orders)")
-            for col in ("created_ts_local", "paid_ts_local"):
-                months += (f" UNION SELECT CAST(date_trunc('month', {col}) AS DATE) FROM "
-                           f"_credit WHERE profile_key = {lit(key)} AND {col} IS NOT NULL AND "
-                           "order_id IN (SELECT order_id FROM _affected_orders)")
-        _rebuild_months(backend, con, inp, key, touched, f"SELECT * FROM ({months}) t(month)")
+        # a session's day rows are its agent's, customer's and day's, as it was and is
+        run(con, "INSERT INTO _month_keys SELECT agent_id, CAST(date_trunc('month', day) "
+                 "AS DATE), customer_id FROM _touched")
+        _rebuild_months(backend, con, inp, key, keyed=True)
 
 
-def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str,
-                    customers: str | None, months: str | None = None) -> None:
-    """Recompute the month rows of the customers ``customers`` selects (None: all), in
-    the months ``months`` selects (first days of months)."""
+def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str, *,
+                    keyed: bool) -> None:
+    """Recompute every month row, or (``keyed``) those of the (agent, month, customer)
+    keys in ``_month_keys``."""
     days = _keyed(backend, con, "_day_customers", CUSTOMER_COLUMNS, key)
     credited = _keyed(backend, con, "_credit", CREDIT_COLUMNS, key) \
         if inp.has("orders") else None
-    if customers is None:
+    if not keyed:
         _store_all(backend, con, "_month_customers", MONTH_COLUMNS, key,
-                   E.month_customers(days, credited), "month")
+                   E.month_customers(days, credited), "month", store=inp.sql_store)
         return
-    run(con, f"CREATE OR REPLACE TEMP TABLE _affected_customers AS {customers}")
-    run(con, f"CREATE OR REPLACE TEMP TABLE _affected_months AS {months}")
-    found = [m for (m,) in rows(con, "SELECT month FROM _affected_months "
-                                     "WHERE month IS NOT NULL ORDER BY 1")]
-    if not found or not one(con, "SELECT count(*) FROM _affected_customers"):
+    run(con, "CREATE OR REPLACE TEMP TABLE _affected_keys AS SELECT DISTINCT agent_id, month, "
+             "customer_id FROM _month_keys WHERE month IS NOT NULL")
+    first, last = rows(con, "SELECT min(month), max(month) FROM _affected_keys")[0]
+    if first is None:
         return
-    picked = backend.sql("SELECT customer_id AS _pick FROM _affected_customers",
-                         dialect="duckdb")
-    in_months = backend.sql("SELECT month AS _pick FROM _affected_months", dialect="duckdb")
+    last = E.month_end(last)
+    k = backend.sql("SELECT agent_id AS _a, month AS _m, customer_id AS _c FROM _affected_keys",
+                    dialect="duckdb")
     # the months' span first: the day rows are stored in day order, its min/max skip rows
-    days = days.filter(days.day >= found[0], days.day <= E.month_end(found[-1]),
-                       days.day.truncate("M").isin(in_months._pick),
-                       days.customer_id.isin(picked._pick))
+    days = days.filter(days.day >= _var(con, "cskpi_months_from", first),
+                       days.day <= _var(con, "cskpi_months_to", last))
+    picked = backend.sql("SELECT DISTINCT customer_id AS _pick FROM _affected_keys",
+                         dialect="duckdb")
+    # (a session without an agent has day and month rows without one: matched as null)
+    days = days.filter(days.customer_id.isin(picked._pick)).semi_join(
+        k, [days.agent_id.identical_to(k._a), days.day.truncate("M") == k._m,
+            days.customer_id == k._c])
     if credited is not None:
         credited = credited.filter(credited.customer_id.isin(picked._pick))
     # month_customers keeps the months of the day rows: the credit's other months drop out
     _store_changed(backend, con, "_month_customers", MONTH_COLUMNS, key,
                    E.month_customers(days, credited),
-                   "customer_id IN (SELECT customer_id FROM _affected_customers) "
-                   "AND month IN (SELECT month FROM _affected_months)")
+                   # (the customers first: a semi join, which the null-safe EXISTS is not)
+                   f"month BETWEEN DATE '{first}' AND DATE '{last}' AND customer_id IN "
+                   "(SELECT customer_id FROM _affected_keys) AND EXISTS (SELECT 1 FROM "
+                   "_affected_keys k WHERE k.agent_id IS NOT DISTINCT FROM "
+                   "_month_customers.agent_id AND k.month = _month_customers.month AND "
+                   "k.customer_id = _month_customers.customer_id)", store=inp.sql_store)
 
 
 def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str,
@@ -332,13 +381,17 @@ def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key
     if days is not None:
         picked = backend.sql("SELECT day AS _pick FROM _affected_days", dialect="duckdb")
         # the range first: the facts are stored in time order, so its min/max skip rows
-        facts = facts.filter(E.on_days(facts.human_local, min(days), max(days)),
-                             facts.human_local.date().isin(picked._pick))
+        start, end = (dt.datetime.combine(d, dt.time()) for d in (min(days), max(days)))
+        local = facts.human_local
+        facts = facts.filter(local >= _var(con, "cskpi_days_from", start),
+                             local < _var(con, "cskpi_days_to", end + dt.timedelta(days=1)),
+                             local.date().isin(picked._pick))
     ss = E.service_sessions(inp, facts)
-    run(con, f"CREATE OR REPLACE TEMP TABLE _ss AS {compile_sql(backend, ss)}")
+    run(con, f"CREATE OR REPLACE TEMP TABLE _ss AS {compile_sql(backend, ss, inp.sql_store)}")
     r = E.rollups(backend.sql("SELECT * FROM _ss", dialect="duckdb"))
-    _insert(backend, con, "_days", DAY_COLUMNS, key, r.days, "day")
-    _insert(backend, con, "_day_customers", CUSTOMER_COLUMNS, key, r.customers, "day")
+    _insert(backend, con, "_days", DAY_COLUMNS, key, r.days, "day", store=inp.sql_store)
+    _insert(backend, con, "_day_customers", CUSTOMER_COLUMNS, key, r.customers, "day",
+            store=inp.sql_store)
     run(con, "DROP TABLE _ss")
     report.recomputed_days = int(one(con, f"SELECT count(DISTINCT day) FROM _days WHERE "
                                           f"{where}"))
@@ -370,15 +423,28 @@ def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p
             FROM orders WHERE order_id IN (SELECT order_id FROM _affected_orders)""")[0]
         if first is not None:
             start = base.human_utc
-            base = base.filter((start >= _utc(first - window_us)) & (start < _utc(last)))
+            base = base.filter((start >= _var(con, "cskpi_credit_from", _utc(first - window_us)))
+                               & (start < _var(con, "cskpi_credit_to", _utc(last))))
     credit = E.credit_orders(orders, E.base_of_facts(base), E.agents_table(inp), p)
     if since is None:
         report.recomputed_orders = _store_all(backend, con, "_credit", CREDIT_COLUMNS, key,
-                                              credit, "created_ts_utc")
+                                              credit, "created_ts_utc", store=inp.sql_store)
     else:
+        _credit_keys(con, key)  # the month rows the orders' credit counted in, and counts in
         report.recomputed_orders = _store_changed(
             backend, con, "_credit", CREDIT_COLUMNS, key, credit,
-            "order_id IN (SELECT order_id FROM _affected_orders)")
+            "order_id IN (SELECT order_id FROM _affected_orders)", store=inp.sql_store)
+        _credit_keys(con, key)
+
+
+def _credit_keys(con: duckdb.DuckDBPyConnection, key: str) -> None:
+    """Add to ``_month_keys`` the month rows of the re-credited orders' credited agents,
+    customers and months of creation and payment."""
+    for col in ("created_ts_local", "paid_ts_local"):
+        run(con, f"""INSERT INTO _month_keys SELECT credited,
+            CAST(date_trunc('month', {col}) AS DATE), customer_id FROM _credit
+            WHERE profile_key = {lit(key)} AND credited IS NOT NULL AND {col} IS NOT NULL
+              AND order_id IN (SELECT order_id FROM _affected_orders)""")
 
 
 # --- storage -------------------------------------------------------------------------
@@ -410,27 +476,30 @@ def _keyed(backend: Any, con: duckdb.DuckDBPyConnection, table: str, columns: tu
 
 
 def _insert(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
-            columns: tuple[str, ...], key: str, expr: Any, order: str) -> int:
+            columns: tuple[str, ...], key: str, expr: Any, order: str, *,
+            store: SqlStore | None) -> int:
     """Store ``expr``'s ``columns`` under ``key``, in ``order``; returns the number of rows.
 
     Stored in time order, a table's row groups each span a short time, and a later
     update that reads a few days of it skips the others by their min/max.
     """
     cols = ", ".join(columns)
-    sql = compile_sql(backend, expr.select(*columns))
+    sql = compile_sql(backend, expr.select(*columns), store)
     return int(one(con, f"INSERT INTO {table} (profile_key, {cols}) "
                         f"SELECT {lit(key)}, {cols} FROM ({sql}) ORDER BY {order}"))
 
 
 def _store_all(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
-               columns: tuple[str, ...], key: str, expr: Any, order: str) -> int:
+               columns: tuple[str, ...], key: str, expr: Any, order: str, *,
+               store: SqlStore | None) -> int:
     """Replace every row under ``key`` by ``expr``'s; returns the number of rows stored."""
     run(con, f"DELETE FROM {table} WHERE profile_key = ?", [key])
-    return _insert(backend, con, table, columns, key, expr, order)
+    return _insert(backend, con, table, columns, key, expr, order, store=store)
 
 
 def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
-                   columns: tuple[str, ...], key: str, expr: Any, scope: str) -> int:
+                   columns: tuple[str, ...], key: str, expr: Any, scope: str, *,
+                   store: SqlStore | None) -> int:
     """Make the rows under ``key`` that ``scope`` selects equal ``expr``'s rows, deleting
     and inserting only the rows that differ; returns the number of rows ``expr`` has.
 
@@ -439,7 +508,7 @@ def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
     for 10 % of 800k rows, against a few milliseconds for the rows that changed).
     """
     cols = ", ".join(columns)
-    fresh_sql = compile_sql(backend, expr.select(*columns))
+    fresh_sql = compile_sql(backend, expr.select(*columns), store)
     run(con, f"CREATE OR REPLACE TEMP TABLE _fresh AS {fresh_sql}")
     # the stored rows in scope, read once: both comparisons below are between small tables
     run(con, f"""CREATE OR REPLACE TEMP TABLE _stored AS SELECT rowid AS _row, {cols}

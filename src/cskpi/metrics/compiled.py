@@ -11,7 +11,8 @@ The digest covers every argument of every node of the expression graph: operatio
 classes, column names, data types, literals with their types, and the names and schemas
 of the tables read.  Two expressions with one digest compile to one SQL text.  An
 expression holding anything the digest cannot spell out exactly (an in-memory table,
-whose name is random and whose rows are data) is compiled every time, never kept.
+whose name is random and whose rows are data) is compiled every time, never kept; an
+in-memory table named after a digest of its rows (``cskpi_rows_*``) is known by its name.
 
 A workspace also keeps the SQL of the catalog's queries (:class:`SqlStore`, table
 ``_compiled``), so that the next command, another process, skips compiling them too.
@@ -40,6 +41,8 @@ from ibis.backends import BaseBackend
 from ..data.sql import one, run
 
 KEEP = 512  # compiled queries kept (the least recently used dropped)
+# in-memory tables named after their rows (engine.periods_table): known by name and schema
+NAMED_ROWS = "cskpi_rows_"
 _SCALARS = (type(None), bool, int, float, str, bytes, Decimal, dt.date, dt.time, dt.timedelta,
             enum.Enum)
 _kept: OrderedDict[str, str] = OrderedDict()
@@ -64,11 +67,14 @@ def _node(node: Any, seen: dict[int, str]) -> str:
     found = seen.get(id(node))
     if found is not None:
         return found
+    args = zip(node.__argnames__, node.__args__, strict=True)
     if isinstance(node, ops.InMemoryTable):
-        raise _Unspellable
+        if not node.name.startswith(NAMED_ROWS):
+            raise _Unspellable  # its rows are data the digest does not read
+        args = (("name", node.name), ("schema", node.schema))  # its name spells its rows
     h = hashlib.blake2b(digest_size=20)
     h.update(f"{type(node).__module__}.{type(node).__qualname__}".encode())
-    for name, arg in zip(node.__argnames__, node.__args__, strict=True):
+    for name, arg in args:
         h.update(f"|{name}=".encode())
         h.update(_value(arg, seen).encode())
     out = h.hexdigest()

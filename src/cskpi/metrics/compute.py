@@ -97,8 +97,10 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = 
 
     ``facts`` and ``rollups`` come from the workspace's cache when it has them; without
     them they are computed here from the chat log.  ``sql_store``: where the workspace
-    keeps the compiled queries for the next computation.
+    keeps the compiled queries for the next computation (by default the inputs').
     """
+    if sql_store is None:
+        sql_store = inp.sql_store
     if not inp.has("agents"):
         from ..errors import CskpiError
 

@@ -23,7 +23,9 @@ in docs/metrics.md and in the docstrings below.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -580,9 +582,21 @@ def _refunds(inp: Inputs, agents: ir.Table, b: Buckets, by: str) -> ir.Table:
     )
 
 
+def periods_table(columns: dict[str, list[Any]]) -> ir.Table:
+    """A small in-memory table of periods, named after its contents.
+
+    The same periods give the same name in every process, so a query on them is the same
+    query to the compiled-SQL store (:mod:`cskpi.metrics.compiled`), which keeps tables
+    named ``cskpi_rows_*`` by name; a random name would make it new every time.
+    """
+    text = repr(sorted(columns.items()))
+    name = "cskpi_rows_" + hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    return ibis.memtable(columns).op().copy(name=name).to_expr()
+
+
 def _trailing_30_days(ends: list[tuple[dt.date, dt.date]]) -> ir.Table:
     """Each period's key with the 30 days ending on its last day."""
-    return ibis.memtable({
+    return periods_table({
         "_key": [k for k, _ in ends],
         "_from": [e - dt.timedelta(days=29) for _, e in ends],
         "_to": [e for _, e in ends],
@@ -653,7 +667,7 @@ def online_hours(inp: Inputs, by: str, bounds: list[tuple[dt.date, dt.datetime, 
     o = o.mutate(_island=o._new.sum().over(
         ibis.window(group_by="agent_id", order_by=[o.s, o.e], rows=(None, 0))))
     merged = o.group_by(["agent_id", "_island"]).agg(s=o.s.min(), e=o.e.max())
-    periods = ibis.memtable({"_key": [k for k, _, _ in bounds],
+    periods = periods_table({"_key": [k for k, _, _ in bounds],
                              "_ps": [a for _, a, _ in bounds],
                              "_pe": [z for _, _, z in bounds]})
     periods = periods.mutate(_ps=periods._ps.cast("timestamp"), _pe=periods._pe.cast("timestamp"))

@@ -8,6 +8,8 @@ windows).  Only this module knows how a backend spells that conversion.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import duckdb
 
 from ..data.schema import TABLES
 from ..data.sql import ident, lit, rows
+from .compiled import compile_sql
 from .localtime import local_sql
 
 TIMESTAMP_COLUMNS = {
@@ -35,8 +38,10 @@ def _select_list(table: str, utc: Any, local: Any) -> str:
     return ", ".join(parts)
 
 
+@functools.cache
 def _builtin(name: str, args: tuple[Any, ...]) -> Any:
-    """A function the backend already has, made callable on Ibis expressions."""
+    """A function the backend already has, made callable on Ibis expressions (one Ibis
+    operation per function: the compiled-SQL store knows queries by their operations)."""
     import ibis
     import ibis.expr.datatypes as dt
 
@@ -66,11 +71,18 @@ class Inputs:
     # used on aggregated rows (session starts, rounds), never per message
     to_local: Any = None
 
+    # (key, expression) -> the expression materialised, read back as a table
+    # (:class:`TempTables`); None: Ibis's ``.cache()`` (a Spark cache)
+    materialize: Any = None
+    sql_store: Any = None  # where a workspace keeps compiled queries (SqlStore), if any
+
     def shared(self, key: str, build: Any) -> Any:
-        """``build()`` once, materialised (``.cache()``: a temp table, a Spark cache)."""
+        """``build()`` once, materialised."""
         key = self.scope + key
         if key not in self.memo:
-            self.memo[key] = build().cache()
+            expr = build()
+            self.memo[key] = expr.cache() if self.materialize is None \
+                else self.materialize(key, expr)
         return self.memo[key]
 
     def restricted(self, session_ids: Any, messages: Any = None) -> Inputs:
@@ -87,10 +99,13 @@ class Inputs:
             if t is not None:
                 tables[name] = t.filter(t.session_id.isin(session_ids.session_id))
         return Inputs(tables, self.tz, memo=self.memo,
-                      scope=f"{self.scope}restricted{len(self.memo)}:", to_local=self.to_local)
+                      scope=f"{self.scope}restricted{len(self.memo)}:", to_local=self.to_local,
+                      materialize=self.materialize)
 
     def release(self) -> None:
         """Drop every materialised table (before the connection closes)."""
+        if self.materialize is not None:
+            self.materialize.release()
         for value in self.memo.values():
             release = getattr(value, "release", None)
             if release is not None:
@@ -117,8 +132,46 @@ def view(backend: Any, con: duckdb.DuckDBPyConnection, name: str, sql: str) -> A
     return backend.table(name)
 
 
-def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str) -> Inputs:
-    """Inputs over a workspace connection (tables with at least one row)."""
+class TempTables:
+    """Materialise shared tables as temp tables named after their memo key.
+
+    Ibis's ``.cache()`` names its table at random, so every query that reads it is new
+    to the compiled-SQL store (:mod:`cskpi.metrics.compiled`) and compiled again, in
+    every command.  A name that only depends on the key keeps those queries the same
+    from one command to the next.  (Keys are unique within one :class:`Inputs`; a
+    connection serves one at a time.)
+    """
+
+    PREFIX = "_cskpi_shared_"
+
+    def __init__(self, backend: Any, con: duckdb.DuckDBPyConnection,
+                 store: Any = None) -> None:
+        self.backend, self.con, self.store = backend, con, store
+        self.names: list[str] = []
+
+    def __call__(self, key: str, expr: Any) -> Any:
+        name = self.PREFIX + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+        # the columns of Ibis's types (DuckDB's own would differ: a sum of BIGINTs is
+        # a HUGEINT, which Ibis reads back as a decimal)
+        types = self.backend.compiler.type_mapper
+        columns = ", ".join(f"{ident(c)} {types.to_string(t)}"
+                            for c, t in expr.schema().items())
+        sql = compile_sql(self.backend, expr, self.store)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})").fetchall()
+        self.con.execute(f"INSERT INTO {name} {sql}").fetchall()
+        self.names.append(name)
+        return self.backend.table(name)
+
+    def release(self) -> None:
+        for name in self.names:
+            self.con.execute(f"DROP TABLE IF EXISTS temp.main.{name}").fetchall()
+        self.names.clear()
+
+
+def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str,
+                  sql_store: Any = None) -> Inputs:
+    """Inputs over a workspace connection (tables with at least one row); ``sql_store``:
+    where the workspace keeps compiled queries (a writable connection)."""
     present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables() "
                                        "WHERE schema_name = 'main'")}
     tables: dict[str, Any] = {}
@@ -145,7 +198,8 @@ def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str) -> Inpu
     con.execute(f"CREATE OR REPLACE TEMP MACRO cskpi_local(x) AS "
                 f"{local_sql(tz, 'epoch_us(x)', icu)}").fetchall()
     local = _builtin("cskpi_local", (dt.timestamp,))
-    return Inputs(tables, tz, to_local=lambda e: local(e))
+    return Inputs(tables, tz, to_local=lambda e: local(e),
+                  materialize=TempTables(backend, con, sql_store), sql_store=sql_store)
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out: Path) -> list[str]:
