@@ -198,14 +198,14 @@ def cached(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profile
         report.refresh_s = time.perf_counter() - started
     else:
         run(con, "UPDATE _facts_state SET used_at = now() WHERE profile_key = ?", [key])
-    facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
-    rollups = E.Rollups(_keyed(backend, con, "_days", DAY_COLUMNS, key),
-                        _keyed(backend, con, "_day_customers", CUSTOMER_COLUMNS, key),
+    facts = _keyed(backend, con, inp, "_facts", FACT_COLUMNS, key)
+    rollups = E.Rollups(_keyed(backend, con, inp, "_days", DAY_COLUMNS, key),
+                        _keyed(backend, con, inp, "_day_customers", CUSTOMER_COLUMNS, key),
                         E.firsts(facts),
-                        _keyed(backend, con, "_month_customers", MONTH_COLUMNS, key))
+                        _keyed(backend, con, inp, "_month_customers", MONTH_COLUMNS, key))
     if inp.has("orders"):
         # stored with their local times: read as they are, no join, nothing to convert
-        inp.memo[inp.scope + E.credit_memo_key(p)] = _keyed(backend, con, "_credit",
+        inp.memo[inp.scope + E.credit_memo_key(p)] = _keyed(backend, con, inp, "_credit",
                                                             CREDIT_COLUMNS, key)
     return Cached(facts, rollups, report)
 
@@ -284,11 +284,11 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
             newer = m._import_id > _var(con, "cskpi_since", since)
             if one(con, "SELECT count(*) FROM _touched"):
                 # read when the facts are computed below: _touched still holds the old rows
-                seen = backend.sql("SELECT session_id AS _seen FROM _touched", dialect="duckdb")
+                seen = _query(backend, "SELECT session_id AS _seen FROM _touched", _seen="string")
                 newer |= m.session_id.isin(seen._seen)
             m = m.filter(newer)
         run(con, f"DELETE FROM _facts WHERE {where}")
-        affected = backend.sql("SELECT session_id FROM _affected", dialect="duckdb")
+        affected = _query(backend, "SELECT session_id FROM _affected", session_id="string")
         _insert(backend, con, "_facts", FACT_COLUMNS, key,
                 E.session_facts(inp, p, affected, m), "human_local", store=inp.sql_store)
         run(con, touched)  # and as they are now
@@ -330,8 +330,8 @@ def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, k
                     keyed: bool) -> None:
     """Recompute every month row, or (``keyed``) those of the (agent, month, customer)
     keys in ``_month_keys``."""
-    days = _keyed(backend, con, "_day_customers", CUSTOMER_COLUMNS, key)
-    credited = _keyed(backend, con, "_credit", CREDIT_COLUMNS, key) \
+    days = _keyed(backend, con, inp, "_day_customers", CUSTOMER_COLUMNS, key)
+    credited = _keyed(backend, con, inp, "_credit", CREDIT_COLUMNS, key) \
         if inp.has("orders") else None
     if not keyed:
         _store_all(backend, con, "_month_customers", MONTH_COLUMNS, key,
@@ -343,13 +343,13 @@ def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, k
     if first is None:
         return
     last = E.month_end(last)
-    k = backend.sql("SELECT agent_id AS _a, month AS _m, customer_id AS _c FROM _affected_keys",
-                    dialect="duckdb")
+    k = _query(backend, "SELECT agent_id AS _a, month AS _m, customer_id AS _c FROM "
+               "_affected_keys", _a="string", _m="date", _c="string")
     # the months' span first: the day rows are stored in day order, its min/max skip rows
     days = days.filter(days.day >= _var(con, "cskpi_months_from", first),
                        days.day <= _var(con, "cskpi_months_to", last))
-    picked = backend.sql("SELECT DISTINCT customer_id AS _pick FROM _affected_keys",
-                         dialect="duckdb")
+    picked = _query(backend, "SELECT DISTINCT customer_id AS _pick FROM _affected_keys",
+                    _pick="string")
     # (a session without an agent has day and month rows without one: matched as null)
     days = days.filter(days.customer_id.isin(picked._pick)).semi_join(
         k, [days.agent_id.identical_to(k._a), days.day.truncate("M") == k._m,
@@ -359,12 +359,10 @@ def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, k
     # month_customers keeps the months of the day rows: the credit's other months drop out
     _store_changed(backend, con, "_month_customers", MONTH_COLUMNS, key,
                    E.month_customers(days, credited),
-                   # (the customers first: a semi join, which the null-safe EXISTS is not)
-                   f"month BETWEEN DATE '{first}' AND DATE '{last}' AND customer_id IN "
-                   "(SELECT customer_id FROM _affected_keys) AND EXISTS (SELECT 1 FROM "
-                   "_affected_keys k WHERE k.agent_id IS NOT DISTINCT FROM "
-                   "_month_customers.agent_id AND k.month = _month_customers.month AND "
-                   "k.customer_id = _month_customers.customer_id)", store=inp.sql_store)
+                   f"t.month BETWEEN DATE '{first}' AND DATE '{last}'",
+                   join="SEMI JOIN _affected_keys k ON k.agent_id IS NOT DISTINCT FROM "
+                        "t.agent_id AND k.month = t.month AND k.customer_id = t.customer_id",
+                   store=inp.sql_store)
 
 
 def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key: str,
@@ -377,9 +375,9 @@ def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key
         where += " AND day IN (SELECT day FROM _affected_days)"
     for table in ("_days", "_day_customers"):
         run(con, f"DELETE FROM {table} WHERE {where}")
-    facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
+    facts = _keyed(backend, con, inp, "_facts", FACT_COLUMNS, key)
     if days is not None:
-        picked = backend.sql("SELECT day AS _pick FROM _affected_days", dialect="duckdb")
+        picked = _query(backend, "SELECT day AS _pick FROM _affected_days", _pick="date")
         # the range first: the facts are stored in time order, so its min/max skip rows
         start, end = (dt.datetime.combine(d, dt.time()) for d in (min(days), max(days)))
         local = facts.human_local
@@ -388,7 +386,7 @@ def _rebuild_days(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, key
                              local.date().isin(picked._pick))
     ss = E.service_sessions(inp, facts)
     run(con, f"CREATE OR REPLACE TEMP TABLE _ss AS {compile_sql(backend, ss, inp.sql_store)}")
-    r = E.rollups(backend.sql("SELECT * FROM _ss", dialect="duckdb"))
+    r = E.rollups(backend.sql("SELECT * FROM _ss"))  # (the types DuckDB gave it)
     _insert(backend, con, "_days", DAY_COLUMNS, key, r.days, "day", store=inp.sql_store)
     _insert(backend, con, "_day_customers", CUSTOMER_COLUMNS, key, r.customers, "day",
             store=inp.sql_store)
@@ -413,9 +411,9 @@ def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p
             UNION SELECT o.order_id FROM orders o JOIN _touched t USING (customer_id)
             WHERE epoch_us(o.created_ts) > epoch_us(t.human_utc)
               AND epoch_us(o.created_ts) - epoch_us(t.human_utc) <= {window_us}""")
-        picked = backend.sql("SELECT order_id AS _pick FROM _affected_orders", dialect="duckdb")
+        picked = _query(backend, "SELECT order_id AS _pick FROM _affected_orders", _pick="string")
         orders = orders.filter(orders.order_id.isin(picked._pick))
-    facts = _keyed(backend, con, "_facts", FACT_COLUMNS, key)
+    facts = _keyed(backend, con, inp, "_facts", FACT_COLUMNS, key)
     base = facts.filter(facts.customer_id.isin(orders.customer_id))
     if since is not None:
         # candidates start before their order and within the window: read only that span
@@ -468,11 +466,22 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         run(con, f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
 
 
-def _keyed(backend: Any, con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
-           key: str) -> Any:
-    """The rows of a cache table stored under ``key``."""
-    return view(backend, con, f"cskpi{table}_{key}",
-                f"SELECT {', '.join(columns)} FROM {table} WHERE profile_key = {lit(key)}")
+def _query(backend: Any, sql: str, **schema: Any) -> Any:
+    """A query of the update's temp tables, as an Ibis table of the given schema (told,
+    so that Ibis does not ask DuckDB for it)."""
+    return backend.sql(sql, schema=schema)
+
+
+def _keyed(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, table: str,
+           columns: tuple[str, ...], key: str) -> Any:
+    """The rows of a cache table stored under ``key`` (a view, made once per computation)."""
+    name = f"cskpi{table}_{key}"
+    found = inp.memo.get(name)
+    if found is None:
+        found = inp.memo[name] = view(
+            backend, con, name,
+            f"SELECT {', '.join(columns)} FROM {table} WHERE profile_key = {lit(key)}")
+    return found
 
 
 def _insert(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
@@ -499,9 +508,10 @@ def _store_all(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
 
 def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
                    columns: tuple[str, ...], key: str, expr: Any, scope: str, *,
-                   store: SqlStore | None) -> int:
+                   join: str = "", store: SqlStore | None) -> int:
     """Make the rows under ``key`` that ``scope`` selects equal ``expr``'s rows, deleting
     and inserting only the rows that differ; returns the number of rows ``expr`` has.
+    ``scope`` is a condition on the table as ``t``, after ``join`` (a semi join, say).
 
     Most recomputed rows come out as they were stored.  Deleting them all would scatter
     deletions over the table, which the next checkpoint pays for by rewriting it (0.3 s
@@ -511,8 +521,9 @@ def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
     fresh_sql = compile_sql(backend, expr.select(*columns), store)
     run(con, f"CREATE OR REPLACE TEMP TABLE _fresh AS {fresh_sql}")
     # the stored rows in scope, read once: both comparisons below are between small tables
-    run(con, f"""CREATE OR REPLACE TEMP TABLE _stored AS SELECT rowid AS _row, {cols}
-        FROM {table} WHERE profile_key = {lit(key)} AND {scope}""")
+    run(con, f"""CREATE OR REPLACE TEMP TABLE _stored AS SELECT t.rowid AS _row,
+        {", ".join(f"t.{c}" for c in columns)} FROM {table} t {join}
+        WHERE t.profile_key = {lit(key)} AND {scope}""")
     same = " AND ".join(f"n.{c} IS NOT DISTINCT FROM m.{c}" for c in columns)
     run(con, f"""DELETE FROM {table} WHERE rowid IN (SELECT m._row FROM _stored m
         WHERE NOT EXISTS (SELECT 1 FROM _fresh n WHERE {same}))""")
