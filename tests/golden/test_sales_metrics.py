@@ -111,6 +111,31 @@ def test_refund_metrics(tmp_path):
     assert b1["aftersale_customers"] == 1 and b1["inquiring_customers"] == 0
 
 
+def test_disputes_and_paid_orders_of_the_trailing_30_days(tmp_path):
+    refunds = ("refund_id,order_id,agent_id,requested_ts,dispute\n"
+               "D1,O1,B1,2026-10-01 23:59:59,true\n"  # the day before the 30 days
+               "D2,O1,B1,2026-10-02 00:00:00,true\n"  # their first second
+               "D3,O2,B1,2026-10-31 23:59:59,true\n"  # their last second
+               "D4,O2,B1,2026-11-01 00:00:00,true\n")  # after the month
+    orders = ORDERS + ("O7,C9,2026-10-01 23:00:00,2026-10-01 23:59:59,10.00,1,paid,A1\n"
+                       "O8,C9,2026-10-31 23:00:00,2026-11-01 00:00:00,10.00,1,paid,A1\n")
+    m = metrics(tmp_path, {"sessions.csv": SESSIONS, "orders.csv": orders,
+                           "refunds.csv": refunds})
+    # the 30 days ending 10-31 run from 10-02 00:00:00 to 10-31 23:59:59: disputes D2, D3;
+    # paid orders O1, O2, O3, O5, O6 (O7 a second early, O8 on 11-01) = 5 -> 2 / 5
+    assert (m["B1"]["dispute_refunds"], m["B1"]["dispute_refund_rate"]) == (2, 0.4)
+
+
+def test_reviews_count_on_their_own_time_else_the_orders(tmp_path):
+    reviews = ("order_id,ts,rating,agent_id\n"
+               "O2,,中评,\n"  # no time: O2's payment, 10-03 (credited to A1)
+               "O6,2026-11-05 10:00,差评,\n"  # O6 is A1's October order, reviewed in November
+               "O1,2026-09-30 10:00,差评,A1\n")  # blamed on A1, in September
+    m = metrics(tmp_path, {"sessions.csv": SESSIONS, "orders.csv": ORDERS,
+                           "reviews.csv": reviews})
+    assert (m["A1"]["neutral_reviews"], m["A1"]["bad_reviews"]) == (1, 0)
+
+
 def test_complaints_reviews_and_attendance(tmp_path):
     files = {
         "sessions.csv": SESSIONS, "orders.csv": ORDERS,

@@ -224,6 +224,17 @@ def test_online_hours_merge_overlaps_and_clip_to_days(tmp_path):
     assert days[("A1", "2026-10-04")]["online_hours"] == 1.0
 
 
+def test_online_hours_of_intervals_across_the_period_bounds(tmp_path):
+    online = ("agent_id,start_ts,end_ts\n"
+              "A1,2026-10-02 20:00,2026-10-02 23:00\n"  # before the day, merged with the next
+              "A1,2026-10-02 22:00,2026-10-03 02:00\n"  # 00:00-02:00 of 10-03: 2 h
+              "A1,2026-10-03 23:30,2026-10-04 03:00\n"  # 23:30-24:00: 0.5 h
+              "A1,2026-10-01 08:00,2026-10-01 18:00\n"  # other days: nothing
+              "A1,2026-10-05 10:00,2026-10-05 12:00\n")
+    day = metrics(tmp_path, {"online.csv": online}, period=(dt.date(2026, 10, 3),) * 2)
+    assert day["A1"]["online_hours"] == 2.5  # 2 + 0.5
+
+
 def test_team_grouping(tmp_path):
     files = chat("S1,2026-10-03 10:00:00,customer,,C1,", "S1,2026-10-03 10:01:00,agent,A1,,",
                  "S2,2026-10-03 10:00:00,customer,,C1,", "S2,2026-10-03 10:03:00,agent,A2,,")

@@ -371,9 +371,10 @@ def month_customers(customers: ir.Table, credited: ir.Table | None) -> ir.Table:
 
 
 def firsts(facts: ir.Table) -> ir.Table:
-    """Each session's answered first response in the service window, by agent and day."""
+    """Each session's answered first response in the service window, by agent and human
+    start (a timestamp: the stored facts' min/max skip the row groups of other months)."""
     f = facts.filter(facts.first_resp_w.notnull())
-    return f.select("agent_id", "first_resp_w", day=f.human_local.date())
+    return f.select("agent_id", "first_resp_w", "human_local")
 
 
 DAY_SUMS = ("sessions", "unanswered_sessions", "first_resp_sum", "first_resp_n", "resp_sum",
@@ -383,7 +384,8 @@ DAY_SUMS = ("sessions", "unanswered_sessions", "first_resp_sum", "first_resp_n",
 
 def _days_of(t: ir.Table, agents: ir.Table, b: Buckets, by: str, on: str = "day") -> ir.Table:
     """Rollup rows of the range with their group and bucket (agent-less rows: shop only);
-    ``on``: the rows' date column (``day``; ``month`` for month rows)."""
+    ``on``: the rows' date column (``day``; ``month`` for month rows; ``human_local`` for
+    the first responses)."""
     t = t.filter(_in_range(t[on], b))
     if by != "shop":
         t = t.filter(t.agent_id.notnull())
@@ -407,7 +409,7 @@ def aggregates(inp: Inputs, r: Rollups | None, p: Profile, b: Buckets,
         else:
             c = _days_of(r.customers, agents, b, by)
             out["service_customers"] = _count_customers(c, CUSTOMER_FLAGS, distinct=True)
-        f = _days_of(r.firsts, agents, b, by)
+        f = _days_of(r.firsts, agents, b, by, on="human_local")
         out["service_firsts"] = f.group_by(keys).agg(
             first_resp_median=f.first_resp_w.median(),
             first_resp_p90=f.first_resp_w.quantile(0.9),
@@ -603,12 +605,21 @@ def _trailing_30_days(ends: list[tuple[dt.date, dt.date]]) -> ir.Table:
     })
 
 
+def _in_trailing(col: ir.TimestampValue, ends: list[tuple[dt.date, dt.date]]
+                 ) -> ir.BooleanValue:
+    """Whether a local timestamp falls in the span of all the trailing 30 days' windows
+    (the rows outside it join no window: left out before the join, whatever the history)."""
+    last = max(e for _, e in ends)
+    return on_days(col, min(e for _, e in ends) - dt.timedelta(days=29), last)
+
+
 def trailing_disputes(inp: Inputs, agents: ir.Table, by: str,
                       ends: list[tuple[dt.date, dt.date]]) -> ir.Table:
     """Dispute refunds and paid orders in the 30 days ending with each period's last day."""
     windows = _trailing_30_days(ends)
     r = inp.get("refunds")
-    r = _group(_with_team(r.filter(r.dispute), agents), by)
+    r = r.filter(r.dispute & _in_trailing(r.requested_ts_local, ends))
+    r = _group(_with_team(r, agents), by)
     rd = r.mutate(_d=r.requested_ts_local.date())
     rj = rd.inner_join(windows, [(rd._d >= windows._from) & (rd._d <= windows._to)])
     if by != "shop":
@@ -620,7 +631,8 @@ def trailing_paid_orders(inp: Inputs, agents: ir.Table, p: Profile, by: str,
                          ends: list[tuple[dt.date, dt.date]]) -> tuple[ir.Table, ir.Table]:
     windows = _trailing_30_days(ends)
     o = credited_orders(inp, p)
-    o = o.filter((o.status == "paid") & o.paid_ts_local.notnull())
+    o = o.filter((o.status == "paid") & o.paid_ts_local.notnull()
+                 & _in_trailing(o.paid_ts_local, ends))
     o = _with_team(o, agents, "credited")
     o = o.mutate(_d=o.paid_ts_local.date())
     oj = o.inner_join(windows, [(o._d >= windows._from) & (o._d <= windows._to)])
@@ -633,10 +645,13 @@ def trailing_paid_orders(inp: Inputs, agents: ir.Table, p: Profile, by: str,
 def _reviews(inp: Inputs, agents: ir.Table, p: Profile, b: Buckets, by: str) -> ir.Table:
     """Reviews attributed to their ``agent_id``, else to the order's credited agent."""
     rv = inp.get("reviews")
+    # a review with a time counts on it: those of other periods are left out first
+    rv = rv.filter(rv.ts_local.isnull() | _in_range(rv.ts_local, b))
     if inp.has("orders"):
-        o = credited_orders(inp, p).select(_oid="order_id", _credited="credited",
-                                           _paid_local="paid_ts_local",
-                                           _created_local="created_ts_local")
+        o = credited_orders(inp, p)
+        o = o.filter(o.order_id.isin(rv.order_id)).select(
+            _oid="order_id", _credited="credited", _paid_local="paid_ts_local",
+            _created_local="created_ts_local")
         rv = rv.left_join(o, rv.order_id == o._oid).drop("_oid")
         rv = rv.mutate(_agent=ibis.coalesce(rv.agent_id, rv._credited),
                        _when=ibis.coalesce(rv.ts_local, rv._paid_local, rv._created_local))
@@ -658,6 +673,10 @@ def online_hours(inp: Inputs, by: str, bounds: list[tuple[dt.date, dt.datetime, 
     ``bounds`` gives each period's key and its start and end as naive UTC instants.
     """
     o = inp.get("online")
+    # an interval outside every period adds nothing to any period's clipped union
+    first = ibis.timestamp(min(a for _, a, _ in bounds).isoformat())
+    last = ibis.timestamp(max(z for _, _, z in bounds).isoformat())
+    o = o.filter((o.start_ts_utc < last) & (o.end_ts_utc > first))
     o = o.select("agent_id", s=o.start_ts_utc, e=o.end_ts_utc)
     w = ibis.window(group_by="agent_id", order_by=[o.s, o.e], rows=(None, 0))
     o = o.mutate(_run_end=o.e.max().over(w))
