@@ -279,18 +279,25 @@ def _refresh(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p: Profi
         # derived session is derived again)
         run(con, touched)
         # sessions seen before may have older messages; all of a new session's are new
+        since_var = _var(con, "cskpi_since", since)
+        seen_before = bool(one(con, "SELECT count(*) FROM _touched"))
         m = inp.get("messages")
         if m is not None:
-            newer = m._import_id > _var(con, "cskpi_since", since)
-            if one(con, "SELECT count(*) FROM _touched"):
+            newer = m._import_id > since_var
+            if seen_before:
                 # read when the facts are computed below: _touched still holds the old rows
                 seen = _query(backend, "SELECT session_id AS _seen FROM _touched", _seen="string")
                 newer |= m.session_id.isin(seen._seen)
             m = m.filter(newer)
+        # a session without facts came with a newer import (a continued derived session is
+        # stored again under the import that continues it): when none had facts, the
+        # sessions are looked for among the newer rows alone
+        s = inp.get("sessions")
+        s = None if seen_before or s is None else s.filter(s._import_id > since_var)
         run(con, f"DELETE FROM _facts WHERE {where}")
         affected = _query(backend, "SELECT session_id FROM _affected", session_id="string")
         _insert(backend, con, "_facts", FACT_COLUMNS, key,
-                E.session_facts(inp, p, affected, m), "human_local", store=inp.sql_store)
+                E.session_facts(inp, p, affected, m, s), "human_local", store=inp.sql_store)
         run(con, touched)  # and as they are now
         days |= {d for (d,) in rows(con, "SELECT DISTINCT day FROM _touched")}
         report.recomputed_sessions = int(one(con, "SELECT count(*) FROM _affected"))
@@ -406,11 +413,17 @@ def _refresh_credit(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, p
     orders = inp.get("orders")
     if since is not None:
         window_us = int(round(p.attribution_window_h * 3600 * 1_000_000))
+        # the orders created within the window after a touched session: their span first
+        # (as a constant, so that the orders' min/max skip row groups of other times)
+        first, last = rows(con, "SELECT min(epoch_us(human_utc)), max(epoch_us(human_utc)) "
+                                "FROM _touched")[0]
+        span = "" if first is None else (
+            f"AND o.created_ts >= {_tz_at(first)} AND o.created_ts <= {_tz_at(last + window_us)}")
         run(con, f"""CREATE OR REPLACE TEMP TABLE _affected_orders AS
             SELECT order_id FROM orders WHERE _import_id > {since}
             UNION SELECT o.order_id FROM orders o JOIN _touched t USING (customer_id)
             WHERE epoch_us(o.created_ts) > epoch_us(t.human_utc)
-              AND epoch_us(o.created_ts) - epoch_us(t.human_utc) <= {window_us}""")
+              AND epoch_us(o.created_ts) - epoch_us(t.human_utc) <= {window_us} {span}""")
         picked = _query(backend, "SELECT order_id AS _pick FROM _affected_orders", _pick="string")
         orders = orders.filter(orders.order_id.isin(picked._pick))
     facts = _keyed(backend, con, inp, "_facts", FACT_COLUMNS, key)
@@ -534,6 +547,11 @@ def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
     run(con, "DROP TABLE _fresh")
     run(con, "DROP TABLE _stored")
     return fresh
+
+
+def _tz_at(epoch_us: int) -> str:
+    """A TIMESTAMPTZ constant of microseconds since the epoch, in SQL."""
+    return f"(TIMESTAMPTZ '1970-01-01 00:00:00+00' + INTERVAL ({int(epoch_us)}) MICROSECOND)"
 
 
 def _utc(epoch_us: int) -> dt.datetime:

@@ -207,15 +207,17 @@ def rounds_table(inp: Inputs, p: Profile, base: ir.Table, with_local: bool = Fal
 
 
 def session_facts(inp: Inputs, p: Profile, session_ids: ir.Table | None = None,
-                  messages: ir.Table | None = None) -> ir.Table:
+                  messages: ir.Table | None = None,
+                  sessions: ir.Table | None = None) -> ir.Table:
     """One row per session: its rounds counted under the profile's rules.
 
     ``session_ids`` (a table with a ``session_id`` column) restricts the work to those
-    sessions: their messages are picked (from ``messages`` when given, a part of the
-    messages table that holds all of theirs) before anything is aggregated.
+    sessions: they and their messages are picked (from ``sessions`` and ``messages``
+    when given, parts of those tables that hold all of them) before anything is
+    aggregated.
     """
     if session_ids is not None:
-        inp = inp.restricted(session_ids, messages)
+        inp = inp.restricted(session_ids, messages, sessions)
     # used three times below: materialise it once
     base = inp.shared("sessions_base_raw", lambda: _base_from_messages(inp))
     cols = list(FACT_SESSION_COLUMNS)

@@ -85,15 +85,17 @@ class Inputs:
                 else self.materialize(key, expr)
         return self.memo[key]
 
-    def restricted(self, session_ids: Any, messages: Any = None) -> Inputs:
+    def restricted(self, session_ids: Any, messages: Any = None, sessions: Any = None
+                   ) -> Inputs:
         """The same inputs with sessions and messages limited to ``session_ids``.
 
-        ``messages``: a part of the messages table known to hold all of theirs (cheaper
-        to filter than the whole table).
+        ``messages``, ``sessions``: parts of those tables known to hold all of theirs
+        (cheaper to filter than the whole tables).
         """
         tables = dict(self.tables)
-        if messages is not None:
-            tables["messages"] = messages
+        for name, part in (("messages", messages), ("sessions", sessions)):
+            if part is not None:
+                tables[name] = part
         for name in ("sessions", "messages"):
             t = tables.get(name)
             if t is not None:
