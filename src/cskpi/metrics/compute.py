@@ -150,7 +150,8 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = 
         online = E.online_hours(inp, q.by, bounds, agents)
         fetched["online"] = _index(_fetch(backend, online, sql_store))
     roster = _fetch(backend, agents, sql_store)
-    targets = _fetch(backend, inp.get("targets"), sql_store) if inp.has("targets") else []
+    targets = _Targets(_fetch(backend, inp.get("targets"), sql_store)
+                       if inp.has("targets") else [])
     imported = _imported(backend, inp, buckets, q.by) if inp.has("agent_metrics") else {}
     groups = _groups(roster, q.by)
     rows_out: list[dict[str, Any]] = []
@@ -236,7 +237,7 @@ ATTENDANCE = ["late", "leave", "absent", "attendance_days"]
 
 def _row(group: Any, info: dict[str, Any], key: dt.date, start: dt.date, end: dt.date,
          q: MetricQuery, inp: Inputs, f: dict[str, dict[Any, dict[str, Any]]],
-         shop: dict[str, dict[Any, dict[str, Any]]], targets: list[dict[str, Any]]
+         shop: dict[str, dict[Any, dict[str, Any]]], targets: _Targets
          ) -> dict[str, Any]:
     head: dict[str, Any] = {GROUP_FIELD[q.by]: group}
     if q.by == "agent":
@@ -307,7 +308,7 @@ def _row(group: Any, info: dict[str, Any], key: dt.date, start: dt.date, end: dt
 
 def _sales(r: _Row, k: Any, key: dt.date, q: MetricQuery, inp: Inputs,
            f: dict[str, dict[Any, dict[str, Any]]], shop: dict[str, dict[Any, dict[str, Any]]],
-           targets: list[dict[str, Any]], info: dict[str, Any]) -> None:
+           targets: _Targets, info: dict[str, Any]) -> None:
     if not inp.has("orders"):
         r.missing(SALES, "no orders table")
         return
@@ -346,21 +347,29 @@ def _scope_text(q: MetricQuery, group_data: dict[str, Any]) -> str | None:
     return f"agent:{group_data['agent_id']}"
 
 
-def _target(targets: list[dict[str, Any]], q: MetricQuery, data: dict[str, Any],
+class _Targets:
+    """The targets table's rows, with the sales targets by (scope, month) (the first row
+    of each, as the table lists them)."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.sales: dict[tuple[str, str], Any] = {}
+        for t in rows:
+            if t["metric"] == "sales":
+                self.sales.setdefault((t["scope"], t["period"]), t["value"])
+
+
+def _target(targets: _Targets, q: MetricQuery, data: dict[str, Any],
             key: dt.date) -> Decimal | None:
     if not is_whole_month(dt.date.fromisoformat(data["period_start"]),
                           dt.date.fromisoformat(data["period_end"])):
         return None
-    scope = _scope_text(q, data)
-    period = data["period_start"][:7]
-    for t in targets:
-        if t["metric"] == "sales" and t["scope"] == scope and t["period"] == period:
-            return Decimal(str(t["value"]))
-    return None
+    value = targets.sales.get((_scope_text(q, data), data["period_start"][:7]))
+    return None if value is None else Decimal(str(value))
 
 
-def _target_reason(targets: list[dict[str, Any]], q: MetricQuery) -> str:
-    if not targets:
+def _target_reason(targets: _Targets, q: MetricQuery) -> str:
+    if not targets.rows:
         return "no targets table"
     return "no sales target for this group and month (targets are monthly)"
 
