@@ -41,7 +41,20 @@ def run_child(code: str, *args: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-PEAK = "import resource; peak_mb = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
+# a child's own peak RSS: its VmHWM (getrusage's ru_maxrss would also count what the
+# parent held when it forked the child, before exec: the benchmark's own DuckDB work)
+PEAK = """
+def peak_mb():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
 
 
 def fmt_row(*cells: object) -> str:
