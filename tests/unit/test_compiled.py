@@ -17,6 +17,7 @@ from cskpi.metrics.compiled import SqlStore, compile_sql, digest
 from cskpi.metrics.compute import MetricQuery
 from cskpi.metrics.engine import periods_table
 from cskpi.store.workspace import Workspace
+from tests.unit.test_incremental_metrics import read_tables, split_by_day, write_tables
 
 
 def build(threshold: object, column: str = "n") -> ibis.Table:
@@ -129,11 +130,12 @@ def test_an_update_is_compiled_once_for_every_later_update(tmp_path: Path,
     update, with its own import id and days, compiles none (they read those as variables)."""
     demo = tmp_path / "demo"
     generate(demo, agents=4, days=4, seed=3, messages=800, start=dt.date(2026, 10, 1))
+    days = split_by_day(read_tables(demo), *(dt.date(2026, 10, d) for d in (2, 3, 4)))
     path = tmp_path / "ws.duckdb"
     q = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
     counts = []
-    for part in split_by_start_day(demo, tmp_path, 4):
-        Workspace(path).import_folder(part)
+    for n, part in enumerate(days):
+        Workspace(path).import_folder(write_tables(tmp_path / f"day{n + 1}", part))
         compiled.forget()  # as a new process: nothing in memory
         before = len(compiles)
         result = core.compute_metrics(q, workspace=path)
@@ -144,29 +146,3 @@ def test_an_update_is_compiled_once_for_every_later_update(tmp_path: Path,
     assert counts[2:] == [0, 0], counts
     fresh = core.compute_metrics(q, workspace=path, use_cache=False)
     assert result.rows == fresh.rows
-
-
-def split_by_start_day(demo: Path, out: Path, days: int) -> list[Path]:
-    """The demo's chats (sessions, messages, ratings) in one folder per day they start on;
-    everything else with day 1."""
-    import csv
-    import shutil
-
-    chats = {name: list(csv.DictReader((demo / f"{name}.csv").open(encoding="utf-8")))
-             for name in ("sessions", "messages", "ratings")}
-    day_of = {s["session_id"]: s["start_ts"][:10] for s in chats["sessions"]}
-    first = min(day_of.values())
-    parts = []
-    for n, day in enumerate(sorted(set(day_of.values()))[:days]):
-        folder = out / f"day{n + 1}"
-        folder.mkdir()
-        for name, rows in chats.items():
-            with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(r for r in rows if day_of[r["session_id"]] == day)
-        others = [p for p in demo.glob("*.csv") if p.stem not in chats]
-        for other in others if day == first else [demo / "agents.csv"]:
-            shutil.copy(other, folder / other.name)
-        parts.append(folder)
-    return parts
