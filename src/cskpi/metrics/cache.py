@@ -358,9 +358,8 @@ def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, k
     picked = _query(backend, "SELECT DISTINCT customer_id AS _pick FROM _affected_keys",
                     _pick="string")
     # (a session without an agent has day and month rows without one: matched as null)
-    days = days.filter(days.customer_id.isin(picked._pick)).semi_join(
-        k, [days.agent_id.identical_to(k._a), days.day.truncate("M") == k._m,
-            days.customer_id == k._c])
+    days = days.semi_join(k, [days.agent_id.identical_to(k._a),
+                              days.day.truncate("M") == k._m, days.customer_id == k._c])
     if credited is not None:
         credited = credited.filter(credited.customer_id.isin(picked._pick))
     # month_customers keeps the months of the day rows: the credit's other months drop out
@@ -551,7 +550,7 @@ def _store_changed(backend: Any, con: duckdb.DuckDBPyConnection, table: str,
 
 def _tz_at(epoch_us: int) -> str:
     """A TIMESTAMPTZ constant of microseconds since the epoch, in SQL."""
-    return f"(TIMESTAMPTZ '1970-01-01 00:00:00+00' + INTERVAL ({int(epoch_us)}) MICROSECOND)"
+    return f"TIMESTAMPTZ '{_utc(epoch_us).isoformat(sep=' ')}+00'"
 
 
 def _utc(epoch_us: int) -> dt.datetime:
