@@ -11,7 +11,7 @@ with their range (a shared 2-core machine's timings vary by a third from run to 
     and warm,
   - after importing one more day into a workspace kept up to date day by day: the time
     to bring the cache up to date (facts of the touched sessions, that day's rollups, the
-    credit of the touched orders, their customers' month rows) and the month's whole
+    credit of the touched orders, the month rows they touch) and the month's whole
     catalog computed with it, each against the full month; once with the day's chats only
     (its orders came with the month, and are credited again), once with its orders too,
     as a daily export brings them,
