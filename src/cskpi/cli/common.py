@@ -79,8 +79,8 @@ def print_issues(issues: list[Issue], t: Translator, console: Console) -> None:
         table.add_column(t(key), overflow="fold")
     for issue in issues:
         style = "red" if issue.is_error else "yellow"
-        table.add_row(f"[{style}]{t('level.' + issue.level)}[/]", issue.where(), issue.message,
-                      issue.hint or "")
+        table.add_row(f"[{style}]{t('level.' + issue.level)}[/]", issue.where(),
+                      issue.text(t), issue.hint_text(t) or "")
     console.print(table)
 
 
@@ -110,9 +110,10 @@ def _fail(exc: CskpiError, t: Translator) -> None:
     err = _err_console()
     if isinstance(exc, SchemeInvalid):
         print_scheme_issues(exc.issues, t, err)
-    err.print(f"[red]{t('error.prefix')}:[/] {exc.message}")
-    if exc.hint:
-        err.print(f"{t('error.hint')}: {exc.hint}")
+    err.print(f"[red]{t('error.prefix')}:[/] {exc.text(t)}")
+    hint = exc.hint_text(t)
+    if hint:
+        err.print(f"{t('error.hint')}: {hint}")
     raise typer.Exit(exc.exit_code)
 
 

@@ -47,6 +47,9 @@ class Translator:
     def __init__(self, lang: str | None = None) -> None:
         self.lang = normalise_lang(lang) if lang else default_lang()
 
+    def has(self, key: str) -> bool:
+        return key in catalog(self.lang) or key in catalog("en")
+
     def __call__(self, key: str, **kwargs: Any) -> str:
         text = catalog(self.lang).get(key) or catalog("en").get(key) or key
         return text.format(**kwargs) if kwargs else text
