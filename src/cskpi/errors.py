@@ -76,9 +76,10 @@ class Issue:
         return ", ".join(p for p in parts if p)
 
     def to_dict(self) -> dict[str, Any]:
+        """The pinned JSON shape (``cskpi validate --format json``): the message and hint
+        in English, as rendered from the code and its parameters."""
         return {"level": self.level, "code": self.code, "message": self.message,
-                "file": self.file, "row": self.row, "column": self.column, "hint": self.hint,
-                "params": dict(self.params)}
+                "file": self.file, "row": self.row, "column": self.column, "hint": self.hint}
 
 
 class CskpiError(Exception):
