@@ -9,6 +9,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from ..safe_text import csv_value
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
@@ -24,15 +26,26 @@ def to_json(data: Any) -> str:
 
 
 def to_csv(rows: list[dict[str, Any]], skip: tuple[str, ...] = ("reasons", "sources")) -> str:
+    """Rows as CSV, a line (ending in a line feed) per row; the first row's keys are the header.
+
+    Text that starts like a formula gets a ``'`` in front (:func:`~cskpi.safe_text.csv_value`);
+    numbers are left as they are.  A field holding a carriage return is quoted, as one
+    holding a line feed is: unquoted, a reader would start a new row inside it, and the
+    rest of the text would open a cell of its own (a formula after all).
+    """
     if not rows:
         return ""
     fields = [k for k in rows[0] if k not in skip]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in fields})
-    return buf.getvalue()
+    # "\r\n" makes the writer quote fields with a CR or an LF; each line then ends in "\n"
+    writer = csv.writer(buf, lineterminator="\r\n")
+    lines = []
+    for values in [fields, *([row.get(k) for k in fields] for row in rows)]:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(["" if v is None else csv_value(v) for v in values])
+        lines.append(buf.getvalue()[:-2])
+    return "\n".join(lines) + "\n"
 
 
 def format_value(value: Any, unit: str, lang: str = "en") -> str:

@@ -102,7 +102,7 @@ def summary_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
         [t("report.total_pay"), Cell(float(total_pay), MONEY)],
     ]
     for i, (label, value) in enumerate(facts, start=4):
-        ws.cell(row=i, column=1, value=label).font = LABEL_FONT
+        put(ws, i, 1, label).font = LABEL_FONT
         put(ws, i, 2, value)
     row = 4 + len(facts) + 1
     title(ws, row, t("report.kpis"))

@@ -3,6 +3,10 @@
 A workbook saved by :func:`workbook_bytes` is byte-identical for identical content:
 document properties carry a fixed time given by the caller and every zip entry the
 same fixed date, instead of the clock.
+
+Every cell is written by :func:`write_cell`: a string from the data (an agent named
+``=HYPERLINK(…)``, a note ``+1+1``) is always a text cell, never a formula, and keeps its
+text.  The report has no formula cells; conditional formatting rules are code.
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
+
+from ..safe_text import starts_like_formula
 
 FONT = "Calibri"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
@@ -58,21 +66,42 @@ def text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+def write_cell(ws: Worksheet, row: int, column: int, value: Any) -> SheetCell:
+    """Put ``value`` at ``row``, ``column``: the one way the report writes a cell.
+
+    openpyxl turns a string starting with ``=`` into a formula (and ``#N/A`` into an
+    error); text here always stays a text cell with its exact characters.  Text that
+    starts like a formula also gets Excel's quote prefix (as if typed after ``'``), so
+    editing the cell does not turn it into one.  Numbers, dates and None are stored as
+    they are.  A control character XML cannot hold is shown as U+FFFD (�).
+    """
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, str):
+        # control characters XML cannot hold (a \x01 in a name) would fail the save
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if starts_like_formula(value):
+            cell.quotePrefix = True
+    return cell
+
+
 def title(ws: Worksheet, row: int, text: str, *, font: Font = SECTION_FONT,
           column: int = 1) -> None:
     """A bold line of text (column A unless told)."""
-    cell = ws.cell(row=row, column=column, value=text)
-    cell.font = font
+    write_cell(ws, row, column, text).font = font
 
 
-def put(ws: Worksheet, row: int, column: int, value: Any) -> None:
+def put(ws: Worksheet, row: int, column: int, value: Any) -> SheetCell:
     """One value (or :class:`Cell`, with its number format) at ``row``, ``column``."""
     fmt = None
     if isinstance(value, Cell):
         value, fmt = value.value, value.number_format
-    cell = ws.cell(row=row, column=column, value=value)
+    cell = write_cell(ws, row, column, value)
     if fmt and value is not None:
         cell.number_format = fmt
+    return cell
 
 
 def write_table(ws: Worksheet, top: int, headers: Sequence[str], rows: Sequence[Sequence[Any]],
@@ -83,7 +112,7 @@ def write_table(ws: Worksheet, top: int, headers: Sequence[str], rows: Sequence[
     value brings its own.  Text cells wrap and align to the top.
     """
     for j, header in enumerate(headers):
-        cell = ws.cell(row=top, column=left + j, value=header)
+        cell = write_cell(ws, top, left + j, header)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, HEADER_BORDER
         cell.alignment = HEADER_ALIGN
     r = top
@@ -93,7 +122,7 @@ def write_table(ws: Worksheet, top: int, headers: Sequence[str], rows: Sequence[
             if isinstance(value, Cell):
                 fmt = value.number_format or fmt
                 value = value.value
-            cell = ws.cell(row=r, column=left + j, value=value)
+            cell = write_cell(ws, r, left + j, value)
             if value is None:
                 continue
             cell.alignment = WRAP_TOP if isinstance(value, str) else TOP
@@ -192,7 +221,11 @@ def fix_properties(wb: Workbook, when: dt.datetime, doc_title: str) -> None:
 
 
 def workbook_bytes(wb: Workbook) -> bytes:
-    """The xlsx file of ``wb``, with fixed zip entry dates (same content, same bytes)."""
+    """The xlsx file of ``wb``, with fixed zip entry dates (same content, same bytes).
+
+    A carriage return in text is written as ``&#13;``: openpyxl writes it as it is, and
+    every XML reader (Excel's too) would read it back as a line feed.
+    """
     raw = io.BytesIO()
     archive = zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
     ExcelWriter(wb, archive).save()  # writes every part, then closes the archive
@@ -202,5 +235,8 @@ def workbook_bytes(wb: Workbook) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
+            part = src.read(info.filename)
+            if info.filename.endswith(".xml"):
+                part = part.replace(b"\r", b"&#13;")
+            dst.writestr(fixed, part)
     return out.getvalue()
