@@ -175,7 +175,7 @@ def test_deactivation_ends_sessions_and_tokens(app: FastAPI,
     _post(client_for("admin"), f"/admin/users/{A001}",
           {"role": "agent", "agent_id": "A001", "active": "1"})
     assert login(TestClient(app), "a001").status_code == 303
-    assert api.get("/api/v1/me").status_code == 200  # the token was not revoked, only idle
+    assert api.get("/api/v1/me").status_code == 401  # deactivation revoked it for good
 
 
 def test_only_admins_edit_users(client_for: Callable[..., TestClient]) -> None:

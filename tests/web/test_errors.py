@@ -35,7 +35,7 @@ def test_pinned_json_error_shape(client_for: Callable[..., TestClient]) -> None:
         ("/api/v1/nowhere", 404, "not_found"),
         ("/api/v1/metrics?period=October", 422, "invalid_request"),
         ("/api/v1/metrics?by=planet", 422, "invalid_request"),
-        ("/api/v1/metrics?period=2026-13", 400, "data_error"),
+        ("/api/v1/metrics?period=2026-13", 422, "invalid_request"),  # as the schema says
         ("/api/v1/agents/A001/scorecard?scheme=presale-standard", 403, "forbidden"),
     ]
     for path, status, code in cases:
@@ -50,10 +50,20 @@ def test_validation_errors_carry_details(client_for: Callable[..., TestClient]) 
     assert body["error"]["details"][0]["loc"] == ["query", "period"]
 
 
-def test_core_errors_carry_the_hint(client_for: Callable[..., TestClient]) -> None:
-    body = client_for("mgr").get("/api/v1/metrics?period=2026-13").json()
-    assert "2026-13" in body["error"]["message"]
-    assert body["error"]["details"] == {"hint": "use YYYY-MM, e.g. 2026-10"}
+def test_core_errors_carry_the_hint(client_for: Callable[..., TestClient],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from cskpi.errors import UsageError
+    from cskpi.web.data import DataGateway
+
+    def no_data(_self: DataGateway, period: str, _by: str = "agent") -> None:
+        raise UsageError(f"'{period}' has no data", hint="import the month first")
+
+    monkeypatch.setattr(DataGateway, "metrics", no_data)
+    response = client_for("mgr").get("/api/v1/metrics?period=2026-11")
+    assert response.status_code == 400
+    _assert_shape(response.json(), "data_error")
+    assert "2026-11" in response.json()["error"]["message"]
+    assert response.json()["error"]["details"] == {"hint": "import the month first"}
 
 
 def test_unknown_scheme_is_refused_not_read_from_disk(

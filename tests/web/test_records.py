@@ -78,7 +78,7 @@ def test_invalid_grades_and_items_are_refused(
         ({"agent_id": "A004", "period": PERIOD, "item": "refund_rate", "grade": "A"}, 400),
         ({"agent_id": "A001", "period": PERIOD, "item": "quality", "grade": "A"}, 400),
         ({"agent_id": "ZZZ", "period": PERIOD, "item": "quality", "grade": "A"}, 404),
-        ({"agent_id": "A004", "period": "2026-13", "item": "quality", "grade": "A"}, 400),
+        ({"agent_id": "A004", "period": "2026-13", "item": "quality", "grade": "A"}, 422),
         ({"agent_id": "A004", "period": "Oct", "item": "quality", "grade": "A"}, 422),
     ]
     for data, status in cases:

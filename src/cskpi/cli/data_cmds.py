@@ -245,6 +245,11 @@ def serve(
         "--profile", envvar="CSKPI_PROFILE",
         help="Platform profile of the pages' metrics and thresholds: generic, taobao, "
         "douyin, jd or pdd.")] = "generic",
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        "--forwarded-allow-ips", envvar="CSKPI_FORWARDED_ALLOW_IPS",
+        help="Behind a reverse proxy: its address(es), comma-separated IPs or networks "
+        "(* for any), whose X-Forwarded-For/-Proto give the client address and https. "
+        "Default: no forwarded header is trusted.")] = None,
     lang: LangOpt = None,
 ) -> None:
     """Start the web app (dashboards, scorecards, grades, periods; REST API under /api/v1)."""
@@ -259,6 +264,7 @@ def serve(
         return
     try:
         run_server(host, port, str(workspace), database_url=database_url,
-                   admin_password=admin_password, profile=profile)
+                   admin_password=admin_password, profile=profile,
+                   forwarded_allow_ips=forwarded_allow_ips)
     except CskpiError as exc:
         _fail(exc, t)

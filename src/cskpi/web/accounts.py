@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .db.models import ROLES, ApiToken, AuditEntry, LoginSession, User, utcnow
-from .errors import BadRequest, Conflict, NotFound, RateLimited
+from .errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound, RateLimited
 from .jsonable import jsonable
 from .security import LoginLimiter, Passwords, generate_password, new_token, token_hash
 from .settings import WebSettings
@@ -90,10 +90,15 @@ def login(db: Session, settings: WebSettings, passwords: Passwords, limiter: Log
           username: str, password: str, ip: str) -> Login | None:
     """Check credentials under the rate limit; None when they are wrong.
 
-    Raises :class:`RateLimited` after too many failures for this username and IP.
+    Raises :class:`RateLimited` after too many failures for this username from this IP,
+    or from this IP whatever the username (even when the password is right).
     """
-    if limiter.blocked(db, username, ip):
-        raise RateLimited(headers={"Retry-After": str(settings.login_window_s)})
+    limit = limiter.blocked(db, username, ip)
+    if limit is not None:
+        raise RateLimited(f"web.security.login_limit_{limit}",
+                          details={"limit": limit, "retry_after_s": settings.login_window_s},
+                          headers={"Retry-After": str(settings.login_window_s)},
+                          minutes=-(-settings.login_window_s // 60))
     user = db.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     if user is None or not user.active:
         passwords.burn()
@@ -133,39 +138,96 @@ def logout(db: Session, token: str | None) -> None:
         db.delete(row)
 
 
-def create_api_token(db: Session, user: User, name: str, ip: str | None = None
+DEFAULT_TOKEN_DAYS = 90
+TOKEN_DAYS_CHOICES = (7, 30, 90, 365)  # the creation form's choices, besides "never"
+NO_EXPIRY = "never"
+# how stale a token's last-used time may get: a busy script would otherwise write it on
+# every request; once a minute is fine for "is this token still in use?"
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def token_days(choice: str) -> int | None:
+    """The lifetime the creation form chose: a number of days, or None (``never``)."""
+    if choice == NO_EXPIRY:
+        return None
+    if choice.isdigit() and int(choice) in TOKEN_DAYS_CHOICES:
+        return int(choice)
+    raise BadRequest("web.security.token_days_invalid", choice=choice[:20],
+                     choices=", ".join([*map(str, TOKEN_DAYS_CHOICES), NO_EXPIRY]))
+
+
+def create_api_token(db: Session, user: User, name: str, *, parent: LoginSession | ApiToken,
+                     days: int | None = DEFAULT_TOKEN_DAYS, ip: str | None = None
                      ) -> tuple[str, ApiToken]:
-    """A new bearer token for ``user``: (the secret, shown once; its row)."""
+    """A new bearer token for ``user``, made from ``parent`` (the login it was made on,
+    or a live token of the same user): (the secret, shown once; its row).
+
+    ``days`` None: the token never expires (it still ends with its parent, a revocation
+    or the user's deactivation).
+    """
+    if parent.user_id != user.id:
+        raise Forbidden()
+    if isinstance(parent, ApiToken) and not parent.live(utcnow()):
+        raise NotAuthenticated("web.error.bad_token")
     name = name.strip()[:100] or "token"
     secret = "cskpi_" + new_token()
+    now = utcnow()
     row = ApiToken(user_id=user.id, name=name, token_hash=token_hash(secret),
-                   prefix=secret[:12])
+                   prefix=secret[:12], created_at=now,
+                   expires_at=None if days is None else now + dt.timedelta(days=days))
+    if isinstance(parent, LoginSession):
+        row.parent_session_id = parent.id
+    else:
+        row.parent_token_id = parent.id
     db.add(row)
     db.flush()
-    audit(db, user, "token.create", f"token:{row.id}", after={"name": name,
-                                                                "prefix": row.prefix}, ip=ip)
+    audit(db, user, "token.create", f"token:{row.id}", after={
+        "name": name, "prefix": row.prefix, "expires_at": row.expires_at,
+        "parent": f"session:{parent.id}" if isinstance(parent, LoginSession)
+        else f"token:{parent.id}"}, ip=ip)
     return secret, row
 
 
 def revoke_api_token(db: Session, user: User, token_id: int, ip: str | None = None) -> None:
-    """Revoke one of the user's own tokens (admins may revoke any)."""
+    """Revoke one of the user's own tokens (admins may revoke any), and every token made
+    from it."""
     row = db.get(ApiToken, token_id)
     if row is None or (row.user_id != user.id and user.role != "admin"):
         raise NotFound()
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        audit(db, user, "token.revoke", f"token:{row.id}", before={"name": row.name}, ip=ip)
+    ended = _revoke_tokens(db, [row])
+    if ended:
+        audit(db, user, "token.revoke", f"token:{row.id}", before={"name": row.name},
+              after={"ended": sorted(t.id for t in ended)}, ip=ip)
 
 
-def user_for_token(db: Session, secret: str) -> User | None:
-    """The active user of a bearer token (None when unknown or revoked)."""
-    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
-    if row is None or row.revoked_at is not None or not row.user.active:
-        return None
+def _revoke_tokens(db: Session, roots: Collection[ApiToken]) -> list[ApiToken]:
+    """Revoke ``roots`` and, transitively, the tokens made from them; the newly revoked."""
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
+    ended: list[ApiToken] = []
+    seen: set[int] = set()
+    todo = list(roots)
+    while todo:
+        seen.update(t.id for t in todo)
+        for token in todo:
+            if token.revoked_at is None:
+                token.revoked_at = now
+                ended.append(token)
+        todo = [t for t in db.scalars(select(ApiToken).where(
+            ApiToken.parent_token_id.in_([t.id for t in todo]))) if t.id not in seen]
+    db.flush()
+    return ended
+
+
+def token_for(db: Session, secret: str) -> ApiToken | None:
+    """The live token of a bearer secret whose user is active (None when unknown,
+    revoked, expired or the user is off); its last-used time is kept to the minute."""
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
+    now = utcnow()
+    if row is None or not row.live(now) or not row.user.active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         row.last_used_at = now
-    return row.user
+    return row
 
 
 def change_password(db: Session, passwords: Passwords, user: User, current: str, new: str,
@@ -187,10 +249,22 @@ def _set_password(db: Session, passwords: Passwords, user: User, new: str,
 
 
 def _end_logins(db: Session, user: User, keep: LoginSession | None = None) -> None:
-    ended = delete(LoginSession).where(LoginSession.user_id == user.id)
+    """End every login of ``user`` but ``keep``, and the tokens made on them: a login
+    ended by force (a password changed or reset) may have been someone else's, and what
+    it made must not outlive it.  (A logout or an expiry ends only the login.)"""
+    logins = select(LoginSession.id).where(LoginSession.user_id == user.id)
     if keep is not None:
-        ended = ended.where(LoginSession.id != keep.id)
-    db.execute(ended)
+        logins = logins.where(LoginSession.id != keep.id)
+    _revoke_tokens(db, list(db.scalars(select(ApiToken).where(
+        ApiToken.parent_session_id.in_(logins)))))
+    db.execute(delete(LoginSession).where(LoginSession.id.in_(logins)))
+
+
+def _end_everything(db: Session, user: User) -> None:
+    """End every login and every token of ``user`` (a deactivation: reactivating the
+    user brings none of them back)."""
+    _revoke_tokens(db, list(db.scalars(select(ApiToken).where(ApiToken.user_id == user.id))))
+    db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
 
 
 def set_locale(db: Session, user: User, locale: str | None, ip: str | None = None) -> None:
@@ -226,8 +300,8 @@ def update_user(db: Session, actor: User, user: User, *, role: str, agent_id: st
 
     An agent account must name an agent of the roster (``agents``); other roles are not
     linked.  The last active admin can be neither demoted nor deactivated, so the app is
-    never left without one.  A deactivated user's logins end at once (their API tokens
-    stop working too: a token only serves an active user).
+    never left without one.  A deactivated user's logins and API tokens end at once, for
+    good: reactivating the user brings none of them back.
     """
     from .i18n import SUPPORTED
 
@@ -250,7 +324,7 @@ def update_user(db: Session, actor: User, user: User, *, role: str, agent_id: st
     before = user_public(user)
     user.role, user.agent_id, user.active, user.locale = role, agent_id, active, locale or None
     if not active:
-        _end_logins(db, user)
+        _end_everything(db, user)
     db.flush()
     audit(db, actor, "user.update", f"user:{user.username}", before=before,
           after=user_public(user), ip=ip)

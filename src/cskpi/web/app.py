@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -89,9 +89,35 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
     return app
 
 
+def trusted_proxies(value: str | None) -> list[str]:
+    """The proxy addresses of ``--forwarded-allow-ips`` (``*``, IPs or networks); empty
+    when unset.  A typo is an error here: uvicorn would take it as a literal host name
+    and silently trust nobody."""
+    import ipaddress
+
+    from ..errors import UsageError
+
+    items = [item.strip() for item in (value or "").split(",") if item.strip()]
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise UsageError(code="forwarded_allow_ips_invalid",
+                             params={"value": item}) from None
+    return items
+
+
 def serve(host: str, port: int, workspace: Path | str, database_url: str | None = None,
-          admin_password: str | None = None, profile: str = "generic") -> None:
-    """Run the app with uvicorn until interrupted (what ``cskpi serve`` calls)."""
+          admin_password: str | None = None, profile: str = "generic",
+          forwarded_allow_ips: str | None = None) -> None:
+    """Run the app with uvicorn until interrupted (what ``cskpi serve`` calls).
+
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are trusted only from the proxies named
+    by ``forwarded_allow_ips``; with none named they are ignored, so a client cannot pick
+    the address the login limits count (nor make plain http look like https).
+    """
     import uvicorn
 
     from ..metrics.profiles import resolve
@@ -99,7 +125,17 @@ def serve(host: str, port: int, workspace: Path | str, database_url: str | None 
 
     resolve(profile)  # an unknown profile stops here, with the list of known ones
     settings = make_settings(workspace, database_url=database_url,
-                             admin_password=admin_password, profile=profile)
+                             admin_password=admin_password, profile=profile,
+                             forwarded_allow_ips=forwarded_allow_ips)
+    proxies = trusted_proxies(settings.forwarded_allow_ips)
     app = create_app(settings)
     start_warm_up(app.state.cskpi.data)  # the latest month is ready before the first visit
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_proxy_options(proxies))
+
+
+def uvicorn_proxy_options(proxies: list[str]) -> dict[str, Any]:
+    """uvicorn's proxy options: forwarded headers on only when a proxy is named (uvicorn
+    would otherwise trust 127.0.0.1, or $FORWARDED_ALLOW_IPS, by default)."""
+    if not proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": proxies}

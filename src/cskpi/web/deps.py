@@ -8,7 +8,9 @@ Access is decided here and only here:
 - :data:`AgentAccess`  — the ``{agent_id}`` of the path is the user's own agent, unless
   the user is a manager or admin (an agent opening another agent's data gets 403);
 - :data:`FormUser` / :data:`ManagerForm` / :data:`AdminForm` — the same, plus a valid CSRF
-  token for a form POST.
+  token for a form POST;
+- :data:`SessionUser` / :data:`SessionForm` — a browser login only, never a bearer token
+  (the account's tokens: a token must not mint the token that outlives it).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from jinja2 import Environment
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .accounts import session_for, user_for_token
+from .accounts import session_for, token_for
 from .data import DataGateway
-from .db.models import LoginSession, User
+from .db.models import ApiToken, LoginSession, User
 from .errors import CsrfFailed, Forbidden, NotAuthenticated
 from .security import LoginLimiter, Passwords, same
 from .settings import WebSettings
@@ -59,17 +61,21 @@ class UserView:
 
 @dataclass
 class Principal:
-    """Who is asking, and how they proved it (``login`` is None for bearer tokens)."""
+    """Who is asking, and how they proved it: a browser ``login``, else a bearer
+    ``token``."""
 
     user: User
     login: LoginSession | None
     view: UserView
     csrf_token: str | None
+    token: ApiToken | None = None
 
     @classmethod
-    def of(cls, user: User, login: LoginSession | None) -> Principal:
+    def of(cls, user: User, login: LoginSession | None,
+           token: ApiToken | None = None) -> Principal:
         view = UserView(user.id, user.username, user.role, user.agent_id, user.locale)
-        return cls(user, login, view, login.csrf_token if login is not None else None)
+        return cls(user, login, view, login.csrf_token if login is not None else None,
+                   token)
 
     @property
     def via(self) -> str:
@@ -112,11 +118,12 @@ def optional_principal(request: Request, db: DbDep) -> Principal | None:
     header = request.headers.get("authorization", "")
     principal: Principal | None = None
     if header.lower().startswith("bearer "):
-        user = user_for_token(db, header[7:].strip())
-        if user is None:
+        token = token_for(db, header[7:].strip())
+        if token is None:
             raise NotAuthenticated("web.error.bad_token")
-        db.commit()
-        principal = Principal.of(user, None)
+        if db.dirty:  # its last-used time moved (at most once a minute)
+            db.commit()
+        principal = Principal.of(token.user, None, token)
     else:
         login = session_for(db, request.cookies.get(SESSION_COOKIE))
         principal = Principal.of(login.user, login) if login is not None else None
@@ -199,3 +206,20 @@ def _form_role(*roles: str) -> Callable[[Principal], Principal]:
 
 ManagerForm = Annotated[Principal, Depends(_form_role("admin", "manager"))]
 AdminForm = Annotated[Principal, Depends(_form_role("admin"))]
+
+
+def require_session(principal: CurrentUser) -> Principal:
+    """A browser login, not a bearer token (403 for a token)."""
+    if principal.login is None:
+        raise Forbidden("web.security.session_required")
+    return principal
+
+
+SessionUser = Annotated[Principal, Depends(require_session)]
+
+
+def _session_form(principal: FormUser) -> Principal:
+    return require_session(principal)
+
+
+SessionForm = Annotated[Principal, Depends(_session_form)]

@@ -25,6 +25,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "unknown agent"},
     422: {"model": ErrorOut, "description": "invalid parameters"},
 }
+# routes that read the workspace: the core's errors (cskpi.web.errors._core_error)
+DATA_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    400: {"model": ErrorOut, "description": "the data cannot answer this request (code "
+                                            "data_error), or an unknown scheme (bad_request)"},
+    503: {"model": ErrorOut, "description": "the workspace is unavailable"},
+}
 
 
 class MeOut(BaseModel):

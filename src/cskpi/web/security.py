@@ -68,27 +68,43 @@ def generate_password() -> str:
 
 
 class LoginLimiter:
-    """At most N failed logins per username+IP within a window (kept in the app database,
-    so it holds across processes and restarts)."""
+    """Two limits on failed logins within a window, kept in the app database (so they hold
+    across processes and restarts):
+
+    - per username and IP (``login_max_failures``): guessing one account's password;
+    - per IP, whatever the username (``login_ip_max_failures``): one password tried
+      across many usernames.
+
+    The IP is the client address uvicorn reports, which is the proxy's unless the proxy
+    is named by ``--forwarded-allow-ips``: a forged ``X-Forwarded-For`` moves nothing.
+    """
 
     def __init__(self, settings: WebSettings) -> None:
         self.max_failures = settings.login_max_failures
+        self.max_ip_failures = settings.login_ip_max_failures
         self.window = dt.timedelta(seconds=settings.login_window_s)
 
     def _key(self, username: str) -> str:
         return username.strip().lower()[:64]
 
-    def blocked(self, db: Session, username: str, ip: str) -> bool:
-        since = utcnow() - self.window
-        n = db.scalar(select(func.count()).select_from(LoginFailure).where(
-            LoginFailure.username == self._key(username), LoginFailure.ip == ip,
-            LoginFailure.at >= since))
-        return (n or 0) >= self.max_failures
+    def blocked(self, db: Session, username: str, ip: str) -> str | None:
+        """Which limit stops a login now: ``"username"`` (this username from this IP),
+        ``"ip"`` (any username from this IP), or None."""
+        recent = select(func.count()).select_from(LoginFailure).where(
+            LoginFailure.ip == ip[:64], LoginFailure.at >= utcnow() - self.window)
+        if (db.scalar(recent.where(LoginFailure.username == self._key(username))) or 0) \
+                >= self.max_failures:
+            return "username"
+        if (db.scalar(recent) or 0) >= self.max_ip_failures:
+            return "ip"
+        return None
 
     def fail(self, db: Session, username: str, ip: str) -> None:
         db.add(LoginFailure(username=self._key(username), ip=ip[:64]))
         db.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - self.window))
 
     def succeed(self, db: Session, username: str, ip: str) -> None:
+        """A success forgets this username's failures from this IP (not the IP's others:
+        one known password must not reset the count of a spray)."""
         db.execute(delete(LoginFailure).where(LoginFailure.username == self._key(username),
-                                              LoginFailure.ip == ip))
+                                              LoginFailure.ip == ip[:64]))

@@ -43,6 +43,9 @@ class WebSettings:
     session_hours: int = field(default=12, metadata=_help("how long a login lasts"))
     login_max_failures: int = field(
         default=5, metadata=_help("failed logins per username+IP before 429"))
+    login_ip_max_failures: int = field(
+        default=20, metadata=_help("failed logins per IP, whatever the username, before 429 "
+                                   "(one password tried across many usernames)"))
     login_window_s: int = field(default=15 * 60,
                                 metadata=_help("window of the login rate limit, seconds"))
     argon2_time_cost: int = field(default=3, metadata=_help("argon2id iterations"))
@@ -57,6 +60,12 @@ class WebSettings:
     profile: str = field(default="generic", metadata=_help(
         "platform profile of the pages' metrics and thresholds (generic, taobao, douyin, "
         "jd, pdd)", "CSKPI_PROFILE"))
+    forwarded_allow_ips: str | None = field(
+        default=None, metadata=_help(
+            "addresses of the reverse proxy in front of `cskpi serve` (comma-separated IPs "
+            "or networks, * for any) whose X-Forwarded-For/-Proto are trusted for the client "
+            "address (login limits, audit log) and https; unset: no forwarded header is "
+            "trusted", "CSKPI_FORWARDED_ALLOW_IPS"))
     upload_max_mb: int = field(default=200, metadata=_help(
         "largest file accepted by the Data page's upload, MB (a bigger one is refused "
         "unread; import it with `cskpi import`)", "CSKPI_UPLOAD_MAX_MB"))

@@ -67,7 +67,14 @@ class LoginSession(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for /api/v1 (shown once, stored hashed)."""
+    """A bearer token for /api/v1 (shown once, stored hashed).
+
+    A token is made from a browser login (``parent_session_id``) or, should a future
+    path allow it, from another token (``parent_token_id``).  Revoking the parent token
+    ends it, and so does a login ended by force (a password change or reset); a logout
+    or an expiry only clears the session link, and the token then lasts until it
+    expires or is revoked (see :mod:`cskpi.web.accounts`).
+    """
 
     __tablename__ = "api_tokens"
 
@@ -79,17 +86,26 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    parent_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("login_sessions.id", ondelete="SET NULL"), default=None, index=True)
+    parent_token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="SET NULL"), default=None, index=True)
     user: Mapped[User] = relationship(lazy="joined")
+
+    def live(self, now: dt.datetime) -> bool:
+        """Neither revoked nor expired at ``now``."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
 class LoginFailure(Base):
-    """One failed login (the rate limit counts these per username+IP)."""
+    """One failed login (the rate limits count these per username+IP and per IP)."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
-    ip: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 

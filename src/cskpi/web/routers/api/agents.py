@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
+from ...params import MonthQuery, PresetQuery
 from ...records import scorecard
-from ...schemas import ERRORS, LockOut, ScorecardOut
+from ...schemas import DATA_ERRORS, LockOut, ScorecardOut
 
 router = APIRouter(tags=["agents"])
 
 
-@router.get("/agents/{agent_id}/scorecard", response_model=ScorecardOut, responses=ERRORS)
+@router.get("/agents/{agent_id}/scorecard", response_model=ScorecardOut, responses=DATA_ERRORS)
 def agent_scorecard(agent_id: str, principal: AgentAccess, db: DbDep, data: DataDep,
-                    period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
-                    scheme: Annotated[str | None, Query(description="a preset; default the "
-                                                        "scheme of the agent's role")] = None
-                    ) -> ScorecardOut:
+                    period: MonthQuery = None, scheme: PresetQuery = None) -> ScorecardOut:
     """The scorecard (the locked snapshot when the period is locked)."""
     view = scorecard(db, data, agent_id, period or data.latest_period(),
                      scheme_choice(principal, scheme))

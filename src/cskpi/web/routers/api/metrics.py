@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from ...deps import CurrentUser, DataDep, can_see_agent
 from ...errors import Forbidden
 from ...jsonable import jsonable
-from ...schemas import ERRORS, MetricsOut
+from ...params import MonthQuery
+from ...schemas import DATA_ERRORS, MetricsOut
 
 router = APIRouter(tags=["metrics"])
 
 
-@router.get("/metrics", response_model=MetricsOut, responses=ERRORS)
+@router.get("/metrics", response_model=MetricsOut, responses=DATA_ERRORS)
 def metrics(principal: CurrentUser, data: DataDep,
-            period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
-                                                description="YYYY-MM; default the latest")] = None,
+            period: MonthQuery = None,
             by: Literal["agent", "team", "shop"] = "agent") -> MetricsOut:
     """Every metric for each group.  Agents get their own row only (``by=agent``)."""
     user = principal.user

@@ -6,7 +6,7 @@ after login, forms carry the login's own CSRF token.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,7 +21,7 @@ from ...deps import (
     StateDep,
     client_ip,
 )
-from ...errors import CsrfFailed
+from ...errors import CsrfFailed, RateLimited, wants_json
 from ...security import new_token, same
 from ...templating import render
 
@@ -36,10 +36,13 @@ def safe_next(target: str | None) -> str:
 
 
 def _login_page(request: Request, next_path: str, error: str | None = None,
-                status_code: int = 200) -> Response:
+                status_code: int = 200, error_params: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None) -> Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_token()
     response = render(request, "login.html", {"next": next_path, "error": error,
-                                              "login_csrf": token}, status_code=status_code)
+                                              "error_params": error_params or {},
+                                              "login_csrf": token},
+                      status_code=status_code, headers=headers)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/login")
     return response
@@ -59,11 +62,21 @@ def login_submit(request: Request, state: StateDep, db: DbDep,
                  password: Annotated[str, Form(max_length=1000)],
                  csrf_token: Annotated[str, Form()] = "",
                  next: Annotated[str, Form()] = "/") -> Response:
-    """Check the password (rate limited) and start a session."""
+    """Check the password (rate limited) and start a session.
+
+    Over a limit, a browser gets the form again with the reason (429); a JSON client the
+    error (429, code ``rate_limited``, ``details.limit`` ``username`` or ``ip``).
+    """
     if not same(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         raise CsrfFailed()
-    result = accounts.login(db, state.settings, state.passwords, state.limiter, username,
-                            password, client_ip(request))
+    try:
+        result = accounts.login(db, state.settings, state.passwords, state.limiter, username,
+                                password, client_ip(request))
+    except RateLimited as exc:
+        if wants_json(request):
+            raise
+        return _login_page(request, safe_next(next), exc.message_key, status_code=exc.status,
+                           error_params=exc.params, headers=exc.headers)
     db.commit()
     if result is None:
         return _login_page(request, safe_next(next), "web.login.failed", status_code=401)

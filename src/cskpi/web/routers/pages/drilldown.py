@@ -16,6 +16,7 @@ from ....metrics.catalog import CATALOG
 from ....metrics.profiles import PROFILES
 from ...deps import AgentAccess, DataDep
 from ...errors import BadRequest, NotFound
+from ...params import MonthQuery
 from ...templating import render
 from ...views import cell_text, drilldown
 
@@ -25,7 +26,7 @@ router = APIRouter()
 @router.get("/agents/{agent_id}/metrics/{metric}", response_class=HTMLResponse)
 def drilldown_page(request: Request, agent_id: str, metric: str, principal: AgentAccess,
                    data: DataDep,
-                   period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+                   period: MonthQuery = None,
                    profile: Annotated[str | None, Query(max_length=32)] = None,
                    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> HTMLResponse:
     """One agent's figure of a month and the rows behind it."""

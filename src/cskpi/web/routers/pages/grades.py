@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
@@ -13,6 +13,7 @@ from ....months import month_range
 from ...data import DataGateway
 from ...db.models import Event, Grade
 from ...deps import DataDep, DbDep, ManagerForm, ManagerUser, client_ip
+from ...params import MonthForm, MonthQuery
 from ...periods import latest_locks
 from ...records import record_event, record_grade
 from ...templating import render
@@ -33,7 +34,7 @@ def _gradable(data: DataGateway) -> list[dict[str, Any]]:
 
 @router.get("/grades", response_class=HTMLResponse)
 def grades_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
-                period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+                period: MonthQuery = None,
                 saved: str | None = None) -> HTMLResponse:
     """The forms and what was entered for the month."""
     period = period or data.latest_period()
@@ -55,7 +56,7 @@ def grades_page(request: Request, principal: ManagerUser, db: DbDep, data: DataD
 @router.post("/grades")
 def grade_submit(request: Request, principal: ManagerForm, db: DbDep, data: DataDep,
                  agent_id: Annotated[str, Form(max_length=64)],
-                 period: Annotated[str, Form(pattern=r"^\d{4}-\d{2}$")],
+                 period: MonthForm,
                  item: Annotated[str, Form(max_length=64)],
                  grade: Annotated[str, Form(max_length=4)],
                  note: Annotated[str, Form(max_length=2000)] = "") -> RedirectResponse:

@@ -3,13 +3,14 @@ each figure links to its drill-down."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ...deps import DataDep, ManagerUser, StateDep
 from ...errors import BadRequest
+from ...params import MonthQuery
 from ...templating import render
 from ...views import LEADERBOARD_KEYS, default_order, sort_rows
 
@@ -18,7 +19,7 @@ router = APIRouter()
 
 @router.get("/leaderboard", response_class=HTMLResponse)
 def leaderboard(request: Request, principal: ManagerUser, state: StateDep, data: DataDep,
-                period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+                period: MonthQuery = None,
                 sort: str = "sales",
                 order: Literal["asc", "desc"] | None = None) -> HTMLResponse:
     """Every agent's key figures for a month, ranked by ``sort``."""

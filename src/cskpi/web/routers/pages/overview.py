@@ -3,13 +3,14 @@ the platform's thresholds, their trend over the last months, per-agent alerts an
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ...deps import DataDep, ManagerUser, StateDep
 from ...i18n import Formatter
+from ...params import MonthQuery
 from ...templating import render, request_lang
 from ...views import (
     OVERVIEW_KEYS,
@@ -26,13 +27,12 @@ from ...views import (
 )
 
 router = APIRouter()
-PeriodQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
 CHART_METRIC = "reply_3min_rate"
 
 
 @router.get("/overview", response_class=HTMLResponse)
 def overview(request: Request, principal: ManagerUser, state: StateDep, data: DataDep,
-             period: PeriodQuery = None) -> HTMLResponse:
+             period: MonthQuery = None) -> HTMLResponse:
     """Team KPIs of a month (shop, teams, agents) with goals, trends and alerts."""
     period = period or data.latest_period()
     fmt = Formatter(request_lang(request))

@@ -16,6 +16,7 @@ from ...data import DataGateway, valid_period
 from ...db.models import PeriodLock
 from ...deps import DataDep, DbDep, ManagerForm, ManagerUser, client_ip
 from ...errors import BadRequest, NotFound
+from ...params import MonthForm, MonthPath, MonthQuery
 from ...periods import (
     diff_snapshots,
     lock_reasons,
@@ -29,7 +30,6 @@ from ...records import lock_period
 from ...templating import render
 
 router = APIRouter()
-MONTH = r"^\d{4}-\d{2}$"
 
 
 def _scheme(data: DataGateway, scheme: str | None) -> str:
@@ -45,7 +45,7 @@ def _scheme(data: DataGateway, scheme: str | None) -> str:
 
 @router.get("/periods", response_class=HTMLResponse)
 def periods_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
-                 period: Annotated[str | None, Query(pattern=MONTH)] = None,
+                 period: MonthQuery = None,
                  locked: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
     """Every month with data or a lock, its state per scheme, and the form to lock one."""
     months = months_with_data(data)
@@ -59,7 +59,7 @@ def periods_page(request: Request, principal: ManagerUser, db: DbDep, data: Data
 
 @router.get("/periods/{period}", response_class=HTMLResponse)
 def review_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
-                period: Annotated[str, Path(pattern=MONTH)],
+                period: MonthPath,
                 scheme: Annotated[str | None, Query(max_length=255)] = None,
                 locked: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
     """The month's live scores and pay, its problems, and the diff against the latest lock."""
@@ -76,7 +76,7 @@ def review_page(request: Request, principal: ManagerUser, db: DbDep, data: DataD
 
 @router.get("/periods/{period}/versions/{version}", response_class=HTMLResponse)
 def version_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
-                 period: Annotated[str, Path(pattern=MONTH)],
+                 period: MonthPath,
                  version: Annotated[int, Path(ge=1)],
                  scheme: Annotated[str | None, Query(max_length=255)] = None) -> HTMLResponse:
     """A locked version as it was, with what it changed against the version before."""
@@ -96,7 +96,7 @@ def version_page(request: Request, principal: ManagerUser, db: DbDep, data: Data
 
 @router.post("/periods/lock")
 def lock_submit(request: Request, principal: ManagerForm, db: DbDep, data: DataDep,
-                period: Annotated[str, Form(pattern=MONTH)],
+                period: MonthForm,
                 scheme: Annotated[str, Form(max_length=255)],
                 reason: Annotated[str, Form(max_length=1000)] = "",
                 allow_incomplete: Annotated[bool, Form()] = False,

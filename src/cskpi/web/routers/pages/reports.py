@@ -11,6 +11,7 @@ from ... import data as _data
 from ...deps import DataDep, DbDep, ManagerUser
 from ...errors import BadRequest, Conflict
 from ...i18n import resolve_lang
+from ...params import MonthPath
 from ...periods import diff_snapshots
 from ...records import latest_lock
 
@@ -22,7 +23,7 @@ MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 
 @router.get("/reports/{period}.{fmt}")
 def download_report(request: Request, principal: ManagerUser, data: DataDep, db: DbDep,
-                    period: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")],
+                    period: MonthPath,
                     fmt: Annotated[str, Path(pattern=r"^(xlsx|pdf)$")],
                     scheme: Annotated[str, Query(max_length=255)],
                     live: bool = False) -> Response:

@@ -3,13 +3,12 @@ links to its drill-down), pay, and the trend of the last months."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
 from ...i18n import Formatter
+from ...params import MonthQuery
 from ...records import scorecard as build_scorecard
 from ...templating import render, request_lang
 from ...views import scheme_profile, scorecard_trend
@@ -20,7 +19,7 @@ router = APIRouter()
 @router.get("/agents/{agent_id}/scorecard", response_class=HTMLResponse)
 def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: DbDep,
                    data: DataDep,
-                   period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+                   period: MonthQuery = None,
                    scheme: str | None = None) -> HTMLResponse:
     """One agent's month (live, or the locked snapshot)."""
     from ....scoring.presets import preset_names
