@@ -13,7 +13,6 @@ import random
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -140,23 +139,6 @@ def _zip_of_text() -> bytes:
 
 
 CASE_NAMES = list(_cases(b"agent_id\n"))
-# Cases that crash (or pass) the readers of the last commit, fixed in cskpi.data.readers
-# by a change of its own: they pass with it, and these marks can go when it is in.
-READER_PROBLEMS: dict[str, str] = {
-    "utf16_bom_with_an_odd_byte": "readers: a UTF-16 file with an odd number of bytes "
-                                  "raised UnicodeDecodeError (truncated data) out of the "
-                                  "check: 500",
-    "huge_header_line": "readers: a header field longer than the csv module's 131072 "
-                        "characters raised _csv.Error out of the check: 500",
-    "xlsx_bomb": "readers: an XLSX part that inflates 1000-fold (256 MB) was read whole, "
-                 "not refused",
-}
-
-
-def _params() -> list[Any]:
-    return [pytest.param(name, marks=pytest.mark.xfail(reason=READER_PROBLEMS[name],
-                                                       strict=False))
-            if name in READER_PROBLEMS else name for name in CASE_NAMES]
 
 
 # --- the test --------------------------------------------------------------------------------
@@ -166,7 +148,7 @@ def _csrf(client: TestClient) -> str:
     return form_token(client.get("/account").text)
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", CASE_NAMES)
 def test_a_hostile_file_never_gets_a_500(manager: TestClient, demo_agents: bytes,
                                          case: str) -> None:
     file_name, make = _cases(demo_agents)[case]

@@ -1,35 +1,61 @@
 """Reading shop exports into DuckDB staging tables, as text.
 
 Every file becomes a temporary table of VARCHAR columns ``c0 … cN`` plus ``_row``, the
-row number as a spreadsheet shows it (header = row 1).  Typing and checks happen
-afterwards in SQL (see :mod:`cskpi.data.validate`), so a bad cell is reported with its
-row instead of failing the whole read.
+row number as a spreadsheet shows it (header = row 1), or, read lazily, the query that
+the typing step selects such columns from.  Typing and checks happen afterwards in SQL
+(see :mod:`cskpi.data.validate`), so a bad cell is reported with its row instead of
+failing the whole read.
 
 Encodings are detected, never asked for: UTF-8 (with or without BOM), UTF-16 (BOM or
 NUL pattern) and GBK/GB18030.  Files that are not UTF-8 are transcoded to a temporary
 UTF-8 file in fixed-size chunks, so a 1 GB export streams in bounded memory.
+
+A file is data, never code: nothing it holds reaches SQL as text (columns are named
+``c0 … cN``, a Parquet file's are selected by position, paths are bound or quoted), and
+a damaged or hostile file is reported as an error naming the file, and the row where it
+is known, instead of crashing.  Every way a reader can fail on content becomes a
+:class:`~cskpi.data.problems.FileProblem`, and the work per row and per column is capped.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from ..errors import Issue
+from .csv_scan import allow_long_fields, scan_rows
+from .problems import FileProblem, clip, describe
 from .schema import TABLES, Table
-from .sql import lit, one, rows, run
+from .sql import file_path, ident, lit, one, rows, run
+from .xlsx_parts import check_parts
 
 SNIFF_BYTES = 1 << 20
 CHUNK_BYTES = 8 << 20
 XLSX_BATCH = 50_000
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
+# A row (quoted line breaks included) longer than this is refused, by DuckDB's reader and
+# by the row scan alike, so that no row costs more; a chat message is a few KB at most.
+MAX_ROW_BYTES = 2 << 20
+# Exports have tens of columns.  Every column costs the readers buffers (a Parquet file
+# of 10,000 columns needed more than the 1.2 GB memory limit), so more are refused.
+MAX_COLUMNS = 1000
+# A header names a column: a first-row cell longer than this means there is no header.
+MAX_HEADER_CHARS = 1000
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16",
+                  "utf-16-le": "UTF-16", "utf-16-be": "UTF-16", "gb18030": "GBK/GB18030"}
 
 
 @dataclass
@@ -44,8 +70,10 @@ class RawFile:
     # SQL for the spreadsheet row number: a CSV stage keeps file order in its rowid
     # (insertion order is preserved), so the header is row 1 and rowid 0 is row 2.
     row_expr: str | None = "_row"
-    source: str | None = None  # lazy CSV: the read_csv(...) to type from directly
-    rejects_table: str | None = None
+    # read lazily: the query (read_csv(...), or a selection from read_parquet(...)) the
+    # typing step selects c0..cN from directly, instead of a staging table
+    source: str | None = None
+    text_path: Path | None = None  # a CSV's text as UTF-8 (the file, or its transcoding)
     encoding: str | None = None
     delimiter: str | None = None
     issues: list[Issue] = field(default_factory=list)
@@ -97,17 +125,32 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Issue]]:
 # --- encodings -----------------------------------------------------------------------
 
 
-class NotText(Exception):
+class NotText(FileProblem):
     """The file is not text in any supported encoding."""
+
+
+def _line_breaks(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _line_at(data: bytes, offset: int, encoding: str) -> int:
+    """The line (1-based) of byte ``offset`` of ``data``."""
+    return _line_breaks(data[:offset].decode(encoding, errors="replace")) + 1
 
 
 def detect_encoding(sample: bytes) -> str:
     """Guess the encoding of a file from its first bytes.
 
     Returns a Python codec name: ``utf-8-sig``, ``utf-8``, ``utf-16`` or ``gb18030``
-    (a superset of GBK and GB2312).  Raises :class:`NotText` for binary content.
+    (a superset of GBK and GB2312).  Raises :class:`NotText` for binary content, and
+    for bytes that are text in none of them.
     """
     if sample.startswith(codecs.BOM_UTF8):
+        try:
+            _decode_prefix(sample[3:], "utf-8")
+        except UnicodeDecodeError as exc:
+            raise NotText("bad_encoding", encoding="UTF-8", offset=3 + exc.start,
+                          line=_line_at(sample[3:], exc.start, "utf-8")) from exc
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
@@ -118,7 +161,8 @@ def detect_encoding(sample: bytes) -> str:
             return "utf-16-le"
         if even.count(0) > 0.3 * len(even) and odd.count(0) == 0:
             return "utf-16-be"
-        raise NotText("binary content (NUL bytes)")
+        raise NotText("not_text", format="CSV",
+                      detail=f"binary content, a NUL byte at byte {sample.index(0)}")
     try:
         _decode_prefix(sample, "utf-8")
         return "utf-8"
@@ -128,30 +172,39 @@ def detect_encoding(sample: bytes) -> str:
         _decode_prefix(sample, "gb18030")
         return "gb18030"
     except UnicodeDecodeError as exc:
-        raise NotText(f"not UTF-8, UTF-16 or GBK/GB18030 (bad byte at {exc.start})") from exc
+        raise NotText("unknown_encoding", offset=exc.start,
+                      line=_line_at(sample, exc.start, "gb18030")) from exc
 
 
-def _decode_prefix(sample: bytes, encoding: str) -> str:
+def _decode_prefix(sample: bytes, encoding: str, errors: str = "strict") -> str:
     """Decode a sample that may end in the middle of a multi-byte character."""
-    decoder = codecs.getincrementaldecoder(encoding)()
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     return decoder.decode(sample, final=False)
 
 
 def transcode_to_utf8(src: Path, dst: Path, encoding: str) -> None:
     """Stream ``src`` into ``dst`` as UTF-8, chunk by chunk (bounded memory)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    name = ENCODING_NAMES.get(encoding, encoding)
     offset = 0
+    line = 1
     with src.open("rb") as fin, dst.open("wb") as fout:
         while chunk := fin.read(CHUNK_BYTES):
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                raise NotText(
-                    f"invalid {encoding} byte sequence at byte {offset + exc.start}"
-                ) from exc
+                at = max(0, min(exc.start, len(chunk)))
+                raise NotText("bad_encoding", encoding=name, offset=offset + at,
+                              line=line + _line_breaks(chunk[:at].decode(encoding, "replace"))
+                              ) from exc
             fout.write(text.encode("utf-8"))
+            line += _line_breaks(text)
             offset += len(chunk)
-        fout.write(decoder.decode(b"", final=True).encode("utf-8"))
+        try:
+            tail = decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:  # an odd number of UTF-16 bytes, a cut character
+            raise NotText("truncated_text", encoding=name, line=line) from exc
+        fout.write(tail.encode("utf-8"))
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -162,10 +215,28 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def _first_record(text: str, delimiter: str) -> list[str]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    for record in reader:
-        return record
+    allow_long_fields(MAX_ROW_BYTES)  # longer than the sample: a long header is checked
+    # newline="": a line ends at \r\n, \n or a lone \r (old Mac exports), as in DuckDB
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for record in reader:
+            return record
+    except csv.Error as exc:
+        raise FileProblem("bad_quotes", row=1) from exc
     return []
+
+
+def check_headers(headers: list[str]) -> list[str]:
+    """The header row, or a :class:`FileProblem` when it cannot be one: too many columns,
+    or a cell too long to be a column name."""
+    if len(headers) > MAX_COLUMNS:
+        raise FileProblem("too_many_columns", row=1, count=len(headers), limit=MAX_COLUMNS)
+    for number, header in enumerate(headers, start=1):
+        if len(header) > MAX_HEADER_CHARS:
+            raise FileProblem("header_too_long", row=1, column_number=number,
+                              length=len(header), start=clip(header, 40),
+                              limit=MAX_HEADER_CHARS)
+    return headers
 
 
 # --- readers -------------------------------------------------------------------------
@@ -177,29 +248,31 @@ def read_file(
 ) -> RawFile:
     """Read one table file into the staging table ``stage``.
 
-    With ``lazy``, a CSV file is not copied: ``raw.source`` names the ``read_csv(...)``
-    the typing step selects from (and ``raw.rows`` is counted there).
+    With ``lazy``, a CSV or Parquet file is not copied: ``raw.source`` is the query the
+    typing step selects from (and for a CSV, ``raw.rows`` is counted there).
     """
     raw = RawFile(table=table, path=path, stage=stage)
-    if path.stat().st_size == 0:
-        raw.issues.append(
-            Issue("error", "empty_file", "the file is empty (0 bytes)", file=path.name,
-                  hint="export the table again; a file needs at least a header row")
-        )
-        return raw
     suffix = path.suffix.lower()
     try:
+        if path.stat().st_size == 0:
+            raw.issues.append(
+                Issue("error", "empty_file", "the file is empty (0 bytes)", file=path.name,
+                      hint="export the table again; a file needs at least a header row")
+            )
+            return raw
         if suffix == ".xlsx":
             _read_xlsx(con, raw)
         elif suffix == ".parquet":
-            _read_parquet(con, raw)
+            _read_parquet(con, raw, lazy)
         else:
             _read_csv(con, raw, tmp_dir, lazy)
-    except NotText as exc:
-        raw.issues.append(
-            Issue("error", "not_text", f"cannot read the file as a table: {exc}", file=path.name,
-                  hint="save it as CSV (UTF-8 or GBK), XLSX or Parquet")
-        )
+    except FileProblem as problem:
+        raw.issues.append(problem.issue(path.name))
+    except OSError as exc:
+        raw.issues.append(Issue("error", "cannot_open", file=path.name,
+                                params={"detail": describe(exc, path)}))
+    except duckdb.Error as exc:
+        raw.issues.extend(read_failure(raw, exc))
     if raw.ok and not raw.headers:
         raw.issues.append(
             Issue("error", "no_header", "the file has no header row", file=path.name,
@@ -222,23 +295,24 @@ def _read_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, tmp_dir: Path, lazy:
         transcode_to_utf8(path, source, encoding)
         with source.open("rb") as f:
             sample = f.read(SNIFF_BYTES)
-    text = _decode_prefix(sample, "utf-8-sig")
-    first_line = text.split("\n", 1)[0]
+    raw.text_path = source
+    # (valid UTF-8 up to the sample's end, where a character may be cut)
+    text = _decode_prefix(sample, "utf-8-sig", errors="replace")
+    first_line = _LINE_BREAK.split(text, maxsplit=1)[0]
     delimiter = sniff_delimiter(first_line)
     raw.delimiter = delimiter
     headers = _first_record(text, delimiter)
     if not headers or all(not h.strip() for h in headers):
         return
-    raw.headers = [h.replace("\ufeff", "") for h in headers]
-    names = [f"c{i}" for i in range(len(headers))]
-    columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-    raw.rejects_table = f"{raw.stage}_rejects"
-    raw.source = (
-        f"read_csv({lit(str(source))}, header = true, delim = {lit(delimiter)}, quote = '\"', "
-        f"escape = '\"', columns = {columns}, auto_detect = false, store_rejects = true, "
-        f"rejects_table = {lit(raw.rejects_table)}, rejects_scan = {lit(raw.stage + '_scans')}, "
-        f"max_line_size = 10000000)"
+    raw.headers = check_headers([h.replace("\ufeff", "") for h in headers])
+    columns = "{" + ", ".join(f"{lit(f'c{i}')}: 'VARCHAR'" for i in range(len(headers))) + "}"
+    # strict: the first malformed row fails the read (read_failure then finds them all)
+    query = (
+        f"read_csv({lit(file_path(source))}, header = true, delim = {lit(delimiter)}, "
+        f"quote = '\"', escape = '\"', columns = {columns}, auto_detect = false, "
+        f"max_line_size = {MAX_ROW_BYTES})"
     )
+    raw.source = query
     if lazy:
         # the typing step reads the CSV itself; CSV rows keep file order, so the typed
         # table's rowid + 2 is the spreadsheet row
@@ -246,12 +320,11 @@ def _read_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, tmp_dir: Path, lazy:
         return
     raw.row_expr = "(rowid + 2)"
     try:
-        run(con, f'CREATE OR REPLACE TEMP TABLE "{raw.stage}" AS SELECT * FROM {raw.source}')
+        run(con, f"CREATE OR REPLACE TEMP TABLE {ident(raw.stage)} AS SELECT * FROM {query}")
     except duckdb.Error as exc:
-        raw.issues.append(unreadable(raw, exc))
+        raw.issues.extend(read_failure(raw, exc))
         return
-    collect_rejects(con, raw)
-    raw.rows = int(one(con, f'SELECT count(*) FROM "{raw.stage}"'))
+    raw.rows = int(one(con, f"SELECT count(*) FROM {ident(raw.stage)}"))
 
 
 def no_rows(raw: RawFile) -> Issue:
@@ -259,66 +332,28 @@ def no_rows(raw: RawFile) -> Issue:
                  file=raw.path.name)
 
 
-def unreadable(raw: RawFile, exc: Exception) -> Issue:
-    return Issue("error", "unreadable_csv", f"cannot parse the CSV: {_short(exc)}",
-                 file=raw.path.name, hint="check the file is a plain CSV export")
-
-
-def collect_rejects(con: duckdb.DuckDBPyConnection, raw: RawFile) -> int:
-    """Report the rows DuckDB's CSV reader rejected (wrong field count, bad quoting …)."""
-    if not raw.rejects_table:
-        return 0
-    found = rows(
-        con,
-        f"""SELECT line, column_name, error_type, error_message FROM "{raw.rejects_table}"
-            ORDER BY line LIMIT 21""",
-    )
-    n_rejects = int(one(con, f'SELECT count(*) FROM "{raw.rejects_table}"'))
-    for line, column, etype, message in found[:20]:
-        raw.issues.append(
-            Issue(
-                "error",
-                "bad_csv_row",
-                f"{_reject_words(str(etype))}: {message}",
-                file=raw.path.name,
-                row=int(line) if line is not None else None,
-                column=_header_of(raw.headers, column),
-                hint=f"every row needs {len(raw.headers)} fields separated by "
-                f"{_delim_name(raw.delimiter or ',')}; quote fields that contain the delimiter",
-            )
-        )
-    if n_rejects > 20:
-        raw.issues.append(
-            Issue("error", "bad_csv_row", f"... and {n_rejects - 20} more malformed rows",
-                  file=raw.path.name)
-        )
-    return n_rejects
-
-
-def _reject_words(error_type: str) -> str:
-    return {
-        "TOO MANY COLUMNS": "too many fields",
-        "MISSING COLUMNS": "too few fields",
-        "UNQUOTED VALUE": "unquoted value",
-        "INVALID UNICODE": "invalid text encoding",
-        "LINE SIZE OVER MAXIMUM": "line too long",
-    }.get(error_type.upper(), error_type.lower())
-
-
-def _header_of(headers: list[str], name: object) -> str | None:
-    if isinstance(name, str) and name.startswith("c") and name[1:].isdigit():
-        i = int(name[1:])
-        if i < len(headers):
-            return headers[i]
-    return None
-
-
-def _delim_name(d: str) -> str:
-    return {",": "commas", ";": "semicolons", "\t": "tabs"}[d]
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:300]
+def read_failure(raw: RawFile, exc: duckdb.Error) -> list[Issue]:
+    """What to report when DuckDB fails to read a file: for a CSV, its malformed rows."""
+    file = raw.path.name
+    if raw.path.suffix.lower() == ".parquet":
+        return [Issue("error", "unreadable_parquet", file=file,
+                      params={"detail": describe(exc, raw.path)})]
+    if raw.text_path is None:
+        return [Issue("error", "unreadable_file", file=file,
+                      params={"detail": describe(exc, raw.path)})]
+    text = str(exc)
+    found = _CSV_ERROR_LINE.search(text)
+    if raw.headers and (found or "CSV" in text):
+        issues = scan_rows(raw.text_path, file=file, delimiter=raw.delimiter or ",",
+                           width=len(raw.headers), max_row_chars=MAX_ROW_BYTES)
+        if issues:
+            return issues
+    # DuckDB's own words: "CSV Error on Line: N", the line as written, then the reason
+    block = [line.strip() for line in text.split("\n\n", 1)[0].splitlines() if line.strip()]
+    detail = clip(block[-1] if found and len(block) > 1 else
+                  describe(exc, raw.path, raw.text_path), 200)
+    return [Issue("error", "unreadable_csv", file=file,
+                  row=int(found.group(1)) if found else None, params={"detail": detail})]
 
 
 def _cell_text(value: object) -> str | None:
@@ -343,23 +378,54 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def _read_xlsx(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
-    import zipfile
+def _damaged(exc: Exception, path: Path) -> str:
+    return clip(f"{type(exc).__name__}: {describe(exc, path)}", 200)
 
+
+def _sheet_rows(sheet: Any, path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows of a sheet, numbered; a damaged part ends them with a FileProblem at the
+    row it was reading.
+
+    Rows are read at most MAX_COLUMNS + 1 cells wide when the sheet declares itself wider
+    (a declared A1:XFD1048576 would otherwise pad every row to 16,384 cells).
+    """
+    cap = MAX_COLUMNS + 1
+    number = 0
+    try:
+        declared = sheet.max_column
+        values = sheet.iter_rows(values_only=True,
+                                 max_col=cap if declared and declared > cap else None)
+        while True:
+            try:
+                row = next(values)
+            except StopIteration:
+                return
+            number += 1
+            yield number, tuple(row)
+    except FileProblem:
+        raise
+    except Exception as exc:  # openpyxl raises whatever its parsers meet in a damaged part
+        raise FileProblem("xlsx_damaged", row=number + 1, detail=_damaged(exc, path)) from exc
+
+
+def _read_xlsx(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     import openpyxl
 
+    check_parts(raw.path)  # a zip, without DTDs or bombs, before any XML is parsed
     try:
         wb = openpyxl.load_workbook(raw.path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise NotText(f"not an Excel .xlsx workbook ({exc})") from exc
+    except Exception as exc:  # a damaged part: KeyError, ParseError, IndexError …
+        raise FileProblem("xlsx_damaged", detail=_damaged(exc, raw.path)) from exc
     try:
         wanted = {raw.table.name.lower(), raw.table.zh}
-        sheet = next((ws for ws in wb.worksheets if ws.title.strip().lower() in wanted),
-                     wb.worksheets[0])
-        rows = sheet.iter_rows(values_only=True)
+        sheets = list(wb.worksheets)
+        if not sheets:
+            raise FileProblem("xlsx_no_sheet")
+        sheet = next((ws for ws in sheets if str(ws.title).strip().lower() in wanted), sheets[0])
+        rows = _sheet_rows(sheet, raw.path)
         header_row = 0
         headers: list[str] = []
-        for header_row, values in enumerate(rows, start=1):  # noqa: B007 - read after it
+        for header_row, values in rows:  # noqa: B007 - read after it
             cells = [_cell_text(v) for v in values]
             if any(cells):
                 headers = [c or "" for c in cells]
@@ -368,22 +434,24 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             headers.pop()
         if not headers:
             return
-        raw.headers = headers
+        raw.headers = check_headers(headers)
         width = len(headers)
         names = [f"c{i}" for i in range(width)]
         schema = pa.schema([(n, pa.string()) for n in names] + [("_row", pa.int64())])
         run(
             con,
-            f'CREATE OR REPLACE TEMP TABLE "{raw.stage}" ('
-            + ", ".join(f'"{n}" VARCHAR' for n in names)
+            f"CREATE OR REPLACE TEMP TABLE {ident(raw.stage)} ("
+            + ", ".join(f"{ident(n)} VARCHAR" for n in names)
             + ", _row BIGINT)"
         )
         batch: list[list[str | None]] = [[] for _ in range(width)]
         row_numbers: list[int] = []
-        for row_number, values in enumerate(rows, start=header_row + 1):
-            cells = [_cell_text(v) for v in values]
-            extra = [c for c in cells[width:] if c is not None]
-            if not any(cells[:width]) and not extra:
+        for row_number, values in rows:
+            if values.count(None) == len(values):
+                continue  # blank spreadsheet row (cheap: a sheet may declare huge gaps)
+            cells = [_cell_text(v) for v in values[:width]]
+            extra = any(v is not None and _cell_text(v) is not None for v in values[width:])
+            if not any(cells) and not extra:
                 continue  # blank spreadsheet row
             if extra:
                 raw.issues.append(
@@ -391,7 +459,7 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
                           file=raw.path.name, row=row_number,
                           hint="give every column a header, or delete the stray cells")
                 )
-            cells = (cells + [None] * width)[:width]
+            cells += [None] * (width - len(cells))
             for i, c in enumerate(cells):
                 batch[i].append(c)
             row_numbers.append(row_number)
@@ -403,7 +471,8 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             _flush(con, raw.stage, schema, batch, row_numbers)
             raw.rows += len(row_numbers)
     finally:
-        wb.close()
+        with contextlib.suppress(Exception):  # closing a damaged archive must not hide why
+            wb.close()
 
 
 def _flush(
@@ -419,27 +488,34 @@ def _flush(
     )
     con.register("_xlsx_batch", arrow)
     try:
-        run(con, f'INSERT INTO "{stage}" SELECT * FROM _xlsx_batch')
+        run(con, f"INSERT INTO {ident(stage)} SELECT * FROM _xlsx_batch")
     finally:
         con.unregister("_xlsx_batch")
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+def _read_parquet(con: duckdb.DuckDBPyConnection, raw: RawFile, lazy: bool) -> None:
+    """A Parquet file's columns, selected by position: their names never reach SQL."""
+    path = file_path(raw.path)
     try:
         described = rows(
-            con, "SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?))", [str(raw.path)]
+            con, "SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?))", [path]
         )
+        count = one(con, "SELECT count(*) FROM read_parquet(?)", [path])
     except duckdb.Error as exc:
-        raise NotText(f"not a Parquet file ({_short(exc)})") from exc
-    raw.headers = [str(r[0]) for r in described]
-    select = ", ".join(
-        f'CAST("{h}" AS VARCHAR) AS c{i}' for i, h in enumerate(raw.headers)
-    )
-    run(
-        con,
-        f"""CREATE OR REPLACE TEMP TABLE "{raw.stage}" AS
-            SELECT {select}, file_row_number + 2 AS _row
-            FROM read_parquet(?, file_row_number = true)""",
-        [str(raw.path)],
-    )
-    raw.rows = int(one(con, f'SELECT count(*) FROM "{raw.stage}"'))
+        raise FileProblem("not_text", format="Parquet", detail=describe(exc, raw.path)) from exc
+    headers = check_headers([str(r[0]) for r in described])
+    for name in headers:
+        if name.lower() == "file_row_number":  # the reader's own column for the row number
+            raise FileProblem("reserved_column", row=1, column=name, name=name)
+    raw.headers = headers
+    raw.rows = int(count)
+    select = ", ".join(f"CAST(#{i + 1} AS VARCHAR) AS c{i}" for i in range(len(headers)))
+    query = (f"(SELECT {select}, file_row_number + 2 AS _row "
+             f"FROM read_parquet({lit(path)}, file_row_number = true))")
+    raw.source = query
+    if lazy:
+        return
+    try:
+        run(con, f"CREATE OR REPLACE TEMP TABLE {ident(raw.stage)} AS SELECT * FROM {query}")
+    except duckdb.Error as exc:
+        raw.issues.extend(read_failure(raw, exc))

@@ -20,7 +20,8 @@ import duckdb
 
 from ..errors import Issue
 from . import convert
-from .readers import RawFile, collect_rejects, find_table_files, no_rows, read_file, unreadable
+from .problems import clip, describe
+from .readers import RawFile, find_table_files, no_rows, read_failure, read_file
 from .schema import AGENT_METRIC_COLUMNS, TABLES, Column, Table, normalise_header
 from .sql import ident, lit, one, rows, run
 
@@ -164,7 +165,12 @@ def stage_folder(
         path = files[name]
         if progress:
             progress(path.name)
-        sha = file_sha256(path)
+        try:
+            sha = file_sha256(path)
+        except OSError as exc:
+            rep.add(Issue("error", "cannot_open", file=path.name,
+                          params={"detail": describe(exc, path)}))
+            continue
         if stored.imported(name, sha):
             result.staged[name] = Staged(TABLES[name], path, "", set(), 0, sha,
                                          already_imported=True)
@@ -206,20 +212,22 @@ def map_headers(raw: RawFile, rep: Reporter) -> dict[str, int] | None:
         norm = normalise_header(header)
         col = lookup.get(norm)
         if col is None:
-            unknown.append(header if norm else f"(empty header, column {i + 1})")
+            unknown.append(clip(header, 60) if norm else f"#{i + 1}")
             continue
         if col.name in mapping:
-            rep.add(Issue("error", "duplicate_column",
-                          f"columns '{raw.headers[mapping[col.name]]}' and '{header}' both mean "
-                          f"'{col.name}'", file=raw.path.name, row=1, column=header,
-                          hint="delete or rename one of them"))
+            rep.add(Issue("error", "duplicate_column", file=raw.path.name, row=1,
+                          column=clip(header, 60),
+                          params={"first": clip(raw.headers[mapping[col.name]], 60),
+                                  "second": clip(header, 60), "column": col.name}))
             continue
         mapping[col.name] = i
     if unknown:
-        rep.add(Issue("warning", "unknown_column",
-                      "columns not in the data contract were ignored: " + ", ".join(unknown),
-                      file=raw.path.name, row=1,
-                      hint="known columns: " + ", ".join(table.column_names)))
+        # headers come from the file: a few, each clipped, are enough to recognise them
+        listed = ", ".join(unknown[:MAX_EXAMPLES])
+        if len(unknown) > MAX_EXAMPLES:
+            listed += f" (+{len(unknown) - MAX_EXAMPLES})"
+        rep.add(Issue("warning", "unknown_column", file=raw.path.name, row=1,
+                      params={"columns": listed, "known": ", ".join(table.column_names)}))
     missing = [c for c in table.columns if c.required and c.name not in mapping]
     for col in missing:
         rep.add(Issue("error", "missing_column", f"required column '{col.name}' is missing",
@@ -291,15 +299,13 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
               SELECT {", ".join(values)} FROM (
                 SELECT {", ".join(texts) or "*"} FROM {source}))""")
     except duckdb.Error as exc:
-        raw.issues.append(unreadable(raw, exc))
+        # a CSV is read strictly: a malformed row stops the read, and its rows are found
+        # and listed (later rows are not typed: their numbers could shift)
+        raw.issues.extend(read_failure(raw, exc))
         return None
     view = f"v_{typed_name}"
     row_col = "_row"
     if raw.row_expr is None:
-        if collect_rejects(con, raw):
-            # rows after a rejected one would be misnumbered: fix these first
-            run(con, f"DROP TABLE {physical}")
-            return None
         # the rows kept file order: rowid + 2 is the spreadsheet row (no copy needed)
         row_col = "(rowid + 2)"
         run(con, f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS "

@@ -7,6 +7,7 @@ Values are the platforms' published rules as far as they are known (metric catal
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -110,8 +111,9 @@ def _number(key: str, value: str, allow_none: bool = False) -> float | None:
     except ValueError:
         raise UsageError(f"setting {key}: '{value}' is not a number",
                          hint=SETTING_HELP.get(key)) from None
-    if number < 0:
-        raise UsageError(f"setting {key} must not be negative", hint=SETTING_HELP.get(key))
+    if number < 0 or not math.isfinite(number) or number > 1e6:
+        raise UsageError(f"setting {key}: '{value}' is out of range (0 to 1,000,000)",
+                         hint=SETTING_HELP.get(key))
     return number
 
 
