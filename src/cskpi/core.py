@@ -17,11 +17,12 @@ from .data.sql import lit, run
 from .data.validate import StageResult, StoredTables, stage_folder
 from .errors import Issue, UsageError
 from .months import month_end, month_range
-from .store.files import NO_EXTENSIONS, check_file_kind, damage_checked, open_error
+from .store.files import NO_EXTENSIONS, damage_checked
 from .store.workspace import (
     DEFAULT_MEMORY_LIMIT,
     ImportReport,
     Workspace,
+    attach_current,
     check_timezone,
     skippable_imports,
     stored_timezone,
@@ -330,7 +331,8 @@ def check_import(folder: Path | str, workspace: Path | str, *,
     already holds, as the import will check it: agents known from earlier imports, files
     imported before (skipped), rows stored with other content (refused).  With no
     workspace yet the two agree.  The workspace is attached read-only, so a check never
-    changes it; the caller serialises it with other users of the file.
+    changes its data (an older one is upgraded to the current format first, as by every
+    command); the caller serialises it with other users of the file.
     """
     _require_folder(folder)
     ws = Path(workspace)
@@ -343,11 +345,7 @@ def check_import(folder: Path | str, workspace: Path | str, *,
         stored, tz = StoredTables(con, set()), None
         attached = ws.exists()
         if attached:
-            check_file_kind(ws)
-            try:
-                run(con, f"ATTACH {lit(str(ws))} AS {STORED_CATALOG} (READ_ONLY)")
-            except duckdb.Error as exc:
-                raise open_error(ws, exc) from exc
+            attach_current(con, ws, STORED_CATALOG)  # an older workspace upgraded first
         with damage_checked(ws):
             if attached:
                 stored, tz = _attached_stored(con, Path(folder), replace)

@@ -7,6 +7,9 @@ as it was (DuckDB discards an uncommitted transaction on the next open); a new
 workspace is built under a temporary name and renamed into place only on success.
 The temporary folder of a killed import is removed by the next command that opens the
 workspace (see :mod:`.files`).
+
+Every opening checks the workspace's format version first: an older workspace is
+upgraded, a newer one refused (see :mod:`.migrations`).
 """
 
 from __future__ import annotations
@@ -31,11 +34,14 @@ from ..data.validate import Staged, StoredTables, sessions_given, stage_folder
 from ..errors import Issue, UsageError, ValidationFailed, WorkspaceError
 from .files import (
     can_write,
+    check_file_kind,
     connect_file,
     damage_checked,
     import_temp_dir,
+    open_error,
     remove_stale_temp_dirs,
 )
+from .migrations import VERSION_KEY, WORKSPACE_VERSION, Migration, migrate, outdated_version
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_MEMORY_LIMIT = "1200MB"
@@ -131,17 +137,59 @@ class Workspace:
 
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to an existing workspace, in the workspace's time zone."""
+        """A connection to an existing workspace, in the workspace's time zone.
+
+        An older workspace is upgraded first, even for a read-only connection (when the
+        file may be written); a newer one is refused.
+        """
         self.remove_stale_temp()
         if not self.exists:
             raise WorkspaceError(code="workspace_missing", params={"path": str(self.path)})
         with damage_checked(self.path):
-            con = connect_file(self.path, read_only)
+            con = self._connect_current(read_only)
             try:
                 self._configure(con, self._timezone or stored_timezone(con) or DEFAULT_TIMEZONE)
                 yield con
             finally:
                 con.close()
+
+    def _connect_current(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """A connection to the workspace in the current format (see :mod:`.migrations`)."""
+        con = connect_file(self.path, read_only)
+        try:
+            if not read_only:
+                migrate(con, self.path)
+                return con
+            found = outdated_version(con, self.path)
+        except BaseException:
+            con.close()
+            raise
+        if found is None:
+            return con
+        con.close()  # the upgrade needs the file to itself
+        self.upgrade()
+        return connect_file(self.path, read_only)
+
+    def upgrade(self) -> list[Migration]:
+        """Bring the workspace to the current format; the steps applied (none when it was).
+
+        A workspace this process may not write is refused when it needs upgrading.
+        """
+        if not self.exists:
+            raise WorkspaceError(code="workspace_missing", params={"path": str(self.path)})
+        with damage_checked(self.path):
+            writable = self.writable
+            con = connect_file(self.path, read_only=not writable)
+            try:
+                if writable:
+                    return migrate(con, self.path)
+                found = outdated_version(con, self.path)
+            finally:
+                con.close()
+        if found is None:
+            return []
+        raise WorkspaceError(code="workspace_needs_upgrade", params={
+            "path": str(self.path), "found": found, "supported": WORKSPACE_VERSION})
 
     @property
     def timezone(self) -> str:
@@ -177,6 +225,8 @@ class Workspace:
             con = connect_file(target, read_only=False)
             try:
                 with damage_checked(self.path):
+                    if not creating:
+                        migrate(con, self.path)
                     stored_tz = stored_timezone(con)
                     if self._timezone and stored_tz and stored_tz != self._timezone:
                         raise UsageError(
@@ -243,6 +293,9 @@ class Workspace:
                      f"('contract_version', '{CONTRACT_VERSION}')")
             run(con, "INSERT OR IGNORE INTO _meta VALUES ('created_at', "
                      f"{lit(started.isoformat())})")
+            # a new workspace's; an older one was upgraded when it was opened
+            run(con, "INSERT OR IGNORE INTO _meta VALUES (?, ?)",
+                [VERSION_KEY, str(WORKSPACE_VERSION)])
             # past the warnings too: a version that kept those of an import storing nothing
             # left them under an id the log never got
             import_id = int(one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM (SELECT "
@@ -355,6 +408,24 @@ def skippable_imports(logged: Iterable[tuple[object, ...]], folder: Path
     files, _ = find_table_files(folder)
     return {(str(table), str(sha)) for table, sha, file in logged
             if table in files and reader_of(files[str(table)].name) == reader_of(str(file))}
+
+
+def attach_current(con: duckdb.DuckDBPyConnection, path: Path, catalog: str) -> None:
+    """Attach the workspace ``path`` read-only to ``con`` as ``catalog``, in the current
+    format: an older one is upgraded first, as :meth:`Workspace.connect` does."""
+    check_file_kind(path)
+    attach = f"ATTACH {lit(str(path))} AS {ident(catalog)} (READ_ONLY)"
+    try:
+        run(con, attach)
+        with damage_checked(path):
+            found = outdated_version(con, path, catalog)
+        if found is None:
+            return
+        run(con, f"DETACH {ident(catalog)}")  # the upgrade needs the file to itself
+        Workspace(path).upgrade()
+        run(con, attach)
+    except duckdb.Error as exc:
+        raise open_error(path, exc) from exc
 
 
 def stored_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
