@@ -304,9 +304,11 @@ scores the period under both and lists every agent's change in points and pay.
 
 
 def render_schemes() -> str:
+    from .scheme.limits import limits_markdown
     from .scoring import presets
 
-    parts = [SCHEMES_INTRO]
+    intro, presets_intro = SCHEMES_INTRO.split("## Presets\n")
+    parts = [intro + limits_markdown() + "\n## Presets\n" + presets_intro]
     for name in presets.preset_names():
         parts.append(f"### {name}\n\n```yaml\n{presets.preset_text(name)}```\n")
     return "\n".join(parts)
@@ -377,6 +379,27 @@ WEB_PAGES = (
 )
 
 
+WEB_SECURITY = """## Security
+
+- **API tokens** are made, listed and revoked on `/account` from a browser login (with its \
+CSRF token), never with a bearer token: a token cannot mint the token that would outlive \
+it. A token expires after 90 days unless the form says otherwise (7, 30, 365 days or no \
+expiry); the page shows when each expires and was last used (to the minute). A token \
+remembers the login it was made on: a password change or reset that ends that login ends \
+its tokens too; revoking a token ends the tokens made from it; deactivating a user ends \
+all their logins and tokens for good.
+- **Login limits**: `login_max_failures` failed logins for one username from one address, \
+or `login_ip_max_failures` from one address whatever the username, within \
+`login_window_s`, and logins from that address get 429 (with `Retry-After`) until the \
+window has passed, even with the right password.
+- **Behind a reverse proxy** the client address is the connection's, the proxy's: \
+`X-Forwarded-For` and `X-Forwarded-Proto` are ignored unless `cskpi serve \
+--forwarded-allow-ips` names the proxy (e.g. `127.0.0.1` for nginx on the same host). \
+Without it every client shares the proxy's address in the login limits and the audit log, \
+and cookies are not marked Secure behind an https proxy.
+"""
+
+
 def render_web() -> str:
     """The web app: its pages and who may open them, and every setting (from settings.py)."""
     from .web.settings import setting_docs
@@ -389,6 +412,7 @@ def render_web() -> str:
              "## Pages", "", "| page | who | what |", "|---|---|---|"]
     lines += [f"| `{path}` | {who} | {what} |".replace(".xlsx|pdf", ".xlsx\\|pdf")
               for path, who, what in WEB_PAGES]
+    lines += ["", WEB_SECURITY.rstrip()]
     lines += ["", "## Settings", "",
               "Arguments of `cskpi serve` or environment variables; the rest are defaults "
               "for embedding the app (`cskpi.web.app.create_app`).", "",

@@ -13,8 +13,8 @@ facts, event kinds and the agent roster are passed in by the caller::
 any of them is an error.
 """
 
-from .formula import Formula, FormulaError, parse_formula
-from .loader import load_scheme, load_scheme_file
+from .formula import Formula, FormulaError, FormulaRangeError, parse_formula
+from .loader import decode_scheme, load_scheme, load_scheme_file
 from .models import (
     ATTENDANCE_STATUSES,
     DEFAULT_EVENT_KINDS,
@@ -48,9 +48,9 @@ from .models import (
 
 __all__ = [
     "ATTENDANCE_STATUSES", "DEFAULT_EVENT_KINDS", "Adjustment", "AppliesTo", "Award", "Base",
-    "Commission", "CommissionTier", "Formula", "FormulaError", "FormulaItem", "GradeItem",
-    "Item", "KpiBonus", "LinearItem", "MetricInfo", "MetricSpec", "MinSample", "Pay",
-    "PerItem", "RankAward", "RankSample", "Scheme", "SchemeIssue", "TargetAward",
-    "TargetItem", "TargetRule", "Tier", "TiersItem", "Veto", "load_scheme",
-    "load_scheme_file", "parse_formula",
+    "Commission", "CommissionTier", "Formula", "FormulaError", "FormulaItem",
+    "FormulaRangeError", "GradeItem", "Item", "KpiBonus", "LinearItem", "MetricInfo",
+    "MetricSpec", "MinSample", "Pay", "PerItem", "RankAward", "RankSample", "Scheme",
+    "SchemeIssue", "TargetAward", "TargetItem", "TargetRule", "Tier", "TiersItem", "Veto",
+    "decode_scheme", "load_scheme", "load_scheme_file", "parse_formula",
 ]

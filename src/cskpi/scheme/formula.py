@@ -17,7 +17,10 @@ Grammar, loosest binding first::
     FUNC    := min | max | round | abs | if
 
 Numbers are plain decimals (``12``, ``0.05``); there are no strings, attributes,
-indexing, exponents or power operator.
+indexing, exponents or power operator.  A number must be below 10^15 with at most 28
+significant digits and 20 decimal places, and a constant part of a formula
+(``1000000 * 1000000``) must stay below 10^30 at every step: both are checked here,
+when the scheme loads (see :mod:`cskpi.scheme.limits`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .formula_ast import (
     Call,
     Compare,
     CompareOp,
+    FormulaRangeError,
     FuncName,
     Logic,
     LogicOp,
@@ -49,20 +53,19 @@ from .formula_ast import (
     names_in,
     render,
 )
+from .limits import LIMITS_HINT, MAX_DEPTH, MAX_ROUND_DIGITS, number_text_problem, shorten
 from .suggest import closest
 
-MAX_DEPTH = 100
-"""Deepest nesting a formula may have; deeper input is an error, never a RecursionError."""
-
 KEYWORDS = frozenset({"and", "or", "not", *FUNCTIONS})
-ErrorKind = Literal["syntax", "name", "type"]
+ErrorKind = Literal["syntax", "name", "type", "range"]
 
 
 class FormulaError(ValueError):
     """A formula that cannot be used, with the 1-based column of the problem.
 
-    ``kind`` is ``"syntax"`` (malformed text), ``"name"`` (unknown name or function)
-    or ``"type"`` (a condition where a number belongs, or the reverse).
+    ``kind`` is ``"syntax"`` (malformed text), ``"name"`` (unknown name or function),
+    ``"type"`` (a condition where a number belongs, or the reverse) or ``"range"`` (a
+    number, or a constant part of the formula, out of bounds).
     """
 
     def __init__(self, message: str, column: int, kind: ErrorKind = "syntax",
@@ -160,10 +163,11 @@ def _describe_type(t: ValueType) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str, allowed: Collection[str] | None) -> None:
+    def __init__(self, text: str, allowed: Collection[str] | None, suggest: bool) -> None:
         self.tokens = tokenize(text)
         self.pos = 0
         self.allowed = allowed
+        self.suggest = suggest
         self.nesting = 0
 
     # -- helpers
@@ -246,6 +250,10 @@ class _Parser:
     def prefix(self) -> tuple[Node, ValueType, int]:  # noqa: PLR0911
         tok = self.advance()
         if tok.kind == "num":
+            problem = number_text_problem(tok.text)
+            if problem is not None:
+                raise FormulaError(f"the number {shorten(tok.text)} is out of range: "
+                                   f"{problem[1]}", tok.column, "range", LIMITS_HINT)
             return Num(Decimal(tok.text), tok.column), "number", 1
         if tok.text == "-" and tok.kind == "op":
             operand, t, depth = self.expr(_NEG_BP)
@@ -280,7 +288,7 @@ class _Parser:
                                hint="functions: " + ", ".join(FUNCTIONS))
         if self.allowed is not None and tok.text not in self.allowed:
             raise FormulaError(f"unknown name {tok.text!r}", tok.column, "name",
-                               hint=names_hint(tok.text, self.allowed))
+                               hint=names_hint(tok.text, self.allowed, self.suggest))
         return Name(tok.text, tok.column), "number", 1
 
     def call(self, func: Token) -> tuple[Node, ValueType, int]:
@@ -317,32 +325,77 @@ class _Parser:
         if name == "round" and n == 2:
             digits = args[1][0]
             if not (isinstance(digits, Num) and digits.value == digits.value.to_integral_value()
-                    and digits.value <= 20):
-                raise FormulaError("round()'s digits must be a whole number from 0 to 20",
-                                   digits.column)
+                    and digits.value <= MAX_ROUND_DIGITS):
+                raise FormulaError("round()'s digits must be a whole number from 0 to "
+                                   f"{MAX_ROUND_DIGITS}", digits.column)
         return "number"
 
 
-def names_hint(name: str, allowed: Collection[str]) -> str:
-    """A hint listing the valid names, starting with the closest ones to ``name``."""
+def names_hint(name: str, allowed: Collection[str], suggest: bool = True) -> str:
+    """A hint listing the valid names, starting with the closest one to ``name`` (when
+    ``suggest``: looking for it costs about a millisecond)."""
     valid = sorted(allowed)
-    close = closest(name, valid)
+    close = closest(name, valid) if suggest else None
     listed = ", ".join(valid) if valid else "(none)"
     prefix = f"did you mean {close!r}? " if close else ""
     return f"{prefix}valid names: {listed}"
 
 
 def parse_formula(text: str, allowed_names: Collection[str] | None = None, *,
-                  expect: ValueType | None = None) -> Formula:
+                  expect: ValueType | None = None, suggest: bool = True) -> Formula:
     """Parse ``text`` into a :class:`Formula`.
 
     ``allowed_names`` are the names the formula may use (``None``: any name).  With
     ``expect``, the formula must give a number (``"number"``) or a condition
     (``"bool"``).  Raises :class:`FormulaError` with a 1-based column; unknown names
-    are reported with the valid ones in ``hint`` (and in ``str(error)``).
+    are reported with the valid ones in ``hint`` (and in ``str(error)``), the closest
+    one first unless ``suggest`` is false.  Numbers and constant parts out of bounds
+    are ``"range"`` errors.
     """
-    root, value_type = _Parser(text, allowed_names).parse()
+    root, value_type = _Parser(text, allowed_names, suggest).parse()
+    _check_constants(root)
     if expect is not None and value_type != expect:
         raise FormulaError(f"the formula gives {_describe_type(value_type)}, but "
                            f"{_describe_type(expect)} is needed here", 1, "type")
     return Formula(text, root, value_type)
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Neg | Not):
+        return (node.operand,)
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, BinOp | Compare | Logic):
+        return (node.left, node.right)
+    return ()
+
+
+def _check_constants(root: Node) -> None:
+    """Evaluate every largest part of the tree without names, as scoring would.
+
+    A constant part that leaves the bounds (``1000000000 * 1000000000 * 1000000000000``)
+    fails now, with the column of the operation, instead of for every agent later.
+    """
+    if _is_constant(root) and not isinstance(root, Num):
+        _evaluate_constant(root)
+
+
+def _is_constant(node: Node) -> bool:
+    """Whether ``node`` uses no name; non-constant nodes check their constant parts."""
+    if isinstance(node, Name):
+        return False
+    children = _children(node)
+    flags = [_is_constant(child) for child in children]
+    if all(flags):
+        return True
+    for child, constant in zip(children, flags, strict=True):
+        if constant and not isinstance(child, Num):
+            _evaluate_constant(child)
+    return False
+
+
+def _evaluate_constant(node: Node) -> None:
+    try:
+        evaluate_node(node, {})
+    except FormulaRangeError as err:
+        raise FormulaError(err.message, err.column, "range", LIMITS_HINT) from None

@@ -6,8 +6,12 @@ values.  Nothing here runs Python code: there is no ``eval``, ``exec`` or ``comp
 
 Evaluation rules:
 
-* numbers are ``Decimal``; arithmetic runs in a local context of
+* numbers are ``Decimal``; arithmetic runs in a context of its own, of
   :data:`PRECISION` significant digits, whatever the caller's context is;
+* every value read or computed must stay below
+  :data:`~cskpi.scheme.limits.WORKING_LIMIT` (10^30) in size: beyond it, or for a
+  value that is not a finite number, :class:`FormulaRangeError` is raised with the
+  column of the operation; nothing else escapes (no ``decimal`` exception);
 * a missing value (``None``) makes any arithmetic, comparison or function result
   ``None``; division by zero gives ``None``;
 * ``and``/``or``/``not`` follow three-valued (Kleene) logic: ``false and None`` is
@@ -27,8 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, TypeAlias
 
-PRECISION = 50
-"""Significant digits used while evaluating (exact for ordinary scoring arithmetic)."""
+from .limits import PRECISION, WORKING_LIMIT, size_text
 
 ArithOp = Literal["+", "-", "*", "/"]
 CompareOp = Literal["<", "<=", ">", ">=", "==", "!="]
@@ -161,26 +164,76 @@ def render(node: Node) -> str:
 
 
 # -------------------------------------------------------------------------- evaluation
+class FormulaRangeError(ArithmeticError):
+    """A value out of bounds while a formula is evaluated (with the operation's column).
+
+    ``value`` is the offending value when there is one (None: it could not be computed).
+    """
+
+    def __init__(self, message: str, column: int, value: Decimal | None = None) -> None:
+        super().__init__(f"{message} (column {column})")
+        self.message = message
+        self.column = column
+        self.value = value
+
+
+def _context() -> decimal.Context:
+    """The context formulas run in: fixed precision, exponents well inside the bounds."""
+    return decimal.Context(prec=PRECISION, rounding=decimal.ROUND_HALF_EVEN, Emax=999_999,
+                           Emin=-999_999, traps=[decimal.InvalidOperation,
+                                                 decimal.DivisionByZero, decimal.Overflow])
+
+
 def evaluate_node(node: Node, env: Mapping[str, Decimal | None]) -> Value:
     """Evaluate ``node``; see the module docstring for the rules.
 
     Raises ``KeyError`` when the tree uses a name that ``env`` has no entry for (a
-    ``None`` entry is a missing value, not an error).
+    ``None`` entry is a missing value, not an error), and :class:`FormulaRangeError`
+    when a value read or computed is out of bounds.
     """
-    with decimal.localcontext() as ctx:
-        ctx.prec = PRECISION
-        ctx.rounding = decimal.ROUND_HALF_EVEN
-        ctx.traps[decimal.Inexact] = False
-        return _eval(node, env)
+    with decimal.localcontext(_context()):
+        try:
+            return _eval(node, env)
+        except decimal.DecimalException as err:  # the bounds checks leave none; a backstop
+            raise FormulaRangeError(f"the formula cannot be computed ({type(err).__name__})",
+                                    node.column) from None
 
 
-def _eval(node: Node, env: Mapping[str, Decimal | None]) -> Value:  # noqa: C901, PLR0911, PLR0912
+def _operation(node: Node) -> str:
+    if isinstance(node, BinOp):
+        return f"'{node.op}'"
+    if isinstance(node, Call):
+        return f"{node.func}()"
+    if isinstance(node, Name):
+        return node.name
+    return "'-'" if isinstance(node, Neg) else "the number"
+
+
+def _bounded(value: Decimal, node: Node) -> Decimal:
+    """``value`` when it is finite and below :data:`WORKING_LIMIT`, else the error."""
+    verb = "is" if isinstance(node, Name | Num) else "gives"
+    if not value.is_finite():
+        raise FormulaRangeError(f"{_operation(node)} {verb} {value}, not a finite number",
+                                node.column, value)
+    if value.copy_abs() >= WORKING_LIMIT:
+        raise FormulaRangeError(f"{_operation(node)} {verb} {size_text(value)}; values in a "
+                                "formula must stay below 10^30", node.column, value)
+    return value
+
+
+def _eval(node: Node, env: Mapping[str, Decimal | None]) -> Value:
     if isinstance(node, Num):
-        return node.value
+        return _bounded(node.value, node)
     if isinstance(node, Name):
         if node.name not in env:
             raise KeyError(f"no value given for {node.name!r}")
-        return env[node.name]
+        given = env[node.name]
+        return _bounded(given, node) if isinstance(given, Decimal) else given
+    result = _eval_operation(node, env)
+    return _bounded(result, node) if isinstance(result, Decimal) else result
+
+
+def _eval_operation(node: Node, env: Mapping[str, Decimal | None]) -> Value:  # noqa: C901, PLR0911
     if isinstance(node, Neg):
         value = _eval(node.operand, env)
         return None if value is None else -_number(value)

@@ -26,7 +26,7 @@ from .models import (
     Tier,
     TiersItem,
 )
-from .reader import LoadContext, Reader, YMap, YNode, YScalar, keys_hint
+from .reader import LoadContext, Reader, YMap, YNode, YScalar
 
 COMMON_KEYS = ("key", "label", "max", "min_sample")
 EXTRA_KEYS = {"metric": ("tiers", "linear", "target"), "start": ("per",), "min": ("per",)}
@@ -195,7 +195,7 @@ def _per(m: YMap, what: str, r: Reader, ctx: LoadContext) -> dict[str, Any] | No
         if name not in ctx.countable:
             r.error("unknown_event", f"{what} counts {name!r}, which is neither an "
                     "attendance status nor an event kind", line,
-                    keys_hint(ctx.countable, name))
+                    r.hint(ctx.countable, name))
             ok = False
         points = r.number(node, f"points per {name} in {what}")
         if points is None:

@@ -17,7 +17,7 @@ from typing import Any
 from .items import read_items
 from .models import DEFAULT_EVENT_KINDS, AppliesTo, MetricInfo, Scheme, SchemeIssue
 from .pay import read_adjustments, read_awards, read_pay, read_targets, read_veto
-from .reader import LoadContext, Reader, YMap, YNode, YSeq, compose
+from .reader import LoadContext, Reader, TooMuchAliasing, YMap, YNode, YSeq, compose
 from .validate import validate_scheme
 
 TOP_KEYS = ("scheme", "title", "applies_to", "pass_ratio", "profile", "items", "veto",
@@ -50,8 +50,12 @@ def load_scheme(text: str, source: str = "<scheme>", *,
         r.error("not_mapping", "a scheme must be a mapping of keys (scheme, items, …)",
                 root.line, "start with 'scheme: NAME'")
         return None, _sorted(r.issues)
-    scheme = _read_scheme(root, r, ctx)
-    validate_scheme(scheme, r, ctx)
+    try:
+        scheme = _read_scheme(root, r, ctx)
+        validate_scheme(scheme, r, ctx)
+    except TooMuchAliasing as err:
+        r.too_much_aliasing(err.line)
+        return None, _sorted(r.issues)
     has_errors = any(i.is_error for i in r.issues)
     return (None if has_errors else scheme), _sorted(r.issues)
 
@@ -60,14 +64,39 @@ def load_scheme_file(path: str | Path, **kw: Any) -> tuple[Scheme | None, list[S
     """:func:`load_scheme` on a UTF-8 file; issues name the file as their source."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        return None, [SchemeIssue("error", "encoding", f"the scheme is not UTF-8 text: {err}",
-                                  None, "save the file as UTF-8", str(p))]
+        data = p.read_bytes()
     except OSError as err:
         return None, [SchemeIssue("error", "unreadable", f"cannot read the scheme: {err}",
                                   None, None, str(p))]
+    text, issues = decode_scheme(data, str(p))
+    if text is None:
+        return None, issues
     return load_scheme(text, str(p), **kw)
+
+
+def decode_scheme(data: bytes, source: str) -> tuple[str | None, list[SchemeIssue]]:
+    """The text of a scheme file's bytes (UTF-8, a byte-order mark allowed).
+
+    Other bytes give ``(None, [issue])``: an ``encoding`` error at the line and column
+    of the first byte that is not UTF-8, with a hint naming the encoding the file reads
+    in when it is a Chinese one (GB18030 covers GBK and GB2312).
+    """
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as err:
+        before = data[:err.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        hint = "save the file as UTF-8"
+        try:
+            data.decode("gb18030")
+            hint += " (it reads as GBK/GB18030: in Notepad, Save As → Encoding: UTF-8)"
+        except UnicodeDecodeError:
+            pass
+        byte = data[err.start:err.start + 1].hex()
+        return None, [SchemeIssue("error", "encoding", f"the scheme is not UTF-8 text: byte "
+                                  f"0x{byte} at line {line}, column {column} cannot be read",
+                                  line, hint, source, column)]
 
 
 def _sorted(issues: list[SchemeIssue]) -> list[SchemeIssue]:

@@ -62,7 +62,7 @@ class SchemeIssue:
     line: int | None = None
     hint: str | None = None
     source: str = "<scheme>"
-    column: int | None = None  # inside a formula, when the problem is in one
+    column: int | None = None  # 1-based: inside a formula for formula_* codes, else on the line
 
     @property
     def is_error(self) -> bool:

@@ -6,11 +6,17 @@ string ``"on"``, not YAML 1.1's ``True``) and a repeated key is reported.  A
 :class:`Reader` then pulls typed values out of the nodes; a wrong type, a missing
 or unknown key is recorded as a :class:`~cskpi.scheme.models.SchemeIssue` and the
 reader returns ``None``, so one pass finds every problem.
+
+Hostile input is an issue, never an exception: a non-standard tag (``!!python/…``), a
+number past Python's 4,300-digit ``int`` limit, an invalid explicitly tagged value,
+nesting past :data:`MAX_YAML_DEPTH` and aliases that would make reading the scheme far
+longer than its text (see :data:`~cskpi.scheme.limits.MAX_ALIAS_EXPANSION`).
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -20,15 +26,29 @@ import yaml
 
 from .formula import Formula, FormulaError, parse_formula
 from .formula_ast import ValueType
+from .limits import (
+    LIMITS_HINT,
+    MAX_ALIAS_EXPANSION,
+    MAX_SUGGESTIONS,
+    MAX_YAML_DEPTH,
+    STANDARD_TAGS,
+    number_problem,
+    shorten,
+)
 from .models import ATTENDANCE_STATUSES, DEFAULT_EVENT_KINDS, Level, MetricInfo, SchemeIssue
 from .suggest import closest
+
+__all__ = ["MAX_YAML_DEPTH", "LoadContext", "Reader", "TooMuchAliasing", "YMap", "YNode",
+           "YScalar", "YSeq", "compose", "keys_hint"]
 
 
 @dataclass
 class YScalar:
-    value: Any  # as YAML 1.1 reads it (int, float, bool, str, None, date)
+    value: Any  # as YAML 1.1 reads it (int, float, bool, str, None, date; a Decimal for
+    # an integer past int()'s digit limit, which Reader.number then reports)
     raw: str  # the text as written
     line: int
+    column: int | None = None  # 1-based, where the value starts on its line
 
 
 @dataclass
@@ -60,16 +80,28 @@ class _Builder(yaml.SafeLoader):
     """A SafeLoader used only for its scalar constructors and merge-key handling."""
 
 
-MAX_YAML_DEPTH = 40
-"""Deepest YAML nesting accepted (a scheme needs about six levels)."""
+_YAML = "tag:yaml.org,2002:"
+_TEXT_TAGS = frozenset({f"{_YAML}value", f"{_YAML}merge"})  # '=' and '<<' written as values
+_DIGITS = re.compile(r"[-+]?[0-9]+")
+
+
+class TooMuchAliasing(Exception):
+    """Reading the scheme through its aliases went past its budget (see :class:`Reader`)."""
+
+    def __init__(self, line: int | None) -> None:
+        super().__init__(f"too much aliasing (line {line})")
+        self.line = line
 
 
 def compose(text: str, reader: Reader) -> YNode | None:
     """Parse YAML ``text`` into located nodes; syntax errors go to ``reader``.
 
     Anchors and aliases are read once each (an alias bomb stays small), a recursive
-    alias or nesting deeper than :data:`MAX_YAML_DEPTH` is an error.
+    alias or nesting deeper than :data:`MAX_YAML_DEPTH` is an error.  Sets the
+    reader's budget for what follows: the text's length plus
+    :data:`~cskpi.scheme.limits.MAX_ALIAS_EXPANSION`.
     """
+    reader.budget = len(text) + MAX_ALIAS_EXPANSION
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as err:
@@ -88,7 +120,11 @@ def compose(text: str, reader: Reader) -> YNode | None:
         return None
     if root is None:
         return None
-    return _Converter(reader).convert(root, 1)
+    try:
+        return _Converter(reader).convert(root, 1)
+    except TooMuchAliasing as err:
+        reader.too_much_aliasing(err.line)
+        return None
 
 
 class _Converter:
@@ -100,6 +136,7 @@ class _Converter:
 
     def convert(self, node: yaml.Node, depth: int) -> YNode:
         line = node.start_mark.line + 1
+        column = node.start_mark.column + 1
         if id(node) in self.done:
             return self.done[id(node)]
         if id(node) in self.busy or depth > MAX_YAML_DEPTH:
@@ -107,22 +144,62 @@ class _Converter:
                        else f"the YAML nests deeper than {MAX_YAML_DEPTH} levels")
             self.reader.error("yaml_syntax", problem, line)
             return YScalar(None, "", line)
+        if node.tag not in STANDARD_TAGS and not (
+                isinstance(node, yaml.ScalarNode) and node.tag in _TEXT_TAGS):
+            tag = "!!" + node.tag[len(_YAML):] if node.tag.startswith(_YAML) else node.tag
+            self.reader.error("yaml_tag", f"the YAML tag {shorten(tag)!r} is not allowed in a "
+                              "scheme", line, "remove it: a scheme is plain YAML (text, "
+                              "numbers, true/false, lists and mappings)", column)
         self.busy.add(id(node))
         out: YNode
         if isinstance(node, yaml.MappingNode):
             out = self._mapping(node, depth)
         elif isinstance(node, yaml.SequenceNode):
             out = YSeq([self.convert(n, depth + 1) for n in node.value], line)
+        elif node.tag not in STANDARD_TAGS:  # reported above (or '=', '<<'): read as text
+            out = YScalar(str(node.value), str(node.value), line, column)
         else:
-            out = YScalar(self.builder.construct_object(node, deep=True), str(node.value), line)
+            out = self._scalar(node, line, column)
         self.busy.discard(id(node))
         self.done[id(node)] = out
         return out
 
+    def _scalar(self, node: yaml.Node, line: int, column: int) -> YScalar:
+        text = str(node.value)
+        try:
+            value = self.builder.construct_object(node, deep=True)
+        except Exception as err:  # PyYAML's constructors raise several kinds (!!float '')
+            value = self._unreadable(node, text, err, line, column)
+        return YScalar(value, text, line, column)
+
+    def _unreadable(self, node: yaml.Node, text: str, err: Exception, line: int,
+                    column: int) -> Any:
+        """The value of a scalar YAML's constructors refuse (an issue when it was tagged)."""
+        digits = text.replace("_", "")
+        if node.tag == f"{_YAML}int" and _DIGITS.fullmatch(digits):
+            return Decimal(digits)  # past int()'s 4,300-digit limit: Reader.number reports it
+        implicit = self.builder.resolve(yaml.ScalarNode, text, (True, False))
+        if getattr(node, "style", None) is None and node.tag == implicit:
+            return text  # a plain value that only looks like one (2026-13-45): text
+        kind = node.tag[len(_YAML):] if node.tag.startswith(_YAML) else node.tag
+        self.reader.error("yaml_value", f"{shorten(text)!r} is not a valid {kind}: "
+                          f"{shorten(str(err).splitlines()[0], 80)}", line,
+                          "remove the tag, or quote the value to make it text", column)
+        return text
+
     def _mapping(self, node: yaml.MappingNode, depth: int) -> YMap:
         explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
-        self.builder.flatten_mapping(node)  # YAML merge keys (<<) come first, then the rest
+        try:
+            self.builder.flatten_mapping(node)  # YAML merge keys (<<) come first, then the rest
+        except yaml.YAMLError as err:  # '<<: 3': only mappings merge
+            mark = getattr(err, "problem_mark", None) or node.start_mark
+            self.reader.error("yaml_syntax", "a merge key (<<) must be given a mapping or a "
+                              "list of mappings", mark.line + 1, "write '<<: *name' where "
+                              "'&name' marks a mapping", mark.column + 1)
+            node.value = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
+            explicit = len(node.value)
         merged = len(node.value) - explicit
+        self.reader.spend(merged, node.start_mark.line + 1)
         out = YMap(line=node.start_mark.line + 1)
         seen: set[str] = set()
         for index, (key_node, value_node) in enumerate(node.value):
@@ -147,15 +224,25 @@ def _kind_of(node: YNode) -> str:
     if isinstance(node, YSeq):
         return "a list"
     value = node.value
+    raw = shorten(node.raw)
     if value is None:
         return "nothing"
     if isinstance(value, bool):
-        return f"yes/no ({node.raw})"
-    if isinstance(value, int | float):
-        return f"a number ({node.raw})"
+        return f"yes/no ({raw})"
+    if isinstance(value, int | float | Decimal):
+        return f"a number ({raw})"
     if isinstance(value, datetime.date):
-        return f"a date ({node.raw})"
-    return f"text ({node.raw!r})"
+        return f"a date ({raw})"
+    return f"text ({raw!r})"
+
+
+def _excerpt(text: str, column: int, width: int = 60) -> str:
+    """A formula as a message quotes it: whole when short, else the part around ``column``."""
+    if len(text) <= width:
+        return repr(text)
+    start = max(0, min(column - 1 - width // 2, len(text) - width))
+    part = text[start:start + width]
+    return ("…" if start else "") + repr(part) + ("…" if start + width < len(text) else "")
 
 
 def keys_hint(valid: Iterable[str], given: str | None = None) -> str:
@@ -167,11 +254,39 @@ def keys_hint(valid: Iterable[str], given: str | None = None) -> str:
 
 
 class Reader:
-    """Collects issues for one scheme source and reads typed values from nodes."""
+    """Collects issues for one scheme source and reads typed values from nodes.
 
-    def __init__(self, source: str) -> None:
+    Reading is counted (mapping and list entries, formula characters) against
+    ``budget``: YAML aliases let a short text stand for a huge one, so past the budget
+    :class:`TooMuchAliasing` is raised, and the loader reports it as ``yaml_alias``.
+    """
+
+    def __init__(self, source: str, budget: int | None = None) -> None:
         self.source = source
         self.issues: list[SchemeIssue] = []
+        self.budget = budget
+        self.spent = 0
+        self.suggestions_left = MAX_SUGGESTIONS
+
+    def suggest(self) -> bool:
+        """Whether a hint may still look for the closest valid name (it costs ~1 ms)."""
+        self.suggestions_left -= 1
+        return self.suggestions_left >= 0
+
+    def hint(self, valid: Iterable[str], given: str | None) -> str:
+        """:func:`keys_hint`, with "did you mean" while :meth:`suggest` allows."""
+        return keys_hint(valid, given if given is not None and self.suggest() else None)
+
+    def spend(self, units: int, line: int | None) -> None:
+        """Count ``units`` of reading; past the budget, stop reading altogether."""
+        self.spent += units
+        if self.budget is not None and self.spent > self.budget:
+            raise TooMuchAliasing(line)
+
+    def too_much_aliasing(self, line: int | None) -> None:
+        self.error("yaml_alias", "the scheme repeats too much through YAML aliases (*name): "
+                   f"reading it would take more than {MAX_ALIAS_EXPANSION:,} steps beyond its "
+                   "own length", line, "write the repeated parts out, or repeat fewer of them")
 
     # -- recording
     def add(self, level: Level, code: str, message: str, line: int | None,
@@ -188,6 +303,8 @@ class Reader:
 
     # -- structure
     def mapping(self, node: YNode | None, what: str) -> YMap | None:
+        if isinstance(node, YMap):
+            self.spend(len(node.entries), node.line)
         if node is None or isinstance(node, YMap):
             return node
         self.error("wrong_type", f"{what} must be a mapping (key: value), not {_kind_of(node)}",
@@ -198,6 +315,7 @@ class Reader:
         if node is None:
             return []
         if isinstance(node, YSeq):
+            self.spend(len(node.items), node.line)
             return node.items
         self.error("wrong_type", f"{what} must be a list, not {_kind_of(node)}", node.line,
                    "write each entry on its own line starting with '- '")
@@ -208,7 +326,7 @@ class Reader:
         for key, (line, _) in ymap.entries.items():
             if key not in valid:
                 self.error("unknown_key", f"unknown key {key!r} in {what}", line,
-                           keys_hint(valid, key))
+                           self.hint(valid, key))
 
     def require(self, ymap: YMap, key: str, what: str) -> YNode | None:
         node = ymap.get(key)
@@ -219,17 +337,25 @@ class Reader:
 
     # -- scalars
     def number(self, node: YNode | None, what: str) -> Decimal | None:
-        """A YAML number as an exact ``Decimal`` (floats via ``str``)."""
+        """A YAML number as an exact ``Decimal`` (floats via ``str``), within the bounds of
+        :func:`~cskpi.scheme.limits.number_problem` (else ``number_range`` or
+        ``number_precision``)."""
         if node is None:
             return None
-        if isinstance(node, YScalar) and isinstance(node.value, int | float) and not isinstance(
-                node.value, bool):
-            try:
-                value = Decimal(str(node.value))
+        if isinstance(node, YScalar) and isinstance(node.value, int | float | Decimal) \
+                and not isinstance(node.value, bool):
+            try:  # an int exactly (str() of a 0x… int past 4,300 digits would fail)
+                value = Decimal(str(node.value)) if isinstance(node.value, float) else Decimal(
+                    node.value)
             except InvalidOperation:  # pragma: no cover - YAML numbers are valid decimals
                 value = Decimal("NaN")
-            if value.is_finite():
+            problem = number_problem(value)
+            if problem is None:
                 return value
+            code, reason = problem
+            self.error(code, f"{what} ({shorten(node.raw)}) is out of range: {reason}",
+                       node.line, LIMITS_HINT, node.column)
+            return None
         self.error("wrong_type", f"{what} must be a number, not {_kind_of(node)}", node.line)
         return None
 
@@ -257,6 +383,7 @@ class Reader:
         if node is None:
             return ()
         if isinstance(node, YSeq):
+            self.spend(len(node.items), node.line)
             found = (self.string(n, what) for n in node.items)
             return tuple(s for s in found if s is not None)
         text = self.string(node, what)
@@ -280,7 +407,7 @@ class Reader:
             return None
         if text not in choices:
             self.error("bad_value", f"{what} must be one of {', '.join(choices)}, not {text!r}",
-                       node.line, keys_hint(choices, text))
+                       node.line, self.hint(choices, text))
             return None
         return text
 
@@ -290,12 +417,16 @@ class Reader:
         text = self.string(node, what) if node is not None else None
         if text is None or node is None:
             return None
+        self.spend(len(text), node.line)
         try:
-            return parse_formula(text, allowed, expect=expect)
+            return parse_formula(text, allowed, expect=expect,
+                                 suggest=self.suggestions_left > 0)
         except FormulaError as err:
+            if err.kind == "name":
+                self.suggest()
             self.error(f"formula_{err.kind}",
-                       f"{what}: {err.message} at column {err.column} of {text!r}",
-                       node.line, err.hint, err.column)
+                       f"{what}: {err.message} at column {err.column} of "
+                       f"{_excerpt(text, err.column)}", node.line, err.hint, err.column)
             return None
 
 

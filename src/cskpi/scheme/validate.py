@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from .limits import LIMITS_HINT, NUMBER_LIMIT, size_text
 from .models import (
     Commission,
     GradeItem,
@@ -27,11 +28,14 @@ from .models import (
     Tier,
     TiersItem,
 )
-from .reader import LoadContext, Reader, keys_hint
+from .reader import LoadContext, Reader
 
 
 def validate_scheme(scheme: Scheme, r: Reader, ctx: LoadContext) -> None:
     """Check every rule of a built scheme, recording issues in ``r``."""
+    if scheme.max_score.copy_abs() >= NUMBER_LIMIT:
+        r.error("number_range", f"the items' max points add up to {size_text(scheme.max_score)}"
+                "; the maximum score must be below 10^15", scheme.line, LIMITS_HINT)
     first_line: dict[str, int] = {}
     for item in scheme.items:
         if item.key in first_line:
@@ -65,14 +69,14 @@ def _check_metric(metric: str, what: str, line: int, r: Reader, ctx: LoadContext
     if ctx.metrics is None or metric in ctx.metrics:
         return True
     r.error("unknown_metric", f"{what} uses unknown metric {metric!r}", line,
-            keys_hint(sorted(ctx.metrics), metric))
+            r.hint(sorted(ctx.metrics), metric))
     return False
 
 
 def _check_event(name: str, what: str, line: int, r: Reader, ctx: LoadContext) -> None:
     if name not in ctx.event_kinds:
         r.error("unknown_event", f"{what} uses unknown event kind {name!r}", line,
-                keys_hint(ctx.event_kinds, name))
+                r.hint(ctx.event_kinds, name))
 
 
 def _points(points: Decimal, item: Item, what: str, line: int, r: Reader) -> None:

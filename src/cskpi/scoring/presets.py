@@ -31,7 +31,14 @@ def resolve(ref: str) -> tuple[str, str]:
 
             raise UsageError(f"scheme file {ref} does not exist",
                              hint="presets: " + ", ".join(preset_names()))
-        return str(path), path.read_text(encoding="utf-8")
+        from ..scheme import decode_scheme
+
+        text, issues = decode_scheme(path.read_bytes(), str(path))
+        if text is None:  # not UTF-8: an issue with its line, as scheme check lists them
+            from ..errors import SchemeInvalid
+
+            raise SchemeInvalid(str(path), issues)
+        return str(path), text
     if ref in preset_names():
         return f"{ref} (preset)", preset_text(ref)
     from ..errors import UsageError

@@ -4,17 +4,24 @@ Pure functions over plain data: nothing here reads a database.  Every point carr
 the rule that gave it and the data behind it, so the same explanation feeds JSON, the
 web page and Excel.  Points and money are Decimal; money is rounded to cents only at
 the end (each pay component for display, the total from the exact sum).
+
+Nothing a scheme that passed its check computes escapes as an exception: a formula
+whose value leaves the bounds for an agent's data (see :mod:`cskpi.scheme.limits`) is
+a ``formula_range`` problem of that agent, a pay amount of 10^15 or more a
+``pay_range`` problem, and rounding for display never fails, whatever the size.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from ..scheme import (
+    Formula,
     FormulaItem,
+    FormulaRangeError,
     GradeItem,
     LinearItem,
     PerItem,
@@ -24,14 +31,29 @@ from ..scheme import (
     TargetItem,
     TiersItem,
 )
+from ..scheme.limits import LIMITS_HINT, NUMBER_LIMIT, shorten, size_text
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 GRADE_ALIASES = {"优": "A", "良": "B", "中": "C", "差": "D"}
 
 
+def rounded(v: Decimal, places: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """``v`` rounded (half up) to ``places`` (``CENT`` …), whatever its size.
+
+    ``quantize`` fails in Python's default 28-digit context once the result needs more
+    digits (10^27 to cents); it runs here in a context just wide enough.  Values past
+    10^40 (never a valid score or amount) are left as they are.
+    """
+    if not v.is_finite() or v.adjusted() > 40:
+        return v
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, v.adjusted() - places.adjusted() + 2)
+        return v.quantize(places, rounding=rounding)
+
+
 def cents(v: Decimal) -> Decimal:
-    return v.quantize(CENT, rounding=ROUND_HALF_UP)
+    return rounded(v, CENT)
 
 
 @dataclass
@@ -142,7 +164,7 @@ class ScoreCard:
         return {
             "agent_id": self.agent_id, "name": self.name, "scheme": self.scheme,
             "score": self.score, "max_score": self.max_score,
-            "ratio": self.ratio.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+            "ratio": rounded(self.ratio, Decimal("0.0001")),
             "passed": self.passed, "vetoed": self.vetoed,
             "veto": [{"effect": self.veto_effect, "reason": r} for r in self.veto_reasons],
             "items": [i.to_dict() for i in self.items],
@@ -194,8 +216,10 @@ def metric_value(row: Mapping[str, Any], key: str) -> tuple[Decimal | None, Any,
     if value is None:
         return None, num, den
     if num is not None and den:
-        return Decimal(str(num)) / Decimal(str(den)), num, den
-    return Decimal(str(value)), num, den
+        exact = Decimal(str(num)) / Decimal(str(den))
+    else:
+        exact = Decimal(str(value))
+    return (exact if exact.is_finite() else None), num, den  # NaN (a float's gap): none
 
 
 def fmt(v: Decimal | None, unit: str) -> str:
@@ -203,14 +227,14 @@ def fmt(v: Decimal | None, unit: str) -> str:
     if v is None:
         return "—"
     shown = v * 100 if unit == "rate" else v
-    q = shown.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    q = rounded(shown, Decimal("0.0001"))
     text = f"{q.normalize():f}" if q == shown else f"{q.normalize():f}…"
     return text + ("%" if unit == "rate" else "")
 
 
 def pts_text(v: Decimal) -> str:
     """Points as a rule shows them: exact up to two decimals, else rounded with '…'."""
-    q = v.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    q = rounded(v, Decimal("0.01"))
     return f"{q.normalize():f}" if q == v else f"{q:f}…"
 
 
@@ -230,7 +254,14 @@ def score_item(item: Any, agent: Mapping[str, Any], inp: ScoringInput,
         return _per(item, agent, row, inp)
     if isinstance(item, FormulaItem):
         env = {k: metric_value(row, k)[0] for k in item.formula.names}
-        v = item.formula.evaluate(env)
+        try:
+            v = item.formula.evaluate(env)
+        except FormulaRangeError as err:
+            problems.append(range_problem(agent["agent_id"], f"item '{item.key}'",
+                                          item.formula, err))
+            return ItemScore(item.key, item.label, "formula", ZERO, item.max,
+                             f"{shorten(item.formula.text, 60)}: out of range → 0",
+                             note="out of range")
         if v is None or isinstance(v, bool):
             return ItemScore(item.key, item.label, "formula", ZERO, item.max,
                              f"{item.formula.text} has no value", note="missing input")
@@ -293,7 +324,7 @@ def _points_for(item: Any, value: Decimal, unit: str, agent: Mapping[str, Any],
         share = min(Decimal(1), value / target)
         pts = item.max * share
         return pts, (f"{fmt(value, unit)} of target {fmt(target, unit)} = "
-                     f"{(share * 100).quantize(Decimal('0.01'))}% → {pts_text(pts)}")
+                     f"{rounded(share * 100, CENT, ROUND_HALF_EVEN)}% → {pts_text(pts)}")
     raise TypeError(type(item).__name__)  # pragma: no cover
 
 
@@ -395,8 +426,22 @@ def _adjustments(scheme: Scheme, agent: Mapping[str, Any], inp: ScoringInput,
     return out
 
 
-def _veto(scheme: Scheme, card: ScoreCard, row: Mapping[str, Any], inp: ScoringInput) -> None:
-    """Veto conditions see metric values (attendance counts included) and event counts."""
+def range_problem(agent_id: str, what: str, formula: Formula,
+                  err: FormulaRangeError) -> ScoreProblem:
+    """The ``formula_range`` problem of one agent whose data takes a formula out of bounds."""
+    return ScoreProblem(agent_id, "formula_range",
+                        f"the formula of {what} cannot be computed for {agent_id}: "
+                        f"{err.message} (column {err.column} of "
+                        f"'{shorten(formula.text, 60)}')",
+                        "values a formula computes must stay below 10^30: check the agent's "
+                        f"data, or bound the formula with min() or if(); {LIMITS_HINT}")
+
+
+def _veto(scheme: Scheme, card: ScoreCard, row: Mapping[str, Any], inp: ScoringInput,
+          problems: list[ScoreProblem]) -> None:
+    """Veto conditions see metric values (attendance counts included) and event counts.
+
+    A condition out of bounds for the agent's data does not apply; it is a problem."""
     for v in scheme.veto:
         env: dict[str, Decimal | None] = {}
         for k in v.condition.names:
@@ -405,7 +450,13 @@ def _veto(scheme: Scheme, card: ScoreCard, row: Mapping[str, Any], inp: ScoringI
             else:  # an event kind: how many the agent had in the period
                 env[k] = Decimal(sum(1 for e in inp.events if e["agent_id"] == card.agent_id
                                      and e["kind"] == k))
-        if v.condition.evaluate(env) is True:
+        try:
+            holds = v.condition.evaluate(env) is True
+        except FormulaRangeError as err:
+            problems.append(range_problem(card.agent_id, f"the veto at line {v.line}",
+                                          v.condition, err))
+            continue
+        if holds:
             card.vetoed = True
             card.veto_effect = "score" if v.effect == "score" or card.veto_effect == "score" \
                 else "bonus"
@@ -441,7 +492,12 @@ def _pay(scheme: Scheme, card: ScoreCard, agent: Mapping[str, Any], inp: Scoring
         else:
             env = {"pool": kb.pool, "score": card.score, "max_score": card.max_score,
                    "pass_ratio": card.pass_ratio}
-            v = kb.formula.evaluate(env)
+            try:
+                v = kb.formula.evaluate(env)
+            except FormulaRangeError as err:
+                problems.append(range_problem(card.agent_id, "the kpi_bonus", kb.formula, err))
+                v = None
+                slip.notes.append("no KPI bonus: its formula is out of range")
             slip.kpi_bonus = max(ZERO, Decimal(v)) if isinstance(v, Decimal) else ZERO
     if pay.commission is not None:
         c = pay.commission
@@ -540,8 +596,31 @@ def score_period(scheme: Scheme, inp: ScoringInput) -> ScoreResult:
                          scheme.pass_ratio)
         card.warnings = [f"{i.key}: {i.rule}" for i in items if i.note in (
             "missing metric", "min_sample fallback")]
-        _veto(scheme, card, inp.metrics.get(agent["agent_id"], {}), inp)
+        _veto(scheme, card, inp.metrics.get(agent["agent_id"], {}), inp, problems)
         _pay(scheme, card, agent, inp, problems)
         cards.append(card)
     _awards(scheme, cards, inp)
+    for card in cards:
+        _check_pay_range(card, problems)
     return ScoreResult(cards, problems, unmatched)
+
+
+def _check_pay_range(card: ScoreCard, problems: list[ScoreProblem]) -> None:
+    """Every pay amount of 10^15 or more is a ``pay_range`` problem and counts as 0."""
+    slip = card.pay
+    amounts = [("base", slip.base), ("kpi_bonus", slip.kpi_bonus),
+               ("commission", slip.commission),
+               ("awards", sum((a.amount for a in slip.awards), ZERO))]
+    for name, amount in amounts:
+        if amount.copy_abs() < NUMBER_LIMIT:
+            continue
+        problems.append(ScoreProblem(card.agent_id, "pay_range",
+                                     f"the {name} of {card.agent_id} comes to "
+                                     f"{size_text(amount)}; an amount of pay must be below "
+                                     "10^15", f"check the agent's data and the scheme's pay; "
+                                     f"{LIMITS_HINT}"))
+        slip.notes.append(f"{name} out of range: counted as 0")
+        if name == "awards":
+            slip.awards = []
+        else:
+            setattr(slip, name, ZERO)

@@ -2,16 +2,20 @@
 
 The baseline comes from the user's numbers or from a period's metrics; each driver can
 be changed by a percentage (``conversion=+20%``) or set to a value (``aov=120``).  All
-arithmetic is in Decimal; money is rounded to cents only when shown.
+arithmetic is in Decimal; money is rounded to cents only when shown.  A driver must be a
+finite number below 10^15 (:data:`~cskpi.scheme.limits.NUMBER_LIMIT`), given or changed;
+products of such drivers are still rounded to cents without fail.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from ..errors import UsageError
+from ..scheme.limits import NUMBER_LIMIT
+from .score import rounded
 
 DRIVERS = ("agents", "inquiries", "conversion", "aov", "days")
 HELP = {
@@ -70,21 +74,26 @@ class WhatIf:
 
 
 def cents(v: Decimal) -> Decimal:
-    return v.quantize(Decimal("0.01"))
+    return rounded(v, Decimal("0.01"))
 
 
 def parse_number(text: str, name: str) -> Decimal:
     t = text.strip().replace(",", "")
     try:
-        if t.endswith("%"):
-            return Decimal(t[:-1]) / 100
-        return Decimal(t)
+        value = Decimal(t[:-1]) / 100 if t.endswith("%") else Decimal(t)
+        if not value.is_finite():
+            raise InvalidOperation
     except Exception:  # noqa: BLE001 - decimal raises several kinds
         raise UsageError(f"{name}: '{text}' is not a number", hint=HELP.get(name)) from None
+    if value.copy_abs() >= NUMBER_LIMIT:
+        raise UsageError(f"{name}: '{text}' is out of range: a driver must be below 10^15",
+                         hint=HELP.get(name))
+    return value
 
 
 class ChangeOutOfRange(UsageError):
-    """A well-formed change whose result is impossible: ``bound`` is "negative" or "above_1"."""
+    """A well-formed change whose result is impossible: ``bound`` is "negative", "above_1"
+    or "too_large" (10^15 or more)."""
 
     def __init__(self, message: str, *, bound: str, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
@@ -125,6 +134,9 @@ def apply_changes(base: Drivers, changes: list[str]) -> tuple[Drivers, dict[str,
         if value < 0:
             raise ChangeOutOfRange(f"--change '{change}' makes {name} negative",
                                    bound="negative")
+        if value >= NUMBER_LIMIT:
+            raise ChangeOutOfRange(f"--change '{change}' makes {name} 10^15 or more",
+                                   bound="too_large", hint="a driver must be below 10^15")
         if name == "conversion" and value > 1:
             raise ChangeOutOfRange(
                 f"--change '{change}' makes the conversion {value:.0%}, above 100 %",

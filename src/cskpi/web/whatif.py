@@ -80,6 +80,8 @@ def _field_error(base: Drivers, name: str, text: str) -> tuple[str, dict[str, st
     try:
         apply_changes(base, [f"{name}={text}"])
     except ChangeOutOfRange as exc:  # the format is checked above
+        if exc.bound == "too_large":  # 10^15 or more (scheme-limits catalog)
+            return "limits.too_large", {"value": text}
         key = "conversion" if exc.bound == "above_1" else "negative"
         return f"web.whatif.error.{key}", {"value": text}
     return None
