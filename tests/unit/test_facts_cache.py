@@ -132,7 +132,7 @@ def test_a_cache_made_by_an_older_cskpi_is_rebuilt(folder, tmp_path):
     con = duckdb.connect(str(path))
     # the first release's cache tables: facts without agent or customer, no rollups
     con.execute("CREATE TABLE _facts (profile_key VARCHAR, session_id VARCHAR, "
-                "human_utc TIMESTAMP, n_rounds BIGINT)")
+                "human_utc TIMESTAMP, rounds BIGINT)")
     con.execute("INSERT INTO _facts VALUES ('x', 'S1', NULL, 99)")
     con.execute("CREATE TABLE _facts_state (profile_key VARCHAR PRIMARY KEY, "
                 "import_id INTEGER, used_at TIMESTAMPTZ)")

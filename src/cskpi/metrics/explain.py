@@ -43,7 +43,7 @@ class Explanation:
 
 def _agent_sessions(inp: Inputs, q: MetricQuery, agent_id: str) -> ir.Table:
     base = E.sessions_base(inp)
-    base = base.filter((base.agent_id == agent_id) & E._in_range(base.human_local,
+    base = base.filter((base.agent_id == agent_id) & E.in_range(base.human_local,
                                                                  E.Buckets(q.start, q.end, None)))
     return base
 
@@ -75,7 +75,7 @@ def explain(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str, metric: st
         base = _agent_sessions(inp, q, agent_id)
         facts = E.session_facts(inp, p, base.select("session_id"))
         s = base.select("session_id", "customer_id", "kind", "human_local").inner_join(
-            facts.select("session_id", "n_rounds", "n_answered", "n_agent_msgs"), "session_id")
+            facts.select("session_id", "rounds", "answered_rounds", "agent_messages"), "session_id")
         if inp.has("ratings"):
             rt = inp.get("ratings").select(_sid="session_id", rating="score")
             s = s.left_join(rt, s.session_id == rt._sid).drop("_sid")
@@ -92,8 +92,8 @@ def explain(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str, metric: st
             raise UsageError(f"{metric} needs the orders table")
         o = E.credited_orders(inp, p)
         o = o.filter((o.credited == agent_id) & (
-            E._in_range(o.created_ts_local, b) | (o.paid_ts_local.notnull()
-                                                  & E._in_range(o.paid_ts_local, b))))
+            E.in_range(o.created_ts_local, b) | (o.paid_ts_local.notnull()
+                                                  & E.in_range(o.paid_ts_local, b))))
         rows = _fetch(backend, o.order_by("created_ts_local").select(
             "order_id", "customer_id", created="created_ts_local", paid="paid_ts_local",
             status="status", amount="amount", units="units",
@@ -103,7 +103,7 @@ def explain(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str, metric: st
                            f"period ({p.attribution}, window {p.attribution_window_h:g} h)")
     if metric in REFUND_METRICS:
         r = inp.get("refunds")
-        r = r.filter((r.agent_id == agent_id) & E._in_range(r.requested_ts_local, b))
+        r = r.filter((r.agent_id == agent_id) & E.in_range(r.requested_ts_local, b))
         rows = _fetch(backend, r.order_by("requested_ts_local").select(
             "refund_id", "order_id", requested="requested_ts_local",
             completed="completed_ts_local", amount="amount", dispute="dispute", cost="cost"))
@@ -117,13 +117,13 @@ def explain(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str, metric: st
     if metric in ("complaints", "neutral_reviews", "bad_reviews"):
         table = "complaints" if metric == "complaints" else "reviews"
         t = inp.get(table)
-        t = t.filter((t.agent_id == agent_id) & E._in_range(t.ts_local, b))
+        t = t.filter((t.agent_id == agent_id) & E.in_range(t.ts_local, b))
         rows = _fetch(backend, t.order_by("ts_local").drop(
             *(c for c in t.columns if c.endswith("_utc"))))
         return Explanation(metric, agent_id, table, rows, f"{len(rows)} {table} rows")
     if metric == "online_hours":
         o = inp.get("online")
-        o = o.filter((o.agent_id == agent_id) & E._in_range(o.start_ts_local, b))
+        o = o.filter((o.agent_id == agent_id) & E.in_range(o.start_ts_local, b))
         rows = _fetch(backend, o.order_by("start_ts_local").select(
             start="start_ts_local", end="end_ts_local"))
         return Explanation(metric, agent_id, "online", rows,
@@ -150,7 +150,7 @@ def _shop_paid_orders(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str,
         start = q.end - dt.timedelta(days=TRAILING_DAYS - 1)
     o = E.credited_orders(inp, q.profile)
     o = o.filter(o.paid_ts_local.notnull()
-                 & E._in_range(o.paid_ts_local, E.Buckets(start, q.end, None)))
+                 & E.in_range(o.paid_ts_local, E.Buckets(start, q.end, None)))
     rows = _fetch(backend, o.order_by(["paid_ts_local", "order_id"]).select(
         "order_id", "customer_id", created="created_ts_local", paid="paid_ts_local",
         status="status", amount="amount", units="units", credited="credited"))

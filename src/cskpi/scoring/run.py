@@ -58,7 +58,7 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
     events = []
     if inp.has("events"):
         ev = inp.get("events")
-        ev = ev.filter(E._in_range(ev.ts_local, E.Buckets(first, last, None)))
+        ev = ev.filter(E.in_range(ev.ts_local, E.Buckets(first, last, None)))
         events = _fetch(backend, ev.select("agent_id", "kind", "points", "note"))
     grades = merge_grades(grades, [g for g in extra_grades if g["period"] == period])
     events = [*events, *({"agent_id": e["agent_id"], "kind": e["kind"],
@@ -161,7 +161,7 @@ def _refunded(backend: Any, inp: Inputs, profile: Any, first: dt.date,
               last: dt.date) -> dict[str, Decimal]:
     o = E.credited_orders(inp, profile).select(_oid="order_id", credited="credited")
     r = inp.get("refunds")
-    r = r.filter(E._in_range(r.requested_ts_local, E.Buckets(first, last, None)))
+    r = r.filter(E.in_range(r.requested_ts_local, E.Buckets(first, last, None)))
     j = r.inner_join(o, r.order_id == o._oid)
     j = j.filter(j.credited.notnull())
     rows = _fetch(backend, j.group_by("credited").agg(amount=j.amount.sum()))
