@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,11 +17,13 @@ from .data.sql import lit, run
 from .data.validate import StageResult, StoredTables, stage_folder
 from .errors import Issue, UsageError
 from .months import month_end, month_range
+from .store.files import NO_EXTENSIONS, check_file_kind, damage_checked, open_error
 from .store.workspace import (
     DEFAULT_MEMORY_LIMIT,
     ImportReport,
     Workspace,
     check_timezone,
+    skippable_imports,
     stored_timezone,
 )
 
@@ -100,7 +103,8 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     """Run ``fn(backend, inputs, con)`` on a workspace, or on a data folder (temp workspace).
 
     ``writable`` asks for a read-write connection (to keep the facts cache up to date);
-    when another process holds the workspace, a read-only one is used instead.
+    when another process holds the workspace, or this one may not write it (a read-only
+    folder), a read-only one is used instead.
     """
     from .errors import WorkspaceError
     from .metrics.compiled import SqlStore
@@ -117,16 +121,15 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     ws = Workspace(workspace)  # type: ignore[arg-type]
-    try:
-        ctx = ws.connect(read_only=not writable)
-        con = ctx.__enter__()
-    except WorkspaceError:
-        if not writable:
-            raise
-        writable = False
-        ctx = ws.connect(read_only=True)
-        con = ctx.__enter__()
-    try:
+    writable = writable and ws.writable
+    with ExitStack() as stack:  # the connection sees the errors raised while it is used
+        try:
+            con = stack.enter_context(ws.connect(read_only=not writable))
+        except WorkspaceError:
+            if not writable:
+                raise
+            writable = False
+            con = stack.enter_context(ws.connect(read_only=True))
         backend = _ibis_duckdb(con)
         tz = stored_timezone(con) or DEFAULT_TZ
         # a writable workspace keeps the compiled queries for the next command
@@ -135,8 +138,6 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
             return fn(backend, inputs, con if writable else None)
         finally:
             inputs.release()
-    finally:
-        ctx.__exit__(None, None, None)
 
 
 def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,
@@ -295,7 +296,7 @@ class ImportCheck:
         return self.errors == 0
 
 
-def _attached_stored(con: duckdb.DuckDBPyConnection, replace: Collection[str]
+def _attached_stored(con: duckdb.DuckDBPyConnection, folder: Path, replace: Collection[str]
                      ) -> tuple[StoredTables, str | None]:
     """What the attached workspace holds, as :meth:`Workspace.import_folder` sees it."""
     from .data.schema import TABLES
@@ -309,8 +310,8 @@ def _attached_stored(con: duckdb.DuckDBPyConnection, replace: Collection[str]
                  if one(con, f"SELECT count(*) > 0 FROM {cat}.{ident(t)}")}
     imports: set[tuple[str, str]] = set()
     if "_imports" in present:
-        imports = {(str(t), str(h)) for t, h in
-                   rows(con, f"SELECT table_name, sha256 FROM {cat}._imports")}
+        imports = skippable_imports(
+            rows(con, f"SELECT table_name, sha256, file FROM {cat}._imports"), folder)
     tz = None
     if "_meta" in present:
         tz = one(con, f"SELECT value FROM {cat}._meta WHERE key = 'timezone'")
@@ -333,25 +334,26 @@ def check_import(folder: Path | str, workspace: Path | str, *,
     """
     _require_folder(folder)
     ws = Path(workspace)
+    Workspace(ws).remove_stale_temp()
     tmp_dir = Path(tempfile.mkdtemp(prefix="cskpi-check-"))
-    con = duckdb.connect()
+    con = duckdb.connect(config=dict(NO_EXTENSIONS))
     try:
         run(con, f"SET memory_limit = {lit(DEFAULT_MEMORY_LIMIT)}")
         run(con, f"SET temp_directory = {lit(str(tmp_dir))}")
         stored, tz = StoredTables(con, set()), None
-        if ws.exists():
+        attached = ws.exists()
+        if attached:
+            check_file_kind(ws)
             try:
                 run(con, f"ATTACH {lit(str(ws))} AS {STORED_CATALOG} (READ_ONLY)")
             except duckdb.Error as exc:
-                from .errors import WorkspaceError
-
-                raise WorkspaceError(f"cannot read workspace {ws}: {str(exc).splitlines()[0]}",
-                                     hint="another cskpi command may be using it; try again "
-                                     "when it has finished") from exc
-            stored, tz = _attached_stored(con, replace)
-        tz = tz or DEFAULT_TZ
-        run(con, f"SET TimeZone = {lit(tz)}")
-        result = stage_folder(con, Path(folder), tz, tmp_dir, stored)
+                raise open_error(ws, exc) from exc
+        with damage_checked(ws):
+            if attached:
+                stored, tz = _attached_stored(con, Path(folder), replace)
+            tz = tz or DEFAULT_TZ
+            run(con, f"SET TimeZone = {lit(tz)}")
+            result = stage_folder(con, Path(folder), tz, tmp_dir, stored)
         tables = [TableCheck(s.name, s.file, s.rows, s.sha256, s.duplicates,
                              s.already_imported) for s in result.staged.values()]
         return ImportCheck(result.issues, tables)

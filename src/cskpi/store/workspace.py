@@ -5,17 +5,17 @@ first; only when no error was found are the rows written, in one transaction, to
 with the import log.  A process killed before the commit leaves the workspace exactly
 as it was (DuckDB discards an uncommitted transaction on the next open); a new
 workspace is built under a temporary name and renamed into place only on success.
+The temporary folder of a killed import is removed by the next command that opens the
+workspace (see :mod:`.files`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import signal
-import tempfile
 import zoneinfo
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +24,18 @@ import duckdb
 
 from .. import __version__
 from ..data import convert
+from ..data.readers import find_table_files
 from ..data.schema import CONTRACT_VERSION, TABLES, Table
 from ..data.sql import ident, lit, one, rows, run
 from ..data.validate import Staged, StoredTables, sessions_given, stage_folder
 from ..errors import Issue, UsageError, ValidationFailed, WorkspaceError
+from .files import (
+    can_write,
+    connect_file,
+    damage_checked,
+    import_temp_dir,
+    remove_stale_temp_dirs,
+)
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_MEMORY_LIMIT = "1200MB"
@@ -112,33 +120,28 @@ class Workspace:
             run(con, f"SET temp_directory = {lit(str(tmp_dir))}")
         run(con, f"SET TimeZone = {lit(tz)}")
 
-    def _connect_file(self, path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            text = str(exc)
-            if "lock" in text.lower():
-                raise WorkspaceError(f"workspace {path} is in use by another process",
-                                     hint="wait for the other cskpi command to finish") from exc
-            raise WorkspaceError(f"cannot open workspace {path}: {text.splitlines()[0]}",
-                                 hint="is it a cskpi workspace file?") from exc
-        except duckdb.Error as exc:
-            raise WorkspaceError(f"cannot open workspace {path}: {str(exc).splitlines()[0]}",
-                                 hint="is it a cskpi workspace file?") from exc
+    @property
+    def writable(self) -> bool:
+        """Whether this process may change the file (else it is opened read-only)."""
+        return can_write(self.path)
+
+    def remove_stale_temp(self) -> list[Path]:
+        """Remove the temporary folders that killed imports left beside the workspace."""
+        return remove_stale_temp_dirs(self.path.parent)
 
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to an existing workspace, in the workspace's time zone."""
+        self.remove_stale_temp()
         if not self.exists:
-            raise WorkspaceError(f"no workspace at {self.path}",
-                                 hint="create one with: cskpi import DATA_FOLDER --workspace "
-                                 f"{self.path}")
-        con = self._connect_file(self.path, read_only)
-        try:
-            self._configure(con, self._timezone or stored_timezone(con) or DEFAULT_TIMEZONE)
-            yield con
-        finally:
-            con.close()
+            raise WorkspaceError(code="workspace_missing", params={"path": str(self.path)})
+        with damage_checked(self.path):
+            con = connect_file(self.path, read_only)
+            try:
+                self._configure(con, self._timezone or stored_timezone(con) or DEFAULT_TIMEZONE)
+                yield con
+            finally:
+                con.close()
 
     @property
     def timezone(self) -> str:
@@ -164,30 +167,39 @@ class Workspace:
         if unknown:
             raise UsageError(f"--replace: unknown table(s) {', '.join(sorted(unknown))}",
                              hint="tables: " + ", ".join(TABLES))
+        self._make_folder()
+        self.remove_stale_temp()
         creating = not self.exists
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_dir = Path(tempfile.mkdtemp(prefix=".cskpi-", dir=self.path.parent))
-        target = tmp_dir / "new.duckdb" if creating else self.path
-        try:
-            con = self._connect_file(target, read_only=False)
+        if not creating and not os.access(self.path, os.W_OK):
+            raise WorkspaceError(code="workspace_read_only", params={"path": str(self.path)})
+        with import_temp_dir(self.path.parent) as tmp_dir:
+            target = tmp_dir / "new.duckdb" if creating else self.path
+            con = connect_file(target, read_only=False)
             try:
-                stored_tz = stored_timezone(con)
-                if self._timezone and stored_tz and stored_tz != self._timezone:
-                    raise UsageError(
-                        f"the workspace uses time zone {stored_tz}, not {self._timezone}",
-                        hint="leave out --timezone, or import into a new workspace")
-                tz = self._timezone or stored_tz or DEFAULT_TIMEZONE
-                self._configure(con, tz, tmp_dir)
-                report = self._import(con, folder, tz, tmp_dir, progress, replace)
-                run(con, "CHECKPOINT")
+                with damage_checked(self.path):
+                    stored_tz = stored_timezone(con)
+                    if self._timezone and stored_tz and stored_tz != self._timezone:
+                        raise UsageError(
+                            f"the workspace uses time zone {stored_tz}, not {self._timezone}",
+                            hint="leave out --timezone, or import into a new workspace")
+                    tz = self._timezone or stored_tz or DEFAULT_TIMEZONE
+                    self._configure(con, tz, tmp_dir)
+                    report = self._import(con, folder, tz, tmp_dir, progress, replace)
+                    run(con, "CHECKPOINT")
             finally:
                 con.close()
             if creating:
                 os.replace(target, self.path)
             report.workspace = self.path
             return report
-        finally:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+
+    def _make_folder(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(code="workspace_folder_not_writable",
+                                 params={"folder": str(self.path.parent),
+                                         "detail": exc.strerror or str(exc)}) from exc
 
     def _import(self, con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: Path,
                 progress: Callable[[str], None] | None,
@@ -199,8 +211,8 @@ class Workspace:
                                                                      f"{ident(t)}")}
         imports: set[tuple[str, str]] = set()
         if "_imports" in existing:
-            imports = {(str(a), str(b)) for a, b in
-                       rows(con, "SELECT table_name, sha256 FROM _imports")}
+            imports = skippable_imports(rows(con, "SELECT table_name, sha256, file FROM _imports"),
+                                        folder)
         # a replaced table is checked as if it were empty, and its files are read again
         stored = StoredTables(con, with_rows - replace,
                               {(t, h) for t, h in imports if t not in replace})
@@ -215,6 +227,10 @@ class Workspace:
         if not result.ok:
             raise ValidationFailed(result.issues)
         fresh = {k: v for k, v in result.staged.items() if not v.already_imported}
+        if not fresh:  # every file was imported before: no import is made, none logged
+            skipped = [TableImport(s.name, s.file, 0, 0, 0, skipped=True)
+                       for s in result.staged.values()]
+            return ImportReport(self.path, None, skipped, result.issues)
         derive = "messages" in fresh and not sessions_given(fresh, stored)
         started = dt.datetime.now(dt.UTC)
         run(con, "BEGIN TRANSACTION")
@@ -227,7 +243,11 @@ class Workspace:
                      f"('contract_version', '{CONTRACT_VERSION}')")
             run(con, "INSERT OR IGNORE INTO _meta VALUES ('created_at', "
                      f"{lit(started.isoformat())})")
-            import_id = int(one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM _imports"))
+            # past the warnings too: a version that kept those of an import storing nothing
+            # left them under an id the log never got
+            import_id = int(one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM (SELECT "
+                                     "import_id FROM _imports UNION ALL SELECT import_id FROM "
+                                     "_import_issues)"))
             # stored tables need no particular row order: let the inserts run in parallel
             run(con, "SET preserve_insertion_order = false")
             report = ImportReport(self.path, import_id, issues=result.issues)
@@ -282,7 +302,9 @@ class Workspace:
             if not one(con, "SELECT count(*) FROM duckdb_tables() "
                             "WHERE table_name = '_import_issues'"):
                 return []
-            cur = con.execute('SELECT * FROM _import_issues ORDER BY import_id, file, "row"')
+            # only those of a logged import (see the import id in :meth:`_import`)
+            cur = con.execute('SELECT * FROM _import_issues WHERE import_id IN '
+                              '(SELECT import_id FROM _imports) ORDER BY import_id, file, "row"')
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
@@ -312,6 +334,27 @@ def _orphaned_by_new_agents(con: duckdb.DuckDBPyConnection, tables: set[str],
                                     hint="keep every agent that has data (set active to false "
                                     "for those who left)"))
     return issues
+
+
+def reader_of(file: str) -> str:
+    """The reader a table file goes through, by its name: xlsx, parquet or text."""
+    suffix = Path(file).suffix.lower()
+    return suffix[1:] if suffix in (".xlsx", ".parquet") else "text"
+
+
+def skippable_imports(logged: Iterable[tuple[object, ...]], folder: Path
+                      ) -> set[tuple[str, str]]:
+    """The (table, sha256) of logged files that an import of ``folder`` skips unread.
+
+    ``logged`` holds (table, sha256, file name) of the import log.  A file counts as imported
+    before only when it is read as then: the same bytes for the same table through the same
+    reader.  Renamed from orders.csv to orders.xlsx, the same bytes are read, and refused.
+    """
+    if not folder.is_dir():
+        return set()
+    files, _ = find_table_files(folder)
+    return {(str(table), str(sha)) for table, sha, file in logged
+            if table in files and reader_of(files[str(table)].name) == reader_of(str(file))}
 
 
 def stored_timezone(con: duckdb.DuckDBPyConnection) -> str | None:

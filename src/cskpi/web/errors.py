@@ -139,8 +139,12 @@ async def _core_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CskpiError)
     status = 503 if isinstance(exc, WorkspaceError) else 400
     code = "workspace_unavailable" if status == 503 else "data_error"
+    from .templating import request_lang
+
+    # a coded error reads in the page's language (the API's messages are English)
+    t = Translator("en" if wants_json(request) else request_lang(request))
     return error_response(request, status, code, "web.error.core",
-                          {"message": exc.message}, details={"hint": exc.hint})
+                          {"message": exc.text(t)}, details={"hint": exc.hint_text(t)})
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -65,7 +65,9 @@ def import_submit(request: Request, token: str, principal: ManagerForm, db: DbDe
     if report is None:
         return RedirectResponse(f"/data/uploads/{token}", status_code=303)
     db.commit()
-    return RedirectResponse(f"/data?imported={report.import_id}", status_code=303)
+    # no import id when every file had been imported before (nothing was stored)
+    imported = "" if report.import_id is None else f"?imported={report.import_id}"
+    return RedirectResponse(f"/data{imported}", status_code=303)
 
 
 @router.post("/data/uploads/{token}/discard")

@@ -1,0 +1,71 @@
+"""A damaged workspace behind the web app is a 503 page saying what is wrong, in the
+reader's language, never a 500; an upload of files imported before stores nothing and
+still lands on the Data page."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cskpi.data.demo import generate
+from cskpi.web.app import create_app
+from cskpi.web.settings import make_settings
+from tests.unit.test_workspace_hostile import damage, with_damaged_data_block
+
+from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, form_token, login
+
+
+def _client(ws: Path, tmp_path: Path) -> TestClient:
+    settings = make_settings(ws, admin_password=ADMIN_PASSWORD,
+                             database_url=f"sqlite:///{tmp_path / 'app.sqlite'}", environ={},
+                             **FAST_ARGON2)
+    client = TestClient(create_app(settings, out=io.StringIO()))
+    assert login(client, "admin", ADMIN_PASSWORD).status_code == 303
+    return client
+
+
+@pytest.mark.parametrize("where", ["header", "data block"])
+def test_a_damaged_workspace_is_a_503_page(workspace: Path, tmp_path: Path, where: str) -> None:
+    ws = tmp_path / "shop.duckdb"
+    if where == "header":
+        shutil.copy(workspace, ws)
+        damage(ws, 4096 + 100)
+    else:
+        with_damaged_data_block(workspace, ws)
+    client = _client(ws, tmp_path)
+    page = client.get("/overview?period=2026-10")
+    assert page.status_code == 503
+    assert f"the workspace {ws} is damaged" in page.text
+    assert "restore the file from a backup" in page.text
+    zh = client.get("/overview?period=2026-10", headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 503 and "已损坏" in zh.text and "从备份恢复" in zh.text
+    api = client.get("/api/v1/metrics?period=2026-10")
+    assert api.status_code == 503
+    error = api.json()["error"]
+    assert error["code"] == "workspace_unavailable" and "is damaged" in error["message"]
+    assert error["details"]["hint"].startswith("restore the file from a backup")
+
+
+def _import(client: TestClient, folder: Path) -> Any:
+    csrf = form_token(client.get("/account").text)
+    upload = client.post("/data/upload", data={"csrf_token": csrf}, follow_redirects=False,
+                         files=[("files", (p.name, p.read_bytes(), "text/csv"))
+                                for p in sorted(folder.iterdir())])
+    assert upload.status_code == 303, upload.text
+    return client.post(upload.headers["location"] + "/import", data={"csrf_token": csrf},
+                       follow_redirects=False)
+
+
+def test_an_upload_of_files_imported_before_stores_nothing(tmp_path: Path) -> None:
+    generate(tmp_path / "demo", agents=3, days=2)
+    client = _client(tmp_path / "ws" / "shop.duckdb", tmp_path)
+    first = _import(client, tmp_path / "demo")
+    assert first.headers["location"] == "/data?imported=1"
+    again = _import(client, tmp_path / "demo")
+    assert again.status_code == 303 and again.headers["location"] == "/data"
+    assert client.get(again.headers["location"]).status_code == 200
