@@ -142,22 +142,24 @@ def explain(
     except CskpiError as exc:
         _fail(exc, t)
         return
+    note = result.note_text(t)
     if fmt is RowFormat.json:
         typer.echo(to_json({"metric": result.metric, "agent_id": result.agent_id,
-                            "source": result.source, "note": result.note, "rows": result.rows}))
+                            "source": result.source, "note": note,
+                            "numerator": result.numerator, "denominator": result.denominator,
+                            "rows": result.rows}))
         return
     if fmt is RowFormat.csv:
         typer.echo(to_csv(result.rows), nl=False)
         return
     console = _console()
     table = RichTable(title=f"{metric} · {agent} · {first} – {last}", title_justify="left")
-    columns = list(result.rows[0]) if result.rows else []
-    for c in columns:
+    for c in result.columns:
         table.add_column(c)
     for row in result.rows:
-        table.add_row(*("—" if row[c] is None else str(row[c]) for c in columns))
+        table.add_row(*("—" if row[c] is None else str(row[c]) for c in result.columns))
     console.print(table)
-    console.print(result.note)
+    console.print(note)
 
 
 @app.command()

@@ -20,7 +20,8 @@ from ..months import is_whole_month
 from . import engine as E
 from . import platform
 from .catalog import needed_columns
-from .compiled import SqlStore, compile_sql
+from .compiled import SqlStore
+from .ibis_adapter import fetch
 from .inputs import Inputs
 from .profiles import Profile
 from .rows import GROUP_FIELD, Availability, RowInputs, assemble, columns_with_values, merged_fields
@@ -41,19 +42,6 @@ class MetricResult:
     differences: list[dict[str, Any]]  # computed vs imported platform figures
     query: MetricQuery
     cache: Any = None  # CacheReport when the workspace's facts cache was used
-
-
-def _fetch(backend: Any, expr: ir.Table, store: SqlStore | None = None
-           ) -> list[dict[str, Any]]:
-    """The rows of ``expr`` (``store``: where the workspace keeps compiled queries)."""
-    if backend.name != "duckdb":
-        return backend.to_pyarrow(expr).to_pylist()
-    # what DuckDB's to_pyarrow does, with the SQL compiled once per process
-    from ibis.backends.duckdb.converter import DuckDBPyArrowData
-
-    backend._run_pre_execute_hooks(expr)  # in-memory tables registered
-    table = backend.con.sql(compile_sql(backend, expr.as_table(), store)).to_arrow_table()
-    return expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData).to_pylist()
 
 
 def _index(rows: list[dict[str, Any]], with_group: bool = True) -> dict[Any, dict[str, Any]]:
@@ -119,7 +107,7 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = 
             months = E.month_customers(customers, credited)
         rollups = E.Rollups(built.days, customers, built.firsts, months)
     for name, expr in E.aggregates(inp, rollups, p, buckets, q.by).items():
-        rows = _fetch(backend, expr, sql_store)
+        rows = fetch(backend, expr, sql_store)
         if name.startswith("shop_"):
             shop_level[name] = _index(rows, with_group=False)
         elif name.startswith("service_"):  # more columns of the service figures
@@ -131,17 +119,17 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = 
     ends = [(k, b) for k, _, b in periods]
     if inp.has("refunds"):
         disputes = E.trailing_disputes(inp, agents, q.by, ends)
-        fetched["disputes"] = _index(_fetch(backend, disputes, sql_store))
+        fetched["disputes"] = _index(fetch(backend, disputes, sql_store))
     if inp.has("orders"):
         grp, shop = E.trailing_paid_orders(inp, agents, p, q.by, ends)
-        fetched["paid_30d"] = _index(_fetch(backend, grp, sql_store))
-        shop_level["shop_paid_30d"] = _index(_fetch(backend, shop, sql_store), with_group=False)
+        fetched["paid_30d"] = _index(fetch(backend, grp, sql_store))
+        shop_level["shop_paid_30d"] = _index(fetch(backend, shop, sql_store), with_group=False)
     if inp.has("online"):
         bounds = period_bounds_utc(periods, inp.tz)
         online = E.online_hours(inp, q.by, bounds, agents)
-        fetched["online"] = _index(_fetch(backend, online, sql_store))
-    roster = _fetch(backend, agents, sql_store)
-    targets = _Targets(_fetch(backend, inp.get("targets"), sql_store)
+        fetched["online"] = _index(fetch(backend, online, sql_store))
+    roster = fetch(backend, agents, sql_store)
+    targets = _Targets(fetch(backend, inp.get("targets"), sql_store)
                        if inp.has("targets") else [])
     imported = _imported(backend, inp, buckets, q.by, roster) \
         if inp.has("agent_metrics") else {}
@@ -178,7 +166,7 @@ def availability(backend: Any, inp: Inputs, sql_store: SqlStore | None = None) -
             return {}
         expr = t.aggregate(**{c: t[c if c in t.columns else f"{c}_utc"].count()
                               for c in present})
-        return _fetch(backend, expr, sql_store)[0]
+        return fetch(backend, expr, sql_store)[0]
 
     return Availability(tables, columns_with_values(needed_columns(), count, tables))
 
@@ -229,5 +217,5 @@ def _target(targets: _Targets, q: MetricQuery, head: dict[str, Any], start: dt.d
 def _imported(backend: Any, inp: Inputs, b: E.Buckets, by: str,
               roster: list[dict[str, Any]]) -> dict[Any, dict[str, platform.Imported]]:
     team_of = {a["agent_id"]: a["team"] for a in roster}
-    return platform.combine(_fetch(backend, inp.get("agent_metrics")), b.periods(), by,
+    return platform.combine(fetch(backend, inp.get("agent_metrics")), b.periods(), by,
                             team_of)

@@ -12,6 +12,7 @@ import ibis
 import ibis.expr.types as ir
 
 from ...months import is_whole_month, month_end
+from ..ibis_adapter import named_memtable
 from ..inputs import Inputs
 
 GROUP_COL = "group_key"
@@ -128,4 +129,4 @@ def periods_table(columns: dict[str, list[Any]]) -> ir.Table:
     """
     text = repr(sorted(columns.items()))
     name = "cskpi_rows_" + hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-    return ibis.memtable(columns).op().copy(name=name).to_expr()
+    return named_memtable(columns, name)
