@@ -168,9 +168,15 @@ def _var(con: duckdb.DuckDBPyConnection, name: str, value: int | dt.date) -> Any
     return _VARS[kind](name).name(name)  # (Ibis cannot name a call of a literal)
 
 
+# bumped when the engine computes the cached tables differently: a workspace's cache made
+# by another engine version is then rebuilt, never reused
+ENGINE_VERSION = 2
+
+
 def profile_key(p: Profile) -> str:
-    """The settings the cached tables depend on: the facts' and the attribution's."""
-    text = f"{p.cache_key()}|{p.attribution}|{p.attribution_window_h}"
+    """The settings the cached tables depend on (the facts' and the attribution's), and
+    the engine version that computed them."""
+    text = f"engine {ENGINE_VERSION}|{p.cache_key()}|{p.attribution}|{p.attribution_window_h}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
