@@ -161,6 +161,46 @@ def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,
                         writable=use_cache)
 
 
+def compute_metrics_spark(query: MetricQuery, *, data: Path | str | None = None,
+                          parquet: Path | str | None = None, workspace: Path | str | None = None,
+                          master: str | None = None) -> MetricResult:
+    """The metric catalog on PySpark: from a Parquet export (``parquet``), or from a data
+    folder or workspace exported to Parquet first (checked and typed as an import is)."""
+    from .metrics.spark import compute_on_parquet
+
+    given = [x for x in (data, parquet, workspace) if x is not None]
+    if len(given) != 1:
+        raise UsageError(code="spark_one_source")
+    if parquet is not None:
+        return compute_on_parquet(query, Path(parquet), master)
+    tmp = Path(tempfile.mkdtemp(prefix="cskpi-spark-"))
+    try:
+        ws = workspace
+        if data is not None:
+            ws = tmp / "ws.duckdb"
+            import_folder(data, ws)
+        export_parquet(ws, tmp / "parquet")  # type: ignore[arg-type]
+        return compute_on_parquet(query, tmp / "parquet", master)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def export_parquet(workspace: Path | str, out: Path | str) -> list[str]:
+    """Write a workspace's tables to ``out/TABLE.parquet`` with ``cskpi.json`` (its time
+    zone and contract version), for a data lake or a Spark cluster; returns the tables."""
+    from .metrics import inputs
+    from .metrics.spark import write_meta
+
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(code="export_not_empty", params={"folder": str(out)})
+    with Workspace(workspace).connect(read_only=True) as con:
+        tz = stored_timezone(con) or DEFAULT_TZ
+        tables = inputs.export_parquet(con, out)
+    write_meta(out, tz, tables)
+    return tables
+
+
 def explain_metric(query: MetricQuery, agent_id: str, metric: str, *,
                    workspace: Path | str | None = None, data: Path | str | None = None
                    ) -> Explanation:

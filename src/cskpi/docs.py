@@ -173,9 +173,23 @@ Rates are fractions 0..1, durations seconds (`_s`) or hours (`_h`), money a deci
 - `dispute_refunds` and `dispute_refund_rate` look at the 30 days ending on the
   period's last day.
 - Platform figures (`agent_metrics`) fill in what the data cannot compute; where both
-  exist and differ, the computed figure is kept and the difference is reported. Daily
-  rates are combined weighted by their basis when it is imported (e.g. satisfaction by
-  `rated_sessions`), else as a plain mean of days.
+  exist and differ, the computed figure is kept and the difference is listed in the
+  row's `differences` (`metric`, `computed`, `imported`). Counts, money and hours add
+  up (counts as integers). A rate or mean is recombined over days, agents and teams
+  weighted by the count the export gives beside it (column *platform* below), and
+  carries that count as `KEY_den`, which `min_sample` and rank awards use; AOV is sales /
+  paying customers. A rate whose count is missing on some day is the mean of its days,
+  and the row's `notes` say so. Nothing is summed or averaged blindly.
+
+## What each figure needs
+A figure is computed exactly when the tables and columns in its *needs* column have
+rows and values; otherwise it is `null` and its reason names what is missing (`no
+messages table`, `no cost column in refunds`). *Agent rows also need*: what agent and
+team rows need beyond the shop's (a refund's handler, an order's credit: the sessions
+to attribute it, or an explicit agent column). Every combination is tested
+(tests/golden/test_partial_data.py, generated from the catalog). *Query*: the module of
+`src/cskpi/metrics/families/` whose query gives its fields; the declaration is in
+`src/cskpi/metrics/catalog.py`.
 
 ## How a workspace keeps its figures up to date
 On a workspace (`--workspace`), the first computation stores what the catalog is built
@@ -211,6 +225,40 @@ tables on the fly; the figures are identical either way (tested).
 """
 
 
+FAMILY_MODULES = {"service": "service", "customers": "service", "first_responses": "service",
+                  "sales": "sales", "shop_orders": "sales", "orders_refunded": "sales",
+                  "refunds": "aftersale", "disputes": "aftersale", "complaints": "aftersale",
+                  "reviews": "aftersale", "attendance": "attendance", "online": "attendance"}
+
+
+def _needs(needs: tuple[Any, ...]) -> str:
+    from .metrics.catalog import AnyOf, Tbl
+
+    def one(n: Any) -> str:
+        return f"`{n.name}`" if isinstance(n, Tbl) else f"`{n.table}.{n.column}`"
+
+    return ", ".join(" or ".join(one(o) for o in n.options) if isinstance(n, AnyOf)
+                     else one(n) for n in needs)
+
+
+def _combine(m: Any) -> str:
+    scope = {"group": "", "shop": " (shop rows only)",
+             "aftersale_shop": " (after-sale agents: the shop's orders)"}[m.scope]
+    return {"sum": "sum", "ratio": "ratio of sums", "mean": "sum / count",
+            "distinct": "distinct count", "quantile": "exact quantile"}[m.combine] + scope
+
+
+def _platform(m: Any) -> str:
+    rule = m.platform
+    if rule is None:
+        return ""
+    if rule.how == "sum":
+        return "sum"
+    if rule.how == "ratio":
+        return f"`{rule.num}` / `{rule.den}`"
+    return f"weighted by `{rule.basis}`" if rule.basis else "mean of days"
+
+
 def render_metrics() -> str:
     from .metrics.catalog import METRICS
     from .metrics.profiles import PROFILES, SETTING_HELP
@@ -220,12 +268,15 @@ def render_metrics() -> str:
               "aftersale": "After-sale metrics (售后指标)", "attendance": "Attendance (考勤)"}
     for group, title in titles.items():
         lines += [f"## {title}", "", "| key | zh | en | unit | better | definition | "
-                  "numerator / denominator |", "|---|---|---|---|---|---|---|"]
+                  "numerator / denominator | needs | agent rows also need | combines | "
+                  "platform | query |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for m in METRICS:
             if m.group == group:
-                nd = f"{m.num} / {m.den}" if m.num else ""
+                nd = f"{m.num.text} / {m.den.text}" if m.num and m.den else ""
                 lines.append(f"| `{m.key}` | {m.zh} | {m.en} | {m.unit} | {m.direction} | "
-                             f"{m.definition} | {nd} |")
+                             f"{m.definition} | {nd} | {_needs(m.needs)} | "
+                             f"{_needs(m.group_needs)} | {_combine(m)} | {_platform(m)} | "
+                             f"`{FAMILY_MODULES[m.family]}.py` |")
         lines.append("")
     names = list(PROFILES)
     lines += ["## Platform profiles (`--profile`, each value overridable with `--set "

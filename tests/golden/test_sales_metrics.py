@@ -225,18 +225,31 @@ def test_after_sale_refund_rate_drill_down_lists_the_shops_paid_orders(tmp_path)
     d = write_folder(tmp_path / "d", {"agents.csv": AGENTS, "sessions.csv": SESSIONS,
                                       "orders.csv": ORDERS, "refunds.csv": REFUNDS})
     q = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31), profile=resolve("generic"))
+
+    def flagged(e, flag):
+        return sorted(r["order_id"] for r in e.rows if r[flag])
+
     # B1 is after-sale: refund_rate 2/5 over the shop's orders paid in October, which are
-    # O1, O2, O3, O5, O6 (O4 is unpaid) -- the drill-down lists exactly those five
+    # O1, O2, O3, O5, O6 (O4 is unpaid) -- the drill-down lists exactly those five, with
+    # the two refunded in October (O1 by R2, O2 by R1 and R3) above the line
     b1 = core.explain_metric(q, "B1", "refund_rate", data=d)
     assert sorted(r["order_id"] for r in b1.rows) == ["O1", "O2", "O3", "O5", "O6"]
+    assert flagged(b1, "denominator") == ["O1", "O2", "O3", "O5", "O6"]
+    assert flagged(b1, "numerator") == ["O1", "O2"]
+    assert (b1.numerator, b1.denominator) == (2, 5)
     assert "shop" in b1.note
-    # disputes look at the 30 days ending 10-31 (10-02 .. 10-31): O1 was paid on 10-02
+    # disputes look at the 30 days ending 10-31 (10-02 .. 10-31): O1 was paid on 10-02;
+    # the one dispute refund B1 handled, R2, is the numerator: 1 / 5
     disputes = core.explain_metric(q, "B1", "dispute_refund_rate", data=d)
-    assert sorted(r["order_id"] for r in disputes.rows) == ["O1", "O2", "O3", "O5", "O6"]
-    # a pre-sale agent's refund_rate rests on their own credited orders: A1 has O2 and O6
-    # (and the unpaid O4, listed as created in the period)
+    orders = [r for r in disputes.rows if r["kind"] == "paid_order"]
+    assert sorted(r["order_id"] for r in orders) == ["O1", "O2", "O3", "O5", "O6"]
+    assert [r["refund_id"] for r in disputes.rows if r["numerator"]] == ["R2"]
+    assert (disputes.numerator, disputes.denominator) == (1, 5)
+    # a pre-sale agent's refund_rate rests on their own credited orders: A1's paid in
+    # October are O2 and O6 (the unpaid O4 is in neither part); O2 was refunded: 1 / 2
     a1 = core.explain_metric(q, "A1", "refund_rate", data=d)
-    assert sorted(r["order_id"] for r in a1.rows) == ["O2", "O4", "O6"]
+    assert sorted(r["order_id"] for r in a1.rows) == ["O2", "O6"]
+    assert flagged(a1, "numerator") == ["O2"] and (a1.numerator, a1.denominator) == (1, 2)
     # with the agent scope, B1 (credited nothing) has nothing to list
     agent_scope = MetricQuery(q.start, q.end, profile=resolve(
         "generic", {"aftersale_order_scope": "agent"}))

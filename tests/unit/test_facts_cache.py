@@ -132,7 +132,7 @@ def test_a_cache_made_by_an_older_cskpi_is_rebuilt(folder, tmp_path):
     con = duckdb.connect(str(path))
     # the first release's cache tables: facts without agent or customer, no rollups
     con.execute("CREATE TABLE _facts (profile_key VARCHAR, session_id VARCHAR, "
-                "human_utc TIMESTAMP, n_rounds BIGINT)")
+                "human_utc TIMESTAMP, rounds BIGINT)")
     con.execute("INSERT INTO _facts VALUES ('x', 'S1', NULL, 99)")
     con.execute("CREATE TABLE _facts_state (profile_key VARCHAR PRIMARY KEY, "
                 "import_id INTEGER, used_at TIMESTAMPTZ)")
@@ -167,3 +167,13 @@ def test_a_state_counted_by_an_older_cskpi_is_rebuilt_on_the_next_import(folder,
                                                           use_cache=False))
     again_state = cache_tables(path)["_facts_state"]
     assert len(again_state) == 1 and "[[" not in again_state[0]
+
+
+def test_the_cache_key_names_the_engine_version(monkeypatch):
+    """Figures cached by another engine version are never reused: the key changes."""
+    from cskpi.metrics import cache
+    from cskpi.metrics.profiles import Profile
+
+    before = cache.profile_key(Profile())
+    monkeypatch.setattr(cache, "ENGINE_VERSION", cache.ENGINE_VERSION + 1)
+    assert cache.profile_key(Profile()) != before

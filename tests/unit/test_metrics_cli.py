@@ -78,7 +78,7 @@ def test_explain_lists_the_rounds_behind_the_rate(cli, folder):
                  "--metric", "reply_3min_rate", "--format", "json")
     data = json.loads(result.stdout)
     assert data["source"] == "rounds"
-    assert [(r["round"], r["answered"], r["within"]) for r in data["rows"]] == [
+    assert [(r["round"], r["answered"], r["in_time"]) for r in data["rows"]] == [
         (1, True, True), (2, False, False)]
     unknown = cli("explain", "--data", d, "--period", "2026-10", "--agent", "001",
                   "--metric", "happiness")

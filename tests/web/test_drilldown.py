@@ -45,6 +45,31 @@ def _rated_sessions(workspace: Path, agent_id: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def _inquiring_customers(workspace: Path, agent_id: str) -> int:
+    """Customers of an agent's pre-sale sessions (blank kind: the agent's role, pre-sale for
+    A001) whose human start is in October 2026, Shanghai time."""
+    con = duckdb.connect(str(workspace), read_only=True)
+    try:
+        row = con.execute(
+            "SELECT count(DISTINCT customer_id) FROM sessions WHERE agent_id = ? "
+            "AND coalesce(kind, 'presale') = 'presale' AND timezone('Asia/Shanghai', "
+            "coalesce(transfer_ts, start_ts)) >= TIMESTAMP '2026-10-01' "
+            "AND timezone('Asia/Shanghai', coalesce(transfer_ts, start_ts)) "
+            "< TIMESTAMP '2026-11-01'", [agent_id]).fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return int(row[0])
+
+
+def _table(html: str) -> tuple[list[str], list[list[str]]]:
+    """The drill-down table's header labels and its rows' cells."""
+    table = html.split('id="rows"')[1].split("</table>")[0]
+    head, body = table.split("</thead>")
+    return (re.findall(r"<th>(.*?)</th>", head),
+            [re.findall(r"<td>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", body)])
+
+
 def test_the_scorecard_links_each_figure_to_its_drilldown(
         client_for: Callable[..., TestClient]) -> None:
     html = client_for("a001").get(f"/agents/A001/scorecard?period={PERIOD}").text
@@ -69,6 +94,54 @@ def test_drilldown_rows_are_the_denominator_on_the_scorecard(
     body = html.split('id="rows"')[1].split("</table>")[0]
     assert body.count("<tr>") == 1 + rated  # header and one row per rated session (< 200)
     assert 'rel="next"' not in html  # a single page
+    # the sessions rated 4-5 are flagged: the numerator
+    header, rows = _table(html)
+    flags = [r[header.index("Numerator")] for r in rows]
+    assert (flags.count("✓"), len(flags)) == (happy, rated)
+    assert f"satisfaction = {happy} / {rated} = " in html
+
+
+def test_the_conversion_drilldown_lists_the_inquiring_customers(
+        client_for: Callable[..., TestClient], workspace: Path, gateway: DataGateway) -> None:
+    """Not the agent's orders: one row per inquiring customer, the paying ones flagged."""
+    a001 = next(r for r in gateway.metrics(PERIOD, "agent") if r["agent_id"] == "A001")
+    inquiring = _inquiring_customers(workspace, "A001")
+    paying = a001["conversion_rate_num"]
+    assert a001["conversion_rate_den"] == inquiring and 0 < paying < inquiring
+    html = client_for("a001").get(f"/agents/A001/metrics/conversion_rate?period={PERIOD}").text
+    assert f'data-total="{inquiring}">{inquiring} customers in the month.' in html
+    header, rows = _table(html)
+    assert header[:5] == ["Customer", "Sessions", "First inquiry", "Ordered", "Paid"]
+    assert len(rows) == inquiring  # fewer than 200: one page
+    assert [r[header.index("Paid")] for r in rows].count("✓") == paying
+    assert [r[header.index("Numerator")] for r in rows].count("✓") == paying
+    assert f"conversion_rate = {paying} / {inquiring} = " in html
+
+
+def test_mixed_rows_and_the_note_read_in_chinese(client_for: Callable[..., TestClient],
+                                                 gateway: DataGateway) -> None:
+    """complaint_rate: A003's paid orders (the denominator) and verified complaints (the
+    numerator), told apart by their kind."""
+    a003 = next(r for r in gateway.metrics(PERIOD, "agent") if r["agent_id"] == "A003")
+    complaints, orders = a003["complaint_rate_num"], a003["complaint_rate_den"]
+    assert complaints > 0, "the demo has complaints against A003"
+    html = client_for("mgr").get(f"/agents/A003/metrics/complaint_rate?period={PERIOD}",
+                                 headers={"accept-language": "zh-CN"}).text
+    header, rows = _table(html)
+    assert header[:2] == ["类型", "订单"] and header[-2:] == ["计入分子", "计入分母"]
+    kinds = [r[0] for r in rows]
+    assert (kinds.count("付款订单"), kinds.count("投诉")) == (orders, complaints)
+    assert f"分子来自下列 {complaints} 条针对该客服且已查实的投诉" in html  # the note
+
+
+def test_a_shop_figure_has_no_agent_drilldown(client_for: Callable[..., TestClient]) -> None:
+    page = client_for("mgr").get(f"/agents/A001/metrics/silent_order_share?period={PERIOD}",
+                                 headers={"accept": "application/json"})
+    assert page.status_code == 400
+    error = page.json()["error"]
+    assert error["message"] == "silent_order_share is a shop-level figure: it has no rows " \
+                               "per agent"
+    assert "cskpi metrics --by shop" in error["details"]["hint"]
 
 
 def test_long_drilldowns_come_in_pages_of_200(client_for: Callable[..., TestClient],

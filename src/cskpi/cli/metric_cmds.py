@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -9,7 +11,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from .. import core
-from ..errors import CskpiError
+from ..errors import CskpiError, UsageError
 from ..locale import Translator
 from .common import (
     By,
@@ -35,6 +37,11 @@ from .common import (
 from .output import format_value, to_csv, to_json
 
 
+class Engine(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 @app.command()
 def metrics(
     workspace: WorkspaceOpt = None,
@@ -49,6 +56,15 @@ def metrics(
     sets: SetOpt = None,
     fmt: RowFormatOpt = RowFormat.table,
     lang: LangOpt = None,
+    engine: Annotated[Engine, typer.Option(
+        "--engine", help="duckdb (default) or spark: the same catalog on PySpark")
+    ] = Engine.duckdb,
+    parquet: Annotated[Path | None, typer.Option(
+        "--parquet", help="With --engine spark: a folder written by cskpi export --parquet "
+        "(local or on the cluster's file system).")] = None,
+    spark_master: Annotated[str | None, typer.Option(
+        "--spark-master", help="With --engine spark: the master URL (default local[*]).")
+    ] = None,
 ) -> None:
     """Compute the metric catalog per agent, team or shop and period."""
     from ..metrics.compute import MetricQuery
@@ -60,7 +76,13 @@ def metrics(
         first, last = resolve_range(workspace, period, start, end)
         query = MetricQuery(first, last, by=by.value, grain=grain.value if grain else None,
                             profile=prof)
-        result = core.compute_metrics(query, workspace=workspace, data=data)
+        if engine is Engine.spark:
+            result = core.compute_metrics_spark(query, data=data, parquet=parquet,
+                                                workspace=workspace, master=spark_master)
+        elif parquet is not None or spark_master is not None:
+            raise UsageError(code="engine_needs_source")
+        else:
+            result = core.compute_metrics(query, workspace=workspace, data=data)
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -74,6 +96,23 @@ def metrics(
         _err_console().print(t("metrics.difference", **{k: diff[k] for k in (
             "metric", "computed", "imported", "period_start")}, group=diff.get(
                 "agent_id", diff.get("team", diff.get("shop")))))
+
+
+@app.command()
+def export(
+    parquet: Annotated[Path, typer.Option("--parquet", help="A new or empty folder to write "
+                                          "TABLE.parquet files and cskpi.json into.")],
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace file.")],
+    lang: LangOpt = None,
+) -> None:
+    """Write a workspace's tables as Parquet, for a data lake or a Spark cluster."""
+    t = Translator(lang)
+    try:
+        tables = core.export_parquet(workspace, parquet)
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
+    typer.echo(t("export.done", n=len(tables), folder=str(parquet), tables=", ".join(tables)))
 
 
 @app.command()
@@ -103,22 +142,24 @@ def explain(
     except CskpiError as exc:
         _fail(exc, t)
         return
+    note = result.note_text(t)
     if fmt is RowFormat.json:
         typer.echo(to_json({"metric": result.metric, "agent_id": result.agent_id,
-                            "source": result.source, "note": result.note, "rows": result.rows}))
+                            "source": result.source, "note": note,
+                            "numerator": result.numerator, "denominator": result.denominator,
+                            "rows": result.rows}))
         return
     if fmt is RowFormat.csv:
         typer.echo(to_csv(result.rows), nl=False)
         return
     console = _console()
     table = RichTable(title=f"{metric} · {agent} · {first} – {last}", title_justify="left")
-    columns = list(result.rows[0]) if result.rows else []
-    for c in columns:
+    for c in result.columns:
         table.add_column(c)
     for row in result.rows:
-        table.add_row(*("—" if row[c] is None else str(row[c]) for c in columns))
+        table.add_row(*("—" if row[c] is None else str(row[c]) for c in result.columns))
     console.print(table)
-    console.print(result.note)
+    console.print(note)
 
 
 @app.command()

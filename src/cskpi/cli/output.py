@@ -25,7 +25,10 @@ def to_json(data: Any) -> str:
     return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
 
 
-def to_csv(rows: list[dict[str, Any]], skip: tuple[str, ...] = ("reasons", "sources")) -> str:
+NOT_CSV = ("reasons", "sources", "notes", "differences")  # nested: JSON output only
+
+
+def to_csv(rows: list[dict[str, Any]], skip: tuple[str, ...] = NOT_CSV) -> str:
     """Rows as CSV, a line (ending in a line feed) per row; the first row's keys are the header.
 
     Text that starts like a formula gets a ``'`` in front (:func:`~cskpi.safe_text.csv_value`);

@@ -53,14 +53,14 @@ import ibis.expr.datatypes as idt
 from ..data.convert import SQL_TYPES
 from ..data.schema import TABLES as SCHEMA
 from ..data.sql import lit, one, rows, run
+from ..months import month_end
 from . import engine as E
 from .compiled import SqlStore, compile_sql
 from .inputs import Inputs, view
 from .profiles import Profile
 
-FACT_COLUMNS = (*E.FACT_SESSION_COLUMNS, "n_rounds", "n_rounds_w", "n_answered",
-                "n_answered_w", "n_within_w", "sum_resp_w", "first_w", "first_within_w",
-                "first_resp_w")
+FACT_COLUMNS = (*E.FACT_SESSION_COLUMNS, *E.ROUND_COUNTS, "response_s_in_window",
+                "first_response_s")
 DAY_COLUMNS = ("agent_id", "day", *E.DAY_SUMS)
 CUSTOMER_COLUMNS = ("agent_id", "day", "customer_id", "replied", "presale", "aftersale")
 MONTH_COLUMNS = ("agent_id", "month", "customer_id", "replied", "presale", "aftersale",
@@ -87,14 +87,15 @@ CREDIT_COLUMNS = ("credited", *(name for name, _ in ORDER_COLUMNS))
 TABLES = {
     "_facts": """profile_key VARCHAR, session_id VARCHAR, customer_id VARCHAR,
         agent_id VARCHAR, kind VARCHAR, human_utc TIMESTAMP, human_local TIMESTAMP,
-        n_agent_msgs BIGINT, n_rounds BIGINT, n_rounds_w BIGINT, n_answered BIGINT,
-        n_answered_w BIGINT, n_within_w BIGINT, sum_resp_w DOUBLE, first_w BIGINT,
-        first_within_w BIGINT, first_resp_w DOUBLE""",
+        agent_messages BIGINT, rounds BIGINT, rounds_in_window BIGINT, answered_rounds BIGINT,
+        answered_in_window BIGINT, in_time_in_window BIGINT, first_round_in_window BIGINT,
+        first_in_time_in_window BIGINT, response_s_in_window DOUBLE, first_response_s DOUBLE""",
     "_days": """profile_key VARCHAR, agent_id VARCHAR, day DATE, sessions BIGINT,
-        unanswered_sessions BIGINT, first_resp_sum DOUBLE, first_resp_n BIGINT,
-        resp_sum DOUBLE, resp_n BIGINT, first_within BIGINT, first_n BIGINT,
-        rounds_within BIGINT, rounds_n BIGINT, rated BIGINT, rated_good BIGINT,
-        rated_bad BIGINT""",
+        unanswered_sessions BIGINT, first_response_s_sum DOUBLE, first_responses BIGINT,
+        window_response_s_sum DOUBLE, window_answered_rounds BIGINT,
+        window_first_rounds_in_time BIGINT, window_first_rounds BIGINT,
+        window_rounds_in_time BIGINT, window_rounds BIGINT, rated_sessions BIGINT,
+        rated_good BIGINT, rated_bad BIGINT""",
     "_day_customers": """profile_key VARCHAR, agent_id VARCHAR, day DATE, customer_id VARCHAR,
         replied BOOLEAN, presale BOOLEAN, aftersale BOOLEAN""",
     "_month_customers": """profile_key VARCHAR, agent_id VARCHAR, month DATE,
@@ -167,9 +168,15 @@ def _var(con: duckdb.DuckDBPyConnection, name: str, value: int | dt.date) -> Any
     return _VARS[kind](name).name(name)  # (Ibis cannot name a call of a literal)
 
 
+# bumped when the engine computes the cached tables differently: a workspace's cache made
+# by another engine version is then rebuilt, never reused
+ENGINE_VERSION = 2
+
+
 def profile_key(p: Profile) -> str:
-    """The settings the cached tables depend on: the facts' and the attribution's."""
-    text = f"{p.cache_key()}|{p.attribution}|{p.attribution_window_h}"
+    """The settings the cached tables depend on (the facts' and the attribution's), and
+    the engine version that computed them."""
+    text = f"engine {ENGINE_VERSION}|{p.cache_key()}|{p.attribution}|{p.attribution_window_h}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -349,7 +356,7 @@ def _rebuild_months(backend: Any, con: duckdb.DuckDBPyConnection, inp: Inputs, k
     first, last = rows(con, "SELECT min(month), max(month) FROM _affected_keys")[0]
     if first is None:
         return
-    last = E.month_end(last)
+    last = month_end(last)
     k = _query(backend, "SELECT agent_id AS _a, month AS _m, customer_id AS _c FROM "
                "_affected_keys", _a="string", _m="date", _c="string")
     # the months' span first: the day rows are stored in day order, its min/max skip rows

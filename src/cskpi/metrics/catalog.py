@@ -1,9 +1,26 @@
-"""The metric catalog, version 1, as data.
+"""The metric catalog, as data: every figure from exactly what it needs.
 
-Every metric has a key (the name used in schemes, JSON and CSV), labels in English and
-Chinese, a unit, a direction and a definition.  Rates name their numerator and
-denominator so every figure can be checked.  The docs page of metrics is generated
-from these definitions; the engine computes exactly these keys.
+Each :class:`Metric` declares, once:
+
+- who it is: key (the name in schemes, JSON and CSV), labels in English and Chinese,
+  unit, direction, definition;
+- what it needs (:attr:`Metric.needs`): tables and columns of the data contract.  A
+  figure whose needs are not all present is ``null`` with a reason naming what is
+  missing; ``group_needs`` apply only to agent and team rows (a shop row counts every
+  refund, whoever handled it);
+- where its numbers come from: its **family** (the query that computes it, in
+  :mod:`cskpi.metrics.families`) and the fields of that family's rows: ``value`` for
+  counts and sums, ``num``/``den`` for rates and means;
+- how it combines over days and groups (:attr:`Metric.combine`): an additive count or
+  sum, a ratio of sums, a distinct count, an exact quantile;
+- its scope: most figures are the group's own; ``shop`` figures exist only on shop
+  rows; ``aftersale_shop`` rates use the shop's paid orders for after-sale agents and
+  teams (profile setting ``aftersale_order_scope``);
+- how an imported platform figure of the same key combines (:attr:`Metric.platform`).
+
+Row assembly (:mod:`cskpi.metrics.rows`), the drill-down (:mod:`cskpi.metrics.explain`),
+the partial-data tests and the docs all read these declarations; adding a metric means
+adding its entry here and its fields to its family's query.
 """
 
 from __future__ import annotations
@@ -13,6 +30,79 @@ from typing import Literal
 
 Unit = Literal["count", "rate", "s", "h", "money"]
 Direction = Literal["higher", "lower", "neutral"]
+Combine = Literal["sum", "ratio", "mean", "distinct", "quantile"]
+Scope = Literal["group", "shop", "aftersale_shop"]
+
+
+# --- what a metric needs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tbl:
+    """A table of the data contract, with at least one row."""
+
+    name: str
+
+    def text(self) -> str:
+        return f"{self.name} table"
+
+
+@dataclass(frozen=True)
+class Col:
+    """An optional column of a table, with at least one value."""
+
+    table: str
+    column: str
+
+    def text(self) -> str:
+        return f"{self.column} column in {self.table}"
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """One of several inputs (e.g. sessions to attribute orders, or an agent column)."""
+
+    options: tuple[Tbl | Col, ...]
+
+    def text(self) -> str:
+        return " nor ".join(o.text() for o in self.options)
+
+
+Need = Tbl | Col | AnyOf
+
+# orders are credited to an agent by attribution to the inquiries (sessions) or by an
+# explicit agent column; with neither, every order is silent and no agent has sales
+CREDIT = AnyOf((Tbl("sessions"), Col("orders", "agent_id")))
+
+
+# --- where the numbers come from ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """A field of a family's rows and what it counts (a rate's numerator, a sum …)."""
+
+    field: str
+    text: str
+    # the same figure over the shop's orders (``aftersale_shop`` scope)
+    shop_field: str | None = None
+
+
+@dataclass(frozen=True)
+class Platform:
+    """How an imported daily platform figure (``agent_metrics``) combines over days.
+
+    ``sum``: counts, money and hours add up.  ``basis``: a rate or mean is recombined
+    weighted by the count the export gives beside it (its ``_den``), never summed.
+    ``ratio``: recomputed from two imported sums (AOV = sales / paying customers).
+    A rate whose basis is absent on some day is the mean of its days (said in the row's
+    reasons).
+    """
+
+    how: Literal["sum", "basis", "ratio"]
+    basis: str | None = None  # the imported count that weighs a rate
+    num: str | None = None  # ratio: the imported sums
+    den: str | None = None
 
 
 @dataclass(frozen=True)
@@ -22,131 +112,272 @@ class Metric:
     en: str
     unit: Unit
     direction: Direction
-    group: str  # service | sales | aftersale | attendance
-    inputs: tuple[str, ...]  # tables it needs
+    group: str  # service | sales | aftersale | attendance (the docs' sections)
     definition: str
-    num: str | None = None  # rates: what is counted above the line
-    den: str | None = None  # rates: what is counted below the line
+    family: str  # the query whose rows hold its fields (cskpi.metrics.families)
+    needs: tuple[Need, ...]
+    combine: Combine = "sum"
+    value: str | None = None  # sum/distinct/quantile: the family field
+    num: Part | None = None  # ratio/mean: numerator and denominator
+    den: Part | None = None
+    scope: Scope = "group"
+    group_needs: tuple[Need, ...] = ()  # needed by agent and team rows only
+    scale: float = 1.0  # the field divided by this (seconds -> hours)
+    platform: Platform | None = None
+    zero_den: str = "no value"  # quantiles: why there is none
 
     @property
     def is_rate(self) -> bool:
+        """Whether rows carry ``KEY_num`` and ``KEY_den`` (rates and means)."""
         return self.num is not None
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The tables it can use (for the docs and the partial-data tests)."""
+        names: list[str] = []
+        for need in (*self.needs, *self.group_needs):
+            options = need.options if isinstance(need, AnyOf) else (need,)
+            for o in options:
+                name = o.name if isinstance(o, Tbl) else o.table
+                if name not in names:
+                    names.append(name)
+        return tuple(names)
 
-def M(key: str, zh: str, en: str, unit: Unit, direction: Direction, group: str,  # noqa: N802
-      inputs: tuple[str, ...], definition: str, num: str | None = None,
-      den: str | None = None) -> Metric:
-    return Metric(key, zh, en, unit, direction, group, inputs, definition, num, den)
+    def needs_for(self, by: str, shop_scope: bool) -> tuple[Need, ...]:
+        """What a row of ``by`` needs (``shop_scope``: it rests on the shop's orders, which
+        need no credit)."""
+        if by == "shop":
+            return self.needs
+        return (*self.needs, *(n for n in self.group_needs if not (shop_scope and n == CREDIT)))
 
 
-S, MSG = ("sessions",), ("sessions", "messages")
-METRICS: tuple[Metric, ...] = (
+def _check(m: Metric) -> Metric:
+    """A definition that cannot be computed fails when the catalog is built."""
+    if m.combine in ("ratio", "mean"):
+        assert m.num is not None and m.den is not None and m.value is None, m.key
+    else:
+        assert m.value is not None and m.num is None, m.key
+    if m.scope == "aftersale_shop":
+        assert m.num and m.den and m.den.shop_field, m.key
+    return m
+
+
+SESSIONS, MESSAGES, RATINGS = Tbl("sessions"), Tbl("messages"), Tbl("ratings")
+ORDERS, REFUNDS = Tbl("orders"), Tbl("refunds")
+CHAT = (SESSIONS, MESSAGES)
+HANDLER = Col("refunds", "agent_id")  # refunds per agent need their handler
+SUM = Platform("sum")
+
+
+def _basis(count: str) -> Platform:
+    return Platform("basis", basis=count)
+
+
+def P(field: str, text: str, shop_field: str | None = None) -> Part:  # noqa: N802
+    return Part(field, text, shop_field)
+
+
+METRICS: tuple[Metric, ...] = tuple(_check(m) for m in (
     # --- service ---------------------------------------------------------------------
-    M("sessions", "接待会话数", "Sessions", "count", "neutral", "service", S,
-      "sessions of the group whose human start is in the period"),
-    M("customers", "接待人数", "Customers served", "count", "neutral", "service", S,
-      "distinct customers over those sessions"),
-    M("replied_customers", "回复人数", "Customers replied to", "count", "higher", "service", MSG,
-      "customers with at least one answered round"),
-    M("reply_rate", "回复率", "Reply rate", "rate", "higher", "service", MSG,
-      "replied_customers / customers", "replied customers", "customers"),
-    M("first_response_s", "首次响应时长 (首响)", "First response time", "s", "lower", "service",
-      MSG, "mean over sessions with an answered first round of that round's response time; "
-      "the first round starts at the human start when the session opens with a transfer",
-      "sum of first-round response times (s)", "sessions with an answered first round"),
-    M("first_response_median_s", "首响中位数", "First response, median", "s", "lower",
-      "service", MSG, "median over the same sessions (exact)"),
-    M("first_response_p90_s", "首响P90", "First response, 90th percentile", "s", "lower",
-      "service", MSG, "90th percentile over the same sessions (linear interpolation)"),
-    M("response_s", "平均响应时长 (平响)", "Average response time", "s", "lower", "service", MSG,
-      "mean over all answered rounds of their response time, each capped at the profile's "
-      "response_cap_s", "sum of round response times (s, capped)", "answered rounds"),
-    M("first_reply_2min_rate", "2分钟首次回复率", "First reply within 2 min", "rate", "higher",
-      "service", MSG, "sessions whose first round was answered within first_reply_within_s "
-      "(120 s) / sessions with a first round in the service window (unanswered = failure)",
-      "sessions answered in time", "sessions in the service window"),
-    M("reply_3min_rate", "3分钟回复率", "Replies within 3 min", "rate", "higher", "service", MSG,
-      "rounds answered within reply_within_s (180 s) / all rounds in the service window "
-      "(unanswered rounds are failures)", "rounds answered in time", "rounds in the window"),
-    M("unanswered_sessions", "未回复会话", "Unanswered sessions", "count", "lower", "service",
-      MSG, "sessions with no human message at all"),
-    M("online_hours", "在线时长", "Online hours", "h", "higher", "service", ("online",),
-      "merged online intervals clipped to the period, in hours"),
-    M("rated_sessions", "评价数", "Rated sessions", "count", "neutral", "service",
-      ("sessions", "ratings"), "sessions with a rating"),
-    M("satisfaction", "满意率", "Satisfaction", "rate", "higher", "service",
-      ("sessions", "ratings"), "(ratings 5 + ratings 4) / rated_sessions",
-      "ratings 4-5", "rated sessions"),
-    M("dissatisfaction", "不满意率", "Dissatisfaction", "rate", "lower", "service",
-      ("sessions", "ratings"), "(ratings 1 + ratings 2) / rated_sessions",
-      "ratings 1-2", "rated sessions"),
+    Metric("sessions", "接待会话数", "Sessions", "count", "neutral", "service",
+           "sessions of the group whose human start is in the period",
+           "service", (SESSIONS,), value="sessions", platform=SUM),
+    Metric("customers", "接待人数", "Customers served", "count", "neutral", "service",
+           "distinct customers over those sessions",
+           "customers", (SESSIONS,), "distinct", value="customers", platform=SUM),
+    Metric("replied_customers", "回复人数", "Customers replied to", "count", "higher",
+           "service", "customers with at least one answered round",
+           "customers", CHAT, "distinct", value="replied_customers", platform=SUM),
+    Metric("reply_rate", "回复率", "Reply rate", "rate", "higher", "service",
+           "replied_customers / customers",
+           "customers", CHAT, "ratio", num=P("replied_customers", "replied customers"),
+           den=P("customers", "customers"), platform=_basis("customers")),
+    Metric("first_response_s", "首次响应时长 (首响)", "First response time", "s", "lower",
+           "service", "mean over sessions with an answered first round of that round's "
+           "response time; the first round starts at the human start when the session "
+           "opens with a transfer",
+           "service", CHAT, "mean",
+           num=P("first_response_s_sum", "sum of first-round response times (s)"),
+           den=P("first_responses", "sessions with an answered first round"),
+           platform=_basis("replied_customers")),
+    Metric("first_response_median_s", "首响中位数", "First response, median", "s", "lower",
+           "service", "median over the same sessions (exact)",
+           "first_responses", CHAT, "quantile", value="first_response_median_s",
+           zero_den="no answered first round in the service window"),
+    Metric("first_response_p90_s", "首响P90", "First response, 90th percentile", "s",
+           "lower", "service", "90th percentile over the same sessions (linear "
+           "interpolation)",
+           "first_responses", CHAT, "quantile", value="first_response_p90_s",
+           zero_den="no answered first round in the service window"),
+    Metric("response_s", "平均响应时长 (平响)", "Average response time", "s", "lower",
+           "service", "mean over all answered rounds of their response time, each capped at "
+           "the profile's response_cap_s",
+           "service", CHAT, "mean",
+           num=P("window_response_s_sum", "sum of round response times (s, capped)"),
+           den=P("window_answered_rounds", "answered rounds"),
+           platform=_basis("replied_customers")),
+    Metric("first_reply_2min_rate", "2分钟首次回复率", "First reply within 2 min", "rate",
+           "higher", "service", "sessions whose first round was answered within "
+           "first_reply_within_s (120 s) / sessions with a first round in the service window "
+           "(unanswered = failure)",
+           "service", CHAT, "ratio",
+           num=P("window_first_rounds_in_time", "sessions answered in time"),
+           den=P("window_first_rounds", "sessions in the service window"),
+           platform=_basis("sessions")),
+    Metric("reply_3min_rate", "3分钟回复率", "Replies within 3 min", "rate", "higher",
+           "service", "rounds answered within reply_within_s (180 s) / all rounds in the "
+           "service window (unanswered rounds are failures)",
+           "service", CHAT, "ratio", num=P("window_rounds_in_time", "rounds answered in time"),
+           den=P("window_rounds", "rounds in the window"), platform=_basis("customers")),
+    Metric("unanswered_sessions", "未回复会话", "Unanswered sessions", "count", "lower",
+           "service", "sessions with no human message at all",
+           "service", CHAT, value="unanswered_sessions", platform=SUM),
+    Metric("online_hours", "在线时长", "Online hours", "h", "higher", "service",
+           "merged online intervals clipped to the period, in hours",
+           "online", (Tbl("online"),), value="online_s", scale=3600.0, platform=SUM),
+    Metric("rated_sessions", "评价数", "Rated sessions", "count", "neutral", "service",
+           "sessions with a rating",
+           "service", (SESSIONS, RATINGS), value="rated_sessions", platform=SUM),
+    Metric("satisfaction", "满意率", "Satisfaction", "rate", "higher", "service",
+           "(ratings 5 + ratings 4) / rated_sessions",
+           "service", (SESSIONS, RATINGS), "ratio", num=P("rated_good", "ratings 4-5"),
+           den=P("rated_sessions", "rated sessions"), platform=_basis("rated_sessions")),
+    Metric("dissatisfaction", "不满意率", "Dissatisfaction", "rate", "lower", "service",
+           "(ratings 1 + ratings 2) / rated_sessions",
+           "service", (SESSIONS, RATINGS), "ratio", num=P("rated_bad", "ratings 1-2"),
+           den=P("rated_sessions", "rated sessions"), platform=_basis("rated_sessions")),
     # --- sales -----------------------------------------------------------------------
-    M("inquiring_customers", "询单人数", "Inquiring customers", "count", "neutral", "sales", S,
-      "distinct customers of pre-sale sessions in the period"),
-    M("ordering_customers", "下单人数", "Ordering customers", "count", "higher", "sales",
-      ("sessions", "orders"), "of those, customers with at least one credited order created "
-      "in the period"),
-    M("paying_customers", "付款人数", "Paying customers", "count", "higher", "sales",
-      ("sessions", "orders"), "of those, customers with at least one credited paid order "
-      "paid in the period"),
-    M("order_rate", "询单→下单转化率", "Inquiry to order rate", "rate", "higher", "sales",
-      ("sessions", "orders"), "ordering_customers / inquiring_customers",
-      "ordering customers", "inquiring customers"),
-    M("conversion_rate", "询单转化率", "Inquiry conversion rate", "rate", "higher", "sales",
-      ("sessions", "orders"), "paying_customers / inquiring_customers",
-      "paying customers", "inquiring customers"),
-    M("sales", "客服销售额", "Sales", "money", "higher", "sales", ("orders",),
-      "sum of amount of credited paid orders paid in the period"),
-    M("units", "客服销售件数", "Units sold", "count", "higher", "sales", ("orders",),
-      "sum of units of credited paid orders paid in the period"),
-    M("aov", "客单价", "Average order value", "money", "higher", "sales", ("orders",),
-      "sales / paying customers (customers with a credited paid order)", "sales",
-      "paying customers"),
-    M("silent_order_share", "静默下单占比", "Silent order share", "rate", "neutral", "sales",
-      ("orders",), "silent paid orders (credited to no agent) / all paid orders (shop)",
-      "silent paid orders", "paid orders"),
-    M("target_completion", "业绩目标完成度", "Sales target completion", "rate", "higher", "sales",
-      ("orders", "targets"), "sales / the sales target of the group and period",
-      "sales", "sales target"),
+    Metric("inquiring_customers", "询单人数", "Inquiring customers", "count", "neutral",
+           "sales", "distinct customers of pre-sale sessions in the period",
+           "customers", (SESSIONS,), "distinct", value="inquiring_customers", platform=SUM),
+    Metric("ordering_customers", "下单人数", "Ordering customers", "count", "higher", "sales",
+           "of those, customers with at least one credited order created in the period",
+           "customers", (SESSIONS, ORDERS), "distinct", value="ordering_customers",
+           platform=SUM),
+    Metric("paying_customers", "付款人数", "Paying customers", "count", "higher", "sales",
+           "of those, customers with at least one credited paid order paid in the period",
+           "customers", (SESSIONS, ORDERS), "distinct", value="paying_customers",
+           platform=SUM),
+    Metric("order_rate", "询单→下单转化率", "Inquiry to order rate", "rate", "higher", "sales",
+           "ordering_customers / inquiring_customers",
+           "customers", (SESSIONS, ORDERS), "ratio",
+           num=P("ordering_customers", "ordering customers"),
+           den=P("inquiring_customers", "inquiring customers"),
+           platform=_basis("inquiring_customers")),
+    Metric("conversion_rate", "询单转化率", "Inquiry conversion rate", "rate", "higher",
+           "sales", "paying_customers / inquiring_customers",
+           "customers", (SESSIONS, ORDERS), "ratio",
+           num=P("paying_customers", "paying customers"),
+           den=P("inquiring_customers", "inquiring customers"),
+           platform=_basis("inquiring_customers")),
+    Metric("sales", "客服销售额", "Sales", "money", "higher", "sales",
+           "sum of amount of credited paid orders paid in the period",
+           "sales", (ORDERS, Col("orders", "amount"), CREDIT), value="sales", platform=SUM),
+    Metric("units", "客服销售件数", "Units sold", "count", "higher", "sales",
+           "sum of units of credited paid orders paid in the period",
+           "sales", (ORDERS, CREDIT), value="units", platform=SUM),
+    Metric("aov", "客单价", "Average order value", "money", "higher", "sales",
+           "sales / paying customers (customers with a credited paid order)",
+           "sales", (ORDERS, Col("orders", "amount"), CREDIT), "ratio",
+           num=P("sales", "sales"), den=P("buyers", "paying customers"),
+           platform=Platform("ratio", num="sales", den="paying_customers")),
+    Metric("shop_sales", "店铺销售额", "Shop sales", "money", "higher", "sales",
+           "sum of amount of all the shop's orders paid in the period, credited or not "
+           "(shop rows)",
+           "shop_orders", (ORDERS, Col("orders", "amount")), value="shop_sales",
+           scope="shop"),
+    Metric("silent_sales", "静默销售额", "Silent sales", "money", "neutral", "sales",
+           "sum of amount of paid orders credited to no agent (silent orders), paid in the "
+           "period (shop rows)",
+           "shop_orders", (ORDERS, Col("orders", "amount"), CREDIT), value="silent_sales",
+           scope="shop"),
+    Metric("silent_order_share", "静默下单占比", "Silent order share", "rate", "neutral",
+           "sales", "silent paid orders (credited to no agent) / all paid orders (shop)",
+           "shop_orders", (ORDERS, CREDIT), "ratio",
+           num=P("silent_paid_orders", "silent paid orders"),
+           den=P("shop_paid_orders", "paid orders"), scope="shop"),
+    Metric("target_completion", "业绩目标完成度", "Sales target completion", "rate", "higher",
+           "sales", "sales / the sales target of the group and period",
+           "sales", (ORDERS, Col("orders", "amount"), CREDIT, Tbl("targets")), "ratio",
+           num=P("sales", "sales"), den=P("target", "sales target")),
     # --- after-sale ------------------------------------------------------------------
-    M("aftersale_customers", "售后服务人数", "After-sale customers", "count", "neutral",
-      "aftersale", S, "distinct customers of after-sale sessions"),
-    M("refunds_handled", "处理退款数", "Refunds handled", "count", "neutral", "aftersale",
-      ("refunds",), "refunds whose handler is the agent, requested in the period"),
-    M("refund_completion_h", "退款完结时长", "Refund completion time", "h", "lower", "aftersale",
-      ("refunds",), "mean hours from requested_ts to completed_ts over completed refunds "
-      "handled", "sum of completion hours", "completed refunds"),
-    M("refund_rate", "退款率", "Refund rate", "rate", "lower", "aftersale",
-      ("orders", "refunds"), "orders with a refund requested in the period / paid orders "
-      "paid in the period (agent: orders credited to the agent; after-sale agents: the "
-      "shop's)", "orders with a refund", "paid orders"),
-    M("dispute_refunds", "纠纷退款数", "Dispute refunds", "count", "lower", "aftersale",
-      ("refunds",), "refunds with dispute = true requested in the 30 days ending with the "
-      "period"),
-    M("dispute_refund_rate", "纠纷退款率", "Dispute refund rate", "rate", "lower", "aftersale",
-      ("orders", "refunds"), "dispute_refunds / paid orders in the same trailing 30 days",
-      "dispute refunds", "paid orders (30 days)"),
-    M("aftersale_cost", "售后费用", "After-sale cost", "money", "lower", "aftersale",
-      ("refunds",), "sum of cost of refunds handled"),
-    M("complaints", "投诉数", "Complaints", "count", "lower", "aftersale", ("complaints",),
-      "verified complaints against the agent"),
-    M("complaint_rate", "投诉率", "Complaint rate", "rate", "lower", "aftersale",
-      ("complaints", "orders"), "verified complaints / paid orders of the group (after-sale "
-      "agents: the shop's)", "verified complaints", "paid orders"),
-    M("neutral_reviews", "中评数", "Neutral reviews", "count", "lower", "aftersale",
-      ("reviews",), "neutral reviews attributed to the agent"),
-    M("bad_reviews", "差评数", "Bad reviews", "count", "lower", "aftersale", ("reviews",),
-      "bad reviews attributed to the agent"),
+    Metric("aftersale_customers", "售后服务人数", "After-sale customers", "count", "neutral",
+           "aftersale", "distinct customers of after-sale sessions",
+           "customers", (SESSIONS,), "distinct", value="aftersale_customers"),
+    Metric("refunds_handled", "处理退款数", "Refunds handled", "count", "neutral",
+           "aftersale", "refunds whose handler is the agent, requested in the period",
+           "refunds", (REFUNDS,), value="refunds_handled", group_needs=(HANDLER,)),
+    Metric("refund_completion_h", "退款完结时长", "Refund completion time", "h", "lower",
+           "aftersale", "mean hours from requested_ts to completed_ts over completed "
+           "refunds handled",
+           "refunds", (REFUNDS, Col("refunds", "completed_ts")), "mean",
+           num=P("completion_h_sum", "sum of completion hours"),
+           den=P("completion_n", "completed refunds"), group_needs=(HANDLER,)),
+    Metric("refund_rate", "退款率", "Refund rate", "rate", "lower", "aftersale",
+           "orders with a refund requested in the period / paid orders paid in the period "
+           "(agent: orders credited to the agent; after-sale agents: the shop's)",
+           "orders_refunded", (ORDERS, REFUNDS), "ratio",
+           num=P("refund_orders", "orders with a refund", "shop_refund_orders"),
+           den=P("paid_orders", "paid orders", "shop_paid_orders"),
+           scope="aftersale_shop", group_needs=(CREDIT,),
+           platform=Platform("basis")),
+    Metric("dispute_refunds", "纠纷退款数", "Dispute refunds", "count", "lower", "aftersale",
+           "refunds with dispute = true requested in the 30 days ending with the period",
+           "disputes", (REFUNDS,), value="dispute_refunds", group_needs=(HANDLER,)),
+    Metric("dispute_refund_rate", "纠纷退款率", "Dispute refund rate", "rate", "lower",
+           "aftersale", "dispute_refunds / paid orders in the same trailing 30 days",
+           "disputes", (ORDERS, REFUNDS), "ratio",
+           num=P("dispute_refunds", "dispute refunds"),
+           den=P("paid_30d", "paid orders (30 days)", "shop_paid_30d"),
+           scope="aftersale_shop", group_needs=(HANDLER, CREDIT)),
+    Metric("aftersale_cost", "售后费用", "After-sale cost", "money", "lower", "aftersale",
+           "sum of cost of refunds handled",
+           "refunds", (REFUNDS, Col("refunds", "cost")), value="aftersale_cost",
+           group_needs=(HANDLER,)),
+    Metric("complaints", "投诉数", "Complaints", "count", "lower", "aftersale",
+           "verified complaints against the agent",
+           "complaints", (Tbl("complaints"),), value="complaints"),
+    Metric("complaint_rate", "投诉率", "Complaint rate", "rate", "lower", "aftersale",
+           "verified complaints / paid orders of the group (after-sale agents: the shop's)",
+           "complaints", (Tbl("complaints"), ORDERS), "ratio",
+           num=P("complaints", "verified complaints"),
+           den=P("paid_orders", "paid orders", "shop_paid_orders"),
+           scope="aftersale_shop", group_needs=(CREDIT,)),
+    Metric("neutral_reviews", "中评数", "Neutral reviews", "count", "lower", "aftersale",
+           "neutral reviews attributed to the agent (its agent column, else the order's "
+           "credited agent)",
+           "reviews", (Tbl("reviews"),), value="neutral_reviews",
+           group_needs=(AnyOf((Col("reviews", "agent_id"), Tbl("orders"))),)),
+    Metric("bad_reviews", "差评数", "Bad reviews", "count", "lower", "aftersale",
+           "bad reviews attributed to the agent (its agent column, else the order's "
+           "credited agent)",
+           "reviews", (Tbl("reviews"),), value="bad_reviews",
+           group_needs=(AnyOf((Col("reviews", "agent_id"), Tbl("orders"))),)),
     # --- attendance ------------------------------------------------------------------
-    M("late", "迟到", "Late days", "count", "lower", "attendance", ("attendance",),
-      "attendance rows with status late"),
-    M("leave", "请假", "Leave days", "count", "lower", "attendance", ("attendance",),
-      "attendance rows with status leave"),
-    M("absent", "旷工", "Absent days", "count", "lower", "attendance", ("attendance",),
-      "attendance rows with status absent"),
-    M("attendance_days", "考勤天数", "Attendance days", "count", "neutral", "attendance",
-      ("attendance",), "attendance rows with any status"),
-)
+    Metric("late", "迟到", "Late days", "count", "lower", "attendance",
+           "attendance rows with status late",
+           "attendance", (Tbl("attendance"),), value="late"),
+    Metric("leave", "请假", "Leave days", "count", "lower", "attendance",
+           "attendance rows with status leave",
+           "attendance", (Tbl("attendance"),), value="leave"),
+    Metric("absent", "旷工", "Absent days", "count", "lower", "attendance",
+           "attendance rows with status absent",
+           "attendance", (Tbl("attendance"),), value="absent"),
+    Metric("attendance_days", "考勤天数", "Attendance days", "count", "neutral", "attendance",
+           "attendance rows with any status",
+           "attendance", (Tbl("attendance"),), value="attendance_days"),
+))
 
 CATALOG: dict[str, Metric] = {m.key: m for m in METRICS}
 METRIC_KEYS: tuple[str, ...] = tuple(CATALOG)
+
+
+def needed_columns() -> dict[str, tuple[str, ...]]:
+    """The optional columns some metric needs, by table (checked for values at run time)."""
+    out: dict[str, list[str]] = {}
+    for m in METRICS:
+        for need in (*m.needs, *m.group_needs):
+            for o in need.options if isinstance(need, AnyOf) else (need,):
+                if isinstance(o, Col) and o.column not in out.setdefault(o.table, []):
+                    out[o.table].append(o.column)
+    return {t: tuple(cols) for t, cols in out.items()}

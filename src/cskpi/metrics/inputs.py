@@ -19,6 +19,7 @@ import duckdb
 from ..data.schema import TABLES
 from ..data.sql import ident, lit, rows
 from .compiled import compile_sql
+from .ibis_adapter import sql_type
 from .localtime import local_sql
 
 TIMESTAMP_COLUMNS = {
@@ -155,8 +156,7 @@ class TempTables:
         name = self.PREFIX + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
         # the columns of Ibis's types (DuckDB's own would differ: a sum of BIGINTs is
         # a HUGEINT, which Ibis reads back as a decimal)
-        types = self.backend.compiler.type_mapper
-        columns = ", ".join(f"{ident(c)} {types.to_string(t)}"
+        columns = ", ".join(f"{ident(c)} {sql_type(self.backend, t)}"
                             for c, t in expr.schema().items())
         sql = compile_sql(self.backend, expr, self.store)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})").fetchall()

@@ -11,7 +11,8 @@ from typing import Any
 from ..errors import SchemeInvalid
 from ..metrics import engine as E
 from ..metrics.catalog import CATALOG
-from ..metrics.compute import MetricQuery, _fetch, compute
+from ..metrics.compute import MetricQuery, compute
+from ..metrics.ibis_adapter import fetch
 from ..metrics.inputs import Inputs
 from ..metrics.profiles import resolve as resolve_profile
 from ..months import month_range
@@ -41,7 +42,7 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
     first, last = month_range(period)
     cached = {} if cache is None else {"facts": cache.facts, "rollups": cache.rollups}
     profile = resolve_profile(scheme.profile or "generic")
-    roster = _fetch(backend, E.agents_table(inp))
+    roster = fetch(backend, E.agents_table(inp))
     rows = compute(backend, inp, MetricQuery(first, last, by="agent", profile=profile),
                    **cached).rows
     metrics = {r["agent_id"]: r for r in rows}
@@ -54,12 +55,12 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
     grades = []
     if inp.has("grades"):
         g = inp.get("grades")
-        grades = _fetch(backend, g.filter(g.period == period))
+        grades = fetch(backend, g.filter(g.period == period))
     events = []
     if inp.has("events"):
         ev = inp.get("events")
-        ev = ev.filter(E._in_range(ev.ts_local, E.Buckets(first, last, None)))
-        events = _fetch(backend, ev.select("agent_id", "kind", "points", "note"))
+        ev = ev.filter(E.in_range(ev.ts_local, E.Buckets(first, last, None)))
+        events = fetch(backend, ev.select("agent_id", "kind", "points", "note"))
     grades = merge_grades(grades, [g for g in extra_grades if g["period"] == period])
     events = [*events, *({"agent_id": e["agent_id"], "kind": e["kind"],
                           "points": e.get("points"), "note": e.get("note")}
@@ -100,7 +101,7 @@ def _targets(backend: Any, inp: Inputs, scheme: Scheme, period: str,
     table: dict[tuple[str, str], Decimal] = {}
     if inp.has("targets"):
         t = inp.get("targets")
-        for row in _fetch(backend, t.filter(t.period == period)):
+        for row in fetch(backend, t.filter(t.period == period)):
             table[(row["scope"], row["metric"])] = Decimal(str(row["value"]))
     metrics = {getattr(i, "metric", None) for i in scheme.items} | {
         a.metric for a in scheme.awards} | set(scheme.targets)
@@ -161,16 +162,16 @@ def _refunded(backend: Any, inp: Inputs, profile: Any, first: dt.date,
               last: dt.date) -> dict[str, Decimal]:
     o = E.credited_orders(inp, profile).select(_oid="order_id", credited="credited")
     r = inp.get("refunds")
-    r = r.filter(E._in_range(r.requested_ts_local, E.Buckets(first, last, None)))
+    r = r.filter(E.in_range(r.requested_ts_local, E.Buckets(first, last, None)))
     j = r.inner_join(o, r.order_id == o._oid)
     j = j.filter(j.credited.notnull())
-    rows = _fetch(backend, j.group_by("credited").agg(amount=j.amount.sum()))
+    rows = fetch(backend, j.group_by("credited").agg(amount=j.amount.sum()))
     return {row["credited"]: Decimal(str(row["amount"] or 0)) for row in rows}
 
 
 def score(backend: Any, inp: Inputs, scheme_ref: str, period: str, cache: Any = None, *,
           extra_grades: Any = (), extra_events: Any = ()) -> Scored:
-    roster = _fetch(backend, E.agents_table(inp)) if inp.has("agents") else None
+    roster = fetch(backend, E.agents_table(inp)) if inp.has("agents") else None
     scheme = load(scheme_ref, roster)
     data = gather(backend, inp, scheme, period, cache, extra_grades, extra_events)
     return Scored(scheme, period, score_period(scheme, data))

@@ -19,8 +19,10 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from .. import core
+from ..locale import Translator
 from ..metrics.catalog import CATALOG
 from ..metrics.compute import MetricQuery
+from ..metrics.populations import Note, note_text
 from ..metrics.profiles import resolve as resolve_profile
 from ..scheme import Scheme, TargetAward, TargetItem
 from ..scoring.run import load as load_scheme
@@ -387,8 +389,8 @@ class Drilldown:
     metric: str
     profile: str
     row: Mapping[str, Any]  # the agent's metric row: the figure, its numerator, denominator
-    source: str  # rounds | sessions | orders | refunds | attendance | …
-    note: str
+    source: str  # rounds | sessions | customers | orders | orders_and_complaints | …
+    notes: tuple[Note, ...]  # what the rows are and how they form the figure, as codes
     columns: list[str]
     rows: list[dict[str, Any]]
     total: int
@@ -398,6 +400,10 @@ class Drilldown:
     @property
     def first_row(self) -> int:
         return (self.page - 1) * PAGE_ROWS + 1 if self.rows else 0
+
+    def note(self, t: Translator) -> str:
+        """The note in the page's language."""
+        return note_text(self.notes, t)
 
 
 def agent_rows(data: DataGateway, period: str, profile: str) -> list[dict[str, Any]]:
@@ -417,19 +423,20 @@ def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: 
     first, last = month_range(valid_period(period))
     query = MetricQuery(first, last, by="agent", profile=resolve_profile(profile))
 
-    def explain_page() -> tuple[int, int, list[dict[str, Any]], list[str], str, str]:
+    def explain_page() -> tuple[int, int, list[dict[str, Any]], list[str], str,
+                                tuple[Note, ...]]:
         # only the page is kept in the cache: a busy agent's month has thousands of rows
         explained = core.explain_metric(query, agent_id, metric, workspace=data.workspace)
         pages = max(1, -(-len(explained.rows) // PAGE_ROWS))
         at = min(max(page, 1), pages)
         shown = explained.rows[(at - 1) * PAGE_ROWS:at * PAGE_ROWS]
-        columns = list(explained.rows[0]) if explained.rows else []
-        return len(explained.rows), at, shown, columns, explained.source, explained.note
+        return (len(explained.rows), at, shown, explained.columns, explained.source,
+                tuple(explained.notes))
 
-    total, at, shown, columns, source, note = data.cached(
+    total, at, shown, columns, source, notes = data.cached(
         ("drilldown", "explain", agent_id, metric, period, profile, page), explain_page)
     row = next((r for r in agent_rows(data, period, profile) if r["agent_id"] == agent_id), {})
-    return Drilldown(agent, period, metric, profile, row, source, note, columns, shown, total,
+    return Drilldown(agent, period, metric, profile, row, source, notes, columns, shown, total,
                      at, max(1, -(-total // PAGE_ROWS)))
 
 
