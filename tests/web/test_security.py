@@ -449,3 +449,20 @@ def test_serve_help_documents_the_option() -> None:
     assert result.exit_code == 0
     assert "--forwarded-allow-ips" in result.output and "CSKPI_FORWARDED_ALLOW_IPS" in (
         result.output)
+
+
+def test_an_admin_token_cannot_make_or_change_accounts(
+        app: FastAPI, client_for: Callable[..., TestClient]) -> None:
+    """A token must not make lasting credentials: a user, a password, a role."""
+    browser = client_for("admin")
+    secret, _ = _make_token(browser, "admin-ci")
+    api = _bearer(app, secret)
+    made = api.post("/admin/users", data={"username": "mallory", "password": "x" * 16,
+                                          "role": "admin"})
+    assert made.status_code == 403
+    target = _user_id(app, "mgr")
+    assert api.post(f"/admin/users/{target}/password",
+                    data={"password": "y" * 16}).status_code == 403
+    assert api.post(f"/admin/users/{target}", data={"role": "admin"}).status_code == 403
+    with transaction(app.state.cskpi.sessions) as db:
+        assert db.scalars(select(User).where(User.username == "mallory")).first() is None

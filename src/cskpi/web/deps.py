@@ -223,3 +223,12 @@ def _session_form(principal: FormUser) -> Principal:
 
 
 SessionForm = Annotated[Principal, Depends(_session_form)]
+
+
+def _admin_session_form(principal: SessionForm) -> Principal:
+    return require_role("admin")(principal)
+
+
+# making or changing accounts makes lasting credentials: a browser login only (a token
+# could otherwise make a user, a password or an admin that outlives the token)
+AdminSessionForm = Annotated[Principal, Depends(_admin_session_form)]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ... import accounts
 from ...db.models import ROLES, AuditEntry, User
-from ...deps import AdminForm, AdminUser, DataDep, DbDep, StateDep, client_ip
+from ...deps import AdminSessionForm, AdminUser, DataDep, DbDep, StateDep, client_ip
 from ...errors import BadRequest
 from ...templating import render
 
@@ -27,7 +27,7 @@ def users_page(request: Request, principal: AdminUser, db: DbDep,
 
 
 @router.post("/users")
-def user_submit(request: Request, principal: AdminForm, state: StateDep, db: DbDep,
+def user_submit(request: Request, principal: AdminSessionForm, state: StateDep, db: DbDep,
                 data: DataDep, username: Annotated[str, Form(max_length=64)],
                 password: Annotated[str, Form(max_length=1000)],
                 role: Annotated[str, Form(max_length=16)],
@@ -60,7 +60,7 @@ def user_edit(request: Request, user_id: int, principal: AdminUser, db: DbDep, d
 
 
 @router.post("/users/{user_id}")
-def user_update(request: Request, user_id: int, principal: AdminForm, db: DbDep,
+def user_update(request: Request, user_id: int, principal: AdminSessionForm, db: DbDep,
                 data: DataDep, role: Annotated[str, Form(max_length=16)],
                 agent_id: Annotated[str, Form(max_length=64)] = "",
                 active: Annotated[str, Form(max_length=8)] = "",
@@ -77,7 +77,7 @@ def user_update(request: Request, user_id: int, principal: AdminForm, db: DbDep,
 
 
 @router.post("/users/{user_id}/password", response_model=None)
-def user_password(request: Request, user_id: int, principal: AdminForm, state: StateDep,
+def user_password(request: Request, user_id: int, principal: AdminSessionForm, state: StateDep,
                   db: DbDep, data: DataDep,
                   password: Annotated[str, Form(max_length=1000)] = ""
                   ) -> HTMLResponse | RedirectResponse:
