@@ -84,7 +84,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "CONTRACT_VERSION": "the contract version, an int constant of schema.py",
     },
     "metrics/cache.py": {
-        "E.FACT_SESSION_COLUMNS": "engine.py's column-name constants",
+        "FACT_COLUMNS": "the cache's column-name constants (engine.py's names)",
         "E.DAY_SUMS": "engine.py's column-name constants",
         "_order_columns: c.name": "the contract's column names (schema.py)",
         "SQL_TYPES": "the contract's SQL type names (convert.py constants)",
@@ -102,7 +102,8 @@ ALLOWED: dict[str, dict[str, str]] = {
         "_select_list: utc(col.name)": "utc/local: lambdas of this file quoting with ident()",
         "_select_list: local(col.name)": "(as utc)",
         "__call__: self.PREFIX": "a class constant name prefix",
-        "__call__: types.to_string(t)": "Ibis's names of SQL types",
+        "__call__: columns": "ident() of Ibis's column names with the SQL types "
+                             "ibis_adapter.sql_type spells",
         "release: name": "the names __call__ made: PREFIX + a hex digest",
         "compile_sql": "SQL compiled by Ibis from expressions (sqlglot quotes literals)",
         "TABLES": "the contract's table names (schema.py)",

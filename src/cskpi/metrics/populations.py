@@ -95,7 +95,7 @@ class Population:
     build: Callable[[Scope], list[Row]]
     remarks: Callable[[Scope], list[Note]] = lambda scope: []
 
-    def rows(self, scope: Scope) -> list[Row]:
+    def collect(self, scope: Scope) -> list[Row]:
         if self.name not in scope.built:
             scope.built[self.name] = self.build(scope)
         return scope.built[self.name]
@@ -125,7 +125,7 @@ class FieldRows:
     scale: float = 1.0  # the field is the rows' figure times this (hours -> seconds)
 
     def members(self, scope: Scope) -> list[Row]:
-        return [r for r in self.population.rows(scope) if self.counts(r)]
+        return [r for r in self.population.collect(scope) if self.counts(r)]
 
     def counts(self, row: Row) -> bool:
         return all(rule.passes(row) for rule in self.rules)
@@ -239,7 +239,7 @@ def _round_remarks(scope: Scope) -> list[Note]:
 def _customers(scope: Scope, kind: str | None, first: str) -> list[Row]:
     """One row per customer of the agent's sessions (of ``kind``), from the sessions."""
     out: dict[Any, Row] = {}
-    for s in SESSIONS.rows(scope):
+    for s in SESSIONS.collect(scope):
         if kind is not None and s["kind"] != kind:
             continue
         c = out.setdefault(s["customer_id"], {"customer_id": s["customer_id"], "sessions": 0,
