@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import CskpiError, SchemeInvalid, UsageError
 from ..scheme.models import AppliesTo, SchemeIssue
 from ..scheme.reader import Reader, YMap, YNode, YScalar, YSeq, compose, keys_hint
 from .models import PER, RULE_KINDS, SENDERS, QaRules, RubricItem, Rule, Sampling
@@ -95,14 +95,14 @@ def resolve(ref: str) -> tuple[str, str]:
     raise UsageError(code="qa_no_rules", params={"ref": ref, "presets": ", ".join(preset_names())})
 
 
-class QaRulesInvalid(UsageError):
-    """QA rules with errors; ``issues`` lists every one with file:line."""
-
-    exit_code = 1
+class QaRulesInvalid(SchemeInvalid):
+    """QA rules with errors; ``issues`` lists every one with file:line (printed as a
+    scheme's are)."""
 
     def __init__(self, source: str, issues: list[SchemeIssue]) -> None:
         errors = sum(1 for i in issues if i.is_error)
-        super().__init__(code="qa_invalid", params={"source": source, "errors": errors})
+        CskpiError.__init__(self, code="qa_invalid", params={"source": source,
+                                                             "errors": errors})
         self.issues = issues
 
 
