@@ -142,22 +142,31 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
 
 def qa_check(rules_ref: str, first: dt.date, last: dt.date, *,
              workspace: Path | str | None = None, data: Path | str | None = None,
-             agent_id: str | None = None, decisions: Any = None
+             agent_id: str | None = None, decisions: Any = None, sessions: bool = True
              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every QA hit and every checked session's score of a period: (hits, sessions), each
-    a list of dicts (:data:`cskpi.qa.engine.HIT_COLUMNS`, ``SESSION_COLUMNS``)."""
+    a list of dicts (:data:`cskpi.qa.engine.HIT_COLUMNS`, ``SESSION_COLUMNS``);
+    ``sessions=False``: the hits only (the sessions' list is empty)."""
     from .qa import load
     from .qa.engine import HIT_COLUMNS, SESSION_COLUMNS, check, rows
 
     rules = load(rules_ref)
 
-    def run_check(backend: object, inputs: object, _con: object) -> tuple[list, list]:
+    def run_check(backend: object, inputs: object, con: object) -> tuple[list, list]:
+        if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
+            from .metrics.cache import cached
+            from .metrics.profiles import resolve
+
+            # the sessions' human starts come from the facts the metrics keep (any
+            # profile's: they do not depend on it), not from the chat log again
+            c = cached(backend, con, inputs, resolve("generic"))  # type: ignore[arg-type]
+            inputs.memo["facts"] = c.facts  # type: ignore[attr-defined]
         result = check(backend, inputs, rules, first, last,  # type: ignore[arg-type]
                        agent_id=agent_id, decisions=decisions)
         return (rows(backend, result.hits, (*HIT_COLUMNS, "kind", "kept", "counted")),
-                rows(backend, result.sessions, SESSION_COLUMNS))
+                rows(backend, result.sessions, SESSION_COLUMNS) if sessions else [])
 
-    return _with_inputs(run_check, workspace=workspace, data=data)
+    return _with_inputs(run_check, workspace=workspace, data=data, writable=True)
 
 
 def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,

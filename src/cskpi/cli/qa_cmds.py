@@ -104,7 +104,7 @@ def qa_hits(
     try:
         first, last = resolve_range(workspace, period, None, None)
         hits, _ = core.qa_check(rules, first, last, workspace=workspace, data=data,
-                                agent_id=agent)
+                                agent_id=agent, sessions=False)
     except CskpiError as exc:
         _fail(exc, t)
         return

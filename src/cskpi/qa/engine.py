@@ -139,6 +139,9 @@ def check(backend: Any, inp: Inputs, rules: QaRules, start: dt.date, end: dt.dat
     if not inp.has("messages") or not inp.has("sessions"):
         raise UsageError(code="qa_no_messages")
     sql = _Sql(backend, inp)
+    lexicons = {r.key: lexicon(r) for r in rules.rules if r.kind == "emotion_followup"}
+    for lex in lexicons.values():
+        lex.preload()  # jieba's dictionary loads while DuckDB scans the chat log
     messages = inp.get("messages").get_name()
     base_expr = sessions_to_check(inp, rules, start, end, agent_id)
     backend._run_pre_execute_hooks(base_expr)  # in-memory tables registered
@@ -166,7 +169,8 @@ def check(backend: Any, inp: Inputs, rules: QaRules, start: dt.date, end: dt.dat
                 f"WHERE NOT coalesce(regexp_matches(f.text, {lit(rule_regex(rule))}), false)")
     for rule in rules.rules:
         if rule.kind == "emotion_followup":
-            parts.append(_unsoothed(sql, messages, window, candidates, base, rule))
+            parts.append(_unsoothed(sql, messages, window, candidates, base, rule,
+                                    lexicons[rule.key]))
     hits = _hits(sql, base, parts, rules, decisions or Decisions())
     sessions = _scores(sql, base, hits, rules, decisions or Decisions())
     return QaResult(sql.expr(sessions), sql.expr(hits), rules)
@@ -190,7 +194,8 @@ def _candidates(sql: _Sql, messages: str, window: str, rules: QaRules) -> str:
         if rule.kind in ("phrases", "pattern"):
             by_sender.setdefault(rule.sender, []).append(rule_regex(rule))
         elif rule.kind == "emotion_followup":
-            by_sender.setdefault("customer", []).append(lexicon(rule).negative_regex)
+            by_sender.setdefault("customer", []).append(Lexicon(
+                (*shipped("negative"), *rule.negative), ()).negative_regex)
     tests = [f"(sender = {lit(sender)} AND regexp_matches(text, {lit(alternation(exprs))}))"
              for sender, exprs in by_sender.items()]
     where = " OR ".join(tests) or "false"
@@ -199,10 +204,9 @@ def _candidates(sql: _Sql, messages: str, window: str, rules: QaRules) -> str:
 
 
 def _unsoothed(sql: _Sql, messages: str, window: str, candidates: str, base: str,
-               rule: Rule) -> str:
+               rule: Rule, lex: Lexicon) -> str:
     """Customer messages of the human stage with a negative word (jieba-confirmed) whose
     next agent message has no soothing phrase, as hit rows of ``rule``."""
-    lex = lexicon(rule)
     texts = [t for (t,) in sql.con.execute(
         f"SELECT DISTINCT text FROM {candidates} WHERE sender = 'customer' "
         f"AND regexp_matches(text, {lit(lex.negative_regex)})").fetchall()]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 from collections.abc import Iterable
 from importlib import resources
 
@@ -139,6 +140,7 @@ class Lexicon:
         self.negative_regex = alternation(word_regex(w) for w in self.negative)
         self.soothe_regex = alternation(phrase_regex(p) for p in self.soothe)
         self._cjk = {fold(w) for w in self.negative if has_cjk(w)}
+        self._loading: threading.Thread | None = None
         self._others = compile_regex(alternation(
             word_regex(w) for w in self.negative if not has_cjk(w)) or "$^")
         self._cjk_regex = compile_regex(alternation(
@@ -151,8 +153,17 @@ class Lexicon:
             return True
         if not self._cjk_regex.search(text):
             return False
-        return any(tok in self._cjk for tok in _tokenizer(frozenset(self._cjk)).tokens(
-            fold(text)))
+        return any(tok in self._cjk for tok in self.tokenizer().tokens(fold(text)))
+
+    def preload(self) -> None:
+        """Start loading jieba's dictionary (~1 s) in a thread, while DuckDB scans."""
+        if self._cjk and self._loading is None:
+            self._loading = threading.Thread(target=self.tokenizer, daemon=True)
+            self._loading.start()
+
+    def tokenizer(self) -> _Tokens:
+        with _LOCK:
+            return _tokenizer(frozenset(self._cjk))
 
 
 class _Tokens:
@@ -170,6 +181,9 @@ class _Tokens:
 
     def tokens(self, text: str) -> list[str]:
         return self.tk.lcut(text, HMM=False)
+
+
+_LOCK = threading.Lock()  # one jieba load at a time (a preloading thread, a caller)
 
 
 @functools.lru_cache(maxsize=4)
