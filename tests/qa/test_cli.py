@@ -129,3 +129,25 @@ def test_a_scheme_using_qa_figures_must_name_its_rules(cli: Any, tmp_path: Path)
     out = json.loads(cli("scheme", "check", scheme, "--format", "json").output)
     assert [(i["code"], i["line"]) for i in out["issues"]] == [("qa_rules", 2)]
     assert cli("scheme", "check", "aftersale-4crown-qa").exit_code == 0
+
+
+def test_the_demo_shows_every_kind_of_violation(cli: Any, tmp_path: Path) -> None:
+    """A small demo month: missing greetings, uncivil words, an off-site WeChat id and
+    unsoothed complaints, each at a low rate."""
+    from cskpi import core
+    from cskpi.data import demo
+
+    demo.generate(tmp_path / "d", agents=6, days=10)
+    core.import_folder(tmp_path / "d", tmp_path / "ws.duckdb")
+    hits, sessions = core.qa_check("taobao-basic", *demo_month(), workspace=tmp_path / "ws.duckdb")
+    rules = {h["rule"] for h in hits}
+    assert {"greeting", "uncivil", "soothe"} <= rules
+    assert rules & {"offsite_wechat", "offsite_words"}
+    hit_sessions = {h["session_id"] for h in hits}
+    assert 0.01 < len(hit_sessions) / len(sessions) < 0.15
+
+
+def demo_month() -> tuple[Any, Any]:
+    import datetime as dt
+
+    return dt.date(2026, 10, 1), dt.date(2026, 10, 31)

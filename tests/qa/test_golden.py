@@ -113,3 +113,19 @@ def test_presets_run_on_the_transcripts(run: Any) -> None:
     assert {("S3", "offsite_wechat"), ("S3", "offsite_words"), ("S2", "uncivil"),
             ("S2", "greeting"), ("S4", "soothe")} <= rules_hit
     assert sessions["S3"]["score"] == 0 and sessions["S1"]["score"] == 100
+
+
+def test_the_review_queue_takes_every_hit_session_and_a_sample(run: Any) -> None:
+    """S3 fatal; S2, S4, S6, S7, S8 hit; of the clean S1 (A1) and S5 (A2), one session per
+    agent and week is sampled (each is alone in its week)."""
+    from cskpi.qa.models import Sampling
+    from cskpi.qa.review import review_queue
+
+    _, sessions = run()
+    queue = review_queue(sessions.values(), Sampling(per_agent_week=1))
+    assert queue == [("S2", "hit"), ("S3", "fatal"), ("S4", "hit"), ("S6", "hit"),
+                     ("S7", "hit"), ("S8", "hit"), ("S1", "sample"), ("S5", "sample")]
+    assert review_queue(sessions.values(), Sampling(per_agent_week=0, hits=False)) == [
+        ("S3", "fatal")]
+    again = review_queue(list(sessions.values())[::-1], Sampling(per_agent_week=1))
+    assert again == queue
