@@ -141,6 +141,35 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
             inputs.release()
 
 
+def qa_check(rules_ref: str, first: dt.date, last: dt.date, *,
+             workspace: Path | str | None = None, data: Path | str | None = None,
+             agent_id: str | None = None, decisions: Any = None, sessions: bool = True
+             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every QA hit and every checked session's score of a period: (hits, sessions), each
+    a list of dicts (:data:`cskpi.qa.engine.HIT_COLUMNS`, ``SESSION_COLUMNS``);
+    ``sessions=False``: the hits only (the sessions' list is empty)."""
+    from .qa import load
+    from .qa.engine import HIT_COLUMNS, SESSION_COLUMNS, check, rows
+
+    rules = load(rules_ref)
+
+    def run_check(backend: object, inputs: object, con: object) -> tuple[list, list]:
+        if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
+            from .metrics.cache import cached
+            from .metrics.profiles import resolve
+
+            # the sessions' human starts come from the facts the metrics keep (any
+            # profile's: they do not depend on it), not from the chat log again
+            c = cached(backend, con, inputs, resolve("generic"))  # type: ignore[arg-type]
+            inputs.memo["facts"] = c.facts  # type: ignore[attr-defined]
+        result = check(backend, inputs, rules, first, last,  # type: ignore[arg-type]
+                       agent_id=agent_id, decisions=decisions)
+        return (rows(backend, result.hits, (*HIT_COLUMNS, "kind", "kept", "counted")),
+                rows(backend, result.sessions, SESSION_COLUMNS) if sessions else [])
+
+    return _with_inputs(run_check, workspace=workspace, data=data, writable=True)
+
+
 def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,
                     data: Path | str | None = None, timezone: str | None = None,
                     use_cache: bool = True) -> MetricResult:
@@ -258,7 +287,7 @@ def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> Dri
 
 def score_period(scheme: str, period: str, *, workspace: Path | str | None = None,
                  data: Path | str | None = None, grades: Sequence[Mapping[str, Any]] = (),
-                 events: Sequence[Mapping[str, Any]] = ()) -> Scored:
+                 events: Sequence[Mapping[str, Any]] = (), qa_decisions: Any = None) -> Scored:
     """Score every agent a scheme applies to for one month, with explanations and pay.
 
     ``grades`` and ``events`` entered elsewhere (the web app) join the workspace's: a
@@ -274,7 +303,7 @@ def score_period(scheme: str, period: str, *, workspace: Path | str | None = Non
             prof = load(scheme).profile or "generic"
             cache = cached(backend, con, inputs, resolve(prof))  # type: ignore[arg-type]
         return score(backend, inputs, scheme, period, cache,  # type: ignore[arg-type]
-                     extra_grades=grades, extra_events=events)
+                     extra_grades=grades, extra_events=events, qa_decisions=qa_decisions)
 
     return _with_inputs(run_score, workspace=workspace, data=data, writable=True)
 

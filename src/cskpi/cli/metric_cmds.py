@@ -65,6 +65,9 @@ def metrics(
     spark_master: Annotated[str | None, typer.Option(
         "--spark-master", help="With --engine spark: the master URL (default local[*]).")
     ] = None,
+    qa: Annotated[str | None, typer.Option(
+        "--qa", help="QA rules (a YAML file or a preset such as taobao-basic): add "
+        "qa_sessions, qa_score, qa_hit_sessions and qa_fatal_sessions.")] = None,
 ) -> None:
     """Compute the metric catalog per agent, team or shop and period."""
     from ..metrics.compute import MetricQuery
@@ -74,8 +77,15 @@ def metrics(
     try:
         prof = resolve(profile, parse_sets(sets))
         first, last = resolve_range(workspace, period, start, end)
+        rules = None
+        if qa is not None:
+            from ..qa import load as load_qa
+
+            rules = load_qa(qa)
         query = MetricQuery(first, last, by=by.value, grain=grain.value if grain else None,
-                            profile=prof)
+                            profile=prof, qa=rules)
+        if engine is Engine.spark and rules is not None:
+            raise UsageError(code="qa_duckdb_only")
         if engine is Engine.spark:
             result = core.compute_metrics_spark(query, data=data, parquet=parquet,
                                                 workspace=workspace, master=spark_master)
@@ -220,7 +230,7 @@ def compliance(
 
 def print_metrics(result: Any, t: Translator, console: Console) -> None:
     """One table per period: metrics down, groups across."""
-    from ..metrics.catalog import METRICS
+    from ..metrics.catalog import metrics_for
 
     field = {"agent": "agent_id", "team": "team", "shop": "shop"}[result.query.by]
     periods: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -235,7 +245,7 @@ def print_metrics(result: Any, t: Translator, console: Console) -> None:
             if field == "agent_id" and row.get("name"):
                 label = f"{row['name']}\n{row[field]}"
             table.add_column(str(label), justify="right")
-        for m in METRICS:
+        for m in metrics_for(result.query.qa is not None):
             cells = [format_value(row.get(m.key), m.unit) for row in rows]
             table.add_row(f"{m.zh if zh else m.en}", *cells)
         console.print(table)

@@ -58,6 +58,6 @@ def format_value(value: Any, unit: str, lang: str = "en") -> str:
         return f"{float(value):.1%}"
     if unit == "money":
         return f"{Decimal(value):,.2f}"
-    if unit in ("s", "h"):
+    if unit in ("s", "h", "points"):
         return f"{float(value):,.1f}"
     return f"{value:,}" if isinstance(value, int) else str(value)

@@ -47,8 +47,7 @@ def scheme_check(
     lang: LangOpt = None,
 ) -> None:
     """Load a scheme and report every problem at once (file:line, hint). Exit 1 on errors."""
-    from ..metrics.catalog import CATALOG
-    from ..scheme import load_scheme
+    from ..qa.schemes import load_scheme_checked
     from ..scoring import presets
 
     t = Translator(lang)
@@ -58,7 +57,7 @@ def scheme_check(
     except CskpiError as exc:
         _fail(exc, t)
         return
-    loaded, issues = load_scheme(text, source, metrics=CATALOG, roster=roster)
+    loaded, issues = load_scheme_checked(text, source, roster=roster)
     errors = sum(1 for i in issues if i.is_error)
     if fmt is OutputFormat.json:
         typer.echo(to_json({"ok": loaded is not None, "errors": errors,

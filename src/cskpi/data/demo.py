@@ -98,16 +98,27 @@ GREET = ("亲，您好，很高兴为您服务～", "亲，欢迎光临，有什
 SYS_TRANSFER = ("已为您转接人工客服",)
 SYS_CLOSE = ("会话已结束",)
 
+# Chat QA violations (质检), placed at a low rate by `_violations` so the demo's QA shows
+# them: uncivil words, an off-site WeChat id, a first reply without a greeting, an angry
+# customer (answered with an apology about half of the time).
+AGENT_UNCIVIL = ("不知道", "爱买不买", "你自己看详情页", "我也没办法 你找快递吧", "说了多少遍了")
+AGENT_OFFSITE = ("加我vx：shop_kf2026 私聊有优惠", "亲 加我微信 cs_meimei88 发你优惠券")
+AGENT_NO_GREET = ("有", "在", "可以", "发了")
+CUST_ANGRY = ("质量太差了 我很生气", "等了三天还没发货 太失望了", "客服态度差 我要投诉", "什么垃圾东西")
+AGENT_SORRY = ("亲 非常抱歉 马上为您处理", "实在不好意思 给您添麻烦了")
+
 VOCAB: tuple[str, ...] = (
     CUST_PRE + CUST_AFTER + AGENT_PRE + AGENT_AFTER + BOT + ASK_HUMAN + GREET + SYS_TRANSFER
-    + SYS_CLOSE
+    + SYS_CLOSE + AGENT_UNCIVIL + AGENT_OFFSITE + AGENT_NO_GREET + CUST_ANGRY + AGENT_SORRY
 )
 _V: dict[str, tuple[int, int]] = {}
 _pos = 0
 for _name, _words in (
     ("cust_pre", CUST_PRE), ("cust_after", CUST_AFTER), ("agent_pre", AGENT_PRE),
     ("agent_after", AGENT_AFTER), ("bot", BOT), ("ask_human", ASK_HUMAN), ("greet", GREET),
-    ("sys_transfer", SYS_TRANSFER), ("sys_close", SYS_CLOSE),
+    ("sys_transfer", SYS_TRANSFER), ("sys_close", SYS_CLOSE), ("uncivil", AGENT_UNCIVIL),
+    ("offsite", AGENT_OFFSITE), ("no_greet", AGENT_NO_GREET), ("angry", CUST_ANGRY),
+    ("sorry", AGENT_SORRY),
 ):
     _V[_name] = (_pos, len(_words))
     _pos += len(_words)
@@ -476,6 +487,53 @@ def _messages(rng: np.random.Generator, lay: _Layout, start: np.ndarray,
     return _Msgs(session, ts, sender, text, event, offs)
 
 
+# QA violations per human session (质检): rates chosen so a month shows a few of each
+UNCIVIL_RATE = 0.010
+OFFSITE_RATE = 0.002
+NO_GREET_RATE = 0.03
+ANGRY_RATE = {True: 0.01, False: 0.03}  # pre-sale, after-sale
+SORRY_SHARE = 0.5  # angry customers answered with an apology
+
+
+def _pick(rng: np.random.Generator, group: str, n: int) -> np.ndarray:
+    base, size = _V[group]
+    return base + rng.integers(0, size, n)
+
+
+def _violations(rng: np.random.Generator, msg: _Msgs, presale: np.ndarray) -> None:
+    """Put QA violations into ``msg.text`` (vectorised; only texts change, so every other
+    figure of the demo stays as it was).  Per session with an agent message: the first
+    agent message loses its greeting, the last one is uncivil or gives a WeChat id; a
+    customer message just before an agent reply turns angry, and that reply is an apology
+    about half of the time."""
+    agent = np.flatnonzero(msg.sender == 1)
+    if agent.size == 0:
+        return
+    owner = msg.session[agent]
+    sessions, first_idx = np.unique(owner, return_index=True)
+    last_idx = np.r_[first_idx[1:], owner.size] - 1
+    first, last = agent[first_idx], agent[last_idx]
+    u = rng.random((3, sessions.size))
+    no_greet = u[0] < NO_GREET_RATE
+    msg.text[first[no_greet]] = _pick(rng, "no_greet", int(no_greet.sum()))
+    offsite = u[1] < OFFSITE_RATE
+    uncivil = ~offsite & (u[1] < OFFSITE_RATE + UNCIVIL_RATE)
+    msg.text[last[offsite]] = _pick(rng, "offsite", int(offsite.sum()))
+    msg.text[last[uncivil]] = _pick(rng, "uncivil", int(uncivil.sum()))
+    # a customer message answered right after by the agent, one per chosen session
+    before = np.flatnonzero((msg.sender[:-1] == 0) & (msg.sender[1:] == 1)
+                            & (msg.session[:-1] == msg.session[1:]))
+    if before.size == 0:
+        return
+    chosen, at = np.unique(msg.session[before], return_index=True)
+    rate = np.where(presale[chosen], ANGRY_RATE[True], ANGRY_RATE[False])
+    angry = rng.random(chosen.size) < rate
+    pos = before[at[angry]]
+    msg.text[pos] = _pick(rng, "angry", pos.size)
+    sorry = rng.random(pos.size) < SORRY_SHARE
+    msg.text[pos[sorry] + 1] = _pick(rng, "sorry", int(sorry.sum()))
+
+
 # ---------------------------------------------------------------------------
 # The generator
 
@@ -689,6 +747,7 @@ class _Generator:
 
         lay = _layout(rng, presale)
         msg = _messages(rng, lay, start, ro.speed[agent])
+        _violations(_seed(self.seed, 5, k), msg, presale)
         has_agent = ~lay.bot_only
         agent = np.where(has_agent, agent, -1)
 

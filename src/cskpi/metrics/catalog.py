@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Unit = Literal["count", "rate", "s", "h", "money"]
+Unit = Literal["count", "rate", "s", "h", "money", "points"]
 Direction = Literal["higher", "lower", "neutral"]
 Combine = Literal["sum", "ratio", "mean", "distinct", "quantile"]
 Scope = Literal["group", "shop", "aftersale_shop"]
@@ -371,11 +371,42 @@ METRICS: tuple[Metric, ...] = tuple(_check(m) for m in (
 CATALOG: dict[str, Metric] = {m.key: m for m in METRICS}
 METRIC_KEYS: tuple[str, ...] = tuple(CATALOG)
 
+# --- chat quality inspection (质检) ------------------------------------------------------
+# A second, small catalog: these figures exist only when QA rules are given (``cskpi
+# metrics --qa``, a scheme's ``qa:``), because what a session scores depends on the rules.
+# Rows computed with rules carry them after the catalog's own (:func:`metrics_for`); the
+# drill-down of a QA figure is ``cskpi qa hits`` (the sessions and hits behind it).
+TEXT = Col("messages", "text")
+QA_NEEDS = (SESSIONS, MESSAGES, TEXT)
+QA_METRICS: tuple[Metric, ...] = tuple(_check(m) for m in (
+    Metric("qa_sessions", "质检会话数", "Sessions checked", "count", "neutral", "qa",
+           "human-served sessions of the period with at least one agent message, of the "
+           "agents the QA rules apply to", "qa", QA_NEEDS, value="qa_sessions"),
+    Metric("qa_score", "质检得分", "QA score", "points", "higher", "qa",
+           "mean session QA score: start plus the points of the rules hit (each once per "
+           "session unless per: hit), clamped to 0..start, 0 with a fatal hit, plus rubric "
+           "points; hits a reviewer dismissed do not count",
+           "qa", QA_NEEDS, "mean", num=P("qa_score_sum", "sum of session QA scores"),
+           den=P("qa_sessions", "sessions checked")),
+    Metric("qa_hit_sessions", "违规会话数", "Sessions with a hit", "count", "lower", "qa",
+           "checked sessions with at least one counted hit", "qa", QA_NEEDS,
+           value="qa_hit_sessions"),
+    Metric("qa_fatal_sessions", "致命违规会话数", "Sessions with a fatal hit", "count",
+           "lower", "qa", "checked sessions with a fatal hit (their score is 0)", "qa",
+           QA_NEEDS, value="qa_fatal_sessions"),
+))
+QA_CATALOG: dict[str, Metric] = {m.key: m for m in QA_METRICS}
 
-def needed_columns() -> dict[str, tuple[str, ...]]:
+
+def metrics_for(qa: bool) -> tuple[Metric, ...]:
+    """The metrics of a row: the catalog, and the QA figures when rules are given."""
+    return (*METRICS, *QA_METRICS) if qa else METRICS
+
+
+def needed_columns(metrics: tuple[Metric, ...] = METRICS) -> dict[str, tuple[str, ...]]:
     """The optional columns some metric needs, by table (checked for values at run time)."""
     out: dict[str, list[str]] = {}
-    for m in METRICS:
+    for m in metrics:
         for need in (*m.needs, *m.group_needs):
             for o in need.options if isinstance(need, AnyOf) else (need,):
                 if isinstance(o, Col) and o.column not in out.setdefault(o.table, []):

@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 from ..months import is_whole_month
 from . import engine as E
 from . import platform
-from .catalog import needed_columns
+from .catalog import metrics_for, needed_columns
 from .compiled import SqlStore
 from .ibis_adapter import fetch
 from .inputs import Inputs
@@ -34,6 +34,10 @@ class MetricQuery:
     by: str = "agent"  # agent | team | shop
     grain: str | None = None  # day | week | month | None (the whole range)
     profile: Profile = field(default_factory=Profile)
+    # QA rules (cskpi.qa.QaRules): the rows carry the QA figures too (catalog.QA_METRICS);
+    # ``qa_decisions`` (cskpi.qa.engine.Decisions): reviewers' dismissed hits, rubric points
+    qa: Any = None
+    qa_decisions: Any = None
 
 
 @dataclass
@@ -133,7 +137,11 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = 
                        if inp.has("targets") else [])
     imported = _imported(backend, inp, buckets, q.by, roster) \
         if inp.has("agent_metrics") else {}
-    available = availability(backend, inp, sql_store)
+    metrics = metrics_for(q.qa is not None)
+    available = availability(backend, inp, sql_store, metrics)
+    if q.qa is not None and available.has_all(metrics[-1].needs):
+        fetched["qa"] = _index(fetch(backend, _qa_fields(backend, inp, q, agents, buckets),
+                                     sql_store))
     rows_out: list[dict[str, Any]] = []
     differences: list[dict[str, Any]] = []
     for group, info in _groups(roster, q.by):
@@ -149,13 +157,24 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = 
                 fields["target"] = target
             src = RowInputs(fields, merged_fields(shop_level, key), q.by,
                             bool(info.get("aftersale")), p.aftersale_order_scope, available)
-            row = assemble(head, src)
+            row = assemble(head, src, metrics)
             platform.merge(row, imported.get((group, key)), q.by, differences)
             rows_out.append(row)
     return MetricResult(rows_out, differences, q)
 
 
-def availability(backend: Any, inp: Inputs, sql_store: SqlStore | None = None) -> Availability:
+def _qa_fields(backend: Any, inp: Inputs, q: MetricQuery, agents: Any,
+               buckets: E.Buckets) -> Any:
+    """The QA family's fields per group and period (the sessions checked against q.qa)."""
+    from ..qa.engine import check
+    from .families.qa import qa_aggregates
+
+    result = check(backend, inp, q.qa, q.start, q.end, decisions=q.qa_decisions)
+    return qa_aggregates(result.sessions, agents, buckets, q.by)
+
+
+def availability(backend: Any, inp: Inputs, sql_store: SqlStore | None = None,
+                 metrics: Any = None) -> Availability:
     """The tables with rows and the optional columns some metric needs that have values."""
     tables = frozenset(name for name in inp.tables if inp.has(name))
 
@@ -168,7 +187,8 @@ def availability(backend: Any, inp: Inputs, sql_store: SqlStore | None = None) -
                               for c in present})
         return fetch(backend, expr, sql_store)[0]
 
-    return Availability(tables, columns_with_values(needed_columns(), count, tables))
+    need = needed_columns() if metrics is None else needed_columns(metrics)
+    return Availability(tables, columns_with_values(need, count, tables))
 
 
 def _groups(roster: list[dict[str, Any]], by: str) -> list[tuple[Any, dict[str, Any]]]:

@@ -44,6 +44,9 @@ class Availability:
             return False
         return self.columns is None or need.column in self.columns.get(need.table, frozenset())
 
+    def has_all(self, needs: tuple[Need, ...]) -> bool:
+        return not self.missing(needs)
+
     def missing(self, needs: tuple[Need, ...]) -> list[Need]:
         return [n for n in needs if not self.has(n)]
 

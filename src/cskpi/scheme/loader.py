@@ -21,7 +21,7 @@ from .reader import LoadContext, Reader, TooMuchAliasing, YMap, YNode, YSeq, com
 from .validate import validate_scheme
 
 TOP_KEYS = ("scheme", "title", "applies_to", "pass_ratio", "profile", "items", "veto",
-            "adjustments", "pay", "awards", "targets")
+            "adjustments", "pay", "awards", "targets", "qa")
 APPLIES_TO_KEYS = ("role", "team", "level", "agents")
 
 
@@ -127,7 +127,7 @@ def _read_scheme(top: YMap, r: Reader, ctx: LoadContext) -> Scheme:
         veto=tuple(read_veto(top.get("veto"), r, ctx)),
         adjustments=tuple(read_adjustments(top.get("adjustments"), r)), pay=pay,
         awards=tuple(awards), targets=MappingProxyType(read_targets(top.get("targets"), r)),
-        source=r.source, line=top.line)
+        source=r.source, line=top.line, qa=r.string(top.get("qa"), "the QA rules"))
 
 
 def _pass_ratio(node: YNode | None, r: Reader) -> Decimal | None:

@@ -364,6 +364,7 @@ class Scheme:
     targets: Mapping[str, TargetRule] = field(default_factory=dict)
     source: str = "<scheme>"
     line: int = 1
+    qa: str | None = None  # QA rules (a file or preset) whose figures its items may use
 
     @property
     def max_score(self) -> Decimal:

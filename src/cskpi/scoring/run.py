@@ -10,13 +10,13 @@ from typing import Any
 
 from ..errors import SchemeInvalid
 from ..metrics import engine as E
-from ..metrics.catalog import CATALOG
+from ..metrics.catalog import CATALOG, QA_CATALOG
 from ..metrics.compute import MetricQuery, compute
 from ..metrics.ibis_adapter import fetch
 from ..metrics.inputs import Inputs
 from ..metrics.profiles import resolve as resolve_profile
 from ..months import month_range
-from ..scheme import Scheme, load_scheme
+from ..scheme import Scheme
 from . import presets
 from .score import ScoreResult, ScoringInput, score_period
 
@@ -29,28 +29,35 @@ class Scored:
 
 
 def load(ref: str, roster: list[dict[str, Any]] | None = None) -> Scheme:
+    from ..qa.schemes import load_scheme_checked
+
     source, text = presets.resolve(ref)
-    scheme, issues = load_scheme(text, source, metrics=CATALOG, roster=roster)
+    scheme, issues = load_scheme_checked(text, source, roster=roster)
     if scheme is None:
         raise SchemeInvalid(source, issues)
     return scheme
 
 
 def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
-           cache: Any = None, extra_grades: Any = (), extra_events: Any = ()) -> ScoringInput:
+           cache: Any = None, extra_grades: Any = (), extra_events: Any = (),
+           qa_decisions: Any = None) -> ScoringInput:
     """Everything a scheme scores on; ``cache``: the workspace's (``metrics.cache.cached``)."""
     first, last = month_range(period)
+    from ..qa.schemes import load_scheme_rules
+
     cached = {} if cache is None else {"facts": cache.facts, "rollups": cache.rollups}
     profile = resolve_profile(scheme.profile or "generic")
     roster = fetch(backend, E.agents_table(inp))
-    rows = compute(backend, inp, MetricQuery(first, last, by="agent", profile=profile),
+    # a scheme naming QA rules scores on the QA figures too (reviewers' decisions applied)
+    qa = {"qa": load_scheme_rules(scheme), "qa_decisions": qa_decisions} if scheme.qa else {}
+    rows = compute(backend, inp, MetricQuery(first, last, by="agent", profile=profile, **qa),
                    **cached).rows
     metrics = {r["agent_id"]: r for r in rows}
     team_metrics: dict[Any, dict[str, Any]] = {}
     if any(getattr(i, "min_sample", None) and i.min_sample.fallback == "team"
            for i in scheme.items):
-        team_rows = compute(backend, inp, MetricQuery(first, last, by="team", profile=profile),
-                            **cached).rows
+        team_rows = compute(backend, inp, MetricQuery(first, last, by="team", profile=profile,
+                                                      **qa), **cached).rows
         team_metrics = {r["team"]: r for r in team_rows}
     grades = []
     if inp.has("grades"):
@@ -73,8 +80,8 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
     return ScoringInput(
         period=period, roster=roster, metrics=metrics, team_metrics=team_metrics,
         grades=grades, events=events, targets=targets, refunded=refunded,
-        metric_units={k: m.unit for k, m in CATALOG.items()},
-        metric_directions={k: m.direction for k, m in CATALOG.items()})
+        metric_units={k: m.unit for k, m in {**CATALOG, **QA_CATALOG}.items()},
+        metric_directions={k: m.direction for k, m in {**CATALOG, **QA_CATALOG}.items()})
 
 
 def merge_grades(imported: list[dict[str, Any]],
@@ -170,10 +177,11 @@ def _refunded(backend: Any, inp: Inputs, profile: Any, first: dt.date,
 
 
 def score(backend: Any, inp: Inputs, scheme_ref: str, period: str, cache: Any = None, *,
-          extra_grades: Any = (), extra_events: Any = ()) -> Scored:
+          extra_grades: Any = (), extra_events: Any = (), qa_decisions: Any = None) -> Scored:
     roster = fetch(backend, E.agents_table(inp)) if inp.has("agents") else None
     scheme = load(scheme_ref, roster)
-    data = gather(backend, inp, scheme, period, cache, extra_grades, extra_events)
+    data = gather(backend, inp, scheme, period, cache, extra_grades, extra_events,
+                  qa_decisions)
     return Scored(scheme, period, score_period(scheme, data))
 
 

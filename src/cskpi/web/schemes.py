@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..metrics.catalog import CATALOG
-from ..scheme import Scheme, SchemeIssue, load_scheme
+from ..qa.schemes import load_scheme_checked
+from ..scheme import Scheme, SchemeIssue
 from ..scoring.compare import Change, compare
 from ..scoring.presets import preset_names, resolve
 from .accounts import audit
@@ -135,7 +135,7 @@ def check_text(data: DataGateway, name: str, text: str) -> Checked:
     (scorecards and locks are filed under it)."""
     if len(text) > MAX_TEXT_CHARS:
         raise BadRequest("web.schemes.error.too_long", chars=MAX_TEXT_CHARS)
-    scheme, issues = load_scheme(text, name, metrics=CATALOG, roster=data.roster())
+    scheme, issues = load_scheme_checked(text, name, roster=data.roster())
     if scheme is not None and scheme.name != name:
         issues = [*issues, SchemeIssue(
             "error", "name_changed", f"the scheme is saved as '{name}', not '{scheme.name}'",
@@ -155,7 +155,7 @@ def _key_line(text: str, key: str) -> int | None:
 
 def parse_in_force(text: SchemeText) -> Scheme | None:
     """The scheme of a text already in force (for its summary; no roster needed)."""
-    scheme, _ = load_scheme(text.text, text.name, metrics=CATALOG)
+    scheme, _ = load_scheme_checked(text.text, text.name)
     return scheme
 
 

@@ -1,0 +1,162 @@
+"""Chat QA benchmark: the whole QA check of a month beside a hand-written DuckDB scan.
+
+    python bench/qa_bench.py [--messages 2000000] [--repeat 3] [--unique-text]
+
+On a generated demo month of about ``--messages`` messages (imported into a workspace
+under bench/out, the metrics' facts cache warmed first, as ``cskpi metrics --qa`` has
+it), it prints, each measured in its own process and alternating (median of
+``--repeat`` runs with their range; a shared 2-core machine varies by a third):
+
+  - the reference: a hand-written DuckDB query selecting the agent messages that match
+    every phrase of the rules as one ``regexp_matches`` alternation (the rows, as Arrow);
+  - the QA check (:func:`cskpi.core.qa_check`, as ``cskpi qa hits`` runs it): every rule
+    kind of the bench rules — the taobao-basic preset padded with generated phrases and
+    patterns to >= 300 phrases and >= 10 patterns, so phrases, patterns, the required
+    greeting and the unsoothed complaints (jieba loaded in the run) — to every hit (as
+    Python rows) and every session's score (a table in DuckDB, as the metrics read it).
+
+``--unique-text`` appends a random order number to most messages first (in a copy of the
+workspace): the demo's vocabulary is small, real chats are not.
+Target (issue #21): the QA check <= 2x the reference, on a 10M-message month.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+from pathlib import Path
+
+import duckdb
+from common import OUT, ROOT, demo_folder, run_child
+
+PHRASE_CHARS = ("的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会"
+                "那后能对着事其里所去行过家十用发天如然作方成者多日都三小二无同么经法当起与好看学进")
+EXTRA_PATTERNS = [
+    "￥[A-Za-z0-9]{11}￥",  # a 淘口令 (another shop's token)
+    "(?i)https?://[a-z0-9.-]+\\\\.[a-z]{2,}",  # any link
+    "[1-9][0-9]{5}(19|20)[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}[0-9Xx]",  # an ID number
+    "[A-Za-z0-9._-]+@[A-Za-z0-9-]+\\\\.[A-Za-z]{2,}",  # an e-mail address
+    "(银行卡|卡号)[:：]?\\\\s*[0-9]{12,19}",  # a bank card
+    "(?i)(alipay|支付宝)[:：]\\\\s*[a-z0-9@._-]{5,}",  # an Alipay account
+]
+
+
+def bench_rules(path: Path, phrases: int = 320) -> list[str]:
+    """taobao-basic padded to ``phrases`` phrases and >= 10 patterns; its phrases."""
+    from cskpi.qa import load
+    from cskpi.qa.loader import preset_text
+
+    base = load("taobao-basic")
+    have = [p for r in base.rules if r.kind == "phrases" for p in r.phrases]
+    rng = random.Random(21)
+    extra: set[str] = set()
+    while len(have) + len(extra) < phrases:
+        extra.add("".join(rng.choice(PHRASE_CHARS) for _ in range(rng.randint(3, 5))))
+    text = preset_text("taobao-basic").replace("qa: taobao-basic", "qa: bench")
+    text += ("  - key: bench_words\n    label: 违禁词 (生成)\n    kind: phrases\n"
+             f"    phrases: [{', '.join(sorted(extra))}]\n    points: -2\n")
+    for k, pattern in enumerate(EXTRA_PATTERNS):
+        text += (f"  - {{key: bench_pattern_{k}, label: 生成规则 {k}, kind: pattern, "
+                 f"pattern: \"{pattern}\", points: -5}}\n")
+    path.write_text(text, encoding="utf-8")
+    rules = load(str(path))
+    patterns = sum(1 for r in rules.rules if r.kind == "pattern")
+    words = [p for r in rules.rules if r.kind == "phrases" for p in r.phrases]
+    assert len(words) >= 300 and patterns >= 10, (len(words), patterns)
+    return words
+
+
+REFERENCE = """
+import json, re, sys, time, duckdb
+words = json.loads(open(sys.argv[2], encoding="utf-8").read())
+alternation = "|".join(re.escape(w) for w in words)
+con = duckdb.connect(sys.argv[1], read_only=True)
+t = time.perf_counter()
+hits = con.execute("SELECT session_id, ts, text FROM messages WHERE sender = 'agent' "
+                   "AND regexp_matches(text, ?)", [alternation]).to_arrow_table()
+print(json.dumps({"wall_s": time.perf_counter() - t, "rows": hits.num_rows}))
+"""
+
+QA = """
+import datetime as dt, json, sys, time
+import ibis.backends.duckdb, pandas, pyarrow, re2
+from cskpi import core
+t = time.perf_counter()
+hits, _ = core.qa_check(sys.argv[2], dt.date(2026, 10, 1), dt.date(2026, 10, 31),
+                        workspace=sys.argv[1], sessions=False)
+print(json.dumps({"wall_s": time.perf_counter() - t, "rows": len(hits)}))
+"""
+
+WARM = """
+import datetime as dt, json, sys
+from cskpi import core
+from cskpi.metrics.compute import MetricQuery
+core.compute_metrics(MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
+                     workspace=sys.argv[1])
+print(json.dumps({}))
+"""
+
+
+def workspace_for(messages: int, unique_text: bool) -> Path:
+    from cskpi import core
+
+    ws = OUT / f"qa-ws-{messages}.duckdb"
+    if not ws.exists():
+        tmp = ws.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        core.import_folder(demo_folder(messages), tmp)
+        tmp.rename(ws)
+    if not unique_text:
+        return ws
+    unique = OUT / f"qa-ws-{messages}-unique.duckdb"
+    if not unique.exists():
+        tmp = unique.with_suffix(".tmp")
+        shutil.copyfile(ws, tmp)
+        con = duckdb.connect(str(tmp))
+        con.execute("UPDATE messages SET text = text || ' 订单' || "
+                    "CAST((random() * 1e12)::BIGINT AS VARCHAR) WHERE random() < 0.8")
+        con.close()
+        tmp.rename(unique)
+    return unique
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=2_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--unique-text", action="store_true")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    ws = workspace_for(args.messages, args.unique_text)
+    rules = OUT / "qa-bench-rules.yaml"
+    words = bench_rules(rules)
+    words_file = OUT / "qa-bench-words.json"
+    import json
+
+    words_file.write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
+    run_child(WARM, str(ws))  # the facts cache, as cskpi metrics --qa has it
+    con = duckdb.connect(str(ws), read_only=True)
+    n = con.execute("SELECT count(*), count(*) FILTER (WHERE sender = 'agent') "
+                    "FROM messages").fetchone()
+    con.close()
+    print(f"workspace {ws.name}: {n[0]:,} messages, {n[1]:,} agent messages; "
+          f"rules: {len(words)} phrases + patterns ({rules.relative_to(ROOT)})")
+    ref, ours = [], []
+    for _ in range(args.repeat):
+        ref.append(run_child(REFERENCE, str(ws), str(words_file)))
+        ours.append(run_child(QA, str(ws), str(rules)))
+    for name, runs in (("reference regexp_matches scan", ref), ("QA check (all rules)", ours)):
+        walls = [r["wall_s"] for r in runs]
+        print(f"{name:32s} median {statistics.median(walls):6.3f} s "
+              f"(range {min(walls):.3f}-{max(walls):.3f}), rows {runs[0]['rows']:,}"
+              + (f", sessions {runs[0]['sessions']:,}" if "sessions" in runs[0] else ""))
+    ratio = statistics.median(r["wall_s"] for r in ours) / statistics.median(
+        r["wall_s"] for r in ref)
+    print(f"ratio QA check / reference: {ratio:.2f} (target <= 2)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,306 @@
+"""Checking every session of a period against QA rules, inside DuckDB.
+
+The chat log is read once for the rules' words: one RE2 alternation per sender (every
+phrase of every phrase rule, folded as :mod:`cskpi.qa.text` explains, and every pattern)
+picks the few candidate messages (``regexp_matches``, the same scan a hand-written query
+would make).  Each rule is then tried on the candidates only.  Two rules need more than
+one message:
+
+- ``required``: the agent's first message of each session (one grouped pass over the
+  agent messages), a hit when it has none of the phrases;
+- ``emotion_followup``: customer messages of the human stage with a negative word
+  (candidates of the same scan, Chinese words confirmed as jieba tokens on the distinct
+  texts), each with the agent's next message (an ASOF join); a hit when that reply has
+  no soothing phrase, or there is none.
+
+A session's score: ``start`` plus the points of its hits (a rule once per session
+unless ``per: hit``), clamped to 0..start; 0 with a fatal hit; plus the rubric points a
+reviewer gave.  Hits a reviewer dismissed do not count (:class:`Decisions`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from ..data.sql import ident, lit
+from ..errors import UsageError
+from ..metrics import engine as E
+from ..metrics.compiled import compile_sql
+from ..metrics.families.common import session_kind
+from ..metrics.inputs import Inputs
+from .models import QaRules, Rule
+from .text import Lexicon, alternation, phrase_regex, shipped
+
+HIT_COLUMNS = ("session_id", "agent_id", "rule", "points", "fatal", "ts", "text")
+SESSION_COLUMNS = ("session_id", "agent_id", "customer_id", "kind", "human_local", "score",
+                   "hits", "fatal")
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What reviewers decided: hits dismissed (no longer counted) and rubric points.
+
+    A hit is known by (session_id, rule, local ts as ISO text) — the same after the rules
+    file is edited, as long as the rule still finds it.
+    """
+
+    dismissed: frozenset[tuple[str, str, str]] = frozenset()
+    rubric: Mapping[str, Decimal] = field(default_factory=dict)  # session_id -> points
+
+
+@dataclass
+class QaResult:
+    """Tables of one check (temp tables of the connection, dropped with the inputs)."""
+
+    sessions: ir.Table  # SESSION_COLUMNS: every checked session, with its score
+    hits: ir.Table  # HIT_COLUMNS + kind, counted: every hit of those sessions
+    rules: QaRules
+
+
+def rule_regex(rule: Rule) -> str:
+    """The expression a message must match for a phrases or pattern rule (and the phrases
+    a ``required`` rule looks for)."""
+    if rule.kind == "pattern":
+        assert rule.pattern is not None
+        return rule.pattern
+    return alternation(phrase_regex(p) for p in rule.phrases)
+
+
+def lexicon(rule: Rule) -> Lexicon:
+    return Lexicon((*shipped("negative"), *rule.negative), (*shipped("soothe"), *rule.soothe))
+
+
+class _Sql:
+    """Temp tables of one check, named uniquely, dropped with the inputs."""
+
+    def __init__(self, backend: Any, inp: Inputs) -> None:
+        if getattr(inp.materialize, "con", None) is None:
+            raise UsageError(code="qa_duckdb_only")
+        self.backend, self.inp = backend, inp
+        self.con = inp.materialize.con
+        self.tag = f"_cskpi_qa_{uuid.uuid4().hex[:8]}_"
+
+    def table(self, name: str, sql: str) -> str:
+        """``sql`` kept as a temp table of this check; its quoted name."""
+        full = self.tag + name
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(full)} AS {sql}").fetchall()
+        self.inp.materialize.names.append(full)
+        return ident(full)
+
+    def arrow(self, name: str, data: pa.Table) -> str:
+        full = self.tag + name
+        self.con.register(full + "_src", data)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(full)} AS "
+                             f"SELECT * FROM {ident(full + '_src')}").fetchall()
+        finally:
+            self.con.unregister(full + "_src")
+        self.inp.materialize.names.append(full)
+        return ident(full)
+
+    def expr(self, quoted: str) -> ir.Table:
+        """The Ibis table of a temp table (its quoted name, as table() gave it)."""
+        return self.backend.table(quoted[1:-1].replace('""', '"'))
+
+
+def sessions_to_check(inp: Inputs, rules: QaRules, start: dt.date, end: dt.date,
+                      agent_id: str | None = None) -> ir.Table:
+    """Human-served sessions with an agent message whose human start is in the period, of
+    agents the rules apply to."""
+    base = E.sessions_base(inp)
+    base = base.filter(E.in_range(base.human_local, E.Buckets(start, end, None))
+                       & base.agent_id.notnull() & (base.agent_messages.fill_null(0) > 0))
+    if agent_id is not None:
+        base = base.filter(base.agent_id == agent_id)
+    agents = E.agents_table(inp)
+    a = agents.select(_a_id=agents.agent_id, _role=agents.role, _team=agents.team,
+                      _level=agents.level)
+    j = base.left_join(a, base.agent_id == a._a_id)
+    scope = rules.applies_to
+    for column, wanted in (("_role", scope.role), ("_team", scope.team),
+                           ("_level", scope.level), ("agent_id", scope.agents)):
+        if wanted:
+            j = j.filter(j[column].cast("string").isin(list(wanted)))
+    j = j.mutate(kind=session_kind(j.kind, j._role))
+    return j.select("session_id", "customer_id", "agent_id", "kind", "human_utc",
+                    "human_local")
+
+
+def check(backend: Any, inp: Inputs, rules: QaRules, start: dt.date, end: dt.date, *,
+          agent_id: str | None = None, decisions: Decisions | None = None) -> QaResult:
+    """Hits and scores of every session of the period (``agent_id``: one agent's)."""
+    if not inp.has("messages") or not inp.has("sessions"):
+        raise UsageError(code="qa_no_messages")
+    sql = _Sql(backend, inp)
+    lexicons = {r.key: lexicon(r) for r in rules.rules if r.kind == "emotion_followup"}
+    for lex in lexicons.values():
+        lex.preload()  # jieba's dictionary loads while DuckDB scans the chat log
+    messages = ident(inp.get("messages").get_name())
+    base_expr = sessions_to_check(inp, rules, start, end, agent_id)
+    backend._run_pre_execute_hooks(base_expr)  # in-memory tables registered
+    base = sql.table("base", compile_sql(backend, base_expr, inp.sql_store))
+    lo, hi = _window(sql, base)
+    window = (f"ts_utc >= {_ts(lo - dt.timedelta(days=1))} "
+              f"AND ts_utc < {_ts(hi + dt.timedelta(days=2))}")
+    candidates = _candidates(sql, messages, window, rules)
+    parts: list[str] = []
+    for rule in rules.rules:
+        if rule.kind in ("phrases", "pattern"):
+            parts.append(f"SELECT session_id, ts_utc, ts_local, text, {lit(rule.key)} AS rule "
+                         f"FROM {candidates} WHERE sender = {lit(rule.sender)} AND "
+                         f"regexp_matches(text, {lit(rule_regex(rule))})")
+    required = [r for r in rules.rules if r.kind == "required"]
+    if required:
+        first = sql.table("first", f"SELECT session_id, arg_min(text, ts_utc) AS text, "
+                                   f"min(ts_utc) AS ts_utc FROM {messages} "
+                                   f"WHERE sender = 'agent' AND {window} GROUP BY session_id")
+        for rule in required:
+            parts.append(
+                f"SELECT f.session_id, f.ts_utc, cskpi_local(f.ts_utc) AS ts_local, f.text, "
+                f"{lit(rule.key)} AS rule FROM {first} f SEMI JOIN {base} b "
+                f"ON f.session_id = b.session_id "
+                f"WHERE NOT coalesce(regexp_matches(f.text, {lit(rule_regex(rule))}), false)")
+    for rule in rules.rules:
+        if rule.kind == "emotion_followup":
+            parts.append(_unsoothed(sql, messages, window, candidates, base, rule,
+                                    lexicons[rule.key]))
+    hits = _hits(sql, base, parts, rules, decisions or Decisions())
+    sessions = _scores(sql, base, hits, rules, decisions or Decisions())
+    return QaResult(sql.expr(sessions), sql.expr(hits), rules)
+
+
+def _window(sql: _Sql, base: str) -> tuple[dt.datetime, dt.datetime]:
+    lo, hi = sql.con.execute(f"SELECT min(human_utc), max(human_utc) FROM {base}").fetchone()
+    if lo is None:
+        lo = hi = dt.datetime(2000, 1, 1)
+    return lo, hi
+
+
+def _ts(value: dt.datetime) -> str:
+    return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+
+
+def _candidates(sql: _Sql, messages: str, window: str, rules: QaRules) -> str:
+    """The messages any rule may hit: one alternation per sender, one scan."""
+    by_sender: dict[str, list[str]] = {}
+    for rule in rules.rules:
+        if rule.kind in ("phrases", "pattern"):
+            by_sender.setdefault(rule.sender, []).append(rule_regex(rule))
+        elif rule.kind == "emotion_followup":
+            by_sender.setdefault("customer", []).append(Lexicon(
+                (*shipped("negative"), *rule.negative), ()).negative_regex)
+    tests = [f"(sender = {lit(sender)} AND regexp_matches(text, {lit(alternation(exprs))}))"
+             for sender, exprs in by_sender.items()]
+    where = " OR ".join(tests) or "false"
+    return sql.table("candidates", f"SELECT session_id, ts_utc, ts_local, sender, text "
+                                   f"FROM {messages} WHERE {window} AND ({where})")
+
+
+def _unsoothed(sql: _Sql, messages: str, window: str, candidates: str, base: str,
+               rule: Rule, lex: Lexicon) -> str:
+    """Customer messages of the human stage with a negative word (jieba-confirmed) whose
+    next agent message has no soothing phrase, as hit rows of ``rule``."""
+    texts = [t for (t,) in sql.con.execute(
+        f"SELECT DISTINCT text FROM {candidates} WHERE sender = 'customer' "
+        f"AND regexp_matches(text, {lit(lex.negative_regex)})").fetchall()]
+    negative = [t for t in texts if lex.is_negative(t)]
+    confirmed = sql.arrow(f"neg_{rule.key}", pa.table({"text": pa.array(negative, pa.string())}))
+    negs = sql.table(f"negs_{rule.key}", f"""
+        SELECT c.session_id, c.ts_utc, c.ts_local, c.text FROM {candidates} c
+        JOIN {base} b ON c.session_id = b.session_id AND c.ts_utc >= b.human_utc
+        SEMI JOIN {confirmed} n ON c.text = n.text WHERE c.sender = 'customer'""")
+    replies = f"""SELECT session_id, ts_utc, text FROM {messages}
+        WHERE sender = 'agent' AND {window}
+        AND session_id IN (SELECT session_id FROM {negs})"""
+    return f"""SELECT n.session_id, n.ts_utc, n.ts_local, n.text, {lit(rule.key)} AS rule
+        FROM {negs} n ASOF LEFT JOIN ({replies}) r
+        ON n.session_id = r.session_id AND n.ts_utc <= r.ts_utc
+        WHERE r.text IS NULL
+        OR NOT coalesce(regexp_matches(r.text, {lit(lex.soothe_regex)}), false)"""
+
+
+def _rules_table(sql: _Sql, rules: QaRules) -> str:
+    data = pa.table({
+        "rule": pa.array([r.key for r in rules.rules], pa.string()),
+        "kind": pa.array([r.kind for r in rules.rules], pa.string()),
+        "points": pa.array([float(r.points) for r in rules.rules], pa.float64()),
+        "fatal": pa.array([r.fatal for r in rules.rules], pa.bool_()),
+        "per_hit": pa.array([r.per == "hit" for r in rules.rules], pa.bool_()),
+    })
+    return sql.arrow("rules", data)
+
+
+def _hits(sql: _Sql, base: str, parts: list[str], rules: QaRules, decisions: Decisions) -> str:
+    """Every hit of the period's sessions; ``counted``: whether it takes its points (a
+    rule's first hit of a session unless ``per: hit``; never a dismissed one)."""
+    table = _rules_table(sql, rules)
+    union = " UNION ALL ".join(parts) if parts else (
+        "SELECT NULL::VARCHAR AS session_id, NULL::TIMESTAMP AS ts_utc, "
+        "NULL::TIMESTAMP AS ts_local, NULL::VARCHAR AS text, NULL::VARCHAR AS rule "
+        "WHERE false")
+    dismissed = sql.arrow("dismissed", pa.table({
+        "session_id": pa.array([d[0] for d in decisions.dismissed], pa.string()),
+        "rule": pa.array([d[1] for d in decisions.dismissed], pa.string()),
+        "ts": pa.array([d[2] for d in decisions.dismissed], pa.string()),
+    }))
+    return sql.table("hits", f"""
+        WITH found AS (
+            SELECT DISTINCT h.session_id, b.agent_id, h.rule, h.ts_utc,
+                   strftime(h.ts_local, '%Y-%m-%dT%H:%M:%S') AS ts, h.text
+            FROM ({union}) h JOIN {base} b ON h.session_id = b.session_id),
+        kept AS (
+            SELECT f.*, NOT EXISTS (SELECT 1 FROM {dismissed} d WHERE d.session_id =
+                f.session_id AND d.rule = f.rule AND d.ts = f.ts) AS kept FROM found f),
+        ranked AS (
+            SELECT k.*, r.kind, r.points, r.fatal, r.per_hit,
+                   row_number() OVER (PARTITION BY k.session_id, k.rule, k.kept
+                                      ORDER BY k.ts_utc, k.text) AS nth
+            FROM kept k JOIN {table} r ON k.rule = r.rule)
+        SELECT session_id, agent_id, rule, points, fatal, ts, text, kind, kept,
+               kept AND (per_hit OR nth = 1) AS counted, ts_utc
+        FROM ranked ORDER BY session_id, ts_utc, rule""")
+
+
+def _scores(sql: _Sql, base: str, hits: str, rules: QaRules, decisions: Decisions) -> str:
+    rubric = sql.arrow("rubric", pa.table({
+        "session_id": pa.array(list(decisions.rubric), pa.string()),
+        "points": pa.array([float(v) for v in decisions.rubric.values()], pa.float64()),
+    }))
+    start = float(rules.start)
+    return sql.table("sessions", f"""
+        WITH per_session AS (
+            SELECT session_id, sum(points) FILTER (WHERE counted) AS deducted,
+                   count(*) FILTER (WHERE kept) AS hits,
+                   bool_or(fatal AND counted) AS fatal
+            FROM {hits} GROUP BY session_id)
+        SELECT b.session_id, b.agent_id, b.customer_id, b.kind, b.human_local,
+               CASE WHEN coalesce(p.fatal, false) THEN 0.0
+                    ELSE greatest(0.0, least({start}, {start} + coalesce(p.deducted, 0.0)))
+                         + coalesce(r.points, 0.0) END AS score,
+               coalesce(p.hits, 0) AS hits, coalesce(p.fatal, false) AS fatal
+        FROM {base} b LEFT JOIN per_session p ON b.session_id = p.session_id
+        LEFT JOIN {rubric} r ON b.session_id = r.session_id""")
+
+
+def hit_id(session_id: str, rule: str, ts: str) -> str:
+    """A short stable id of a hit (its review and appeal records use it)."""
+    text = f"{session_id}|{rule}|{ts}"
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def rows(backend: Any, table: ir.Table, columns: Iterable[str]) -> list[dict[str, Any]]:
+    """The rows of a result table as dicts of ``columns``."""
+    return backend.to_pyarrow(table.select(*columns)).to_pylist()
+
+
+__all__ = ["Decisions", "HIT_COLUMNS", "QaResult", "SESSION_COLUMNS", "check", "hit_id",
+           "ident", "rows", "sessions_to_check"]
