@@ -74,3 +74,38 @@ def test_scheme_whatif_lists_who_gains(cli, folder, tmp_path):
     # P2 sold 500: 1.0 -> 500/2400 x 10 = 2.0833…; pay +5
     assert changes["P2"]["old_score"] == 1.0 and changes["P2"]["pay_delta"] == 5.0
     assert list(changes) == ["P1", "P2"]  # biggest pay change first
+
+
+PLATFORM_SCHEME = """
+scheme: platform
+items:
+  - {key: sat, max: 20, metric: satisfaction,
+     tiers: [{min: 0.9, points: 20}, {points: 5}],
+     min_sample: {n: 30, fallback: neutral}}
+awards:
+  - {kind: rank, metric: conversion_rate, top: 1, amount: 100,
+     min_sample: {metric: inquiring_customers, n: 50}}
+"""
+
+
+def test_platform_counts_are_the_sample_where_nothing_is_computed(folder, tmp_path):
+    """A platform-only shop (issue #16): min_sample and rank awards use the imported
+    counts beside the imported rates."""
+    platform = ("客服ID,日期,满意率,评价数,询单人数,询单转化率\n"
+                # P1: satisfaction (0.95*20 + 0.85*20) / 40 = 0.9 over 40 rated sessions;
+                # conversion 0.5 of 60 inquiring customers
+                "P1,2026-10-01,95%,20,30,50%\nP1,2026-10-02,85%,20,30,50%\n"
+                # P2: satisfaction 1.0 over 10 rated sessions (< 30: neutral 10 points);
+                # conversion 0.9 of 10 inquiring customers (< 50: out of the ranking)
+                "P2,2026-10-01,100%,10,10,90%\n")
+    d = folder({"agents.csv": AGENTS, "agent_metrics.csv": platform}, with_agents=False)
+    scheme = tmp_path / "p.yaml"
+    scheme.write_text(PLATFORM_SCHEME, encoding="utf-8")
+    cards = {c.agent_id: c for c in core.score_period(str(scheme), "2026-10", data=d).result.cards}
+    # P1: 40 rated >= 30, satisfaction 0.9 >= 0.9 -> 20 points
+    assert cards["P1"].items[0].points == 20
+    # P2: 10 rated < 30 -> the neutral fallback, max / 2 = 10
+    assert cards["P2"].items[0].points == 10 and "fallback" in cards["P2"].items[0].note
+    # the rank award: only P1 has >= 50 inquiring customers -> P1 gets it despite 0.5 < 0.9
+    assert [a.amount for a in cards["P1"].pay.awards] == [Decimal("100")]
+    assert cards["P2"].pay.awards == []
