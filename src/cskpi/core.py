@@ -28,6 +28,7 @@ from .store.workspace import (
 )
 
 if TYPE_CHECKING:
+    from .lost import LostInquiry, LostQuery, Taxonomy
     from .metrics.compute import MetricQuery, MetricResult
     from .metrics.explain import Explanation
     from .scoring.run import Scored
@@ -208,6 +209,62 @@ def explain_metric(query: MetricQuery, agent_id: str, metric: str, *,
 
     return _with_inputs(lambda b, i, _con: explain(b, i, query, agent_id, metric),
                         workspace=workspace, data=data)
+
+
+def _session_facts(backend: Any, inputs: Any, con: Any, profile: Any) -> Any:
+    """The session facts of a computation: the workspace's cache when it may be written,
+    else computed from the chat log (as the catalog does)."""
+    from .metrics import engine as E
+    from .metrics.cache import cached
+
+    if con is not None:
+        return cached(backend, con, inputs, profile).facts
+    return inputs.shared(f"facts:{profile.cache_key()}",
+                         lambda: E.session_facts(inputs, profile))
+
+
+def lost_inquiries(query: LostQuery, *, workspace: Path | str | None = None,
+                   data: Path | str | None = None, taxonomy: Path | str | None = None,
+                   relabels: Mapping[str, str] | None = None,
+                   by: str = "agent") -> tuple[list[LostInquiry], Taxonomy]:
+    """The lost customers of a period, each with its reason (``by`` team or shop: the
+    customers lost to each team, or to the shop), and the taxonomy that named them.
+
+    ``taxonomy``: a YAML file (the shipped default when None); ``relabels``: session id
+    of a lost inquiry -> the reason a manager gave it.
+    """
+    from .lost import lost_inquiries as classify
+    from .lost import read_taxonomy
+    from .lost.classify import check_inputs
+
+    tax = read_taxonomy(taxonomy)
+
+    def run_lost(backend: Any, inputs: Any, con: Any) -> list[LostInquiry]:
+        check_inputs(inputs)
+        facts = _session_facts(backend, inputs, con, query.profile)
+        return classify(backend, inputs, query, facts, tax, relabels, by)
+
+    return _with_inputs(run_lost, workspace=workspace, data=data, writable=True), tax
+
+
+def conversion_curve(query: LostQuery, by: str, edges: Sequence[float], *,
+                     workspace: Path | str | None = None,
+                     data: Path | str | None = None) -> list[dict[str, Any]]:
+    """Inquiries, paying ones and conversion (with its Wilson 95 % interval) per bucket of
+    their last inquiry's duration, rounds or first response."""
+    from .lost.classify import check_inputs
+    from .lost.curve import bucket_counts, curve_rows
+    from .lost.inquiries import inquiries
+    from .metrics.ibis_adapter import fetch
+
+    def run_curve(backend: Any, inputs: Any, con: Any) -> list[dict[str, Any]]:
+        check_inputs(inputs)
+        facts = _session_facts(backend, inputs, con, query.profile)
+        pairs = inquiries(inputs, query.profile, query.buckets, facts, query.agent)
+        counts = fetch(backend, bucket_counts(pairs, by, edges), inputs.sql_store)
+        return curve_rows(counts, by, edges)
+
+    return _with_inputs(run_curve, workspace=workspace, data=data, writable=True)
 
 
 def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from . import data_cmds, metric_cmds, scheme_cmds  # noqa: F401  (registers the commands)
+from . import data_cmds, lost_cmds, metric_cmds, scheme_cmds  # noqa: F401  (registers them)
 from .common import _err_console, app
 
 __all__ = ["app", "main"]
