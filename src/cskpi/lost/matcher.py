@@ -51,7 +51,7 @@ def jieba_cut(text: str) -> list[str]:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    return list(jieba.cut(text, HMM=False))
+    return list(jieba.cut(text))
 
 
 class KeywordMatcher:
