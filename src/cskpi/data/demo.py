@@ -97,17 +97,31 @@ ASK_HUMAN = ("转人工", "人工客服", "我要找人工")
 GREET = ("亲，您好，很高兴为您服务～", "亲，欢迎光临，有什么可以帮您", "您好，我是客服，请问有什么需要")
 SYS_TRANSFER = ("已为您转接人工客服",)
 SYS_CLOSE = ("会话已结束",)
+# why a customer leaves without an order (询单流失): the last thing they wrote, by reason of
+# the default taxonomy (cskpi/lost/default_taxonomy.yaml); each phrase's last keyword is
+# its reason's
+LOST_REASONS = ("shipping", "price", "stock_size", "delivery", "trust")
+LOST_WEIGHTS = np.array([0.30, 0.28, 0.14, 0.12, 0.08])  # the rest (0.08): no reason given
+LOST_SHIPPING = ("包邮吗", "运费多少", "不包邮就算了", "偏远地区包邮吗")
+LOST_PRICE = ("太贵了", "价格能少点吗", "别家更便宜", "有优惠吗")
+LOST_STOCK = ("有没有M码", "还有L码吗", "这个颜色没货了吗", "尺码偏小吗")
+LOST_DELIVERY = ("几天能到", "什么时候发货", "发顺丰吗", "快递几天到")
+LOST_TRUST = ("是正品吗", "质量怎么样", "评价好少啊", "销量怎么这么低")
+# 催付: an agent's message about an order still unpaid
+REMIND = ("亲，您拍的宝贝还没付款哦", "亲，订单还没付款哦，记得付款呀", "亲，库存不多了，记得付款哦")
 
 VOCAB: tuple[str, ...] = (
     CUST_PRE + CUST_AFTER + AGENT_PRE + AGENT_AFTER + BOT + ASK_HUMAN + GREET + SYS_TRANSFER
-    + SYS_CLOSE
+    + SYS_CLOSE + LOST_SHIPPING + LOST_PRICE + LOST_STOCK + LOST_DELIVERY + LOST_TRUST + REMIND
 )
 _V: dict[str, tuple[int, int]] = {}
 _pos = 0
 for _name, _words in (
     ("cust_pre", CUST_PRE), ("cust_after", CUST_AFTER), ("agent_pre", AGENT_PRE),
     ("agent_after", AGENT_AFTER), ("bot", BOT), ("ask_human", ASK_HUMAN), ("greet", GREET),
-    ("sys_transfer", SYS_TRANSFER), ("sys_close", SYS_CLOSE),
+    ("sys_transfer", SYS_TRANSFER), ("sys_close", SYS_CLOSE), ("shipping", LOST_SHIPPING),
+    ("price", LOST_PRICE), ("stock_size", LOST_STOCK), ("delivery", LOST_DELIVERY),
+    ("trust", LOST_TRUST), ("remind", REMIND),
 ):
     _V[_name] = (_pos, len(_words))
     _pos += len(_words)
@@ -480,6 +494,20 @@ def _messages(rng: np.random.Generator, lay: _Layout, start: np.ndarray,
 # The generator
 
 
+@dataclass
+class _Orders:
+    """A chunk's orders before they are written (reminders change their payment)."""
+
+    created: np.ndarray
+    customer: np.ndarray  # customer index
+    explicit: np.ndarray  # explicitly credited agent, -1: none
+    s_agent: np.ndarray  # the agent of the session it came from, -1: silent
+    session: np.ndarray  # chunk-local session index, -1: silent
+    status: np.ndarray  # index into ORDER_STATUS
+    paid: np.ndarray
+    paid_ts: np.ndarray
+
+
 class _Customers:
     """Customer index -> id; a bijection over the pool so ids look unordered."""
 
@@ -700,6 +728,18 @@ class _Generator:
         session_ids = _ids("S", np.arange(first + 1, last + 1), self.session_width)
         customer_ids = cu.ids(cust)
 
+        # orders first: their reminders (催付) extend their sessions, and the inquiries that
+        # ordered nothing say why before the session ends
+        answered = has_agent & ~lay.unanswered
+        rounds = np.bincount(lay.rs, minlength=n)
+        orders = self._plan_orders(rng, presale, has_agent, answered, agent, cust, start,
+                                   human_start, end, rounds)
+        r_sess, r_ts = self._reminders(rng, orders, end)
+        end[r_sess] = r_ts
+        bought = np.zeros(n, dtype=bool)
+        bought[orders.session[orders.session >= 0]] = True
+        self._lost_texts(rng, msg, presale & answered & ~bought)
+
         w = self.writers
         w.write("sessions", {
             "session_id": session_ids,
@@ -711,22 +751,24 @@ class _Generator:
             "channel": _dict(cu.channel(cust), CHANNELS),
             "kind": _dict(np.where(presale, 0, 1), KINDS),
         })
-        ms = msg.session
-        is_agent = msg.sender == 1
-        is_cust = msg.sender == 0
+        r_text = _V["remind"][0] + rng.integers(0, _V["remind"][1], r_sess.size)
+        ms = np.concatenate([msg.session, r_sess])
+        sender = np.concatenate([msg.sender, np.ones(r_sess.size, dtype=np.int8)])
+        event = np.concatenate([msg.event, np.full(r_sess.size, -1, dtype=np.int8)])
+        is_agent = sender == 1
+        is_cust = sender == 0
         w.write("messages", {
             "session_id": _dict(ms, session_ids),
-            "ts": _ts(msg.ts),
-            "sender": _dict(msg.sender, SENDERS),
+            "ts": _ts(np.concatenate([msg.ts, r_ts])),
+            "sender": _dict(sender, SENDERS),
             "agent_id": _dict(np.maximum(agent[ms], 0), self.agent_dict, mask=~is_agent),
             "customer_id": _dict(ms, customer_ids, mask=~is_cust),
-            "text": _dict(msg.text, VOCAB),
-            "event": _dict(np.maximum(msg.event, 0), EVENTS, mask=msg.event < 0),
+            "text": _dict(np.concatenate([msg.text, r_text]), VOCAB),
+            "event": _dict(np.maximum(event, 0), EVENTS, mask=event < 0),
         })
         del msg, ms, is_agent, is_cust
 
         # ratings: ~40 % of human sessions, skewed to 5
-        answered = has_agent & ~lay.unanswered
         rated = has_agent & (rng.random(n) < np.where(lay.unanswered, 0.2, 0.42))
         r_s = np.flatnonzero(rated)
         low = np.where(lay.unanswered[r_s], 0.5, 0.07 * ro.sat[agent[r_s]])
@@ -739,16 +781,57 @@ class _Generator:
             "ts": _ts(end[r_s] + rng.integers(10, 7201, r_s.size)),
         })
 
-        self._orders(rng, presale, has_agent, answered, agent, cust, start, human_start, end)
-        return int(count.sum())
+        self._write_orders(rng, orders)
+        return int(count.sum()) + int(r_sess.size)
 
-    def _orders(self, rng: np.random.Generator, presale: np.ndarray, has_agent: np.ndarray,
-                answered: np.ndarray, agent: np.ndarray, cust: np.ndarray, start: np.ndarray,
-                human_start: np.ndarray, end: np.ndarray) -> None:
+    def _lost_texts(self, rng: np.random.Generator, msg: _Msgs, lost: np.ndarray) -> None:
+        """The last customer message of most answered inquiries without an order says why
+        (包邮吗, 太贵了 …); the others leave without a reason."""
+        c_pos = np.flatnonzero(msg.sender == 0)
+        c_sess = msg.session[c_pos]
+        last = np.r_[c_sess[1:] != c_sess[:-1], True]  # messages are in session order
+        last_pos = np.full(lost.size, -1, dtype=np.int64)
+        last_pos[c_sess[last]] = c_pos[last]
+        s = np.flatnonzero(lost & (last_pos >= 0))
+        reason = np.searchsorted(np.cumsum(LOST_WEIGHTS), rng.random(s.size))
+        has = reason < len(LOST_REASONS)
+        s, reason = s[has], reason[has]
+        base = np.array([_V[r][0] for r in LOST_REASONS])
+        size = np.array([_V[r][1] for r in LOST_REASONS])
+        msg.text[last_pos[s]] = base[reason] + (rng.random(s.size) * size[reason]).astype(
+            np.int64)
+
+    def _reminders(self, rng: np.random.Generator, o: _Orders, end: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """催付: an order placed during or soon after its chat and still unpaid gets the
+        agent's reminder a few minutes later; some pay after it (``o`` is updated).
+        Returns each reminder's session and time."""
+        m = o.created.size
+        sess = np.maximum(o.session, 0)
+        chat = (o.session >= 0) & (o.s_agent >= 0) & (o.explicit < 0)
+        soon = chat & (o.created - end[sess] <= 1800)
+        at = np.maximum(o.created, end[sess]) + rng.integers(60, 901, m)
+        hesitate = soon & o.paid & (rng.random(m) < 0.15)  # would pay, but only later
+        waiting = soon & ~o.paid & (rng.random(m) < 0.8)
+        won = waiting & (rng.random(m) < 0.35)  # the reminder works
+        reminded = (hesitate | waiting) & (at < self.end)
+        later = at + 30 + rng.exponential(900.0, m).astype(np.int64)
+        moved = reminded & (hesitate | won)
+        o.paid_ts[moved] = later[moved]
+        o.status[reminded & won] = 0
+        o.paid[reminded & won] = True
+        return o.session[reminded], at[reminded]
+
+    def _plan_orders(self, rng: np.random.Generator, presale: np.ndarray, has_agent: np.ndarray,
+                     answered: np.ndarray, agent: np.ndarray, cust: np.ndarray,
+                     start: np.ndarray, human_start: np.ndarray, end: np.ndarray,
+                     rounds: np.ndarray) -> _Orders:
         ro, cu = self.roster, self.customers
         n = presale.size
         conv = np.where(has_agent, ro.conv[np.maximum(agent, 0)], 1.0)
-        p = np.where(answered, 0.42 * conv, np.where(has_agent, 0.10, 0.25))
+        # the quick buyers and the long consultations convert best; the middle loses most
+        by_rounds = np.select([rounds <= 1, rounds <= 3, rounds == 4], [1.25, 0.8, 1.0], 1.3)
+        p = np.where(answered, 0.42 * conv * by_rounds, np.where(has_agent, 0.10, 0.25))
         o_s = np.flatnonzero(presale & (rng.random(n) < p))
         m = o_s.size
         hs = np.where(has_agent[o_s], human_start[o_s], start[o_s])
@@ -769,6 +852,7 @@ class _Generator:
                                                                    int(credit.sum()))],
                                     s_agent[credit])
         o_cust = cust[o_s]
+        session = o_s.astype(np.int64)
         # silent orders: customers who never chat, ~20 % of all orders
         n_silent = rng.binomial(m, 0.25) if m else 0
         if n_silent:
@@ -779,14 +863,22 @@ class _Generator:
             o_cust = np.concatenate([o_cust, cu.chatting + rng.integers(0, cu.silent, n_silent)])
             explicit = np.concatenate([explicit, np.full(n_silent, -1, dtype=np.int64)])
             s_agent = np.concatenate([s_agent, np.full(n_silent, -1, dtype=np.int64)])
+            session = np.concatenate([session, np.full(n_silent, -1, dtype=np.int64)])
         keep = np.flatnonzero(created < self.end)
         keep = keep[np.argsort(created[keep], kind="stable")]
         created, o_cust = created[keep], o_cust[keep]
-        explicit, s_agent = explicit[keep], s_agent[keep]
+        explicit, s_agent, session = explicit[keep], s_agent[keep], session[keep]
         m = created.size
         status = np.searchsorted([0.88, 0.94, 0.98], rng.random(m))
         paid = status == 0
         paid_ts = created + 10 + rng.exponential(300.0, m).astype(np.int64)
+        return _Orders(created, o_cust, explicit, s_agent, session, status, paid, paid_ts)
+
+    def _write_orders(self, rng: np.random.Generator, o: _Orders) -> None:
+        cu = self.customers
+        created, o_cust, explicit, s_agent = o.created, o.customer, o.explicit, o.s_agent
+        status, paid, paid_ts = o.status, o.paid, o.paid_ts
+        m = created.size
         units = 1 + np.searchsorted([0.65, 0.90], rng.random(m))
         price = rng.lognormal(np.log(110.0), 0.55, m)
         cents = np.maximum(100, (price * units * 100).astype(np.int64))
