@@ -728,17 +728,28 @@ class _Generator:
         session_ids = _ids("S", np.arange(first + 1, last + 1), self.session_width)
         customer_ids = cu.ids(cust)
 
-        # orders first: their reminders (催付) extend their sessions, and the inquiries that
-        # ordered nothing say why before the session ends
+        # ratings: ~40 % of human sessions, skewed to 5 (drawn before the orders, whose
+        # reminders may still extend a session: rated after its end)
         answered = has_agent & ~lay.unanswered
-        rounds = np.bincount(lay.rs, minlength=n)
+        rated = has_agent & (rng.random(n) < np.where(lay.unanswered, 0.2, 0.42))
+        r_s = np.flatnonzero(rated)
+        low = np.where(lay.unanswered[r_s], 0.5, 0.07 * ro.sat[agent[r_s]])
+        u = rng.random(r_s.size)
+        score = np.where(u < low * 0.45, 1, np.where(u < low, 2, np.where(
+            u < low + 0.07, 3, np.where(u < low + 0.23, 4, 5))))
+        rated_after = rng.integers(10, 7201, r_s.size)
+
+        # orders before the chats are written: their reminders (催付) extend their sessions,
+        # and the inquiries that ordered nothing say why (own random streams: the rest of
+        # the shop is the same with or without them)
         orders = self._plan_orders(rng, presale, has_agent, answered, agent, cust, start,
-                                   human_start, end, rounds)
-        r_sess, r_ts = self._reminders(rng, orders, end)
+                                   human_start, end)
+        r_sess, r_ts = self._reminders(_seed(self.seed, 5, k), orders, end)
         end[r_sess] = r_ts
         bought = np.zeros(n, dtype=bool)
         bought[orders.session[orders.session >= 0]] = True
-        self._lost_texts(rng, msg, presale & answered & ~bought)
+        extra = _seed(self.seed, 6, k)
+        self._lost_texts(extra, msg, presale & answered & ~bought)
 
         w = self.writers
         w.write("sessions", {
@@ -751,7 +762,7 @@ class _Generator:
             "channel": _dict(cu.channel(cust), CHANNELS),
             "kind": _dict(np.where(presale, 0, 1), KINDS),
         })
-        r_text = _V["remind"][0] + rng.integers(0, _V["remind"][1], r_sess.size)
+        r_text = _V["remind"][0] + extra.integers(0, _V["remind"][1], r_sess.size)
         ms = np.concatenate([msg.session, r_sess])
         sender = np.concatenate([msg.sender, np.ones(r_sess.size, dtype=np.int8)])
         event = np.concatenate([msg.event, np.full(r_sess.size, -1, dtype=np.int8)])
@@ -767,18 +778,10 @@ class _Generator:
             "event": _dict(np.maximum(event, 0), EVENTS, mask=event < 0),
         })
         del msg, ms, is_agent, is_cust
-
-        # ratings: ~40 % of human sessions, skewed to 5
-        rated = has_agent & (rng.random(n) < np.where(lay.unanswered, 0.2, 0.42))
-        r_s = np.flatnonzero(rated)
-        low = np.where(lay.unanswered[r_s], 0.5, 0.07 * ro.sat[agent[r_s]])
-        u = rng.random(r_s.size)
-        score = np.where(u < low * 0.45, 1, np.where(u < low, 2, np.where(
-            u < low + 0.07, 3, np.where(u < low + 0.23, 4, 5))))
         w.write("ratings", {
             "session_id": pc.take(session_ids, pa.array(r_s)),
             "score": pa.array(score.astype(np.int8)),
-            "ts": _ts(end[r_s] + rng.integers(10, 7201, r_s.size)),
+            "ts": _ts(end[r_s] + rated_after),
         })
 
         self._write_orders(rng, orders)
@@ -803,35 +806,31 @@ class _Generator:
 
     def _reminders(self, rng: np.random.Generator, o: _Orders, end: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
-        """催付: an order placed during or soon after its chat and still unpaid gets the
-        agent's reminder a few minutes later; some pay after it (``o`` is updated).
-        Returns each reminder's session and time."""
+        """催付: an order placed during or soon after its chat and not paid at once gets the
+        agent's reminder a few minutes later.  It works for some paid orders, whose
+        customers hesitated (paid after it: ``o.paid_ts`` moves); the unpaid, cancelled and
+        closed ones did not pay.  Returns each reminder's session and time."""
         m = o.created.size
         sess = np.maximum(o.session, 0)
         chat = (o.session >= 0) & (o.s_agent >= 0) & (o.explicit < 0)
         soon = chat & (o.created - end[sess] <= 1800)
         at = np.maximum(o.created, end[sess]) + rng.integers(60, 901, m)
-        hesitate = soon & o.paid & (rng.random(m) < 0.15)  # would pay, but only later
+        hesitate = soon & o.paid & (rng.random(m) < 0.1)
         waiting = soon & ~o.paid & (rng.random(m) < 0.8)
-        won = waiting & (rng.random(m) < 0.35)  # the reminder works
-        reminded = (hesitate | waiting) & (at < self.end)
         later = at + 30 + rng.exponential(900.0, m).astype(np.int64)
-        moved = reminded & (hesitate | won)
+        reminded = (hesitate | waiting) & (at < self.end)
+        moved = reminded & hesitate
         o.paid_ts[moved] = later[moved]
-        o.status[reminded & won] = 0
-        o.paid[reminded & won] = True
         return o.session[reminded], at[reminded]
 
     def _plan_orders(self, rng: np.random.Generator, presale: np.ndarray, has_agent: np.ndarray,
                      answered: np.ndarray, agent: np.ndarray, cust: np.ndarray,
-                     start: np.ndarray, human_start: np.ndarray, end: np.ndarray,
-                     rounds: np.ndarray) -> _Orders:
+                     start: np.ndarray, human_start: np.ndarray, end: np.ndarray
+                     ) -> _Orders:
         ro, cu = self.roster, self.customers
         n = presale.size
         conv = np.where(has_agent, ro.conv[np.maximum(agent, 0)], 1.0)
-        # the quick buyers and the long consultations convert best; the middle loses most
-        by_rounds = np.select([rounds <= 1, rounds <= 3, rounds == 4], [1.25, 0.8, 1.0], 1.3)
-        p = np.where(answered, 0.42 * conv * by_rounds, np.where(has_agent, 0.10, 0.25))
+        p = np.where(answered, 0.42 * conv, np.where(has_agent, 0.10, 0.25))
         o_s = np.flatnonzero(presale & (rng.random(n) < p))
         m = o_s.size
         hs = np.where(has_agent[o_s], human_start[o_s], start[o_s])
