@@ -103,6 +103,9 @@ def lost_inquiries(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy
             raise UsageError(code="lost_unknown_reason", params={
                 "reason": reason, "session": session_id, "reasons": ", ".join(taxonomy.keys)})
     p = q.profile
+    matcher = matcher or KeywordMatcher(taxonomy)
+    if inp.has("messages"):
+        matcher.warm_up()
     pairs = inquiries(inp, p, q.buckets, facts, q.agent)
     lost = lost_of(pairs, by)
     lost = lost.mutate(service=service_failure(lost, p))
@@ -111,7 +114,6 @@ def lost_inquiries(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy
                       f"{p.attribution}:{p.attribution_window_h}", lambda: lost)
     rows = fetch(backend, lost.order_by([E.GROUP_COL, ibis.desc("human_utc"), "customer_id"]),
                  inp.sql_store)
-    matcher = matcher or KeywordMatcher(taxonomy)
     texts: dict[str, list[str]] = {}
     words = matcher.substrings()
     if inp.has("messages") and words and any(not r["service"] for r in rows):

@@ -76,6 +76,14 @@ class KeywordMatcher:
         self._one_word = lru_cache(maxsize=None)(self._is_one_word)
         self._spans = lru_cache(maxsize=cache_size)(self._word_spans)
 
+    def warm_up(self) -> None:
+        """Load jieba's dictionary in the background (half a second) while the database
+        finds the messages to cut; only when there are Chinese keywords."""
+        if any(k.chinese for k in self.keywords):
+            import threading
+
+            threading.Thread(target=self._one_word, args=("包邮",), daemon=True).start()
+
     def substrings(self) -> list[str]:
         """Every keyword in lower case: a message holding none of them matches nothing."""
         return sorted({k.folded for k in self.keywords})
