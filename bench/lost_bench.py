@@ -25,7 +25,7 @@ PRELUDE = PEAK + """
 import datetime as dt, json, sys, time
 import ibis.backends.duckdb, pandas, pyarrow
 from cskpi import core
-from cskpi.lost import LostQuery, summary
+from cskpi.lost import LostQuery
 from cskpi.metrics.compute import MetricQuery
 first, last = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
 ws, cache = sys.argv[1], sys.argv[2] == "cache"
@@ -42,24 +42,25 @@ print(json.dumps({"wall_s": time.perf_counter() - t, "peak_mb": peak_mb(),
 # (a read-only connection never stores them)
 LOST = PRELUDE + """
 from cskpi.store.workspace import Workspace
-from cskpi.lost import lost_inquiries, read_taxonomy
+from cskpi.lost import read_taxonomy
+from cskpi.lost.classify import lost_counts, summary_of
 from cskpi.metrics import engine as E
 from cskpi.metrics.inputs import duckdb_inputs
 q = LostQuery(first, last)
 t = time.perf_counter()
 if cache:
-    items, tax = core.lost_inquiries(q, workspace=ws)
+    rows = core.lost_summary(q, workspace=ws)
 else:
     with Workspace(ws).connect(read_only=True) as con:
         backend = core._ibis_duckdb(con)
         inp = duckdb_inputs(backend, con, "Asia/Shanghai")
         facts = inp.shared("facts", lambda: E.session_facts(inp, q.profile))
         tax = read_taxonomy()
-        items = lost_inquiries(backend, inp, q, facts, tax)
+        rows = summary_of(lost_counts(backend, inp, q, facts, tax), tax, "agent")
         inp.release()
-rows = summary(items, tax, "agent")
+lost = sum(r["lost_customers"] for r in rows)
 print(json.dumps({"wall_s": time.perf_counter() - t, "peak_mb": peak_mb(),
-                  "note": f"{len(items)} lost, {len(rows)} agent-reasons"}))
+                  "note": f"{lost} lost, {len(rows)} agent-reasons"}))
 """
 
 CURVE = PRELUDE + """

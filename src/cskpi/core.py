@@ -247,6 +247,26 @@ def lost_inquiries(query: LostQuery, *, workspace: Path | str | None = None,
     return _with_inputs(run_lost, workspace=workspace, data=data, writable=True), tax
 
 
+def lost_summary(query: LostQuery, *, workspace: Path | str | None = None,
+                 data: Path | str | None = None, taxonomy: Path | str | None = None,
+                 relabels: Mapping[str, str] | None = None, by: str = "agent",
+                 lang: str = "en") -> list[dict[str, Any]]:
+    """Per agent, team or shop and reason: the lost customers and their share (counted by
+    the database; the same counts as :func:`lost_inquiries` gives one by one)."""
+    from .lost import read_taxonomy
+    from .lost.classify import check_inputs, lost_counts, summary_of
+
+    tax = read_taxonomy(taxonomy)
+
+    def run_summary(backend: Any, inputs: Any, con: Any) -> list[dict[str, Any]]:
+        check_inputs(inputs)
+        facts = _session_facts(backend, inputs, con, query.profile)
+        return lost_counts(backend, inputs, query, facts, tax, relabels, by)
+
+    counts = _with_inputs(run_summary, workspace=workspace, data=data, writable=True)
+    return summary_of(counts, tax, by, lang)
+
+
 def conversion_curve(query: LostQuery, by: str, edges: Sequence[float], *,
                      workspace: Path | str | None = None,
                      data: Path | str | None = None) -> list[dict[str, Any]]:
@@ -260,11 +280,35 @@ def conversion_curve(query: LostQuery, by: str, edges: Sequence[float], *,
     def run_curve(backend: Any, inputs: Any, con: Any) -> list[dict[str, Any]]:
         check_inputs(inputs)
         facts = _session_facts(backend, inputs, con, query.profile)
-        pairs = inquiries(inputs, query.profile, query.buckets, facts, query.agent)
+        pairs = inquiries(inputs, query.profile, query.buckets, facts, query.agent,
+                          duration=by == "duration")
         counts = fetch(backend, bucket_counts(pairs, by, edges), inputs.sql_store)
         return curve_rows(counts, by, edges)
 
     return _with_inputs(run_curve, workspace=workspace, data=data, writable=True)
+
+
+def session_transcript(workspace: Path | str, session_id: str) -> dict[str, Any] | None:
+    """One session (customer, agent, kind, start) and its messages in time order, local
+    times; None when there is no such session."""
+    from .metrics.ibis_adapter import fetch
+
+    def read(backend: Any, inputs: Any, _con: Any) -> dict[str, Any] | None:
+        if not inputs.has("sessions"):
+            return None
+        s = inputs.get("sessions")
+        found = fetch(backend, s.filter(s.session_id == session_id).select(
+            "session_id", "customer_id", "agent_id", "kind", start=s.start_ts_local))
+        if not found:
+            return None
+        messages: list[dict[str, Any]] = []
+        if inputs.has("messages"):
+            m = inputs.get("messages")
+            messages = fetch(backend, m.filter(m.session_id == session_id).select(
+                "sender", "agent_id", "text", ts=m.ts_local).order_by(["ts", "sender"]))
+        return {**found[0], "messages": messages}
+
+    return _with_inputs(read, workspace=workspace, data=None)
 
 
 def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:

@@ -82,6 +82,8 @@ def test_a_slow_first_response_is_a_service_failure(shop: Path) -> None:
 
 def test_a_relabel_counts_in_the_shares(shop: Path) -> None:
     items, tax = core.lost_inquiries(Q, data=shop, relabels={"L4": "trust"}, by="shop")
+    assert core.lost_summary(Q, data=shop, relabels={"L4": "trust"}, by="shop") == \
+        summary(items, tax, "shop")
     c4 = next(i for i in items if i.customer_id == "C4")
     assert (c4.reason, c4.rule_reason, c4.relabelled) == ("trust", "price", True)
     # the shop lost C1, C2, C4 (C3 bought from A2): shipping, service, trust, 1/3 each
@@ -100,6 +102,8 @@ def test_the_counts_per_group_are_the_catalogs_lost_customers(shop: Path) -> Non
         for r in summary(items, tax, by):
             got[r[field]] = got.get(r[field], 0) + r["lost_customers"]
         assert got == want, by
+        # counted by the database (cskpi lost --summary), the same rows
+        assert core.lost_summary(Q, data=shop, by=by) == summary(items, tax, by), by
     # A1 3 (C1, C2, C3), A2 1 (C4); T1 3: C3 bought from A2
 
 

@@ -117,7 +117,6 @@ def lost(
 ) -> None:
     """List the inquiring customers who ordered nothing, and why (询单流失): unanswered
     or slow service first, then the keywords of the customer's last inquiry."""
-    from ..lost import summary as per_reason
     from ..lost.taxonomy import DEFAULT_FILE
 
     t = Translator(lang)
@@ -130,19 +129,21 @@ def lost(
     try:
         q = _query(workspace, period, start, end, agent, profile, sets)
         labels = read_relabels(relabels) if relabels is not None else None
-        items, tax = core.lost_inquiries(q, workspace=workspace, data=data, taxonomy=taxonomy,
-                                         relabels=labels, by=by.value if summary else "agent")
+        if summary:
+            rows = core.lost_summary(q, workspace=workspace, data=data, taxonomy=taxonomy,
+                                     relabels=labels, by=by.value, lang=t.lang)
+        else:
+            items, tax = core.lost_inquiries(q, workspace=workspace, data=data,
+                                             taxonomy=taxonomy, relabels=labels)
     except CskpiError as exc:
         _fail_taxonomy(exc, t)
         return
-    lang_code = t.lang
     if summary:
-        rows = per_reason(items, tax, by.value, lang_code)
         columns = [{"agent": "agent_id", "team": "team", "shop": "shop"}[by.value],
                    "reason", "lost_customers", "share"]
         title = t("lost.summary_title", start=q.start, end=q.end)
     else:
-        rows = [i.to_dict(t, tax, lang_code) for i in items]
+        rows = [i.to_dict(t, tax, t.lang) for i in items]
         columns = ["customer_id", "agent_id", "session_id", "inquiry_start", "reason",
                    "evidence", "first_response_s", "rounds", "duration_s"]
         title = t("lost.title", start=q.start, end=q.end)

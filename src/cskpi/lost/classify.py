@@ -23,13 +23,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 
 from ..errors import Translate, UsageError
 from ..metrics import engine as E
 from ..metrics.ibis_adapter import fetch
 from ..metrics.inputs import Inputs
 from ..metrics.profiles import Profile
-from .inquiries import customer_texts, inquiries, lost_of, service_failure
+from .inquiries import customer_texts, inquiries, lost_of, service_failure, with_duration
 from .matcher import KeywordMatcher
 from .taxonomy import OTHER, SERVICE, Taxonomy
 
@@ -91,11 +92,17 @@ def check_inputs(inp: Inputs) -> None:
             raise UsageError(code="lost_needs_input", params={"table": table})
 
 
-def lost_inquiries(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Taxonomy,
-                   relabels: Mapping[str, str] | None = None, by: str = "agent",
-                   matcher: KeywordMatcher | None = None) -> list[LostInquiry]:
-    """The lost customers of every agent (``by`` team or shop: of every team, of the
-    shop), each with its reason, latest inquiry first within each group."""
+def classified(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Taxonomy,
+               relabels: Mapping[str, str] | None = None, by: str = "agent",
+               matcher: KeywordMatcher | None = None) -> ir.Table:
+    """The lost customers of each group (``by``: every agent, every team, the shop) with
+    their reasons, as a query: the rule's (``rule_reason``, with ``keyword`` and the
+    ``evidence`` message), and ``reason`` after the relabels.
+
+    Only the distinct messages that hold a keyword as text are looked at in Python (a
+    shop's customers write the same few questions again and again); which of them decides
+    each inquiry is found by the database.
+    """
     check_inputs(inp)
     relabels = relabels or {}
     for session_id, reason in relabels.items():
@@ -104,57 +111,90 @@ def lost_inquiries(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy
                 "reason": reason, "session": session_id, "reasons": ", ".join(taxonomy.keys)})
     p = q.profile
     matcher = matcher or KeywordMatcher(taxonomy)
-    if inp.has("messages"):
-        matcher.warm_up()
-    pairs = inquiries(inp, p, q.buckets, facts, q.agent)
-    lost = lost_of(pairs, by)
-    lost = lost.mutate(service=service_failure(lost, p))
-    # read twice (its rows, and the sessions whose texts are searched): built once
-    lost = inp.shared(f"lost:{by}:{q.start}:{q.end}:{q.agent}:{p.cache_key()}:"
-                      f"{p.attribution}:{p.attribution_window_h}", lambda: lost)
-    rows = fetch(backend, lost.order_by([E.GROUP_COL, ibis.desc("human_utc"), "customer_id"]),
-                 inp.sql_store)
-    texts: dict[str, list[str]] = {}
+    key = (f"lost:{by}:{q.start}:{q.end}:{q.agent}:{p.cache_key()}:{p.attribution}:"
+           f"{p.attribution_window_h}")
+    lost = lost_of(inquiries(inp, p, q.buckets, facts, q.agent, duration=False), by)
+    lost = with_duration(inp, lost.mutate(service=service_failure(lost, p)))
     words = matcher.substrings()
-    if inp.has("messages") and words and any(not r["service"] for r in rows):
-        searched = lost.filter(~lost.service)
-        for r in fetch(backend, customer_texts(inp, searched, words), inp.sql_store):
-            texts.setdefault(r["session_id"], []).append(r["text"])
-    out = []
-    for r in rows:
-        item = _classify(r, texts.get(r["session_id"], ()), matcher, p)
-        label = relabels.get(item.session_id)
-        if label is not None and label != item.reason:
-            item.reason, item.relabelled = label, True
-        out.append(item)
-    return out
+    if inp.has("messages") and words:
+        matcher.warm_up()
+        # read twice (its texts' distinct values, and which decides): built once
+        lost = inp.shared(key, lambda: lost)
+        texts = inp.shared(key + ":texts", lambda: customer_texts(
+            inp, lost.filter(~lost.service), words))
+        distinct = fetch(backend, texts.select("text").distinct(), inp.sql_store)
+        found = {r["text"]: matcher.match(r["text"]) for r in distinct}
+        matched = {t: m for t, m in found.items() if m is not None}
+        decided = _deciding(texts, matched)
+        lost = lost.left_join(decided, lost.session_id == decided._sid).drop("_sid")
+    else:
+        lost = lost.mutate(_reason=ibis.null("string"), keyword=ibis.null("string"),
+                           evidence=ibis.null("string"))
+    rule = ibis.cases((lost.service, SERVICE), else_=lost._reason.fill_null(OTHER))
+    lost = lost.mutate(rule_reason=rule).drop("_reason")
+    if relabels:
+        labels = ibis.memtable({"_lsid": list(relabels), "_label": list(relabels.values())})
+        lost = lost.left_join(labels, lost.session_id == labels._lsid).drop("_lsid")
+    else:
+        lost = lost.mutate(_label=ibis.null("string"))
+    return lost.mutate(reason=lost._label.fill_null(lost.rule_reason),
+                       relabelled=lost._label.notnull() & (lost._label != lost.rule_reason)
+                       ).drop("_label")
 
 
-def _classify(r: Mapping[str, Any], texts: Any, matcher: KeywordMatcher,
-              p: Profile) -> LostInquiry:
-    reason, evidence, keyword, fact, params = OTHER, None, None, None, {}
-    if r["service"]:
-        reason = SERVICE
+def _deciding(texts: ir.Table, matched: Mapping[str, Any]) -> ir.Table:
+    """Per session, the latest of its messages whose text matched: (_sid, _reason,
+    keyword, evidence)."""
+    m = ibis.memtable({"_text": list(matched) or [""],
+                       "_m_reason": [x.reason for x in matched.values()] or [""],
+                       "_m_keyword": [x.keyword for x in matched.values()] or [""]})
+    j = texts.inner_join(m, texts.text == m._text)
+    j = j.mutate(_rn=ibis.row_number().over(group_by="session_id",
+                                            order_by=[ibis.desc(j.ts_utc), ibis.desc(j.text)]))
+    j = j.filter(j._rn == 0)
+    return j.select(_sid=j.session_id, _reason=j._m_reason, keyword=j._m_keyword,
+                    evidence=j.text)
+
+
+def lost_inquiries(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Taxonomy,
+                   relabels: Mapping[str, str] | None = None, by: str = "agent",
+                   matcher: KeywordMatcher | None = None) -> list[LostInquiry]:
+    """The lost customers of every agent (``by`` team or shop: of every team, of the
+    shop), each with its reason, latest inquiry first within each group."""
+    t = classified(backend, inp, q, facts, taxonomy, relabels, by, matcher)
+    rows = fetch(backend, t.order_by([E.GROUP_COL, ibis.desc("human_utc"), "customer_id"]),
+                 inp.sql_store)
+    return [_item(r, q.profile) for r in rows]
+
+
+def lost_counts(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Taxonomy,
+                relabels: Mapping[str, str] | None = None, by: str = "agent",
+                matcher: KeywordMatcher | None = None) -> list[dict[str, Any]]:
+    """Lost customers per group and reason (``group_key``, ``reason``, ``n``), counted by
+    the database (what ``--summary`` shows, without listing every inquiry)."""
+    t = classified(backend, inp, q, facts, taxonomy, relabels, by, matcher)
+    t = t.group_by([E.GROUP_COL, "reason"]).agg(n=t.count(), relabelled=t.relabelled.sum())
+    return fetch(backend, t, inp.sql_store)
+
+
+def _item(r: Mapping[str, Any], p: Profile) -> LostInquiry:
+    fact, params = None, {}
+    if r["rule_reason"] == SERVICE:
         if r["unanswered"]:
             fact, params = "unanswered", {"rounds": int(r["rounds"])}
         else:
             fact = "slow_first_response"
             params = {"first_response_s": f"{float(r['first_response_s']):g}",
                       "limit_s": f"{p.reply_within_s:g}"}
-    else:
-        for text in texts:  # latest first
-            found = matcher.match(text)
-            if found is not None:
-                reason, evidence, keyword = found.reason, text, found.keyword
-                break
     return LostInquiry(
         customer_id=r["customer_id"], agent_id=r["agent_id"], team=r["team"],
-        session_id=r["session_id"], inquiry_start=r["inquiry_start"], reason=reason,
-        evidence=evidence, keyword=keyword,
+        session_id=r["session_id"], inquiry_start=r["inquiry_start"], reason=r["reason"],
+        evidence=r["evidence"], keyword=r["keyword"],
         first_response_s=None if r["first_response_s"] is None else float(r["first_response_s"]),
         rounds=int(r["rounds"] or 0),
         duration_s=None if r["duration_s"] is None else float(r["duration_s"]),
-        inquiries=int(r["inquiries"]), rule_reason=reason, fact=fact, fact_params=params,
+        inquiries=int(r["inquiries"]), rule_reason=r["rule_reason"],
+        relabelled=bool(r["relabelled"]), fact=fact, fact_params=params,
         group=r[E.GROUP_COL])
 
 
@@ -165,12 +205,17 @@ def summary(items: list[LostInquiry], taxonomy: Taxonomy, by: str, lang: str = "
             ) -> list[dict[str, Any]]:
     """Per group and reason (in taxonomy order): the lost customers and their share of the
     group's; reasons nobody was lost to are left out.  Relabels count as relabelled."""
+    return summary_of([{E.GROUP_COL: i.group, "reason": i.reason, "n": 1} for i in items],
+                      taxonomy, by, lang)
+
+
+def summary_of(counts_rows: list[dict[str, Any]], taxonomy: Taxonomy, by: str,
+               lang: str = "en") -> list[dict[str, Any]]:
+    """:func:`summary` from counts per group and reason (:func:`lost_counts`)."""
     counts: dict[Any, dict[str, int]] = {}
-    relabelled: dict[Any, int] = {}
-    for item in items:
-        per = counts.setdefault(item.group, {})
-        per[item.reason] = per.get(item.reason, 0) + 1
-        relabelled[item.group] = relabelled.get(item.group, 0) + item.relabelled
+    for r in counts_rows:
+        per = counts.setdefault(r[E.GROUP_COL], {})
+        per[r["reason"]] = per.get(r["reason"], 0) + int(r["n"])
     field_name = GROUP_FIELD[by]
     out = []
     for group in sorted(counts, key=lambda g: (g is None, g or "")):

@@ -16,6 +16,8 @@ catalog's ``lost_customers``.
 
 from __future__ import annotations
 
+import re
+
 import ibis
 import ibis.expr.types as ir
 
@@ -25,12 +27,14 @@ from ..metrics.inputs import Inputs
 from ..metrics.profiles import Profile
 
 PAIR = ("agent_id", "customer_id")
+REGEX_META = re.compile(r"([\\.^$|?*+()\[\]{}])")
 
 
 def inquiries(inp: Inputs, p: Profile, b: E.Buckets, facts: ir.Table,
-              agent: str | None = None) -> ir.Table:
+              agent: str | None = None, duration: bool = True) -> ir.Table:
     """Every inquiry of the range (one row per agent and customer), with its last inquiry's
-    figures and whether it ordered or paid (``agent``: that agent's only)."""
+    figures and whether it ordered or paid (``agent``: that agent's only; ``duration``:
+    with ``duration_s``, else :func:`with_duration` adds it later, to fewer rows)."""
     a = E.agents_table(inp)
     a = a.select(_a_id=a.agent_id, team=a.team, _role=a.role)
     s = facts.filter(facts.agent_id.notnull() & E.in_range(facts.human_local, b))
@@ -46,11 +50,12 @@ def inquiries(inp: Inputs, p: Profile, b: E.Buckets, facts: ir.Table,
         "agent_id", "team", "customer_id", "session_id", "human_utc", "inquiries",
         "rounds", "answered_rounds", "first_response_s", inquiry_start=s.human_local,
         unanswered=(s.rounds > 0) & (s.answered_rounds == 0))
-    last = _with_duration(inp, last)
+    if duration:
+        last = with_duration(inp, last)
     return _with_orders(inp, p, b, last)
 
 
-def _with_duration(inp: Inputs, last: ir.Table) -> ir.Table:
+def with_duration(inp: Inputs, last: ir.Table) -> ir.Table:
     """``duration_s``: from the human start to the last message of the session (0 with
     none after it; null without a chat log)."""
     if not inp.has("messages"):
@@ -106,10 +111,9 @@ def customer_texts(inp: Inputs, lost: ir.Table, substrings: list[str]) -> ir.Tab
     m = m.filter((m.sender == "customer") & m.text.notnull())
     ids = lost.select(_sid=lost.session_id)
     m = m.inner_join(ids, m.session_id == ids._sid)
-    folded = m.text.lower()
-    holds = ibis.literal(False)
-    for word in substrings:
-        holds = holds | folded.contains(word)
-    m = m.filter(holds)
+    # one regular expression: a single pass over each text (a hundred contains() are
+    # six times slower)
+    pattern = "|".join(REGEX_META.sub(r"\\\1", w) for w in substrings)
+    m = m.filter(m.text.lower().re_search(pattern))
     return m.select("session_id", "ts_utc", "text").order_by(
         ["session_id", ibis.desc("ts_utc")])
