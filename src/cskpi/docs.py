@@ -427,6 +427,13 @@ WEB_PAGES = (
      "pay slip, trend; locked months show the locked version"),
     ("/agents/{id}/metrics/{metric}", "manager, admin, the agent", "drill-down: the sessions, "
      "rounds or orders behind one figure"),
+    ("/funnel", "manager, admin", "询单 → 下单 → 付款 per shop, team and agent beside the "
+     "previous month, silent orders, why customers did not buy (reasons with example "
+     "sessions), conversion by duration and rounds with 95 % intervals, payment reminders"),
+    ("/funnel/sessions/{id}", "manager, admin, the session's agent", "a session's transcript; "
+     "a lost inquiry's reason, which a manager may relabel (audited)"),
+    ("/agents/{id}/lost", "manager, admin, the agent", "the agent's lost inquiries of a month "
+     "with their reasons and evidence"),
     ("/data", "manager, admin", "upload exports, the check row by row before anything is "
      "stored, import, import history"),
     ("/schemes", "manager, admin (agents: /schemes/mine, their own scheme)", "read, edit with "

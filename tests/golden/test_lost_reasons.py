@@ -189,3 +189,21 @@ def test_a_workspace_gives_what_the_folder_gives(shop: Path, tmp_path: Path) -> 
     assert core.conversion_curve(Q, "duration", (60.0,), workspace=ws) == \
         core.conversion_curve(Q, "duration", (60.0,), data=shop)
     assert dt.date(2026, 10, 1) == Q.start
+
+
+def test_the_shop_counts_the_customers_no_human_served(tmp_path: Path) -> None:
+    """B0: C9 asked the bot "包邮吗" and never reached an agent; the shop counts C9 among
+    its inquiring customers (the catalog's rule), so C9 is a lost customer of the shop —
+    and of no agent: 3 + 1 = 4 for the shop, A1 still 3."""
+    sessions = FILES["sessions.csv"] + "B0,C9,,2026-10-10 10:00:00,presale\n"
+    messages = FILES["messages.csv"] + "B0,2026-10-10 10:00:00,customer,,C9,包邮吗\n" \
+                                       "B0,2026-10-10 10:00:05,bot,,,您好\n"
+    shop = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **FILES,
+                                         "sessions.csv": sessions, "messages.csv": messages})
+    row = core.compute_metrics(MetricQuery(*OCT, by="shop"), data=shop).rows[0]
+    assert row["lost_customers"] == 4
+    items, _ = core.lost_inquiries(Q, data=shop, by="shop")
+    c9 = next(i for i in items if i.customer_id == "C9")
+    assert (len(items), c9.agent_id, c9.reason) == (4, None, "shipping")
+    agents, _ = core.lost_inquiries(Q, data=shop)
+    assert "C9" not in {i.customer_id for i in agents}

@@ -52,7 +52,7 @@ class LostInquiry:
     """One lost customer of an agent (or of a team or the shop), and why."""
 
     customer_id: str
-    agent_id: str
+    agent_id: str | None  # None: a customer no human served (the shop's list only)
     team: str | None
     session_id: str  # the last inquiry
     inquiry_start: dt.datetime  # its human start, local time
@@ -113,7 +113,10 @@ def classified(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Ta
     matcher = matcher or KeywordMatcher(taxonomy)
     key = (f"lost:{by}:{q.start}:{q.end}:{q.agent}:{p.cache_key()}:{p.attribution}:"
            f"{p.attribution_window_h}")
-    lost = lost_of(inquiries(inp, p, q.buckets, facts, q.agent, duration=False), by)
+    # the shop's inquiring customers include those no human served (the catalog's too)
+    pairs = inquiries(inp, p, q.buckets, facts, q.agent, duration=False,
+                      agentless=by == "shop" and q.agent is None)
+    lost = lost_of(pairs, by)
     lost = with_duration(inp, lost.mutate(service=service_failure(lost, p)))
     words = matcher.substrings()
     if inp.has("messages") and words:

@@ -31,13 +31,18 @@ REGEX_META = re.compile(r"([\\.^$|?*+()\[\]{}])")
 
 
 def inquiries(inp: Inputs, p: Profile, b: E.Buckets, facts: ir.Table,
-              agent: str | None = None, duration: bool = True) -> ir.Table:
+              agent: str | None = None, duration: bool = True,
+              agentless: bool = False) -> ir.Table:
     """Every inquiry of the range (one row per agent and customer), with its last inquiry's
     figures and whether it ordered or paid (``agent``: that agent's only; ``duration``:
-    with ``duration_s``, else :func:`with_duration` adds it later, to fewer rows)."""
+    with ``duration_s``, else :func:`with_duration` adds it later, to fewer rows;
+    ``agentless``: with the customers of sessions no human served, agent_id null, whom
+    the shop counts among its inquiring customers)."""
     a = E.agents_table(inp)
     a = a.select(_a_id=a.agent_id, team=a.team, _role=a.role)
-    s = facts.filter(facts.agent_id.notnull() & E.in_range(facts.human_local, b))
+    s = facts.filter(E.in_range(facts.human_local, b))
+    if not agentless:
+        s = s.filter(s.agent_id.notnull())
     if agent is not None:
         s = s.filter(s.agent_id == agent)
     s = s.left_join(a, s.agent_id == a._a_id).drop("_a_id")

@@ -101,17 +101,19 @@ def _query(data: DataGateway, period: str, agent: str | None = None) -> LostQuer
 
 
 def lost_list(data: DataGateway, period: str, labels: Mapping[str, str],
-              agent: str | None = None) -> list[LostInquiry]:
-    """The month's lost inquiries (one agent's, or every agent's), relabels applied."""
-    key = ("lost", period, agent, tuple(sorted(labels.items())))
+              agent: str | None = None, by: str = "agent") -> list[LostInquiry]:
+    """The month's lost inquiries (one agent's, or every agent's; ``by`` shop: the shop's
+    lost customers, each once), relabels applied."""
+    key = ("lost", period, agent, by, tuple(sorted(labels.items())))
     q = _query(data, period, agent)
     return data.cached(key, lambda: core.lost_inquiries(q, workspace=data.workspace,
-                                                        relabels=dict(labels))[0])
+                                                        relabels=dict(labels), by=by)[0])
 
 
 def funnel(data: DataGateway, period: str, labels: Mapping[str, str]) -> FunnelView:
     """The funnel per shop, team and agent beside the previous month, the lost reasons of
-    the shop with example sessions, and the duration and rounds curves."""
+    the shop (its lost customers, each once) with example sessions, and the duration and
+    rounds curves."""
     period = valid_period(period)
     previous = previous_period(period)
     by_field = {"shop": "shop", "team": "team", "agent": "agent_id"}
@@ -122,7 +124,7 @@ def funnel(data: DataGateway, period: str, labels: Mapping[str, str]) -> FunnelV
     curves: dict[str, list[dict[str, Any]]] = {}
     error = None
     try:
-        items = lost_list(data, period, labels)
+        items = lost_list(data, period, labels, by="shop")
         q = _query(data, period)
         for by in ("duration", "rounds"):
             edges = DEFAULT_EDGES[by]
