@@ -223,6 +223,17 @@ def _session_facts(backend: Any, inputs: Any, con: Any, profile: Any) -> Any:
                          lambda: E.session_facts(inputs, profile))
 
 
+def _matcher(taxonomy: Taxonomy, inputs: Any) -> Any:
+    """The taxonomy's keyword matcher, its Chinese dictionary loading in the background
+    while the database works (there are texts to read only with a chat log)."""
+    from .lost import KeywordMatcher
+
+    matcher = KeywordMatcher(taxonomy)
+    if inputs.has("messages"):
+        matcher.warm_up()
+    return matcher
+
+
 def lost_inquiries(query: LostQuery, *, workspace: Path | str | None = None,
                    data: Path | str | None = None, taxonomy: Path | str | None = None,
                    relabels: Mapping[str, str] | None = None,
@@ -241,8 +252,9 @@ def lost_inquiries(query: LostQuery, *, workspace: Path | str | None = None,
 
     def run_lost(backend: Any, inputs: Any, con: Any) -> list[LostInquiry]:
         check_inputs(inputs)
+        matcher = _matcher(tax, inputs)
         facts = _session_facts(backend, inputs, con, query.profile)
-        return classify(backend, inputs, query, facts, tax, relabels, by)
+        return classify(backend, inputs, query, facts, tax, relabels, by, matcher)
 
     return _with_inputs(run_lost, workspace=workspace, data=data, writable=True), tax
 
@@ -260,8 +272,9 @@ def lost_summary(query: LostQuery, *, workspace: Path | str | None = None,
 
     def run_summary(backend: Any, inputs: Any, con: Any) -> list[dict[str, Any]]:
         check_inputs(inputs)
+        matcher = _matcher(tax, inputs)
         facts = _session_facts(backend, inputs, con, query.profile)
-        return lost_counts(backend, inputs, query, facts, tax, relabels, by)
+        return lost_counts(backend, inputs, query, facts, tax, relabels, by, matcher)
 
     counts = _with_inputs(run_summary, workspace=workspace, data=data, writable=True)
     return summary_of(counts, tax, by, lang)

@@ -18,6 +18,7 @@ counts and shares use the relabelled one.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -26,8 +27,8 @@ import ibis
 import ibis.expr.types as ir
 
 from ..errors import Translate, UsageError
-from ..metrics import engine as E
-from ..metrics.ibis_adapter import fetch
+from ..metrics import engine
+from ..metrics.ibis_adapter import fetch, named_memtable
 from ..metrics.inputs import Inputs
 from ..metrics.profiles import Profile
 from .inquiries import customer_texts, inquiries, lost_of, service_failure, with_duration
@@ -43,8 +44,8 @@ class LostQuery:
     agent: str | None = None  # one agent's inquiries only
 
     @property
-    def buckets(self) -> E.Buckets:
-        return E.Buckets(self.start, self.end, None)
+    def buckets(self) -> engine.Buckets:
+        return engine.Buckets(self.start, self.end, None)
 
 
 @dataclass
@@ -110,7 +111,9 @@ def classified(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Ta
             raise UsageError(code="lost_unknown_reason", params={
                 "reason": reason, "session": session_id, "reasons": ", ".join(taxonomy.keys)})
     p = q.profile
-    matcher = matcher or KeywordMatcher(taxonomy)
+    if matcher is None:
+        matcher = KeywordMatcher(taxonomy)
+        matcher.warm_up()
     key = (f"lost:{by}:{q.start}:{q.end}:{q.agent}:{p.cache_key()}:{p.attribution}:"
            f"{p.attribution_window_h}")
     # the shop's inquiring customers include those no human served (the catalog's too)
@@ -120,7 +123,6 @@ def classified(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Ta
     lost = with_duration(inp, lost.mutate(service=service_failure(lost, p)))
     words = matcher.substrings()
     if inp.has("messages") and words:
-        matcher.warm_up()
         # read twice (its texts' distinct values, and which decides): built once
         lost = inp.shared(key, lambda: lost)
         texts = inp.shared(key + ":texts", lambda: customer_texts(
@@ -136,7 +138,7 @@ def classified(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Ta
     rule = ibis.cases((lost.service, SERVICE), else_=lost._reason.fill_null(OTHER))
     lost = lost.mutate(rule_reason=rule).drop("_reason")
     if relabels:
-        labels = ibis.memtable({"_lsid": list(relabels), "_label": list(relabels.values())})
+        labels = _named({"_lsid": list(relabels), "_label": list(relabels.values())})
         lost = lost.left_join(labels, lost.session_id == labels._lsid).drop("_lsid")
     else:
         lost = lost.mutate(_label=ibis.null("string"))
@@ -145,12 +147,20 @@ def classified(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Ta
                        ).drop("_label")
 
 
+def _named(columns: dict[str, list[str]]) -> ir.Table:
+    """A small in-memory table named after its contents: the same texts or relabels give
+    the same query, whose compiled SQL the workspace keeps (as ``periods_table`` does)."""
+    text = repr(sorted(columns.items()))
+    name = "cskpi_lost_" + hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    return named_memtable(columns, name)
+
+
 def _deciding(texts: ir.Table, matched: Mapping[str, Any]) -> ir.Table:
     """Per session, the latest of its messages whose text matched: (_sid, _reason,
     keyword, evidence)."""
-    m = ibis.memtable({"_text": list(matched) or [""],
-                       "_m_reason": [x.reason for x in matched.values()] or [""],
-                       "_m_keyword": [x.keyword for x in matched.values()] or [""]})
+    m = _named({"_text": list(matched) or [""],
+                "_m_reason": [x.reason for x in matched.values()] or [""],
+                "_m_keyword": [x.keyword for x in matched.values()] or [""]})
     j = texts.inner_join(m, texts.text == m._text)
     j = j.mutate(_rn=ibis.row_number().over(group_by="session_id",
                                             order_by=[ibis.desc(j.ts_utc), ibis.desc(j.text)]))
@@ -165,7 +175,7 @@ def lost_inquiries(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy
     """The lost customers of every agent (``by`` team or shop: of every team, of the
     shop), each with its reason, latest inquiry first within each group."""
     t = classified(backend, inp, q, facts, taxonomy, relabels, by, matcher)
-    rows = fetch(backend, t.order_by([E.GROUP_COL, ibis.desc("human_utc"), "customer_id"]),
+    rows = fetch(backend, t.order_by([engine.GROUP_COL, ibis.desc("human_utc"), "customer_id"]),
                  inp.sql_store)
     return [_item(r, q.profile) for r in rows]
 
@@ -176,7 +186,7 @@ def lost_counts(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: T
     """Lost customers per group and reason (``group_key``, ``reason``, ``n``), counted by
     the database (what ``--summary`` shows, without listing every inquiry)."""
     t = classified(backend, inp, q, facts, taxonomy, relabels, by, matcher)
-    t = t.group_by([E.GROUP_COL, "reason"]).agg(n=t.count(), relabelled=t.relabelled.sum())
+    t = t.group_by([engine.GROUP_COL, "reason"]).agg(n=t.count(), relabelled=t.relabelled.sum())
     return fetch(backend, t, inp.sql_store)
 
 
@@ -198,7 +208,7 @@ def _item(r: Mapping[str, Any], p: Profile) -> LostInquiry:
         duration_s=None if r["duration_s"] is None else float(r["duration_s"]),
         inquiries=int(r["inquiries"]), rule_reason=r["rule_reason"],
         relabelled=bool(r["relabelled"]), fact=fact, fact_params=params,
-        group=r[E.GROUP_COL])
+        group=r[engine.GROUP_COL])
 
 
 GROUP_FIELD = {"agent": "agent_id", "team": "team", "shop": "shop"}
@@ -208,7 +218,7 @@ def summary(items: list[LostInquiry], taxonomy: Taxonomy, by: str, lang: str = "
             ) -> list[dict[str, Any]]:
     """Per group and reason (in taxonomy order): the lost customers and their share of the
     group's; reasons nobody was lost to are left out.  Relabels count as relabelled."""
-    return summary_of([{E.GROUP_COL: i.group, "reason": i.reason, "n": 1} for i in items],
+    return summary_of([{engine.GROUP_COL: i.group, "reason": i.reason, "n": 1} for i in items],
                       taxonomy, by, lang)
 
 
@@ -217,7 +227,7 @@ def summary_of(counts_rows: list[dict[str, Any]], taxonomy: Taxonomy, by: str,
     """:func:`summary` from counts per group and reason (:func:`lost_counts`)."""
     counts: dict[Any, dict[str, int]] = {}
     for r in counts_rows:
-        per = counts.setdefault(r[E.GROUP_COL], {})
+        per = counts.setdefault(r[engine.GROUP_COL], {})
         per[r["reason"]] = per.get(r["reason"], 0) + int(r["n"])
     field_name = GROUP_FIELD[by]
     out = []

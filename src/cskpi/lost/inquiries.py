@@ -21,7 +21,7 @@ import re
 import ibis
 import ibis.expr.types as ir
 
-from ..metrics import engine as E
+from ..metrics import engine
 from ..metrics.families.common import seconds, session_kind, with_group_key
 from ..metrics.inputs import Inputs
 from ..metrics.profiles import Profile
@@ -30,7 +30,7 @@ PAIR = ("agent_id", "customer_id")
 REGEX_META = re.compile(r"([\\.^$|?*+()\[\]{}])")
 
 
-def inquiries(inp: Inputs, p: Profile, b: E.Buckets, facts: ir.Table,
+def inquiries(inp: Inputs, p: Profile, b: engine.Buckets, facts: ir.Table,
               agent: str | None = None, duration: bool = True,
               agentless: bool = False) -> ir.Table:
     """Every inquiry of the range (one row per agent and customer), with its last inquiry's
@@ -38,9 +38,9 @@ def inquiries(inp: Inputs, p: Profile, b: E.Buckets, facts: ir.Table,
     with ``duration_s``, else :func:`with_duration` adds it later, to fewer rows;
     ``agentless``: with the customers of sessions no human served, agent_id null, whom
     the shop counts among its inquiring customers)."""
-    a = E.agents_table(inp)
+    a = engine.agents_table(inp)
     a = a.select(_a_id=a.agent_id, team=a.team, _role=a.role)
-    s = facts.filter(E.in_range(facts.human_local, b))
+    s = facts.filter(engine.in_range(facts.human_local, b))
     if not agentless:
         s = s.filter(s.agent_id.notnull())
     if agent is not None:
@@ -75,14 +75,14 @@ def with_duration(inp: Inputs, last: ir.Table) -> ir.Table:
     return out.mutate(duration_s=duration).drop("_last")
 
 
-def _with_orders(inp: Inputs, p: Profile, b: E.Buckets, last: ir.Table) -> ir.Table:
+def _with_orders(inp: Inputs, p: Profile, b: engine.Buckets, last: ir.Table) -> ir.Table:
     """``ordered``/``paid``: an order credited to the agent created/paid in the range."""
-    o = E.credited_orders(inp, p)
+    o = engine.credited_orders(inp, p)
     o = o.filter(o.credited.notnull())
-    created = o.filter(E.in_range(o.created_ts_local, b)).select(
+    created = o.filter(engine.in_range(o.created_ts_local, b)).select(
         _c=o.customer_id, _a=o.credited, _o=ibis.literal(True), _p=ibis.literal(False))
     paid = o.filter((o.status == "paid") & o.paid_ts_local.notnull()
-                    & E.in_range(o.paid_ts_local, b))
+                    & engine.in_range(o.paid_ts_local, b))
     paid = paid.select(_c=paid.customer_id, _a=paid.credited, _o=ibis.literal(False),
                        _p=ibis.literal(True))
     bought = created.union(paid)
@@ -96,7 +96,7 @@ def lost_of(pairs: ir.Table, by: str) -> ir.Table:
     """The lost customers of each group (``group_key``): one row each, their latest
     inquiry in the group; a customer who ordered from any agent of the group is not lost."""
     g = with_group_key(pairs, by)
-    customer = [E.GROUP_COL, "customer_id"]
+    customer = [engine.GROUP_COL, "customer_id"]
     latest = ibis.window(group_by=customer,
                          order_by=[ibis.desc(g.human_utc), ibis.desc(g.agent_id)])
     g = g.mutate(_sold=g.ordered.any().over(group_by=customer),
