@@ -90,6 +90,15 @@ def test_a_relabel_moves_a_customer_and_is_audited(app: FastAPI, workspace: Path
         "csrf_token": form_token(page), "session_id": target.session_id, "period": PERIOD,
         "reason": "weather"}, follow_redirects=False)
     assert bad.status_code == 400
+    # back to the rule's reason: the label goes, audited
+    mgr.post("/funnel/relabel", data={"csrf_token": form_token(page),
+                                      "session_id": target.session_id, "period": PERIOD,
+                                      "reason": ""}, follow_redirects=False)
+    page = mgr.get(f"/funnel/sessions/{target.session_id}?period={PERIOD}").text
+    assert f'data-reason="{target.reason}"' in page
+    with transaction(app.state.cskpi.sessions) as db:
+        assert db.scalars(select(LostLabel)).all() == []
+        assert db.scalars(select(AuditEntry).where(AuditEntry.action == "lost.unlabel")).one()
 
 
 def test_an_agent_sees_their_own_lost_list(client_for: Callable[..., TestClient],

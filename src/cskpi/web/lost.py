@@ -42,7 +42,7 @@ def relabels(db: Session) -> dict[str, str]:
 
 
 def record_relabel(db: Session, user: User, *, session_id: str, reason: str,
-                   note: str | None, ip: str | None = None) -> LostLabel:
+                   note: str | None, ip: str | None = None) -> LostLabel | None:
     """Give a lost inquiry a reason (audited as ``lost.relabel``); the rule's reason back
     with ``reason`` empty (the label is removed, audited as ``lost.unlabel``)."""
     session_id = session_id.strip()
@@ -56,7 +56,7 @@ def record_relabel(db: Session, user: User, *, session_id: str, reason: str,
             db.delete(row)
             db.flush()
             audit(db, user, "lost.unlabel", target, before=before, ip=ip)
-        return row  # type: ignore[return-value]
+        return None
     keys = taxonomy().keys
     if reason not in keys:
         raise BadRequest("web.lost.error.reason", reason=reason, details={"allowed": keys})
