@@ -29,6 +29,7 @@ from .store.workspace import (
 )
 
 if TYPE_CHECKING:
+    from .lost import LostInquiry, LostQuery, Taxonomy
     from .metrics.compute import MetricQuery, MetricResult
     from .metrics.explain import Explanation
     from .scoring.run import Scored
@@ -238,6 +239,119 @@ def explain_metric(query: MetricQuery, agent_id: str, metric: str, *,
 
     return _with_inputs(lambda b, i, _con: explain(b, i, query, agent_id, metric),
                         workspace=workspace, data=data)
+
+
+def _session_facts(backend: Any, inputs: Any, con: Any, profile: Any) -> Any:
+    """The session facts of a computation: the workspace's cache when it may be written,
+    else computed from the chat log (as the catalog does)."""
+    from .metrics import engine as E
+    from .metrics.cache import cached
+
+    if con is not None:
+        return cached(backend, con, inputs, profile).facts
+    return inputs.shared(f"facts:{profile.cache_key()}",
+                         lambda: E.session_facts(inputs, profile))
+
+
+def _matcher(taxonomy: Taxonomy, inputs: Any) -> Any:
+    """The taxonomy's keyword matcher, its Chinese dictionary loading in the background
+    while the database works (there are texts to read only with a chat log)."""
+    from .lost import KeywordMatcher
+
+    matcher = KeywordMatcher(taxonomy)
+    if inputs.has("messages"):
+        matcher.warm_up()
+    return matcher
+
+
+def lost_inquiries(query: LostQuery, *, workspace: Path | str | None = None,
+                   data: Path | str | None = None, taxonomy: Path | str | None = None,
+                   relabels: Mapping[str, str] | None = None,
+                   by: str = "agent") -> tuple[list[LostInquiry], Taxonomy]:
+    """The lost customers of a period, each with its reason (``by`` team or shop: the
+    customers lost to each team, or to the shop), and the taxonomy that named them.
+
+    ``taxonomy``: a YAML file (the shipped default when None); ``relabels``: session id
+    of a lost inquiry -> the reason a manager gave it.
+    """
+    from .lost import lost_inquiries as classify
+    from .lost import read_taxonomy
+    from .lost.classify import check_inputs
+
+    tax = read_taxonomy(taxonomy)
+
+    def run_lost(backend: Any, inputs: Any, con: Any) -> list[LostInquiry]:
+        check_inputs(inputs)
+        matcher = _matcher(tax, inputs)
+        facts = _session_facts(backend, inputs, con, query.profile)
+        return classify(backend, inputs, query, facts, tax, relabels, by, matcher)
+
+    return _with_inputs(run_lost, workspace=workspace, data=data, writable=True), tax
+
+
+def lost_summary(query: LostQuery, *, workspace: Path | str | None = None,
+                 data: Path | str | None = None, taxonomy: Path | str | None = None,
+                 relabels: Mapping[str, str] | None = None, by: str = "agent",
+                 lang: str = "en") -> list[dict[str, Any]]:
+    """Per agent, team or shop and reason: the lost customers and their share (counted by
+    the database; the same counts as :func:`lost_inquiries` gives one by one)."""
+    from .lost import read_taxonomy
+    from .lost.classify import check_inputs, lost_counts, summary_of
+
+    tax = read_taxonomy(taxonomy)
+
+    def run_summary(backend: Any, inputs: Any, con: Any) -> list[dict[str, Any]]:
+        check_inputs(inputs)
+        matcher = _matcher(tax, inputs)
+        facts = _session_facts(backend, inputs, con, query.profile)
+        return lost_counts(backend, inputs, query, facts, tax, relabels, by, matcher)
+
+    counts = _with_inputs(run_summary, workspace=workspace, data=data, writable=True)
+    return summary_of(counts, tax, by, lang)
+
+
+def conversion_curve(query: LostQuery, by: str, edges: Sequence[float], *,
+                     workspace: Path | str | None = None,
+                     data: Path | str | None = None) -> list[dict[str, Any]]:
+    """Inquiries, paying ones and conversion (with its Wilson 95 % interval) per bucket of
+    their last inquiry's duration, rounds or first response."""
+    from .lost.classify import check_inputs
+    from .lost.curve import bucket_counts, curve_rows
+    from .lost.inquiries import inquiries
+    from .metrics.ibis_adapter import fetch
+
+    def run_curve(backend: Any, inputs: Any, con: Any) -> list[dict[str, Any]]:
+        check_inputs(inputs)
+        facts = _session_facts(backend, inputs, con, query.profile)
+        pairs = inquiries(inputs, query.profile, query.buckets, facts, query.agent,
+                          duration=by == "duration")
+        counts = fetch(backend, bucket_counts(pairs, by, edges), inputs.sql_store)
+        return curve_rows(counts, by, edges)
+
+    return _with_inputs(run_curve, workspace=workspace, data=data, writable=True)
+
+
+def session_transcript(workspace: Path | str, session_id: str) -> dict[str, Any] | None:
+    """One session (customer, agent, kind, start) and its messages in time order, local
+    times; None when there is no such session."""
+    from .metrics.ibis_adapter import fetch
+
+    def read(backend: Any, inputs: Any, _con: Any) -> dict[str, Any] | None:
+        if not inputs.has("sessions"):
+            return None
+        s = inputs.get("sessions")
+        found = fetch(backend, s.filter(s.session_id == session_id).select(
+            "session_id", "customer_id", "agent_id", "kind", start=s.start_ts_local))
+        if not found:
+            return None
+        messages: list[dict[str, Any]] = []
+        if inputs.has("messages"):
+            m = inputs.get("messages")
+            messages = fetch(backend, m.filter(m.session_id == session_id).select(
+                "sender", "agent_id", "text", ts=m.ts_local).order_by(["ts", "sender"]))
+        return {**found[0], "messages": messages}
+
+    return _with_inputs(read, workspace=workspace, data=None)
 
 
 def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:

@@ -161,6 +161,14 @@ Rates are fractions 0..1, durations seconds (`_s`) or hours (`_h`), money a deci
   created, and for sales, units, AOV, paying customers and paid-order denominators in
   the period it was paid.
 - **Percentiles** are exact (median; P90 by linear interpolation between ranks).
+- **Lost inquiry** (询单流失): an inquiring customer of the group and period with no order
+  credited to the group created in the period. A team loses a customer only when no agent
+  of it sold to them. `cskpi lost` lists them with a reason (docs/lost.md).
+- **Payment reminder** (催付): the first agent message to a customer after one of their
+  orders was placed, while it is unpaid and at most `remind_window_h` (24 h) after its
+  creation, in any session of that customer. The order is credited to the agent who
+  wrote, in the period of the reminder; it **worked** when the order was paid (after it).
+  Reminders are computed from the chat log of the range, not from the stored cache.
 
 ## Choices where the catalog is silent
 - `aov` divides sales by the distinct customers who bought (credited paid orders paid
@@ -172,6 +180,10 @@ Rates are fractions 0..1, durations seconds (`_s`) or hours (`_h`), money a deci
   (`agent:ID`, `team:NAME`, `shop`) and is null for periods that are not whole months.
 - `dispute_refunds` and `dispute_refund_rate` look at the 30 days ending on the
   period's last day.
+- `unpaid_customers` counts the ordering customers with no credited order paid in the
+  period. It is `ordering_customers - paying_customers` when every paying customer also
+  ordered in the period; a customer who ordered last month and paid in this one is a
+  paying customer but not an ordering one, and would make the difference negative.
 - Platform figures (`agent_metrics`) fill in what the data cannot compute; where both
   exist and differ, the computed figure is kept and the difference is listed in the
   row's `differences` (`metric`, `computed`, `imported`). Counts, money and hours add
@@ -228,7 +240,8 @@ tables on the fly; the figures are identical either way (tested).
 FAMILY_MODULES = {"service": "service", "customers": "service", "first_responses": "service",
                   "sales": "sales", "shop_orders": "sales", "orders_refunded": "sales",
                   "refunds": "aftersale", "disputes": "aftersale", "complaints": "aftersale",
-                  "reviews": "aftersale", "attendance": "attendance", "online": "attendance"}
+                  "reviews": "aftersale", "attendance": "attendance", "online": "attendance",
+                  "reminders": "reminders"}
 
 
 def _needs(needs: tuple[Any, ...]) -> str:
@@ -265,6 +278,7 @@ def render_metrics() -> str:
 
     lines = [METRICS_INTRO]
     titles = {"service": "Service metrics (服务指标)", "sales": "Sales metrics (销售指标)",
+              "lost": "Lost inquiries and payment reminders (询单流失, 催付)",
               "aftersale": "After-sale metrics (售后指标)", "attendance": "Attendance (考勤)"}
     for group, title in titles.items():
         lines += [f"## {title}", "", "| key | zh | en | unit | better | definition | "
@@ -415,6 +429,13 @@ WEB_PAGES = (
      "pay slip, trend; locked months show the locked version"),
     ("/agents/{id}/metrics/{metric}", "manager, admin, the agent", "drill-down: the sessions, "
      "rounds or orders behind one figure"),
+    ("/funnel", "manager, admin", "询单 → 下单 → 付款 per shop, team and agent beside the "
+     "previous month, silent orders, why customers did not buy (reasons with example "
+     "sessions), conversion by duration and rounds with 95 % intervals, payment reminders"),
+    ("/funnel/sessions/{id}", "manager, admin, the session's agent", "a session's transcript; "
+     "a lost inquiry's reason, which a manager may relabel (audited)"),
+    ("/agents/{id}/lost", "manager, admin, the agent", "the agent's lost inquiries of a month "
+     "with their reasons and evidence"),
     ("/data", "manager, admin", "upload exports, the check row by row before anything is "
      "stored, import, import history"),
     ("/schemes", "manager, admin (agents: /schemes/mine, their own scheme)", "read, edit with "

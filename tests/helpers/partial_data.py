@@ -29,14 +29,15 @@ S1,2026-10-03 10:00:00,customer,,C1
 S1,2026-10-03 10:00:30,agent,A1,
 S1,2026-10-03 10:05:00,customer,,C1
 S1,2026-10-03 10:09:00,agent,A1,
+S1,2026-10-03 12:02:00,agent,A1,
 S2,2026-10-04 10:00:00,customer,,C2
 S2,2026-10-04 10:01:00,agent,A2,
 S3,2026-10-05 11:00:00,customer,,C3
 S3,2026-10-05 11:00:20,agent,A1,
 """,
     "ratings.csv": "session_id,score\nS1,5\nS2,2\n",
-    # O1 explicit credit to A1; O2 attributed to A1 by S3 (when there are sessions);
-    # O3 silent; O4 unpaid
+    # O1 explicit credit to A1, reminded by A1 at 12:02 (S1) and paid after it; O2
+    # attributed to A1 by S3 (when there are sessions); O3 silent; O4 unpaid
     "orders.csv": """order_id,customer_id,created_ts,paid_ts,amount,units,agent_id
 O1,C1,2026-10-03 12:00:00,2026-10-03 12:05:00,100.00,2,A1
 O2,C3,2026-10-05 12:00:00,2026-10-06 09:00:00,50.00,1,

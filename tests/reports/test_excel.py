@@ -16,8 +16,9 @@ from cskpi.locale import Translator
 from cskpi.reports import ReportData, excel_bytes, write_excel
 from cskpi.reports.excel import SHEETS
 
-EN_SHEETS = ["Summary", "Scores", "Pay", "Explanations", "Metrics", "Data quality"]
-ZH_SHEETS = ["汇总", "得分", "薪酬", "得分说明", "指标", "数据质量"]
+EN_SHEETS = ["Summary", "Scores", "Pay", "Explanations", "Lost inquiries", "Metrics",
+             "Data quality"]
+ZH_SHEETS = ["汇总", "得分", "薪酬", "得分说明", "询单流失", "指标", "数据质量"]
 
 
 def load(report: ReportData, lang: str = "en") -> openpyxl.Workbook:
@@ -143,7 +144,10 @@ def test_summary_kpis_thresholds_and_chart(wb: openpyxl.Workbook, presale: Repor
 
 
 def test_frozen_headers_formats_and_widths(wb: openpyxl.Workbook) -> None:
-    assert {ws.title: ws.freeze_panes for ws in wb} == {
+    frozen = {ws.title: ws.freeze_panes for ws in wb}
+    lost = frozen.pop("Lost inquiries")  # under the list's header, below the reasons
+    assert lost.startswith("C") and int(lost[1:]) > 5
+    assert frozen == {
         "Summary": "A3", "Scores": "C2", "Pay": "C2", "Explanations": "C2", "Metrics": "C3",
         "Data quality": "A3"}
     for ws in wb:
@@ -167,7 +171,8 @@ def test_metrics_has_the_whole_catalog_with_num_and_den(wb: openpyxl.Workbook,
     assert [r["agent_id"].value for r in rows] == [*sorted(presale.agents), "Shop"]
     a001 = rows[0]
     row = presale.agents["A001"]
-    assert a001["conversion_rate"].value == row["conversion_rate"]
+    # Excel keeps 15 significant digits (as the scores test allows)
+    assert a001["conversion_rate"].value == pytest.approx(row["conversion_rate"], rel=1e-14)
     assert a001["conversion_rate"].number_format == "0.0%"
     assert (a001["conversion_rate_num"].value, a001["conversion_rate_den"].value) == (
         row["conversion_rate_num"], row["conversion_rate_den"])
@@ -269,3 +274,25 @@ def test_import_warnings_reach_the_data_quality_sheet(tmp_path):
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
     assert "orders.csv, row 2, amount" in cells
     assert any("'¥1,234.50' read as 1234.50" in c for c in cells)
+
+
+def test_lost_inquiries_sheet(wb: openpyxl.Workbook, presale: ReportData) -> None:
+    """Every agent's lost customers, as many as the catalog's lost_customers, each with a
+    reason; the shop's counts by reason above them add up to the list."""
+    ws = wb["Lost inquiries"]
+    assert ws["A1"].value == "Lost inquiries, October 2026"
+    reasons = table(ws, 2)
+    listed_at = 2 + len(reasons) + 2
+    rows = table(ws, listed_at)
+    assert sum(r["Lost customers"].value for r in reasons) == len(rows) > 0
+    assert sum(r["Share"].value for r in reasons) == pytest.approx(1.0)
+    per_agent: dict[str, int] = {}
+    for r in rows:
+        per_agent[r["Agent"].value] = per_agent.get(r["Agent"].value, 0) + 1
+        assert r["Reason"].value and r["Last inquiry"].value.startswith("S")
+    assert per_agent == {a: m["lost_customers"] for a, m in presale.agents.items()
+                         if m["lost_customers"]}
+    assert rows[0]["Duration"].number_format == "[m]:ss"
+    zh = load(presale, "zh")["询单流失"]
+    labels = {r["流失原因"].value for r in table(zh, 2)}
+    assert labels <= {"运费", "价格", "库存/尺码/颜色", "发货/物流", "质量/信任", "服务", "其他"}

@@ -422,6 +422,18 @@ PRESENT_QUERIES = {
     "event without points": "select count(*) from raw_events where points is null",
     "lead serving sessions":
         "select count(*) from sessions join agents using (agent_id) where role = 'lead'",
+    "lost inquiry saying why (shipping)":
+        "select count(*) from messages m join sessions s using (session_id) where m.sender = "
+        "'customer' and m.text = '不包邮就算了' and not exists (select 1 from orders o where "
+        "o.customer_id = s.customer_id)",
+    "payment reminder that worked":
+        "select count(*) from messages m join sessions s using (session_id) join orders o on "
+        "o.customer_id = s.customer_id where m.sender = 'agent' and m.text like '%付款%' and "
+        "m.ts > o.created_ts and o.paid_ts > m.ts",
+    "payment reminder that did not work":
+        "select count(*) from messages m join sessions s using (session_id) join orders o on "
+        "o.customer_id = s.customer_id where m.sender = 'agent' and m.text like '%付款%' and "
+        "m.ts > o.created_ts and o.paid_ts is null",
 }
 
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import sys
 
-from . import data_cmds, metric_cmds, qa_cmds, scheme_cmds  # noqa: F401  (registers them)
+from . import (  # noqa: F401  (registers them)
+    data_cmds,
+    lost_cmds,
+    metric_cmds,
+    qa_cmds,
+    scheme_cmds,
+)
 from .common import _err_console, app
 
 __all__ = ["app", "main"]

@@ -97,6 +97,18 @@ ASK_HUMAN = ("转人工", "人工客服", "我要找人工")
 GREET = ("亲，您好，很高兴为您服务～", "亲，欢迎光临，有什么可以帮您", "您好，我是客服，请问有什么需要")
 SYS_TRANSFER = ("已为您转接人工客服",)
 SYS_CLOSE = ("会话已结束",)
+# why a customer leaves without an order (询单流失): the last thing they wrote, by reason of
+# the default taxonomy (cskpi/lost/default_taxonomy.yaml); each phrase's last keyword is
+# its reason's
+LOST_REASONS = ("shipping", "price", "stock_size", "delivery", "trust")
+LOST_WEIGHTS = np.array([0.30, 0.28, 0.14, 0.12, 0.08])  # the rest (0.08): no reason given
+LOST_SHIPPING = ("包邮吗", "运费多少", "不包邮就算了", "偏远地区包邮吗")
+LOST_PRICE = ("太贵了", "价格能少点吗", "别家更便宜", "有优惠吗")
+LOST_STOCK = ("有没有M码", "还有L码吗", "这个颜色没货了吗", "尺码偏小吗")
+LOST_DELIVERY = ("几天能到", "什么时候发货", "发顺丰吗", "快递几天到")
+LOST_TRUST = ("是正品吗", "质量怎么样", "评价好少啊", "销量怎么这么低")
+# 催付: an agent's message about an order still unpaid
+REMIND = ("亲，您拍的宝贝还没付款哦", "亲，订单还没付款哦，记得付款呀", "亲，库存不多了，记得付款哦")
 
 # Chat QA violations (质检), placed at a low rate by `_violations` so the demo's QA shows
 # them: uncivil words, an off-site WeChat id, a first reply without a greeting, an angry
@@ -110,6 +122,7 @@ AGENT_SORRY = ("亲 非常抱歉 马上为您处理", "实在不好意思 给您
 VOCAB: tuple[str, ...] = (
     CUST_PRE + CUST_AFTER + AGENT_PRE + AGENT_AFTER + BOT + ASK_HUMAN + GREET + SYS_TRANSFER
     + SYS_CLOSE + AGENT_UNCIVIL + AGENT_OFFSITE + AGENT_NO_GREET + CUST_ANGRY + AGENT_SORRY
+    + LOST_SHIPPING + LOST_PRICE + LOST_STOCK + LOST_DELIVERY + LOST_TRUST + REMIND
 )
 _V: dict[str, tuple[int, int]] = {}
 _pos = 0
@@ -118,7 +131,9 @@ for _name, _words in (
     ("agent_after", AGENT_AFTER), ("bot", BOT), ("ask_human", ASK_HUMAN), ("greet", GREET),
     ("sys_transfer", SYS_TRANSFER), ("sys_close", SYS_CLOSE), ("uncivil", AGENT_UNCIVIL),
     ("offsite", AGENT_OFFSITE), ("no_greet", AGENT_NO_GREET), ("angry", CUST_ANGRY),
-    ("sorry", AGENT_SORRY),
+    ("sorry", AGENT_SORRY), ("shipping", LOST_SHIPPING), ("price", LOST_PRICE),
+    ("stock_size", LOST_STOCK), ("delivery", LOST_DELIVERY), ("trust", LOST_TRUST),
+    ("remind", REMIND),
 ):
     _V[_name] = (_pos, len(_words))
     _pos += len(_words)
@@ -538,6 +553,20 @@ def _violations(rng: np.random.Generator, msg: _Msgs, presale: np.ndarray) -> No
 # The generator
 
 
+@dataclass
+class _Orders:
+    """A chunk's orders before they are written (reminders change their payment)."""
+
+    created: np.ndarray
+    customer: np.ndarray  # customer index
+    explicit: np.ndarray  # explicitly credited agent, -1: none
+    s_agent: np.ndarray  # the agent of the session it came from, -1: silent
+    session: np.ndarray  # chunk-local session index, -1: silent
+    status: np.ndarray  # index into ORDER_STATUS
+    paid: np.ndarray
+    paid_ts: np.ndarray
+
+
 class _Customers:
     """Customer index -> id; a bijection over the pool so ids look unordered."""
 
@@ -759,6 +788,29 @@ class _Generator:
         session_ids = _ids("S", np.arange(first + 1, last + 1), self.session_width)
         customer_ids = cu.ids(cust)
 
+        # ratings: ~40 % of human sessions, skewed to 5 (drawn before the orders, whose
+        # reminders may still extend a session: rated after its end)
+        answered = has_agent & ~lay.unanswered
+        rated = has_agent & (rng.random(n) < np.where(lay.unanswered, 0.2, 0.42))
+        r_s = np.flatnonzero(rated)
+        low = np.where(lay.unanswered[r_s], 0.5, 0.07 * ro.sat[agent[r_s]])
+        u = rng.random(r_s.size)
+        score = np.where(u < low * 0.45, 1, np.where(u < low, 2, np.where(
+            u < low + 0.07, 3, np.where(u < low + 0.23, 4, 5))))
+        rated_after = rng.integers(10, 7201, r_s.size)
+
+        # orders before the chats are written: their reminders (催付) extend their sessions,
+        # and the inquiries that ordered nothing say why (own random streams: the rest of
+        # the shop is the same with or without them)
+        orders = self._plan_orders(rng, presale, has_agent, answered, agent, cust, start,
+                                   human_start, end)
+        r_sess, r_ts = self._reminders(_seed(self.seed, 5, k), orders, end)
+        end[r_sess] = r_ts
+        bought = np.zeros(n, dtype=bool)
+        bought[orders.session[orders.session >= 0]] = True
+        extra = _seed(self.seed, 6, k)
+        self._lost_texts(extra, msg, presale & answered & ~bought)
+
         w = self.writers
         w.write("sessions", {
             "session_id": session_ids,
@@ -770,40 +822,71 @@ class _Generator:
             "channel": _dict(cu.channel(cust), CHANNELS),
             "kind": _dict(np.where(presale, 0, 1), KINDS),
         })
-        ms = msg.session
-        is_agent = msg.sender == 1
-        is_cust = msg.sender == 0
+        r_text = _V["remind"][0] + extra.integers(0, _V["remind"][1], r_sess.size)
+        ms = np.concatenate([msg.session, r_sess])
+        sender = np.concatenate([msg.sender, np.ones(r_sess.size, dtype=np.int8)])
+        event = np.concatenate([msg.event, np.full(r_sess.size, -1, dtype=np.int8)])
+        is_agent = sender == 1
+        is_cust = sender == 0
         w.write("messages", {
             "session_id": _dict(ms, session_ids),
-            "ts": _ts(msg.ts),
-            "sender": _dict(msg.sender, SENDERS),
+            "ts": _ts(np.concatenate([msg.ts, r_ts])),
+            "sender": _dict(sender, SENDERS),
             "agent_id": _dict(np.maximum(agent[ms], 0), self.agent_dict, mask=~is_agent),
             "customer_id": _dict(ms, customer_ids, mask=~is_cust),
-            "text": _dict(msg.text, VOCAB),
-            "event": _dict(np.maximum(msg.event, 0), EVENTS, mask=msg.event < 0),
+            "text": _dict(np.concatenate([msg.text, r_text]), VOCAB),
+            "event": _dict(np.maximum(event, 0), EVENTS, mask=event < 0),
         })
         del msg, ms, is_agent, is_cust
-
-        # ratings: ~40 % of human sessions, skewed to 5
-        answered = has_agent & ~lay.unanswered
-        rated = has_agent & (rng.random(n) < np.where(lay.unanswered, 0.2, 0.42))
-        r_s = np.flatnonzero(rated)
-        low = np.where(lay.unanswered[r_s], 0.5, 0.07 * ro.sat[agent[r_s]])
-        u = rng.random(r_s.size)
-        score = np.where(u < low * 0.45, 1, np.where(u < low, 2, np.where(
-            u < low + 0.07, 3, np.where(u < low + 0.23, 4, 5))))
         w.write("ratings", {
             "session_id": pc.take(session_ids, pa.array(r_s)),
             "score": pa.array(score.astype(np.int8)),
-            "ts": _ts(end[r_s] + rng.integers(10, 7201, r_s.size)),
+            "ts": _ts(end[r_s] + rated_after),
         })
 
-        self._orders(rng, presale, has_agent, answered, agent, cust, start, human_start, end)
-        return int(count.sum())
+        self._write_orders(rng, orders)
+        return int(count.sum()) + int(r_sess.size)
 
-    def _orders(self, rng: np.random.Generator, presale: np.ndarray, has_agent: np.ndarray,
-                answered: np.ndarray, agent: np.ndarray, cust: np.ndarray, start: np.ndarray,
-                human_start: np.ndarray, end: np.ndarray) -> None:
+    def _lost_texts(self, rng: np.random.Generator, msg: _Msgs, lost: np.ndarray) -> None:
+        """The last customer message of most answered inquiries without an order says why
+        (包邮吗, 太贵了 …); the others leave without a reason."""
+        c_pos = np.flatnonzero(msg.sender == 0)
+        c_sess = msg.session[c_pos]
+        last = np.r_[c_sess[1:] != c_sess[:-1], True]  # messages are in session order
+        last_pos = np.full(lost.size, -1, dtype=np.int64)
+        last_pos[c_sess[last]] = c_pos[last]
+        s = np.flatnonzero(lost & (last_pos >= 0))
+        reason = np.searchsorted(np.cumsum(LOST_WEIGHTS), rng.random(s.size))
+        has = reason < len(LOST_REASONS)
+        s, reason = s[has], reason[has]
+        base = np.array([_V[r][0] for r in LOST_REASONS])
+        size = np.array([_V[r][1] for r in LOST_REASONS])
+        msg.text[last_pos[s]] = base[reason] + (rng.random(s.size) * size[reason]).astype(
+            np.int64)
+
+    def _reminders(self, rng: np.random.Generator, o: _Orders, end: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """催付: an order placed during or soon after its chat and not paid at once gets the
+        agent's reminder a few minutes later.  It works for some paid orders, whose
+        customers hesitated (paid after it: ``o.paid_ts`` moves); the unpaid, cancelled and
+        closed ones did not pay.  Returns each reminder's session and time."""
+        m = o.created.size
+        sess = np.maximum(o.session, 0)
+        chat = (o.session >= 0) & (o.s_agent >= 0) & (o.explicit < 0)
+        soon = chat & (o.created - end[sess] <= 1800)
+        at = np.maximum(o.created, end[sess]) + rng.integers(60, 901, m)
+        hesitate = soon & o.paid & (rng.random(m) < 0.1)
+        waiting = soon & ~o.paid & (rng.random(m) < 0.8)
+        later = at + 30 + rng.exponential(900.0, m).astype(np.int64)
+        reminded = (hesitate | waiting) & (at < self.end)
+        moved = reminded & hesitate
+        o.paid_ts[moved] = later[moved]
+        return o.session[reminded], at[reminded]
+
+    def _plan_orders(self, rng: np.random.Generator, presale: np.ndarray, has_agent: np.ndarray,
+                     answered: np.ndarray, agent: np.ndarray, cust: np.ndarray,
+                     start: np.ndarray, human_start: np.ndarray, end: np.ndarray
+                     ) -> _Orders:
         ro, cu = self.roster, self.customers
         n = presale.size
         conv = np.where(has_agent, ro.conv[np.maximum(agent, 0)], 1.0)
@@ -828,6 +911,7 @@ class _Generator:
                                                                    int(credit.sum()))],
                                     s_agent[credit])
         o_cust = cust[o_s]
+        session = o_s.astype(np.int64)
         # silent orders: customers who never chat, ~20 % of all orders
         n_silent = rng.binomial(m, 0.25) if m else 0
         if n_silent:
@@ -838,14 +922,22 @@ class _Generator:
             o_cust = np.concatenate([o_cust, cu.chatting + rng.integers(0, cu.silent, n_silent)])
             explicit = np.concatenate([explicit, np.full(n_silent, -1, dtype=np.int64)])
             s_agent = np.concatenate([s_agent, np.full(n_silent, -1, dtype=np.int64)])
+            session = np.concatenate([session, np.full(n_silent, -1, dtype=np.int64)])
         keep = np.flatnonzero(created < self.end)
         keep = keep[np.argsort(created[keep], kind="stable")]
         created, o_cust = created[keep], o_cust[keep]
-        explicit, s_agent = explicit[keep], s_agent[keep]
+        explicit, s_agent, session = explicit[keep], s_agent[keep], session[keep]
         m = created.size
         status = np.searchsorted([0.88, 0.94, 0.98], rng.random(m))
         paid = status == 0
         paid_ts = created + 10 + rng.exponential(300.0, m).astype(np.int64)
+        return _Orders(created, o_cust, explicit, s_agent, session, status, paid, paid_ts)
+
+    def _write_orders(self, rng: np.random.Generator, o: _Orders) -> None:
+        cu = self.customers
+        created, o_cust, explicit, s_agent = o.created, o.customer, o.explicit, o.s_agent
+        status, paid, paid_ts = o.status, o.paid, o.paid_ts
+        m = created.size
         units = 1 + np.searchsorted([0.65, 0.90], rng.random(m))
         price = rng.lognormal(np.log(110.0), 0.55, m)
         cents = np.maximum(100, (price * units * 100).astype(np.int64))

@@ -112,7 +112,7 @@ class Metric:
     en: str
     unit: Unit
     direction: Direction
-    group: str  # service | sales | aftersale | attendance (the docs' sections)
+    group: str  # service | sales | lost | aftersale | attendance (the docs' sections)
     definition: str
     family: str  # the query whose rows hold its fields (cskpi.metrics.families)
     needs: tuple[Need, ...]
@@ -300,6 +300,32 @@ METRICS: tuple[Metric, ...] = tuple(_check(m) for m in (
            "sales", "sales / the sales target of the group and period",
            "sales", (ORDERS, Col("orders", "amount"), CREDIT, Tbl("targets")), "ratio",
            num=P("sales", "sales"), den=P("target", "sales target")),
+    # --- lost inquiries and payment reminders (询单流失, 催付) -------------------------
+    Metric("lost_customers", "询单流失人数", "Lost inquiries", "count", "lower", "lost",
+           "inquiring customers with no order credited to the group created in the period "
+           "(inquiring_customers - ordering_customers)",
+           "customers", (SESSIONS, ORDERS), "distinct", value="lost_customers"),
+    Metric("lost_rate", "询单流失率", "Lost inquiry rate", "rate", "lower", "lost",
+           "lost_customers / inquiring_customers",
+           "customers", (SESSIONS, ORDERS), "ratio",
+           num=P("lost_customers", "lost inquiring customers"),
+           den=P("inquiring_customers", "inquiring customers")),
+    Metric("unpaid_customers", "下单未付款人数", "Ordered, not paid", "count", "lower", "lost",
+           "ordering customers with no credited order paid in the period (ordering_customers "
+           "- paying_customers when every paying customer also ordered in the period)",
+           "customers", (SESSIONS, ORDERS), "distinct", value="unpaid_customers"),
+    Metric("reminded_orders", "催付订单数", "Payment reminders", "count", "higher", "lost",
+           "orders still unpaid when an agent messaged their customer, within remind_window_h "
+           "(24 h) of their creation; credited to that agent, in the period of the reminder",
+           "reminders", (SESSIONS, MESSAGES, ORDERS), value="reminded_orders"),
+    Metric("reminded_paid_orders", "催付成功订单数", "Paid after a reminder", "count",
+           "higher", "lost", "reminded orders paid after the reminder",
+           "reminders", (SESSIONS, MESSAGES, ORDERS), value="reminded_paid_orders"),
+    Metric("remind_success_rate", "催付成功率", "Reminder success rate", "rate", "higher",
+           "lost", "reminded_paid_orders / reminded_orders",
+           "reminders", (SESSIONS, MESSAGES, ORDERS), "ratio",
+           num=P("reminded_paid_orders", "orders paid after the reminder"),
+           den=P("reminded_orders", "reminded orders")),
     # --- after-sale ------------------------------------------------------------------
     Metric("aftersale_customers", "售后服务人数", "After-sale customers", "count", "neutral",
            "aftersale", "distinct customers of after-sale sessions",

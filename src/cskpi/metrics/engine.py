@@ -29,6 +29,7 @@ from .families.common import (
     on_days,
     periods_table,
 )
+from .families.reminders import reminded_orders, reminder_aggregates
 from .families.sales import (
     credit_memo_key,
     credit_orders,
@@ -57,7 +58,8 @@ from .profiles import Profile
 __all__ = ["BUCKET_COL", "DAY_SUMS", "FACT_SESSION_COLUMNS", "GROUP_COL", "ROUND_COUNTS",
            "Buckets", "Rollups", "agents_table", "aggregates", "base_of_facts",
            "credit_memo_key", "credit_orders", "credited_orders", "firsts", "in_range",
-           "month_customers", "on_days", "online_hours", "periods_table", "rollups",
+           "month_customers", "on_days", "online_hours", "periods_table", "reminded_orders",
+           "rollups",
            "rounds_table", "service_sessions", "session_facts", "sessions_base",
            "trailing_disputes", "trailing_paid_orders"]
 
@@ -74,6 +76,8 @@ def aggregates(inp: Inputs, r: Rollups | None, p: Profile, b: Buckets,
         out.update(service)
     if inp.has("orders"):
         out.update(sales_aggregates(inp, day_customers, agents, p, b, by, chat=r is not None))
+    if inp.has("orders") and inp.has("messages") and inp.has("sessions"):
+        out["reminders"] = reminder_aggregates(inp, agents, p, b, by)
     if inp.has("refunds"):
         out["refunds"] = refunds_handled(inp, agents, b, by)
     if inp.has("complaints"):

@@ -323,6 +323,21 @@ def _refunded_orders(scope: Scope, shop: bool) -> list[Row]:
         ["refund_requested", "order_id"]))
 
 
+def _reminded(scope: Scope) -> list[Row]:
+    """The orders the agent reminded in the period (催付), with the reminder's time."""
+    r = E.reminded_orders(scope.inp, scope.q.profile, scope.period)
+    r = r.filter(r.agent_id == scope.agent_id)
+    return scope.fetch(r.select(
+        "order_id", "customer_id", created=r.created_local, reminded=r.reminded_local,
+        paid=r.paid_local, status=r.status, amount=r.amount, paid_after=r.paid_after
+    ).order_by(["reminded", "order_id"]))
+
+
+def _remind_remarks(scope: Scope) -> list[Note]:
+    return [Note("explain.remark.remind",
+                 {"window_h": f"{scope.q.profile.remind_window_h:g}"})]
+
+
 def _credit_remarks(scope: Scope) -> list[Note]:
     p = scope.q.profile
     return [Note("explain.remark.credit", {"attribution": p.attribution,
@@ -468,6 +483,8 @@ ATTENDANCE = Population("attendance", "attendance", "attendance_day", ("date",),
 ONLINE = Population("online", "online", "online_interval", ("start",), _online,
                     _online_remarks)
 TARGETS = Population("targets", "targets", "target", ("period",), _targets)
+REMINDED = Population("reminded", "orders", "reminded_order", ("order_id",), _reminded,
+                      _remind_remarks)
 
 
 def _flag(column: str) -> Rule:
@@ -482,6 +499,9 @@ ANSWERED, IN_TIME = _flag("answered"), _flag("in_time")
 UNANSWERED = Rule("no agent message", lambda r: not r.get("agent_messages"))
 RATED = Rule("rated", lambda r: r.get("rating") is not None)
 REPLIED, ORDERED, PAID = _flag("replied"), _flag("ordered"), _flag("paid")
+NOT_ORDERED = Rule("not ordered", lambda r: not r.get("ordered"))
+NOT_PAID = Rule("not paid", lambda r: not r.get("paid"))
+PAID_AFTER = _flag("paid_after")
 SILENT = Rule("silent", lambda r: r["credited_to"] is None)
 COMPLETED = Rule("completed", lambda r: r["completed"] is not None)
 
@@ -518,6 +538,11 @@ FIELDS: dict[str, FieldRows] = {
     "ordering_customers": _rows(INQUIRING, ORDERED),
     "paying_customers": _rows(INQUIRING, PAID),
     "aftersale_customers": _rows(AFTERSALE_CUSTOMERS),
+    # lost inquiries and payment reminders
+    "lost_customers": _rows(INQUIRING, NOT_ORDERED),
+    "unpaid_customers": _rows(INQUIRING, ORDERED, NOT_PAID),
+    "reminded_orders": _rows(REMINDED),
+    "reminded_paid_orders": _rows(REMINDED, PAID_AFTER),
     # sales
     "paid_orders": _rows(PAID_ORDERS),
     "sales": _rows(PAID_ORDERS, how="sum", column="amount"),

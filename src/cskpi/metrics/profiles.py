@@ -52,6 +52,7 @@ class Profile:
     attribution_window_h: float = 72.0
     attribution: str = "last_touch"  # or first_touch
     aftersale_order_scope: str = "shop"  # refund/complaint rates of after-sale agents
+    remind_window_h: float = 24.0  # 催付: an agent's message this soon after an order
     compliance: dict[str, float] = field(default_factory=dict)
 
     def cache_key(self) -> str:
@@ -93,7 +94,11 @@ SETTING_HELP = {
     "attribution": "last_touch or first_touch",
     "aftersale_order_scope": "shop or agent: which paid orders after-sale agents' refund and "
     "complaint rates are measured against",
+    "remind_window_h": "hours: an agent's message to a customer whose order is still unpaid "
+    "at most this long after it was placed is a payment reminder (催付; also accepts 24h, 1d)",
 }
+# settings given in hours that also accept a unit (72h, 3d), and their short names
+HOURS = {"attribution_window_h": "attribution_window", "remind_window_h": "remind_window"}
 
 
 def _number(key: str, value: str, allow_none: bool = False) -> float | None:
@@ -101,7 +106,7 @@ def _number(key: str, value: str, allow_none: bool = False) -> float | None:
         return None
     text = value.strip().lower()
     scale = 1.0
-    if key == "attribution_window_h":
+    if key in HOURS:
         if text.endswith("h"):
             text = text[:-1]
         elif text.endswith("d"):
@@ -125,8 +130,7 @@ def resolve(name: str = "generic", overrides: dict[str, str] | None = None) -> P
     profile = PROFILES[name]
     changes: dict[str, object] = {}
     for key, value in (overrides or {}).items():
-        if key == "attribution_window":
-            key = "attribution_window_h"
+        key = next((k for k, short in HOURS.items() if short == key), key)
         if key not in SETTING_HELP:
             raise UsageError(f"unknown setting '{key}'",
                              hint="settings: " + ", ".join(SETTING_HELP))

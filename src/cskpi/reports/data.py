@@ -43,6 +43,8 @@ class ReportData:
     differences: Sequence[Mapping[str, Any]] = ()  # computed vs imported platform figures
     imports: Sequence[Mapping[str, Any]] = ()  # import log rows (IMPORT_COLUMNS)
     import_issues: Sequence[Mapping[str, Any]] = ()  # warnings kept from the imports
+    lost: Sequence[Any] = ()  # the month's lost inquiries (cskpi.lost.LostInquiry), by agent
+    lost_taxonomy: Any = None  # the taxonomy that named their reasons
 
     @classmethod
     def from_scored(cls, scored: Scored, agent_rows: Sequence[Mapping[str, Any]],
@@ -50,7 +52,8 @@ class ReportData:
                     daily_rows: Sequence[Mapping[str, Any]] = (),
                     differences: Sequence[Mapping[str, Any]] = (),
                     imports: Sequence[Mapping[str, Any]] = (),
-                    import_issues: Sequence[Mapping[str, Any]] = ()) -> ReportData:
+                    import_issues: Sequence[Mapping[str, Any]] = (),
+                    lost: Sequence[Any] = (), lost_taxonomy: Any = None) -> ReportData:
         """Build from a :class:`~cskpi.scoring.run.Scored` and metric rows already computed."""
         daily: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for row in sorted(daily_rows, key=lambda r: (r["agent_id"], r["period_start"])):
@@ -61,7 +64,8 @@ class ReportData:
                    agents={r["agent_id"]: r for r in agent_rows}, shop=shop_row,
                    daily=dict(daily), differences=list(differences),
                    imports=[{k: r.get(k) for k in IMPORT_COLUMNS} for r in imports],
-                   import_issues=list(import_issues))
+                   import_issues=list(import_issues), lost=list(lost),
+                   lost_taxonomy=lost_taxonomy)
 
     @property
     def roster(self) -> list[Mapping[str, Any]]:
@@ -91,8 +95,24 @@ def gather_report(workspace: Path | str, scheme: str, period: str, *,
     if trend:
         daily = core.compute_metrics(MetricQuery(first, last, by="agent", grain="day",
                                                  profile=profile), workspace=workspace).rows
+    lost, taxonomy = _lost(workspace, first, last, profile)
     store = core.Workspace(workspace)  # type: ignore[attr-defined]
     return ReportData.from_scored(scored, agents.rows, shop.rows[0] if shop.rows else {},
                                   daily_rows=daily, differences=agents.differences,
                                   imports=store.import_log(),
-                                  import_issues=store.import_issues())
+                                  import_issues=store.import_issues(), lost=lost,
+                                  lost_taxonomy=taxonomy)
+
+
+def _lost(workspace: Path | str, first: Any, last: Any, profile: Any) -> tuple[list[Any], Any]:
+    """The month's lost inquiries with their reasons (none without sessions and orders)."""
+    from .. import core
+    from ..errors import UsageError
+    from ..lost import LostQuery
+
+    try:
+        return core.lost_inquiries(LostQuery(first, last, profile), workspace=workspace)
+    except UsageError as err:
+        if err.code == "lost_needs_input":
+            return [], None
+        raise

@@ -1,4 +1,5 @@
-"""The Excel report: Summary, Scores, Pay, Explanations, Metrics, Data quality.
+"""The Excel report: Summary, Scores, Pay, Explanations, Lost inquiries, Metrics, Data
+quality.
 
 Every figure is a real number with a number format (percent, money ``#,##0.00``,
 durations ``[m]:ss``), headers are frozen, columns sized to their content, figures
@@ -38,6 +39,7 @@ from .excel_style import (
     put,
     title,
     workbook_bytes,
+    write_cell,
     write_table,
 )
 from .formats import (
@@ -333,11 +335,54 @@ def quality_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
 IMPORTS_AT = 7  # column G
 
 
+# --- Lost inquiries ------------------------------------------------------------------------
+
+
+def lost_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
+    """The shop's lost customers by reason (counts and shares), then every agent's lost
+    inquiries with the reason, its evidence and the chat's figures."""
+    lang, tax, items = t.lang, report.lost_taxonomy, report.lost
+    title(ws, 1, t("report.lost.title", period=period_text(report.period, lang)))
+    if tax is None:
+        write_cell(ws, 2, 1, t("report.lost.no_data")).font = NOTE_FONT
+        return
+    counts: dict[str, int] = {}
+    for i in items:
+        counts[i.reason] = counts.get(i.reason, 0) + 1
+    total = sum(counts.values())
+    last = write_table(ws, 2, [t("report.lost.col.reason"), t("report.lost.col.lost"),
+                               t("report.lost.col.share")],
+                       [[tax.label(k, lang), counts[k], counts[k] / total]
+                        for k in tax.keys if counts.get(k)] or [[t("report.lost.none")]],
+                       [None, COUNT, PERCENT])
+    top = last + 2
+    names = {a: r.get("name") for a, r in report.agents.items()}
+    seconds = excel_format("s")
+    rows = [[i.agent_id, names.get(i.agent_id), i.customer_id, i.session_id,
+             i.inquiry_start, tax.label(i.reason, lang), i.evidence_text(t), i.keyword,
+             Cell(excel_value(i.first_response_s, "s"), seconds), i.rounds,
+             Cell(excel_value(i.duration_s, "s"), seconds),
+             t("report.yes") if i.relabelled else None]
+            for i in sorted(items, key=lambda i: (i.agent_id, i.inquiry_start, i.customer_id))]
+    write_table(ws, top, [t("report.col.agent"), t("report.col.name"),
+                          t("report.lost.col.customer"), t("report.lost.col.session"),
+                          t("report.lost.col.asked"), t("report.lost.col.reason"),
+                          t("report.lost.col.evidence"), t("report.lost.col.keyword"),
+                          t("report.lost.col.first_response"), t("report.lost.col.rounds"),
+                          t("report.lost.col.duration"), t("report.lost.col.relabelled")],
+                rows, [None, None, None, None, "yyyy-mm-dd hh:mm", None, None, None, None,
+                       COUNT, None, None])
+    ws.freeze_panes = f"C{top + 1}"
+    fit_columns(ws, header_rows=(2, top), skip_rows=(1,), max_width=50)
+    print_setup(ws, title_rows=f"{top}:{top}")
+
+
 # --- the workbook -------------------------------------------------------------------------
 
 SHEETS = (("report.sheet.summary", summary_sheet), ("report.sheet.scores", scores_sheet),
           ("report.sheet.pay", pay_sheet), ("report.sheet.explanations", explanations_sheet),
-          ("report.sheet.metrics", metrics_sheet), ("report.sheet.quality", quality_sheet))
+          ("report.sheet.lost", lost_sheet), ("report.sheet.metrics", metrics_sheet),
+          ("report.sheet.quality", quality_sheet))
 
 
 def build_workbook(report: ReportData, lang: str = "en") -> Workbook:

@@ -19,6 +19,7 @@ from .i18n import Formatter, resolve_lang
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/overview", "web.nav.overview", ("admin", "manager")),
     ("/leaderboard", "web.nav.leaderboard", ("admin", "manager")),
+    ("/funnel", "web.nav.funnel", ("admin", "manager")),
     ("/grades", "web.nav.grades", ("admin", "manager")),
     ("/data", "web.nav.data", ("admin", "manager")),
     ("/schemes", "web.nav.schemes", ("admin", "manager")),
@@ -70,6 +71,7 @@ def render(request: Request, name: str,
     nav = [(href, key) for href, key, roles in NAV if user is not None and user.role in roles]
     if user is not None and user.role == "agent" and user.agent_id:
         nav.insert(0, (f"/agents/{user.agent_id}/scorecard", "web.nav.my_scorecard"))
+        nav.insert(1, (f"/agents/{user.agent_id}/lost", "web.nav.my_lost"))
     base = {"request": request, "t": fmt.t, "f": fmt, "lang": fmt.lang, "user": user,
             "nav": nav, "csrf_token": (principal.csrf_token or "") if principal else "",
             "path": request.url.path}

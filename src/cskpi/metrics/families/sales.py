@@ -24,7 +24,7 @@ from .common import (
     with_group_key,
     with_team,
 )
-from .service import sessions_base
+from .service import FUNNEL_COUNTS, sessions_base
 
 
 def credit_memo_key(p: Profile) -> str:
@@ -124,12 +124,17 @@ def conversion(c: ir.Table, o: ir.Table, paid: ir.Table, b: Buckets,
     bought = bought.group_by(["_c", "_agent", "_b"]).agg(_ordered=bought._ordered.any(),
                                                           _paid=bought._paid.any())
     inquiring = c.filter(c.presale)
-    j = inquiring.inner_join(bought, [inquiring.customer_id == bought._c,
-                                      inquiring.agent_id == bought._agent,
-                                      inquiring[BUCKET_COL] == bought._b])
-    return j.group_by(keys).agg(
-        ordering_customers=j.customer_id.nunique(where=j._ordered),
-        paying_customers=j.customer_id.nunique(where=j._paid))
+    # every inquiring customer is kept: the lost ones are those that ordered nothing
+    j = inquiring.left_join(bought, [inquiring.customer_id == bought._c,
+                                     inquiring.agent_id == bought._agent,
+                                     inquiring[BUCKET_COL] == bought._b])
+    # one row per customer of the group and period (several days, several agents of a team)
+    per = j.group_by([*keys, "customer_id"]).agg(
+        _ordered=j._ordered.fill_null(False).any(), _paid=j._paid.fill_null(False).any())
+    per = per.mutate(presale=ibis.literal(True))
+    return per.group_by(keys).agg(
+        ordering_customers=per._ordered.sum(), paying_customers=per._paid.sum(),
+        **{name: condition(per).sum() for name, condition in FUNNEL_COUNTS.items()})
 
 
 def trailing_30_days(ends: list[tuple[dt.date, dt.date]]) -> ir.Table:

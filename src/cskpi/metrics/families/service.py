@@ -11,6 +11,7 @@ and period.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -290,7 +291,17 @@ def month_customer_counts(months: ir.Table, agents: ir.Table, b: Buckets,
     m = m.mutate(_ordered=m.presale & m.ordered, _paid=m.presale & m.paid)
     flags = {**CUSTOMER_FLAGS, "_ordered": "ordering_customers", "_paid": "paying_customers"}
     # an agent's month has one row per customer; a team's may have several
-    return count_customers(m, flags, distinct=by != "agent")
+    return count_customers(m, flags, distinct=by != "agent", derived=FUNNEL_COUNTS)
+
+
+# the funnel's losses, from a customer's flags (after a team's rows are merged: a customer
+# who ordered from one agent of the team and not from another is not lost to the team)
+FUNNEL_COUNTS = {
+    # inquired, and ordered nothing credited to the group in the period
+    "lost_customers": lambda t: t.presale & ~t._ordered,
+    # ordered, and paid nothing credited to the group in the period
+    "unpaid_customers": lambda t: t._ordered & ~t._paid,
+}
 
 
 # a customer row's flags -> the count of the customers with it
@@ -298,17 +309,20 @@ CUSTOMER_FLAGS = {"replied": "replied_customers", "presale": "inquiring_customer
                   "aftersale": "aftersale_customers"}
 
 
-def count_customers(t: ir.Table, flags: dict[str, str], distinct: bool) -> ir.Table:
+def count_customers(t: ir.Table, flags: dict[str, str], distinct: bool,
+                    derived: dict[str, Any] | None = None) -> ir.Table:
     """Customers per group and period, and those with each flag, from customer rows.
 
     ``distinct``: the rows may hold a customer several times (several days, or several
     agents of a team); such a customer counts once, and once for each flag any row has.
+    ``derived``: more counts, of the customers whose merged flags pass a condition.
     """
     keys = [GROUP_COL, BUCKET_COL]
     if distinct:
         t = t.group_by([*keys, "customer_id"]).agg(**{f: t[f].any() for f in flags})
+    more = {name: condition(t).sum() for name, condition in (derived or {}).items()}
     return t.group_by(keys).agg(customers=t.count(),
-                                **{name: t[f].sum() for f, name in flags.items()})
+                                **{name: t[f].sum() for f, name in flags.items()}, **more)
 
 
 def service_aggregates(r: Rollups, agents: ir.Table, b: Buckets, by: str

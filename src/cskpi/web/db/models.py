@@ -207,3 +207,22 @@ class SchemeVersion(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     author: Mapped[User | None] = relationship(lazy="joined")
+
+
+class LostLabel(Base):
+    """A manager's reason for a lost inquiry (询单流失), by its last inquiry's session; it
+    replaces the rule's reason in the lost lists and the shares (cskpi.lost)."""
+
+    __tablename__ = "lost_labels"
+    __table_args__ = (UniqueConstraint("session_id", name="uq_lost_labels_session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    labelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The label as plain data (for the audit log)."""
+        return {"session_id": self.session_id, "reason": self.reason, "note": self.note}

@@ -13,6 +13,7 @@ def page_routers() -> list[APIRouter]:
         auth,
         data,
         drilldown,
+        funnel,
         grades,
         home,
         leaderboard,
@@ -25,8 +26,8 @@ def page_routers() -> list[APIRouter]:
     )
 
     return [auth.router, home.router, overview.router, leaderboard.router, scorecard.router,
-            drilldown.router, grades.router, data.router, schemes.router, periods.router,
-            whatif.router, reports.router, account.router, admin.router]
+            drilldown.router, funnel.router, grades.router, data.router, schemes.router,
+            periods.router, whatif.router, reports.router, account.router, admin.router]
 
 
 def api_routers() -> list[APIRouter]:

@@ -1,0 +1,80 @@
+"""The Funnel page: 询单 → 下单 → 付款 per shop, team and agent, why inquiries were lost
+(with example sessions and their transcripts, relabelled by managers), the duration and
+rounds curves, and the payment reminders (催付).  An agent sees their own lost list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from ...deps import AgentAccess, CurrentUser, DataDep, DbDep, ManagerForm, ManagerUser, client_ip
+from ...errors import Forbidden, NotFound
+from ...lost import FUNNEL_KEYS, REMIND_KEYS, funnel, lost_list, record_relabel, relabels
+from ...templating import render
+
+router = APIRouter()
+Period = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
+
+
+@router.get("/funnel", response_class=HTMLResponse)
+def funnel_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
+                period: Period = None) -> HTMLResponse:
+    """The month's funnel, lost reasons, curves and reminders."""
+    view = funnel(data, period or data.latest_period(), relabels(db))
+    return render(request, "funnel.html", {"v": view, "funnel_keys": FUNNEL_KEYS,
+                                           "remind_keys": REMIND_KEYS})
+
+
+@router.get("/agents/{agent_id}/lost", response_class=HTMLResponse)
+def agent_lost_page(request: Request, agent_id: str, principal: AgentAccess, db: DbDep,
+                    data: DataDep, period: Period = None) -> HTMLResponse:
+    """One agent's lost inquiries of the month, each with its reason and evidence."""
+    agent = data.agent(agent_id)
+    if agent is None:
+        raise NotFound("web.error.agent_unknown", agent=agent_id)
+    period = period or data.latest_period()
+    items = lost_list(data, period, relabels(db), agent_id)
+    from ...lost import taxonomy
+
+    return render(request, "lost_agent.html", {"agent": agent, "period": period,
+                                               "items": items, "tax": taxonomy()})
+
+
+@router.get("/funnel/sessions/{session_id}", response_class=HTMLResponse)
+def transcript_page(request: Request, session_id: str, principal: CurrentUser, db: DbDep,
+                    data: DataDep, period: Period = None,
+                    saved: str | None = None) -> HTMLResponse:
+    """A session's messages; a lost inquiry's reason, which a manager may change."""
+    from .... import core
+    from ...lost import taxonomy
+
+    session = data.cached(("transcript", session_id),
+                          lambda: core.session_transcript(data.workspace, session_id))
+    if session is None:
+        raise NotFound("web.lost.error.no_session", session=session_id)
+    user = principal.user
+    if user.role == "agent" and user.agent_id != session["agent_id"]:
+        raise Forbidden("web.error.other_agent")
+    period = period or data.latest_period()
+    labels = relabels(db)
+    lost = next((i for i in lost_list(data, period, labels, session["agent_id"])
+                 if i.session_id == session_id), None)
+    return render(request, "lost_session.html", {
+        "s": session, "lost": lost, "period": period, "tax": taxonomy(), "saved": saved,
+        "label": labels.get(session_id), "can_relabel": user.role in ("admin", "manager")})
+
+
+@router.post("/funnel/relabel")
+def relabel_submit(request: Request, principal: ManagerForm, db: DbDep,
+                   session_id: Annotated[str, Form(max_length=128)],
+                   period: Annotated[str, Form(pattern=r"^\d{4}-\d{2}$")],
+                   reason: Annotated[str, Form(max_length=64)] = "",
+                   note: Annotated[str, Form(max_length=2000)] = "") -> RedirectResponse:
+    """Store a manager's reason for a lost inquiry (audited), then show it again."""
+    record_relabel(db, principal.user, session_id=session_id, reason=reason, note=note,
+                   ip=client_ip(request))
+    db.commit()
+    return RedirectResponse(f"/funnel/sessions/{session_id}?period={period}&saved=1",
+                            status_code=303)
