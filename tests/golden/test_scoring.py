@@ -103,7 +103,7 @@ def test_requires_pass_and_ranged_adjustments():
     card = result.cards[0]
     # 10 x 4 grades + refund 0 + attendance max(0, 20 - 30) = 0 -> 40, complaint -12 -> 28
     assert card.score == 28 and not card.passed
-    assert card.pay.kpi_bonus == 0 and card.pay.notes == ["no KPI bonus: below the pass line"]
+    assert card.pay.kpi_bonus == 0 and card.pay.note_texts == ["no KPI bonus: below the pass line"]
 
 
 ITEMS = """

@@ -45,7 +45,7 @@ def test_history_targets_and_net_commission(folder, tmp_path):
     # P1's sales in August 1000 and September 2000: mean 1500 x 1.2 = 1800 target;
     # October 2400 >= 1800 -> full 10 points
     item = p1.items[0]
-    assert item.points == 10 and "target 1800" in item.rule
+    assert item.points == 10 and "target ¥1,800.00" in item.rule
     # commission: (2400 - 400 refunded) x 10 % = 200.00
     assert p1.pay.commission == Decimal("200.0")
     # P2 has no history: no target -> reported, not guessed

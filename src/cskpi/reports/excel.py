@@ -23,6 +23,7 @@ from ..locale import Translator
 from ..metrics.catalog import METRICS
 from ..months import month_range
 from ..scoring.score import ScoreCard
+from ..scoring.texts import note_text, pay_notes, rule_text, veto_text
 from .content import adjustment_label, award_label, findings, level_text, team_kpis
 from .data import ReportData
 from .excel_style import (
@@ -50,7 +51,6 @@ from .formats import (
     metric_label,
     part_unit,
     period_text,
-    tidy_rule,
     unit_of,
 )
 
@@ -195,7 +195,7 @@ def scores_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
         rows.append([c.agent_id, c.name, _role(role, t), *[_points(i.points) for i in c.items],
                      _points(adjust), _points(c.score), _points(c.max_score), _ratio(c),
                      verdict(c, t), t("report.yes") if c.vetoed else t("report.no"),
-                     "; ".join(c.veto_reasons) or None])
+                     "; ".join(veto_text(v, t) for v in c.vetoes) or None])
     n = len(items)
     formats = [None, None, None] + [POINTS] * (n + 3) + [PERCENT, None, None, None]
     last = write_table(ws, 1, headers, rows, formats)
@@ -224,8 +224,8 @@ def pay_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
         awards = sum((a["amount"] for a in pay["awards"]), Decimal(0))
         money = [pay["base"], pay["kpi_bonus"], pay["commission"], awards, pay["total"]]
         sums = [s + m for s, m in zip(sums, money, strict=True)]
-        notes = [*c.pay.notes, *(f"{award_label(report, a['kind'], a['metric']) or a['kind']}: "
-                                 f"{a['rule']}" for a in pay["awards"])]
+        notes = [*pay_notes(c, t), *(f"{award_label(report, a.kind, a.metric) or a.kind}: "
+                                     f"{rule_text(a, t)}" for a in c.pay.awards)]
         level = report.agents.get(c.agent_id, {}).get("level")
         rows.append([c.agent_id, c.name, level, *(float(m) for m in money),
                      "; ".join(notes) or None])
@@ -258,11 +258,12 @@ def explanations_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None
                      excel_format(part_unit(metric, "num")) if metric else None),
                 Cell(excel_value(i.den, part_unit(metric, "den")) if metric else None,
                      excel_format(part_unit(metric, "den")) if metric else None),
-                tidy_rule(i.rule), _points(i.points), _points(i.max), i.note])
+                rule_text(i, t), _points(i.points), _points(i.max), note_text(i, t) or None])
         for a in c.adjustments:
             rows.append([c.agent_id, c.name, adjustment_label(report, a.event),
                          t("report.kind.adjustment"), None,
-                         Cell(a.count, COUNT), None, None, a.rule, _points(a.points), None,
+                         Cell(a.count, COUNT), None, None, rule_text(a, t), _points(a.points),
+                         None,
                          None])
     last = write_table(ws, 1, headers, rows, [None] * 9 + [POINTS, POINTS, None])
     if last >= 2:

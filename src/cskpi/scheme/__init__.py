@@ -1,8 +1,9 @@
 """The cskpi scheme language (考核方案): models, a YAML loader with line numbers, safe
 formulas and validation rules.
 
-This package sits at the bottom of cskpi and imports nothing else from it: metric
-facts, event kinds and the agent roster are passed in by the caller::
+This package sits at the bottom of cskpi and imports nothing else from it but
+:mod:`cskpi.errors` (a leaf: the one :class:`~cskpi.errors.Issue` type and coded
+messages); metric facts, event kinds and the agent roster are passed in by the caller::
 
     scheme, issues = load_scheme(text, "aftersale.yaml",
                                  metrics={"refund_rate": MetricSpec("rate", "lower")})
@@ -37,7 +38,6 @@ from .models import (
     RankAward,
     RankSample,
     Scheme,
-    SchemeIssue,
     TargetAward,
     TargetItem,
     TargetRule,
@@ -51,6 +51,6 @@ __all__ = [
     "Commission", "CommissionTier", "Formula", "FormulaError", "FormulaItem",
     "FormulaRangeError", "GradeItem", "Item", "KpiBonus", "LinearItem", "MetricInfo",
     "MetricSpec", "MinSample", "Pay", "PerItem", "RankAward", "RankSample", "Scheme",
-    "SchemeIssue", "TargetAward", "TargetItem", "TargetRule", "Tier", "TiersItem", "Veto",
+    "TargetAward", "TargetItem", "TargetRule", "Tier", "TiersItem", "Veto",
     "decode_scheme", "load_scheme", "load_scheme_file", "parse_formula",
 ]

@@ -4,13 +4,14 @@ A :class:`Scheme` is what :func:`cskpi.scheme.load_scheme` builds from YAML.  Ev
 part keeps the 1-based YAML ``line`` it came from, so scoring can explain a result
 with "rule at line 12".  Money and points are ``decimal.Decimal``; mappings are
 read-only views.  Nothing here imports the rest of cskpi: metric facts arrive as
-:class:`MetricInfo` objects handed in by the caller.
+:class:`MetricInfo` objects handed in by the caller.  Problems of a scheme are
+:class:`cskpi.errors.Issue` records (``origin="scheme"``, ``row`` the YAML line).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Protocol, TypeAlias
 
@@ -50,34 +51,6 @@ class MetricSpec:
 
     unit: str = "count"
     direction: Direction = "neutral"
-
-
-@dataclass(frozen=True)
-class SchemeIssue:
-    """One problem of a scheme: an ``error`` blocks loading, a ``warning`` informs."""
-
-    level: Level
-    code: str
-    message: str
-    line: int | None = None
-    hint: str | None = None
-    source: str = "<scheme>"
-    column: int | None = None  # 1-based: inside a formula for formula_* codes, else on the line
-
-    @property
-    def is_error(self) -> bool:
-        return self.level == "error"
-
-    def where(self) -> str:
-        """``source:line`` (just ``source`` when the line is unknown)."""
-        return f"{self.source}:{self.line}" if self.line is not None else self.source
-
-    def __str__(self) -> str:
-        text = f"{self.where()}: {self.level}: {self.message} [{self.code}]"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 # ---------------------------------------------------------------------------- items

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from ..scheme import (
@@ -31,7 +31,10 @@ from ..scheme import (
     TargetItem,
     TiersItem,
 )
-from ..scheme.limits import LIMITS_HINT, NUMBER_LIMIT, shorten, size_text
+from ..scheme.limits import NUMBER_LIMIT, shorten, size_text
+from ..units import format_money, format_percent, format_points
+from . import texts
+from .texts import event_ref, figure, metric_ref, number, points, rule
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -58,17 +61,26 @@ def cents(v: Decimal) -> Decimal:
 
 @dataclass
 class ItemScore:
+    """One item's points and the rule that gave them (``rule_code``/``rule_params``: see
+    :mod:`cskpi.scoring.texts`; ``rule`` is its English text)."""
+
     key: str
     label: str
     kind: str
     points: Decimal
     max: Decimal
-    rule: str  # the rule that fired, in words
+    rule_code: str
+    rule_params: dict[str, Any] = field(default_factory=dict)
     metric: str | None = None
     value: Decimal | None = None
     num: Any = None
     den: Any = None
-    note: str | None = None  # fallbacks, missing data …
+    note: str | None = None  # the grade's own note (data)
+    note_code: str | None = None  # missing_metric, min_sample, missing_grade, …
+
+    @property
+    def rule(self) -> str:
+        return texts.rule_text(self, texts._english())
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"key": self.key, "label": self.label, "kind": self.kind}
@@ -77,9 +89,14 @@ class ItemScore:
                             "den": self.den}
         else:
             out["value"] = self.value
-        out.update(rule=self.rule, points=self.points, max=self.max)
-        if self.note:
-            out["note"] = self.note
+        out.update(rule=self.rule, rule_code=self.rule_code, rule_params=self.rule_params,
+                   points=self.points, points_display=format_points(self.points),
+                   max=self.max)
+        note = texts.note_text(self, texts._english())
+        if note:
+            out["note"] = note
+        if self.note_code:
+            out["note_code"] = self.note_code
         return out
 
 
@@ -88,11 +105,18 @@ class AdjustmentScore:
     event: str
     count: int
     points: Decimal
-    rule: str
+    rule_code: str
+    rule_params: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
+
+    @property
+    def rule(self) -> str:
+        return texts.rule_text(self, texts._english())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"event": self.event, "count": self.count, "points": self.points,
-                "rule": self.rule}
+        return {"event": self.event, "label": self.label, "count": self.count,
+                "points": self.points, "points_display": format_points(self.points),
+                "rule": self.rule, "rule_code": self.rule_code, "rule_params": self.rule_params}
 
 
 @dataclass
@@ -100,11 +124,18 @@ class AwardScore:
     kind: str
     metric: str
     amount: Decimal
-    rule: str
+    rule_code: str
+    rule_params: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
+
+    @property
+    def rule(self) -> str:
+        return texts.rule_text(self, texts._english())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "metric": self.metric, "amount": cents(self.amount),
-                "rule": self.rule}
+        return {"kind": self.kind, "metric": self.metric, "label": self.label,
+                "amount": cents(self.amount), "amount_display": format_money(self.amount),
+                "rule": self.rule, "rule_code": self.rule_code, "rule_params": self.rule_params}
 
 
 @dataclass
@@ -113,17 +144,53 @@ class PaySlip:
     kpi_bonus: Decimal = ZERO
     commission: Decimal = ZERO
     awards: list[AwardScore] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # coded: why a part is 0
 
     @property
     def total(self) -> Decimal:
         return cents(self.base + self.kpi_bonus + self.commission
                      + sum((a.amount for a in self.awards), ZERO))
 
+    def note(self, code: str, **params: Any) -> None:
+        self.notes.append(texts.rule(f"pay.{code}", **params))
+
+    @property
+    def note_texts(self) -> list[str]:
+        """The notes in English."""
+        return [texts.english(n) for n in self.notes]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"base": cents(self.base), "kpi_bonus": cents(self.kpi_bonus),
-                "commission": cents(self.commission),
-                "awards": [a.to_dict() for a in self.awards], "total": self.total}
+        out = {"base": cents(self.base), "kpi_bonus": cents(self.kpi_bonus),
+               "commission": cents(self.commission),
+               "awards": [a.to_dict() for a in self.awards], "total": self.total}
+        out["display"] = {k: format_money(out[k]) for k in
+                          ("base", "kpi_bonus", "commission", "total")}
+        if self.notes:
+            out["notes"] = [{**n, "text": texts.english(n)} for n in self.notes]
+        return out
+
+
+@dataclass
+class VetoHit:
+    """A veto that applied: its condition, the scheme's reason, what it cancels."""
+
+    condition: str
+    reason: str | None
+    effect: str  # score | bonus
+    line: int = 0
+
+    @property
+    def message(self) -> dict[str, Any]:
+        if self.reason and self.reason != self.condition:
+            return texts.rule("veto.reason", condition=self.condition, reason=self.reason)
+        return texts.rule("veto.condition", condition=self.condition)
+
+    @property
+    def text(self) -> str:
+        return texts.english(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"effect": self.effect, "reason": self.text, "message": self.message}
 
 
 @dataclass
@@ -136,10 +203,19 @@ class ScoreCard:
     max_score: Decimal
     pass_ratio: Decimal | None
     vetoed: bool = False
-    veto_reasons: list[str] = field(default_factory=list)
+    vetoes: list[VetoHit] = field(default_factory=list)
     veto_effect: str | None = None
     pay: PaySlip = field(default_factory=PaySlip)
-    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def veto_reasons(self) -> list[str]:
+        """The vetoes that applied, in English (``condition: reason``)."""
+        return [v.text for v in self.vetoes]
+
+    @property
+    def warnings(self) -> list[str]:
+        """Scoring warnings (fallbacks, missing figures) in English: ``key: rule``."""
+        return [f"{i.key}: {i.rule}" for i in self.items if i.note_code in texts.WARNED]
 
     @property
     def raw_score(self) -> Decimal:
@@ -163,10 +239,12 @@ class ScoreCard:
     def to_dict(self) -> dict[str, Any]:
         return {
             "agent_id": self.agent_id, "name": self.name, "scheme": self.scheme,
-            "score": self.score, "max_score": self.max_score,
+            "score": self.score, "score_display": format_points(self.score),
+            "max_score": self.max_score,
             "ratio": rounded(self.ratio, Decimal("0.0001")),
+            "ratio_display": format_percent(self.ratio),
             "passed": self.passed, "vetoed": self.vetoed,
-            "veto": [{"effect": self.veto_effect, "reason": r} for r in self.veto_reasons],
+            "veto": [v.to_dict() for v in self.vetoes],
             "items": [i.to_dict() for i in self.items],
             "adjustments": [a.to_dict() for a in self.adjustments],
             "pay": self.pay.to_dict(), "warnings": self.warnings,
@@ -175,12 +253,31 @@ class ScoreCard:
 
 @dataclass
 class ScoreProblem:
-    """Something the manager must supply before the period can be scored."""
+    """Something the manager must supply before the period can be scored.
+
+    ``code`` and ``params`` render as ``problem.<code>`` (and ``.hint``) in the reader's
+    language (:func:`cskpi.scoring.texts.problem_text`); ``message`` and ``hint`` hold the
+    English text.
+    """
 
     agent_id: str
     code: str
-    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
     hint: str | None = None
+
+    def __post_init__(self) -> None:
+        t = texts._english()
+        if not self.message:
+            self.message = texts.problem_text(self, t) or self.code
+        if self.hint is None:
+            self.hint = texts.problem_hint(self, t)
+
+    def text(self, t: Any) -> str:
+        return texts.problem_text(self, t)
+
+    def hint_text(self, t: Any) -> str | None:
+        return texts.problem_hint(self, t)
 
 
 @dataclass
@@ -222,20 +319,9 @@ def metric_value(row: Mapping[str, Any], key: str) -> tuple[Decimal | None, Any,
     return (exact if exact.is_finite() else None), num, den  # NaN (a float's gap): none
 
 
-def fmt(v: Decimal | None, unit: str) -> str:
-    """A value as a rule shows it: rates in percent, at most 4 decimals (exact ones stay)."""
-    if v is None:
-        return "—"
-    shown = v * 100 if unit == "rate" else v
-    q = rounded(shown, Decimal("0.0001"))
-    text = f"{q.normalize():f}" if q == shown else f"{q.normalize():f}…"
-    return text + ("%" if unit == "rate" else "")
-
-
-def pts_text(v: Decimal) -> str:
-    """Points as a rule shows them: exact up to two decimals, else rounded with '…'."""
-    q = rounded(v, Decimal("0.01"))
-    return f"{q.normalize():f}" if q == v else f"{q:f}…"
+def value_of(v: Decimal | None, unit: str) -> dict[str, Any]:
+    """A metric value (or bound) as a rule shows it: a figure in the metric's unit."""
+    return figure(v, unit)
 
 
 def _clamp(v: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
@@ -253,22 +339,27 @@ def score_item(item: Any, agent: Mapping[str, Any], inp: ScoringInput,
     if isinstance(item, PerItem):
         return _per(item, agent, row, inp)
     if isinstance(item, FormulaItem):
-        env = {k: metric_value(row, k)[0] for k in item.formula.names}
-        try:
-            v = item.formula.evaluate(env)
-        except FormulaRangeError as err:
-            problems.append(range_problem(agent["agent_id"], f"item '{item.key}'",
-                                          item.formula, err))
-            return ItemScore(item.key, item.label, "formula", ZERO, item.max,
-                             f"{shorten(item.formula.text, 60)}: out of range → 0",
-                             note="out of range")
-        if v is None or isinstance(v, bool):
-            return ItemScore(item.key, item.label, "formula", ZERO, item.max,
-                             f"{item.formula.text} has no value", note="missing input")
-        pts = _clamp(Decimal(v), ZERO, item.max)
-        return ItemScore(item.key, item.label, "formula", pts, item.max,
-                         f"{item.formula.text} = {pts_text(Decimal(v))}")
+        return _formula_item(item, agent, row, problems)
     return _metric_item(item, agent, row, inp, problems)
+
+
+def _formula_item(item: FormulaItem, agent: Mapping[str, Any], row: Mapping[str, Any],
+                  problems: list[ScoreProblem]) -> ItemScore:
+    env = {k: metric_value(row, k)[0] for k in item.formula.names}
+    text = shorten(item.formula.text, 60)
+    try:
+        v = item.formula.evaluate(env)
+    except FormulaRangeError as err:
+        problems.append(range_problem(agent["agent_id"], texts.rule("what.item", key=item.key),
+                                      item.formula, err))
+        return ItemScore(item.key, item.label, "formula", ZERO, item.max, "formula.range",
+                         {"formula": text}, note_code="out_of_range")
+    if v is None or isinstance(v, bool):
+        return ItemScore(item.key, item.label, "formula", ZERO, item.max, "formula.none",
+                         {"formula": text}, note_code="missing_input")
+    pts = _clamp(Decimal(v), ZERO, item.max)
+    return ItemScore(item.key, item.label, "formula", pts, item.max, "formula.value",
+                     {"formula": text, "value": points(Decimal(v)), "points": points(pts)})
 
 
 def _metric_item(item: Any, agent: Mapping[str, Any], row: Mapping[str, Any],
@@ -286,65 +377,72 @@ def _metric_item(item: Any, agent: Mapping[str, Any], row: Mapping[str, Any],
             return _fallback(item, base, agent, inp, problems, ms, basis, unit)
     if value is None:
         reason = (row.get("reasons") or {}).get(metric, "no data")
-        base.rule = f"no value ({reason}): 0 points"
-        base.note = "missing metric"
+        base.rule_code, base.rule_params = "missing", {"reason": reason}
+        base.note_code = "missing_metric"
         return base
-    points, rule = _points_for(item, value, unit, agent, inp, problems)
-    base.points, base.rule = points, rule
+    pts, code, params = _points_for(item, value, unit, agent, inp, problems)
+    base.points, base.rule_code, base.rule_params = pts, code, params
     return base
 
 
 def _points_for(item: Any, value: Decimal, unit: str, agent: Mapping[str, Any],
-                inp: ScoringInput, problems: list[ScoreProblem]) -> tuple[Decimal, str]:
+                inp: ScoringInput, problems: list[ScoreProblem]
+                ) -> tuple[Decimal, str, dict[str, Any]]:
+    """Points of a metric item for ``value``, with the rule's code and parameters."""
+    shown = value_of(value, unit)
     if isinstance(item, TiersItem):
         for tier in item.tiers:
             if tier.max is not None and value <= tier.max:
-                return tier.points, f"{fmt(value, unit)} ≤ {fmt(tier.max, unit)} → {tier.points}"
+                return tier.points, "tier.max", {"value": shown, "bound": value_of(
+                    tier.max, unit), "points": points(tier.points)}
             if tier.min is not None and value >= tier.min:
-                return tier.points, f"{fmt(value, unit)} ≥ {fmt(tier.min, unit)} → {tier.points}"
+                return tier.points, "tier.min", {"value": shown, "bound": value_of(
+                    tier.min, unit), "points": points(tier.points)}
             if tier.max is None and tier.min is None:
-                return tier.points, f"{fmt(value, unit)}: otherwise → {tier.points}"
-        return ZERO, f"{fmt(value, unit)}: no tier matched → 0"
+                return tier.points, "tier.otherwise", {"value": shown,
+                                                       "points": points(tier.points)}
+        return ZERO, "tier.none", {"value": shown}
     if isinstance(item, LinearItem):
         span = item.best - item.worst
         share = _clamp((value - item.worst) / span, ZERO, Decimal(1)) if span else Decimal(1)
         pts = item.max * share
-        return pts, (f"{fmt(value, unit)} between {fmt(item.worst, unit)} (0) and "
-                     f"{fmt(item.best, unit)} ({item.max}) → {pts_text(pts)}")
+        return pts, "linear", {"value": shown, "worst": value_of(item.worst, unit),
+                               "best": value_of(item.best, unit), "max": points(item.max),
+                               "points": points(pts)}
     if isinstance(item, TargetItem):
         target = item.target if item.target is not None else inp.targets.get(
             (agent["agent_id"], item.metric))
         if target is None or target <= 0:
-            problems.append(ScoreProblem(agent["agent_id"], "missing_target",
-                                         f"no {item.metric} target for {agent['agent_id']} in "
-                                         f"{inp.period} (item {item.key})",
-                                         "add it to targets.csv (scope agent:ID) or set a "
-                                         "number or a targets rule in the scheme"))
-            return ZERO, "no target"
+            problems.append(ScoreProblem(agent["agent_id"], "missing_target", {
+                "metric": metric_ref(item.metric), "agent": agent["agent_id"],
+                "period": inp.period, "item": item.key}))
+            return ZERO, "target.missing", {}
         share = min(Decimal(1), value / target)
         pts = item.max * share
-        return pts, (f"{fmt(value, unit)} of target {fmt(target, unit)} = "
-                     f"{rounded(share * 100, CENT, ROUND_HALF_EVEN)}% → {pts_text(pts)}")
+        return pts, "target", {"value": shown, "target": value_of(target, unit),
+                               "share": figure(share, "rate"), "points": points(pts)}
     raise TypeError(type(item).__name__)  # pragma: no cover
 
 
 def _fallback(item: Any, base: ItemScore, agent: Mapping[str, Any], inp: ScoringInput,
               problems: list[ScoreProblem], ms: Any, basis: Any, unit: str) -> ItemScore:
-    said = f"sample {basis if basis is not None else 0} < {ms.n}"
+    said = {"basis": number(basis if basis is not None else 0), "n": number(ms.n)}
     if ms.fallback == "full":
-        base.points, base.rule = item.max, f"{said}: full points"
+        base.points, base.rule_code, base.rule_params = item.max, "sample.full", said
     elif ms.fallback == "neutral":
         pts = ms.neutral if ms.neutral is not None else item.max / 2
-        base.points, base.rule = pts, f"{said}: neutral points {pts_text(pts)}"
+        base.points, base.rule_code = pts, "sample.neutral"
+        base.rule_params = {**said, "points": points(pts)}
     else:
         team_row = inp.team_metrics.get(agent.get("team"), {})
         team_value = metric_value(team_row, item.metric)[0]
         if team_value is None:
-            base.points, base.rule = ZERO, f"{said}: team value unavailable → 0"
+            base.points, base.rule_code, base.rule_params = ZERO, "sample.team_none", said
         else:
-            pts, rule = _points_for(item, team_value, unit, agent, inp, problems)
-            base.points, base.rule = pts, f"{said}: team value {rule}"
-    base.note = "min_sample fallback"
+            pts, code, params = _points_for(item, team_value, unit, agent, inp, problems)
+            base.points, base.rule_code = pts, "sample.team"
+            base.rule_params = {**said, "rule": rule(code, **params)}
+    base.note_code = "min_sample"
     return base
 
 
@@ -353,19 +451,18 @@ def _grade(item: GradeItem, agent: Mapping[str, Any], inp: ScoringInput,
     found = [g for g in inp.grades if g["agent_id"] == agent["agent_id"]
              and g["item"] == item.key and g["period"] == inp.period]
     if not found:
-        problems.append(ScoreProblem(agent["agent_id"], "missing_grade",
-                                     f"no grade for agent {agent['agent_id']}, item "
-                                     f"'{item.key}' ({item.label}), period {inp.period}",
-                                     "enter the grade (A/B/C/D or 优/良/中/差) in grades.csv "
-                                     "or the web page"))
-        return ItemScore(item.key, item.label, "grade", ZERO, item.max, "no grade",
-                         note="missing grade")
+        problems.append(ScoreProblem(agent["agent_id"], "missing_grade", {
+            "agent": agent["agent_id"], "item": item.key, "label": item.label,
+            "period": inp.period}))
+        return ItemScore(item.key, item.label, "grade", ZERO, item.max, "grade.missing",
+                         note_code="missing_grade")
     grade = GRADE_ALIASES.get(found[0]["grade"], found[0]["grade"])
     pts = item.grades[grade]
-    rule = f"grade {grade} → {pts}"
+    params: dict[str, Any] = {"grade": grade, "points": points(pts)}
+    code = "grade"
     if found[0].get("reviewer"):
-        rule += f" (by {found[0]['reviewer']})"
-    return ItemScore(item.key, item.label, "grade", pts, item.max, rule, value=None,
+        code, params["reviewer"] = "grade.by", str(found[0]["reviewer"])
+    return ItemScore(item.key, item.label, "grade", pts, item.max, code, params, value=None,
                      note=found[0].get("note"))
 
 
@@ -381,12 +478,15 @@ def _per(item: PerItem, agent: Mapping[str, Any], row: Mapping[str, Any],
                         and e["kind"] == name)
         if count:
             total += each * count
-            parts.append(f"{name} {count} × {each}")
+            parts.append(rule("per.part", name=event_ref(name), count=count,
+                              each=points(each)))
     lo = item.min if item.min is not None else ZERO
     pts = _clamp(total, lo, item.max)
-    rule = f"start {item.start}" + (", " + ", ".join(parts) if parts else "") + \
-        f" → {pts_text(pts)}"
-    return ItemScore(item.key, item.label, "per", pts, item.max, rule)
+    params: dict[str, Any] = {"start": points(item.start), "points": points(pts)}
+    if parts:
+        params["parts"] = parts
+    return ItemScore(item.key, item.label, "per", pts, item.max,
+                     "per.counted" if parts else "per.none", params)
 
 
 # --- adjustments, veto, pay ------------------------------------------------------------
@@ -402,8 +502,9 @@ def _adjustments(scheme: Scheme, agent: Mapping[str, Any], inp: ScoringInput,
             continue
         if adj.points is not None:
             total = adj.points * len(events)
-            out.append(AdjustmentScore(adj.event, len(events), total,
-                                       f"{len(events)} × {adj.points}"))
+            out.append(AdjustmentScore(adj.event, len(events), total, "adjust.fixed",
+                                       {"count": len(events), "points": points(adj.points)},
+                                       adj.label))
             continue
         total = ZERO
         chosen = []
@@ -412,29 +513,25 @@ def _adjustments(scheme: Scheme, agent: Mapping[str, Any], inp: ScoringInput,
             lo, hi = adj.min_points, adj.max_points
             if p is None or (lo is not None and Decimal(str(p)) < lo) or (
                     hi is not None and Decimal(str(p)) > hi):
-                problems.append(ScoreProblem(
-                    agent["agent_id"], "adjustment_points",
-                    f"{adj.event} event of {agent['agent_id']} needs points between {lo} and "
-                    f"{hi} (got {p if p is not None else 'none'})",
-                    "the manager chooses the points of this event within the scheme's range"))
+                problems.append(ScoreProblem(agent["agent_id"], "adjustment_points", {
+                    "event": event_ref(adj.event, adj.label), "agent": agent["agent_id"],
+                    "min": points(lo), "max": points(hi),
+                    "got": points(p) if p is not None else "—"}))
                 continue
             total += Decimal(str(p))
-            chosen.append(f"{Decimal(str(p)).normalize():f}")
-        out.append(AdjustmentScore(adj.event, len(events), total,
-                                   f"{len(events)} × chosen: " + " + ".join(chosen)
-                                   + f" (range {adj.min_points}..{adj.max_points})"))
+            chosen.append(points(Decimal(str(p))))
+        out.append(AdjustmentScore(adj.event, len(events), total, "adjust.chosen", {
+            "count": len(events), "chosen": chosen, "min": points(adj.min_points),
+            "max": points(adj.max_points)}, adj.label))
     return out
 
 
-def range_problem(agent_id: str, what: str, formula: Formula,
+def range_problem(agent_id: str, what: dict[str, Any], formula: Formula,
                   err: FormulaRangeError) -> ScoreProblem:
     """The ``formula_range`` problem of one agent whose data takes a formula out of bounds."""
-    return ScoreProblem(agent_id, "formula_range",
-                        f"the formula of {what} cannot be computed for {agent_id}: "
-                        f"{err.message} (column {err.column} of "
-                        f"'{shorten(formula.text, 60)}')",
-                        "values a formula computes must stay below 10^30: check the agent's "
-                        f"data, or bound the formula with min() or if(); {LIMITS_HINT}")
+    return ScoreProblem(agent_id, "formula_range", {
+        "what": what, "agent": agent_id, "problem": err.problem, "column": err.column,
+        "formula": shorten(formula.text, 60)})
 
 
 def _veto(scheme: Scheme, card: ScoreCard, row: Mapping[str, Any], inp: ScoringInput,
@@ -453,15 +550,14 @@ def _veto(scheme: Scheme, card: ScoreCard, row: Mapping[str, Any], inp: ScoringI
         try:
             holds = v.condition.evaluate(env) is True
         except FormulaRangeError as err:
-            problems.append(range_problem(card.agent_id, f"the veto at line {v.line}",
+            problems.append(range_problem(card.agent_id, texts.rule("what.veto", line=v.line),
                                           v.condition, err))
             continue
         if holds:
             card.vetoed = True
             card.veto_effect = "score" if v.effect == "score" or card.veto_effect == "score" \
                 else "bonus"
-            card.veto_reasons.append(f"{v.condition.text}: {v.reason}" if v.reason
-                                     else v.condition.text)
+            card.vetoes.append(VetoHit(v.condition.text, v.reason, v.effect, v.line))
 
 
 def _pay(scheme: Scheme, card: ScoreCard, agent: Mapping[str, Any], inp: ScoringInput,
@@ -478,26 +574,25 @@ def _pay(scheme: Scheme, card: ScoreCard, agent: Mapping[str, Any], inp: Scoring
             if level in pay.base.by_level:
                 slip.base = pay.base.by_level[level]
             else:
-                problems.append(ScoreProblem(agent["agent_id"], "missing_level",
-                                             f"agent {agent['agent_id']} has level "
-                                             f"'{level}', which the scheme's base pay does "
-                                             "not list", "levels: "
-                                             + ", ".join(pay.base.by_level)))
+                problems.append(ScoreProblem(agent["agent_id"], "missing_level", {
+                    "agent": agent["agent_id"], "level": str(level),
+                    "levels": ", ".join(pay.base.by_level)}))
     if pay.kpi_bonus is not None:
         kb = pay.kpi_bonus
         if kb.requires_pass and not card.passed:
-            slip.notes.append("no KPI bonus: below the pass line")
+            slip.note("no_bonus_pass")
         elif card.vetoed:
-            slip.notes.append("no KPI bonus: vetoed")
+            slip.note("no_bonus_veto")
         else:
             env = {"pool": kb.pool, "score": card.score, "max_score": card.max_score,
                    "pass_ratio": card.pass_ratio}
             try:
                 v = kb.formula.evaluate(env)
             except FormulaRangeError as err:
-                problems.append(range_problem(card.agent_id, "the kpi_bonus", kb.formula, err))
+                problems.append(range_problem(card.agent_id, texts.rule("what.kpi_bonus"),
+                                              kb.formula, err))
                 v = None
-                slip.notes.append("no KPI bonus: its formula is out of range")
+                slip.note("bonus_range")
             slip.kpi_bonus = max(ZERO, Decimal(v)) if isinstance(v, Decimal) else ZERO
     if pay.commission is not None:
         c = pay.commission
@@ -556,11 +651,15 @@ def _awards(scheme: Scheme, cards: list[ScoreCard], inp: ScoringInput) -> None:
                     break
                 share = award.amount / len(tied) if award.ties == "split" else award.amount
                 for agent_id in tied:
-                    note = f" (tied ×{len(tied)}, {award.ties})" if len(tied) > 1 else ""
+                    params: dict[str, Any] = {"rank": rank, "n": len(ranked),
+                                              "metric": metric_ref(award.metric),
+                                              "value": value_of(ranked[i][0], unit)}
+                    code = "award.rank"
+                    if len(tied) > 1:
+                        code = "award.rank_tied"
+                        params.update(tied=len(tied), ties=rule(f"ties.{award.ties}"))
                     by_agent[agent_id].pay.awards.append(AwardScore(
-                        "rank", award.metric, share,
-                        f"rank {rank} of {len(ranked)} by {award.metric} "
-                        f"({fmt(ranked[i][0], unit)}){note}"))
+                        "rank", award.metric, share, code, params, award.label))
                 i += len(tied)
         elif isinstance(award, TargetAward):
             direction = inp.metric_directions.get(award.metric, "higher")
@@ -573,8 +672,9 @@ def _awards(scheme: Scheme, cards: list[ScoreCard], inp: ScoringInput) -> None:
                 reached = value <= goal if direction == "lower" else value >= goal
                 if reached:
                     c.pay.awards.append(AwardScore(
-                        "target", award.metric, award.amount,
-                        f"{award.metric} {fmt(value, unit)} reached {fmt(goal, unit)}"))
+                        "target", award.metric, award.amount, "award.target",
+                        {"metric": metric_ref(award.metric), "value": value_of(value, unit),
+                         "goal": value_of(goal, unit)}, award.label))
 
 
 # --- the whole period --------------------------------------------------------------------
@@ -594,8 +694,6 @@ def score_period(scheme: Scheme, inp: ScoringInput) -> ScoreResult:
         card = ScoreCard(agent["agent_id"], agent.get("name"), scheme.name, items,
                          _adjustments(scheme, agent, inp, problems), scheme.max_score,
                          scheme.pass_ratio)
-        card.warnings = [f"{i.key}: {i.rule}" for i in items if i.note in (
-            "missing metric", "min_sample fallback")]
         _veto(scheme, card, inp.metrics.get(agent["agent_id"], {}), inp, problems)
         _pay(scheme, card, agent, inp, problems)
         cards.append(card)
@@ -614,12 +712,10 @@ def _check_pay_range(card: ScoreCard, problems: list[ScoreProblem]) -> None:
     for name, amount in amounts:
         if amount.copy_abs() < NUMBER_LIMIT:
             continue
-        problems.append(ScoreProblem(card.agent_id, "pay_range",
-                                     f"the {name} of {card.agent_id} comes to "
-                                     f"{size_text(amount)}; an amount of pay must be below "
-                                     "10^15", f"check the agent's data and the scheme's pay; "
-                                     f"{LIMITS_HINT}"))
-        slip.notes.append(f"{name} out of range: counted as 0")
+        part = texts.rule(f"part.{name}")
+        problems.append(ScoreProblem(card.agent_id, "pay_range", {
+            "part": part, "agent": card.agent_id, "size": size_text(amount)}))
+        slip.note("out_of_range", part=part)
         if name == "awards":
             slip.awards = []
         else:

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..errors import Issue
 from ..metrics.catalog import CATALOG
-from ..scheme import Scheme, SchemeIssue, load_scheme
+from ..scheme import Scheme, load_scheme
 from ..scoring.compare import Change, compare
 from ..scoring.presets import preset_names, resolve
 from .accounts import audit
@@ -112,7 +113,7 @@ class Checked:
     """A text as the loader read it: the scheme (None on errors) and every issue."""
 
     scheme: Scheme | None
-    issues: list[SchemeIssue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -137,10 +138,9 @@ def check_text(data: DataGateway, name: str, text: str) -> Checked:
         raise BadRequest("web.schemes.error.too_long", chars=MAX_TEXT_CHARS)
     scheme, issues = load_scheme(text, name, metrics=CATALOG, roster=data.roster())
     if scheme is not None and scheme.name != name:
-        issues = [*issues, SchemeIssue(
-            "error", "name_changed", f"the scheme is saved as '{name}', not '{scheme.name}'",
-            _key_line(text, "scheme"), f"write 'scheme: {name}' (to keep both, copy it "
-            "under a new name)", name)]
+        issues = [*issues, Issue("error", "name_changed", file=name,
+                                 row=_key_line(text, "scheme"), origin="scheme",
+                                 params={"name": name, "written": scheme.name})]
         scheme = None
     return Checked(scheme, issues)
 
