@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import Issue
+from ..errors import Issue, Translate
 from ..metrics.catalog import CATALOG
 from ..scheme import Scheme, load_scheme
 from ..scoring.compare import Change, compare
@@ -119,10 +119,14 @@ class Checked:
     def ok(self) -> bool:
         return not any(i.is_error for i in self.issues)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, t: Translate | None = None) -> dict[str, Any]:
+        """``cskpi scheme check --format json``'s shape; with ``t``, each issue also in
+        the reader's language (``text``, ``hint_text``)."""
         errors = sum(1 for i in self.issues if i.is_error)
+        issues = [i.to_dict() | ({"text": i.text(t), "hint_text": i.hint_text(t)}
+                                 if t is not None else {}) for i in self.issues]
         return {"ok": self.ok, "errors": errors, "warnings": len(self.issues) - errors,
-                "issues": [i.to_dict() for i in self.issues]}
+                "issues": issues}
 
 
 def normalise(text: str) -> str:
