@@ -55,11 +55,12 @@ def render_param(t: Translate, value: Any) -> Any:
             from .units import format_value
 
             return format_value(value.get("value"), str(value["unit"]), _lang(t))
-    if isinstance(value, list | tuple):  # phrases (which may hold commas) by semicolons
+    if isinstance(value, list | tuple):  # by commas; by semicolons when an entry has one
         zh = _lang(t).startswith("zh")
-        phrases = any(isinstance(v, Mapping) for v in value)
-        separator = ("；" if zh else "; ") if phrases else ("、" if zh else ", ")
-        return separator.join(str(render_param(t, v)) for v in value)
+        shown = [str(render_param(t, v)) for v in value]
+        commas = any("," in v or "，" in v for v in shown)
+        separator = ("；" if zh else "; ") if commas else ("、" if zh else ", ")
+        return separator.join(shown)
     return value
 
 

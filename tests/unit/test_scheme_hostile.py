@@ -132,9 +132,11 @@ def test_a_veto_out_of_bounds_does_not_apply_and_is_a_problem():
 
 
 def test_a_kpi_bonus_of_10_15_or_more_is_a_pay_problem_counted_as_0():
-    """pool 10^14 x score 10 x 10^12 = 10^27: cents() raised InvalidOperation before."""
+    """pool 10^14 x score 10 x 10^12 = 10^27: cents() raised InvalidOperation before
+    (uncapped: by default a KPI bonus is capped at its pool)."""
     scheme = scheme_of(formula_scheme("10", pay="{kpi_bonus: {pool: 100000000000000, "
-                                            "formula: 'pool * score * 1000000000000'}}"))
+                                            "formula: 'pool * score * 1000000000000', "
+                                            "cap: none}}"))
     result = score(scheme, {"A1": {}})
     assert [p.code for p in result.problems] == ["pay_range"]
     card = result.cards[0]

@@ -12,9 +12,11 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from .models import (
+    ATTENDANCE_STATUSES,
     GRADE_ALIASES,
     GRADES,
     ITEM_KINDS,
+    Bound,
     Fallback,
     FormulaItem,
     GradeItem,
@@ -29,8 +31,11 @@ from .models import (
 from .reader import LoadContext, Reader, YMap, YNode, YScalar
 from .texts import Msg, key_of, phrase, what
 
-COMMON_KEYS = ("key", "label", "max", "min_sample")
-EXTRA_KEYS = {"metric": ("tiers", "linear", "target"), "start": ("per",), "min": ("per",)}
+COMMON_KEYS = ("key", "label", "max", "min_sample", "weight")
+EXTRA_KEYS = {"metric": ("tiers", "linear", "target"), "start": ("per",), "min": ("per",),
+              "per_occurrence": ("per",)}
+DEFAULT_SCALE = Decimal(100)
+"""The scale of a weighted item that says nothing else (points out of 100)."""
 ITEM_KEYS = (*COMMON_KEYS, *ITEM_KINDS, *EXTRA_KEYS)
 METRIC_KINDS = ("tiers", "linear", "target")
 
@@ -54,7 +59,15 @@ def read_item(node: YNode, index: int, r: Reader, ctx: LoadContext) -> Item | No
     it = what("item", key=key) if key else numbered
     r.check_keys(m, ITEM_KEYS, it)
     label = r.string(m.get("label"), key_of("label", it)) or key
-    max_points = r.number(r.require(m, "max", it), key_of("max", it))
+    weight = r.number(m.get("weight"), key_of("weight", it))
+    if "weight" in m and "max" not in m:  # a weighted item's max is implied
+        max_points = None
+    else:
+        max_points = r.number(r.require(m, "max", it), key_of("max", it))
+    if weight is not None and weight <= 0:
+        r.error("bad_value", m.key_line("weight"), variant="weight", what=it,
+                value=str(weight))
+        return None
     kinds = [k for k in ITEM_KINDS if k in m]
     if not kinds:
         r.error("no_kind", m.line, what=it, kinds=", ".join(ITEM_KINDS))
@@ -68,8 +81,10 @@ def read_item(node: YNode, index: int, r: Reader, ctx: LoadContext) -> Item | No
         if extra in m and kind not in allowed:
             r.error("unknown_key", m.key_line(extra), variant="kind", key=extra, kind=kind,
                     what=it, allowed=" / ".join(allowed))
-    min_sample = _min_sample(m.get("min_sample"), kind, it, max_points, r)
     fields = _KIND_READERS[kind](m, it, r, ctx)
+    if "weight" in m and "max" not in m and fields is not None:
+        max_points = _implied_scale(kind, fields)
+    min_sample = _min_sample(m.get("min_sample"), kind, it, max_points, r)
     if key is None or label is None or max_points is None or fields is None:
         return None
     if "min_sample" in m and min_sample is None:
@@ -78,7 +93,21 @@ def read_item(node: YNode, index: int, r: Reader, ctx: LoadContext) -> Item | No
         fields["start"] = max_points
     common: dict[str, Any] = {"key": key, "label": label, "max": max_points, "line": m.line,
                               "min_sample": min_sample}
+    if weight is not None:
+        common.update(max=max_points * weight, weight=weight, scale=max_points)
     return _ITEM_CLASSES[kind](**common, **fields)
+
+
+def _implied_scale(kind: str, fields: dict[str, Any]) -> Decimal:
+    """The own scale of a weighted item without ``max``: the most its tiers or grades give,
+    its start (per), else 100."""
+    if kind == "tiers":
+        return max((t.points for t in fields["tiers"]), default=DEFAULT_SCALE)
+    if kind == "grade":
+        return max(fields["grades"].values(), default=DEFAULT_SCALE)
+    if kind == "per" and fields.get("start") is not None:
+        return Decimal(fields["start"])
+    return DEFAULT_SCALE
 
 
 def _metric(m: YMap, it: Msg, r: Reader) -> str | None:
@@ -107,8 +136,8 @@ def _tiers(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | No
             r.error("tier_mixed", t.line, variant="both", what=tier)
             ok = False
         points = r.number(r.require(t, "points", tier), key_of("points", tier))
-        upper = r.number(t.get("max"), key_of("max", tier))
-        lower = r.number(t.get("min"), key_of("min", tier))
+        upper = _bound(t.get("max"), key_of("max", tier), r, ctx)
+        lower = _bound(t.get("min"), key_of("min", tier), r, ctx)
         if points is None or ("max" in t and upper is None) or ("min" in t and lower is None):
             ok = False
             continue
@@ -116,6 +145,13 @@ def _tiers(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | No
     if metric is None or not ok:
         return None
     return {"metric": metric, "tiers": tuple(tiers)}
+
+
+def _bound(node: YNode | None, where: Msg, r: Reader, ctx: LoadContext) -> Bound | None:
+    """A tier bound: a number, or a formula in quotes computed for each agent."""
+    if isinstance(node, YScalar) and isinstance(node.value, str):
+        return r.formula(node, where, ctx.metric_names, "number", ctx.lookups)
+    return r.number(node, where)
 
 
 def _linear(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
@@ -202,9 +238,32 @@ def _per(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | None
             per[name] = points
     start = r.number(m.get("start"), key_of("start", it))  # None: start at max
     minimum = r.number(m.get("min"), key_of("min", it))
-    if not ok or ("start" in m and start is None) or ("min" in m and minimum is None):
+    occurrence = _per_occurrence(m, it, per, r)
+    if not ok or ("start" in m and start is None) or ("min" in m and minimum is None) \
+            or occurrence is None:
         return None
-    return {"per": MappingProxyType(per), "start": start, "min": minimum}
+    return {"per": MappingProxyType(per), "start": start, "min": minimum,
+            "per_occurrence": occurrence}
+
+
+def _per_occurrence(m: YMap, it: Msg, per: dict[str, Decimal],
+                    r: Reader) -> frozenset[str] | None:
+    """``per_occurrence: true`` (every attendance status counted) or a list of statuses:
+    those are counted once per run of consecutive days, not per day."""
+    node = m.get("per_occurrence")
+    where = key_of("per_occurrence", it)
+    if node is None:
+        return frozenset()
+    counted = [s for s in per if s in ATTENDANCE_STATUSES]
+    if isinstance(node, YScalar) and isinstance(node.value, bool):
+        return frozenset(counted) if node.value else frozenset()
+    statuses = r.strings(node, where)
+    wrong = [s for s in statuses if s not in counted]
+    if wrong:
+        r.error("bad_value", node.line, variant="per_occurrence", what=it,
+                value=", ".join(wrong), valid=", ".join(counted) or "—")
+        return None
+    return frozenset(statuses)
 
 
 def _event_hint(r: Reader, ctx: LoadContext, name: str) -> Msg:
@@ -213,7 +272,8 @@ def _event_hint(r: Reader, ctx: LoadContext, name: str) -> Msg:
 
 
 def _formula(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
-    formula = r.formula(m.get("formula"), key_of("formula", it), ctx.metric_names, "number")
+    formula = r.formula(m.get("formula"), key_of("formula", it), ctx.metric_names, "number",
+                        ctx.lookups)
     return {"formula": formula} if formula is not None else None
 
 

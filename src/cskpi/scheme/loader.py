@@ -9,6 +9,7 @@ passed in, so this package imports nothing else from cskpi.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -16,14 +17,22 @@ from typing import Any
 
 from ..errors import HINT, Issue
 from .items import read_items
-from .models import DEFAULT_EVENT_KINDS, AppliesTo, MetricInfo, Scheme
-from .pay import read_adjustments, read_awards, read_pay, read_targets, read_veto
+from .models import DEFAULT_EVENT_KINDS, Adjustment, AppliesTo, EventKind, MetricInfo, Scheme
+from .pay import (
+    read_adjustments,
+    read_awards,
+    read_events,
+    read_levels,
+    read_pay,
+    read_targets,
+    read_veto,
+)
 from .reader import LoadContext, Reader, TooMuchAliasing, YMap, YNode, YSeq, compose
 from .texts import key_of, phrase, what
 from .validate import validate_scheme
 
-TOP_KEYS = ("scheme", "title", "applies_to", "pass_ratio", "profile", "items", "veto",
-            "adjustments", "pay", "awards", "targets")
+TOP_KEYS = ("scheme", "title", "applies_to", "pass_ratio", "profile", "events", "levels",
+            "items", "veto", "adjustments", "pay", "awards", "targets")
 APPLIES_TO_KEYS = ("role", "team", "level", "agents")
 
 
@@ -113,21 +122,47 @@ def _read_scheme(top: YMap, r: Reader, ctx: LoadContext) -> Scheme:
     title = r.string(top.get("title"), key_of("title", scheme)) or name
     pass_ratio = _pass_ratio(top.get("pass_ratio"), r)
     profile = r.string(top.get("profile"), key_of("profile", scheme))
-    items_node = r.require(top, "items", scheme)
+    events = read_events(top.get("events"), r)
+    levels = read_levels(top.get("levels"), r)
+    ctx = replace(ctx, event_kinds=tuple(dict.fromkeys((*ctx.event_kinds,
+                                                        *(e.kind for e in events)))),
+                  levels=tuple(level.name for level in levels))
+    items_node = top.get("items")
+    if items_node is None and "pay" not in top:  # a scheme that only pays needs no items
+        r.require(top, "items", scheme)
     items = read_items(items_node, r, ctx)
-    if isinstance(items_node, YSeq) and not items_node.items:
+    if isinstance(items_node, YSeq) and not items_node.items and "pay" not in top:
         r.error("missing_key", top.key_line("items"), variant="no_items")
-    pay, pay_awards = read_pay(top.get("pay"), r)
+    pay, pay_awards = read_pay(top.get("pay"), r, ctx)
     if pay_awards is not None and "awards" in top:
         r.error("duplicate_key", top.key_line("awards"), variant="awards")
     awards = read_awards(pay_awards if pay_awards is not None else top.get("awards"), r, ctx)
+    adjustments = _with_event_points(read_adjustments(top.get("adjustments"), r), events, r)
     return Scheme(
         name=name, title=title, applies_to=_applies_to(top.get("applies_to"), r),
         pass_ratio=pass_ratio, profile=profile, items=tuple(items),
         veto=tuple(read_veto(top.get("veto"), r, ctx)),
-        adjustments=tuple(read_adjustments(top.get("adjustments"), r)), pay=pay,
+        adjustments=tuple(adjustments), pay=pay,
         awards=tuple(awards), targets=MappingProxyType(read_targets(top.get("targets"), r)),
-        source=r.source, line=top.line)
+        source=r.source, line=top.line, events=tuple(events), levels=tuple(levels))
+
+
+def _with_event_points(adjustments: list[Adjustment], events: list[EventKind],
+                       r: Reader) -> list[Adjustment]:
+    """The adjustments, with the events declared with ``points`` as adjustments of their
+    own, and the declared labels on adjustments that have none."""
+    out = []
+    declared = {e.kind: e for e in events}
+    for adj in adjustments:
+        event = declared.get(adj.event)
+        if event is not None and event.points is not None:
+            r.error("duplicate_key", adj.line, variant="event_points", kind=adj.event,
+                    first=event.line)
+        out.append(adj if adj.label or event is None or not event.label
+                   else replace(adj, label=event.label))
+    out += [Adjustment(e.kind, e.points, None, None, e.label, e.line)
+            for e in events if e.points is not None]
+    return out
 
 
 def _pass_ratio(node: YNode | None, r: Reader) -> Decimal | None:

@@ -25,7 +25,7 @@ from typing import Any, TypeAlias
 
 import yaml
 
-from ..errors import HINT, Issue
+from ..errors import HINT, Issue, Level
 from .formula import Formula, FormulaError, Lookups, parse_formula
 from .formula_ast import ValueType
 from .limits import (
@@ -37,7 +37,7 @@ from .limits import (
     number_problem,
     shorten,
 )
-from .models import ATTENDANCE_STATUSES, DEFAULT_EVENT_KINDS, Level, MetricInfo
+from .models import ATTENDANCE_STATUSES, DEFAULT_EVENT_KINDS, MetricInfo
 from .texts import Msg, phrase, valid_hint
 
 __all__ = ["MAX_YAML_DEPTH", "LoadContext", "Reader", "TooMuchAliasing", "YMap", "YNode",
@@ -466,6 +466,21 @@ class LoadContext:
     metrics: Mapping[str, MetricInfo] | None = None
     event_kinds: tuple[str, ...] = DEFAULT_EVENT_KINDS
     roster: tuple[Mapping[str, Any], ...] | None = None
+    levels: tuple[str, ...] = ()  # the scheme's level names (what streak() may count)
+
+    @property
+    def lookups(self) -> Lookups:
+        """What formulas may look up: a metric's target, the team's or the shop's value of
+        a metric or of the score, the team's mean, the agent's last period, a streak of a
+        level.  Which of them a formula may use where (the order scoring resolves them in)
+        is checked on the built scheme (:mod:`cskpi.scheme.validate`)."""
+        metrics = self.metric_names
+        if metrics is None:
+            return {name: None for name in ("target", "team", "shop", "team_avg", "prev")} \
+                | {"streak": self.levels}
+        grouped = (*metrics, "score")
+        return {"target": metrics, "team": grouped, "shop": grouped, "team_avg": grouped,
+                "prev": (*grouped, "level_factor"), "streak": self.levels}
 
     @property
     def metric_names(self) -> Collection[str] | None:

@@ -14,9 +14,12 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from .formula import Formula
 from .limits import NUMBER_LIMIT, limits_hint, size_text
 from .models import (
     Commission,
+    FormulaAward,
+    FormulaItem,
     GradeItem,
     Item,
     LinearItem,
@@ -29,7 +32,7 @@ from .models import (
     TiersItem,
 )
 from .reader import LoadContext, Reader
-from .texts import Msg, phrase, what
+from .texts import Msg, key_of, phrase, what
 
 
 def validate_scheme(scheme: Scheme, r: Reader, ctx: LoadContext) -> None:
@@ -51,17 +54,89 @@ def validate_scheme(scheme: Scheme, r: Reader, ctx: LoadContext) -> None:
             r.error("adjustment_range", adj.line, event=adj.event, min=str(adj.min_points),
                     max=str(adj.max_points))
     for award in scheme.awards:
-        _check_award(award, r, ctx)
+        if not isinstance(award, FormulaAward):
+            _check_award(award, r, ctx)
     if scheme.pay is not None:
-        if scheme.pay.kpi_bonus is not None and scheme.pay.kpi_bonus.pool < 0:
-            r.error("bad_value", scheme.pay.kpi_bonus.line, variant="negative",
-                    what=what("kpi_bonus_pool"))
+        bonus = scheme.pay.kpi_bonus
+        if bonus is not None and bonus.pool < 0:
+            r.error("bad_value", bonus.line, variant="negative", what=what("kpi_bonus_pool"))
+        if bonus is not None and bonus.cap is not None and bonus.cap < 0:
+            r.error("bad_value", bonus.line, variant="negative", what=what("kpi_bonus_cap"))
         if scheme.pay.commission is not None:
             _check_commission(scheme.pay.commission, r, ctx)
     for rule in scheme.targets.values():
         _check_metric(rule.metric, what("target_of", metric=rule.metric), rule.line, r, ctx)
+    check_levels(scheme, r)
+    check_order(scheme, r)
+    if not scheme.items and (scheme.pass_ratio is not None or scheme.levels):
+        r.error("missing_key", scheme.line, variant="items_for",
+                what=what("levels") if scheme.levels else key_of("pass_ratio", what("scheme")))
     if ctx.roster is not None:
         _check_roster(scheme, ctx.roster, r)
+
+
+def check_levels(scheme: Scheme, r: Reader) -> None:
+    """Levels: unique names, ``min_ratio`` decreasing (first match wins), the band without
+    one last, factors not negative."""
+    seen: dict[str, int] = {}
+    previous: Decimal | None = None
+    for index, level in enumerate(scheme.levels):
+        if level.name in seen:
+            r.error("duplicate_key", level.line, variant="level", name=level.name,
+                    first=seen[level.name])
+        seen.setdefault(level.name, level.line)
+        if level.factor < 0:
+            r.error("bad_value", level.line, variant="negative",
+                    what=what("level_named", name=level.name))
+        if level.min_ratio is None:
+            if index != len(scheme.levels) - 1:
+                r.error("tier_overlap", scheme.levels[index + 1].line, variant="level",
+                        name=level.name)
+            continue
+        if level.min_ratio < 0:
+            r.error("bad_value", level.line, variant="negative",
+                    what=what("level_named", name=level.name))
+        if previous is not None and level.min_ratio >= previous:
+            r.error("tier_order", level.line, variant="level", name=level.name,
+                    bound=str(level.min_ratio), after=str(previous))
+        previous = level.min_ratio
+
+
+BEFORE_SCORE = frozenset({"team", "shop", "team_avg"})
+
+
+def check_order(scheme: Scheme, r: Reader) -> None:
+    """Each formula may only use what scoring has resolved before it: items, tier bounds and
+    veto conditions come before the score (so not ``team('score')`` …) and before the
+    level (so not ``streak()``); pay formulas come after both.  A formula that reads
+    what depends on it is a ``formula_cycle``; ``level_factor`` needs levels, and a shop
+    pool has no team."""
+    early: list[tuple[Msg, int, Formula]] = []
+    for item in scheme.items:
+        it = what("item", key=item.key)
+        if isinstance(item, FormulaItem):
+            early.append((it, item.line, item.formula))
+        if isinstance(item, TiersItem):
+            early += [(it, t.line, b) for t in item.tiers if isinstance(b := t.bound, Formula)]
+    early += [(what("veto"), v.line, v.condition) for v in scheme.veto]
+    for user, line, formula in early:
+        for lookup in sorted(formula.lookups, key=lambda x: x.name):
+            if lookup.func == "streak" or (lookup.func in BEFORE_SCORE and lookup.key == "score"):
+                needs = "level" if lookup.func == "streak" else "score"
+                r.error("formula_cycle", line, variant=needs, what=user, lookup=lookup.name)
+    late: list[tuple[Msg, int, Formula]] = []
+    if scheme.pay is not None and scheme.pay.kpi_bonus is not None:
+        late.append((what("kpi_bonus"), scheme.pay.kpi_bonus.line, scheme.pay.kpi_bonus.formula))
+    late += [(what("formula_award"), a.line, a.amount) for a in scheme.awards
+             if isinstance(a, FormulaAward)]
+    for user, line, formula in late:
+        if "level_factor" in formula.names and not scheme.levels:
+            r.error("unknown_name", line, variant="level_factor", what=user)
+    for pool in scheme.pay.pools if scheme.pay is not None else ():
+        if pool.per == "shop":
+            for lookup in pool.amount.lookups:
+                if lookup.func in ("team", "team_avg"):
+                    r.error("pool_scope", pool.line, label=pool.label, lookup=lookup.name)
 
 
 def _check_metric(metric: str, user: Msg, line: int, r: Reader, ctx: LoadContext) -> bool:
@@ -81,8 +156,9 @@ def _check_event(name: str, user: Msg, line: int, r: Reader, ctx: LoadContext) -
 
 
 def _points(points: Decimal, item: Item, part: Msg, line: int, r: Reader) -> None:
-    if item.max >= 0 and not 0 <= points <= item.max:
-        r.error("points_range", line, what=part, points=str(points), max=str(item.max),
+    top = item.own_max
+    if top >= 0 and not 0 <= points <= top:
+        r.error("points_range", line, what=part, points=str(points), max=str(top),
                 key=item.key)
 
 
@@ -111,9 +187,6 @@ def check_item(item: Item, r: Reader, ctx: LoadContext) -> None:
         elif (direction == "higher") == (item.worst > item.best) and direction in (
                 "higher", "lower"):
             _direction_warning(item, direction, r)
-    elif isinstance(item, TargetItem):
-        if direction == "lower":
-            _direction_warning(item, direction, r)
     elif isinstance(item, GradeItem):
         for grade, points in item.grades.items():
             _points(points, item, what("grade", grade=grade), item.line, r)
@@ -126,15 +199,16 @@ def _direction_warning(item: Item, direction: str, r: Reader) -> None:
 
 
 def _check_per(item: PerItem, r: Reader) -> None:
-    if item.max < 0:
+    top = item.own_max
+    if top < 0:
         return
-    if item.min is not None and item.min > item.max:
+    if item.min is not None and item.min > top:
         r.error("points_range", item.line, variant="min_max", key=item.key,
-                min=str(item.min), max=str(item.max))
-    elif not (item.min if item.min is not None else item.start) <= item.start <= item.max:
+                min=str(item.min), max=str(top))
+    elif not (item.min if item.min is not None else item.start) <= item.start <= top:
         r.error("points_range", item.line, variant="start", key=item.key,
                 start=str(item.start), min=str(item.min) if item.min is not None else "…",
-                max=str(item.max))
+                max=str(top))
 
 
 def check_tiers(item: TiersItem, unit: str | None, direction: str | None, r: Reader) -> None:
@@ -159,9 +233,8 @@ def check_tiers(item: TiersItem, unit: str | None, direction: str | None, r: Rea
         return
     upper = kinds == {"max"}
     _check_bounds(item, bounded, upper, r)
-    if catch_all is None and bounded:
-        last = bounded[-1].bound
-        assert last is not None
+    last = bounded[-1].fixed_bound if bounded else None
+    if catch_all is None and last is not None:  # a formula bound: judged per agent
         covered = last >= 1 and unit == "rate" if upper else last <= 0
         if not covered:
             r.error("tier_gap", bounded[-1].line, variant="above" if upper else "below",
@@ -174,9 +247,11 @@ def check_tiers(item: TiersItem, unit: str | None, direction: str | None, r: Rea
 
 
 def _check_bounds(item: TiersItem, bounded: Sequence[Tier], upper: bool, r: Reader) -> None:
+    """Numeric bounds in order (a formula bound is computed per agent, not checked here)."""
     for prev, tier in zip(bounded, bounded[1:], strict=False):
-        a, b = prev.bound, tier.bound
-        assert a is not None and b is not None
+        a, b = prev.fixed_bound, tier.fixed_bound
+        if a is None or b is None:
+            continue
         if a == b:
             r.error("tier_overlap", tier.line, key=item.key, bound=str(b))
         elif (b < a) if upper else (b > a):
@@ -198,9 +273,17 @@ def _check_commission(c: Commission, r: Reader, ctx: LoadContext) -> None:
             and ctx.metrics[c.on].unit != "money":
         r.warning("unit_mismatch", c.line, metric=c.on)
     rates = [(c.rate, c.line)] if c.rate is not None else [(t.rate, t.line) for t in c.tiers]
+    rates += [(b.rate, b.line) for b in c.of_target]
     for rate, line in rates:
         if not 0 <= rate <= 1:
             r.error("bad_value", line, variant="rate", value=str(rate))
+    for prev, bracket in zip(c.of_target, c.of_target[1:], strict=False):
+        if bracket.start <= prev.start:
+            r.error("tier_order", bracket.line, variant="bracket", bound=str(bracket.start),
+                    after=str(prev.start))
+    if c.of_target and c.of_target[0].start < 0:
+        r.error("bad_value", c.of_target[0].line, variant="negative",
+                what=what("bracket"))
     bounded = [t for t in c.tiers if t.upto is not None]
     for prev, tier in zip(bounded, bounded[1:], strict=False):
         assert prev.upto is not None and tier.upto is not None
