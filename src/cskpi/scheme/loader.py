@@ -17,7 +17,15 @@ from typing import Any
 
 from ..errors import HINT, Issue
 from .items import read_items
-from .models import DEFAULT_EVENT_KINDS, Adjustment, AppliesTo, EventKind, MetricInfo, Scheme
+from .models import (
+    DEFAULT_EVENT_KINDS,
+    Adjustment,
+    AppliesTo,
+    EventKind,
+    Level,
+    MetricInfo,
+    Scheme,
+)
 from .pay import (
     read_adjustments,
     read_awards,
@@ -61,7 +69,7 @@ def load_scheme(text: str, source: str = "<scheme>", *,
         return None, _sorted(r.issues)
     try:
         scheme = _read_scheme(root, r, ctx)
-        validate_scheme(scheme, r, ctx)
+        validate_scheme(scheme, r, _extended(ctx, scheme.events, scheme.levels))
     except TooMuchAliasing as err:
         r.too_much_aliasing(err.line)
         return None, _sorted(r.issues)
@@ -124,9 +132,7 @@ def _read_scheme(top: YMap, r: Reader, ctx: LoadContext) -> Scheme:
     profile = r.string(top.get("profile"), key_of("profile", scheme))
     events = read_events(top.get("events"), r)
     levels = read_levels(top.get("levels"), r)
-    ctx = replace(ctx, event_kinds=tuple(dict.fromkeys((*ctx.event_kinds,
-                                                        *(e.kind for e in events)))),
-                  levels=tuple(level.name for level in levels))
+    ctx = _extended(ctx, events, levels)
     items_node = top.get("items")
     if items_node is None and "pay" not in top:  # a scheme that only pays needs no items
         r.require(top, "items", scheme)
@@ -145,6 +151,13 @@ def _read_scheme(top: YMap, r: Reader, ctx: LoadContext) -> Scheme:
         adjustments=tuple(adjustments), pay=pay,
         awards=tuple(awards), targets=MappingProxyType(read_targets(top.get("targets"), r)),
         source=r.source, line=top.line, events=tuple(events), levels=tuple(levels))
+
+
+def _extended(ctx: LoadContext, events: Sequence[EventKind],
+              levels: Sequence[Level]) -> LoadContext:
+    """The caller's facts, with the event kinds and levels the scheme declares."""
+    kinds = tuple(dict.fromkeys((*ctx.event_kinds, *(e.kind for e in events))))
+    return replace(ctx, event_kinds=kinds, levels=tuple(level.name for level in levels))
 
 
 def _with_event_points(adjustments: list[Adjustment], events: list[EventKind],

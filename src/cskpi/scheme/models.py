@@ -440,6 +440,26 @@ class Scheme:
     events: tuple[EventKind, ...] = ()
     levels: tuple[Level, ...] = ()
 
+    def formulas(self) -> list[Formula]:
+        """Every formula of the scheme: items, tier bounds, vetoes, pay, pools, awards."""
+        out: list[Formula] = []
+        for item in self.items:
+            if isinstance(item, FormulaItem):
+                out.append(item.formula)
+            elif isinstance(item, TiersItem):
+                out += [b for t in item.tiers if isinstance(b := t.bound, Formula)]
+        out += [v.condition for v in self.veto]
+        if self.pay is not None:
+            if self.pay.kpi_bonus is not None:
+                out.append(self.pay.kpi_bonus.formula)
+            out += [pool.amount for pool in self.pay.pools]
+        out += [a.amount for a in self.awards if isinstance(a, FormulaAward)]
+        return out
+
+    def lookup_keys(self, *funcs: str) -> set[str]:
+        """The names the scheme's formulas look up with ``funcs`` (``target``, …)."""
+        return {lk.key for f in self.formulas() for lk in f.lookups if lk.func in funcs}
+
     def event(self, kind: str) -> EventKind | None:
         """The scheme's declaration of an event kind (None when it declares none)."""
         return next((e for e in self.events if e.kind == kind), None)
