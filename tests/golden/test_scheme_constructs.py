@@ -178,21 +178,26 @@ adjustments: [{event: praise, points: 2}]
 
 def test_event_kinds_of_ones_own_money_per_event_and_own_points():
     """E: 3 refund_saved -> 3 x ¥5 = ¥15 (a pay line); 1 bad_review -> -¥50 (a deduction)
-    and -2 points on the item (10 - 2 = 8); 2 upsell -> +2; praise: one at the scheme's 2,
-    one carrying its own 5 points -> 7 (the old code counted 2 x 2 = 4).
-    Score 8 + 2 + 7 = 17; pay 15 - 50 = -35."""
+    and -2 points on the item (10 - 2 = 8); 2 upsell -> +2; praise: 2 x the scheme's 2 = 4,
+    one praise carried 5 points of its own: the scheme fixes the points, so they are set
+    aside, but said in the rule and warned about (the old code said nothing).
+    Score 8 + 2 + 4 = 14; pay 15 - 50 = -35."""
     scheme = scheme_of(EVENTS)
     events = [{"agent_id": "E", "kind": k, "points": p} for k, p in (
         ("refund_saved", None), ("refund_saved", None), ("refund_saved", None),
         ("bad_review", None), ("upsell", None), ("upsell", None), ("praise", None),
         ("praise", 5))]
     card = run(scheme, {"E": {}}, events=events).cards[0]
-    assert card.score == 17
+    assert card.score == 14
     lines = [(line.kind, line.label, line.amount) for line in card.pay.lines]
     assert lines == [("event", "起死回生", 15), ("deduction", "差评扣款", -50)]
     assert card.pay.total == -35
     praise = next(a for a in card.adjustments if a.event == "praise")
-    assert rule_text(praise, EN) == "1 × 2, 1 × 5 (the events' own points; the scheme's: 2)"
+    assert rule_text(praise, EN) == \
+        "2 × 2 (points carried by the events, 5, set aside: the scheme fixes 2)"
+    assert rule_text(praise, ZH) == "2 × 2（事件自带的分数 5 不采用：方案规定 2）"
+    assert card.warnings == [
+        "praise: 2 × 2 (points carried by the events, 5, set aside: the scheme fixes 2)"]
     assert rule_text(card.pay.lines[1], ZH) == "差评扣款 1 × -¥50.00 = -¥50.00"
     upsell = next(a for a in card.adjustments if a.event == "upsell")
     assert (upsell.points, upsell.label) == (2, "关联销售")

@@ -152,6 +152,10 @@ def _flat_card(card: dict[str, Any]) -> dict[str, Any]:
     for k in ("base", "kpi_bonus", "commission", "total"):
         row[f"pay_{k}"] = card["pay"][k]
     row["pay_awards"] = sum(a["amount"] for a in card["pay"]["awards"])
+    if "level" in card:
+        row["level"] = card["level"]
+    if card["pay"].get("lines"):
+        row["pay_lines"] = sum(line["amount"] for line in card["pay"]["lines"])
     return row
 
 
@@ -168,8 +172,12 @@ def print_scores(scored: Any, t: Translator, console: Console) -> None:
     table.add_column(t("summary.name"))
     for item in scheme.items:
         table.add_column(f"{item.label}\n/{format_points(item.max, lang)}", justify="right")
-    for key in ("score.adjust", "score.score", "score.passed", "score.base", "score.bonus",
-                "score.commission", "score.awards", "score.total"):
+    levels = bool(scheme.levels)
+    lines = any(c.pay.lines for c in scored.result.cards)
+    keys = ["score.adjust", "score.score", *(["score.level"] if levels else []),
+            "score.passed", "score.base", "score.bonus", "score.commission", "score.awards",
+            *(["score.lines"] if lines else []), "score.total"]
+    for key in keys:
         table.add_column(t(key), justify="right")
     for c in scored.result.cards:
         pay = c.pay.to_dict()
@@ -180,10 +188,14 @@ def print_scores(scored: Any, t: Translator, console: Console) -> None:
         verdict = t("score.vetoed") if c.vetoed else (t("score.yes") if c.passed
                                                        else t("score.no"))
         cells += [("+" if adj > 0 else "") + format_points(adj, lang) if adj else "",
-                  f"{format_points(c.score, lang)} ({format_percent(c.ratio, lang, 1)})",
-                  verdict, *(format_money(pay[k], lang) for k in ("base", "kpi_bonus",
+                  f"{format_points(c.score, lang)} ({format_percent(c.ratio, lang, 1)})"]
+        cells += [c.level or "—"] if levels else []
+        cells += [verdict, *(format_money(pay[k], lang) for k in ("base", "kpi_bonus",
                                                                   "commission")),
-                  format_money(awards, lang), format_money(pay["total"], lang)]
+                  format_money(awards, lang)]
+        cells += [format_money(sum((x.amount for x in c.pay.lines), Decimal(0)), lang)] \
+            if lines else []
+        cells += [format_money(pay["total"], lang)]
         table.add_row(*cells)
     console.print(table)
 

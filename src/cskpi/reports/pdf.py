@@ -32,7 +32,7 @@ from reportlab.platypus import (
 
 from ..locale import Translator
 from ..scoring.score import ScoreCard, cents
-from ..scoring.texts import card_warnings, note_text, pay_notes, rule_text, veto_text
+from ..scoring.texts import card_warnings, note_text, pay_notes, rule_text, say, veto_text
 from .content import adjustment_label, award_label, findings, level_text, team_kpis
 from .data import ReportData
 from .fonts import FontFile, cjk_font, register_font
@@ -249,12 +249,22 @@ def _payslip(report: ReportData, card: ScoreCard, t: Translator, s: Styles,
     rows: list[list[Any]] = [[t("report.col.item"), t("report.col.note"),
                               _right(t("report.col.amount"), s)]]
     rows.append([t("report.col.base"), "", _right(money_text(pay["base"]), s)])
-    rows.append([t("report.col.kpi_bonus"), "; ".join(pay_notes(card, t)),
+    bonus = [say(card.pay.explain["kpi_bonus"], t)] if "kpi_bonus" in card.pay.explain else []
+    if card.level:
+        bonus.insert(0, t("rule.level", level=card.level,
+                          factor=points_text(card.level_factor or 0)))
+    rows.append([t("report.col.kpi_bonus"), "; ".join([*bonus, *pay_notes(card, t)]),
                  _right(money_text(pay["kpi_bonus"]), s)])
-    rows.append([t("report.col.commission"), "", _right(money_text(pay["commission"]), s)])
+    commission = say(card.pay.explain["commission"], t) \
+        if "commission" in card.pay.explain else ""
+    rows.append([t("report.col.commission"), commission,
+                 _right(money_text(pay["commission"]), s)])
     for award in card.pay.awards:
-        label = award_label(report, award.kind, award.metric) or t("report.col.awards")
+        label = award_label(report, award.kind, award.metric) or award.label \
+            or t("report.col.awards")
         rows.append([label, rule_text(award, t), _right(money_text(cents(award.amount)), s)])
+    for line in card.pay.lines:
+        rows.append([line.label, rule_text(line, t), _right(money_text(cents(line.amount)), s)])
     total = Paragraph(f"<b>{escape(money_text(pay['total']))}</b>",
                       ParagraphStyle("tot", parent=s.body, alignment=2))
     rows.append([_p(t("report.col.total"), s.body), "", total])

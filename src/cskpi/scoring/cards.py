@@ -92,15 +92,19 @@ class AdjustmentScore:
     rule_code: str
     rule_params: dict[str, Any] = field(default_factory=dict)
     label: str | None = None
+    note_code: str | None = None  # own_points: events carried points the scheme sets aside
 
     @property
     def rule(self) -> str:
         return texts.rule_text(self, texts._english())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"event": self.event, "label": self.label, "count": self.count,
-                "points": self.points, "points_display": format_points(self.points),
-                "rule": self.rule, "rule_code": self.rule_code, "rule_params": self.rule_params}
+        out = {"event": self.event, "label": self.label, "count": self.count,
+               "points": self.points, "points_display": format_points(self.points),
+               "rule": self.rule, "rule_code": self.rule_code, "rule_params": self.rule_params}
+        if self.note_code:
+            out["note_code"] = self.note_code
+        return out
 
 
 @dataclass
@@ -246,8 +250,10 @@ class ScoreCard:
 
     @property
     def warnings(self) -> list[str]:
-        """Scoring warnings (fallbacks, missing figures) in English: ``key: rule``."""
-        return [f"{i.key}: {i.rule}" for i in self.items if i.note_code in texts.WARNED]
+        """Scoring warnings (fallbacks, missing figures, events' points set aside) in
+        English: ``key: rule``."""
+        return [f"{i.key}: {i.rule}" for i in self.items if i.note_code in texts.WARNED] + [
+            f"{a.event}: {a.rule}" for a in self.adjustments if a.note_code in texts.WARNED]
 
     @property
     def raw_score(self) -> Decimal:

@@ -44,7 +44,7 @@ from .cards import (
 from .items import GRADE_ALIASES, range_problem, score_item
 from .lookups import Resolver, events_of
 from .pay import awards, check_pay_range, commission, of_target, pay_card, pools, split_cents
-from .texts import event_ref, points, rule
+from .texts import event_ref, points
 
 ZERO = Decimal(0)
 
@@ -58,9 +58,9 @@ __all__ = [
 
 def _adjustments(scheme: Scheme, agent: Mapping[str, Any], inp: ScoringInput,
                  problems: list[ScoreProblem]) -> list[AdjustmentScore]:
-    """Points per event outside the items.  A fixed adjustment counts an event's own
-    points when the event carries them (the rule says so); a ranged one takes the points
-    the manager chose for each event.  Complaints are those of :func:`events_of`: the
+    """Points per event outside the items.  A fixed adjustment gives its points for each
+    event (an event carrying other points is shown and warned about); a ranged one takes
+    the points the manager chose for each event.  Complaints are those of :func:`events_of`: the
     verified ones of the complaints table, each once; their 扣分 (written 13 or -13)
     counts against a deduction."""
     out = []
@@ -101,19 +101,20 @@ def _own_points(event: Mapping[str, Any], deduction: bool) -> Decimal | None:
 
 
 def _fixed(adj: Any, events: list[dict[str, Any]], deduction: bool) -> AdjustmentScore:
-    counts: dict[Decimal, int] = {}
-    for e in events:
-        own = _own_points(e, deduction)
-        p = own if own is not None else adj.points
-        counts[p] = counts.get(p, 0) + 1
-    total = sum((p * n for p, n in counts.items()), ZERO)
-    if set(counts) == {adj.points}:
+    """A fixed adjustment: the scheme's points for each event.  Events carrying other
+    points do not change them (the scheme fixes the points), but the rule shows those
+    points and the card warns, so a disagreement between data and scheme is seen."""
+    own = [p for e in events if (p := _own_points(e, deduction)) is not None
+           and p != adj.points]
+    total = adj.points * len(events)
+    if not own:
         return AdjustmentScore(adj.event, len(events), total, "adjust.fixed",
                                {"count": len(events), "points": points(adj.points)},
                                adj.label)
-    parts = [rule("adjust.part", count=n, points=points(p)) for p, n in counts.items()]
-    return AdjustmentScore(adj.event, len(events), total, "adjust.own",
-                           {"parts": parts, "default": points(adj.points)}, adj.label)
+    return AdjustmentScore(adj.event, len(events), total, "adjust.set_aside",
+                           {"count": len(events), "points": points(adj.points),
+                            "own": [points(p) for p in own]}, adj.label,
+                           note_code="own_points")
 
 
 def _veto(scheme: Scheme, card: ScoreCard, row: Mapping[str, Any], ctx: Resolver) -> None:

@@ -129,11 +129,14 @@ def veto_text(veto: Any, t: Any) -> str:
 
 def card_warnings(card: Any, t: Any) -> list[str]:
     """The scoring warnings of a card (fallbacks, missing figures): ``label: rule``."""
-    items = _get(card, "items") or []
     out = []
-    for item in items:
+    for item in _get(card, "items") or []:
         if _get(item, "note_code") in WARNED:
             out.append(f"{_get(item, 'label')}: {rule_text(item, t)}")
+    for adj in _get(card, "adjustments") or []:
+        if _get(adj, "note_code") in WARNED:
+            name = _get(adj, "label") or _localise(event_ref(str(_get(adj, "event"))), t)
+            out.append(f"{name}: {rule_text(adj, t)}")
     return out
 
 
@@ -141,6 +144,38 @@ def pay_notes(card: Any, t: Any) -> list[str]:
     """Why parts of the pay are 0 (below the pass line, vetoed, out of range)."""
     pay = _get(card, "pay")
     return [say(n, t) for n in (_get(pay, "notes") or ())] if pay is not None else []
+
+
+def pay_explained(card: Any, t: Any) -> list[str]:
+    """How the KPI bonus and the commission were computed (and the level that set the
+    bonus), in the language of ``t``."""
+    pay = _get(card, "pay")
+    if pay is None:
+        return []
+    if isinstance(pay, Mapping):
+        found = [pay.get(f"{part}_rule") for part in ("kpi_bonus", "commission")]
+    else:
+        found = [pay.explain.get(part) for part in ("kpi_bonus", "commission")]
+    out = []
+    level = _get(card, "level")
+    if level:
+        out.append(t("rule.level", level=level, factor=_factor(card, t)))
+    for part, msg in zip(("kpi_bonus", "commission"), found, strict=True):
+        if msg:
+            out.append(f"{t(f'rule.part.{part}')}: {say(msg, t)}")
+    return out
+
+
+def _factor(card: Any, t: Any) -> str:
+    from ..units import format_number
+
+    return format_number(_get(card, "level_factor"), _lang(t), 4)
+
+
+def has_pay_lines(scheme: Any) -> bool:
+    """Whether a scheme pays pools or money per event (a column of their own)."""
+    pools = scheme.pay.pools if scheme.pay is not None else ()
+    return bool(pools) or any(e.money is not None for e in scheme.events)
 
 
 def problem_text(problem: Any, t: Any) -> str:
@@ -157,5 +192,5 @@ def problem_hint(problem: Any, t: Any) -> str | None:
     return _get(problem, "hint")
 
 
-WARNED = ("missing_metric", "min_sample")
-"""Item notes that are scoring warnings."""
+WARNED = ("missing_metric", "min_sample", "own_points")
+"""Notes of items and adjustments that are scoring warnings."""

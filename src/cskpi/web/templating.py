@@ -45,7 +45,7 @@ def make_environment() -> Environment:
     env.globals.update(rule_text=texts.rule_text, note_text=texts.note_text,
                        veto_text=texts.veto_text, problem_text=texts.problem_text,
                        problem_hint=texts.problem_hint, pay_notes=texts.pay_notes,
-                       card_warnings=texts.card_warnings)
+                       card_warnings=texts.card_warnings, say=texts.say)
     return env
 
 
