@@ -78,6 +78,21 @@ BROKEN = [  # one scheme text per group of issue codes
     "formula: 'min(1)'}]\n",
     "- just\n- a list\n",
     "scheme: t\nitems:\n\t- {key: q}\n",
+    # the constructs of #19
+    "scheme: t\nevents: [{kind: x, money: 1, points: 2}, {kind: y}, {kind: y}]\n"
+    "levels: [{name: L, factor: 1}, {name: M, min_ratio: 0.5, factor: -1}]\n"
+    "items:\n  - {key: a, metric: conversion_rate, weight: 0, tiers: [{points: 1}]}\n"
+    "  - {key: b, max: 10, formula: \"team('score') + streak('L')\"}\n"
+    "  - {key: c, max: 10, start: 10, per: {late: -1}, per_occurrence: [absent]}\n"
+    "veto: [{when: 'complaints > 1', cancels: [bonus], effect: score}]\n"
+    "pay:\n  kpi_bonus: {pool: 10, formula: 'pool * level_factor', cap: -1}\n"
+    "  commission: {on: sales, rate: 0.1, of_target: [{from: 1, rate: 0.1}]}\n"
+    "  pools: [{label: P, per: shop, amount: \"team('sales')\", split: score},"
+    " {label: Q, per: nowhere, amount: '1', split: x}]\n",
+    "scheme: t\nlevels: [{name: L, min_ratio: 0.5}, {name: M, min_ratio: 0.8}]\n"
+    "items: [{key: a, max: 1, formula: \"streak('L') + target('salez')\"}]\n"
+    "pay: {commission: {on: sales, of_target: [{from: 1.2, rate: 0.1}, {from: 1, rate: 2}]},"
+    " awards: [{kind: formula, amount: 'level_factor'}]}\n",
 ]
 
 
@@ -209,3 +224,69 @@ def test_compliance_columns_in_chinese() -> None:
     assert column_text("reply_3min_rate", 0.85, EN).endswith("\n≥ 85%")
     assert cell_text(check, ZH) == "81.3% ✗"
     assert verdict_text(False, ZH) == "不合规" and verdict_text(None, EN) == "no basis"
+
+
+RICH = """
+scheme: rich
+events:
+  - {kind: refund_saved, label: 起死回生, money: 5}
+  - {kind: bad_review, label: 差评扣款, money: -50}
+items:
+  - {key: conv, label: 询单转化率, metric: conversion_rate, weight: 0.35,
+     tiers: [{min: "target('conversion_rate') * 1.1", points: 100}, {min: "target('conversion_rate')", points: 80}, {points: 0}]}
+  - {key: resp, label: 平均响应, metric: response_s, max: 20, target: 30}
+  - {key: att, label: 出勤, max: 10, start: 10, per: {leave: -5, late: -1}, per_occurrence: [leave]}
+adjustments: [{event: praise, points: 2}]
+levels:
+  - {name: 金牌, min_ratio: 0.90, factor: 1.0}
+  - {name: 银牌, min_ratio: 0.50, factor: 0.8}
+  - {name: 待改进, factor: 0}
+veto:
+  - {when: "complaints >= 3", cancels: [kpi_bonus, commission, awards], reason: 三次投诉}
+pay:
+  kpi_bonus: {pool: 1000, formula: "pool * level_factor * 2", requires_pass: false}
+  commission: {on: sales, of_target: [{from: 1.0, rate: 0.03}, {from: 1.2, rate: 0.05}], marginal: true}
+  pools:
+    - {label: 团队奖金池, per: team, amount: "team('sales') * 0.01", split: score}
+    - {label: 静默销售分成, per: shop, amount: "shop('silent_sales') * 0.005", split: equal}
+  awards: [{kind: formula, label: 连续金牌奖, amount: "if(streak('金牌') >= 2, 300, 0)"}]
+"""
+
+
+def test_the_constructs_of_19_read_in_chinese() -> None:
+    """Weights, target bounds, lower-is-better targets, occurrences, levels, capped bonus,
+    marginal commission by target, pools, money per event, a veto that cancels: every
+    text of the cards in Chinese, no English word but data and keywords."""
+    from cskpi.scoring.texts import card_warnings, pay_explained, veto_text
+
+    scheme, issues = load_scheme(RICH, "rich.yaml", metrics=CATALOG)
+    assert scheme is not None and issues == []
+    conv = {"conversion_rate": 0.45, "conversion_rate_num": 45, "conversion_rate_den": 100}
+    metrics = {"G": {**conv, "response_s": 36, "sales": D(130000), "leave": 3, "late": 1},
+               "V": {**conv, "response_s": 20, "sales": D(90000), "complaints": 3}}
+    agents = [{"agent_id": a, "role": "presale", "team": "A"} for a in metrics]
+    attendance = [{"agent_id": "G", "date": f"2026-10-0{d}", "status": "leave"}
+                  for d in (1, 2, 5)]
+    events = [{"agent_id": "G", "kind": k, "points": p} for k, p in (
+        ("refund_saved", None), ("bad_review", None), ("praise", 3))]
+    targets = {(a, m): v for a in metrics for m, v in (("conversion_rate", D("0.4")),
+                                                       ("sales", D(100000)))}
+    result = score_period(scheme, ScoringInput(
+        "2026-10", agents, metrics, targets=targets, events=events, attendance=attendance,
+        team_metrics={"A": {"sales": D(220000)}}, shop_metrics={"silent_sales": D(8000)},
+        streaks={"G": ("金牌", 1)}, metric_units=UNITS, metric_directions=DIRECTIONS))
+    assert result.problems == []
+    words = ("rich.yaml", "G", "V", "A")
+    for card in result.cards:
+        texts = [*(rule_text(i, ZH) for i in card.items),
+                 *(rule_text(a, ZH) for a in card.adjustments),
+                 *(rule_text(a, ZH) for a in card.pay.awards),
+                 *(rule_text(x, ZH) for x in card.pay.lines), *pay_explained(card, ZH),
+                 *pay_notes(card, ZH), *(veto_text(v, ZH) for v in card.vetoes),
+                 *card_warnings(card, ZH)]
+        assert texts
+        for text in texts:
+            assert english_words(text, words) == [], text
+    g = result.cards[0]
+    assert rule_text(g.items[2], ZH) == "起始 10，请假 2 次 × -5、迟到 1 × -1 → 0"
+    assert pay_explained(g, ZH)[0] == "等级 银牌（系数 0.8）"  # 53.67 of 65 = 82.6 %

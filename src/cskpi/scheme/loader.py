@@ -134,10 +134,11 @@ def _read_scheme(top: YMap, r: Reader, ctx: LoadContext) -> Scheme:
     levels = read_levels(top.get("levels"), r)
     ctx = _extended(ctx, events, levels)
     items_node = top.get("items")
-    if items_node is None and "pay" not in top:  # a scheme that only pays needs no items
+    pays = "pay" in top or any(e.money is not None for e in events)
+    if items_node is None and not pays:  # a scheme that only pays needs no items
         r.require(top, "items", scheme)
     items = read_items(items_node, r, ctx)
-    if isinstance(items_node, YSeq) and not items_node.items and "pay" not in top:
+    if isinstance(items_node, YSeq) and not items_node.items and not pays:
         r.error("missing_key", top.key_line("items"), variant="no_items")
     pay, pay_awards = read_pay(top.get("pay"), r, ctx)
     if pay_awards is not None and "awards" in top:
