@@ -83,10 +83,10 @@ def _item_thresholds(report: ReportData, t: Translate) -> list[Kpi]:
     shop = report.shop
     for item in report.scheme.items:
         if isinstance(item, TiersItem):
-            full = next((tier for tier in item.tiers
-                         if tier.points == item.max and not tier.is_catch_all), None)
-            if full is not None and full.bound is not None:
-                out.append(Kpi(item.metric, shop.get(item.metric), full.bound,
+            full = next((tier for tier in item.tiers  # a formula bound: per agent, none
+                         if tier.points == item.own_max and not tier.is_catch_all), None)
+            if full is not None and full.fixed_bound is not None:
+                out.append(Kpi(item.metric, shop.get(item.metric), full.fixed_bound,
                                "lower" if full.max is not None else "higher",
                                t("report.basis.full_points", item=item.label)))
         elif isinstance(item, LinearItem):
@@ -95,7 +95,8 @@ def _item_thresholds(report: ReportData, t: Translate) -> list[Kpi]:
                            t("report.basis.full_points", item=item.label)))
         elif isinstance(item, TargetItem):
             if item.target is not None:
-                out.append(Kpi(item.metric, shop.get(item.metric), item.target, "higher",
+                out.append(Kpi(item.metric, shop.get(item.metric), item.target,
+                               _direction(item.metric),
                                t("report.basis.target", item=item.label)))
             elif item.metric == "sales" and shop.get("target_completion_den"):
                 target = Decimal(str(shop["target_completion_den"]))

@@ -162,7 +162,7 @@ def pay_explained(card: Any, t: Any) -> list[str]:
         out.append(t("rule.level", level=level, factor=_factor(card, t)))
     for part, msg in zip(("kpi_bonus", "commission"), found, strict=True):
         if msg:
-            out.append(f"{t(f'rule.part.{part}')}: {say(msg, t)}")
+            out.append(t("rule.explained", part=t(f"rule.part.{part}"), rule=say(msg, t)))
     return out
 
 
