@@ -12,7 +12,7 @@ more for scheme texts: ``points``, ``decimal`` (a plain figure), ``percent_point
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from babel.dates import format_date as _babel_date
@@ -32,9 +32,15 @@ def is_zh(lang: str | None) -> bool:
 
 
 def rounded(value: Any, places: int) -> Decimal:
-    """``value`` rounded half up to ``places`` decimals (no binary float surprises)."""
+    """``value`` rounded half up to ``places`` decimals (no binary float surprises), in a
+    context wide enough for any size (a 28-digit context fails on 10^27 to cents)."""
     q = Decimal(1).scaleb(-places)
-    return Decimal(str(value)).quantize(q, rounding=ROUND_HALF_UP)
+    d = Decimal(str(value))
+    if not d.is_finite():
+        return d
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, d.adjusted() + places + 2)
+        return d.quantize(q, rounding=ROUND_HALF_UP)
 
 
 def format_number(value: Any, lang: str | None = "en", places: int = 2) -> str:
@@ -43,7 +49,9 @@ def format_number(value: Any, lang: str | None = "en", places: int = 2) -> str:
         return NONE
     d = rounded(value, places)
     pattern = "#,##0" + ("." + "#" * places if places else "")
-    return format_decimal(d, format=pattern, locale=locale_of(lang))
+    with localcontext() as ctx:  # Babel quantizes in the current context: room for any size
+        ctx.prec = max(ctx.prec, d.adjusted() + places + 2)
+        return format_decimal(d, format=pattern, locale=locale_of(lang))
 
 
 def format_count(value: Any, lang: str | None = "en") -> str:
@@ -65,7 +73,9 @@ def format_money(value: Any, lang: str | None = "en", currency: str = "¥") -> s
     if value is None:
         return NONE
     d = rounded(value, 2)
-    text = format_decimal(abs(d), format="#,##0.00", locale=locale_of(lang))
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, d.adjusted() + 4)
+        text = format_decimal(abs(d), format="#,##0.00", locale=locale_of(lang))
     return f"-{currency}{text}" if d < 0 else f"{currency}{text}"
 
 

@@ -103,7 +103,7 @@ def test_requires_pass_and_ranged_adjustments():
     card = result.cards[0]
     # 10 x 4 grades + refund 0 + attendance max(0, 20 - 30) = 0 -> 40, complaint -12 -> 28
     assert card.score == 28 and not card.passed
-    assert card.pay.kpi_bonus == 0 and card.pay.notes == ["no KPI bonus: below the pass line"]
+    assert card.pay.kpi_bonus == 0 and card.pay.note_texts == ["no KPI bonus: below the pass line"]
 
 
 ITEMS = """
@@ -163,18 +163,20 @@ def test_every_item_kind_pay_and_awards():
     assert cards["A2"].vetoed and cards["A2"].score == 0 and cards["A2"].pay.kpi_bonus == 0
     # commission, marginal tiers: A1 10000 x 1 % + 5000 x 2 % = 200; A3 8000 x 1 % = 80
     assert cards["A1"].pay.commission == D("200") and cards["A3"].pay.commission == D("80")
-    # rank by conversion: A1 and A2 tie at 45 % -> split 800: 400 each; A3 gets nothing
+    # rank by conversion: A1 and A2 both at 45 %, but A2's veto (effect: score) cancels
+    # everything, awards too: A2 is not ranked, A1 alone is first -> 800; A3 nothing
     conv = {c.agent_id: [a.amount for a in c.pay.awards if a.metric == "conversion_rate"]
             for c in result.cards}
-    assert conv == {"A1": [D(400)], "A2": [D(400)], "A3": []}
+    assert conv == {"A1": [D(800)], "A2": [], "A3": []}
+    assert cards["A2"].pay.commission == 0  # 5000 x 1 %, cancelled by the veto
     # rank by response (lower is better): A3 20 s alone first -> 500
     resp = {c.agent_id: [a.amount for a in c.pay.awards if a.metric == "response_s"]
             for c in result.cards}
     assert resp == {"A1": [], "A2": [], "A3": [D(500)]}
     # target award: sales >= 10000 target: A1 only
     assert [a.amount for a in cards["A1"].pay.awards if a.kind == "target"] == [D(1000)]
-    # A1 pay: 3000 + 1000 x 95/120 (791.666…) + 200 + 400 + 1000 = 5391.666… -> 5391.67
-    assert cards["A1"].pay.total == D("5391.67")
+    # A1 pay: 3000 + 1000 x 95/120 (791.666…) + 200 + 800 + 1000 = 5791.666… -> 5791.67
+    assert cards["A1"].pay.total == D("5791.67")
 
 
 def test_tied_rank_awards_repeat_and_rank_skips():
@@ -278,6 +280,6 @@ pay:
     a1, a2 = result.cards
     # A1: two complaints -> vetoed, keeps its 10 points but loses the 1000 bonus
     assert a1.vetoed and a1.score == 10 and a1.pay.kpi_bonus == 0
-    assert a1.veto_reasons == ["complaint >= 2: 两次投诉"]
+    assert a1.veto_reasons == ["complaint >= 2: 两次投诉 (cancels KPI bonus)"]
     # A2: one complaint -> bonus 1000 x 10/10
     assert not a2.vetoed and a2.pay.kpi_bonus == 1000

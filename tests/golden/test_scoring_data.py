@@ -45,7 +45,7 @@ def test_history_targets_and_net_commission(folder, tmp_path):
     # P1's sales in August 1000 and September 2000: mean 1500 x 1.2 = 1800 target;
     # October 2400 >= 1800 -> full 10 points
     item = p1.items[0]
-    assert item.points == 10 and "target 1800" in item.rule
+    assert item.points == 10 and "target ¥1,800.00" in item.rule
     # commission: (2400 - 400 refunded) x 10 % = 200.00
     assert p1.pay.commission == Decimal("200.0")
     # P2 has no history: no target -> reported, not guessed
@@ -105,7 +105,7 @@ def test_platform_counts_are_the_sample_where_nothing_is_computed(folder, tmp_pa
     # P1: 40 rated >= 30, satisfaction 0.9 >= 0.9 -> 20 points
     assert cards["P1"].items[0].points == 20
     # P2: 10 rated < 30 -> the neutral fallback, max / 2 = 10
-    assert cards["P2"].items[0].points == 10 and "fallback" in cards["P2"].items[0].note
+    assert cards["P2"].items[0].points == 10 and cards["P2"].items[0].note_code == "min_sample"
     # the rank award: only P1 has >= 50 inquiring customers -> P1 gets it despite 0.5 < 0.9
     assert [a.amount for a in cards["P1"].pay.awards] == [Decimal("100")]
     assert cards["P2"].pay.awards == []

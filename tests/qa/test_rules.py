@@ -28,7 +28,7 @@ rules:
 def test_every_problem_at_once_with_its_line() -> None:
     rules, issues = load_rules(BAD, "bad.yaml")
     assert rules is None
-    found = [(i.line, i.level, i.code) for i in issues]
+    found = [(i.row, i.level, i.code) for i in issues]
     assert found == [
         (2, "error", "unknown_key"),
         (5, "error", "bad_value"),  # kind pattren
@@ -42,17 +42,17 @@ def test_every_problem_at_once_with_its_line() -> None:
         (9, "error", "duplicate_rule"),
         (10, "error", "unknown_key"),  # phrases on an emotion_followup rule
     ]
-    by_code = {(i.line, i.code): i for i in issues}
+    by_code = {(i.row, i.code): i for i in issues}
     assert "did you mean 'title'" in by_code[(2, "unknown_key")].hint
     assert "did you mean 'pattern'" in by_code[(5, "bad_value")].hint
-    assert any("did you mean 'agent'" in (i.hint or "") for i in issues if i.line == 7)
-    assert all(i.source == "bad.yaml" for i in issues)
+    assert any("did you mean 'agent'" in (i.hint or "") for i in issues if i.row == 7)
+    assert all(i.file == "bad.yaml" for i in issues)
 
 
 def test_a_pattern_re2_cannot_run_is_an_error_with_its_position() -> None:
     _, issues = load_rules(BAD, "bad.yaml")
     patterns = [i for i in issues if i.code == "qa_pattern"]
-    assert [(i.line, i.column) for i in patterns] == [(6, 1), (8, 2)]
+    assert [(i.row, i.column) for i in patterns] == [(6, 1), (8, 2)]
     assert "missing )" in patterns[0].message and "(?=" in patterns[1].message
     assert "look-around" in (patterns[1].hint or "")
 

@@ -117,8 +117,10 @@ def test_durations_are_minutes_and_seconds(wb: openpyxl.Workbook, presale: Repor
     assert isinstance(shown, dt.timedelta)
     assert shown.total_seconds() == pytest.approx(agent["response_s"], abs=0.01)
     assert response["Numerator"].number_format == "#,##0.0"
-    # long decimals of the rule are cut; the exact points are in their own column
-    assert "…" in response["Rule"].value and len(response["Rule"].value) < 60
+    # the rule shows figures for people (durations as m:ss, points to two decimals); the
+    # exact points are in their own column
+    rule = response["Rule"].value
+    assert "…" not in rule and len(rule) < 60 and " between 1:30 (0) and 0:20 (20) → " in rule
 
 
 def test_summary_kpis_thresholds_and_chart(wb: openpyxl.Workbook, presale: ReportData) -> None:

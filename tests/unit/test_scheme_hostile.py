@@ -29,7 +29,7 @@ def check(text: str):
 def issues_of(text: str) -> list[tuple[str, int | None, int | None]]:
     scheme, issues = check(text)
     assert scheme is None
-    return [(i.code, i.line, i.column) for i in issues]
+    return [(i.code, i.row, i.column) for i in issues]
 
 
 def scheme_of(text: str):
@@ -110,7 +110,7 @@ def test_a_formula_out_of_bounds_for_one_agent_is_that_agents_problem():
     assert "'*' gives about 10^32" in result.problems[0].message
     assert "column 21" in result.problems[0].message
     a1, a2 = result.cards
-    assert a1.items[0].points == 0 and a1.items[0].note == "out of range"
+    assert a1.items[0].points == 0 and a1.items[0].note_code == "out_of_range"
     assert a2.items[0].points == 10
     assert json.dumps([c.to_dict() for c in result.cards], default=str)
 
@@ -132,14 +132,16 @@ def test_a_veto_out_of_bounds_does_not_apply_and_is_a_problem():
 
 
 def test_a_kpi_bonus_of_10_15_or_more_is_a_pay_problem_counted_as_0():
-    """pool 10^14 x score 10 x 10^12 = 10^27: cents() raised InvalidOperation before."""
+    """pool 10^14 x score 10 x 10^12 = 10^27: cents() raised InvalidOperation before
+    (uncapped: by default a KPI bonus is capped at its pool)."""
     scheme = scheme_of(formula_scheme("10", pay="{kpi_bonus: {pool: 100000000000000, "
-                                            "formula: 'pool * score * 1000000000000'}}"))
+                                            "formula: 'pool * score * 1000000000000', "
+                                            "cap: none}}"))
     result = score(scheme, {"A1": {}})
     assert [p.code for p in result.problems] == ["pay_range"]
     card = result.cards[0]
     assert card.pay.kpi_bonus == 0 and card.pay.to_dict()["total"] == 0
-    assert "kpi_bonus out of range: counted as 0" in card.pay.notes
+    assert "KPI bonus out of range: counted as 0" in card.pay.note_texts
 
 
 def test_a_kpi_bonus_formula_out_of_the_working_bound_is_a_problem():
@@ -223,7 +225,7 @@ def gbk_scheme(tmp_path: Path) -> Path:
 
 def test_a_non_utf8_file_names_the_line_and_column_of_the_first_bad_byte(tmp_path):
     (issue,) = load_scheme_file(gbk_scheme(tmp_path))[1]
-    assert (issue.code, issue.line, issue.column) == ("encoding", 3, 21)
+    assert (issue.code, issue.row, issue.column) == ("encoding", 3, 21)
     assert "GBK" in (issue.hint or "") and "0xca" in issue.message
 
 

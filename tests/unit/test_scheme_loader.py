@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from cskpi.errors import Issue
 from cskpi.scheme import (
     FormulaItem,
     GradeItem,
@@ -17,7 +18,6 @@ from cskpi.scheme import (
     MetricSpec,
     PerItem,
     RankAward,
-    SchemeIssue,
     TargetAward,
     TargetItem,
     TiersItem,
@@ -81,17 +81,17 @@ pay:
 """
 
 
-def load(text: str, **kw: Any) -> tuple[Any, list[SchemeIssue]]:
+def load(text: str, **kw: Any) -> tuple[Any, list[Issue]]:
     kw.setdefault("metrics", METRICS)
     return load_scheme(textwrap.dedent(text), "s.yaml", **kw)
 
 
 def codes(text: str, **kw: Any) -> list[tuple[str, int | None]]:
     """(code, line) of every issue."""
-    return [(i.code, i.line) for i in load(text, **kw)[1]]
+    return [(i.code, i.row) for i in load(text, **kw)[1]]
 
 
-def only(text: str, **kw: Any) -> SchemeIssue:
+def only(text: str, **kw: Any) -> Issue:
     scheme, issues = load(text, **kw)
     assert len(issues) == 1, [str(i) for i in issues]
     assert scheme is None
@@ -269,7 +269,7 @@ GRADE = "grade: {A: 10, B: 5, C: 0, D: 0}"
 
 def test_yaml_syntax_error_has_its_line() -> None:
     issue = only("scheme: t\nitems: [1, 2\npass_ratio: 0.5\n")
-    assert (issue.code, issue.line) == ("yaml_syntax", 3)
+    assert (issue.code, issue.row) == ("yaml_syntax", 3)
 
 
 def test_tabs_get_a_hint() -> None:
@@ -284,7 +284,7 @@ def test_not_a_mapping(text: str) -> None:
 
 def test_unknown_top_level_key_suggests_the_closest() -> None:
     issue = only(f"scheme: t\nitme: 1\nitems: [{{key: q, max: 10, {GRADE}}}]\n")
-    assert (issue.code, issue.line) == ("unknown_key", 2)
+    assert (issue.code, issue.row) == ("unknown_key", 2)
     assert (issue.hint or "").startswith("did you mean 'items'?")
     assert "pass_ratio" in (issue.hint or "")
     assert issue.where() == "s.yaml:2"
@@ -318,7 +318,7 @@ def test_unknown_top_level_key_suggests_the_closest() -> None:
 ])
 def test_item_errors(item: str, expected: tuple[str, int]) -> None:
     issue = only(f"scheme: t\nitems:\n  - {item}\n")
-    assert (issue.code, issue.line) == expected
+    assert (issue.code, issue.row) == expected
 
 
 def test_unknown_metric_hint_lists_valid_keys() -> None:
@@ -364,7 +364,7 @@ def test_tiers_covering_the_range_need_no_catch_all() -> None:
 
 def test_direction_mismatch_is_a_warning() -> None:
     scheme, issues = load(tiers("{max: 0.9, points: 0}", "{points: 30}", metric="satisfaction"))
-    assert [(i.level, i.code, i.line) for i in issues] == [
+    assert [(i.level, i.code, i.row) for i in issues] == [
         ("warning", "direction_mismatch", 3), ("warning", "tier_points_order", 3)]
     assert scheme is not None
 
@@ -372,9 +372,9 @@ def test_direction_mismatch_is_a_warning() -> None:
 def test_formula_errors_give_line_and_column() -> None:
     issue = only("scheme: t\nitems:\n  - key: q\n    max: 10\n"
                  "    formula: \"min(10, satisfaction * 10 +)\"\n")
-    assert (issue.code, issue.line, issue.column) == ("formula_syntax", 5, 28)
+    assert (issue.code, issue.row, issue.column) == ("formula_syntax", 5, 28)
     issue = only("scheme: t\nitems:\n  - {key: q, max: 10, formula: \"satisfation * 10\"}\n")
-    assert (issue.code, issue.line, issue.column) == ("formula_name", 3, 1)
+    assert (issue.code, issue.row, issue.column) == ("formula_name", 3, 1)
     assert (issue.hint or "").startswith("did you mean 'satisfaction'? valid names: complaints,")
     issue = only("scheme: t\nitems:\n  - {key: q, max: 10, formula: \"satisfaction > 1\"}\n")
     assert issue.code == "formula_type"
@@ -393,7 +393,7 @@ def veto(entry: str) -> str:
 ])
 def test_veto_errors(entry: str, expected: tuple[str, int]) -> None:
     issue = only(veto(entry))
-    assert (issue.code, issue.line) == expected
+    assert (issue.code, issue.row) == expected
 
 
 def test_veto_may_use_metrics_events_and_statuses() -> None:
@@ -406,16 +406,16 @@ def test_veto_may_use_metrics_events_and_statuses() -> None:
 ])
 def test_pass_ratio(line: str, expected: str) -> None:
     issue = only(f"scheme: t\n{line}\nitems: [{{key: q, max: 10, {GRADE}}}]\n")
-    assert (issue.code, issue.line) == (expected, 2)
+    assert (issue.code, issue.row) == (expected, 2)
 
 
 def test_duplicated_item_and_yaml_key() -> None:
     issue = only(f"scheme: t\nitems:\n  - {{key: q, max: 10, {GRADE}}}\n"
                  f"  - {{key: q, max: 10, {GRADE}}}\n")
-    assert (issue.code, issue.line, issue.hint) == ("duplicate_item", 4,
+    assert (issue.code, issue.row, issue.hint) == ("duplicate_item", 4,
                                                     "the first one is at line 3")
     issue = only(f"scheme: t\nitems:\n  - key: q\n    max: 10\n    max: 20\n    {GRADE}\n")
-    assert (issue.code, issue.line) == ("duplicate_key", 5)
+    assert (issue.code, issue.row) == ("duplicate_key", 5)
 
 
 def adjustments(entry: str) -> str:
@@ -430,7 +430,7 @@ def adjustments(entry: str) -> str:
 ])
 def test_adjustment_errors(entry: str, expected: tuple[str, int]) -> None:
     issue = only(adjustments(entry))
-    assert (issue.code, issue.line) == expected
+    assert (issue.code, issue.row) == expected
 
 
 def test_event_kinds_come_from_the_caller() -> None:
@@ -463,7 +463,7 @@ def pay(body: str) -> str:
 ])
 def test_pay_and_award_errors(body: str, expected: tuple[str, int]) -> None:
     issue = only(pay(body))
-    assert (issue.code, issue.line) == expected
+    assert (issue.code, issue.row) == expected
 
 
 def test_commission_on_a_non_money_metric_warns() -> None:
@@ -475,7 +475,7 @@ def test_commission_on_a_non_money_metric_warns() -> None:
 def test_awards_in_two_places() -> None:
     award = "[{kind: target, metric: sales, reach: 1000, amount: 1}]"
     issue = only(pay(f"  awards: {award}\n") + f"awards: {award}\n")
-    assert (issue.code, issue.line) == ("duplicate_key", 5)
+    assert (issue.code, issue.row) == ("duplicate_key", 5)
 
 
 @pytest.mark.parametrize(("body", "expected"), [
@@ -488,14 +488,14 @@ def test_awards_in_two_places() -> None:
 ])
 def test_target_errors(body: str, expected: tuple[str, int]) -> None:
     issue = only(f"scheme: t\nitems: [{{key: q, max: 10, {GRADE}}}]\ntargets:\n{body}")
-    assert (issue.code, issue.line) == expected
+    assert (issue.code, issue.row) == expected
 
 
 def test_applies_to_nobody_with_a_roster() -> None:
     text = f"scheme: t\napplies_to: {{role: aftersale, team: A}}\n" \
            f"items: [{{key: q, max: 10, {GRADE}}}]\n"
     issue = only(text, roster=ROSTER)
-    assert (issue.code, issue.line) == ("applies_to_nobody", 2)
+    assert (issue.code, issue.row) == ("applies_to_nobody", 2)
     assert issue.hint == "the roster has roles: aftersale, presale; teams: A, B; " \
                          "levels: junior, senior"
     assert codes(text) == []  # without a roster nothing can be checked
@@ -504,10 +504,10 @@ def test_applies_to_nobody_with_a_roster() -> None:
 def test_roster_agents_and_levels() -> None:
     scheme, issues = load(f"scheme: t\napplies_to: {{agents: ['001', '009']}}\n"
                           f"items: [{{key: q, max: 10, {GRADE}}}]\n", roster=ROSTER)
-    assert [(i.level, i.code, i.line) for i in issues] == [("warning", "unknown_agent", 2)]
+    assert [(i.level, i.code, i.row) for i in issues] == [("warning", "unknown_agent", 2)]
     assert scheme.applies_to.agents == ("001", "009")
     issue = only(pay("  base: {by_level: {senior: 2500}}\n"), roster=ROSTER)
-    assert (issue.code, issue.line) == ("missing_level", 4)
+    assert (issue.code, issue.row) == ("missing_level", 4)
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -526,7 +526,7 @@ def test_every_problem_is_reported_at_once() -> None:
         """
     scheme, issues = load(text)
     assert scheme is None
-    assert [(i.code, i.line) for i in issues] == [
+    assert [(i.code, i.row) for i in issues] == [
         ("pass_ratio", 2), ("grade_missing", 4), ("formula_name", 5), ("no_kind", 6),
         ("tier_gap", 7), ("adjustment_range", 9), ("unknown_metric", 11)]
 
@@ -568,7 +568,7 @@ def test_yaml_anchors_and_merge_keys() -> None:
 def test_hostile_yaml_is_an_issue_not_a_crash(text: str, line: int | None) -> None:
     scheme, issues = load(text)
     assert scheme is None
-    assert ("yaml_syntax", line) in [(i.code, i.line) for i in issues]
+    assert ("yaml_syntax", line) in [(i.code, i.row) for i in issues]
 
 
 def test_alias_bomb_stays_small() -> None:
@@ -580,9 +580,16 @@ def test_alias_bomb_stays_small() -> None:
 
 
 def test_scheme_package_imports_nothing_else_from_cskpi() -> None:
+    """The scheme package sits at the bottom: it may use cskpi.errors (the one Issue type
+    and coded messages), a leaf that imports nothing from cskpi when it is imported."""
+    import cskpi.errors
     import cskpi.scheme
 
     package = Path(cskpi.scheme.__file__).parent
     for source in package.glob("*.py"):
         text = source.read_text(encoding="utf-8")
-        assert not re.search(r"^\s*(from|import)\s+(cskpi\b|\.\.)", text, re.M), source.name
+        imports = re.findall(r"^\s*(?:from|import)\s+((?:cskpi\b|\.\.)[\w.]*)", text, re.M)
+        assert set(imports) <= {"..errors", "cskpi.errors"}, (source.name, imports)
+    errors = Path(cskpi.errors.__file__).read_text(encoding="utf-8")
+    top_level = re.findall(r"^(?:from|import)\s+(\S+)", errors, re.M)
+    assert not [m for m in top_level if m.startswith((".", "cskpi"))], top_level

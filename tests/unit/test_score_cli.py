@@ -39,10 +39,20 @@ def test_score_json_contract(cli, folder):
     assert refund["value"] == {"metric": "refund_rate", "value": 0.25, "num": 1, "den": 4}
     assert (refund["rule"], refund["points"]) == ("25%: otherwise → 0", 0.0)
     assert set(refund) >= {"key", "value", "rule", "points", "max"}
-    assert card["pay"] == {"base": 2500.0, "kpi_bonus": 0.0, "commission": 0.0, "awards": [],
-                           "total": 2500.0}
-    assert card["adjustments"] == [{"event": "praise", "count": 1, "points": 2.0,
-                                    "rule": "1 × 2"}]
+    # the rule's code and parameters beside its English text; exact values, rounded
+    # display fields beside them
+    assert refund["rule_code"] == "tier.otherwise"
+    assert refund["rule_params"]["value"] == {"value": 0.25, "unit": "rate"}
+    assert (refund["points_display"], card["score_display"], card["ratio_display"]) == (
+        "0", "87", "66.92%")
+    pay = {k: card["pay"][k] for k in ("base", "kpi_bonus", "commission", "awards", "total")}
+    assert pay == {"base": 2500.0, "kpi_bonus": 0.0, "commission": 0.0, "awards": [],
+                   "total": 2500.0}
+    assert card["pay"]["display"]["total"] == "¥2,500.00"
+    assert [n["text"] for n in card["pay"]["notes"]] == ["no KPI bonus: below the pass line"]
+    (praise,) = card["adjustments"]
+    assert {k: praise[k] for k in ("event", "count", "points", "rule")} == {
+        "event": "praise", "count": 1, "points": 2.0, "rule": "1 × 2"}
 
 
 def test_missing_grade_fails_with_agent_and_item(cli, folder):

@@ -68,8 +68,9 @@ def test_list_shows_schemes_in_use_and_presets(client_for: Callable[..., TestCli
     body = html.split('id="schemes"')[1].split("<tbody>")[1].split("</tbody>")[0]
     rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.DOTALL)
     assert [re.findall(r'href="/schemes/([^"/]+)"', r)[0] for r in rows] == [
-        "aftersale-4crown", "presale-standard", "aftersale-4crown-qa",
-        "douyin-compliance"]  # in use first
+        "aftersale-4crown", "presale-standard", "aftersale-4crown-qa", "douyin-compliance",
+        "jd-aftersale", "ladder-commission", "presale-weighted-medals",
+        "team-pool-by-score"]  # in use first
     assert "aftersale" in rows[0] and "presale" in rows[1]
     assert all("shipped version" in r for r in rows)
 

@@ -72,6 +72,7 @@ def _main(
 
 
 def print_issues(issues: list[Issue], t: Translator, console: Console) -> None:
+    """Every issue (of a data folder or a scheme) as a table: level, where, problem, hint."""
     if not issues:
         return
     table = RichTable(show_lines=False, expand=False)
@@ -79,7 +80,7 @@ def print_issues(issues: list[Issue], t: Translator, console: Console) -> None:
         table.add_column(t(key), overflow="fold")
     for issue in issues:
         style = "red" if issue.is_error else "yellow"
-        table.add_row(f"[{style}]{t('level.' + issue.level)}[/]", issue.where(),
+        table.add_row(f"[{style}]{t('level.' + issue.level)}[/]", issue.where(t),
                       issue.text(t), issue.hint_text(t) or "")
     console.print(table)
 
@@ -94,22 +95,11 @@ def issues_json(issues: list[Issue]) -> dict[str, Any]:
     }
 
 
-def print_scheme_issues(issues: list[Any], t: Translator, console: Console) -> None:
-    table = RichTable()
-    for key in ("col.level", "col.where", "col.problem", "col.hint"):
-        table.add_column(t(key), overflow="fold")
-    for i in issues:
-        where = i.where() + (f", column {i.column}" if getattr(i, "column", None) else "")
-        style = "red" if i.is_error else "yellow"
-        table.add_row(f"[{style}]{t('level.' + i.level)}[/]", where, i.message, i.hint or "")
-    console.print(table)
-
-
 def _fail(exc: CskpiError, t: Translator) -> None:
     """Print a user error (with a scheme's issues, when it has them) and exit."""
     err = _err_console()
     if isinstance(exc, SchemeInvalid):
-        print_scheme_issues(exc.issues, t, err)
+        print_issues(exc.issues, t, err)
     err.print(f"[red]{t('error.prefix')}:[/] {exc.text(t)}")
     hint = exc.hint_text(t)
     if hint:
@@ -204,7 +194,9 @@ def print_problems(problems: list[Any], t: Translator) -> None:
     """What the manager must supply before a period can be scored, then exit 1."""
     err = _err_console()
     for p in problems:
-        err.print(f"[red]{t('error.prefix')}:[/] {p.message}" + (
-            f"\n  {t('error.hint')}: {p.hint}" if getattr(p, "hint", None) else ""))
+        hint = p.hint_text(t) if hasattr(p, "hint_text") else getattr(p, "hint", None)
+        text = p.text(t) if hasattr(p, "text") else p.message
+        err.print(f"[red]{t('error.prefix')}:[/] {text}" + (
+            f"\n  {t('error.hint')}: {hint}" if hint else ""))
     err.print(t("score.incomplete", n=len(problems)))
     raise typer.Exit(1)

@@ -185,7 +185,7 @@ def compliance(
     """Check a platform's service thresholds for the shop and every agent (pass/fail)."""
     from ..metrics.compute import MetricQuery
     from ..metrics.profiles import resolve
-    from ..scoring.compliance import check_row, verdict
+    from ..scoring.compliance import cell_text, check_row, column_text, verdict, verdict_text
 
     t = Translator(lang)
     try:
@@ -193,8 +193,7 @@ def compliance(
         if not prof.compliance:
             from ..errors import UsageError
 
-            raise UsageError(f"profile '{profile}' has no compliance thresholds",
-                             hint="use --profile douyin")
+            raise UsageError(code="compliance_none", params={"profile": profile})
         first, last = resolve_range(workspace, period, None, None)
         shop = core.compute_metrics(MetricQuery(first, last, by="shop", profile=prof),
                                     workspace=workspace, data=data).rows[0]
@@ -216,15 +215,11 @@ def compliance(
                       title_justify="left")
     table.add_column(t("compliance.subject"))
     for metric, threshold in prof.compliance.items():
-        table.add_column(f"{metric}\n≥ {threshold:.0%}", justify="right")
+        table.add_column(column_text(metric, threshold, t), justify="right")
     table.add_column(t("compliance.verdict"))
     for who, cs in checked:
-        v = verdict(cs)
-        cells = [("—" if c.value is None else f"{c.value:.1%}") + (
-            "" if c.passed is None else (" ✓" if c.passed else " ✗")) for c in cs]
-        label = t("compliance.pass") if v else t("compliance.fail") if v is False \
-            else t("compliance.unknown")
-        table.add_row(t("compliance.shop") if who == "shop" else who, *cells, label)
+        table.add_row(t("compliance.shop") if who == "shop" else who,
+                      *(cell_text(c, t) for c in cs), verdict_text(verdict(cs), t))
     _console().print(table)
 
 

@@ -22,7 +22,7 @@ from .common import (
     _console,
     _fail,
     app,
-    print_scheme_issues,
+    print_issues,
     resolve_range,
 )
 from .output import to_csv, to_json
@@ -56,7 +56,7 @@ def qa_check(rules: RulesArg, fmt: TableFormatOpt = OutputFormat.table,
     else:
         console = _console()
         if issues:
-            print_scheme_issues(issues, t, console)
+            print_issues(issues, t, console)
         if loaded is not None:
             console.print(t("qa.ok", name=loaded.name, rules=len(loaded.rules),
                             start=f"{loaded.start.normalize():f}",

@@ -26,8 +26,8 @@ from .common import (
     _fail,
     _period_range,
     app,
+    print_issues,
     print_problems,
-    print_scheme_issues,
     resolve_range,
 )
 from .output import to_csv, to_json
@@ -66,7 +66,7 @@ def scheme_check(
     else:
         console = _console()
         if issues:
-            print_scheme_issues(issues, t, console)
+            print_issues(issues, t, console)
         if loaded is not None:
             console.print(t("scheme.ok", name=loaded.name, items=len(loaded.items),
                             max=f"{loaded.max_score.normalize():f}"))
@@ -151,35 +151,50 @@ def _flat_card(card: dict[str, Any]) -> dict[str, Any]:
     for k in ("base", "kpi_bonus", "commission", "total"):
         row[f"pay_{k}"] = card["pay"][k]
     row["pay_awards"] = sum(a["amount"] for a in card["pay"]["awards"])
+    if "level" in card:
+        row["level"] = card["level"]
+    if card["pay"].get("lines"):
+        row["pay_lines"] = sum(line["amount"] for line in card["pay"]["lines"])
     return row
 
 
 def print_scores(scored: Any, t: Translator, console: Console) -> None:
     from decimal import Decimal
 
+    from ..units import format_money, format_percent, format_points
+
+    lang = t.lang
     scheme = scored.scheme
     table = RichTable(title=t("score.title", scheme=f"{scheme.name} · {scheme.title}",
                               period=scored.period), title_justify="left")
     table.add_column(t("summary.agent"))
     table.add_column(t("summary.name"))
     for item in scheme.items:
-        table.add_column(f"{item.label}\n/{item.max.normalize():f}", justify="right")
-    for key in ("score.adjust", "score.score", "score.passed", "score.base", "score.bonus",
-                "score.commission", "score.awards", "score.total"):
+        table.add_column(f"{item.label}\n/{format_points(item.max, lang)}", justify="right")
+    levels = bool(scheme.levels)
+    lines = any(c.pay.lines for c in scored.result.cards)
+    keys = ["score.adjust", "score.score", *(["score.level"] if levels else []),
+            "score.passed", "score.base", "score.bonus", "score.commission", "score.awards",
+            *(["score.lines"] if lines else []), "score.total"]
+    for key in keys:
         table.add_column(t(key), justify="right")
     for c in scored.result.cards:
         pay = c.pay.to_dict()
         awards = sum((a.amount for a in c.pay.awards), Decimal(0))
         cells = [c.agent_id, c.name or ""]
-        cells += [f"{i.points.normalize():f}" if i.points == i.points.to_integral()
-                  else f"{i.points:.2f}" for i in c.items]
+        cells += [format_points(i.points, lang) for i in c.items]
         adj = sum((a.points for a in c.adjustments), Decimal(0))
         verdict = t("score.vetoed") if c.vetoed else (t("score.yes") if c.passed
                                                        else t("score.no"))
-        cells += [f"{adj.normalize():+f}" if adj else "", f"{c.score:.2f}".rstrip("0").rstrip(".") +
-                  f" ({c.ratio:.1%})", verdict, f"{pay['base']:,.2f}",
-                  f"{pay['kpi_bonus']:,.2f}", f"{pay['commission']:,.2f}", f"{awards:,.2f}",
-                  f"{pay['total']:,.2f}"]
+        cells += [("+" if adj > 0 else "") + format_points(adj, lang) if adj else "",
+                  f"{format_points(c.score, lang)} ({format_percent(c.ratio, lang, 1)})"]
+        cells += [c.level or "—"] if levels else []
+        cells += [verdict, *(format_money(pay[k], lang) for k in ("base", "kpi_bonus",
+                                                                  "commission")),
+                  format_money(awards, lang)]
+        cells += [format_money(sum((x.amount for x in c.pay.lines), Decimal(0)), lang)] \
+            if lines else []
+        cells += [format_money(pay["total"], lang)]
         table.add_row(*cells)
     console.print(table)
 

@@ -50,6 +50,6 @@ class Translator:
     def has(self, key: str) -> bool:
         return key in catalog(self.lang) or key in catalog("en")
 
-    def __call__(self, key: str, **kwargs: Any) -> str:
+    def __call__(self, key: str, /, **kwargs: Any) -> str:
         text = catalog(self.lang).get(key) or catalog("en").get(key) or key
         return text.format(**kwargs) if kwargs else text

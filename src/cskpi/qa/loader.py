@@ -1,5 +1,5 @@
 """Load QA rules (质检方案) from YAML as schemes are loaded: line numbers on every part,
-every problem reported at once (:class:`~cskpi.scheme.models.SchemeIssue` with file:line,
+every problem reported at once (:class:`~cskpi.errors.Issue` with file:line,
 a column inside a pattern, and a hint), presets by name.
 
 Reuses the scheme reader (:mod:`cskpi.scheme.reader`); :func:`load_rules` never raises on
@@ -14,8 +14,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from ..errors import CskpiError, SchemeInvalid, UsageError
-from ..scheme.models import AppliesTo, SchemeIssue
+from ..errors import CskpiError, Issue, SchemeInvalid, UsageError
+from ..scheme.models import AppliesTo
 from ..scheme.reader import Reader, YMap, YNode, YScalar, YSeq, compose, keys_hint
 from .models import PER, RULE_KINDS, SENDERS, QaRules, RubricItem, Rule, Sampling
 from .text import check_pattern, fold
@@ -34,33 +34,32 @@ RUBRIC_KEYS = ("key", "label", "max")
 KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def load_rules(text: str, source: str = "<qa>") -> tuple[QaRules | None, list[SchemeIssue]]:
+def load_rules(text: str, source: str = "<qa>") -> tuple[QaRules | None, list[Issue]]:
     """Parse and check a QA rules file; the rules (None when there are errors) and every
     issue, sorted by line."""
     r = Reader(source)
     root = compose(text, r)
     if root is None or not isinstance(root, YMap):
         if root is not None or not r.issues:
-            r.error("not_mapping", "QA rules must be a mapping of keys (qa, rules, …)",
-                    root.line if root is not None else None,
-                    "start with 'qa: NAME' and a 'rules:' list")
+            r.error("not_mapping", root.line if root is not None else None,
+                    message_key="qa.issue.not_mapping")
         return None, _sorted(r.issues)
     rules = _read(root, r, text)
     errors = any(i.is_error for i in r.issues)
     return (None if errors else rules), _sorted(r.issues)
 
 
-def load_rules_file(path: str | Path) -> tuple[QaRules | None, list[SchemeIssue]]:
+def load_rules_file(path: str | Path) -> tuple[QaRules | None, list[Issue]]:
     """:func:`load_rules` on a UTF-8 file."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        return None, [SchemeIssue("error", "encoding", f"the QA rules are not UTF-8 text: {err}",
-                                  None, "save the file as UTF-8", str(p))]
+        return None, [Issue("error", "encoding", file=str(p), origin="scheme",
+                            key="qa.issue.encoding", params={"error": str(err)})]
     except OSError as err:
-        return None, [SchemeIssue("error", "unreadable", f"cannot read the QA rules: {err}",
-                                  None, None, str(p))]
+        return None, [Issue("error", "unreadable", file=str(p), origin="scheme",
+                            key="qa.issue.unreadable", params={"error": str(err)})]
     return load_rules(text, str(p))
 
 
@@ -99,7 +98,7 @@ class QaRulesInvalid(SchemeInvalid):
     """QA rules with errors; ``issues`` lists every one with file:line (printed as a
     scheme's are)."""
 
-    def __init__(self, source: str, issues: list[SchemeIssue]) -> None:
+    def __init__(self, source: str, issues: list[Issue]) -> None:
         errors = sum(1 for i in issues if i.is_error)
         CskpiError.__init__(self, code="qa_invalid", params={"source": source,
                                                              "errors": errors})
@@ -118,9 +117,9 @@ def load(ref: str) -> QaRules:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _sorted(issues: list[SchemeIssue]) -> list[SchemeIssue]:
+def _sorted(issues: list[Issue]) -> list[Issue]:
     unique = list(dict.fromkeys(issues))
-    return sorted(unique, key=lambda i: (i.line is None, i.line or 0))
+    return sorted(unique, key=lambda i: (i.row is None, i.row or 0))
 
 
 def _read(top: YMap, r: Reader, text: str) -> QaRules:
@@ -131,27 +130,27 @@ def _read(top: YMap, r: Reader, text: str) -> QaRules:
     if "start" in top:
         value = r.number(top.get("start"), "start")
         if value is not None and value <= 0:
-            r.error("bad_value", f"start must be above 0, not {value}", top.key_line("start"),
-                    "a session's score starts here, e.g. 100")
+            r.error("bad_value", top.key_line("start"), message_key="qa.issue.start",
+                    value=str(value))
         elif value is not None:
             start = value
     rules_node = r.require(top, "rules", "the QA rules")
     rules = [rule for node in r.sequence(rules_node, "rules")
              if (rule := _rule(node, r)) is not None]
     if isinstance(rules_node, YSeq) and not rules_node.items:
-        r.error("missing_key", "the QA rules have no rules", top.key_line("rules"))
+        r.error("missing_key", top.key_line("rules"), message_key="qa.issue.no_rules")
     first: dict[str, int] = {}
     for rule in rules:
         if rule.key in first:
-            r.error("duplicate_rule", f"rule key {rule.key!r} is used twice", rule.line,
-                    f"the first one is at line {first[rule.key]}")
+            r.error("duplicate_rule", rule.line, message_key="qa.issue.duplicate_rule",
+                    key=rule.key, first=first[rule.key])
         first.setdefault(rule.key, rule.line)
     rubric = [item for node in r.sequence(top.get("rubric"), "rubric")
               if (item := _rubric(node, r)) is not None]
     for item in rubric:
         if item.key in first:
-            r.error("duplicate_rule", f"rubric key {item.key!r} is also a rule's key",
-                    item.line, f"the rule is at line {first[item.key]}")
+            r.error("duplicate_rule", item.line, message_key="qa.issue.rubric_is_rule",
+                    key=item.key, first=first[item.key])
         first.setdefault(item.key, item.line)
     return QaRules(name=name, title=title, start=start, rules=tuple(rules),
                    applies_to=_applies_to(top.get("applies_to"), r),
@@ -162,8 +161,7 @@ def _read(top: YMap, r: Reader, text: str) -> QaRules:
 def _key(node: YNode | None, ymap: YMap, what: str, r: Reader) -> str | None:
     key = r.string(r.require(ymap, "key", what), f"the key of {what}")
     if key is not None and not KEY_RE.match(key):
-        r.error("bad_value", f"key {key!r} must be letters, digits and _ (starting with a "
-                "letter)", ymap.key_line("key"), "e.g. banned_words")
+        r.error("bad_value", ymap.key_line("key"), message_key="qa.issue.bad_key", key=key)
         return None
     return key
 
@@ -182,8 +180,8 @@ def _rule(node: YNode, r: Reader) -> Rule | None:
     if "points" in m:
         value = r.number(m.get("points"), "points")
         if value is not None and value > 0:
-            r.error("qa_points", f"points must be 0 or below (a rule deducts), not {value}",
-                    m.key_line("points"), f"write points: -{value}")
+            r.error("qa_points", m.key_line("points"), message_key="qa.issue.qa_points",
+                    value=str(value))
         elif value is not None:
             points = value
     fatal = r.boolean(m.get("fatal"), "fatal", False)
@@ -192,8 +190,8 @@ def _rule(node: YNode, r: Reader) -> Rule | None:
     if kind is None or key is None:
         return None
     if not fatal and points == 0 and "points" not in m:
-        r.warning("qa_counts_nothing", f"rule {key!r} has no points and is not fatal",
-                  m.line, "add points: -5, or fatal: true")
+        r.add("warning", "qa_counts_nothing", m.line, message_key="qa.issue.counts_nothing",
+              key=key)
     phrases: tuple[str, ...] = ()
     pattern = None
     if kind in ("phrases", "required"):
@@ -218,20 +216,21 @@ def _phrases(node: YNode | None, key: str, r: Reader) -> tuple[str, ...]:
     seen: dict[str, str] = {}
     for item in items:
         if isinstance(item, YScalar) and isinstance(item.value, str) and not item.raw.strip():
-            r.error("bad_value", f"rule {key!r} has an empty phrase", item.line)
+            r.error("bad_value", item.line, message_key="qa.issue.empty_phrase", key=key)
             continue
         text = r.string(item, "a phrase")
         if text is None:
             continue
         folded = fold(text.strip())
         if folded in seen:
-            r.warning("qa_duplicate_phrase", f"rule {key!r} lists {text!r} twice (as "
-                      f"{seen[folded]!r}; case and full/half width are ignored)", item.line)
+            r.add("warning", "qa_duplicate_phrase", item.line,
+                  message_key="qa.issue.duplicate_phrase", key=key, text=text,
+                  first=seen[folded])
             continue
         seen[folded] = text
         out.append(text.strip())
     if not out and isinstance(node, YSeq):
-        r.error("missing_key", f"rule {key!r} has no phrases", node.line)
+        r.error("missing_key", node.line, message_key="qa.issue.no_phrases", key=key)
     return tuple(out)
 
 
@@ -242,10 +241,8 @@ def _pattern(node: YNode | None, r: Reader) -> str | None:
     problem = check_pattern(text)
     if problem is not None:
         message, column = problem
-        where = f" at column {column}" if column else ""
-        r.error("qa_pattern", f"the pattern {text!r} cannot run: {message}{where}", node.line,
-                "RE2 syntax: no look-around or back-references; escape \\ in double quotes "
-                "as \\\\", column)
+        r.error("qa_pattern", node.line, column=column, message_key="qa.issue.qa_pattern",
+                pattern=text, problem=message, at=column or "?")
         return None
     return text
 
@@ -259,8 +256,8 @@ def _rubric(node: YNode, r: Reader) -> RubricItem | None:
     label = r.string(m.get("label"), "the label") or key or ""
     top = r.number(r.require(m, "max", "a rubric item"), "max")
     if top is not None and top <= 0:
-        r.error("bad_value", f"a rubric item's max must be above 0, not {top}",
-                m.key_line("max"))
+        r.error("bad_value", m.key_line("max"), message_key="qa.issue.rubric_max",
+                value=str(top))
         return None
     if key is None or top is None:
         return None

@@ -14,8 +14,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..errors import Issue
 from ..metrics.catalog import CATALOG, QA_CATALOG, Metric
-from ..scheme import Scheme, SchemeIssue, load_scheme
+from ..scheme import Scheme, load_scheme
 
 SCHEME_METRICS: Mapping[str, Metric] = {**CATALOG, **QA_CATALOG}
 
@@ -54,7 +55,7 @@ def _key_line(text: str, key: str) -> int | None:
 
 def load_scheme_checked(text: str, source: str, *,
                         roster: Sequence[Mapping[str, Any]] | None = None
-                        ) -> tuple[Scheme | None, list[SchemeIssue]]:
+                        ) -> tuple[Scheme | None, list[Issue]]:
     """:func:`cskpi.scheme.load_scheme` with the QA figures known, and their rules checked:
     an item using one needs ``qa:``; the rules ``qa:`` names must exist and load (their
     own issues are listed with their file and line)."""
@@ -64,26 +65,28 @@ def load_scheme_checked(text: str, source: str, *,
     scheme, issues = load_scheme(text, source, metrics=SCHEME_METRICS, roster=roster)
     if scheme is None:
         return None, issues
-    extra: list[SchemeIssue] = []
+    extra: list[Issue] = []
+
+    def problem(code: str, line: int | None, message: str | None = None,
+                **params: Any) -> Issue:
+        return Issue("error", code, file=source, row=line, origin="scheme",
+                     key=f"qa.issue.{message or code}", params=params)
+
     if scheme.qa is None:
         for metric, line in qa_metrics_used(scheme):
-            extra.append(SchemeIssue(
-                "error", "qa_needs_rules", f"{metric} is a QA figure: the scheme needs "
-                "'qa: FILE|PRESET' (the rules sessions are checked with)", line,
-                "add e.g. 'qa: taobao-basic' at the top of the scheme", source))
+            extra.append(problem("qa_needs_rules", line, metric=metric))
     else:
         line = _key_line(text, "qa")
         try:
             qa_source, qa_text = resolve(scheme.qa)
         except CskpiError as exc:
-            extra.append(SchemeIssue("error", "qa_rules", exc.message, line, exc.hint, source))
+            extra.append(problem("qa_rules", line, "qa_rules_missing", ref=scheme.qa,
+                                 error=exc.message))
         else:
             rules, qa_issues = load_rules(qa_text, qa_source)
             extra.extend(qa_issues)
             if rules is None:
-                extra.append(SchemeIssue("error", "qa_rules", f"the QA rules {scheme.qa!r} "
-                                         "have errors (listed with their file)", line,
-                                         f"cskpi qa check {scheme.qa}", source))
+                extra.append(problem("qa_rules", line, "qa_rules_invalid", ref=scheme.qa))
     if any(i.is_error for i in extra):
         scheme = None
     return scheme, [*issues, *extra]

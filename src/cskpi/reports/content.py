@@ -17,8 +17,9 @@ from typing import Any
 
 from ..metrics.catalog import CATALOG
 from ..scheme import FormulaItem, LinearItem, TargetItem, TiersItem
+from ..scoring.texts import WARNED, problem_hint, problem_text, rule_text
 from .data import ReportData
-from .formats import metric_label, text_value, tidy_rule, unit_of
+from .formats import metric_label, text_value, unit_of
 
 Translate = Callable[..., str]
 HEADLINE = ("sessions", "customers", "first_response_s", "response_s", "reply_3min_rate",
@@ -82,10 +83,10 @@ def _item_thresholds(report: ReportData, t: Translate) -> list[Kpi]:
     shop = report.shop
     for item in report.scheme.items:
         if isinstance(item, TiersItem):
-            full = next((tier for tier in item.tiers
-                         if tier.points == item.max and not tier.is_catch_all), None)
-            if full is not None and full.bound is not None:
-                out.append(Kpi(item.metric, shop.get(item.metric), full.bound,
+            full = next((tier for tier in item.tiers  # a formula bound: per agent, none
+                         if tier.points == item.own_max and not tier.is_catch_all), None)
+            if full is not None and full.fixed_bound is not None:
+                out.append(Kpi(item.metric, shop.get(item.metric), full.fixed_bound,
                                "lower" if full.max is not None else "higher",
                                t("report.basis.full_points", item=item.label)))
         elif isinstance(item, LinearItem):
@@ -94,7 +95,8 @@ def _item_thresholds(report: ReportData, t: Translate) -> list[Kpi]:
                            t("report.basis.full_points", item=item.label)))
         elif isinstance(item, TargetItem):
             if item.target is not None:
-                out.append(Kpi(item.metric, shop.get(item.metric), item.target, "higher",
+                out.append(Kpi(item.metric, shop.get(item.metric), item.target,
+                               _direction(item.metric),
                                t("report.basis.target", item=item.label)))
             elif item.metric == "sales" and shop.get("target_completion_den"):
                 target = Decimal(str(shop["target_completion_den"]))
@@ -146,7 +148,8 @@ def findings(report: ReportData, t: Translate, lang: str = "en") -> list[Finding
     """Every data-quality line of a report, errors first."""
     out: list[Finding] = []
     for p in report.problems:
-        text = t("report.dq.hint", message=p.message, hint=p.hint) if p.hint else p.message
+        message, hint = problem_text(p, t), problem_hint(p, t)
+        text = t("report.dq.hint", message=message, hint=hint) if hint else message
         out.append(Finding("error", t("report.topic.problem"), p.agent_id, p.code, text))
     for agent_id in report.unmatched:
         row = report.agents.get(agent_id, {})
@@ -157,14 +160,12 @@ def findings(report: ReportData, t: Translate, lang: str = "en") -> list[Finding
                              scheme=report.scheme.name)))
     used = scheme_metrics(report)
     for card in report.cards:
-        labels = {i.key: i.label for i in card.items}
-        for warning in card.warnings:
-            key, _, rest = warning.partition(": ")
-            subject, text = (labels[key], rest) if key in labels and rest else ("", warning)
-            out.append(Finding("warning", t("report.topic.warning"), card.agent_id, subject,
-                               tidy_rule(text)))
+        for item in card.items:
+            if item.note_code in WARNED:
+                out.append(Finding("warning", t("report.topic.warning"), card.agent_id,
+                                   item.label, rule_text(item, t)))
         row = report.agents.get(card.agent_id, {})
-        warned = {i.metric for i in card.items if i.note == "missing metric"}
+        warned = {i.metric for i in card.items if i.note_code == "missing_metric"}
         for metric in used:
             if row.get(metric) is None and metric not in warned:
                 reason = (row.get("reasons") or {}).get(metric, "no data")

@@ -24,6 +24,14 @@ from ..locale import Translator
 from ..metrics.catalog import METRICS
 from ..months import month_range
 from ..scoring.score import ScoreCard
+from ..scoring.texts import (
+    has_pay_lines,
+    note_text,
+    pay_explained,
+    pay_notes,
+    rule_text,
+    veto_text,
+)
 from .content import adjustment_label, award_label, findings, level_text, team_kpis
 from .data import ReportData
 from .excel_style import (
@@ -52,7 +60,6 @@ from .formats import (
     metric_label,
     part_unit,
     period_text,
-    tidy_rule,
     unit_of,
 )
 
@@ -189,7 +196,8 @@ def scores_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
     headers += [f"{i.label} ({i.max.normalize():f})" for i in items]
     headers += [t("report.col.adjustments"), t("report.col.score"), t("report.col.max"),
                 t("report.col.ratio"), t("report.col.passed"), t("report.col.veto"),
-                t("report.col.veto_reasons")]
+                t("report.col.veto_reasons"),
+                *([t("report.col.scheme_level")] if report.scheme.levels else [])]
     rows = []
     for c in report.cards:
         role = report.agents.get(c.agent_id, {}).get("role")
@@ -197,9 +205,11 @@ def scores_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
         rows.append([c.agent_id, c.name, _role(role, t), *[_points(i.points) for i in c.items],
                      _points(adjust), _points(c.score), _points(c.max_score), _ratio(c),
                      verdict(c, t), t("report.yes") if c.vetoed else t("report.no"),
-                     "; ".join(c.veto_reasons) or None])
+                     "; ".join(veto_text(v, t) for v in c.vetoes) or None,
+                     *([c.level] if report.scheme.levels else [])])
     n = len(items)
-    formats = [None, None, None] + [POINTS] * (n + 3) + [PERCENT, None, None, None]
+    formats = [None, None, None] + [POINTS] * (n + 3) + [PERCENT, None, None, None] + (
+        [None] if report.scheme.levels else [])
     last = write_table(ws, 1, headers, rows, formats)
     if last >= 2:
         for j, item in enumerate(items):
@@ -215,24 +225,34 @@ def scores_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
 
 
 def pay_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
-    """One row per agent: base, KPI bonus, commission, awards, total, and a total row."""
+    """One row per agent: base, KPI bonus, commission, awards (pools and money per event
+    when the scheme has them), total, and a total row; the notes say how each part came
+    about (the bonus and commission rules, awards, pool shares, vetoes)."""
+    lines = has_pay_lines(report.scheme)
     headers = [t("report.col.agent"), t("report.col.name"), t("report.col.grade_level"),
                t("report.col.base"), t("report.col.kpi_bonus"), t("report.col.commission"),
-               t("report.col.awards"), t("report.col.total"), t("report.col.notes")]
+               t("report.col.awards"), *([t("report.col.lines")] if lines else []),
+               t("report.col.total"), t("report.col.notes")]
     rows: list[list[Any]] = []
-    sums = [Decimal(0)] * 5
+    width = 6 if lines else 5
+    sums = [Decimal(0)] * width
     for c in report.cards:
         pay = c.pay.to_dict()
         awards = sum((a["amount"] for a in pay["awards"]), Decimal(0))
-        money = [pay["base"], pay["kpi_bonus"], pay["commission"], awards, pay["total"]]
+        extra = [sum((x["amount"] for x in pay.get("lines", ())), Decimal(0))] if lines else []
+        money = [pay["base"], pay["kpi_bonus"], pay["commission"], awards, *extra,
+                 pay["total"]]
         sums = [s + m for s, m in zip(sums, money, strict=True)]
-        notes = [*c.pay.notes, *(f"{award_label(report, a['kind'], a['metric']) or a['kind']}: "
-                                 f"{a['rule']}" for a in pay["awards"])]
+        notes = [*pay_notes(c, t), *pay_explained(c, t),
+                 *(f"{award_label(report, a.kind, a.metric) or a.label or a.kind}: "
+                   f"{rule_text(a, t)}" for a in c.pay.awards),
+                 *(rule_text(x, t) for x in c.pay.lines),
+                 *(veto_text(v, t) for v in c.vetoes)]
         level = report.agents.get(c.agent_id, {}).get("level")
         rows.append([c.agent_id, c.name, level, *(float(m) for m in money),
                      "; ".join(notes) or None])
     rows.append([t("report.total_row"), None, None, *(float(s) for s in sums), None])
-    last = write_table(ws, 1, headers, rows, [None, None, None] + [MONEY] * 5 + [None])
+    last = write_table(ws, 1, headers, rows, [None, None, None] + [MONEY] * width + [None])
     for cell in ws[last]:
         cell.font = BOLD_FONT
     ws.freeze_panes = "C2"
@@ -260,11 +280,12 @@ def explanations_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None
                      excel_format(part_unit(metric, "num")) if metric else None),
                 Cell(excel_value(i.den, part_unit(metric, "den")) if metric else None,
                      excel_format(part_unit(metric, "den")) if metric else None),
-                tidy_rule(i.rule), _points(i.points), _points(i.max), i.note])
+                rule_text(i, t), _points(i.points), _points(i.max), note_text(i, t) or None])
         for a in c.adjustments:
             rows.append([c.agent_id, c.name, adjustment_label(report, a.event),
                          t("report.kind.adjustment"), None,
-                         Cell(a.count, COUNT), None, None, a.rule, _points(a.points), None,
+                         Cell(a.count, COUNT), None, None, rule_text(a, t), _points(a.points),
+                         None,
                          None])
     last = write_table(ws, 1, headers, rows, [None] * 9 + [POINTS, POINTS, None])
     if last >= 2:

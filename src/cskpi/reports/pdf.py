@@ -31,7 +31,8 @@ from reportlab.platypus import (
 )
 
 from ..locale import Translator
-from ..scoring.score import ScoreCard
+from ..scoring.score import ScoreCard, cents
+from ..scoring.texts import card_warnings, note_text, pay_notes, rule_text, say, veto_text
 from .content import adjustment_label, award_label, findings, level_text, team_kpis
 from .data import ReportData
 from .fonts import FontFile, cjk_font, register_font
@@ -42,7 +43,6 @@ from .formats import (
     period_text,
     points_text,
     text_value,
-    tidy_rule,
     unit_of,
 )
 from .pdf_charts import points_chart, scores_chart, trend_chart
@@ -198,7 +198,8 @@ def agent_page(report: ReportData, card: ScoreCard, t: Translator, s: Styles,
     score = t("report.pdf.score_line", score=points_text(card.score),
               max=points_text(card.max_score), ratio=text_value(card.ratio, "rate"))
     if card.vetoed:
-        state, color = t("report.pdf.vetoed", reasons="; ".join(card.veto_reasons)), BAD
+        state, color = t("report.pdf.vetoed",
+                         reasons="; ".join(veto_text(v, t) for v in card.vetoes)), BAD
     elif card.passed:
         state, color = t("report.pdf.passed"), GOOD
     else:
@@ -216,7 +217,8 @@ def agent_page(report: ReportData, card: ScoreCard, t: Translator, s: Styles,
         if item.metric and item.num is not None and item.den:
             value += (f"\n{text_value(item.num, part_unit(item.metric, 'num'), lang)}"
                       f" / {text_value(item.den, part_unit(item.metric, 'den'), lang)}")
-        rule = tidy_rule(item.rule) + (f"\n({item.note})" if item.note else "")
+        note = note_text(item, t)
+        rule = rule_text(item, t) + (f"\n({note})" if note else "")
         rows.append([item.label, _right(value, s), rule, _right(points_text(item.points), s),
                      _right(points_text(item.max), s)])
         if item.points < item.max:
@@ -226,12 +228,14 @@ def agent_page(report: ReportData, card: ScoreCard, t: Translator, s: Styles,
     if card.adjustments:
         out.append(_p(t("report.pdf.adjustments"), s.h2))
         rows = [[t("report.col.item"), t("report.col.rule"), t("report.col.points")]]
-        rows += [[adjustment_label(report, a.event), a.rule, _right(points_text(a.points), s)]
+        rows += [[adjustment_label(report, a.event), rule_text(a, t),
+                  _right(points_text(a.points), s)]
                  for a in card.adjustments]
         out.append(_table(rows, [0.25 * width, 0.6 * width, 0.15 * width], s))
-    if card.warnings:
+    warnings = card_warnings(card, t)
+    if warnings:
         out.append(_p(t("report.pdf.warnings"), s.h2))
-        out += [_p("• " + tidy_rule(w), s.small) for w in card.warnings]
+        out += [_p("• " + w, s.small) for w in warnings]
     out.append(_p(t("report.pdf.payslip"), s.h2))
     out.append(_payslip(report, card, t, s, width))
     out.append(Spacer(1, 8))
@@ -245,12 +249,22 @@ def _payslip(report: ReportData, card: ScoreCard, t: Translator, s: Styles,
     rows: list[list[Any]] = [[t("report.col.item"), t("report.col.note"),
                               _right(t("report.col.amount"), s)]]
     rows.append([t("report.col.base"), "", _right(money_text(pay["base"]), s)])
-    rows.append([t("report.col.kpi_bonus"), "; ".join(card.pay.notes),
+    bonus = [say(card.pay.explain["kpi_bonus"], t)] if "kpi_bonus" in card.pay.explain else []
+    if card.level:
+        bonus.insert(0, t("rule.level", level=card.level,
+                          factor=points_text(card.level_factor or 0)))
+    rows.append([t("report.col.kpi_bonus"), "; ".join([*bonus, *pay_notes(card, t)]),
                  _right(money_text(pay["kpi_bonus"]), s)])
-    rows.append([t("report.col.commission"), "", _right(money_text(pay["commission"]), s)])
-    for award in pay["awards"]:
-        label = award_label(report, award["kind"], award["metric"]) or t("report.col.awards")
-        rows.append([label, award["rule"], _right(money_text(award["amount"]), s)])
+    commission = say(card.pay.explain["commission"], t) \
+        if "commission" in card.pay.explain else ""
+    rows.append([t("report.col.commission"), commission,
+                 _right(money_text(pay["commission"]), s)])
+    for award in card.pay.awards:
+        label = award_label(report, award.kind, award.metric) or award.label \
+            or t("report.col.awards")
+        rows.append([label, rule_text(award, t), _right(money_text(cents(award.amount)), s)])
+    for line in card.pay.lines:
+        rows.append([line.label, rule_text(line, t), _right(money_text(cents(line.amount)), s)])
     total = Paragraph(f"<b>{escape(money_text(pay['total']))}</b>",
                       ParagraphStyle("tot", parent=s.body, alignment=2))
     rows.append([_p(t("report.col.total"), s.body), "", total])

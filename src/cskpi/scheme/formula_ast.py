@@ -29,18 +29,22 @@ import decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
+from ..errors import english, message
 from .limits import PRECISION, WORKING_LIMIT, size_text
 
 ArithOp = Literal["+", "-", "*", "/"]
 CompareOp = Literal["<", "<=", ">", ">=", "==", "!="]
 LogicOp = Literal["and", "or"]
 FuncName = Literal["min", "max", "round", "abs", "if"]
+LookupName = Literal["target", "team", "shop", "team_avg", "prev", "streak"]
 ValueType = Literal["number", "bool"]
 Value: TypeAlias = Decimal | bool | None
 
 FUNCTIONS: tuple[FuncName, ...] = ("min", "max", "round", "abs", "if")
+LOOKUPS: tuple[LookupName, ...] = ("target", "team", "shop", "team_avg", "prev", "streak")
+"""Functions that look a value up by a name in quotes: ``target('conversion_rate')``."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,28 @@ class Name:
 
     name: str
     column: int = field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """``target('KEY')``, ``team('KEY')``, ``shop('KEY')``, ``team_avg('KEY')``,
+    ``prev('KEY')`` or ``streak('LEVEL')``: a value the scorer looks up by name.
+
+    The environment holds it under :attr:`name` (``"target('sales')"``).
+    """
+
+    func: LookupName
+    key: str
+    column: int = field(default=0, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return lookup_name(self.func, self.key)
+
+
+def lookup_name(func: str, key: str) -> str:
+    """The environment name of a lookup: ``target('sales')``."""
+    return f"{func}('{key}')"
 
 
 @dataclass(frozen=True)
@@ -114,7 +140,7 @@ class Call:
     column: int = field(default=0, compare=False, repr=False)
 
 
-Node: TypeAlias = Num | Name | Neg | Not | BinOp | Compare | Logic | Call
+Node: TypeAlias = Num | Name | Lookup | Neg | Not | BinOp | Compare | Logic | Call
 
 
 # ---------------------------------------------------------------------------- printing
@@ -146,7 +172,7 @@ def render(node: Node) -> str:
     """Canonical text of a tree, with only the parentheses its structure needs."""
     if isinstance(node, Num):
         return format(node.value, "f")
-    if isinstance(node, Name):
+    if isinstance(node, Name | Lookup):
         return node.name
     if isinstance(node, Neg):
         return "-" + _wrap(node.operand, precedence(node.operand) <= _PREC_NEG)
@@ -167,12 +193,15 @@ def render(node: Node) -> str:
 class FormulaRangeError(ArithmeticError):
     """A value out of bounds while a formula is evaluated (with the operation's column).
 
+    ``problem`` is the coded message (``scheme.range.*``), ``message`` its English text;
     ``value`` is the offending value when there is one (None: it could not be computed).
     """
 
-    def __init__(self, message: str, column: int, value: Decimal | None = None) -> None:
-        super().__init__(f"{message} (column {column})")
-        self.message = message
+    def __init__(self, problem: dict[str, Any], column: int,
+                 value: Decimal | None = None) -> None:
+        self.problem = problem
+        self.message = english(problem)
+        super().__init__(f"{self.message} (column {column})")
         self.column = column
         self.value = value
 
@@ -195,36 +224,41 @@ def evaluate_node(node: Node, env: Mapping[str, Decimal | None]) -> Value:
         try:
             return _eval(node, env)
         except decimal.DecimalException as err:  # the bounds checks leave none; a backstop
-            raise FormulaRangeError(f"the formula cannot be computed ({type(err).__name__})",
-                                    node.column) from None
+            raise FormulaRangeError(message("scheme.range.cannot_compute",
+                                            error=type(err).__name__), node.column) from None
 
 
-def _operation(node: Node) -> str:
+def operation(node: Node) -> dict[str, Any]:
+    """What a node does, as a message names it (``'*'``, ``min()``, ``sales``)."""
     if isinstance(node, BinOp):
-        return f"'{node.op}'"
+        return message("scheme.formula.op", op=node.op)
     if isinstance(node, Call):
-        return f"{node.func}()"
-    if isinstance(node, Name):
-        return node.name
-    return "'-'" if isinstance(node, Neg) else "the number"
+        return message("scheme.formula.func", func=node.func)
+    if isinstance(node, Name | Lookup):
+        return message("scheme.formula.name", name=node.name)
+    if isinstance(node, Neg):
+        return message("scheme.formula.op", op="-")
+    return message("scheme.formula.the_number")
 
 
 def _bounded(value: Decimal, node: Node) -> Decimal:
     """``value`` when it is finite and below :data:`WORKING_LIMIT`, else the error."""
-    verb = "is" if isinstance(node, Name | Num) else "gives"
+    verb = "is" if isinstance(node, Name | Lookup | Num) else "gives"
     if not value.is_finite():
-        raise FormulaRangeError(f"{_operation(node)} {verb} {value}, not a finite number",
+        raise FormulaRangeError(message(f"scheme.range.not_finite.{verb}",
+                                        operation=operation(node), value=str(value)),
                                 node.column, value)
     if value.copy_abs() >= WORKING_LIMIT:
-        raise FormulaRangeError(f"{_operation(node)} {verb} {size_text(value)}; values in a "
-                                "formula must stay below 10^30", node.column, value)
+        raise FormulaRangeError(message(f"scheme.range.too_large.{verb}",
+                                        operation=operation(node), size=size_text(value)),
+                                node.column, value)
     return value
 
 
 def _eval(node: Node, env: Mapping[str, Decimal | None]) -> Value:
     if isinstance(node, Num):
         return _bounded(node.value, node)
-    if isinstance(node, Name):
+    if isinstance(node, Name | Lookup):
         if node.name not in env:
             raise KeyError(f"no value given for {node.name!r}")
         given = env[node.name]
@@ -314,14 +348,26 @@ def _call(node: Call, env: Mapping[str, Decimal | None]) -> Value:
     return numbers[0].quantize(Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP)
 
 
+def children(node: Node) -> tuple[Node, ...]:
+    """The nodes directly under ``node``."""
+    if isinstance(node, Neg | Not):
+        return (node.operand,)
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, BinOp | Compare | Logic):
+        return (node.left, node.right)
+    return ()
+
+
 def names_in(node: Node) -> frozenset[str]:
-    """Every name a tree uses."""
+    """Every plain name a tree uses (metric keys and the context's names)."""
     if isinstance(node, Name):
         return frozenset((node.name,))
-    if isinstance(node, Num):
-        return frozenset()
-    if isinstance(node, Neg | Not):
-        return names_in(node.operand)
-    if isinstance(node, Call):
-        return frozenset().union(*(names_in(a) for a in node.args))
-    return names_in(node.left) | names_in(node.right)
+    return frozenset().union(*(names_in(c) for c in children(node)))
+
+
+def lookups_in(node: Node) -> frozenset[Lookup]:
+    """Every lookup (``target('sales')`` …) a tree uses."""
+    if isinstance(node, Lookup):
+        return frozenset((node,))
+    return frozenset().union(*(lookups_in(c) for c in children(node)))

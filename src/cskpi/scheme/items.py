@@ -12,9 +12,11 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from .models import (
+    ATTENDANCE_STATUSES,
     GRADE_ALIASES,
     GRADES,
     ITEM_KINDS,
+    Bound,
     Fallback,
     FormulaItem,
     GradeItem,
@@ -27,9 +29,13 @@ from .models import (
     TiersItem,
 )
 from .reader import LoadContext, Reader, YMap, YNode, YScalar
+from .texts import Msg, key_of, phrase, what
 
-COMMON_KEYS = ("key", "label", "max", "min_sample")
-EXTRA_KEYS = {"metric": ("tiers", "linear", "target"), "start": ("per",), "min": ("per",)}
+COMMON_KEYS = ("key", "label", "max", "min_sample", "weight")
+EXTRA_KEYS = {"metric": ("tiers", "linear", "target"), "start": ("per",), "min": ("per",),
+              "per_occurrence": ("per",)}
+DEFAULT_SCALE = Decimal(100)
+"""The scale of a weighted item that says nothing else (points out of 100)."""
 ITEM_KEYS = (*COMMON_KEYS, *ITEM_KINDS, *EXTRA_KEYS)
 METRIC_KINDS = ("tiers", "linear", "target")
 
@@ -38,36 +44,47 @@ def read_items(node: YNode | None, r: Reader, ctx: LoadContext) -> list[Item]:
     """Every item that could be built (problems of the others are in ``r.issues``)."""
     if node is None:
         return []
-    items = [read_item(n, i, r, ctx) for i, n in enumerate(r.sequence(node, "items"), 1)]
+    items = [read_item(n, i, r, ctx)
+             for i, n in enumerate(r.sequence(node, what("items")), 1)]
     return [item for item in items if item is not None]
 
 
 def read_item(node: YNode, index: int, r: Reader, ctx: LoadContext) -> Item | None:
     """Build one item, or report why it cannot be built and return None."""
-    m = r.mapping(node, f"item #{index}")
+    numbered = what("item_n", n=index)
+    m = r.mapping(node, numbered)
     if m is None:
         return None
-    key = r.string(r.require(m, "key", f"item #{index}"), "an item key")
-    what = f"item {key!r}" if key else f"item #{index}"
-    r.check_keys(m, ITEM_KEYS, what)
-    label = r.string(m.get("label"), f"the label of {what}") or key
-    max_points = r.number(r.require(m, "max", what), f"max of {what}")
+    key = r.string(r.require(m, "key", numbered), key_of("key", numbered))
+    it = what("item", key=key) if key else numbered
+    r.check_keys(m, ITEM_KEYS, it)
+    label = r.string(m.get("label"), key_of("label", it)) or key
+    weight = r.number(m.get("weight"), key_of("weight", it))
+    if "weight" in m and "max" not in m:  # a weighted item's max is implied
+        max_points = None
+    else:
+        max_points = r.number(r.require(m, "max", it), key_of("max", it))
+    if weight is not None and weight <= 0:
+        r.error("bad_value", m.key_line("weight"), variant="weight", what=it,
+                value=str(weight))
+        return None
     kinds = [k for k in ITEM_KINDS if k in m]
     if not kinds:
-        r.error("no_kind", f"{what} has no kind", m.line,
-                "add one of: " + ", ".join(ITEM_KINDS))
+        r.error("no_kind", m.line, what=it, kinds=", ".join(ITEM_KINDS))
         return None
     if len(kinds) > 1:
-        r.error("many_kinds", f"{what} has {len(kinds)} kinds ({', '.join(kinds)})",
-                m.key_line(kinds[1]), "keep exactly one of: " + ", ".join(ITEM_KINDS))
+        r.error("many_kinds", m.key_line(kinds[1]), what=it, n=len(kinds),
+                given=", ".join(kinds), kinds=", ".join(ITEM_KINDS))
         return None
     kind = kinds[0]
     for extra, allowed in EXTRA_KEYS.items():
         if extra in m and kind not in allowed:
-            r.error("unknown_key", f"'{extra}' does not apply to a {kind} item ({what})",
-                    m.key_line(extra), f"'{extra}' is for {' / '.join(allowed)} items")
-    min_sample = _min_sample(m.get("min_sample"), kind, what, max_points, r)
-    fields = _KIND_READERS[kind](m, what, r, ctx)
+            r.error("unknown_key", m.key_line(extra), variant="kind", key=extra, kind=kind,
+                    what=it, allowed=" / ".join(allowed))
+    fields = _KIND_READERS[kind](m, it, r, ctx)
+    if "weight" in m and "max" not in m and fields is not None:
+        max_points = _implied_scale(kind, fields)
+    min_sample = _min_sample(m.get("min_sample"), kind, it, max_points, r)
     if key is None or label is None or max_points is None or fields is None:
         return None
     if "min_sample" in m and min_sample is None:
@@ -76,38 +93,51 @@ def read_item(node: YNode, index: int, r: Reader, ctx: LoadContext) -> Item | No
         fields["start"] = max_points
     common: dict[str, Any] = {"key": key, "label": label, "max": max_points, "line": m.line,
                               "min_sample": min_sample}
+    if weight is not None:
+        common.update(max=max_points * weight, weight=weight, scale=max_points)
     return _ITEM_CLASSES[kind](**common, **fields)
 
 
-def _metric(m: YMap, what: str, r: Reader) -> str | None:
+def _implied_scale(kind: str, fields: dict[str, Any]) -> Decimal:
+    """The own scale of a weighted item without ``max``: the most its tiers or grades give,
+    its start (per), else 100."""
+    if kind == "tiers":
+        return max((t.points for t in fields["tiers"]), default=DEFAULT_SCALE)
+    if kind == "grade":
+        return max(fields["grades"].values(), default=DEFAULT_SCALE)
+    if kind == "per" and fields.get("start") is not None:
+        return Decimal(fields["start"])
+    return DEFAULT_SCALE
+
+
+def _metric(m: YMap, it: Msg, r: Reader) -> str | None:
     """The item's metric: its ``metric`` key, else its own key."""
     if "metric" in m:
-        return r.string(m.get("metric"), f"the metric of {what}")
-    return r.string(m.get("key"), f"the metric of {what}")
+        return r.string(m.get("metric"), key_of("metric", it))
+    return r.string(m.get("key"), key_of("metric", it))
 
 
-def _tiers(m: YMap, what: str, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
-    metric = _metric(m, what, r)
-    nodes = r.sequence(m.get("tiers"), f"tiers of {what}")
+def _tiers(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
+    metric = _metric(m, it, r)
+    nodes = r.sequence(m.get("tiers"), key_of("tiers", it))
     if not nodes:
-        r.error("missing_key", f"{what} has no tiers", m.key_line("tiers"))
+        r.error("missing_key", m.key_line("tiers"), variant="tiers", what=it)
         return None
     tiers: list[Tier] = []
     ok = True
+    tier = what("tier", of=it)
     for node in nodes:
-        t = r.mapping(node, f"a tier of {what}")
+        t = r.mapping(node, tier)
         if t is None:
             ok = False
             continue
-        r.check_keys(t, ("max", "min", "points"), f"a tier of {what}")
+        r.check_keys(t, ("max", "min", "points"), tier)
         if "max" in t and "min" in t:
-            r.error("tier_mixed", f"a tier of {what} has both 'max' and 'min'", t.line,
-                    "upper bounds ('max') for lower-is-better metrics, lower bounds ('min') "
-                    "for higher-is-better ones")
+            r.error("tier_mixed", t.line, variant="both", what=tier)
             ok = False
-        points = r.number(r.require(t, "points", f"a tier of {what}"), f"points of {what}")
-        upper = r.number(t.get("max"), f"a tier bound of {what}")
-        lower = r.number(t.get("min"), f"a tier bound of {what}")
+        points = r.number(r.require(t, "points", tier), key_of("points", tier))
+        upper = _bound(t.get("max"), key_of("max", tier), r, ctx)
+        lower = _bound(t.get("min"), key_of("min", tier), r, ctx)
         if points is None or ("max" in t and upper is None) or ("min" in t and lower is None):
             ok = False
             continue
@@ -117,41 +147,47 @@ def _tiers(m: YMap, what: str, r: Reader, ctx: LoadContext) -> dict[str, Any] | 
     return {"metric": metric, "tiers": tuple(tiers)}
 
 
-def _linear(m: YMap, what: str, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
-    metric = _metric(m, what, r)
-    spec = r.mapping(m.get("linear"), f"linear of {what}")
+def _bound(node: YNode | None, where: Msg, r: Reader, ctx: LoadContext) -> Bound | None:
+    """A tier bound: a number, or a formula in quotes computed for each agent."""
+    if isinstance(node, YScalar) and isinstance(node.value, str):
+        return r.formula(node, where, ctx.metric_names, "number", ctx.lookups)
+    return r.number(node, where)
+
+
+def _linear(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
+    metric = _metric(m, it, r)
+    linear = key_of("linear", it)
+    spec = r.mapping(m.get("linear"), linear)
     if spec is None:
         return None
-    r.check_keys(spec, ("from", "to"), f"linear of {what}")
-    worst = r.number(r.require(spec, "from", f"linear of {what}"), f"'from' of {what}")
-    best = r.number(r.require(spec, "to", f"linear of {what}"), f"'to' of {what}")
+    r.check_keys(spec, ("from", "to"), linear)
+    worst = r.number(r.require(spec, "from", linear), key_of("from", linear))
+    best = r.number(r.require(spec, "to", linear), key_of("to", linear))
     if metric is None or worst is None or best is None:
         return None
     return {"metric": metric, "worst": worst, "best": best}
 
 
-def _target(m: YMap, what: str, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
-    metric = _metric(m, what, r)
+def _target(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
+    metric = _metric(m, it, r)
     node = m.get("target")
     assert node is not None
     if isinstance(node, YScalar) and node.raw == "targets":
         return {"metric": metric, "target": None} if metric else None
     if isinstance(node, YScalar) and isinstance(node.value, str):
-        r.error("target_value", f"the target of {what} must be a number or 'targets', "
-                f"not {node.raw!r}", node.line, "'targets' takes the period's target")
+        r.error("target_value", node.line, variant="text", what=it, value=node.raw)
         return None
-    value = r.number(node, f"the target of {what}")
+    value = r.number(node, key_of("target", it))
     if value is None:
         return None
     if value <= 0:
-        r.error("target_value", f"the target of {what} must be above 0, not {value}",
-                node.line)
+        r.error("target_value", node.line, what=it, value=str(value))
         return None
     return {"metric": metric, "target": value} if metric else None
 
 
-def _grade(m: YMap, what: str, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
-    spec = r.mapping(m.get("grade"), f"grade of {what}")
+def _grade(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
+    spec = r.mapping(m.get("grade"), key_of("grade", it))
     if spec is None:
         return None
     grades: dict[str, Decimal] = {}
@@ -160,79 +196,106 @@ def _grade(m: YMap, what: str, r: Reader, ctx: LoadContext) -> dict[str, Any] | 
     for written, (line, node) in spec.entries.items():
         grade = written if written in GRADES else GRADE_ALIASES.get(written)
         if grade is None:
-            r.error("grade_key", f"unknown grade {written!r} in {what}", line,
-                    "grades are A, B, C, D (or 优, 良, 中, 差)")
+            r.error("grade_key", line, grade=written, what=it)
             ok = False
             continue
         if grade in first_seen:
-            r.error("grade_duplicate", f"grade {grade} of {what} is given twice "
-                    f"({first_seen[grade]!r} and {written!r})", line)
+            r.error("grade_duplicate", line, grade=grade, what=it, first=first_seen[grade],
+                    second=written)
             ok = False
             continue
         first_seen[grade] = written
-        points = r.number(node, f"points of grade {written} in {what}")
+        points = r.number(node, key_of(written, key_of("grade", it)))
         if points is None:
             ok = False
             continue
         grades[grade] = points
     missing = [g for g in GRADES if g not in first_seen]
     if missing:
-        r.error("grade_missing", f"{what} gives no points for grade {', '.join(missing)}",
-                spec.line, "every grade A, B, C and D needs points (0 is fine)")
+        r.error("grade_missing", spec.line, what=it, grades=", ".join(missing))
         ok = False
     if not ok:
         return None
     return {"grades": MappingProxyType({g: grades[g] for g in GRADES})}
 
 
-def _per(m: YMap, what: str, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
-    spec = r.mapping(m.get("per"), f"per of {what}")
+def _per(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
+    per_what = key_of("per", it)
+    spec = r.mapping(m.get("per"), per_what)
     if spec is None:
         return None
     per: dict[str, Decimal] = {}
     ok = True
     for name, (line, node) in spec.entries.items():
         if name not in ctx.countable:
-            r.error("unknown_event", f"{what} counts {name!r}, which is neither an "
-                    "attendance status nor an event kind", line,
-                    r.hint(ctx.countable, name))
+            r.error("unknown_event", line, variant="per", hint=_event_hint(r, ctx, name),
+                    what=it, name=name)
             ok = False
-        points = r.number(node, f"points per {name} in {what}")
+        points = r.number(node, key_of(name, per_what))
         if points is None:
             ok = False
         else:
             per[name] = points
-    start = r.number(m.get("start"), f"start of {what}")  # None: start at max
-    minimum = r.number(m.get("min"), f"min of {what}")
-    if not ok or ("start" in m and start is None) or ("min" in m and minimum is None):
+    start = r.number(m.get("start"), key_of("start", it))  # None: start at max
+    minimum = r.number(m.get("min"), key_of("min", it))
+    occurrence = _per_occurrence(m, it, per, r)
+    if not ok or ("start" in m and start is None) or ("min" in m and minimum is None) \
+            or occurrence is None:
         return None
-    return {"per": MappingProxyType(per), "start": start, "min": minimum}
+    return {"per": MappingProxyType(per), "start": start, "min": minimum,
+            "per_occurrence": occurrence}
 
 
-def _formula(m: YMap, what: str, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
-    formula = r.formula(m.get("formula"), f"the formula of {what}", ctx.metric_names, "number")
+def _per_occurrence(m: YMap, it: Msg, per: dict[str, Decimal],
+                    r: Reader) -> frozenset[str] | None:
+    """``per_occurrence: true`` (every attendance status counted) or a list of statuses:
+    those are counted once per run of consecutive days, not per day."""
+    node = m.get("per_occurrence")
+    where = key_of("per_occurrence", it)
+    if node is None:
+        return frozenset()
+    counted = [s for s in per if s in ATTENDANCE_STATUSES]
+    if isinstance(node, YScalar) and isinstance(node.value, bool):
+        return frozenset(counted) if node.value else frozenset()
+    statuses = r.strings(node, where)
+    wrong = [s for s in statuses if s not in counted]
+    if wrong:
+        r.error("bad_value", node.line, variant="per_occurrence", what=it,
+                value=", ".join(wrong), valid=", ".join(counted) or "—")
+        return None
+    return frozenset(statuses)
+
+
+def _event_hint(r: Reader, ctx: LoadContext, name: str) -> Msg:
+    """Valid names to count, and how to declare a new event kind."""
+    return phrase("hint.declare_event", valid=r.hint(ctx.countable, name), kind=name)
+
+
+def _formula(m: YMap, it: Msg, r: Reader, ctx: LoadContext) -> dict[str, Any] | None:
+    formula = r.formula(m.get("formula"), key_of("formula", it), ctx.metric_names, "number",
+                        ctx.lookups)
     return {"formula": formula} if formula is not None else None
 
 
-def _min_sample(node: YNode | None, kind: str, what: str, max_points: Decimal | None,
+def _min_sample(node: YNode | None, kind: str, it: Msg, max_points: Decimal | None,
                 r: Reader) -> MinSample | None:
-    spec = r.mapping(node, f"min_sample of {what}")
+    sample = key_of("min_sample", it)
+    spec = r.mapping(node, sample)
     if spec is None:
         return None
     if kind not in METRIC_KINDS:
-        r.error("min_sample", f"min_sample does not apply to a {kind} item ({what})",
-                spec.line, "min_sample is for metric items: " + ", ".join(METRIC_KINDS))
+        r.error("min_sample", spec.line, variant="kind", kind=kind, what=it,
+                kinds=", ".join(METRIC_KINDS))
         return None
-    r.check_keys(spec, ("n", "fallback", "neutral", "metric"), f"min_sample of {what}")
-    n = r.integer(r.require(spec, "n", f"min_sample of {what}"), f"min_sample n of {what}")
-    fallback = r.choice(r.require(spec, "fallback", f"min_sample of {what}"),
-                        f"the fallback of {what}", ("full", "neutral", "team"))
-    neutral = r.number(spec.get("neutral"), f"neutral points of {what}")
+    r.check_keys(spec, ("n", "fallback", "neutral", "metric"), sample)
+    n = r.integer(r.require(spec, "n", sample), key_of("n", sample))
+    fallback = r.choice(r.require(spec, "fallback", sample), key_of("fallback", sample),
+                        ("full", "neutral", "team"))
+    neutral = r.number(spec.get("neutral"), key_of("neutral", sample))
     if "neutral" in spec and fallback not in (None, "neutral"):
-        r.error("min_sample", f"'neutral' points only apply to the neutral fallback ({what})",
-                spec.key_line("neutral"))
+        r.error("min_sample", spec.key_line("neutral"), variant="neutral", what=it)
         return None
-    metric = r.string(spec.get("metric"), f"the min_sample metric of {what}")
+    metric = r.string(spec.get("metric"), key_of("metric", sample))
     if n is None or fallback is None or ("neutral" in spec and neutral is None):
         return None
     if fallback == "neutral" and neutral is None and max_points is not None:

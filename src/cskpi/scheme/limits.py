@@ -18,13 +18,17 @@ Why these figures:
   :data:`PRECISION` (50) significant digits, so ``round(x, 20)`` of any value below
   10^30 is exact (30 + 20 digits) and cannot fail.
 
-This module imports nothing (the scheme package sits at the bottom of cskpi).
+This module imports nothing but :mod:`cskpi.errors` (the scheme package sits at the
+bottom of cskpi).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
+
+from ..errors import message
 
 NUMBER_LIMIT = Decimal(10) ** 15
 """Numbers written in a scheme, and every amount of money a scorecard pays: |x| < 10^15."""
@@ -73,43 +77,43 @@ STANDARD_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in (
 """The YAML tags a scheme may use (written ``!!str`` … or implied by plain values)."""
 
 
-def number_problem(value: Decimal) -> tuple[str, str] | None:
+Problem = tuple[str, dict[str, Any]]
+"""``(code, reason)``: the issue code and the coded reason (``scheme.limit.*``)."""
+
+
+def number_problem(value: Decimal) -> Problem | None:
     """Why a number written in a scheme is outside the bounds: ``(code, reason)``.
 
     The code is ``number_range`` (not finite, or too large) or ``number_precision``
     (too many significant digits or decimal places); None: the number is within.
     """
     if not value.is_finite():
-        return "number_range", "it is not a finite number"
+        return "number_range", message("scheme.limit.not_finite")
     if value.copy_abs() >= NUMBER_LIMIT:  # copy_abs: exact, whatever the context
-        return "number_range", (f"it is {size_text(value)}; numbers in a scheme must be below "
-                                "10^15 in size")
+        return "number_range", message("scheme.limit.too_large", size=size_text(value))
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite
     zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))  # trailing zeros
     if value and len(digits) - zeros > MAX_SIGNIFICANT_DIGITS:
-        return "number_precision", (f"it has {len(digits) - zeros} significant digits; a "
-                                    f"number in a scheme may have at most "
-                                    f"{MAX_SIGNIFICANT_DIGITS}")
+        return "number_precision", message("scheme.limit.digits", n=len(digits) - zeros,
+                                           max=MAX_SIGNIFICANT_DIGITS)
     places = -(exponent + zeros) if value else 0
     if places > MAX_DECIMAL_PLACES:
-        return "number_precision", (f"it has {places} decimal places; a number in a scheme "
-                                    f"may have at most {MAX_DECIMAL_PLACES}")
+        return "number_precision", message("scheme.limit.places", n=places,
+                                           max=MAX_DECIMAL_PLACES)
     return None
 
 
-def number_text_problem(text: str) -> tuple[str, str] | None:
+def number_text_problem(text: str) -> Problem | None:
     """:func:`number_problem` of a number written as plain digits (``123.45``), decided
     from the text when it is too long to be worth converting (a 600,000-digit number)."""
     whole, _, fraction = text.lstrip("+-").partition(".")
     whole = whole.lstrip("0")
     if len(whole) > NUMBER_LIMIT_DIGITS:
-        return "number_range", (f"it has {len(whole)} digits before the decimal point; "
-                                "numbers in a scheme must be below 10^15 in size")
+        return "number_range", message("scheme.limit.whole_digits", n=len(whole))
     if len(fraction.rstrip("0")) > MAX_DECIMAL_PLACES:
-        return "number_precision", (f"it has {len(fraction.rstrip('0'))} decimal places; a "
-                                    f"number in a scheme may have at most "
-                                    f"{MAX_DECIMAL_PLACES}")
+        return "number_precision", message("scheme.limit.places", n=len(fraction.rstrip("0")),
+                                           max=MAX_DECIMAL_PLACES)
     return number_problem(Decimal(text))
 
 
@@ -128,6 +132,11 @@ def size_text(value: Decimal) -> str:
 
 
 LIMITS_HINT = "see 'Limits' in docs/schemes.md"
+
+
+def limits_hint() -> dict[str, Any]:
+    """The coded hint of an out-of-bounds number (points to the Limits section)."""
+    return message("scheme.hint.limits")
 
 
 @dataclass(frozen=True)

@@ -4,23 +4,29 @@ A :class:`Scheme` is what :func:`cskpi.scheme.load_scheme` builds from YAML.  Ev
 part keeps the 1-based YAML ``line`` it came from, so scoring can explain a result
 with "rule at line 12".  Money and points are ``decimal.Decimal``; mappings are
 read-only views.  Nothing here imports the rest of cskpi: metric facts arrive as
-:class:`MetricInfo` objects handed in by the caller.
+:class:`MetricInfo` objects handed in by the caller.  Problems of a scheme are
+:class:`cskpi.errors.Issue` records (``origin="scheme"``, ``row`` the YAML line).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Protocol, TypeAlias
 
 from .formula import Formula
 
-Level = Literal["error", "warning"]
 Direction = Literal["higher", "lower", "neutral"]
 Fallback = Literal["full", "neutral", "team"]
 VetoEffect = Literal["score", "bonus"]
 Ties = Literal["split", "repeat"]
+PoolScope = Literal["team", "shop"]
+PoolSplit = Literal["score", "sales", "equal"]
+
+CANCELLABLE: tuple[str, ...] = ("score", "kpi_bonus", "commission", "awards", "pools")
+"""What a veto may cancel (``cancels:``); a veto without ``cancels`` (``effect: score``)
+cancels them all, ``effect: bonus`` only the KPI bonus."""
 
 ATTENDANCE_STATUSES: tuple[str, ...] = ("late", "leave", "absent")
 """Attendance statuses a ``per`` item may count."""
@@ -52,34 +58,6 @@ class MetricSpec:
     direction: Direction = "neutral"
 
 
-@dataclass(frozen=True)
-class SchemeIssue:
-    """One problem of a scheme: an ``error`` blocks loading, a ``warning`` informs."""
-
-    level: Level
-    code: str
-    message: str
-    line: int | None = None
-    hint: str | None = None
-    source: str = "<scheme>"
-    column: int | None = None  # 1-based: inside a formula for formula_* codes, else on the line
-
-    @property
-    def is_error(self) -> bool:
-        return self.level == "error"
-
-    def where(self) -> str:
-        """``source:line`` (just ``source`` when the line is unknown)."""
-        return f"{self.source}:{self.line}" if self.line is not None else self.source
-
-    def __str__(self) -> str:
-        text = f"{self.where()}: {self.level}: {self.message} [{self.code}]"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 # ---------------------------------------------------------------------------- items
 @dataclass(frozen=True)
 class MinSample:
@@ -98,7 +76,12 @@ class MinSample:
 
 @dataclass(frozen=True, kw_only=True)
 class ItemBase:
-    """Fields every item has; ``kind`` names the item kind."""
+    """Fields every item has; ``kind`` names the item kind.
+
+    ``max`` is the item's share of the score.  A weighted item (``weight``) scores on a
+    scale of its own (``scale``: the most its tiers or grades give, else its ``max:`` or
+    100) and counts ``points × weight``; its ``max`` is ``scale × weight``.
+    """
 
     kind: ClassVar[str] = ""
     key: str
@@ -106,15 +89,28 @@ class ItemBase:
     max: Decimal
     line: int
     min_sample: MinSample | None = None
+    weight: Decimal | None = None
+    scale: Decimal | None = None
+
+    @property
+    def own_max(self) -> Decimal:
+        """The most points on the item's own scale (before its weight)."""
+        return self.scale if self.scale is not None else self.max
+
+
+Bound: TypeAlias = Decimal | Formula
+"""A tier bound: a number, or a formula (``target('conversion_rate') * 1.1``)."""
 
 
 @dataclass(frozen=True)
 class Tier:
-    """One tier: ``max`` (value ≤ bound) or ``min`` (value ≥ bound), or neither (catch-all)."""
+    """One tier: ``max`` (value ≤ bound) or ``min`` (value ≥ bound), or neither (catch-all).
+
+    A bound may be a formula, computed for each agent (a target, the team's value …)."""
 
     points: Decimal
-    max: Decimal | None = None
-    min: Decimal | None = None
+    max: Bound | None = None
+    min: Bound | None = None
     line: int = 0
 
     @property
@@ -122,8 +118,14 @@ class Tier:
         return self.max is None and self.min is None
 
     @property
-    def bound(self) -> Decimal | None:
+    def bound(self) -> Bound | None:
         return self.max if self.max is not None else self.min
+
+    @property
+    def fixed_bound(self) -> Decimal | None:
+        """The bound when it is a number (None for a formula or a catch-all)."""
+        bound = self.bound
+        return bound if isinstance(bound, Decimal) else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,7 +149,8 @@ class LinearItem(ItemBase):
 
 @dataclass(frozen=True, kw_only=True)
 class TargetItem(ItemBase):
-    """``max × min(1, value / target)``; ``target`` None means the period's targets table."""
+    """``max × min(1, value / target)`` (lower-is-better metrics: ``max × min(1, target /
+    value)``); ``target`` None means the period's targets table."""
 
     kind: ClassVar[str] = "target"
     metric: str
@@ -170,6 +173,8 @@ class PerItem(ItemBase):
     start: Decimal
     per: Mapping[str, Decimal]
     min: Decimal | None = None
+    per_occurrence: frozenset[str] = frozenset()
+    """Attendance statuses counted once per run of consecutive days (请假一次)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,11 +193,38 @@ ITEM_KINDS: tuple[str, ...] = ("tiers", "linear", "target", "grade", "per", "for
 # ------------------------------------------------------------- veto and adjustments
 @dataclass(frozen=True)
 class Veto:
-    """一票否决: when ``condition`` holds, the score (or only the bonus) becomes 0."""
+    """一票否决: when ``condition`` holds, what ``cancels`` names is not paid (``score``:
+    the score is 0, so the agent does not pass).  ``effect`` is the older spelling:
+    ``score`` cancels everything, ``bonus`` the KPI bonus."""
 
     condition: Formula
     effect: VetoEffect
     reason: str
+    line: int = 0
+    cancels: frozenset[str] = frozenset(CANCELLABLE)
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """An event kind a scheme knows beyond the defaults (``events:``), with its label and
+    what each event is worth: ``money`` (a pay line, negative for a deduction 扣款) or
+    ``points`` (added to the score, as an adjustment)."""
+
+    kind: str
+    label: str | None = None
+    money: Decimal | None = None
+    points: Decimal | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Level:
+    """A named band of score / max_score (金牌 …): reached at ``min_ratio`` (inclusive; None:
+    every ratio, the last band), paying ``factor`` (the pay formulas' ``level_factor``)."""
+
+    name: str
+    min_ratio: Decimal | None
+    factor: Decimal = Decimal(1)
     line: int = 0
 
 
@@ -230,12 +262,15 @@ class Base:
 
 @dataclass(frozen=True)
 class KpiBonus:
-    """A pool paid by ``formula`` (names: pool, score, max_score, pass_ratio)."""
+    """A pool paid by ``formula`` (names: pool, score, max_score, pass_ratio, level_factor,
+    sales, and lookups), at most ``cap`` (default: the pool; None: no cap)."""
 
     pool: Decimal
     formula: Formula
     requires_pass: bool = True
     line: int = 0
+    cap: Decimal | None = None
+    capped: bool = True  # False: ``cap: none``
 
 
 @dataclass(frozen=True)
@@ -248,14 +283,40 @@ class CommissionTier:
 
 
 @dataclass(frozen=True)
+class TargetBracket:
+    """From ``start`` (a share of the target: 1.2 is 120 %) the commission ``rate``."""
+
+    start: Decimal
+    rate: Decimal
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Commission:
-    """A flat ``rate`` on a money metric, or ``tiers`` of rates."""
+    """A flat ``rate`` on a money metric, ``tiers`` of rates by amount, or ``of_target``:
+    the rate of the bracket of target attainment reached (阶梯提成), on all of it (or on
+    each slice, ``marginal``)."""
 
     on: str = "sales"
     rate: Decimal | None = None
     tiers: tuple[CommissionTier, ...] = ()
     marginal: bool = False
     net_of_refunds: bool = False
+    line: int = 0
+    of_target: tuple[TargetBracket, ...] = ()
+    requires_pass: bool = False
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Shared money (团队奖金池): ``amount`` computed per team (or for the shop) and split
+    among the agents the scheme covers there in proportion to ``split``."""
+
+    label: str
+    per: PoolScope
+    amount: Formula
+    split: PoolSplit
+    requires_pass: bool = False
     line: int = 0
 
 
@@ -265,6 +326,7 @@ class Pay:
     kpi_bonus: KpiBonus | None = None
     commission: Commission | None = None
     line: int = 0
+    pools: tuple[Pool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -307,7 +369,18 @@ class TargetAward:
     line: int = 0
 
 
-Award: TypeAlias = RankAward | TargetAward
+@dataclass(frozen=True)
+class FormulaAward:
+    """An amount a formula computes for each agent (``if(streak('金牌') >= 2, 300, 0)``)."""
+
+    kind: ClassVar[str] = "formula"
+    amount: Formula
+    label: str | None = None
+    line: int = 0
+    metric: str = ""
+
+
+Award: TypeAlias = RankAward | TargetAward | FormulaAward
 
 
 @dataclass(frozen=True)
@@ -365,6 +438,39 @@ class Scheme:
     source: str = "<scheme>"
     line: int = 1
     qa: str | None = None  # QA rules (a file or preset) whose figures its items may use
+    events: tuple[EventKind, ...] = ()
+    levels: tuple[Level, ...] = ()
+
+    def formulas(self) -> list[Formula]:
+        """Every formula of the scheme: items, tier bounds, vetoes, pay, pools, awards."""
+        out: list[Formula] = []
+        for item in self.items:
+            if isinstance(item, FormulaItem):
+                out.append(item.formula)
+            elif isinstance(item, TiersItem):
+                out += [b for t in item.tiers if isinstance(b := t.bound, Formula)]
+        out += [v.condition for v in self.veto]
+        if self.pay is not None:
+            if self.pay.kpi_bonus is not None:
+                out.append(self.pay.kpi_bonus.formula)
+            out += [pool.amount for pool in self.pay.pools]
+        out += [a.amount for a in self.awards if isinstance(a, FormulaAward)]
+        return out
+
+    def lookup_keys(self, *funcs: str) -> set[str]:
+        """The names the scheme's formulas look up with ``funcs`` (``target``, …)."""
+        return {lk.key for f in self.formulas() for lk in f.lookups if lk.func in funcs}
+
+    def event(self, kind: str) -> EventKind | None:
+        """The scheme's declaration of an event kind (None when it declares none)."""
+        return next((e for e in self.events if e.kind == kind), None)
+
+    def level_of(self, ratio: Decimal) -> Level | None:
+        """The band a score ratio falls in (bands inclusive at ``min_ratio``)."""
+        for level in self.levels:
+            if level.min_ratio is None or ratio >= level.min_ratio:
+                return level
+        return None
 
     @property
     def max_score(self) -> Decimal:

@@ -4,8 +4,9 @@
 nodes, each knowing its 1-based line.  Keys are kept as written (``on:`` stays the
 string ``"on"``, not YAML 1.1's ``True``) and a repeated key is reported.  A
 :class:`Reader` then pulls typed values out of the nodes; a wrong type, a missing
-or unknown key is recorded as a :class:`~cskpi.scheme.models.SchemeIssue` and the
-reader returns ``None``, so one pass finds every problem.
+or unknown key is recorded as an :class:`~cskpi.errors.Issue` (a code with parameters,
+``origin="scheme"``, its ``row`` the YAML line) and the reader returns ``None``, so one
+pass finds every problem.
 
 Hostile input is an issue, never an exception: a non-standard tag (``!!python/…``), a
 number past Python's 4,300-digit ``int`` limit, an invalid explicitly tagged value,
@@ -24,19 +25,20 @@ from typing import Any, TypeAlias
 
 import yaml
 
-from .formula import Formula, FormulaError, parse_formula
+from ..errors import HINT, Issue, Level
+from .formula import Formula, FormulaError, Lookups, parse_formula
 from .formula_ast import ValueType
 from .limits import (
-    LIMITS_HINT,
     MAX_ALIAS_EXPANSION,
     MAX_SUGGESTIONS,
     MAX_YAML_DEPTH,
     STANDARD_TAGS,
+    limits_hint,
     number_problem,
     shorten,
 )
-from .models import ATTENDANCE_STATUSES, DEFAULT_EVENT_KINDS, Level, MetricInfo, SchemeIssue
-from .suggest import closest
+from .models import ATTENDANCE_STATUSES, DEFAULT_EVENT_KINDS, MetricInfo
+from .texts import Msg, phrase, valid_hint
 
 __all__ = ["MAX_YAML_DEPTH", "LoadContext", "Reader", "TooMuchAliasing", "YMap", "YNode",
            "YScalar", "YSeq", "compose", "keys_hint"]
@@ -107,16 +109,16 @@ def compose(text: str, reader: Reader) -> YNode | None:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "invalid YAML"
-        hint = "indent with spaces, not tabs" if "\\t" in problem or "tab" in problem else (
-            "check the indentation and the quoting near this line")
-        reader.error("yaml_syntax", f"YAML syntax error: {problem}",
-                     mark.line + 1 if mark else None, hint)
+        hint = phrase("hint.tabs") if "\\t" in problem or "tab" in problem else (
+            phrase("hint.indentation"))
+        reader.error("yaml_syntax", mark.line + 1 if mark else None, hint=hint,
+                     problem=_yaml_problem(problem))
         return None
     except yaml.YAMLError as err:
-        reader.error("yaml_syntax", f"YAML error: {err}", None)
+        reader.error("yaml_syntax", None, variant="other", problem=str(err))
         return None
     except RecursionError:
-        reader.error("yaml_syntax", "the YAML is nested far too deeply", None)
+        reader.error("yaml_syntax", None, variant="too_deep")
         return None
     if root is None:
         return None
@@ -125,6 +127,30 @@ def compose(text: str, reader: Reader) -> YNode | None:
     except TooMuchAliasing as err:
         reader.too_much_aliasing(err.line)
         return None
+
+
+_YAML_PROBLEMS = {  # PyYAML's words for the commonest slips, said in the reader's language
+    "found character '\\t' that cannot start any token": "tab",
+    "mapping values are not allowed here": "mapping_values",
+    "could not find expected ':'": "expected_colon",
+    "did not find expected key": "expected_key",
+    "did not find expected '-' indicator": "expected_dash",
+    "did not find expected node content": "expected_node",
+    "found unexpected end of stream": "end_of_stream",
+    "found duplicate anchor; first occurrence": "duplicate_anchor",
+}
+
+
+def _yaml_problem(problem: str) -> Msg | str:
+    """PyYAML's problem as a coded phrase when it is a common one (else its own words)."""
+    for text, code in _YAML_PROBLEMS.items():
+        if problem.startswith(text):
+            return phrase(f"yaml.{code}")
+    if problem.startswith("found undefined alias"):
+        return phrase("yaml.undefined_alias", alias=problem.rsplit(" ", 1)[-1])
+    if problem.startswith("expected ") and ", but found " in problem:
+        return phrase("yaml.expected_found")
+    return problem
 
 
 class _Converter:
@@ -140,16 +166,15 @@ class _Converter:
         if id(node) in self.done:
             return self.done[id(node)]
         if id(node) in self.busy or depth > MAX_YAML_DEPTH:
-            problem = ("an alias refers to itself" if id(node) in self.busy
-                       else f"the YAML nests deeper than {MAX_YAML_DEPTH} levels")
-            self.reader.error("yaml_syntax", problem, line)
+            if id(node) in self.busy:
+                self.reader.error("yaml_syntax", line, variant="self_alias")
+            else:
+                self.reader.error("yaml_syntax", line, variant="depth", max=MAX_YAML_DEPTH)
             return YScalar(None, "", line)
         if node.tag not in STANDARD_TAGS and not (
                 isinstance(node, yaml.ScalarNode) and node.tag in _TEXT_TAGS):
             tag = "!!" + node.tag[len(_YAML):] if node.tag.startswith(_YAML) else node.tag
-            self.reader.error("yaml_tag", f"the YAML tag {shorten(tag)!r} is not allowed in a "
-                              "scheme", line, "remove it: a scheme is plain YAML (text, "
-                              "numbers, true/false, lists and mappings)", column)
+            self.reader.error("yaml_tag", line, column=column, tag=shorten(tag))
         self.busy.add(id(node))
         out: YNode
         if isinstance(node, yaml.MappingNode):
@@ -172,7 +197,7 @@ class _Converter:
             value = self._unreadable(node, text, err, line, column)
         return YScalar(value, text, line, column)
 
-    def _unreadable(self, node: yaml.Node, text: str, err: Exception, line: int,
+    def _unreadable(self, node: yaml.Node, text: str, _err: Exception, line: int,
                     column: int) -> Any:
         """The value of a scalar YAML's constructors refuse (an issue when it was tagged)."""
         digits = text.replace("_", "")
@@ -182,9 +207,7 @@ class _Converter:
         if getattr(node, "style", None) is None and node.tag == implicit:
             return text  # a plain value that only looks like one (2026-13-45): text
         kind = node.tag[len(_YAML):] if node.tag.startswith(_YAML) else node.tag
-        self.reader.error("yaml_value", f"{shorten(text)!r} is not a valid {kind}: "
-                          f"{shorten(str(err).splitlines()[0], 80)}", line,
-                          "remove the tag, or quote the value to make it text", column)
+        self.reader.error("yaml_value", line, column=column, value=shorten(text), kind=kind)
         return text
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> YMap:
@@ -193,9 +216,8 @@ class _Converter:
             self.builder.flatten_mapping(node)  # YAML merge keys (<<) come first, then the rest
         except yaml.YAMLError as err:  # '<<: 3': only mappings merge
             mark = getattr(err, "problem_mark", None) or node.start_mark
-            self.reader.error("yaml_syntax", "a merge key (<<) must be given a mapping or a "
-                              "list of mappings", mark.line + 1, "write '<<: *name' where "
-                              "'&name' marks a mapping", mark.column + 1)
+            self.reader.error("yaml_syntax", mark.line + 1, column=mark.column + 1,
+                              variant="merge")
             node.value = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
             explicit = len(node.value)
         merged = len(node.value) - explicit
@@ -205,35 +227,36 @@ class _Converter:
         for index, (key_node, value_node) in enumerate(node.value):
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                self.reader.error("wrong_type", "a mapping key must be plain text", key_line)
+                self.reader.error("wrong_type", key_line, variant="key")
                 continue
             key = str(key_node.value)
             if index >= merged:  # written here: may override a merged key, not repeat one
                 if key in seen:
-                    self.reader.error("duplicate_key", f"key {key!r} is given twice", key_line,
-                                      f"the first one is at line {out.entries[key][0]}")
+                    self.reader.error("duplicate_key", key_line, key=key,
+                                      first=out.entries[key][0])
                     continue
                 seen.add(key)
             out.entries[key] = (key_line, self.convert(value_node, depth + 1))
         return out
 
 
-def _kind_of(node: YNode) -> str:
+def _kind_of(node: YNode) -> Msg:
+    """What a node is, as a message says it ("a number (12)", "text ('x')")."""
     if isinstance(node, YMap):
-        return "a mapping"
+        return phrase("found.mapping")
     if isinstance(node, YSeq):
-        return "a list"
+        return phrase("found.list")
     value = node.value
     raw = shorten(node.raw)
     if value is None:
-        return "nothing"
+        return phrase("found.nothing")
     if isinstance(value, bool):
-        return f"yes/no ({raw})"
+        return phrase("found.bool", raw=raw)
     if isinstance(value, int | float | Decimal):
-        return f"a number ({raw})"
+        return phrase("found.number", raw=raw)
     if isinstance(value, datetime.date):
-        return f"a date ({raw})"
-    return f"text ({raw!r})"
+        return phrase("found.date", raw=raw)
+    return phrase("found.text", raw=raw)
 
 
 def _excerpt(text: str, column: int, width: int = 60) -> str:
@@ -245,12 +268,9 @@ def _excerpt(text: str, column: int, width: int = 60) -> str:
     return ("…" if start else "") + repr(part) + ("…" if start + width < len(text) else "")
 
 
-def keys_hint(valid: Iterable[str], given: str | None = None) -> str:
+def keys_hint(valid: Iterable[str], given: str | None = None) -> Msg:
     """``did you mean 'x'? valid: a, b, c`` for an unknown ``given`` key or name."""
-    ordered = list(valid)
-    close = closest(given, ordered) if given else None
-    prefix = f"did you mean {close!r}? " if close else ""
-    return prefix + "valid: " + (", ".join(ordered) if ordered else "(none)")
+    return valid_hint(valid, given)
 
 
 class Reader:
@@ -263,7 +283,7 @@ class Reader:
 
     def __init__(self, source: str, budget: int | None = None) -> None:
         self.source = source
-        self.issues: list[SchemeIssue] = []
+        self.issues: list[Issue] = []
         self.budget = budget
         self.spent = 0
         self.suggestions_left = MAX_SUGGESTIONS
@@ -273,7 +293,7 @@ class Reader:
         self.suggestions_left -= 1
         return self.suggestions_left >= 0
 
-    def hint(self, valid: Iterable[str], given: str | None) -> str:
+    def hint(self, valid: Iterable[str], given: str | None) -> Msg:
         """:func:`keys_hint`, with "did you mean" while :meth:`suggest` allows."""
         return keys_hint(valid, given if given is not None and self.suggest() else None)
 
@@ -284,59 +304,66 @@ class Reader:
             raise TooMuchAliasing(line)
 
     def too_much_aliasing(self, line: int | None) -> None:
-        self.error("yaml_alias", "the scheme repeats too much through YAML aliases (*name): "
-                   f"reading it would take more than {MAX_ALIAS_EXPANSION:,} steps beyond its "
-                   "own length", line, "write the repeated parts out, or repeat fewer of them")
+        self.error("yaml_alias", line, max=f"{MAX_ALIAS_EXPANSION:,}")
 
     # -- recording
-    def add(self, level: Level, code: str, message: str, line: int | None,
-            hint: str | None = None, column: int | None = None) -> None:
-        self.issues.append(SchemeIssue(level, code, message, line, hint, self.source, column))
+    def add(self, level: Level, code: str, line: int | None, *, column: int | None = None,
+            hint: Msg | None = None, variant: str | None = None,
+            message_key: str | None = None, **params: Any) -> None:
+        """Record an issue: ``code`` with ``params``, its message ``scheme.issue.<code>``
+        (``.<variant>`` when the code reads differently here, or ``message_key``) and
+        ``hint`` (a coded phrase) when the code's own hint does not fit."""
+        if hint is not None:
+            params[HINT] = hint
+        key = message_key or (f"scheme.issue.{code}.{variant}" if variant else None)
+        self.issues.append(Issue(level, code, file=self.source, row=line, column=column,
+                                 params=params, origin="scheme", key=key))
 
-    def error(self, code: str, message: str, line: int | None, hint: str | None = None,
-              column: int | None = None) -> None:
-        self.add("error", code, message, line, hint, column)
+    def error(self, code: str, line: int | None, *, column: int | None = None,
+              hint: Msg | None = None, variant: str | None = None,
+              message_key: str | None = None, **params: Any) -> None:
+        self.add("error", code, line, column=column, hint=hint, variant=variant,
+                 message_key=message_key, **params)
 
-    def warning(self, code: str, message: str, line: int | None,
-                hint: str | None = None) -> None:
-        self.add("warning", code, message, line, hint)
+    def warning(self, code: str, line: int | None, *, hint: Msg | None = None,
+                variant: str | None = None, **params: Any) -> None:
+        self.add("warning", code, line, hint=hint, variant=variant, **params)
 
     # -- structure
-    def mapping(self, node: YNode | None, what: str) -> YMap | None:
+    def mapping(self, node: YNode | None, what: Msg) -> YMap | None:
         if isinstance(node, YMap):
             self.spend(len(node.entries), node.line)
         if node is None or isinstance(node, YMap):
             return node
-        self.error("wrong_type", f"{what} must be a mapping (key: value), not {_kind_of(node)}",
-                   node.line)
+        self.error("wrong_type", node.line, what=what, expected=phrase("expect.mapping"),
+                   found=_kind_of(node))
         return None
 
-    def sequence(self, node: YNode | None, what: str) -> list[YNode]:
+    def sequence(self, node: YNode | None, what: Msg) -> list[YNode]:
         if node is None:
             return []
         if isinstance(node, YSeq):
             self.spend(len(node.items), node.line)
             return node.items
-        self.error("wrong_type", f"{what} must be a list, not {_kind_of(node)}", node.line,
-                   "write each entry on its own line starting with '- '")
+        self.error("wrong_type", node.line, hint=phrase("hint.list"), what=what,
+                   expected=phrase("expect.list"), found=_kind_of(node))
         return []
 
-    def check_keys(self, ymap: YMap, valid: Collection[str], what: str) -> None:
+    def check_keys(self, ymap: YMap, valid: Collection[str], what: Msg) -> None:
         """Report every key of ``ymap`` that is not in ``valid``."""
         for key, (line, _) in ymap.entries.items():
             if key not in valid:
-                self.error("unknown_key", f"unknown key {key!r} in {what}", line,
-                           self.hint(valid, key))
+                self.error("unknown_key", line, hint=self.hint(valid, key), key=key, what=what)
 
-    def require(self, ymap: YMap, key: str, what: str) -> YNode | None:
+    def require(self, ymap: YMap, key: str, what: Msg) -> YNode | None:
         node = ymap.get(key)
         if node is None or (isinstance(node, YScalar) and node.value is None):
-            self.error("missing_key", f"{what} needs '{key}'", ymap.line)
+            self.error("missing_key", ymap.line, what=what, key=key)
             return None
         return node
 
     # -- scalars
-    def number(self, node: YNode | None, what: str) -> Decimal | None:
+    def number(self, node: YNode | None, what: Msg) -> Decimal | None:
         """A YAML number as an exact ``Decimal`` (floats via ``str``), within the bounds of
         :func:`~cskpi.scheme.limits.number_problem` (else ``number_range`` or
         ``number_precision``)."""
@@ -353,32 +380,34 @@ class Reader:
             if problem is None:
                 return value
             code, reason = problem
-            self.error(code, f"{what} ({shorten(node.raw)}) is out of range: {reason}",
-                       node.line, LIMITS_HINT, node.column)
+            self.error(code, node.line, column=node.column, hint=limits_hint(), what=what,
+                       number=shorten(node.raw), reason=reason)
             return None
-        self.error("wrong_type", f"{what} must be a number, not {_kind_of(node)}", node.line)
+        self.error("wrong_type", node.line, what=what, expected=phrase("expect.number"),
+                   found=_kind_of(node))
         return None
 
-    def integer(self, node: YNode | None, what: str, minimum: int = 1) -> int | None:
+    def integer(self, node: YNode | None, what: Msg, minimum: int = 1) -> int | None:
         value = self.number(node, what)
         if value is None or node is None:
             return None
         if value != value.to_integral_value() or value < minimum:
-            self.error("bad_value", f"{what} must be a whole number of at least {minimum}, "
-                       f"not {value}", node.line)
+            self.error("bad_value", node.line, variant="whole", what=what, minimum=minimum,
+                       value=str(value))
             return None
         return int(value)
 
-    def string(self, node: YNode | None, what: str) -> str | None:
+    def string(self, node: YNode | None, what: Msg) -> str | None:
         """Text as written (``001`` stays ``"001"``; ``on`` stays ``"on"``)."""
         if node is None:
             return None
         if isinstance(node, YScalar) and node.value is not None and node.raw.strip():
             return node.raw
-        self.error("wrong_type", f"{what} must be text, not {_kind_of(node)}", node.line)
+        self.error("wrong_type", node.line, what=what, expected=phrase("expect.text"),
+                   found=_kind_of(node))
         return None
 
-    def strings(self, node: YNode | None, what: str) -> tuple[str, ...]:
+    def strings(self, node: YNode | None, what: Msg) -> tuple[str, ...]:
         """One text or a list of texts."""
         if node is None:
             return ()
@@ -389,16 +418,16 @@ class Reader:
         text = self.string(node, what)
         return (text,) if text is not None else ()
 
-    def boolean(self, node: YNode | None, what: str, default: bool) -> bool:
+    def boolean(self, node: YNode | None, what: Msg, default: bool) -> bool:
         if node is None:
             return default
         if isinstance(node, YScalar) and isinstance(node.value, bool):
             return node.value
-        self.error("wrong_type", f"{what} must be true or false, not {_kind_of(node)}",
-                   node.line)
+        self.error("wrong_type", node.line, what=what, expected=phrase("expect.bool"),
+                   found=_kind_of(node))
         return default
 
-    def choice(self, node: YNode | None, what: str, choices: tuple[str, ...],
+    def choice(self, node: YNode | None, what: Msg, choices: tuple[str, ...],
                default: str | None = None) -> str | None:
         if node is None:
             return default
@@ -406,27 +435,27 @@ class Reader:
         if text is None:
             return None
         if text not in choices:
-            self.error("bad_value", f"{what} must be one of {', '.join(choices)}, not {text!r}",
-                       node.line, self.hint(choices, text))
+            self.error("bad_value", node.line, variant="choice", hint=self.hint(choices, text),
+                       what=what, choices=", ".join(choices), value=text)
             return None
         return text
 
-    def formula(self, node: YNode | None, what: str, allowed: Collection[str] | None,
-                expect: ValueType) -> Formula | None:
-        """Parse a formula; problems become ``formula_syntax/name/type`` issues."""
+    def formula(self, node: YNode | None, what: Msg, allowed: Collection[str] | None,
+                expect: ValueType, lookups: Lookups | None = None) -> Formula | None:
+        """Parse a formula; problems become ``formula_syntax/name/type/range`` issues."""
         text = self.string(node, what) if node is not None else None
         if text is None or node is None:
             return None
         self.spend(len(text), node.line)
         try:
             return parse_formula(text, allowed, expect=expect,
-                                 suggest=self.suggestions_left > 0)
+                                 suggest=self.suggestions_left > 0, lookups=lookups)
         except FormulaError as err:
             if err.kind == "name":
                 self.suggest()
-            self.error(f"formula_{err.kind}",
-                       f"{what}: {err.message} at column {err.column} of "
-                       f"{_excerpt(text, err.column)}", node.line, err.hint, err.column)
+            self.error(f"formula_{err.kind}", node.line, column=err.column,
+                       hint=err.hint_message, message_key="scheme.issue.formula", what=what,
+                       problem=err.problem, at=err.column, excerpt=_excerpt(text, err.column))
             return None
 
 
@@ -437,6 +466,21 @@ class LoadContext:
     metrics: Mapping[str, MetricInfo] | None = None
     event_kinds: tuple[str, ...] = DEFAULT_EVENT_KINDS
     roster: tuple[Mapping[str, Any], ...] | None = None
+    levels: tuple[str, ...] = ()  # the scheme's level names (what streak() may count)
+
+    @property
+    def lookups(self) -> Lookups:
+        """What formulas may look up: a metric's target, the team's or the shop's value of
+        a metric or of the score, the team's mean, the agent's last period, a streak of a
+        level.  Which of them a formula may use where (the order scoring resolves them in)
+        is checked on the built scheme (:mod:`cskpi.scheme.validate`)."""
+        metrics = self.metric_names
+        if metrics is None:
+            return {name: None for name in ("target", "team", "shop", "team_avg", "prev")} \
+                | {"streak": self.levels}
+        grouped = (*metrics, "score")
+        return {"target": metrics, "team": grouped, "shop": grouped, "team_avg": grouped,
+                "prev": (*grouped, "level_factor"), "streak": self.levels}
 
     @property
     def metric_names(self) -> Collection[str] | None:

@@ -21,6 +21,10 @@ class Change:
     new_pay: Decimal | None
     old_passed: bool | None
     new_passed: bool | None
+    old_level: str | None = None  # the scheme's level (金牌 …), when it has levels
+    new_level: str | None = None
+    old_lines: Decimal | None = None  # pool shares and money per event
+    new_lines: Decimal | None = None
 
     @property
     def score_delta(self) -> Decimal:
@@ -35,7 +39,9 @@ class Change:
                 "old_score": self.old_score, "new_score": self.new_score,
                 "score_delta": self.score_delta, "old_pay": self.old_pay,
                 "new_pay": self.new_pay, "pay_delta": self.pay_delta,
-                "old_passed": self.old_passed, "new_passed": self.new_passed}
+                "old_passed": self.old_passed, "new_passed": self.new_passed,
+                "old_level": self.old_level, "new_level": self.new_level,
+                "old_lines": self.old_lines, "new_lines": self.new_lines}
 
 
 def compare(old: ScoreResult, new: ScoreResult) -> list[Change]:
@@ -49,6 +55,15 @@ def compare(old: ScoreResult, new: ScoreResult) -> list[Change]:
         out.append(Change(agent_id, (a or b).name if (a or b) else None,  # type: ignore[union-attr]
                           a.score if a else None, b.score if b else None,
                           a.pay.total if a else None, b.pay.total if b else None,
-                          a.passed if a else None, b.passed if b else None))
+                          a.passed if a else None, b.passed if b else None,
+                          a.level if a else None, b.level if b else None,
+                          _lines(a), _lines(b)))
     out.sort(key=lambda c: (-abs(c.pay_delta), -abs(c.score_delta), c.agent_id))
     return out
+
+
+def _lines(card: ScoreCard | None) -> Decimal | None:
+    """A card's pool shares and money per event (None: it has none)."""
+    if card is None or not card.pay.lines:
+        return None
+    return sum((line.amount for line in card.pay.lines), ZERO)

@@ -1,4 +1,10 @@
-"""Gathering what scoring needs from a workspace (the impure half of scoring)."""
+"""Gathering what scoring needs from a workspace (the impure half of scoring).
+
+``prev('KEY')`` and ``streak('LEVEL')`` need the last periods' results: they are scored
+from the workspace with the same scheme, oldest first, going back at most
+:data:`HISTORY_MONTHS` months and stopping at the first month without data (the oldest
+month scored has no ``prev()`` of its own).  Only schemes that use them pay for it.
+"""
 
 from __future__ import annotations
 
@@ -38,10 +44,17 @@ def load(ref: str, roster: list[dict[str, Any]] | None = None) -> Scheme:
     return scheme
 
 
+HISTORY_MONTHS = 12
+"""How far back ``prev()`` and ``streak()`` look (they stop at a month without data)."""
+
+
 def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
            cache: Any = None, extra_grades: Any = (), extra_events: Any = (),
-           qa_decisions: Any = None) -> ScoringInput:
-    """Everything a scheme scores on; ``cache``: the workspace's (``metrics.cache.cached``)."""
+           qa_decisions: Any = None, history: bool = True) -> ScoringInput:
+    """Everything a scheme scores on; ``cache``: the workspace's (``metrics.cache.cached``).
+
+    With ``history``, the last periods are scored too when the scheme uses ``prev()`` or
+    ``streak()`` (see the module's docstring)."""
     first, last = month_range(period)
     from ..qa.schemes import load_scheme_rules
 
@@ -54,11 +67,18 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
                    **cached).rows
     metrics = {r["agent_id"]: r for r in rows}
     team_metrics: dict[Any, dict[str, Any]] = {}
+    pools = scheme.pay.pools if scheme.pay is not None else ()
     if any(getattr(i, "min_sample", None) and i.min_sample.fallback == "team"
-           for i in scheme.items):
+           for i in scheme.items) or scheme.lookup_keys("team") \
+            or any(pool.per == "team" for pool in pools):
         team_rows = compute(backend, inp, MetricQuery(first, last, by="team", profile=profile,
                                                       **qa), **cached).rows
         team_metrics = {r["team"]: r for r in team_rows}
+    shop_metrics: dict[str, Any] = {}
+    if scheme.lookup_keys("shop"):
+        shop_rows = compute(backend, inp, MetricQuery(first, last, by="shop", profile=profile),
+                            **cached).rows
+        shop_metrics = shop_rows[0] if shop_rows else {}
     grades = []
     if inp.has("grades"):
         g = inp.get("grades")
@@ -77,11 +97,71 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
     if scheme.pay and scheme.pay.commission and scheme.pay.commission.net_of_refunds \
             and inp.has("refunds") and inp.has("orders"):
         refunded = _refunded(backend, inp, profile, first, last)
-    return ScoringInput(
+    complaints = None
+    if inp.has("complaints"):
+        c = inp.get("complaints")
+        c = c.filter(E.in_range(c.ts_local, E.Buckets(first, last, None)))
+        complaints = fetch(backend, c.select("complaint_id", "agent_id", "verified", "points"))
+    attendance = None
+    if inp.has("attendance") and any(getattr(i, "per_occurrence", None) for i in scheme.items):
+        a = inp.get("attendance")
+        attendance = fetch(backend, a.filter(E.in_range(a.date, E.Buckets(first, last, None)))
+                           .select("agent_id", "date", "status"))
+    data = ScoringInput(
         period=period, roster=roster, metrics=metrics, team_metrics=team_metrics,
         grades=grades, events=events, targets=targets, refunded=refunded,
+        shop_metrics=shop_metrics, complaints=complaints, attendance=attendance,
         metric_units={k: m.unit for k, m in {**CATALOG, **QA_CATALOG}.items()},
         metric_directions={k: m.direction for k, m in {**CATALOG, **QA_CATALOG}.items()})
+    if history and scheme.lookup_keys("prev", "streak"):
+        data.previous, data.streaks = last_periods(backend, inp, scheme, period, cache)
+    return data
+
+
+def last_periods(backend: Any, inp: Inputs, scheme: Scheme, period: str, cache: Any = None,
+                 ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str | None, int]]]:
+    """Each agent's values last period (metrics, score, level, level_factor) and its level
+    streak up to then, from the months before ``period`` scored with ``scheme``.
+
+    Months are taken back from the one before ``period`` until one has no data, at most
+    :data:`HISTORY_MONTHS`; they are scored oldest first, each seeing the one before."""
+    months: list[ScoringInput] = []
+    month = period
+    for _ in range(HISTORY_MONTHS):
+        month = previous_month(month)
+        data = gather(backend, inp, scheme, month, cache, qa_decisions=None, history=False)
+        if not has_data(data):
+            break
+        months.append(data)
+    previous: dict[str, dict[str, Any]] = {}
+    streaks: dict[str, tuple[str | None, int]] = {}
+    for data in reversed(months):
+        data.previous, data.streaks = previous, streaks
+        result = score_period(scheme, data)
+        now: dict[str, dict[str, Any]] = {}
+        runs: dict[str, tuple[str | None, int]] = {}
+        for card in result.cards:
+            before, count = streaks.get(card.agent_id, (None, 0))
+            run = count + 1 if card.agent_id in previous and before == card.level else 1
+            runs[card.agent_id] = (card.level, run)
+            now[card.agent_id] = {**data.metrics.get(card.agent_id, {}), "score": card.score,
+                                  "level": card.level, "level_factor": card.level_factor}
+        previous, streaks = now, runs
+    return previous, streaks
+
+
+def previous_month(period: str) -> str:
+    first, _ = month_range(period)
+    return f"{first - dt.timedelta(days=1):%Y-%m}"
+
+
+def has_data(data: ScoringInput) -> bool:
+    """Whether a month has any figure or entry to score (a month before the data began
+    has none)."""
+    if data.grades or data.events or data.complaints:
+        return True
+    return any(v not in (None, 0) for row in data.metrics.values()
+               for k, v in row.items() if k in CATALOG)
 
 
 def merge_grades(imported: list[dict[str, Any]],
@@ -111,8 +191,12 @@ def _targets(backend: Any, inp: Inputs, scheme: Scheme, period: str,
         for row in fetch(backend, t.filter(t.period == period)):
             table[(row["scope"], row["metric"])] = Decimal(str(row["value"]))
     metrics = {getattr(i, "metric", None) for i in scheme.items} | {
-        a.metric for a in scheme.awards} | set(scheme.targets)
+        a.metric for a in scheme.awards} | set(scheme.targets) | scheme.lookup_keys("target")
+    if scheme.pay is not None and scheme.pay.commission is not None \
+            and scheme.pay.commission.of_target:
+        metrics.add(scheme.pay.commission.on)
     metrics.discard(None)
+    metrics.discard("")
     out: dict[tuple[str, str], Decimal] = {}
     history = _history(backend, inp, scheme, period, profile)
     for agent in roster:

@@ -5,6 +5,11 @@ the rule that gave it and the data behind it, so the same explanation feeds JSON
 web page and Excel.  Points and money are Decimal; money is rounded to cents only at
 the end (each pay component for display, the total from the exact sum).
 
+A period is scored in the order its values depend on each other: every agent's items,
+adjustments and vetoes; then the scores, hence the levels (金牌 …); then pay, which may
+read them (a bonus by level factor, a pool split by score).  The loader refuses a
+formula that reads what is computed after it (``formula_cycle``).
+
 Nothing a scheme that passed its check computes escapes as an exception: a formula
 whose value leaves the bounds for an agent's data (see :mod:`cskpi.scheme.limits`) is
 a ``formula_range`` problem of that agent, a pay amount of 10^15 or more a
@@ -13,614 +18,157 @@ a ``formula_range`` problem of that agent, a pay amount of 10^15 or more a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-from ..scheme import (
-    Formula,
-    FormulaItem,
-    FormulaRangeError,
-    GradeItem,
-    LinearItem,
-    PerItem,
-    RankAward,
-    Scheme,
-    TargetAward,
-    TargetItem,
-    TiersItem,
+from ..scheme import CANCELLABLE, FormulaRangeError, Scheme
+from . import texts
+from .cards import (
+    CENT,
+    AdjustmentScore,
+    AwardScore,
+    ItemScore,
+    PayLine,
+    PaySlip,
+    ScoreCard,
+    ScoreProblem,
+    ScoreResult,
+    ScoringInput,
+    VetoHit,
+    cents,
+    metric_value,
+    rounded,
+    value_of,
 )
-from ..scheme.limits import LIMITS_HINT, NUMBER_LIMIT, shorten, size_text
+from .items import GRADE_ALIASES, range_problem, score_item
+from .lookups import Resolver, events_of
+from .pay import awards, check_pay_range, commission, of_target, pay_card, pools, split_cents
+from .texts import event_ref, points
 
-CENT = Decimal("0.01")
 ZERO = Decimal(0)
-GRADE_ALIASES = {"优": "A", "良": "B", "中": "C", "差": "D"}
 
-
-def rounded(v: Decimal, places: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
-    """``v`` rounded (half up) to ``places`` (``CENT`` …), whatever its size.
-
-    ``quantize`` fails in Python's default 28-digit context once the result needs more
-    digits (10^27 to cents); it runs here in a context just wide enough.  Values past
-    10^40 (never a valid score or amount) are left as they are.
-    """
-    if not v.is_finite() or v.adjusted() > 40:
-        return v
-    with localcontext() as ctx:
-        ctx.prec = max(ctx.prec, v.adjusted() - places.adjusted() + 2)
-        return v.quantize(places, rounding=rounding)
-
-
-def cents(v: Decimal) -> Decimal:
-    return rounded(v, CENT)
-
-
-@dataclass
-class ItemScore:
-    key: str
-    label: str
-    kind: str
-    points: Decimal
-    max: Decimal
-    rule: str  # the rule that fired, in words
-    metric: str | None = None
-    value: Decimal | None = None
-    num: Any = None
-    den: Any = None
-    note: str | None = None  # fallbacks, missing data …
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"key": self.key, "label": self.label, "kind": self.kind}
-        if self.metric is not None:
-            out["value"] = {"metric": self.metric, "value": self.value, "num": self.num,
-                            "den": self.den}
-        else:
-            out["value"] = self.value
-        out.update(rule=self.rule, points=self.points, max=self.max)
-        if self.note:
-            out["note"] = self.note
-        return out
-
-
-@dataclass
-class AdjustmentScore:
-    event: str
-    count: int
-    points: Decimal
-    rule: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"event": self.event, "count": self.count, "points": self.points,
-                "rule": self.rule}
-
-
-@dataclass
-class AwardScore:
-    kind: str
-    metric: str
-    amount: Decimal
-    rule: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "metric": self.metric, "amount": cents(self.amount),
-                "rule": self.rule}
-
-
-@dataclass
-class PaySlip:
-    base: Decimal = ZERO
-    kpi_bonus: Decimal = ZERO
-    commission: Decimal = ZERO
-    awards: list[AwardScore] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> Decimal:
-        return cents(self.base + self.kpi_bonus + self.commission
-                     + sum((a.amount for a in self.awards), ZERO))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"base": cents(self.base), "kpi_bonus": cents(self.kpi_bonus),
-                "commission": cents(self.commission),
-                "awards": [a.to_dict() for a in self.awards], "total": self.total}
-
-
-@dataclass
-class ScoreCard:
-    agent_id: str
-    name: str | None
-    scheme: str
-    items: list[ItemScore]
-    adjustments: list[AdjustmentScore]
-    max_score: Decimal
-    pass_ratio: Decimal | None
-    vetoed: bool = False
-    veto_reasons: list[str] = field(default_factory=list)
-    veto_effect: str | None = None
-    pay: PaySlip = field(default_factory=PaySlip)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def raw_score(self) -> Decimal:
-        return sum((i.points for i in self.items), ZERO) + sum(
-            (a.points for a in self.adjustments), ZERO)
-
-    @property
-    def score(self) -> Decimal:
-        return ZERO if self.vetoed and self.veto_effect == "score" else self.raw_score
-
-    @property
-    def ratio(self) -> Decimal:
-        return self.score / self.max_score if self.max_score else ZERO
-
-    @property
-    def passed(self) -> bool:
-        if self.vetoed and self.veto_effect == "score":
-            return False
-        return self.pass_ratio is None or self.ratio >= self.pass_ratio
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "agent_id": self.agent_id, "name": self.name, "scheme": self.scheme,
-            "score": self.score, "max_score": self.max_score,
-            "ratio": rounded(self.ratio, Decimal("0.0001")),
-            "passed": self.passed, "vetoed": self.vetoed,
-            "veto": [{"effect": self.veto_effect, "reason": r} for r in self.veto_reasons],
-            "items": [i.to_dict() for i in self.items],
-            "adjustments": [a.to_dict() for a in self.adjustments],
-            "pay": self.pay.to_dict(), "warnings": self.warnings,
-        }
-
-
-@dataclass
-class ScoreProblem:
-    """Something the manager must supply before the period can be scored."""
-
-    agent_id: str
-    code: str
-    message: str
-    hint: str | None = None
-
-
-@dataclass
-class ScoringInput:
-    """Everything scoring needs, as plain data (built by the core from a workspace)."""
-
-    period: str  # YYYY-MM
-    roster: Sequence[Mapping[str, Any]]
-    metrics: Mapping[str, Mapping[str, Any]]  # agent_id -> metric row of the period
-    team_metrics: Mapping[Any, Mapping[str, Any]] = field(default_factory=dict)
-    grades: Sequence[Mapping[str, Any]] = ()  # agent_id, period, item, grade
-    events: Sequence[Mapping[str, Any]] = ()  # agent_id, kind, points, note (in period)
-    targets: Mapping[tuple[str, str], Decimal] = field(default_factory=dict)  # (agent, metric)
-    refunded: Mapping[str, Decimal] = field(default_factory=dict)  # agent -> refunded sales
-    metric_units: Mapping[str, str] = field(default_factory=dict)
-    metric_directions: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ScoreResult:
-    cards: list[ScoreCard]
-    problems: list[ScoreProblem]
-    unmatched: list[str]  # agents the scheme does not apply to
-
-
-# --- values ------------------------------------------------------------------------------
-
-
-def metric_value(row: Mapping[str, Any], key: str) -> tuple[Decimal | None, Any, Any]:
-    """The exact value of a metric: num/den as a Decimal ratio when it is a rate."""
-    num, den = row.get(f"{key}_num"), row.get(f"{key}_den")
-    value = row.get(key)
-    if value is None:
-        return None, num, den
-    if num is not None and den:
-        exact = Decimal(str(num)) / Decimal(str(den))
-    else:
-        exact = Decimal(str(value))
-    return (exact if exact.is_finite() else None), num, den  # NaN (a float's gap): none
-
-
-def fmt(v: Decimal | None, unit: str) -> str:
-    """A value as a rule shows it: rates in percent, at most 4 decimals (exact ones stay)."""
-    if v is None:
-        return "—"
-    shown = v * 100 if unit == "rate" else v
-    q = rounded(shown, Decimal("0.0001"))
-    text = f"{q.normalize():f}" if q == shown else f"{q.normalize():f}…"
-    return text + ("%" if unit == "rate" else "")
-
-
-def pts_text(v: Decimal) -> str:
-    """Points as a rule shows them: exact up to two decimals, else rounded with '…'."""
-    q = rounded(v, Decimal("0.01"))
-    return f"{q.normalize():f}" if q == v else f"{q:f}…"
-
-
-def _clamp(v: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
-    return max(lo, min(hi, v))
-
-
-# --- items --------------------------------------------------------------------------------
-
-
-def score_item(item: Any, agent: Mapping[str, Any], inp: ScoringInput,
-               problems: list[ScoreProblem]) -> ItemScore:
-    row = inp.metrics.get(agent["agent_id"], {})
-    if isinstance(item, GradeItem):
-        return _grade(item, agent, inp, problems)
-    if isinstance(item, PerItem):
-        return _per(item, agent, row, inp)
-    if isinstance(item, FormulaItem):
-        env = {k: metric_value(row, k)[0] for k in item.formula.names}
-        try:
-            v = item.formula.evaluate(env)
-        except FormulaRangeError as err:
-            problems.append(range_problem(agent["agent_id"], f"item '{item.key}'",
-                                          item.formula, err))
-            return ItemScore(item.key, item.label, "formula", ZERO, item.max,
-                             f"{shorten(item.formula.text, 60)}: out of range → 0",
-                             note="out of range")
-        if v is None or isinstance(v, bool):
-            return ItemScore(item.key, item.label, "formula", ZERO, item.max,
-                             f"{item.formula.text} has no value", note="missing input")
-        pts = _clamp(Decimal(v), ZERO, item.max)
-        return ItemScore(item.key, item.label, "formula", pts, item.max,
-                         f"{item.formula.text} = {pts_text(Decimal(v))}")
-    return _metric_item(item, agent, row, inp, problems)
-
-
-def _metric_item(item: Any, agent: Mapping[str, Any], row: Mapping[str, Any],
-                 inp: ScoringInput, problems: list[ScoreProblem]) -> ItemScore:
-    metric = item.metric
-    unit = inp.metric_units.get(metric, "count")
-    value, num, den = metric_value(row, metric)
-    base = ItemScore(item.key, item.label, item.kind, ZERO, item.max, "", metric=metric,
-                     value=value, num=num, den=den)
-    ms = item.min_sample
-    if ms is not None:
-        basis_key = ms.metric or f"{metric}_den"
-        basis = row.get(basis_key) if ms.metric is None else row.get(ms.metric)
-        if basis is None or Decimal(str(basis)) < ms.n:
-            return _fallback(item, base, agent, inp, problems, ms, basis, unit)
-    if value is None:
-        reason = (row.get("reasons") or {}).get(metric, "no data")
-        base.rule = f"no value ({reason}): 0 points"
-        base.note = "missing metric"
-        return base
-    points, rule = _points_for(item, value, unit, agent, inp, problems)
-    base.points, base.rule = points, rule
-    return base
-
-
-def _points_for(item: Any, value: Decimal, unit: str, agent: Mapping[str, Any],
-                inp: ScoringInput, problems: list[ScoreProblem]) -> tuple[Decimal, str]:
-    if isinstance(item, TiersItem):
-        for tier in item.tiers:
-            if tier.max is not None and value <= tier.max:
-                return tier.points, f"{fmt(value, unit)} ≤ {fmt(tier.max, unit)} → {tier.points}"
-            if tier.min is not None and value >= tier.min:
-                return tier.points, f"{fmt(value, unit)} ≥ {fmt(tier.min, unit)} → {tier.points}"
-            if tier.max is None and tier.min is None:
-                return tier.points, f"{fmt(value, unit)}: otherwise → {tier.points}"
-        return ZERO, f"{fmt(value, unit)}: no tier matched → 0"
-    if isinstance(item, LinearItem):
-        span = item.best - item.worst
-        share = _clamp((value - item.worst) / span, ZERO, Decimal(1)) if span else Decimal(1)
-        pts = item.max * share
-        return pts, (f"{fmt(value, unit)} between {fmt(item.worst, unit)} (0) and "
-                     f"{fmt(item.best, unit)} ({item.max}) → {pts_text(pts)}")
-    if isinstance(item, TargetItem):
-        target = item.target if item.target is not None else inp.targets.get(
-            (agent["agent_id"], item.metric))
-        if target is None or target <= 0:
-            problems.append(ScoreProblem(agent["agent_id"], "missing_target",
-                                         f"no {item.metric} target for {agent['agent_id']} in "
-                                         f"{inp.period} (item {item.key})",
-                                         "add it to targets.csv (scope agent:ID) or set a "
-                                         "number or a targets rule in the scheme"))
-            return ZERO, "no target"
-        share = min(Decimal(1), value / target)
-        pts = item.max * share
-        return pts, (f"{fmt(value, unit)} of target {fmt(target, unit)} = "
-                     f"{rounded(share * 100, CENT, ROUND_HALF_EVEN)}% → {pts_text(pts)}")
-    raise TypeError(type(item).__name__)  # pragma: no cover
-
-
-def _fallback(item: Any, base: ItemScore, agent: Mapping[str, Any], inp: ScoringInput,
-              problems: list[ScoreProblem], ms: Any, basis: Any, unit: str) -> ItemScore:
-    said = f"sample {basis if basis is not None else 0} < {ms.n}"
-    if ms.fallback == "full":
-        base.points, base.rule = item.max, f"{said}: full points"
-    elif ms.fallback == "neutral":
-        pts = ms.neutral if ms.neutral is not None else item.max / 2
-        base.points, base.rule = pts, f"{said}: neutral points {pts_text(pts)}"
-    else:
-        team_row = inp.team_metrics.get(agent.get("team"), {})
-        team_value = metric_value(team_row, item.metric)[0]
-        if team_value is None:
-            base.points, base.rule = ZERO, f"{said}: team value unavailable → 0"
-        else:
-            pts, rule = _points_for(item, team_value, unit, agent, inp, problems)
-            base.points, base.rule = pts, f"{said}: team value {rule}"
-    base.note = "min_sample fallback"
-    return base
-
-
-def _grade(item: GradeItem, agent: Mapping[str, Any], inp: ScoringInput,
-           problems: list[ScoreProblem]) -> ItemScore:
-    found = [g for g in inp.grades if g["agent_id"] == agent["agent_id"]
-             and g["item"] == item.key and g["period"] == inp.period]
-    if not found:
-        problems.append(ScoreProblem(agent["agent_id"], "missing_grade",
-                                     f"no grade for agent {agent['agent_id']}, item "
-                                     f"'{item.key}' ({item.label}), period {inp.period}",
-                                     "enter the grade (A/B/C/D or 优/良/中/差) in grades.csv "
-                                     "or the web page"))
-        return ItemScore(item.key, item.label, "grade", ZERO, item.max, "no grade",
-                         note="missing grade")
-    grade = GRADE_ALIASES.get(found[0]["grade"], found[0]["grade"])
-    pts = item.grades[grade]
-    rule = f"grade {grade} → {pts}"
-    if found[0].get("reviewer"):
-        rule += f" (by {found[0]['reviewer']})"
-    return ItemScore(item.key, item.label, "grade", pts, item.max, rule, value=None,
-                     note=found[0].get("note"))
-
-
-def _per(item: PerItem, agent: Mapping[str, Any], row: Mapping[str, Any],
-         inp: ScoringInput) -> ItemScore:
-    total = item.start
-    parts = []
-    for name, each in item.per.items():
-        if name in ("late", "leave", "absent"):
-            count = int(row.get(name) or 0)
-        else:
-            count = sum(1 for e in inp.events if e["agent_id"] == agent["agent_id"]
-                        and e["kind"] == name)
-        if count:
-            total += each * count
-            parts.append(f"{name} {count} × {each}")
-    lo = item.min if item.min is not None else ZERO
-    pts = _clamp(total, lo, item.max)
-    rule = f"start {item.start}" + (", " + ", ".join(parts) if parts else "") + \
-        f" → {pts_text(pts)}"
-    return ItemScore(item.key, item.label, "per", pts, item.max, rule)
-
-
-# --- adjustments, veto, pay ------------------------------------------------------------
+__all__ = [
+    "CENT", "GRADE_ALIASES", "AdjustmentScore", "AwardScore", "ItemScore", "PayLine",
+    "PaySlip", "ScoreCard", "ScoreProblem", "ScoreResult", "ScoringInput", "VetoHit",
+    "cents", "commission", "metric_value", "of_target", "range_problem", "rounded",
+    "score_period", "split_cents", "value_of",
+]
 
 
 def _adjustments(scheme: Scheme, agent: Mapping[str, Any], inp: ScoringInput,
                  problems: list[ScoreProblem]) -> list[AdjustmentScore]:
+    """Points per event outside the items.  A fixed adjustment gives its points for each
+    event (an event carrying other points is shown and warned about); a ranged one takes
+    the points the manager chose for each event.  Complaints are those of :func:`events_of`: the
+    verified ones of the complaints table, each once; their 扣分 (written 13 or -13)
+    counts against a deduction."""
     out = []
     for adj in scheme.adjustments:
-        events = [e for e in inp.events if e["agent_id"] == agent["agent_id"]
-                  and e["kind"] == adj.event]
+        events = events_of(inp, agent["agent_id"], adj.event)
         if not events:
             continue
+        deduction = (adj.points if adj.points is not None else adj.max_points or ZERO) <= 0
         if adj.points is not None:
-            total = adj.points * len(events)
-            out.append(AdjustmentScore(adj.event, len(events), total,
-                                       f"{len(events)} × {adj.points}"))
+            out.append(_fixed(adj, events, deduction))
             continue
         total = ZERO
         chosen = []
         for e in events:
-            p = e.get("points")
+            p = _own_points(e, deduction)
             lo, hi = adj.min_points, adj.max_points
-            if p is None or (lo is not None and Decimal(str(p)) < lo) or (
-                    hi is not None and Decimal(str(p)) > hi):
-                problems.append(ScoreProblem(
-                    agent["agent_id"], "adjustment_points",
-                    f"{adj.event} event of {agent['agent_id']} needs points between {lo} and "
-                    f"{hi} (got {p if p is not None else 'none'})",
-                    "the manager chooses the points of this event within the scheme's range"))
+            if p is None or (lo is not None and p < lo) or (hi is not None and p > hi):
+                problems.append(ScoreProblem(agent["agent_id"], "adjustment_points", {
+                    "event": event_ref(adj.event, adj.label), "agent": agent["agent_id"],
+                    "min": points(lo), "max": points(hi),
+                    "got": points(p) if p is not None else "—"}))
                 continue
-            total += Decimal(str(p))
-            chosen.append(f"{Decimal(str(p)).normalize():f}")
-        out.append(AdjustmentScore(adj.event, len(events), total,
-                                   f"{len(events)} × chosen: " + " + ".join(chosen)
-                                   + f" (range {adj.min_points}..{adj.max_points})"))
+            total += p
+            chosen.append(points(p))
+        out.append(AdjustmentScore(adj.event, len(events), total, "adjust.chosen", {
+            "count": len(events), "chosen": chosen, "min": points(adj.min_points),
+            "max": points(adj.max_points)}, adj.label))
     return out
 
 
-def range_problem(agent_id: str, what: str, formula: Formula,
-                  err: FormulaRangeError) -> ScoreProblem:
-    """The ``formula_range`` problem of one agent whose data takes a formula out of bounds."""
-    return ScoreProblem(agent_id, "formula_range",
-                        f"the formula of {what} cannot be computed for {agent_id}: "
-                        f"{err.message} (column {err.column} of "
-                        f"'{shorten(formula.text, 60)}')",
-                        "values a formula computes must stay below 10^30: check the agent's "
-                        f"data, or bound the formula with min() or if(); {LIMITS_HINT}")
+def _own_points(event: Mapping[str, Any], deduction: bool) -> Decimal | None:
+    """The points an event row carries (a deduction's written positive counts negative)."""
+    p = event.get("points")
+    if p is None:
+        return None
+    value = Decimal(str(p))
+    return -value if deduction and value > 0 else value
 
 
-def _veto(scheme: Scheme, card: ScoreCard, row: Mapping[str, Any], inp: ScoringInput,
-          problems: list[ScoreProblem]) -> None:
-    """Veto conditions see metric values (attendance counts included) and event counts.
+def _fixed(adj: Any, events: list[dict[str, Any]], deduction: bool) -> AdjustmentScore:
+    """A fixed adjustment: the scheme's points for each event.  Events carrying other
+    points do not change them (the scheme fixes the points), but the rule shows those
+    points and the card warns, so a disagreement between data and scheme is seen."""
+    own = [p for e in events if (p := _own_points(e, deduction)) is not None
+           and p != adj.points]
+    total = adj.points * len(events)
+    if not own:
+        return AdjustmentScore(adj.event, len(events), total, "adjust.fixed",
+                               {"count": len(events), "points": points(adj.points)},
+                               adj.label)
+    return AdjustmentScore(adj.event, len(events), total, "adjust.set_aside",
+                           {"count": len(events), "points": points(adj.points),
+                            "own": [points(p) for p in own]}, adj.label,
+                           note_code="own_points")
 
-    A condition out of bounds for the agent's data does not apply; it is a problem."""
+
+def _veto(scheme: Scheme, card: ScoreCard, row: Mapping[str, Any], ctx: Resolver) -> None:
+    """Veto conditions see metric values (attendance counts included), event counts and
+    lookups.  A condition out of bounds for the agent's data does not apply; it is a
+    problem."""
     for v in scheme.veto:
-        env: dict[str, Decimal | None] = {}
-        for k in v.condition.names:
-            if k in row:
-                env[k] = metric_value(row, k)[0]
-            else:  # an event kind: how many the agent had in the period
-                env[k] = Decimal(sum(1 for e in inp.events if e["agent_id"] == card.agent_id
-                                     and e["kind"] == k))
+        counts: dict[str, Decimal | None] = {
+            k: Decimal(len(events_of(ctx.inp, card.agent_id, k)))
+            for k in v.condition.names if k not in row}
         try:
-            holds = v.condition.evaluate(env) is True
+            holds = v.condition.evaluate(ctx.env(v.condition, card.agent_id,
+                                                 names=counts)) is True
         except FormulaRangeError as err:
-            problems.append(range_problem(card.agent_id, f"the veto at line {v.line}",
-                                          v.condition, err))
+            ctx.problems.append(range_problem(card.agent_id, texts.rule("what.veto",
+                                                                        line=v.line),
+                                              v.condition, err))
             continue
         if holds:
-            card.vetoed = True
-            card.veto_effect = "score" if v.effect == "score" or card.veto_effect == "score" \
-                else "bonus"
-            card.veto_reasons.append(f"{v.condition.text}: {v.reason}" if v.reason
-                                     else v.condition.text)
-
-
-def _pay(scheme: Scheme, card: ScoreCard, agent: Mapping[str, Any], inp: ScoringInput,
-         problems: list[ScoreProblem]) -> None:
-    pay = scheme.pay
-    if pay is None:
-        return
-    slip = card.pay
-    if pay.base is not None:
-        if pay.base.amount is not None:
-            slip.base = pay.base.amount
-        elif pay.base.by_level is not None:
-            level = agent.get("level")
-            if level in pay.base.by_level:
-                slip.base = pay.base.by_level[level]
-            else:
-                problems.append(ScoreProblem(agent["agent_id"], "missing_level",
-                                             f"agent {agent['agent_id']} has level "
-                                             f"'{level}', which the scheme's base pay does "
-                                             "not list", "levels: "
-                                             + ", ".join(pay.base.by_level)))
-    if pay.kpi_bonus is not None:
-        kb = pay.kpi_bonus
-        if kb.requires_pass and not card.passed:
-            slip.notes.append("no KPI bonus: below the pass line")
-        elif card.vetoed:
-            slip.notes.append("no KPI bonus: vetoed")
-        else:
-            env = {"pool": kb.pool, "score": card.score, "max_score": card.max_score,
-                   "pass_ratio": card.pass_ratio}
-            try:
-                v = kb.formula.evaluate(env)
-            except FormulaRangeError as err:
-                problems.append(range_problem(card.agent_id, "the kpi_bonus", kb.formula, err))
-                v = None
-                slip.notes.append("no KPI bonus: its formula is out of range")
-            slip.kpi_bonus = max(ZERO, Decimal(v)) if isinstance(v, Decimal) else ZERO
-    if pay.commission is not None:
-        c = pay.commission
-        row = inp.metrics.get(agent["agent_id"], {})
-        base_amount = Decimal(str(row.get(c.on) or 0))
-        if c.net_of_refunds:
-            base_amount -= inp.refunded.get(agent["agent_id"], ZERO)
-            base_amount = max(ZERO, base_amount)
-        slip.commission = commission(c, base_amount)
-
-
-def commission(c: Any, amount: Decimal) -> Decimal:
-    """A flat rate, or tiers of rates (``marginal``: each slice at its own rate)."""
-    if c.rate is not None:
-        return amount * c.rate
-    if c.marginal:
-        total, lower = ZERO, ZERO
-        for tier in c.tiers:
-            upper = tier.upto if tier.upto is not None else amount
-            if amount > lower:
-                total += (min(amount, upper) - lower) * tier.rate
-            lower = upper
-            if tier.upto is None:
-                break
-        return total
-    for tier in c.tiers:
-        if tier.upto is None or amount <= tier.upto:
-            return amount * tier.rate
-    return ZERO
-
-
-def _awards(scheme: Scheme, cards: list[ScoreCard], inp: ScoringInput) -> None:
-    by_agent = {c.agent_id: c for c in cards}
-    for award in scheme.awards:
-        unit = inp.metric_units.get(award.metric, "count")
-        if isinstance(award, RankAward):
-            direction = award.direction or inp.metric_directions.get(award.metric, "higher")
-            ranked = []
-            for c in cards:
-                row = inp.metrics.get(c.agent_id, {})
-                value = metric_value(row, award.metric)[0]
-                if value is None:
-                    continue
-                if award.min_sample is not None:
-                    basis = row.get(award.min_sample.metric)
-                    if basis is None or Decimal(str(basis)) < award.min_sample.n:
-                        continue
-                ranked.append((value, c.agent_id))
-            ranked.sort(key=lambda t: t[0], reverse=direction != "lower")
-            rank = 0
-            i = 0
-            while i < len(ranked):
-                tied = [a for v, a in ranked if v == ranked[i][0]]
-                rank = i + 1
-                if rank > award.top:
-                    break
-                share = award.amount / len(tied) if award.ties == "split" else award.amount
-                for agent_id in tied:
-                    note = f" (tied ×{len(tied)}, {award.ties})" if len(tied) > 1 else ""
-                    by_agent[agent_id].pay.awards.append(AwardScore(
-                        "rank", award.metric, share,
-                        f"rank {rank} of {len(ranked)} by {award.metric} "
-                        f"({fmt(ranked[i][0], unit)}){note}"))
-                i += len(tied)
-        elif isinstance(award, TargetAward):
-            direction = inp.metric_directions.get(award.metric, "higher")
-            for c in cards:
-                value = metric_value(inp.metrics.get(c.agent_id, {}), award.metric)[0]
-                goal = award.reach if award.reach is not None else inp.targets.get(
-                    (c.agent_id, award.metric))
-                if value is None or goal is None:
-                    continue
-                reached = value <= goal if direction == "lower" else value >= goal
-                if reached:
-                    c.pay.awards.append(AwardScore(
-                        "target", award.metric, award.amount,
-                        f"{award.metric} {fmt(value, unit)} reached {fmt(goal, unit)}"))
-
-
-# --- the whole period --------------------------------------------------------------------
+            cancels = tuple(c for c in CANCELLABLE if c in v.cancels)
+            card.vetoes.append(VetoHit(v.condition.text, v.reason, v.effect, v.line, cancels))
 
 
 def score_period(scheme: Scheme, inp: ScoringInput) -> ScoreResult:
     problems: list[ScoreProblem] = []
     cards: list[ScoreCard] = []
     unmatched: list[str] = []
+    covered = []
     for agent in sorted(inp.roster, key=lambda a: a["agent_id"]):
         if not scheme.applies_to.matches(agent):
             unmatched.append(agent["agent_id"])
             continue
         if agent.get("active") is False and agent["agent_id"] not in inp.metrics:
             continue
-        items = [score_item(item, agent, inp, problems) for item in scheme.items]
+        covered.append(agent)
+    ctx = Resolver(inp, covered, problems)
+    for agent in covered:  # 1. items, adjustments, vetoes
+        items = [score_item(item, agent, ctx) for item in scheme.items]
         card = ScoreCard(agent["agent_id"], agent.get("name"), scheme.name, items,
                          _adjustments(scheme, agent, inp, problems), scheme.max_score,
-                         scheme.pass_ratio)
-        card.warnings = [f"{i.key}: {i.rule}" for i in items if i.note in (
-            "missing metric", "min_sample fallback")]
-        _veto(scheme, card, inp.metrics.get(agent["agent_id"], {}), inp, problems)
-        _pay(scheme, card, agent, inp, problems)
+                         scheme.pass_ratio, team=agent.get("team"))
+        _veto(scheme, card, inp.metrics.get(agent["agent_id"], {}), ctx)
         cards.append(card)
-    _awards(scheme, cards, inp)
+    ctx.scores = {c.agent_id: c.score for c in cards}  # 2. scores, then levels
+    if scheme.levels:
+        for card in cards:
+            level = scheme.level_of(card.ratio)
+            card.level = level.name if level is not None else None
+            card.level_factor = level.factor if level is not None else ZERO
+    ctx.levels = {c.agent_id: c.level for c in cards}
+    for agent, card in zip(covered, cards, strict=True):  # 3. pay
+        pay_card(scheme, card, agent, ctx)
+    awards(scheme, cards, inp)
+    pools(scheme, cards, ctx)
     for card in cards:
-        _check_pay_range(card, problems)
+        check_pay_range(card, problems)
     return ScoreResult(cards, problems, unmatched)
-
-
-def _check_pay_range(card: ScoreCard, problems: list[ScoreProblem]) -> None:
-    """Every pay amount of 10^15 or more is a ``pay_range`` problem and counts as 0."""
-    slip = card.pay
-    amounts = [("base", slip.base), ("kpi_bonus", slip.kpi_bonus),
-               ("commission", slip.commission),
-               ("awards", sum((a.amount for a in slip.awards), ZERO))]
-    for name, amount in amounts:
-        if amount.copy_abs() < NUMBER_LIMIT:
-            continue
-        problems.append(ScoreProblem(card.agent_id, "pay_range",
-                                     f"the {name} of {card.agent_id} comes to "
-                                     f"{size_text(amount)}; an amount of pay must be below "
-                                     "10^15", f"check the agent's data and the scheme's pay; "
-                                     f"{LIMITS_HINT}"))
-        slip.notes.append(f"{name} out of range: counted as 0")
-        if name == "awards":
-            slip.awards = []
-        else:
-            setattr(slip, name, ZERO)

@@ -258,7 +258,7 @@ class DataGateway:
         return self._cached(("grade_items", ref), items)
 
     def event_kinds(self) -> list[str]:
-        """The event kinds the configured schemes adjust scores for."""
+        """The event kinds the configured schemes adjust scores for or pay money for."""
         from ..scoring.run import load
 
         refs = tuple(self.in_force(s).ref for s in dict.fromkeys(self.schemes_by_role.values()))
@@ -266,7 +266,11 @@ class DataGateway:
         def kinds() -> list[str]:
             out: list[str] = []
             for ref in refs:
-                out += [a.event for a in load(ref).adjustments if a.event not in out]
+                scheme = load(ref)  # adjusted kinds, and kinds declared with money (events:)
+                for kind in [*(a.event for a in scheme.adjustments),
+                             *(e.kind for e in scheme.events)]:
+                    if kind not in out:
+                        out.append(kind)
             return out
 
         return self._cached(("event_kinds", refs), kinds)

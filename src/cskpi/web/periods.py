@@ -59,7 +59,7 @@ class AgentRow:
     ratio: float
     passed: bool
     vetoed: bool
-    veto_reasons: tuple[str, ...]
+    veto_reasons: tuple[Mapping[str, Any], ...]  # the card's vetoes (veto_text renders)
     pay: Mapping[str, float]  # PAY_PARTS -> amount ("awards" is their sum)
     points: Mapping[str, float]  # item key, or ADJUSTMENT + event -> points
     labels: Mapping[str, str]  # the same keys -> item label or event name
@@ -83,7 +83,7 @@ def _row(card: Mapping[str, Any], rank: int) -> AgentRow:
         agent_id=card["agent_id"], name=card.get("name"), rank=rank, score=card["score"],
         max_score=card["max_score"], ratio=card["ratio"], passed=bool(card["passed"]),
         vetoed=bool(card["vetoed"]),
-        veto_reasons=tuple(v["reason"] for v in card.get("veto") or ()),
+        veto_reasons=tuple(card.get("veto") or ()),
         pay={"base": pay["base"], "kpi_bonus": pay["kpi_bonus"],
              "commission": pay["commission"],
              "awards": round(sum(a["amount"] for a in pay.get("awards") or ()), 2),

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..errors import Issue, Translate
 from ..qa.schemes import load_scheme_checked
-from ..scheme import Scheme, SchemeIssue
+from ..scheme import Scheme
 from ..scoring.compare import Change, compare
 from ..scoring.presets import preset_names, resolve
 from .accounts import audit
@@ -112,16 +113,20 @@ class Checked:
     """A text as the loader read it: the scheme (None on errors) and every issue."""
 
     scheme: Scheme | None
-    issues: list[SchemeIssue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not any(i.is_error for i in self.issues)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, t: Translate | None = None) -> dict[str, Any]:
+        """``cskpi scheme check --format json``'s shape; with ``t``, each issue also in
+        the reader's language (``text``, ``hint_text``)."""
         errors = sum(1 for i in self.issues if i.is_error)
+        issues = [i.to_dict() | ({"text": i.text(t), "hint_text": i.hint_text(t)}
+                                 if t is not None else {}) for i in self.issues]
         return {"ok": self.ok, "errors": errors, "warnings": len(self.issues) - errors,
-                "issues": [i.to_dict() for i in self.issues]}
+                "issues": issues}
 
 
 def normalise(text: str) -> str:
@@ -137,10 +142,9 @@ def check_text(data: DataGateway, name: str, text: str) -> Checked:
         raise BadRequest("web.schemes.error.too_long", chars=MAX_TEXT_CHARS)
     scheme, issues = load_scheme_checked(text, name, roster=data.roster())
     if scheme is not None and scheme.name != name:
-        issues = [*issues, SchemeIssue(
-            "error", "name_changed", f"the scheme is saved as '{name}', not '{scheme.name}'",
-            _key_line(text, "scheme"), f"write 'scheme: {name}' (to keep both, copy it "
-            "under a new name)", name)]
+        issues = [*issues, Issue("error", "name_changed", file=name,
+                                 row=_key_line(text, "scheme"), origin="scheme",
+                                 params={"name": name, "written": scheme.name})]
         scheme = None
     return Checked(scheme, issues)
 

@@ -41,6 +41,12 @@ def make_environment() -> Environment:
                       autoescape=select_autoescape(["html"]), trim_blocks=True,
                       lstrip_blocks=True)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    from ..scoring import texts  # scoring's coded texts, rendered in the page's language
+
+    env.globals.update(rule_text=texts.rule_text, note_text=texts.note_text,
+                       veto_text=texts.veto_text, problem_text=texts.problem_text,
+                       problem_hint=texts.problem_hint, pay_notes=texts.pay_notes,
+                       card_warnings=texts.card_warnings, say=texts.say)
     return env
 
 

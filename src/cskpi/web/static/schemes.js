@@ -63,8 +63,8 @@
         where.textContent = "—";
       }
       row.appendChild(where);
-      row.appendChild(el("td", null, issue.message));
-      row.appendChild(el("td", "muted", issue.hint || ""));
+      row.appendChild(el("td", null, issue.text || issue.message));
+      row.appendChild(el("td", "muted", issue.hint_text || issue.hint || ""));
       body.appendChild(row);
     });
     box.appendChild(table);

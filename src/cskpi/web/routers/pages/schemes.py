@@ -70,11 +70,16 @@ def my_scheme(principal: CurrentUser, data: DataDep) -> RedirectResponse:
 
 
 @router.post("/schemes/validate")
-def validate(body: TextToCheck, principal: ManagerForm, db: DbDep,
+def validate(request: Request, body: TextToCheck, principal: ManagerForm, db: DbDep,
              data: DataDep) -> JSONResponse:
-    """Live validation: every issue of the posted text with level, line and hint (JSON)."""
+    """Live validation: every issue of the posted text with level, line and hint (JSON),
+    each also in the reader's language (``text``, ``hint_text``)."""
+    from ....locale import Translator
+    from ...templating import request_lang
+
     require_known(db, data, body.name)
-    return JSONResponse(check_text(data, body.name, normalise(body.text)).to_json())
+    checked = check_text(data, body.name, normalise(body.text))
+    return JSONResponse(checked.to_json(Translator(request_lang(request))))
 
 
 @router.get("/schemes/{name}", response_class=HTMLResponse)
