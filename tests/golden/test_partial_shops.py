@@ -165,3 +165,21 @@ def test_mixed_shop_keeps_computed_figures_and_lists_differences_in_the_row(tmp_
     assert p1["customers"] == 1  # computed wins
     assert p1["differences"] == [{"metric": "customers", "computed": 1, "imported": 3}]
     assert p1["online_hours"] == 7.5 and p1["sources"] == {"online_hours": "imported"}
+
+
+def test_reasons_read_in_the_readers_language(tmp_path):
+    """A null figure's reason is coded: English in JSON's reasons, Chinese for a zh face."""
+    from cskpi.locale import Translator
+    from cskpi.metrics.rows import reason_text
+
+    orders = "order_id,customer_id,created_ts,paid_ts,amount\n" \
+             "O1,C1,2026-10-03 10:00:00,2026-10-03 10:05:00,30.00\n"
+    p1 = rows(tmp_path, {"orders.csv": orders})["P1"]
+    zh = Translator("zh_CN")
+    assert reason_text(p1, "first_response_s", zh) == \
+        "没有会话表（sessions）；没有聊天记录表（messages）"
+    assert reason_text(p1, "sales", zh) == \
+        "没有会话表（sessions），也没有订单表（orders）的 agent_id 列"
+    assert reason_text(p1, "sales", Translator("en")) == p1["reasons"]["sales"] == \
+        "no sessions table nor agent_id column in orders"
+    assert reason_text(p1, "silent_order_share", zh) == "店铺级指标（请用 --by shop）"

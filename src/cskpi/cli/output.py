@@ -25,7 +25,8 @@ def to_json(data: Any) -> str:
     return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
 
 
-NOT_CSV = ("reasons", "sources", "notes", "differences")  # nested: JSON output only
+# nested: JSON output only
+NOT_CSV = ("reasons", "reason_codes", "sources", "notes", "differences")
 
 
 def to_csv(rows: list[dict[str, Any]], skip: tuple[str, ...] = NOT_CSV) -> str:

@@ -106,6 +106,7 @@ def merge(row: dict[str, Any], imported: Mapping[str, Imported] | None, by: str,
                 continue
             row[metric] = fig.value
             row["reasons"].pop(metric, None)
+            row.get("reason_codes", {}).pop(metric, None)
             sources[metric] = "imported"
             if CATALOG[metric].is_rate:
                 row[f"{metric}_num"], row[f"{metric}_den"] = fig.num, fig.den

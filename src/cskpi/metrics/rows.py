@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .catalog import METRICS, AnyOf, Metric, Need, Part, Tbl
+from ..errors import english, message, render, render_param
+from .catalog import METRICS, AnyOf, Col, Metric, Need, Part, Tbl
 
 CENT = Decimal("0.01")
 GROUP_FIELD = {"agent": "agent_id", "team": "team", "shop": "shop"}
@@ -52,8 +53,49 @@ class Availability:
 
 
 def needs_text(missing: list[Need]) -> str:
-    """Why a figure is null: ``no ratings table``, ``no cost column in refunds`` …"""
-    return "; ".join("no " + n.text() for n in missing)
+    """Why a figure is null, in English: ``no ratings table``, ``no cost column in
+    refunds`` … (:func:`needs_reason` is the same, coded)."""
+    return english(needs_reason(missing))
+
+
+def _noun(need: Tbl | Col) -> dict[str, Any]:
+    if isinstance(need, Tbl):
+        return message("metric.noun.table", table=need.name, table_zh=_zh(need.name))
+    return message("metric.noun.column", column=need.column, table=need.table,
+                   table_zh=_zh(need.table))
+
+
+def _zh(table: str) -> str:
+    from ..data.schema import TABLES
+
+    return TABLES[table].zh if table in TABLES else table
+
+
+def needs_reason(missing: list[Need]) -> dict[str, Any]:
+    """Why a figure is null, coded (``metric.reason.*``), in the reader's language."""
+    parts = []
+    for need in missing:
+        if isinstance(need, AnyOf):
+            nouns = [_noun(o) for o in need.options]
+            phrase = message("metric.reason.none_of", a=nouns[0])
+            for noun in nouns[1:]:
+                phrase = message("metric.reason.nor", a=phrase, b=noun)
+            parts.append(phrase)
+        else:
+            parts.append(message("metric.reason.none_of", a=_noun(need)))
+    out = parts[0]
+    for part in parts[1:]:
+        out = message("metric.reason.and", a=out, b=part)
+    return out
+
+
+def reason_text(row: Mapping[str, Any], metric: str, t: Any) -> str:
+    """Why ``metric`` of ``row`` is null, in the language of ``t`` (``no data`` when the
+    row gives no reason)."""
+    coded = (row.get("reason_codes") or {}).get(metric)
+    if coded is not None:
+        return str(render_param(t, coded))
+    return str((row.get("reasons") or {}).get(metric) or render(t, "metric.reason.no_data"))
 
 
 def shop_scope(m: Metric, by: str, aftersale_group: bool, order_scope: str) -> bool:
@@ -80,7 +122,7 @@ def assemble(head: dict[str, Any], src: RowInputs,
              metrics: tuple[Metric, ...] = METRICS) -> dict[str, Any]:
     """The row: ``head`` (group and period), every metric, its num/den and reasons."""
     out = dict(head)
-    reasons: dict[str, str] = {}
+    codes: dict[str, dict[str, Any]] = {}
     for m in metrics:
         value, num, den, reason = figure(m, src)
         out[m.key] = value
@@ -88,19 +130,24 @@ def assemble(head: dict[str, Any], src: RowInputs,
             out[f"{m.key}_num"] = num
             out[f"{m.key}_den"] = den
         if value is None:
-            reasons[m.key] = reason or "no data"
-    out["reasons"] = reasons
+            codes[m.key] = reason or message("metric.reason.no_data")
+    # the reasons in English (JSON's ``reasons``), and coded for every face's language
+    out["reasons"] = {k: english(v) for k, v in codes.items()}
+    out["reason_codes"] = codes
     return out
 
 
-def figure(m: Metric, src: RowInputs) -> tuple[Any, Any, Any, str | None]:
+Reason = dict[str, Any]  # a coded phrase (cskpi.errors.message)
+
+
+def figure(m: Metric, src: RowInputs) -> tuple[Any, Any, Any, Reason | None]:
     """(value, numerator, denominator, reason when the value is None) of one metric."""
     if m.scope == "shop" and src.by != "shop":
-        return None, None, None, "a shop-level metric (use --by shop)"
+        return None, None, None, message("metric.reason.shop_only")
     on_shop = shop_scope(m, src.by, src.aftersale_group, src.order_scope)
     missing = src.available.missing(m.needs_for(src.by, on_shop))
     if missing:
-        return None, None, None, needs_text(missing)
+        return None, None, None, needs_reason(missing)
 
     def get(part: Part | str) -> Any:
         field = part if isinstance(part, str) else part.field
@@ -112,19 +159,20 @@ def figure(m: Metric, src: RowInputs) -> tuple[Any, Any, Any, str | None]:
 
     if m.combine == "quantile":
         value = get(m.value or "")
-        return (None, None, None, f"no basis: {m.zero_den}") if value is None else (
-            float(value), None, None, None)
+        why = message("metric.reason.no_quantile", why=m.zero_den)
+        return (None, None, None, why) if value is None else (float(value), None, None, None)
     if m.value is not None:
         return _typed(m, get(m.value)), None, None, None
     assert m.num is not None and m.den is not None
     num, den = _number(get(m.num)), get(m.den)
     if den is None and m.den.field == "target":
-        return None, num, None, "no sales target for this group and month"
+        return None, num, None, message("metric.reason.no_target")
     den = _number(den)
     if m.unit == "money":
         num = money(num)
     if not den:
-        return None, 0.0 if m.combine == "mean" else num, den, f"no basis: {m.den.text} is 0"
+        return None, 0.0 if m.combine == "mean" else num, den, message(
+            "metric.reason.zero_den", den=m.den.text, label=m.zh)
     if m.unit == "money":
         return money(Decimal(num) / Decimal(den)), num, den, None
     return float(num) / float(den) / m.scale, num, den, None

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..metrics.catalog import CATALOG
+from ..metrics.rows import reason_text
 from ..scheme import FormulaItem, LinearItem, TargetItem, TiersItem
 from ..scoring.texts import WARNED, problem_hint, problem_text, rule_text
 from .data import ReportData
@@ -168,7 +169,7 @@ def findings(report: ReportData, t: Translate, lang: str = "en") -> list[Finding
         warned = {i.metric for i in card.items if i.note_code == "missing_metric"}
         for metric in used:
             if row.get(metric) is None and metric not in warned:
-                reason = (row.get("reasons") or {}).get(metric, "no data")
+                reason = reason_text(row, metric, t)
                 out.append(Finding("warning", t("report.topic.missing"), card.agent_id,
                                    metric_label(metric, lang),
                                    t("report.dq.scheme_metric",
@@ -196,9 +197,9 @@ def _missing_notes(report: ReportData, t: Translate, lang: str) -> list[Finding]
     rows = [*report.roster, report.shop]
     missing: dict[tuple[str, str], int] = defaultdict(int)
     for row in rows:
-        for metric, reason in sorted((row.get("reasons") or {}).items()):
+        for metric in sorted(row.get("reasons") or {}):
             if metric in CATALOG and row.get(metric) is None:
-                missing[(metric, reason)] += 1
+                missing[(metric, reason_text(row, metric, t))] += 1
     order = {k: i for i, k in enumerate(CATALOG)}
     out = []
     for (metric, reason), count in sorted(missing.items(), key=lambda kv: (order[kv[0][0]],

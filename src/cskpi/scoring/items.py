@@ -114,7 +114,9 @@ def _metric_item(item: Any, agent: Mapping[str, Any], row: Mapping[str, Any],
         if basis is None or Decimal(str(basis)) < ms.n:
             return _fallback(item, base, agent, ctx, ms, basis, unit)
     if value is None:
-        reason = (row.get("reasons") or {}).get(metric, "no data")
+        # coded, so the rule reads in the reader's language
+        reason = (row.get("reason_codes") or {}).get(metric) \
+            or (row.get("reasons") or {}).get(metric, "no data")
         base.rule_code, base.rule_params = "missing", {"reason": reason}
         base.note_code = "missing_metric"
         return base
