@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
+from .data.sessions import SessionRules
 from .data.sql import lit, run
 from .data.validate import StageResult, StoredTables, stage_folder
 from .errors import Issue, UsageError
@@ -42,13 +43,15 @@ DEFAULT_TZ = "Asia/Shanghai"
 
 def _require_folder(folder: Path | str) -> None:
     if not Path(folder).is_dir():
-        raise UsageError(f"{folder} is not a folder",
-                         hint="give the folder that holds agents.csv, messages.csv, …")
+        raise UsageError(code="not_a_folder", params={"folder": str(folder)})
 
 
 def validate_folder(folder: Path | str, *, timezone: str = DEFAULT_TZ,
-                    progress: Callable[[str], None] | None = None) -> list[Issue]:
-    """Check every file of a data folder without storing anything."""
+                    progress: Callable[[str], None] | None = None,
+                    encoding: str | None = None,
+                    sessions: SessionRules | None = None) -> list[Issue]:
+    """Check every file of a data folder without storing anything (``encoding`` forces
+    the text files' encoding; ``sessions`` cuts messages without session ids)."""
     tz = check_timezone(timezone)
     _require_folder(folder)
     tmp_dir = Path(tempfile.mkdtemp(prefix="cskpi-validate-"))
@@ -56,7 +59,8 @@ def validate_folder(folder: Path | str, *, timezone: str = DEFAULT_TZ,
     try:
         run(con, f"SET memory_limit = {lit(DEFAULT_MEMORY_LIMIT)}")
         run(con, f"SET temp_directory = {lit(str(tmp_dir))}")
-        result: StageResult = stage_folder(con, Path(folder), tz, tmp_dir, progress=progress)
+        result: StageResult = stage_folder(con, Path(folder), tz, tmp_dir, progress=progress,
+                                           encoding=encoding, sessions=sessions)
         return result.issues
     finally:
         con.close()
@@ -65,15 +69,17 @@ def validate_folder(folder: Path | str, *, timezone: str = DEFAULT_TZ,
 
 def import_folder(folder: Path | str, workspace: Path | str, *, timezone: str | None = None,
                   replace: Collection[str] = (),
-                  progress: Callable[[str], None] | None = None) -> ImportReport:
+                  progress: Callable[[str], None] | None = None,
+                  encoding: str | None = None,
+                  sessions: SessionRules | None = None) -> ImportReport:
     """Validate and store a data folder in a workspace, all or nothing.
 
     ``replace`` names tables whose stored rows the folder's file replaces (e.g. an updated
     agents roster) instead of being merged with them.
     """
     _require_folder(folder)
-    return Workspace(workspace, timezone=timezone).import_folder(folder, replace=replace,
-                                                                 progress=progress)
+    return Workspace(workspace, timezone=timezone).import_folder(
+        folder, replace=replace, progress=progress, encoding=encoding, sessions=sessions)
 
 
 SUMMARY_COLUMNS = ("agent", "name", "role", "sessions", "customers", "first_response_s",
@@ -115,13 +121,7 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     if (workspace is None) == (data is None):
         raise UsageError("give either --workspace or --data")
     if data is not None:
-        tmp = Path(tempfile.mkdtemp(prefix="cskpi-data-"))
-        try:
-            import_folder(data, tmp / "ws.duckdb", timezone=timezone)
-            # a workspace thrown away afterwards: storing a cache in it would only cost
-            return _with_inputs(fn, workspace=tmp / "ws.duckdb", data=None, writable=False)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        return _on_folder(fn, Path(data), timezone)
     ws = Workspace(workspace)  # type: ignore[arg-type]
     writable = writable and ws.writable
     with ExitStack() as stack:  # the connection sees the errors raised while it is used
@@ -169,6 +169,33 @@ def qa_check(rules_ref: str, first: dt.date, last: dt.date, *,
                 rows(backend, result.sessions, SESSION_COLUMNS) if sessions else [])
 
     return _with_inputs(run_check, workspace=workspace, data=data, writable=True)
+
+
+def _on_folder(fn: Callable[..., T], folder: Path, timezone: str | None) -> T:
+    """Run ``fn(backend, inputs, None)`` on a data folder: checked as an import checks it,
+    loaded into temporary tables of an in-memory connection (no workspace file to write
+    and open again; no cache: it would be thrown away)."""
+    from .metrics.inputs import duckdb_inputs
+    from .store.workspace import load_folder
+
+    _require_folder(folder)
+    tz = check_timezone(timezone or DEFAULT_TZ)
+    tmp = Path(tempfile.mkdtemp(prefix="cskpi-data-"))
+    con = duckdb.connect(config=dict(NO_EXTENSIONS))
+    try:
+        run(con, f"SET memory_limit = {lit(DEFAULT_MEMORY_LIMIT)}")
+        run(con, f"SET temp_directory = {lit(str(tmp))}")
+        run(con, f"SET TimeZone = {lit(tz)}")
+        load_folder(con, folder, tz, tmp)
+        backend = _ibis_duckdb(con)
+        inputs = duckdb_inputs(backend, con, tz, None)
+        try:
+            return fn(backend, inputs, None)
+        finally:
+            inputs.release()
+    finally:
+        con.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,
@@ -506,7 +533,8 @@ def _attached_stored(con: duckdb.DuckDBPyConnection, folder: Path, replace: Coll
 
 
 def check_import(folder: Path | str, workspace: Path | str, *,
-                 replace: Collection[str] = ()) -> ImportCheck:
+                 replace: Collection[str] = (), encoding: str | None = None,
+                 sessions: SessionRules | None = None) -> ImportCheck:
     """What :func:`import_folder` would report for ``folder`` into ``workspace``, without
     writing anything to either.
 
@@ -534,7 +562,8 @@ def check_import(folder: Path | str, workspace: Path | str, *,
                 stored, tz = _attached_stored(con, Path(folder), replace)
             tz = tz or DEFAULT_TZ
             run(con, f"SET TimeZone = {lit(tz)}")
-            result = stage_folder(con, Path(folder), tz, tmp_dir, stored)
+            result = stage_folder(con, Path(folder), tz, tmp_dir, stored, encoding=encoding,
+                                  sessions=sessions)
         tables = [TableCheck(s.name, s.file, s.rows, s.sha256, s.duplicates,
                              s.already_imported) for s in result.staged.values()]
         return ImportCheck(result.issues, tables)

@@ -112,7 +112,10 @@ class Issue:
     hint: str | None = None
     params: dict[str, Any] = field(default_factory=dict, hash=False)
     origin: Origin = "data"
-    key: str | None = None
+    # the catalog entry of the text when it is not the code's own: one code (what a
+    # program filters on, e.g. bad_type) may be told several ways; a bare name
+    # (``bad_timestamp_digits``) is under the origin's prefix, a dotted one is a whole key
+    key: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.message:
@@ -126,9 +129,10 @@ class Issue:
     @property
     def message_key(self) -> str:
         """The catalog key of the message."""
-        if self.key:
+        if self.key and "." in self.key:
             return self.key
-        return f"scheme.issue.{self.code}" if self.origin == "scheme" else f"issue.{self.code}"
+        prefix = "scheme.issue" if self.origin == "scheme" else "issue"
+        return f"{prefix}.{self.key or self.code}"
 
     def text(self, t: Translate) -> str:
         """The message in the language of ``t``."""
@@ -166,6 +170,10 @@ class Issue:
             parts.append(say("issue.where.column", f"column {self.column}",
                              column=self.column))
         return say("issue.where.sep", ", ").join(p for p in parts if p)
+
+    def where_text(self, t: Translate) -> str:
+        """Where the problem is, in the language of ``t``."""
+        return self.where(t)
 
     def __str__(self) -> str:
         text = f"{self.where()}: {self.level}: {self.message} [{self.code}]"

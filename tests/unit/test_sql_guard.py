@@ -77,7 +77,13 @@ ALLOWED: dict[str, dict[str, str]] = {
         "type_table: raw.row_expr": "'_row' or '(rowid + 2)', set by the readers",
         "type_table: raw.source": "the reader's query, checked in readers.py",
         "convert.SQL_TYPES": "the contract's SQL type names (convert.py constants)",
-        "staged.physical": "ident() of the typed table (_physical_name), maybe in STAGE_DB",
+    },
+    "data/checks.py": {
+        "staged.physical": "ident() of the typed table (validate._physical_name)",
+        "MAX_EXAMPLES": "an int constant of report.py",
+    },
+    "data/sessions.py": {
+        "msgs.physical": "ident() of the typed table (validate._physical_name)",
     },
     "store/workspace.py": {
         "convert.SQL_TYPES": "the contract's SQL type names (convert.py constants)",

@@ -196,7 +196,7 @@ def test_enums_accept_chinese_spellings(folder, tmp_path):
 def test_rates_above_one_must_carry_a_percent_sign(folder):
     d = folder({"agent_metrics.csv": "客服ID,日期,3分钟回复率,满意率\n001,2026-10-03,95.5,96.5%\n"})
     (e,) = by_code(validate_folder(d), "rate_over_1")
-    assert (e.row, e.column) == (2, "reply_3min_rate")
+    assert (e.row, e.column) == (2, "3分钟回复率")  # the user's own header
 
 
 def test_too_many_errors_are_summarised_not_truncated_silently(folder):

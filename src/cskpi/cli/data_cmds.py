@@ -13,11 +13,16 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeRe
 from rich.table import Table as RichTable
 
 from .. import core
-from ..errors import CskpiError, ValidationFailed
+from ..data.schema import TABLES
+from ..data.sessions import SessionRules
+from ..errors import CskpiError, UsageError, ValidationFailed
 from ..locale import Translator
+from ..units import format_count
 from .common import (
     LangOpt,
     OutputFormat,
+    ProfileOpt,
+    SetOpt,
     TableFormatOpt,
     TzOpt,
     _console,
@@ -28,12 +33,51 @@ from .common import (
     print_issues,
 )
 
+EncodingOpt = Annotated[str | None, typer.Option(
+    "--encoding", help="Encoding of the CSV files when detection gets it wrong: utf-8, gbk, "
+    "gb18030, big5, utf-16 … (default: detected per file).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite a folder or workspace "
+                                        "that is not empty.")]
+
+
+def session_rules(profile: str, overrides: list[str] | None) -> SessionRules:
+    """How an import cuts sessions, from a platform profile and --set overrides."""
+    from ..metrics.profiles import resolve
+
+    pairs: dict[str, str] = {}
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set '{item}' is not key=value", hint="e.g. --set "
+                             "session_gap_min=20")
+        pairs[key.strip()] = value.strip()
+    p = resolve(profile, pairs)
+    return SessionRules(p.session_gap_min, p.split_resumed_after_h)
+
+
+def checked_encoding(encoding: str | None) -> str | None:
+    if encoding is None:
+        return None
+    from ..data.encodings import codec_of
+
+    try:
+        codec_of(encoding)
+    except LookupError:
+        raise UsageError(code="unknown_encoding_option", params={"name": encoding}) from None
+    return encoding
+
 
 @app.command()
 def validate(
-    folder: Annotated[Path, typer.Argument(help="Folder with agents.csv, messages.csv, …")],
+    folder: Annotated[Path, typer.Argument(help="Folder with agents.csv, 订单.xlsx, …")],
     fmt: TableFormatOpt = OutputFormat.table,
     timezone: TzOpt = None,
+    workspace: Annotated[Path | None, typer.Option(
+        "--workspace", "-w", help="Check the folder against what this workspace already "
+        "holds (its agents, files and keys), as an import into it would.")] = None,
+    encoding: EncodingOpt = None,
+    profile: ProfileOpt = "generic",
+    settings: SetOpt = None,
     lang: LangOpt = None,
 ) -> None:
     """Check a data folder against the data contract; print every problem at once.
@@ -43,7 +87,14 @@ def validate(
     t = Translator(lang)
     console = _console()
     try:
-        issues = core.validate_folder(folder, timezone=timezone or core.DEFAULT_TZ)
+        rules = session_rules(profile, settings)
+        encoding = checked_encoding(encoding)
+        if workspace is not None:
+            issues = core.check_import(folder, workspace, encoding=encoding,
+                                       sessions=rules).issues
+        else:
+            issues = core.validate_folder(folder, timezone=timezone or core.DEFAULT_TZ,
+                                          encoding=encoding, sessions=rules)
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -57,6 +108,8 @@ def validate(
             console.print(t("validate.failed"))
         else:
             console.print(t("validate.ok", folder=folder))
+            if workspace is not None:
+                console.print(t("validate.checked_against", workspace=workspace))
             if issues:
                 console.print(t("validate.summary", errors=0, warnings=len(issues)))
     raise typer.Exit(1 if errors else 0)
@@ -72,6 +125,9 @@ def import_(
     replace: Annotated[list[str] | None, typer.Option(
         "--replace", help="Replace the stored rows of this table with the folder's file "
         "instead of merging (e.g. --replace agents for an updated roster; repeatable).")] = None,
+    encoding: EncodingOpt = None,
+    profile: ProfileOpt = "generic",
+    settings: SetOpt = None,
     lang: LangOpt = None,
 ) -> None:
     """Validate a data folder and store it in a workspace, all or nothing.
@@ -81,12 +137,15 @@ def import_(
     t = Translator(lang)
     console = _console()
     try:
+        rules = session_rules(profile, settings)
+        encoding = checked_encoding(encoding)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=_err_console(),
                       transient=True, disable=fmt is OutputFormat.json) as bar:
             task = bar.add_task("", total=None)
             report = core.import_folder(
                 folder, workspace, timezone=timezone, replace=replace or (),
-                progress=lambda f: bar.update(task, description=t("import.reading", file=f)))
+                progress=lambda f: bar.update(task, description=t("import.reading", file=f)),
+                encoding=encoding, sessions=rules)
     except ValidationFailed as exc:
         if fmt is OutputFormat.json:
             typer.echo(json.dumps(issues_json(exc.issues), ensure_ascii=False, indent=2))
@@ -112,18 +171,20 @@ def import_(
     for key in ("col.table", "col.file", "col.rows", "col.added", "col.duplicates"):
         table.add_column(t(key), justify="right" if key in ("col.rows", "col.added",
                                                              "col.duplicates") else "left")
+    zh = t.lang == "zh_CN"
     for ti in report.tables:
+        name = TABLES[ti.table].zh if zh else ti.table
         if ti.skipped:
-            table.add_row(ti.table, ti.file, t("import.skipped"), "0", "")
+            table.add_row(name, ti.file, t("import.skipped"), "0", "")
         else:
-            table.add_row(ti.table, ti.file, f"{ti.rows_in_file:,}", f"{ti.added:,}",
-                          f"{ti.duplicates:,}")
+            table.add_row(name, ti.file, format_count(ti.rows_in_file, t.lang),
+                          format_count(ti.added, t.lang), format_count(ti.duplicates, t.lang))
     console.print(table)
     if report.derived_sessions:
-        console.print(t("import.derived", n=f"{report.derived_sessions:,}"))
+        console.print(t("import.derived", n=format_count(report.derived_sessions, t.lang)))
     if report.added:
         console.print(t("import.done", workspace=report.workspace, import_id=report.import_id,
-                        added=f"{report.added:,}"))
+                        added=format_count(report.added, t.lang)))
     else:
         console.print(t("import.nothing", workspace=report.workspace))
 
@@ -138,19 +199,37 @@ def demo_data(
                                                  help="Approximate number of messages "
                                                  "(default: a realistic density).")] = None,
     start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")] = "2026-10-01",
+    force: ForceOpt = False,
     lang: LangOpt = None,
 ) -> None:
-    """Generate a realistic demo shop (deterministic for a seed) as CSV files."""
+    """Generate a realistic demo shop (deterministic for a seed) as CSV files.
+
+    A folder that is not empty is refused (it may hold a real export) unless --force.
+    """
 
     t = Translator(lang)
     try:
-        first = date.fromisoformat(start)
-    except ValueError:
-        _err_console().print(f"[red]{t('error.prefix')}:[/] --start '{start}' is not YYYY-MM-DD")
-        raise typer.Exit(2) from None
+        try:
+            first = date.fromisoformat(start)
+        except ValueError:
+            raise UsageError(code="bad_start", params={"value": start}) from None
+        _refuse_non_empty(out, force)
+    except CskpiError as exc:
+        _fail(exc, t)
+        return
     stats = _generate(out, agents, days, seed, messages, first, t)
-    summary = ", ".join(f"{name} {n:,}" for name, n in stats.rows.items())
+    zh = t.lang == "zh_CN"
+    summary = ", ".join(f"{TABLES[name].zh if zh else name} {format_count(n, t.lang)}"
+                        for name, n in stats.rows.items())
     _console().print(t("demo.written", out=out, summary=summary))
+
+
+def _refuse_non_empty(out: Path, force: bool) -> None:
+    """A demo never overwrites a folder holding files (a real export) without --force."""
+    if force or not out.exists():
+        return
+    if not out.is_dir() or any(out.iterdir()):
+        raise UsageError(code="folder_not_empty", params={"folder": str(out)})
 
 
 def _generate(out: Path, agents: int, days: int, seed: int, messages: int | None, first: date,
@@ -178,14 +257,21 @@ def demo(
                                         help="Number of agents.")] = 12,
     days: Annotated[int, typer.Option("--days", min=1, max=366, help="Number of days.")] = 30,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
+    force: ForceOpt = False,
     lang: LangOpt = None,
 ) -> None:
-    """Generate a sample shop, import it and print the month's per-agent summary."""
+    """Generate a sample shop, import it and print the month's per-agent summary.
+
+    A data folder that is not empty, or an existing workspace, is refused unless --force.
+    """
     t = Translator(lang)
     console = _console()
     first = date(2026, 10, 1)
     try:
+        _refuse_non_empty(out, force)
         if workspace.exists():
+            if not force:
+                raise UsageError(code="workspace_exists", params={"workspace": str(workspace)})
             workspace.unlink()
         _generate(out, agents, days, seed, None, first, t)
         core.import_folder(out, workspace)

@@ -19,7 +19,6 @@ is known, instead of crashing.  Every way a reader can fail on content becomes a
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -35,15 +34,26 @@ import pyarrow as pa
 
 from ..errors import Issue
 from .csv_scan import allow_long_fields, scan_rows
+from .encodings import (
+    NotText,
+    codec_of,
+    decode_prefix,
+    detect_encoding,
+    transcode_to_utf8,
+)
 from .problems import FileProblem, clip, describe
-from .schema import TABLES, Table
+from .schema import Table
 from .sql import file_path, ident, lit, one, rows, run
+from .tables import SUFFIXES, find_table_files, tables_named
 from .xlsx_parts import check_parts
 
+__all__ = ["SUFFIXES", "NotText", "RawFile", "detect_encoding", "find_table_files",
+           "peek_headers", "read_file", "sniff_delimiter"]
+
 SNIFF_BYTES = 1 << 20
-CHUNK_BYTES = 8 << 20
 XLSX_BATCH = 50_000
-SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
+# a workbook's header row is looked for in its first rows (a title row may come first)
+HEADER_SEARCH_ROWS = 20
 # A row (quoted line breaks included) longer than this is refused, by DuckDB's reader and
 # by the row scan alike, so that no row costs more; a chat message is a few KB at most.
 MAX_ROW_BYTES = 2 << 20
@@ -54,8 +64,6 @@ MAX_COLUMNS = 1000
 MAX_HEADER_CHARS = 1000
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
-ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16",
-                  "utf-16-le": "UTF-16", "utf-16-be": "UTF-16", "gb18030": "GBK/GB18030"}
 
 
 @dataclass
@@ -77,134 +85,65 @@ class RawFile:
     encoding: str | None = None
     delimiter: str | None = None
     issues: list[Issue] = field(default_factory=list)
+    sheet: str | None = None  # a workbook's sheet read
+    sheets: tuple[str, ...] = ()  # every sheet of the workbook
 
     @property
     def ok(self) -> bool:
         return not any(i.is_error for i in self.issues)
 
-
-def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Issue]]:
-    """Map table names to the files of a data folder (``TABLE.csv|xlsx|parquet``)."""
-    found: dict[str, list[Path]] = {}
-    issues: list[Issue] = []
-    for path in sorted(folder.iterdir()):
-        if path.is_dir() or path.name.startswith((".", "~$")):
-            continue
-        stem, suffix = path.stem.lower(), path.suffix.lower()
-        if stem in TABLES and suffix in SUFFIXES:
-            found.setdefault(stem, []).append(path)
-        else:
-            issues.append(
-                Issue(
-                    "warning",
-                    "unknown_file",
-                    "file is not part of the data contract and was ignored",
-                    file=path.name,
-                    hint="name files after their table, e.g. agents.csv, messages.xlsx "
-                    f"(tables: {', '.join(TABLES)})",
-                )
-            )
-    files: dict[str, Path] = {}
-    for table, paths in found.items():
-        if len(paths) > 1:
-            issues.append(
-                Issue(
-                    "error",
-                    "ambiguous_table",
-                    f"table '{table}' is given by several files: "
-                    + ", ".join(p.name for p in paths),
-                    file=paths[0].name,
-                    hint="keep one file per table",
-                )
-            )
-        else:
-            files[table] = paths[0]
-    return files, issues
+    @property
+    def where(self) -> str:
+        """The file as issues name it: with its sheet when the workbook has several."""
+        if self.sheet is not None and len(self.sheets) > 1:
+            return f"{self.path.name} › {self.sheet}"
+        return self.path.name
 
 
-# --- encodings -----------------------------------------------------------------------
-
-
-class NotText(FileProblem):
-    """The file is not text in any supported encoding."""
-
-
-def _line_breaks(text: str) -> int:
-    return text.count("\n") + text.count("\r") - text.count("\r\n")
-
-
-def _line_at(data: bytes, offset: int, encoding: str) -> int:
-    """The line (1-based) of byte ``offset`` of ``data``."""
-    return _line_breaks(data[:offset].decode(encoding, errors="replace")) + 1
-
-
-def detect_encoding(sample: bytes) -> str:
-    """Guess the encoding of a file from its first bytes.
-
-    Returns a Python codec name: ``utf-8-sig``, ``utf-8``, ``utf-16`` or ``gb18030``
-    (a superset of GBK and GB2312).  Raises :class:`NotText` for binary content, and
-    for bytes that are text in none of them.
-    """
-    if sample.startswith(codecs.BOM_UTF8):
-        try:
-            _decode_prefix(sample[3:], "utf-8")
-        except UnicodeDecodeError as exc:
-            raise NotText("bad_encoding", encoding="UTF-8", offset=3 + exc.start,
-                          line=_line_at(sample[3:], exc.start, "utf-8")) from exc
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if sample and b"\x00" in sample:
-        # UTF-16 without BOM: text in the BMP has a NUL in every other byte for ASCII.
-        even, odd = sample[0::2], sample[1::2]
-        if odd.count(0) > 0.3 * len(odd) and even.count(0) == 0:
-            return "utf-16-le"
-        if even.count(0) > 0.3 * len(even) and odd.count(0) == 0:
-            return "utf-16-be"
-        raise NotText("not_text", format="CSV",
-                      detail=f"binary content, a NUL byte at byte {sample.index(0)}")
+def peek_headers(path: Path, encoding: str | None = None
+                 ) -> list[tuple[str | None, list[str]]]:
+    """The header row of a file, cheaply, to recognise its table: ``[(None, headers)]``
+    for a CSV or Parquet file, ``[(sheet, headers), …]`` for a workbook (headers as its
+    first non-empty row).  Empty when the file cannot be read (the reader says why)."""
     try:
-        _decode_prefix(sample, "utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
+        suffix = path.suffix.lower()
+        if suffix == ".xlsx":
+            return _xlsx_headers(path)
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return [(None, [str(n) for n in pq.read_schema(path).names[:MAX_COLUMNS]])]
+        with path.open("rb") as f:
+            sample = f.read(64 << 10)
+        codec = codec_of(encoding) if encoding else detect_encoding(sample)
+        text = decode_prefix(sample, codec, errors="replace").lstrip("\ufeff")
+        line = _LINE_BREAK.split(text, maxsplit=1)[0]
+        return [(None, [h.strip() for h in _first_record(line, sniff_delimiter(line))])]
+    except Exception:  # a damaged file: it is read (and its problem reported) later
+        return []
+
+
+def _xlsx_headers(path: Path) -> list[tuple[str | None, list[str]]]:
+    import openpyxl
+
+    check_parts(path)
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        _decode_prefix(sample, "gb18030")
-        return "gb18030"
-    except UnicodeDecodeError as exc:
-        raise NotText("unknown_encoding", offset=exc.start,
-                      line=_line_at(sample, exc.start, "gb18030")) from exc
-
-
-def _decode_prefix(sample: bytes, encoding: str, errors: str = "strict") -> str:
-    """Decode a sample that may end in the middle of a multi-byte character."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
-    return decoder.decode(sample, final=False)
-
-
-def transcode_to_utf8(src: Path, dst: Path, encoding: str) -> None:
-    """Stream ``src`` into ``dst`` as UTF-8, chunk by chunk (bounded memory)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    name = ENCODING_NAMES.get(encoding, encoding)
-    offset = 0
-    line = 1
-    with src.open("rb") as fin, dst.open("wb") as fout:
-        while chunk := fin.read(CHUNK_BYTES):
-            try:
-                text = decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                at = max(0, min(exc.start, len(chunk)))
-                raise NotText("bad_encoding", encoding=name, offset=offset + at,
-                              line=line + _line_breaks(chunk[:at].decode(encoding, "replace"))
-                              ) from exc
-            fout.write(text.encode("utf-8"))
-            line += _line_breaks(text)
-            offset += len(chunk)
-        try:
-            tail = decoder.decode(b"", final=True)
-        except UnicodeDecodeError as exc:  # an odd number of UTF-16 bytes, a cut character
-            raise NotText("truncated_text", encoding=name, line=line) from exc
-        fout.write(tail.encode("utf-8"))
+        found: list[tuple[str | None, list[str]]] = []
+        for ws in wb.worksheets:
+            headers: list[str] = []
+            for _, values in _sheet_rows(ws, path):
+                cells = [_cell_text(v) or "" for v in values[:MAX_COLUMNS]]
+                if any(cells):
+                    headers = cells
+                    break
+                if _ >= HEADER_SEARCH_ROWS:
+                    break
+            found.append((str(ws.title), [h.strip() for h in headers]))
+        return found
+    finally:
+        with contextlib.suppress(Exception):
+            wb.close()
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -244,14 +183,16 @@ def check_headers(headers: list[str]) -> list[str]:
 
 def read_file(
     con: duckdb.DuckDBPyConnection, table: Table, path: Path, stage: str, tmp_dir: Path,
-    *, lazy: bool = False,
+    *, lazy: bool = False, sheet: str | None = None, encoding: str | None = None,
 ) -> RawFile:
     """Read one table file into the staging table ``stage``.
 
     With ``lazy``, a CSV or Parquet file is not copied: ``raw.source`` is the query the
-    typing step selects from (and for a CSV, ``raw.rows`` is counted there).
+    typing step selects from (and for a CSV, ``raw.rows`` is counted there).  ``sheet``
+    names the workbook's sheet to read (else the one named after the table, else the
+    first); ``encoding`` forces a text file's encoding (else it is detected).
     """
-    raw = RawFile(table=table, path=path, stage=stage)
+    raw = RawFile(table=table, path=path, stage=stage, sheet=sheet)
     suffix = path.suffix.lower()
     try:
         if path.stat().st_size == 0:
@@ -265,7 +206,7 @@ def read_file(
         elif suffix == ".parquet":
             _read_parquet(con, raw, lazy)
         else:
-            _read_csv(con, raw, tmp_dir, lazy)
+            _read_csv(con, raw, tmp_dir, lazy, encoding)
     except FileProblem as problem:
         raw.issues.append(problem.issue(path.name))
     except OSError as exc:
@@ -274,20 +215,18 @@ def read_file(
     except duckdb.Error as exc:
         raw.issues.extend(read_failure(raw, exc))
     if raw.ok and not raw.headers:
-        raw.issues.append(
-            Issue("error", "no_header", "the file has no header row", file=path.name,
-                  hint="the first row must name the columns")
-        )
+        raw.issues.append(Issue("error", "no_header", file=raw.where))
     elif raw.ok and raw.row_expr is not None and raw.rows == 0:
         raw.issues.append(no_rows(raw))
     return raw
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, tmp_dir: Path, lazy: bool) -> None:
+def _read_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, tmp_dir: Path, lazy: bool,
+              forced: str | None = None) -> None:
     path = raw.path
     with path.open("rb") as f:
         sample = f.read(SNIFF_BYTES)
-    encoding = detect_encoding(sample)
+    encoding = codec_of(forced) if forced else detect_encoding(sample)
     raw.encoding = {"utf-8-sig": "utf-8 (BOM)"}.get(encoding, encoding)
     source = path
     if encoding not in ("utf-8", "utf-8-sig"):
@@ -297,7 +236,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, tmp_dir: Path, lazy:
             sample = f.read(SNIFF_BYTES)
     raw.text_path = source
     # (valid UTF-8 up to the sample's end, where a character may be cut)
-    text = _decode_prefix(sample, "utf-8-sig", errors="replace")
+    text = decode_prefix(sample, "utf-8-sig", errors="replace")
     first_line = _LINE_BREAK.split(text, maxsplit=1)[0]
     delimiter = sniff_delimiter(first_line)
     raw.delimiter = delimiter
@@ -328,8 +267,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, tmp_dir: Path, lazy:
 
 
 def no_rows(raw: RawFile) -> Issue:
-    return Issue("warning", "no_rows", "the file has a header but no data rows",
-                 file=raw.path.name)
+    return Issue("warning", "no_rows", file=raw.where)
 
 
 def read_failure(raw: RawFile, exc: duckdb.Error) -> list[Issue]:
@@ -417,11 +355,13 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     except Exception as exc:  # a damaged part: KeyError, ParseError, IndexError …
         raise FileProblem("xlsx_damaged", detail=_damaged(exc, raw.path)) from exc
     try:
-        wanted = {raw.table.name.lower(), raw.table.zh}
         sheets = list(wb.worksheets)
         if not sheets:
             raise FileProblem("xlsx_no_sheet")
-        sheet = next((ws for ws in sheets if str(ws.title).strip().lower() in wanted), sheets[0])
+        raw.sheets = tuple(str(ws.title) for ws in sheets)
+        sheet = next((ws for ws in sheets if str(ws.title) == raw.sheet), None) or next(
+            (ws for ws in sheets if raw.table in tables_named(str(ws.title))), sheets[0])
+        raw.sheet = str(sheet.title)
         rows = _sheet_rows(sheet, raw.path)
         header_row = 0
         headers: list[str] = []
@@ -454,11 +394,9 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             if not any(cells) and not extra:
                 continue  # blank spreadsheet row
             if extra:
-                raw.issues.append(
-                    Issue("error", "bad_row", "the row has values beyond the last header",
-                          file=raw.path.name, row=row_number,
-                          hint="give every column a header, or delete the stray cells")
-                )
+                others = ", ".join(s for s in raw.sheets if s != raw.sheet) or "—"
+                raw.issues.append(Issue("error", "bad_row", file=raw.where, row=row_number,
+                                        params={"headers": width, "others": others}))
             cells += [None] * (width - len(cells))
             for i, c in enumerate(cells):
                 batch[i].append(c)

@@ -25,6 +25,9 @@ ColType = Literal[
     "period",  # YYYY-MM
 ]
 
+# columns of free text: kept as written (not trimmed), never part of a quick comparison
+FREE_TEXT = frozenset({"text", "note", "reason"})
+
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "是", "真", "在职")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "否", "假", "离职")
 
@@ -57,6 +60,20 @@ class Table:
     help: str = ""
     ts_column: str | None = None  # the column that places a row in time
     agent_refs: tuple[str, ...] = field(default=())  # columns that must name a known agent
+    # names a file or sheet of this table may carry (beside name and zh), in English or
+    # Chinese, with any prefix, suffix or date stamp: 订单明细_2026-11.xlsx
+    names: tuple[str, ...] = ()
+    # a table without a key: identical rows of one file are repeats of an overlapping
+    # export ("drop") or may be separate records, such as four reviews alike ("keep")
+    identical_rows: Literal["drop", "keep"] = "drop"
+    # two headers meaning one column: the earlier alias is read, the other ignored with a
+    # warning (instead of an error)
+    prefer_first_alias: bool = False
+
+    @property
+    def file_names(self) -> tuple[str, ...]:
+        """Every name that recognises a file or a sheet as this table."""
+        return (self.name, self.zh, *self.names)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -69,9 +86,21 @@ class Table:
         return tuple(c.name for c in self.columns)
 
 
+# Traditional characters of the contract's names, as their Simplified forms, so that a
+# Big5 file's headers (訂單編號) match the aliases (订单编号).
+TRADITIONAL = ("東買賣關內減創別務單發髮臺檯號後員響團圍處備復複獎寶實對導屬崗應開歸錄態懲戶"
+                "報換據數時曠暱機標註滿狀貓稱類係繫糾級紛線綫組細終結統績編職範計訂記論評訴話"
+                "詢說請責賬帳貨費資轉較遲鐘鍾銷長閉間隊項顧額飛鴿麥優會價僅兩與個")
+SIMPLIFIED = ("东买卖关内减创别务单发发台台号后员响团围处备复复奖宝实对导属岗应开归录态惩户"
+               "报换据数时旷昵机标注满状猫称类系系纠级纷线线组细终结统绩编职范计订记论评诉话"
+               "询说请责账账货费资转较迟钟钟销长闭间队项顾额飞鸽麦优会价仅两与个")
+TO_SIMPLIFIED = str.maketrans(TRADITIONAL, SIMPLIFIED)
+
+
 def normalise_header(text: str) -> str:
-    """Headers match case-insensitively, ignoring surrounding spaces and a BOM."""
-    return text.replace("\ufeff", "").strip().lower()
+    """Headers match case-insensitively, ignoring surrounding spaces, a BOM, and
+    Traditional against Simplified characters (訂單編號 is 订单编号)."""
+    return text.replace("\ufeff", "").strip().lower().translate(TO_SIMPLIFIED)
 
 
 def _enum(*pairs: tuple[str, tuple[str, ...]]) -> dict[str, str]:
@@ -125,6 +154,17 @@ GRADE = _enum(
     ("C", ("中", "中等", "合格")),
     ("D", ("差", "较差", "不合格")),
 )
+LEVEL = _enum(
+    ("junior", ("普通", "初级", "普通客服", "初级客服")),
+    ("senior", ("高级", "资深", "高级客服", "资深客服")),
+    ("lead", ("组长", "主管", "客服组长")),
+)
+CHANNEL = _enum(
+    ("taobao", ("淘宝", "天猫", "千牛", "tmall")),
+    ("douyin", ("抖音", "抖店", "飞鸽")),
+    ("jd", ("京东", "咚咚", "京麦")),
+    ("pdd", ("拼多多", "拼多多商家", "pinduoduo")),
+)
 RATING_SCORE = _enum(
     ("5", ("非常满意",)),
     ("4", ("满意",)),
@@ -148,10 +188,13 @@ AGENTS = Table(
         C("name", "str", "姓名", "姓名", "客服昵称", "名字"),
         C("role", "enum", "岗位", "岗位", "角色", values=ROLE, default="presale"),
         C("team", "str", "组别", "组别", "小组", "团队"),
-        C("level", "str", "级别", "级别", "等级", help="e.g. junior, senior, lead (普通/高级/组长)"),
+        C("level", "str", "级别", "级别", "等级", values=LEVEL,
+          help="e.g. junior, senior, lead (普通/高级/组长, stored as junior/senior/lead); "
+          "other levels are kept as written"),
         C("active", "bool", "在职", "在职", "是否在职", default="true"),
     ),
     key=("agent_id",),
+    names=('客服名单', '客服列表', '客服信息', '员工名单', 'agent', 'staff', 'roster'),
     required=True,
     help="The agents to score. The only table that is always required.",
 )
@@ -167,10 +210,12 @@ SESSIONS = Table(
         C("start_ts", "timestamp", "开始时间", "开始时间", "会话开始时间", required=True, not_null=True),
         C("transfer_ts", "timestamp", "转人工时间", "转人工时间", help="empty = human from the start"),
         C("end_ts", "timestamp", "结束时间", "结束时间", "会话结束时间"),
-        C("channel", "str", "渠道", "渠道", "平台"),
+        C("channel", "str", "渠道", "渠道", "平台", values=CHANNEL,
+          help="淘宝/天猫, 抖音, 京东, 拼多多 are stored as taobao, douyin, jd, pdd"),
         C("kind", "enum", "类型", "类型", "会话类型", values=KIND, help="default: the agent's role"),
     ),
     key=("session_id",),
+    names=('会话记录', '会话列表', '接待记录', 'session'),
     help="Optional; derived from messages when absent.",
     ts_column="start_ts",
     agent_refs=("agent_id",),
@@ -180,7 +225,8 @@ MESSAGES = Table(
     "messages",
     "聊天记录",
     (
-        C("session_id", "str", "会话ID", "会话ID", "会话编号", required=True, not_null=True),
+        C("session_id", "str", "会话ID", "会话ID", "会话编号", not_null=True,
+          help="without it, sessions are cut per customer and agent by session_gap_min"),
         C("ts", "timestamp", "时间", "时间", "发送时间", "消息时间", required=True, not_null=True),
         C("sender", "enum", "发送方", "发送方", "发送人类型", "角色", required=True, not_null=True,
           values=SENDER),
@@ -191,6 +237,7 @@ MESSAGES = Table(
         C("event", "enum", "事件", "事件", values=MESSAGE_EVENT, help="on system rows"),
     ),
     key=None,
+    names=('聊天', '消息', '消息记录', '对话记录', 'message', 'chats', 'chat'),
     help="Chat logs; needed for every response-time metric.",
     ts_column="ts",
     agent_refs=("agent_id",),
@@ -206,6 +253,7 @@ RATINGS = Table(
         C("ts", "timestamp", "评价时间", "评价时间", "时间"),
     ),
     key=("session_id",),
+    names=('服务评价', '满意度', '满意度评价', 'rating', 'satisfaction'),
     ts_column="ts",
 )
 
@@ -224,6 +272,7 @@ ORDERS = Table(
           help="explicit credit; overrides attribution"),
     ),
     key=("order_id",),
+    names=('订单明细', '订单列表', '订单报表', 'order'),
     ts_column="created_ts",
     agent_refs=("agent_id",),
 )
@@ -245,6 +294,7 @@ REFUNDS = Table(
         C("cost", "money", "售后费用", "售后费用", "费用"),
     ),
     key=("refund_id",),
+    names=('退款', '售后', '退款售后', '退款明细', '售后单', 'refund', 'aftersale'),
     ts_column="requested_ts",
     agent_refs=("agent_id",),
 )
@@ -261,8 +311,10 @@ REVIEWS = Table(
         C("text", "str", "评价内容", "评价内容", "内容"),
     ),
     key=None,
+    names=('商品评论', '评论', 'review'),
     ts_column="ts",
     agent_refs=("agent_id",),
+    identical_rows="keep",
 )
 
 COMPLAINTS = Table(
@@ -278,6 +330,7 @@ COMPLAINTS = Table(
         C("note", "str", "备注", "备注", "说明"),
     ),
     key=("complaint_id",),
+    names=('投诉记录', 'complaint'),
     ts_column="ts",
     agent_refs=("agent_id",),
 )
@@ -291,6 +344,7 @@ ATTENDANCE_T = Table(
         C("status", "enum", "状态", "状态", "考勤状态", required=True, not_null=True, values=ATTENDANCE),
     ),
     key=("agent_id", "date"),
+    names=('考勤记录', '出勤'),
     ts_column="date",
     agent_refs=("agent_id",),
 )
@@ -304,6 +358,7 @@ ONLINE = Table(
         C("end_ts", "timestamp", "下线时间", "下线时间", "结束时间", required=True, not_null=True),
     ),
     key=None,
+    names=('在线记录', '上下线记录'),
     help="Online intervals; overlaps of one agent are merged.",
     ts_column="start_ts",
     agent_refs=("agent_id",),
@@ -323,6 +378,7 @@ GRADES = Table(
         C("note", "str", "备注", "备注", "说明"),
     ),
     key=("agent_id", "period", "item"),
+    names=('主管打分', '评分', 'grade'),
     agent_refs=("agent_id",),
 )
 
@@ -338,8 +394,10 @@ EVENTS = Table(
         C("note", "str", "备注", "备注", "说明"),
     ),
     key=None,
+    names=('奖惩', '奖惩记录', 'event'),
     ts_column="ts",
     agent_refs=("agent_id",),
+    identical_rows="keep",
 )
 
 TARGETS = Table(
@@ -353,30 +411,44 @@ TARGETS = Table(
         C("value", "number", "目标值", "目标值", "目标", required=True, not_null=True),
     ),
     key=("period", "scope", "metric"),
+    names=('考核目标', '销售目标', 'target'),
 )
 
-# Figures a platform exports per agent per day.  Key -> (zh header aliases, unit).
+# Figures a platform exports per agent per day.  Key -> (zh header aliases, unit).  The
+# headers are those of the platforms' per-agent exports (docs/data-contract.md, "Platform
+# exports", names the public material they come from): 千牛/生意参谋 (旺旺, 接待人数,
+# 询单->最终付款成功率, 销售量), 抖店飞鸽 (人工已接待量, 3分钟平均回复率), 京东咚咚 (接待量,
+# 咚咚首次30秒应答率 - the jd profile's first-reply threshold is 30 s -, 促成出库金额) and
+# 拼多多 (平均人工响应时长, 最终成团人数).  Where an export has two headers for one figure,
+# the earlier alias wins (接待人数 before 咨询人数) and the other is ignored with a warning.
 AGENT_METRIC_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
-    "sessions": (("接待会话数", "会话数"), "count"),
-    "customers": (("接待人数", "咨询人数"), "count"),
+    "sessions": (("接待会话数", "会话数", "人工已接待量", "人工接待量", "接待量", "接待会话量"),
+                 "count"),
+    "customers": (("接待人数", "人工接待人数", "咨询人数"), "count"),
     "replied_customers": (("回复人数",), "count"),
     "reply_rate": (("回复率",), "rate"),
-    "first_response_s": (("首响时长", "首次响应时长", "平均首响时长"), "s"),
-    "response_s": (("平响时长", "平均响应时长", "平均响应时间"), "s"),
-    "first_reply_2min_rate": (("2分钟首次回复率", "2分钟回复率"), "rate"),
-    "reply_3min_rate": (("3分钟回复率", "3分钟人工回复率"), "rate"),
+    "first_response_s": (("首响时长", "首次响应时长", "平均首响时长", "首次响应时间",
+                          "平均首次响应时长"), "s"),
+    "response_s": (("平响时长", "平均响应时长", "平均响应时间", "平均人工响应时长",
+                    "咚咚平均响应时长", "人工平均响应时长"), "s"),
+    "first_reply_2min_rate": (("2分钟首次回复率", "2分钟回复率", "咚咚首次30秒应答率",
+                               "首次30秒应答率"), "rate"),
+    "reply_3min_rate": (("3分钟回复率", "3分钟人工回复率", "3分钟平均回复率", "三分钟平均回复率",
+                         "人工3分钟回复率"), "rate"),
     "unanswered_sessions": (("未回复会话", "未回复人数"), "count"),
     "online_hours": (("在线时长",), "h"),
-    "rated_sessions": (("评价数",), "count"),
-    "satisfaction": (("满意率", "满意度"), "rate"),
+    "rated_sessions": (("评价数", "参评量", "评价量"), "count"),
+    "satisfaction": (("满意率", "满意度", "客服满意率"), "rate"),
     "dissatisfaction": (("不满意率",), "rate"),
     "inquiring_customers": (("询单人数",), "count"),
     "ordering_customers": (("下单人数",), "count"),
-    "paying_customers": (("付款人数", "最终付款人数"), "count"),
+    "paying_customers": (("付款人数", "最终付款人数", "最终成团人数", "成团人数", "促成出库人数"),
+                         "count"),
     "order_rate": (("询单→下单转化率", "下单转化率"), "rate"),
-    "conversion_rate": (("询单转化率", "询单→付款转化率", "转化率"), "rate"),
-    "sales": (("客服销售额", "销售额"), "money"),
-    "units": (("客服销售件数", "销售件数"), "count"),
+    "conversion_rate": (("询单转化率", "询单→付款转化率", "询单->最终付款成功率",
+                         "询单→最终付款成功率", "询单-最终付款成功率", "转化率"), "rate"),
+    "sales": (("客服销售额", "销售额", "促成出库金额", "客服销售金额"), "money"),
+    "units": (("客服销售件数", "销售件数", "销售量"), "count"),
     "aov": (("客单价",), "money"),
     "refund_rate": (("退款率",), "rate"),
 }
@@ -385,15 +457,19 @@ AGENT_METRICS = Table(
     "agent_metrics",
     "平台导出的客服绩效",
     (
-        C("agent_id", "str", "客服ID", "客服ID", "子账号", "客服", "客服昵称", required=True,
-          not_null=True),
-        C("date", "date", "日期", "日期", required=True, not_null=True),
+        C("agent_id", "str", "客服ID", "客服ID", "子账号", "客服", "客服昵称", "客服账号", "旺旺",
+          "客服旺旺", "客服名称", required=True, not_null=True),
+        C("date", "date", "日期", "日期", "统计日期", required=True, not_null=True),
         *(
             Column(key, "number", zh[0], zh, unit=unit)
             for key, (zh, unit) in AGENT_METRIC_COLUMNS.items()
         ),
     ),
     key=("agent_id", "date"),
+    names=("客服绩效", "客服绩效数据", "客服数据", "客服考核", "绩效", "接待数据", "客服接待",
+           "客服统计", "agent_metric", "performance"),
+    # a platform export may name one figure twice (接待人数 and 咨询人数): the first wins
+    prefer_first_alias=True,
     help="Pre-aggregated per-agent daily figures exported by the platform.",
     ts_column="date",
     agent_refs=("agent_id",),

@@ -54,6 +54,9 @@ class Profile:
     aftersale_order_scope: str = "shop"  # refund/complaint rates of after-sale agents
     remind_window_h: float = 24.0  # 催付: an agent's message this soon after an order
     compliance: dict[str, float] = field(default_factory=dict)
+    # how an import cuts sessions from chat logs (cskpi.data.sessions)
+    session_gap_min: float = 30.0
+    split_resumed_after_h: float | None = None
 
     def cache_key(self) -> str:
         """The settings that change per-session facts (not the thresholds of compliance)."""
@@ -96,6 +99,10 @@ SETTING_HELP = {
     "complaint rates are measured against",
     "remind_window_h": "hours: an agent's message to a customer whose order is still unpaid "
     "at most this long after it was placed is a payment reminder (催付; also accepts 24h, 1d)",
+    "session_gap_min": "minutes (import): messages without session ids are cut into a new "
+    "session of a customer and agent after this much silence",
+    "split_resumed_after_h": "hours or none (import): a session with ids that resumes after "
+    "this much silence is split in two (threads picked up days later)",
 }
 # settings given in hours that also accept a unit (72h, 3d), and their short names
 HOURS = {"attribution_window_h": "attribution_window", "remind_window_h": "remind_window"}
@@ -150,7 +157,8 @@ def resolve(name: str = "generic", overrides: dict[str, str] | None = None) -> P
                 raise UsageError(f"setting aftersale_order_scope: '{value}'", hint="shop or agent")
             changes[key] = value
         else:
-            changes[key] = _number(key, value, allow_none=key == "response_cap_s")
+            changes[key] = _number(key, value, allow_none=key in ("response_cap_s",
+                                                                   "split_resumed_after_h"))
     return dataclasses.replace(profile, **changes) if changes else profile
 
 

@@ -159,7 +159,7 @@ def figure(m: Metric, src: RowInputs) -> tuple[Any, Any, Any, Reason | None]:
 
     if m.combine == "quantile":
         value = get(m.value or "")
-        why = message("metric.reason.no_quantile", why=m.zero_den)
+        why = message("metric.reason.no_quantile")  # both quantiles: first-round replies
         return (None, None, None, why) if value is None else (float(value), None, None, None)
     if m.value is not None:
         return _typed(m, get(m.value)), None, None, None
@@ -172,7 +172,7 @@ def figure(m: Metric, src: RowInputs) -> tuple[Any, Any, Any, Reason | None]:
         num = money(num)
     if not den:
         return None, 0.0 if m.combine == "mean" else num, den, message(
-            "metric.reason.zero_den", den=m.den.text, label=m.zh)
+            "metric.reason.zero_den", den=m.den.text, label_zh=m.zh)
     if m.unit == "money":
         return money(Decimal(num) / Decimal(den)), num, den, None
     return float(num) / float(den) / m.scale, num, den, None

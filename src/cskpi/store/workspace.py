@@ -27,9 +27,10 @@ import duckdb
 
 from .. import __version__
 from ..data import convert
-from ..data.readers import find_table_files
 from ..data.schema import CONTRACT_VERSION, TABLES, Table
+from ..data.sessions import SessionRules
 from ..data.sql import ident, lit, one, rows, run
+from ..data.tables import find_table_files
 from ..data.validate import Staged, StoredTables, sessions_given, stage_folder
 from ..errors import Issue, UsageError, ValidationFailed, WorkspaceError
 from .files import (
@@ -46,6 +47,7 @@ from .migrations import VERSION_KEY, WORKSPACE_VERSION, Migration, migrate, outd
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_MEMORY_LIMIT = "1200MB"
 FAULT_ENV = "CSKPI_FAULT"  # test hook: "kill-before-commit" kills the process mid-import
+FIRST_IMPORT = 1  # the import id of a new workspace's first import
 
 
 @dataclass
@@ -75,8 +77,7 @@ def check_timezone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise UsageError(f"unknown time zone '{name}'",
-                         hint="use an IANA name such as Asia/Shanghai or Europe/Berlin") from exc
+        raise UsageError(code="unknown_timezone", params={"name": name}) from exc
     return name
 
 
@@ -204,17 +205,21 @@ class Workspace:
     # --- import ------------------------------------------------------------------------
 
     def import_folder(self, folder: Path | str, *, replace: Collection[str] = (),
-                      progress: Callable[[str], None] | None = None) -> ImportReport:
+                      progress: Callable[[str], None] | None = None,
+                      encoding: str | None = None,
+                      sessions: SessionRules | None = None) -> ImportReport:
         """Validate every file of ``folder`` and store them, all or nothing.
 
-        Raises :class:`ValidationFailed` (nothing written) when any error was found.
+        ``encoding`` forces the encoding of the folder's text files; ``sessions`` says how
+        messages without session ids are cut.  Raises :class:`ValidationFailed` (nothing
+        written) when any error was found.
         """
         folder = Path(folder)
         replace = set(replace)
         unknown = replace - set(TABLES)
         if unknown:
-            raise UsageError(f"--replace: unknown table(s) {', '.join(sorted(unknown))}",
-                             hint="tables: " + ", ".join(TABLES))
+            raise UsageError(code="unknown_replace", params={
+                "tables": ", ".join(sorted(unknown)), "known": ", ".join(TABLES)})
         self._make_folder()
         self.remove_stale_temp()
         creating = not self.exists
@@ -229,12 +234,13 @@ class Workspace:
                         migrate(con, self.path)
                     stored_tz = stored_timezone(con)
                     if self._timezone and stored_tz and stored_tz != self._timezone:
-                        raise UsageError(
-                            f"the workspace uses time zone {stored_tz}, not {self._timezone}",
-                            hint="leave out --timezone, or import into a new workspace")
+                        raise UsageError(code="timezone_mismatch", params={
+                            "stored": stored_tz, "given": self._timezone})
                     tz = self._timezone or stored_tz or DEFAULT_TIMEZONE
                     self._configure(con, tz, tmp_dir)
-                    report = self._import(con, folder, tz, tmp_dir, progress, replace)
+                    report = self._import(con, folder, tz, tmp_dir, progress, replace,
+                                          encoding=encoding, sessions=sessions,
+                                          direct=creating)
                     run(con, "CHECKPOINT")
             finally:
                 con.close()
@@ -253,7 +259,11 @@ class Workspace:
 
     def _import(self, con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: Path,
                 progress: Callable[[str], None] | None,
-                replace: set[str] | None = None) -> ImportReport:
+                replace: set[str] | None = None, *, encoding: str | None = None,
+                sessions: SessionRules | None = None, direct: bool = False) -> ImportReport:
+        """Stage, check and store a folder.  ``direct`` (a new workspace, built in a file
+        thrown away on failure): the tables are typed straight into the workspace's own,
+        as import 1, so storing them copies nothing."""
         replace = replace or set()
         existing = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables() "
                                             "WHERE schema_name = 'main'")}
@@ -266,11 +276,12 @@ class Workspace:
         # a replaced table is checked as if it were empty, and its files are read again
         stored = StoredTables(con, with_rows - replace,
                               {(t, h) for t, h in imports if t not in replace})
-        result = stage_folder(con, folder, tz, tmp_dir, stored, progress)
+        result = stage_folder(con, folder, tz, tmp_dir, stored, progress, encoding=encoding,
+                              sessions=sessions, import_id=FIRST_IMPORT if direct else None)
         missing = sorted(replace - set(result.staged))
         if missing:
-            raise UsageError(f"--replace {', '.join(missing)}: no such file in {folder}",
-                             hint="the folder must hold the table that replaces the stored one")
+            raise UsageError(code="replace_without_file", params={
+                "tables": ", ".join(missing), "folder": str(folder)})
         if "agents" in replace and result.ok:
             result.issues.extend(_orphaned_by_new_agents(con, with_rows - replace,
                                                          result.staged["agents"]))
@@ -278,7 +289,7 @@ class Workspace:
             raise ValidationFailed(result.issues)
         fresh = {k: v for k, v in result.staged.items() if not v.already_imported}
         if not fresh:  # every file was imported before: no import is made, none logged
-            skipped = [TableImport(s.name, s.file, 0, 0, 0, skipped=True)
+            skipped = [TableImport(s.name, s.path.name, 0, 0, 0, skipped=True)
                        for s in result.staged.values()]
             return ImportReport(self.path, None, skipped, result.issues)
         derive = "messages" in fresh and not sessions_given(fresh, stored)
@@ -294,8 +305,10 @@ class Workspace:
             run(con, "INSERT OR IGNORE INTO _meta VALUES ('created_at', "
                      f"{lit(started.isoformat())})")
             # a new workspace's; an older one was upgraded when it was opened
-            run(con, "INSERT OR IGNORE INTO _meta VALUES (?, ?)",
-                [VERSION_KEY, str(WORKSPACE_VERSION)])
+            # values spelt as literals, not bound: DuckDB's Python client loads pandas and
+            # NumPy for its first bound parameter, a second of a small import
+            run(con, f"INSERT OR IGNORE INTO _meta VALUES ({lit(VERSION_KEY)}, "
+                     f"{lit(str(WORKSPACE_VERSION))})")
             # past the warnings too: a version that kept those of an import storing nothing
             # left them under an id the log never got
             import_id = int(one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM (SELECT "
@@ -312,11 +325,12 @@ class Workspace:
                 report.derived_sessions = derive_sessions(con, result.staged["messages"],
                                                           import_id)
             # the warnings stay with the data (reports list them under data quality)
-            warnings = [(import_id, i.level, i.code, i.message, i.file, i.row, i.column, i.hint)
-                        for i in result.issues if not i.is_error]
+            warnings = [f"({int(import_id)}, {_text(i.level)}, {_text(i.code)}, "
+                        f"{_text(i.message)}, {_text(i.file)}, "
+                        f"{'NULL' if i.row is None else int(i.row)}, {_text(i.column)}, "
+                        f"{_text(i.hint)})" for i in result.issues if not i.is_error]
             if warnings:
-                con.executemany("INSERT INTO _import_issues VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                warnings).fetchall()
+                run(con, "INSERT INTO _import_issues VALUES " + ", ".join(warnings))
             if os.environ.get(FAULT_ENV) == "kill-before-commit":
                 os.kill(os.getpid(), signal.SIGKILL)
             run(con, "COMMIT")
@@ -327,17 +341,22 @@ class Workspace:
 
     def _store(self, con: duckdb.DuckDBPyConnection, staged: Staged, import_id: int,
                folder: Path, started: dt.datetime) -> TableImport:
+        file = staged.path.name  # the import log keys a file by its name (and reader)
         if staged.already_imported:
-            return TableImport(staged.name, staged.file, 0, 0, 0, skipped=True)
+            return TableImport(staged.name, file, 0, 0, 0, skipped=True)
         cols = ", ".join(ident(c) for c in staged.table.column_names)
         added = int(one(con, f"SELECT count(*) FROM {ident(staged.typed)}"))
-        run(con, f"INSERT INTO {ident(staged.name)} ({cols}, _import_id) "
-                 f"SELECT {cols}, {import_id} FROM {ident(staged.typed)}")
-        run(con, "INSERT INTO _imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [import_id, staged.name, staged.file, str(folder.resolve()), staged.sha256,
-             staged.rows, added, staged.duplicates, started, dt.datetime.now(dt.UTC),
-             __version__])
-        return TableImport(staged.name, staged.file, staged.rows, added, staged.duplicates)
+        if staged.direct:  # already the workspace's table: only the flag columns go
+            _finish_direct(con, staged.table)
+        else:
+            run(con, f"INSERT INTO {ident(staged.name)} ({cols}, _import_id) "
+                     f"SELECT {cols}, {import_id} FROM {ident(staged.typed)}")
+        run(con, f"INSERT INTO _imports VALUES ({int(import_id)}, {lit(staged.name)}, "
+                 f"{lit(file)}, {lit(str(folder.resolve()))}, {lit(staged.sha256)}, "
+                 f"{int(staged.rows)}, {int(added)}, {int(staged.duplicates)}, "
+                 f"TIMESTAMPTZ {lit(started.isoformat())}, "
+                 f"TIMESTAMPTZ {lit(dt.datetime.now(dt.UTC).isoformat())}, {lit(__version__)})")
+        return TableImport(staged.name, file, staged.rows, added, staged.duplicates)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -368,6 +387,47 @@ class Workspace:
                     for t in TABLES if t in present}
 
 
+def load_folder(con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: Path, *,
+                encoding: str | None = None, sessions: SessionRules | None = None
+                ) -> list[Issue]:
+    """Check a data folder and load it into temporary tables of ``con`` named as a
+    workspace's (``messages``, ``sessions`` …), for a computation on the folder itself
+    (``--data``): the checks of an import, all or nothing (:class:`ValidationFailed`),
+    without a workspace file to write, compress, checkpoint and open again.  Returns
+    the warnings."""
+    result = stage_folder(con, folder, tz, tmp_dir, None, None, encoding=encoding,
+                          sessions=sessions, import_id=FIRST_IMPORT, temp=True)
+    if not result.ok:
+        raise ValidationFailed(result.issues)
+    for staged in result.staged.values():
+        _finish_direct(con, staged.table)
+    if "messages" in result.staged and "sessions" not in result.staged:
+        run(con, table_ddl(TABLES["sessions"]).replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
+        derive_sessions(con, result.staged["messages"], FIRST_IMPORT)
+    return result.issues
+
+
+def _text(value: str | None) -> str:
+    return "NULL" if value is None else lit(value)
+
+
+def _finish_direct(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """A table typed straight into a new workspace, made what :func:`table_ddl` makes: its
+    flag columns and row numbers dropped (no row is copied), sessions' ``derived``
+    given its default."""
+    keep = {*table.column_names, "derived", "_import_id"}
+    present = [str(r[0]) for r in rows(con, "SELECT column_name FROM duckdb_columns() WHERE "
+                                            f"schema_name = 'main' AND table_name = "
+                                            f"{lit(table.name)} ORDER BY database_name = "
+                                            "'temp' DESC")]
+    for column in present:
+        if column not in keep:
+            run(con, f"ALTER TABLE {ident(table.name)} DROP COLUMN {ident(column)}")
+    if table.name == "sessions":
+        run(con, "ALTER TABLE sessions ALTER COLUMN derived SET DEFAULT false")
+        run(con, "ALTER TABLE sessions ALTER COLUMN derived SET NOT NULL")
+
+
 def _orphaned_by_new_agents(con: duckdb.DuckDBPyConnection, tables: set[str],
                             agents: Staged) -> list[Issue]:
     """Stored rows whose agent the replacing agents table no longer lists."""
@@ -380,12 +440,10 @@ def _orphaned_by_new_agents(con: duckdb.DuckDBPyConnection, tables: set[str],
                 ORDER BY 1 LIMIT 20""")
             if found:
                 ids = ", ".join(str(r[0]) for r in found)
-                issues.append(Issue("error", "agent_still_referenced",
-                                    f"the stored {name} table refers to agents missing from the "
-                                    f"new agents table: {ids}", file=agents.file,
-                                    column="agent_id",
-                                    hint="keep every agent that has data (set active to false "
-                                    "for those who left)"))
+                issues.append(Issue("error", "agent_still_referenced", file=agents.file,
+                                    column=agents.label("agent_id"),
+                                    params={"table": name, "table_zh": TABLES[name].zh,
+                                            "agents": ids}))
     return issues
 
 
@@ -407,7 +465,7 @@ def skippable_imports(logged: Iterable[tuple[object, ...]], folder: Path
         return set()
     files, _ = find_table_files(folder)
     return {(str(table), str(sha)) for table, sha, file in logged
-            if table in files and reader_of(files[str(table)].name) == reader_of(str(file))}
+            if table in files and reader_of(files[str(table)].path.name) == reader_of(str(file))}
 
 
 def attach_current(con: duckdb.DuckDBPyConnection, path: Path, catalog: str) -> None:

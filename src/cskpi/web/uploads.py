@@ -7,7 +7,7 @@ uploader has seen the check report and pressed Import.  Why each rule:
 - the size limit counts every byte of the request *while it arrives* (and a too large
   ``Content-Length`` is refused before reading), so a huge upload never fills the disk;
 - only the base name of a file is kept, and only names the importer reads
-  (``agents.csv``, ``messages.xlsx`` …) are accepted: an upload is data, it is never
+  (``agents.csv``, ``订单_2026-11.xlsx`` …: a readable ending) are accepted: an upload is data, it is never
   executed nor served back, and it cannot land outside its staging folder;
 - a token is random, belongs to its uploader (another user gets 404, as for a token that
   never existed) and its folder is removed on import, on discard, or after a day.
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from .. import core
 from ..data.readers import SUFFIXES
 from ..data.schema import TABLES
+from ..data.tables import table_of_name
 from ..data.validate import file_sha256
 from ..errors import Issue, ValidationFailed
 from ..store.workspace import ImportReport
@@ -77,7 +78,8 @@ def checked_name(raw: str) -> str:
     if not name or "/" in name or "\\" in name or name in (".", "..") or not name.isprintable():
         raise BadRequest("web.data.error.path_in_name", file=raw)
     stem, dot, suffix = name.rpartition(".")
-    if not dot or stem.lower() not in TABLES or f".{suffix.lower()}" not in SUFFIXES:
+    # any name the importer reads: 订单.csv, orders_2026-11.xlsx, or one known by its headers
+    if not dot or not stem or f".{suffix.lower()}" not in SUFFIXES:
         raise BadRequest("web.data.error.bad_name", file=name,
                          tables=", ".join(TABLES), suffixes=", ".join(SUFFIXES),
                          details={"accepted": accepted_names()})
@@ -301,7 +303,7 @@ async def receive(request: Request, workspace: Path, user: UserView, *, max_mb: 
 
 
 def _has_table(names: dict[str, int], table: str) -> bool:
-    return any(n.rpartition(".")[0].lower() == table for n in names)
+    return any(table_of_name(n) == table for n in names)
 
 
 # --- checking and importing ----------------------------------------------------------------
