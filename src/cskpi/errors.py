@@ -84,6 +84,10 @@ def english(value: Any) -> str:
     return str(render_param(Translator("en"), value))
 
 
+# the key of a kept issue without its code's parameters: in no catalog, so it shows the
+# English text it was kept with
+_AS_WRITTEN = "stored.as_written"
+
 HINT = "_hint"
 """The parameter holding a coded hint of one issue (when the code's hint varies)."""
 
@@ -148,6 +152,28 @@ class Issue:
     @property
     def is_error(self) -> bool:
         return self.level == "error"
+
+    def params_json(self) -> str:
+        """The parameters as JSON (what a workspace keeps of a warning)."""
+        import json
+
+        from .jsonable import jsonable
+
+        return json.dumps(jsonable(self.params), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def stored(cls, row: Mapping[str, Any]) -> Issue:
+        """An issue as a workspace keeps it (``Workspace.import_issues``): rendered again in
+        any language from its code and parameters; one kept before they were (workspace
+        version 2) reads as its English text."""
+        import json
+
+        params = row.get("params")
+        return cls(level=row.get("level") or "warning", code=str(row.get("code") or ""),
+                   message=str(row.get("message") or ""), file=row.get("file"),
+                   row=row.get("row"), column=row.get("column"), hint=row.get("hint"),
+                   params=json.loads(params) if params else {},
+                   key=row.get("message_key") if params is not None else _AS_WRITTEN)
 
     def where(self, t: Translate | None = None) -> str:
         """Where the problem is, as a user looks for it: ``orders.csv, row 2, column

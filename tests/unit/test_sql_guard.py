@@ -649,11 +649,15 @@ hostile_text = st.text(st.characters(exclude_characters="\x00", codec="utf-8"), 
                      "\\'", "--", "/*", "*/", "$$", "\n", "🙂", "名字"])
 
 
+# a value may hold a NUL (a fuzzed file's cell did, in a warning kept by an import: the
+# parser stopped there); a column name cannot
+hostile_value = hostile_text | st.text(st.sampled_from(["\x00", "'", "a", "名"]), max_size=8)
+
 _CON = duckdb.connect()  # one for every example: a connection costs more than the test
 
 
 @settings(max_examples=150, deadline=None)
-@given(name=hostile_text, value=hostile_text)
+@given(name=hostile_text, value=hostile_value)
 def test_ident_and_lit_round_trip_any_text(name: str, value: str) -> None:
     column = name or "x"  # (a column cannot be named with nothing at all)
     _CON.execute(f"CREATE OR REPLACE TEMP TABLE t ({ident(column)} VARCHAR)")

@@ -392,7 +392,7 @@ def test_warnings_left_without_an_import_are_not_inherited(folder, tmp_path):
     ws.import_folder(folder({}))
     con = duckdb.connect(str(ws.path))
     con.execute("INSERT INTO _import_issues VALUES (2, 'warning', 'unknown_file', 'ignored', "
-                "'notes.txt', NULL, NULL, NULL)")
+                "'notes.txt', NULL, NULL, NULL, NULL, NULL)")
     con.close()
     assert ws.import_issues() == []
     new = ws.import_folder(folder({"orders.csv": ORDERS}))

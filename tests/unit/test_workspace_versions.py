@@ -121,12 +121,15 @@ def test_a_release_workspace_is_upgraded_with_its_data_intact(v1, applied):
     before = contents(v1, skip=CACHES)
     assert Workspace(v1).counts() == {t: n for t, n in RELEASE["counts"].items()
                                       if not t.startswith("_")}
-    assert applied == [2]
+    assert applied == [2, 3]
     after = contents(v1)
-    assert meta(v1) == RELEASE["meta"] | {"workspace_version": "2"}
-    # every imported row, the import log and its warnings as they were
-    assert {t: r for t, r in after.items() if t != "_meta"} == {
-        t: r for t, r in before.items() if t != "_meta"}
+    assert meta(v1) == RELEASE["meta"] | {"workspace_version": "3"}
+    # every imported row, the import log and its warnings as they were (the warnings with
+    # no code parameters: version 3's columns, empty for what an older release kept)
+    assert [r[:-2] for r in after["_import_issues"]] == before["_import_issues"]
+    assert {r[-2:] for r in after["_import_issues"]} == {(None, None)}
+    assert {t: r for t, r in after.items() if t not in ("_meta", "_import_issues")} == {
+        t: r for t, r in before.items() if t not in ("_meta", "_import_issues")}
     assert not CACHES & set(after)  # made by the older engine: rebuilt when next needed
     # the release's figures, computed again from the rebuilt cache
     same_summary(core.monthly_summary(v1, RELEASE["period"]), RELEASE["summary"])
@@ -134,17 +137,17 @@ def test_a_release_workspace_is_upgraded_with_its_data_intact(v1, applied):
     facts = CACHES - {"_compiled"}
     assert {t: len(r) for t, r in contents(v1).items()
             if t in facts} == {t: RELEASE["counts"][t] for t in facts}
-    assert applied == [2]
+    assert applied == [2, 3]
 
 
 def test_opening_it_again_runs_no_migration_and_writes_nothing(v1, applied):
     core.monthly_summary(v1, RELEASE["period"])
-    assert applied == [2]
+    assert applied == [2, 3]
     upgraded = v1.read_bytes()
     assert Workspace(v1).counts()["messages"] == RELEASE["counts"]["messages"]
     assert Workspace(v1).upgrade() == []
     core.check_import(v1.parent, v1)
-    assert applied == [2]
+    assert applied == [2, 3]
     assert v1.read_bytes() == upgraded
 
 
@@ -167,8 +170,8 @@ def test_every_opening_upgrades_it(v1, applied, opener, folder):
     else:
         report = core.import_folder(folder({}), v1)
         assert report.import_id == 3 and report.added == 2
-    assert applied == [2]
-    assert meta(v1)["workspace_version"] == "2"
+    assert applied == [2, 3]
+    assert meta(v1)["workspace_version"] == "3"
 
 
 def test_a_workspace_without_any_version_is_version_1_when_its_tables_are(v1, applied):
@@ -179,9 +182,9 @@ def test_a_workspace_without_any_version_is_version_1_when_its_tables_are(v1, ap
     con.close()
     before = contents(v1, skip=CACHES)
     same_summary(core.monthly_summary(v1, RELEASE["period"]), RELEASE["summary"])
-    assert applied == [2]
+    assert applied == [2, 3]
     after = contents(v1, skip=CACHES)
-    assert after.pop("_meta") == [("workspace_version", "2")]
+    assert after.pop("_meta") == [("workspace_version", "3")]
     assert after.pop("_import_issues") == []
     assert after == before
 
@@ -226,7 +229,7 @@ def test_the_steps_lead_from_version_1_to_the_current_one():
 
 
 def test_a_newer_workspace_is_refused_and_left_unchanged(v1, folder, applied):
-    set_meta(v1, "workspace_version", "3")
+    set_meta(v1, "workspace_version", str(WORKSPACE_VERSION + 1))
     before = v1.read_bytes()
     for open_it in (lambda: Workspace(v1).counts(),
                     lambda: core.compute_metrics(OCTOBER, workspace=v1),
@@ -236,25 +239,27 @@ def test_a_newer_workspace_is_refused_and_left_unchanged(v1, folder, applied):
             open_it()
         assert exc.value.code == "workspace_too_new"
         assert exc.value.params | {"cskpi_version": "-"} == {
-            "path": str(v1), "found": 3, "supported": WORKSPACE_VERSION, "cskpi_version": "-"}
+            "path": str(v1), "found": WORKSPACE_VERSION + 1, "supported": WORKSPACE_VERSION,
+            "cskpi_version": "-"}
     assert applied == []
     assert v1.read_bytes() == before
 
 
 def test_the_cli_names_both_versions_and_says_to_upgrade_cskpi(v1, cli):
-    set_meta(v1, "workspace_version", "3")
+    newer = WORKSPACE_VERSION + 1
+    set_meta(v1, "workspace_version", str(newer))
     before = v1.read_bytes()
     result = cli("metrics", "-w", v1, "--period", "2026-10")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert (f"the workspace {v1} was written by a newer cskpi: its format is version 3, and "
-            f"this cskpi") in result.output
-    assert "reads format version 2 and older" in result.output
+    assert (f"the workspace {v1} was written by a newer cskpi: its format is version "
+            f"{newer}, and this cskpi") in result.output
+    assert f"reads format version {WORKSPACE_VERSION} and older" in result.output
     assert "upgrade cskpi (pip install --upgrade cskpi)" in result.output
     zh = cli("metrics", "-w", v1, "--period", "2026-10", "--lang", "zh")
     assert zh.exit_code == 1
-    assert "由更新版本的 cskpi 写入：其格式版本为 3" in zh.output
-    assert "只能读取格式版本 2 及更早的版本" in zh.output and "请升级 cskpi" in zh.output
+    assert f"由更新版本的 cskpi 写入：其格式版本为 {newer}" in zh.output
+    assert f"只能读取格式版本 {WORKSPACE_VERSION} 及更早的版本" in zh.output and "请升级 cskpi" in zh.output
     assert v1.read_bytes() == before
 
 
@@ -302,7 +307,7 @@ def test_an_older_workspace_this_process_may_not_write_is_refused_with_a_hint(
         with pytest.raises(WorkspaceError) as exc:
             open_it()
         assert exc.value.code == "workspace_needs_upgrade"
-        assert exc.value.params == {"path": str(v1), "found": 1, "supported": 2}
+        assert exc.value.params == {"path": str(v1), "found": 1, "supported": WORKSPACE_VERSION}
         assert "ask for write permission" in (exc.value.hint or "")
     assert applied == []
     assert v1.read_bytes() == before
@@ -335,7 +340,7 @@ def test_a_failed_step_leaves_the_file_as_it_was(v1, monkeypatch):
     assert not v1.with_name("ws.duckdb.wal").exists()
     monkeypatch.undo()
     assert Workspace(v1).upgrade()  # the real step, next time
-    assert meta(v1)["workspace_version"] == "2"
+    assert meta(v1)["workspace_version"] == "3"
 
 
 def test_an_interrupted_step_leaves_the_file_as_it_was(v1, monkeypatch):
@@ -370,7 +375,7 @@ Workspace({str(v1)!r}).counts()
     assert contents(v1) == before  # DuckDB drops the uncommitted transaction on opening
     assert "workspace_version" not in meta(v1)
     same_summary(core.monthly_summary(v1, RELEASE["period"]), RELEASE["summary"])
-    assert meta(v1)["workspace_version"] == "2"
+    assert meta(v1)["workspace_version"] == "3"
 
 
 def test_every_message_has_both_languages():
@@ -379,3 +384,48 @@ def test_every_message_has_both_languages():
         for key in (f"error.{code}", f"error.{code}.hint"):
             en, zh = Translator("en")(key), Translator("zh_CN")(key)
             assert en != key and zh != en, key
+
+
+# --- version 3: warnings kept with their codes ---------------------------------------------
+
+
+def test_a_kept_warning_reads_in_the_reader_s_language(folder, tmp_path):
+    """An import's warning keeps its code and parameters: the report renders it in Chinese
+    (was the English text it had when imported)."""
+    from cskpi.errors import Issue
+    from cskpi.locale import Translator
+
+    ws = tmp_path / "w.duckdb"
+    # agent 002's row twice: the repeat is dropped with a warning naming its row (4)
+    agents = "agent_id,name,role,team,level\n001,张伟,presale,A,senior\n" \
+             "002,李娜,aftersale,B,junior\n002,李娜,aftersale,B,junior\n"
+    core.import_folder(folder({"agents.csv": agents}), ws)
+    kept = Workspace(ws).import_issues()
+    assert [(k["code"], k["row"], k["message_key"]) for k in kept] == [
+        ("duplicate_row", 4, "issue.duplicate_row")]
+    zh, en = Translator("zh_CN"), Translator("en")
+    issue = Issue.stored(kept[0])
+    assert issue.text(en) == kept[0]["message"]
+    assert issue.text(zh) == zh("issue.duplicate_row", **json.loads(kept[0]["params"]))
+    assert issue.text(zh) != issue.text(en) and not any("a" <= c <= "z" for c in issue.text(zh)
+                                                         if c.isascii() and c.isalpha())
+
+
+def test_a_warning_kept_before_version_3_reads_as_written(v1):
+    from cskpi.errors import Issue
+    from cskpi.locale import Translator
+
+    kept = Workspace(v1).import_issues()  # upgraded on opening
+    # the release kept 1 + 12 (its imports 1 and 2: see the test of orphaned warnings)
+    assert len(kept) == 1 + 12 and all(k["params"] is None for k in kept)
+    for k in kept:
+        assert Issue.stored(k).text(Translator("zh_CN")) == k["message"]
+
+
+def test_the_step_to_version_3_may_run_twice(v1):
+    Workspace(v1).upgrade()
+    con = duckdb.connect(str(v1))
+    before = con.execute("SELECT * FROM _import_issues ORDER BY ALL").fetchall()
+    migrations._v2_to_v3(con)
+    assert con.execute("SELECT * FROM _import_issues ORDER BY ALL").fetchall() == before
+    con.close()

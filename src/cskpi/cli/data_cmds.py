@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,6 +31,7 @@ from .common import (
     issues_json,
     print_issues,
 )
+from .output import to_json
 
 EncodingOpt = Annotated[str | None, typer.Option(
     "--encoding", help="Encoding of the CSV files when detection gets it wrong: utf-8, gbk, "
@@ -100,7 +100,7 @@ def validate(
         return
     errors = sum(1 for i in issues if i.is_error)
     if fmt is OutputFormat.json:
-        typer.echo(json.dumps(issues_json(issues), ensure_ascii=False, indent=2))
+        typer.echo(to_json(issues_json(issues)))
     else:
         print_issues(issues, t, console)
         if errors:
@@ -148,7 +148,7 @@ def import_(
                 encoding=encoding, sessions=rules)
     except ValidationFailed as exc:
         if fmt is OutputFormat.json:
-            typer.echo(json.dumps(issues_json(exc.issues), ensure_ascii=False, indent=2))
+            typer.echo(to_json(issues_json(exc.issues)))
         else:
             print_issues(exc.issues, t, console)
             errors = sum(1 for i in exc.issues if i.is_error)
@@ -164,7 +164,7 @@ def import_(
             "tables": [vars(ti) for ti in report.tables],
             "derived_sessions": report.derived_sessions,
         }
-        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        typer.echo(to_json(out))
         return
     print_issues(report.issues, t, console)
     table = RichTable()

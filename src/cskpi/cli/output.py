@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from decimal import Decimal
 from typing import Any
 
+from ..jsonable import jsonable
 from ..safe_text import csv_value
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
 def to_json(data: Any) -> str:
-    """JSON with money as numbers and dates as ISO strings."""
-    return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+    """JSON with money as numbers, dates as ISO strings and NaN as null: the one encoder
+    (:func:`cskpi.jsonable.jsonable`) the web's API uses too."""
+    return json.dumps(jsonable(data), ensure_ascii=False, indent=2)
 
 
 # nested: JSON output only

@@ -43,8 +43,10 @@ def ident(name: str) -> str:
 
 def lit(value: str) -> str:
     """Quote a string literal: inside single quotes only ``'`` is special, written twice
-    (DuckDB has no backslash escapes in standard strings)."""
-    return "'" + value.replace("'", "''") + "'"
+    (DuckDB has no backslash escapes in standard strings).  A NUL, which ends DuckDB's
+    parsing of a quoted string, is spelt ``chr(0)`` between the parts."""
+    parts = ["'" + part.replace("'", "''") + "'" for part in value.split("\0")]
+    return parts[0] if len(parts) == 1 else "(" + " || chr(0) || ".join(parts) + ")"
 
 
 def file_path(path: Path | str) -> str:

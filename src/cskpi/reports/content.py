@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..errors import Issue
 from ..metrics.catalog import CATALOG
 from ..metrics.rows import reason_text
 from ..scheme import FormulaItem, LinearItem, TargetItem, TiersItem
@@ -180,7 +181,7 @@ def findings(report: ReportData, t: Translate, lang: str = "en") -> list[Finding
                                       f"{t('report.dq.row')} {i['row']}" if i.get("row") else "",
                                       str(i.get("column") or "")) if x)
         out.append(Finding("warning", t("report.topic.import"), "", where,
-                           str(i.get("message") or "")))
+                           Issue.stored(i).text(t)))
     for d in report.differences:
         metric = d["metric"]
         unit = unit_of(metric)

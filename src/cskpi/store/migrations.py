@@ -56,7 +56,7 @@ from ..data.sql import ident, one, rows, run
 from ..errors import WorkspaceError
 from .files import damage_error
 
-WORKSPACE_VERSION = 2
+WORKSPACE_VERSION = 3
 VERSION_KEY = "workspace_version"  # in _meta, beside contract_version and timezone
 
 log = logging.getLogger(__name__)
@@ -115,9 +115,30 @@ def _v1_to_v2(con: duckdb.DuckDBPyConnection) -> None:
         run(con, f"DROP TABLE IF EXISTS {ident(table)}")
 
 
+def _v2_to_v3(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 3: an import's warnings keep their message code and parameters
+    (``message_key``, ``params`` as JSON) beside the English text, so that a report reads
+    them in its own language.  Warnings kept before have neither and show as written."""
+    have = {str(r[0]) for r in rows(con, "SELECT column_name FROM duckdb_columns() WHERE "
+                                         "schema_name = 'main' AND table_name = "
+                                         "'_import_issues'")}
+    if "params" in have:  # run before
+        return
+    # copied, not altered: DuckDB refuses an ALTER of a table changed earlier in the same
+    # transaction (the step to version 2 deletes from it)
+    run(con, "CREATE TEMP TABLE _v3_issues AS SELECT * FROM _import_issues")
+    run(con, "DROP TABLE _import_issues")
+    run(con, """CREATE TABLE _import_issues (
+        import_id INTEGER, level VARCHAR, code VARCHAR, message VARCHAR, file VARCHAR,
+        "row" BIGINT, "column" VARCHAR, hint VARCHAR, message_key VARCHAR, params VARCHAR)""")
+    run(con, "INSERT INTO _import_issues SELECT *, NULL, NULL FROM _v3_issues")
+    run(con, "DROP TABLE _v3_issues")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "import log made whole, orphaned warnings dropped, caches rebuilt",
               _v1_to_v2),
+    Migration(3, "import warnings keep their message code and parameters", _v2_to_v3),
 )
 
 

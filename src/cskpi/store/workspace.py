@@ -97,7 +97,7 @@ SYSTEM_DDL = (
         started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, cskpi_version VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS _import_issues (
         import_id INTEGER, level VARCHAR, code VARCHAR, message VARCHAR, file VARCHAR,
-        "row" BIGINT, "column" VARCHAR, hint VARCHAR)""",
+        "row" BIGINT, "column" VARCHAR, hint VARCHAR, message_key VARCHAR, params VARCHAR)""",
 )
 
 
@@ -325,12 +325,13 @@ class Workspace:
                 report.derived_sessions = derive_sessions(con, result.staged["messages"],
                                                           import_id)
             # the warnings stay with the data (reports list them under data quality)
-            warnings = [f"({int(import_id)}, {_text(i.level)}, {_text(i.code)}, "
-                        f"{_text(i.message)}, {_text(i.file)}, "
-                        f"{'NULL' if i.row is None else int(i.row)}, {_text(i.column)}, "
-                        f"{_text(i.hint)})" for i in result.issues if not i.is_error]
+            # bound, never spelt into the SQL: a warning quotes what a file holds (a NUL too)
+            warnings = [(import_id, i.level, i.code, i.message, i.file, i.row,
+                         None if i.column is None else str(i.column), i.hint, i.message_key,
+                         i.params_json()) for i in result.issues if not i.is_error]
             if warnings:
-                run(con, "INSERT INTO _import_issues VALUES " + ", ".join(warnings))
+                con.executemany("INSERT INTO _import_issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                warnings).fetchall()
             if os.environ.get(FAULT_ENV) == "kill-before-commit":
                 os.kill(os.getpid(), signal.SIGKILL)
             run(con, "COMMIT")
@@ -405,10 +406,6 @@ def load_folder(con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: 
         run(con, table_ddl(TABLES["sessions"]).replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
         derive_sessions(con, result.staged["messages"], FIRST_IMPORT)
     return result.issues
-
-
-def _text(value: str | None) -> str:
-    return "NULL" if value is None else lit(value)
 
 
 def _finish_direct(con: duckdb.DuckDBPyConnection, table: Table) -> None:

@@ -15,9 +15,9 @@ from typing import Any, TextIO
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ..jsonable import jsonable
 from .db.models import ROLES, ApiToken, AuditEntry, LoginSession, User, utcnow
 from .errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound, RateLimited
-from .jsonable import jsonable
 from .security import LoginLimiter, Passwords, generate_password, new_token, token_hash
 from .settings import WebSettings
 

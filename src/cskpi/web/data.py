@@ -27,10 +27,10 @@ from typing import Any, TypeVar
 
 from .. import core
 from ..errors import UsageError
+from ..jsonable import jsonable
 from ..metrics.compute import MetricQuery
 from ..metrics.profiles import resolve as resolve_profile
 from ..scoring.run import Scored, month_range
-from .jsonable import jsonable
 
 T = TypeVar("T")
 

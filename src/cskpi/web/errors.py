@@ -20,8 +20,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import CskpiError, WorkspaceError
+from ..jsonable import jsonable
 from ..locale import Translator
-from .jsonable import jsonable
 
 log = logging.getLogger("cskpi.web")
 

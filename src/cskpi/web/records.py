@@ -18,13 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..jsonable import jsonable
 from ..months import month_range
 from ..scoring.score import GRADE_ALIASES
 from .accounts import audit
 from .data import DataGateway, valid_period
 from .db.models import Event, Grade, PeriodLock, User, utcnow
 from .errors import BadRequest, Conflict, NotFound
-from .jsonable import jsonable
 from .periods import LOCK_ACTION, diff_snapshots, lock_target
 
 GRADES = ("A", "B", "C", "D")

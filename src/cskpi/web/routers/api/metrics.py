@@ -6,9 +6,9 @@ from typing import Literal
 
 from fastapi import APIRouter
 
+from ....jsonable import jsonable
 from ...deps import CurrentUser, DataDep, can_see_agent
 from ...errors import Forbidden
-from ...jsonable import jsonable
 from ...params import MonthQuery
 from ...schemas import DATA_ERRORS, MetricsOut
 
