@@ -105,10 +105,19 @@ def _ibis_duckdb(con: duckdb.DuckDBPyConnection) -> object:
     return ibis.duckdb.from_connection(con)
 
 
+def session_rules(profile: Any) -> SessionRules:
+    """How sessions are cut from chat logs without session ids, by a profile's settings
+    (``session_gap_min``, ``split_resumed_after_h``)."""
+    return SessionRules(profile.session_gap_min, profile.split_resumed_after_h)
+
+
 def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
                  data: Path | str | None, timezone: str | None = None,
-                 writable: bool = False) -> T:
+                 writable: bool = False, profile: Any = None) -> T:
     """Run ``fn(backend, inputs, con)`` on a workspace, or on a data folder (temp workspace).
+
+    ``profile``: the settings a data folder's sessions are cut by (a workspace's were cut
+    when it was imported); the default profile's when None.
 
     ``writable`` asks for a read-write connection (to keep the facts cache up to date);
     when another process holds the workspace, or this one may not write it (a read-only
@@ -121,7 +130,8 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     if (workspace is None) == (data is None):
         raise UsageError("give either --workspace or --data")
     if data is not None:
-        return _on_folder(fn, Path(data), timezone)
+        return _on_folder(fn, Path(data), timezone,
+                          session_rules(profile) if profile is not None else None)
     ws = Workspace(workspace)  # type: ignore[arg-type]
     writable = writable and ws.writable
     with ExitStack() as stack:  # the connection sees the errors raised while it is used
@@ -171,7 +181,8 @@ def qa_check(rules_ref: str, first: dt.date, last: dt.date, *,
     return _with_inputs(run_check, workspace=workspace, data=data, writable=True)
 
 
-def _on_folder(fn: Callable[..., T], folder: Path, timezone: str | None) -> T:
+def _on_folder(fn: Callable[..., T], folder: Path, timezone: str | None,
+               sessions: SessionRules | None = None) -> T:
     """Run ``fn(backend, inputs, None)`` on a data folder: checked as an import checks it,
     loaded into temporary tables of an in-memory connection (no workspace file to write
     and open again; no cache: it would be thrown away)."""
@@ -186,7 +197,7 @@ def _on_folder(fn: Callable[..., T], folder: Path, timezone: str | None) -> T:
         run(con, f"SET memory_limit = {lit(DEFAULT_MEMORY_LIMIT)}")
         run(con, f"SET temp_directory = {lit(str(tmp))}")
         run(con, f"SET TimeZone = {lit(tz)}")
-        load_folder(con, folder, tz, tmp)
+        load_folder(con, folder, tz, tmp, sessions=sessions)
         backend = _ibis_duckdb(con)
         inputs = duckdb_inputs(backend, con, tz, None)
         try:
@@ -215,7 +226,7 @@ def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,
         return compute(backend, inputs, query)  # type: ignore[arg-type]
 
     return _with_inputs(run_query, workspace=workspace, data=data, timezone=timezone,
-                        writable=use_cache)
+                        writable=use_cache, profile=query.profile)
 
 
 def compute_metrics_spark(query: MetricQuery, *, data: Path | str | None = None,
@@ -265,7 +276,7 @@ def explain_metric(query: MetricQuery, agent_id: str, metric: str, *,
     from .metrics.explain import explain
 
     return _with_inputs(lambda b, i, _con: explain(b, i, query, agent_id, metric),
-                        workspace=workspace, data=data)
+                        workspace=workspace, data=data, profile=query.profile)
 
 
 def _session_facts(backend: Any, inputs: Any, con: Any, profile: Any) -> Any:
@@ -313,7 +324,8 @@ def lost_inquiries(query: LostQuery, *, workspace: Path | str | None = None,
         facts = _session_facts(backend, inputs, con, query.profile)
         return classify(backend, inputs, query, facts, tax, relabels, by, matcher)
 
-    return _with_inputs(run_lost, workspace=workspace, data=data, writable=True), tax
+    return _with_inputs(run_lost, workspace=workspace, data=data, writable=True,
+                        profile=query.profile), tax
 
 
 def lost_summary(query: LostQuery, *, workspace: Path | str | None = None,
@@ -333,7 +345,8 @@ def lost_summary(query: LostQuery, *, workspace: Path | str | None = None,
         facts = _session_facts(backend, inputs, con, query.profile)
         return lost_counts(backend, inputs, query, facts, tax, relabels, by, matcher)
 
-    counts = _with_inputs(run_summary, workspace=workspace, data=data, writable=True)
+    counts = _with_inputs(run_summary, workspace=workspace, data=data, writable=True,
+                          profile=query.profile)
     return summary_of(counts, tax, by, lang)
 
 
@@ -355,7 +368,8 @@ def conversion_curve(query: LostQuery, by: str, edges: Sequence[float], *,
         counts = fetch(backend, bucket_counts(pairs, by, edges), inputs.sql_store)
         return curve_rows(counts, by, edges)
 
-    return _with_inputs(run_curve, workspace=workspace, data=data, writable=True)
+    return _with_inputs(run_curve, workspace=workspace, data=data, writable=True,
+                        profile=query.profile)
 
 
 def session_transcript(workspace: Path | str, session_id: str) -> dict[str, Any] | None:
@@ -438,15 +452,17 @@ def score_period(scheme: str, period: str, *, workspace: Path | str | None = Non
     from .metrics.profiles import resolve
     from .scoring.run import load, score
 
+    profile = resolve(load(scheme).profile or "generic")
+
     def run_score(backend: object, inputs: object, con: object) -> Scored:
         cache = None
         if con is not None and inputs.has("sessions"):  # type: ignore[attr-defined]
-            prof = load(scheme).profile or "generic"
-            cache = cached(backend, con, inputs, resolve(prof))  # type: ignore[arg-type]
+            cache = cached(backend, con, inputs, profile)  # type: ignore[arg-type]
         return score(backend, inputs, scheme, period, cache,  # type: ignore[arg-type]
                      extra_grades=grades, extra_events=events, qa_decisions=qa_decisions)
 
-    return _with_inputs(run_score, workspace=workspace, data=data, writable=True)
+    return _with_inputs(run_score, workspace=workspace, data=data, writable=True,
+                        profile=profile)
 
 
 def roster(workspace: Path | str) -> list[dict[str, object]]:

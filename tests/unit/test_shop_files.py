@@ -328,6 +328,25 @@ def test_messages_without_session_ids_are_cut_by_the_gap(tmp_path, cli):
     assert query(ws2, "SELECT count(*) FROM sessions") == [(4,)]
 
 
+def test_a_folder_computation_cuts_sessions_by_the_profile_s_gap(tmp_path, cli):
+    """metrics --data cuts the sessions by the same settings as an import (it used the
+    default 30 minutes whatever --set said)."""
+    data = write_folder(tmp_path / "data", {"agents.csv": AGENTS_CSV, "聊天记录.csv": STREAM})
+
+    def sessions(*sets: str) -> dict[str, int]:
+        result = cli("metrics", "--data", data, "--from", "2026-10-05", "--to", "2026-10-05",
+                     "--format", "json", *sets)
+        assert result.exit_code == 0, result.output
+        return {r["agent_id"]: r["sessions"] for r in json.loads(result.stdout)}
+
+    # 30 min: 001's C1 at 9:00-9:10 then 14:00 (a 4 h 50 min pause) -> 2; 002's C2 -> 1
+    assert sessions() == {"001": 2, "002": 1}
+    # 5 min: 9:03:50 -> 9:10:00 is 6 min 10 s apart, a third session for 001
+    assert sessions("--set", "session_gap_min=5") == {"001": 3, "002": 1}
+    # 6 h: 001's messages are one session
+    assert sessions("--set", "session_gap_min=360") == {"001": 1, "002": 1}
+
+
 def test_a_session_resumed_days_later_can_be_split(tmp_path, cli):
     thread = ("session_id,ts,sender,agent_id,customer_id\n"
               "T1,2026-10-01 10:00:00,customer,,C1\nT1,2026-10-01 10:02:00,agent,001,\n"

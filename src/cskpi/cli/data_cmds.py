@@ -42,17 +42,9 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite a folder or w
 
 def session_rules(profile: str, overrides: list[str] | None) -> SessionRules:
     """How an import cuts sessions, from a platform profile and --set overrides."""
-    from ..metrics.profiles import resolve
+    from ..metrics.profiles import parse_sets, resolve
 
-    pairs: dict[str, str] = {}
-    for item in overrides or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"--set '{item}' is not key=value", hint="e.g. --set "
-                             "session_gap_min=20")
-        pairs[key.strip()] = value.strip()
-    p = resolve(profile, pairs)
-    return SessionRules(p.session_gap_min, p.split_resumed_after_h)
+    return core.session_rules(resolve(profile, parse_sets(overrides)))
 
 
 def checked_encoding(encoding: str | None) -> str | None:

@@ -166,8 +166,7 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
         if "=" not in item:
-            raise UsageError(f"--set '{item}' is not key=value",
-                             hint="e.g. --set reply_within_s=300")
+            raise UsageError(code="set_not_pair", params={"item": item})
         key, value = item.split("=", 1)
         out[key.strip()] = value.strip()
     return out
