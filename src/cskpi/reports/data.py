@@ -74,17 +74,22 @@ class ReportData:
 
 
 def gather_report(workspace: Path | str, scheme: str, period: str, *,
-                  trend: bool = True) -> ReportData:
-    """Score ``period`` under ``scheme`` and compute the figures a report shows.
+                  trend: bool = True, scored: Any = None,
+                  relabels: Mapping[str, str] | None = None) -> ReportData:
+    """Score ``period`` under ``scheme`` and compute the figures a report shows: the one
+    path of ``cskpi report`` and the web app's downloads.
 
     ``trend`` adds the daily figures per agent (the PDF's trend chart); the Excel
-    report does not need them.
+    report does not need them.  ``scored``: the period already scored under ``scheme``
+    (the web app's, with the grades and events entered there); ``relabels``: lost
+    inquiries a manager relabelled (session id -> reason).
     """
     from .. import core
     from ..metrics.compute import MetricQuery
     from ..metrics.profiles import resolve
 
-    scored = core.score_period(scheme, period, workspace=workspace)
+    if scored is None:
+        scored = core.score_period(scheme, period, workspace=workspace)
     profile = resolve(scored.scheme.profile or "generic")
     first, last = month_range(period)
     agents = core.compute_metrics(MetricQuery(first, last, by="agent", profile=profile),
@@ -95,7 +100,7 @@ def gather_report(workspace: Path | str, scheme: str, period: str, *,
     if trend:
         daily = core.compute_metrics(MetricQuery(first, last, by="agent", grain="day",
                                                  profile=profile), workspace=workspace).rows
-    lost, taxonomy = _lost(workspace, first, last, profile)
+    lost, taxonomy = _lost(workspace, first, last, profile, relabels)
     store = core.Workspace(workspace)  # type: ignore[attr-defined]
     return ReportData.from_scored(scored, agents.rows, shop.rows[0] if shop.rows else {},
                                   daily_rows=daily, differences=agents.differences,
@@ -104,14 +109,16 @@ def gather_report(workspace: Path | str, scheme: str, period: str, *,
                                   lost_taxonomy=taxonomy)
 
 
-def _lost(workspace: Path | str, first: Any, last: Any, profile: Any) -> tuple[list[Any], Any]:
+def _lost(workspace: Path | str, first: Any, last: Any, profile: Any,
+          relabels: Mapping[str, str] | None = None) -> tuple[list[Any], Any]:
     """The month's lost inquiries with their reasons (none without sessions and orders)."""
     from .. import core
     from ..errors import UsageError
     from ..lost import LostQuery
 
     try:
-        return core.lost_inquiries(LostQuery(first, last, profile), workspace=workspace)
+        return core.lost_inquiries(LostQuery(first, last, profile), workspace=workspace,
+                                   relabels=relabels)
     except UsageError as err:
         if err.code == "lost_needs_input":
             return [], None

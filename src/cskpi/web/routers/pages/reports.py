@@ -33,8 +33,9 @@ def download_report(request: Request, principal: ManagerUser, data: DataDep, db:
     the new figures: the request is refused (409) with the way to review and re-lock,
     unless ``live=1`` asks for the figures as they stand now.
     """
-    from ....core import Workspace
-    from ....reports import ReportData, excel_bytes, pdf_bytes
+    from ....reports import excel_bytes, pdf_bytes
+    from ....reports.data import gather_report
+    from ...lost import relabels as lost_relabels
 
     if scheme not in data.schemes_by_role.values():
         raise BadRequest("web.error.scheme_unknown", scheme=scheme,
@@ -47,12 +48,10 @@ def download_report(request: Request, principal: ManagerUser, data: DataDep, db:
                        version=lock.version,
                        details={"review": f"/periods/{period}?scheme={scheme}",
                                 "live": f"/reports/{period}.{fmt}?scheme={scheme}&live=1"})
-    scored = data.scored(scheme, period)
-    shop = data.metrics(period, "shop")
-    store = Workspace(data.workspace)
-    report = ReportData.from_scored(scored, data.metrics(period, "agent"),
-                                    shop[0] if shop else {}, imports=store.import_log(),
-                                    import_issues=store.import_issues())
+    # the path of `cskpi report`, scored with the grades and events entered here and the
+    # scheme's own profile (the trend, the differences and the relabelled lost reasons too)
+    report = gather_report(data.workspace, data.in_force(scheme).ref, period, trend=fmt == "pdf",
+                           scored=data.scored(scheme, period), relabels=lost_relabels(db))
     lang = resolve_lang(principal.user.locale, request.headers.get("accept-language"))
     body = excel_bytes(report, lang) if fmt == "xlsx" else pdf_bytes(report, lang)
     return Response(body, media_type=MEDIA[fmt], headers={
