@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from ..months import days_in_month
 from .schema import TABLES
 
 __all__ = ["DemoStats", "generate", "TABLE_ORDER", "CHUNK_SESSIONS"]
@@ -340,8 +341,7 @@ def _months(start: date, days: int) -> list[tuple[int, int, int, int]]:
 
 
 def _month_days(y: int, m: int) -> int:
-    nxt = date(y + (m == 12), m % 12 + 1, 1)
-    return (nxt - date(y, m, 1)).days
+    return days_in_month(y, m)
 
 
 # ---------------------------------------------------------------------------

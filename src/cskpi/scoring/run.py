@@ -21,7 +21,7 @@ from ..metrics.compute import MetricQuery, compute
 from ..metrics.ibis_adapter import fetch
 from ..metrics.inputs import Inputs
 from ..metrics.profiles import resolve as resolve_profile
-from ..months import month_range
+from ..months import month_range, previous_month
 from ..scheme import Scheme
 from . import presets
 from .score import ScoreResult, ScoringInput, score_period
@@ -148,11 +148,6 @@ def last_periods(backend: Any, inp: Inputs, scheme: Scheme, period: str, cache: 
                                   "level": card.level, "level_factor": card.level_factor}
         previous, streaks = now, runs
     return previous, streaks
-
-
-def previous_month(period: str) -> str:
-    first, _ = month_range(period)
-    return f"{first - dt.timedelta(days=1):%Y-%m}"
 
 
 def has_data(data: ScoringInput) -> bool:

@@ -30,7 +30,8 @@ from ..errors import UsageError
 from ..jsonable import jsonable
 from ..metrics.compute import MetricQuery
 from ..metrics.profiles import resolve as resolve_profile
-from ..scoring.run import Scored, month_range
+from ..months import month_range
+from ..scoring.run import Scored
 
 T = TypeVar("T")
 

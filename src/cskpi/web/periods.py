@@ -15,7 +15,6 @@ a change: the published figures would be the same.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 from .. import core
 from ..errors import CskpiError, UsageError
 from ..metrics.compute import MetricQuery
-from ..months import month_end
+from ..months import month_range, shift_month
 from .data import DataGateway
 from .db.models import AuditEntry, PeriodLock
 
@@ -220,10 +219,8 @@ def months_with_data(data: DataGateway) -> list[str]:
         latest = data.latest_period()
     except UsageError:
         return []
-    last = dt.date.fromisoformat(latest + "-01")
-    back = last.year * 12 + last.month - 1 - (MONTHS_LISTED - 1)  # months since year 0
-    first = dt.date(back // 12, back % 12 + 1, 1)
-    end = month_end(last)
+    first, _ = month_range(shift_month(latest, 1 - MONTHS_LISTED))
+    _, end = month_range(latest)
     query = MetricQuery(first, end, by="shop", grain="month")
     found = data.cached(("periods", "months", latest),
                         lambda: core.compute_metrics(query, workspace=data.workspace).rows)

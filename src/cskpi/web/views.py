@@ -18,15 +18,15 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from .. import core
+from .. import core, months
 from ..locale import Translator
 from ..metrics.catalog import CATALOG
 from ..metrics.compute import MetricQuery
 from ..metrics.populations import Note, note_text
 from ..metrics.profiles import resolve as resolve_profile
+from ..months import month_range
 from ..scheme import Scheme, TargetAward, TargetItem
 from ..scoring.run import load as load_scheme
-from ..scoring.run import month_range
 from ..scoring.score import metric_value
 from .data import DataGateway, valid_period
 from .i18n import Formatter
@@ -199,11 +199,7 @@ def kpis(row: Mapping[str, Any], keys: Sequence[str],
 
 def trailing_months(period: str, n: int = TREND_MONTHS) -> list[str]:
     """The ``n`` months ending with ``period``, oldest first."""
-    first = dt.date.fromisoformat(valid_period(period) + "-01")
-    months = [first]
-    for _ in range(n - 1):
-        months.insert(0, (months[0] - dt.timedelta(days=1)).replace(day=1))
-    return [m.strftime("%Y-%m") for m in months]
+    return months.trailing_months(valid_period(period), n)
 
 
 def monthly_rows(data: DataGateway, period: str, by: str,

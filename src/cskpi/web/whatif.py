@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .. import core
 from ..errors import UsageError
-from ..scoring.run import month_range
+from ..months import month_range
 from ..scoring.whatif import ChangeOutOfRange, Drivers, WhatIf, apply_changes, whatif
 from .data import DataGateway, valid_period
 
