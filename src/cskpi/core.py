@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .lost import LostInquiry, LostQuery, Taxonomy
     from .metrics.compute import MetricQuery, MetricResult
     from .metrics.explain import Explanation
-    from .scoring.run import Scored
+    from .scoring.run import SchemeRef, Scored
     from .scoring.whatif import Drivers
 
 T = TypeVar("T")
@@ -440,11 +440,13 @@ def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> Dri
                    aov=Decimal(shop["aov"]), days=days)
 
 
-def score_period(scheme: str, period: str, *, workspace: Path | str | None = None,
+def score_period(scheme: SchemeRef, period: str, *, workspace: Path | str | None = None,
                  data: Path | str | None = None, grades: Sequence[Mapping[str, Any]] = (),
                  events: Sequence[Mapping[str, Any]] = (), qa_decisions: Any = None) -> Scored:
     """Score every agent a scheme applies to for one month, with explanations and pay.
 
+    ``scheme``: a preset name or file path, a :class:`~cskpi.scoring.run.SchemeText`
+    (a text, no file written) or a loaded :class:`~cskpi.scheme.Scheme`.
     ``grades`` and ``events`` entered elsewhere (the web app) join the workspace's: a
     grade given for the same agent, month and item replaces the imported one.
     """
@@ -475,7 +477,7 @@ def roster(workspace: Path | str) -> list[dict[str, object]]:
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def scheme_whatif(current: str, edited: str, period: str, *,
+def scheme_whatif(current: SchemeRef, edited: SchemeRef, period: str, *,
                   workspace: Path | str | None = None,
                   data: Path | str | None = None) -> tuple[Scored, Scored, list]:
     """Score one period under the current and the edited scheme (who gains, who loses)."""

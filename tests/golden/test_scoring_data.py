@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
+
 from cskpi import core
+from cskpi.errors import SchemeInvalid
 
 AGENTS = "agent_id,name,role,team,level\nP1,甲,presale,S,junior\nP2,乙,presale,S,junior\n"
 SESSIONS = """\
@@ -109,3 +112,24 @@ def test_platform_counts_are_the_sample_where_nothing_is_computed(folder, tmp_pa
     # the rank award: only P1 has >= 50 inquiring customers -> P1 gets it despite 0.5 < 0.9
     assert [a.amount for a in cards["P1"].pay.awards] == [Decimal("100")]
     assert cards["P2"].pay.awards == []
+
+
+def test_a_scheme_given_as_text_or_object_scores_as_its_file(folder, tmp_path):
+    """The web's saved versions and previews score from their text, no file written (#17)."""
+    from cskpi.scheme import load_scheme
+    from cskpi.scoring.run import SchemeText
+
+    d = folder({"agents.csv": AGENTS, "sessions.csv": SESSIONS, "orders.csv": ORDERS,
+                "refunds.csv": REFUNDS}, with_agents=False)
+    scheme, _ = load_scheme(SCHEME, "history.yaml")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    by_text = core.score_period(SchemeText(SCHEME, "history.yaml"), "2026-10", data=d)
+    by_object = core.score_period(scheme, "2026-10", data=d)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
+    for scored in (by_text, by_object):
+        p1 = {c.agent_id: c for c in scored.result.cards}["P1"]
+        # as in the file's test above: target 1800 met -> 10 points; (2400 - 400) x 10 %
+        assert (p1.items[0].points, p1.pay.commission) == (10, Decimal("200.0"))
+    with pytest.raises(SchemeInvalid) as exc:  # a broken text: every problem, named by source
+        core.score_period(SchemeText("scheme: x\nitems: 3\n", "preview"), "2026-10", data=d)
+    assert exc.value.issues and all(i.file == "preview" for i in exc.value.issues)

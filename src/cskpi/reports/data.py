@@ -73,7 +73,7 @@ class ReportData:
         return [self.agents[k] for k in sorted(self.agents)]
 
 
-def gather_report(workspace: Path | str, scheme: str, period: str, *,
+def gather_report(workspace: Path | str, scheme: Any, period: str, *,
                   trend: bool = True, scored: Any = None,
                   relabels: Mapping[str, str] | None = None) -> ReportData:
     """Score ``period`` under ``scheme`` and compute the figures a report shows: the one

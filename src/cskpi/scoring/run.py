@@ -34,10 +34,30 @@ class Scored:
     result: ScoreResult
 
 
-def load(ref: str, roster: list[dict[str, Any]] | None = None) -> Scheme:
+@dataclass(frozen=True)
+class SchemeText:
+    """A scheme given as its YAML text (a version saved in the web app, an editor's
+    preview), with the name its messages give as the source: no file is written."""
+
+    text: str
+    source: str = "<scheme>"
+
+
+SchemeRef = str | SchemeText | Scheme
+"""What scoring takes as a scheme: a preset name or a file path, a text, or a loaded one."""
+
+
+def load(ref: SchemeRef, roster: list[dict[str, Any]] | None = None) -> Scheme:
+    """The scheme ``ref`` names or holds, checked (against ``roster``'s agents when given):
+    :class:`SchemeInvalid` with every problem when it has errors."""
     from ..qa.schemes import load_scheme_checked
 
-    source, text = presets.resolve(ref)
+    if isinstance(ref, Scheme):
+        return ref
+    if isinstance(ref, SchemeText):
+        source, text = ref.source, ref.text
+    else:
+        source, text = presets.resolve(ref)
     scheme, issues = load_scheme_checked(text, source, roster=roster)
     if scheme is None:
         raise SchemeInvalid(source, issues)
@@ -255,7 +275,7 @@ def _refunded(backend: Any, inp: Inputs, profile: Any, first: dt.date,
     return {row["credited"]: Decimal(str(row["amount"] or 0)) for row in rows}
 
 
-def score(backend: Any, inp: Inputs, scheme_ref: str, period: str, cache: Any = None, *,
+def score(backend: Any, inp: Inputs, scheme_ref: SchemeRef, period: str, cache: Any = None, *,
           extra_grades: Any = (), extra_events: Any = (), qa_decisions: Any = None) -> Scored:
     roster = fetch(backend, E.agents_table(inp)) if inp.has("agents") else None
     scheme = load(scheme_ref, roster)
@@ -264,4 +284,4 @@ def score(backend: Any, inp: Inputs, scheme_ref: str, period: str, cache: Any = 
     return Scored(scheme, period, score_period(scheme, data))
 
 
-__all__ = ["Scored", "score", "load", "month_range"]
+__all__ = ["SchemeRef", "SchemeText", "Scored", "load", "month_range", "score"]
