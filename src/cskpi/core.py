@@ -113,11 +113,12 @@ def session_rules(profile: Any) -> SessionRules:
 
 def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
                  data: Path | str | None, timezone: str | None = None,
-                 writable: bool = False, profile: Any = None) -> T:
+                 writable: bool = False, profile: Any = None, chat_text: bool = True) -> T:
     """Run ``fn(backend, inputs, con)`` on a workspace, or on a data folder (temp workspace).
 
     ``profile``: the settings a data folder's sessions are cut by (a workspace's were cut
-    when it was imported); the default profile's when None.
+    when it was imported); the default profile's when None.  ``chat_text=False``: ``fn``
+    reads no message text, so a data folder's is kept as a digest only.
 
     ``writable`` asks for a read-write connection (to keep the facts cache up to date);
     when another process holds the workspace, or this one may not write it (a read-only
@@ -131,7 +132,7 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
         raise UsageError("give either --workspace or --data")
     if data is not None:
         return _on_folder(fn, Path(data), timezone,
-                          session_rules(profile) if profile is not None else None)
+                          session_rules(profile) if profile is not None else None, chat_text)
     ws = Workspace(workspace)  # type: ignore[arg-type]
     writable = writable and ws.writable
     with ExitStack() as stack:  # the connection sees the errors raised while it is used
@@ -182,7 +183,7 @@ def qa_check(rules_ref: str, first: dt.date, last: dt.date, *,
 
 
 def _on_folder(fn: Callable[..., T], folder: Path, timezone: str | None,
-               sessions: SessionRules | None = None) -> T:
+               sessions: SessionRules | None = None, chat_text: bool = True) -> T:
     """Run ``fn(backend, inputs, None)`` on a data folder: checked as an import checks it,
     loaded into temporary tables of an in-memory connection (no workspace file to write
     and open again; no cache: it would be thrown away)."""
@@ -197,7 +198,7 @@ def _on_folder(fn: Callable[..., T], folder: Path, timezone: str | None,
         run(con, f"SET memory_limit = {lit(DEFAULT_MEMORY_LIMIT)}")
         run(con, f"SET temp_directory = {lit(str(tmp))}")
         run(con, f"SET TimeZone = {lit(tz)}")
-        load_folder(con, folder, tz, tmp, sessions=sessions)
+        load_folder(con, folder, tz, tmp, sessions=sessions, chat_text=chat_text)
         backend = _ibis_duckdb(con)
         inputs = duckdb_inputs(backend, con, tz, None)
         try:
@@ -225,8 +226,10 @@ def compute_metrics(query: MetricQuery, *, workspace: Path | str | None = None,
             return result
         return compute(backend, inputs, query)  # type: ignore[arg-type]
 
+    # the catalog reads no chat text, only QA does
     return _with_inputs(run_query, workspace=workspace, data=data, timezone=timezone,
-                        writable=use_cache, profile=query.profile)
+                        writable=use_cache, profile=query.profile,
+                        chat_text=query.qa is not None)
 
 
 def compute_metrics_spark(query: MetricQuery, *, data: Path | str | None = None,

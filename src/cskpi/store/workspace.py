@@ -389,15 +389,17 @@ class Workspace:
 
 
 def load_folder(con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: Path, *,
-                encoding: str | None = None, sessions: SessionRules | None = None
-                ) -> list[Issue]:
+                encoding: str | None = None, sessions: SessionRules | None = None,
+                chat_text: bool = True) -> list[Issue]:
     """Check a data folder and load it into temporary tables of ``con`` named as a
     workspace's (``messages``, ``sessions`` …), for a computation on the folder itself
     (``--data``): the checks of an import, all or nothing (:class:`ValidationFailed`),
     without a workspace file to write, compress, checkpoint and open again.  Returns
-    the warnings."""
+    the warnings.  ``chat_text=False``: the messages' text is kept as a digest only (see
+    :func:`~cskpi.data.validate.type_table`)."""
     result = stage_folder(con, folder, tz, tmp_dir, None, None, encoding=encoding,
-                          sessions=sessions, import_id=FIRST_IMPORT, temp=True)
+                          sessions=sessions, import_id=FIRST_IMPORT, temp=True,
+                          chat_text=chat_text)
     if not result.ok:
         raise ValidationFailed(result.issues)
     for staged in result.staged.values():
