@@ -47,9 +47,13 @@ def test_formatting_per_locale() -> None:
     assert zh.date(dt.date(2026, 10, 5)) == "2026年10月5日"
     assert en.period("2026-10") == "October 2026" and zh.period("2026-10") == "2026年10月"
     assert en.money(Decimal("12345.6")) == "¥12,345.60" == zh.money(12345.6)
-    assert en.metric("reply_3min_rate", 0.8996) == "90.0%"
-    assert en.metric("first_response_s", 62.03) == "62.0 s"
-    assert zh.metric("first_response_s", 62.03) == "62.0 秒"
+    # the one formatter of every face (cskpi.units, #17): rates to two decimals, so 84.99 %
+    # is never shown as the 85.0 % it falls short of; durations as minutes:seconds
+    assert en.metric("reply_3min_rate", 0.8996) == "89.96%"
+    assert en.metric("satisfaction", 0.849949) == "84.99%" != en.percent(0.85)
+    assert en.metric("first_response_s", 62.03) == "1:02"  # 62.03 s -> 62 s = 1 min 2 s
+    assert zh.metric("first_response_s", 62.03) == "1分2秒"
+    assert en.metric("first_response_s", 275) == "4:35"  # as the CLI and the reports
     assert en.metric("sessions", 1234) == "1,234"
     assert en.metric("sessions", None) == "—"
     assert en.metric_label("conversion_rate") == "Inquiry conversion rate"

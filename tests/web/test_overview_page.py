@@ -64,7 +64,7 @@ def test_kpis_show_the_schemes_targets_marked_met_or_missed(
     # presale-standard.yaml: `targets: conversion_rate: {fixed: 0.40}`
     [conversion] = _goals(html, "conversion_rate")
     assert (conversion["kind"], Decimal(conversion["value"])) == ("target", Decimal("0.40"))
-    assert conversion["text"].startswith("Target 40.0% (presale-standard) · ")
+    assert conversion["text"].startswith("Target 40% (presale-standard) · ")
     reached = Decimal(shop["conversion_rate_num"]) / Decimal(shop["conversion_rate_den"]) >= \
         Decimal("0.40")
     assert conversion["state"] == ("met" if reached else "missed")
@@ -85,7 +85,7 @@ def test_team_cells_are_marked_against_the_goals(
     presale = next(r for r in gateway.metrics(PERIOD, "team") if r["team"] == "presale-1")
     rate = Decimal(presale["conversion_rate_num"]) / Decimal(presale["conversion_rate_den"])
     state = "met" if rate >= Decimal("0.40") else "missed"
-    assert f'<td class="num {state}" title="Target 40.0% (presale-standard)">' in teams
+    assert f'<td class="num {state}" title="Target 40% (presale-standard)">' in teams
 
 
 def test_the_trend_has_six_months_with_gaps_where_there_is_no_data(
@@ -102,7 +102,7 @@ def test_the_trend_has_six_months_with_gaps_where_there_is_no_data(
         shop["reply_3min_rate_num"] / shop["reply_3min_rate_den"])
     assert rate["titles"][0] == "May 2026" and rate["unit"] == "rate"
     conversion = _json_block(html, "trend-conversion_rate")
-    assert conversion["marks"] == [{"kind": "target", "label": "Target 40.0% (presale-standard)",
+    assert conversion["marks"] == [{"kind": "target", "label": "Target 40% (presale-standard)",
                                     "value": 0.4}]
     sales = _json_block(html, "trend-sales")
     assert [s["name"] for s in sales["series"]] == ["Sales", "Sales target"]
@@ -124,7 +124,7 @@ def test_the_agents_chart_marks_the_alert_threshold(
     assert bar["series"][0]["data"] == pytest.approx([a["reply_3min_rate"] for a in agents])
     # the default alert: reply_3min_rate below 0.80
     assert bar["alert_below"] == 0.8
-    assert bar["marks"] == [{"kind": "alert", "label": "Alert below 80.0%", "value": 0.8}]
+    assert bar["marks"] == [{"kind": "alert", "label": "Alert below 80%", "value": 0.8}]
     assert '<div class="chart bars" data-chart="chart-agents"' in html
 
 
@@ -135,8 +135,8 @@ def test_chart_labels_are_in_the_users_language(
     rate = _json_block(html, "trend-reply_3min_rate")
     assert rate["title"] == "3分钟回复率" and rate["titles"][5] == "2026年10月"
     assert _json_block(html, "trend-conversion_rate")["marks"][0]["label"] == \
-        "目标 40.0%（presale-standard）"
-    assert "目标 40.0%（presale-standard）" in html
+        "目标 40%（presale-standard）"
+    assert "目标 40%（presale-standard）" in html
 
 
 def test_echarts_is_vendored_and_served_locally(client_for: Callable[..., TestClient]) -> None:
@@ -180,14 +180,14 @@ def test_the_platform_profile_sets_thresholds(douyin_app: FastAPI) -> None:
     shop = douyin_app.state.cskpi.data.metrics(PERIOD, "shop")[0]
     # the Douyin profile: first_reply_2min_rate ≥ 0.85, reply_3min_rate ≥ 0.80,
     # satisfaction ≥ 0.80 (first_reply_2min_rate is shown although not a default KPI)
-    for metric, floor, text in (("first_reply_2min_rate", "0.85", "85.0%"),
-                                ("reply_3min_rate", "0.8", "80.0%"),
-                                ("satisfaction", "0.8", "80.0%")):
+    for metric, floor, text in (("first_reply_2min_rate", "0.85", "85%"),
+                                ("reply_3min_rate", "0.8", "80%"),
+                                ("satisfaction", "0.8", "80%")):
         [goal] = _goals(html, metric)
         assert (goal["kind"], Decimal(goal["value"])) == ("threshold", Decimal(floor))
         assert goal["text"].startswith(f"Platform ≥ {text} (douyin) · ")
         value = Decimal(shop[f"{metric}_num"]) / Decimal(shop[f"{metric}_den"])
         assert goal["state"] == ("met" if value >= Decimal(floor) else "missed"), metric
     trend = _json_block(html, "trend-reply_3min_rate")
-    assert {"kind": "threshold", "label": "Platform ≥ 80.0% (douyin)", "value": 0.8} in \
+    assert {"kind": "threshold", "label": "Platform ≥ 80% (douyin)", "value": 0.8} in \
         trend["marks"]

@@ -83,11 +83,12 @@ def test_manager_sees_yaml_with_line_numbers_and_a_summary(
     # four items of 40 + 20 + 20 + 20 = 100 points; pass line 0.60 × 100 = 60 points
     for label in ("询单转化率", "平均响应时长", "满意率", "业绩目标完成度"):
         assert label in summary
-    assert "60.0% of the full score = 60 points" in summary
-    assert "40.0%" in summary and "20.0%" in summary  # shares: 40/100, 20/100
-    assert "≥ 45.0% → 40" in summary  # the first conversion tier
-    assert "90.0 s or worse → 0, 20.0 s or better → 20" in summary  # linear response
-    assert "2.00% of" in summary  # commission rate 0.02
+    # figures as every face shows them (cskpi.units): 0.60 -> 60%, 90 s -> 1:30
+    assert "60% of the full score = 60 points" in summary
+    assert "40%" in summary and "20%" in summary  # shares: 40/100, 20/100
+    assert "≥ 45% → 40" in summary  # the first conversion tier
+    assert "1:30 or worse → 0, 0:20 or better → 20" in summary  # linear response 90..20 s
+    assert "2% of" in summary  # commission rate 0.02
     assert "No edits yet" in html  # history of a preset never edited
 
 
@@ -99,7 +100,7 @@ def test_agent_reads_their_own_scheme_in_their_language(
     html = client.get("/schemes/aftersale-4crown").text
     assert "方案概要" in html and "/schemes/mine" in html and "我的考核方案" in html
     # 20 + 30 + 20 + 20 + 20 + 20 = 130 points; pass line 0.70 × 130 = 91
-    assert "满分的 70.0% = 91 分" in html
+    assert "满分的 70% = 91 分" in html
     assert "售后客服素质" in html and "A · excellent" not in html
     assert "版本历史" not in html and "/edit" not in html  # no history, no editor
     assert client.get(f"/schemes/{PRESALE}").status_code == 403

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import Decimal
 from typing import Any
 
+from .. import units
 from ..locale import Translator, normalise_lang
 from ..metrics.catalog import CATALOG
 
@@ -52,53 +52,46 @@ class Formatter:
         self.lang = lang if lang in SUPPORTED else "en"
         self.t = Translator(self.lang)
 
-    # --- numbers ------------------------------------------------------------------------
+    # --- numbers: all through cskpi.units, the one formatter of every face -------------
 
     def number(self, value: Any, digits: int = 0) -> str:
-        """Grouped digits: 12,345.6 (the same grouping in both languages)."""
+        """Grouped digits: 12,345.6 (at most ``digits`` decimals)."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "—"
-        return f"{float(value):,.{digits}f}" if digits else f"{round(float(value)):,}"
+            return units.NONE
+        return units.format_number(value, self.lang, digits)
 
-    def percent(self, value: Any, digits: int = 1) -> str:
+    def percent(self, value: Any, digits: int = 2) -> str:
+        """A rate as a percentage, to two decimals as in every face: 84.99%, not 85.0%."""
         if value is None:
-            return "—"
-        return f"{float(value) * 100:.{digits}f}%"
+            return units.NONE
+        return units.format_percent(value, self.lang, digits)
 
     def money(self, value: Any) -> str:
-        if value is None:
-            return "—"
-        return "¥" + f"{Decimal(str(value)):,.2f}"
+        return units.format_money(value, self.lang)
 
     def seconds(self, value: Any) -> str:
-        if value is None:
-            return "—"
-        return self.t("web.unit.seconds", n=f"{float(value):,.1f}")
+        """A duration: 4:35 (4分35秒)."""
+        return units.format_seconds(value, self.lang)
 
     def hours(self, value: Any) -> str:
-        if value is None:
-            return "—"
-        return self.t("web.unit.hours", n=f"{float(value):,.1f}")
+        return units.format_hours(value, self.lang)
 
     # --- dates --------------------------------------------------------------------------
 
     def date(self, value: dt.date | str | None) -> str:
         if value is None:
-            return "—"
+            return units.NONE
         d = dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
-        if self.lang == "zh_CN":
-            return f"{d.year}年{d.month}月{d.day}日"
-        return d.strftime("%b ") + f"{d.day}, {d.year}"
+        return units.format_date(d, self.lang)
 
     def datetime(self, value: dt.datetime | None) -> str:
         if value is None:
-            return "—"
+            return units.NONE
         return f"{self.date(value.date())} {value:%H:%M} UTC"
 
     def period(self, value: str) -> str:
         """A month ``YYYY-MM`` as 2026年10月 or October 2026."""
-        d = dt.date.fromisoformat(value + "-01")
-        return f"{d.year}年{d.month}月" if self.lang == "zh_CN" else d.strftime("%B %Y")
+        return units.format_period(value, self.lang)
 
     # --- metrics ------------------------------------------------------------------------
 
@@ -110,22 +103,13 @@ class Formatter:
 
     def metric(self, key: str, value: Any) -> str:
         """A metric value in its unit (rate, seconds, hours, money, count)."""
-        unit = CATALOG[key].unit if key in CATALOG else "count"
-        if unit == "rate":
-            return self.percent(value)
-        if unit == "money":
-            return self.money(value)
-        if unit == "s":
-            return self.seconds(value)
-        if unit == "h":
-            return self.hours(value)
-        if isinstance(value, float) and not value.is_integer():
-            return self.number(value, 2)
-        return self.number(value)
+        if isinstance(value, float) and math.isnan(value):
+            return units.NONE
+        return units.format_value(value, CATALOG[key].unit if key in CATALOG else "count",
+                                  self.lang)
 
     def points(self, value: Any) -> str:
         """Scheme points, at most two decimals."""
         if value is None:
-            return "—"
-        text = f"{Decimal(str(value)).quantize(Decimal('0.01')):,}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
+            return units.NONE
+        return units.format_points(value, self.lang)
