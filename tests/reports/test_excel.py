@@ -58,7 +58,7 @@ def test_scores_equal_the_score_json(wb: openpyxl.Workbook, presale: ReportData,
         assert row["Score"].value == pytest.approx(card["score"], rel=1e-14)
         assert row["Max"].value == card["max_score"]
         assert row["Score %"].value == card["ratio"]
-        assert row["Score %"].number_format == "0.0%"
+        assert row["Score %"].number_format == "0.00%"
         assert row["Passed"].value == (t("report.yes") if card["passed"] else t("report.no"))
         assert row["Veto"].value == ("yes" if card["vetoed"] else "no")
         for item in card["items"]:
@@ -102,7 +102,7 @@ def test_explanations_one_row_per_agent_item_and_adjustment(aftersale: ReportDat
     refund = next(r for r in rows if r["Item"].value == "退款率")
     card = next(c for c in cards if c["agent_id"] == refund["Agent"].value)
     value = next(i for i in card["items"] if i["key"] == "refund_rate")["value"]
-    assert (refund["Value"].value, refund["Value"].number_format) == (value["value"], "0.0%")
+    assert (refund["Value"].value, refund["Value"].number_format) == (value["value"], "0.00%")
     assert (refund["Numerator"].value, refund["Denominator"].value) == (value["num"],
                                                                          value["den"])
     assert refund["Metric"].value == "Refund rate"
@@ -131,7 +131,7 @@ def test_summary_kpis_thresholds_and_chart(wb: openpyxl.Workbook, presale: Repor
     kpis = {r["Metric"].value + " / " + (r["Basis"].value or ""): r for r in table(ws, header)}
     conv = kpis["Inquiry conversion rate / full points of 询单转化率"]
     assert conv["Target / threshold"].value == 0.45
-    assert conv["Shop"].number_format == "0.0%"
+    assert conv["Shop"].number_format == "0.00%"
     assert conv["Shop"].value == presale.shop["conversion_rate"]
     assert conv["Status"].value == ("met" if presale.shop["conversion_rate"] >= 0.45
                                     else "below")
@@ -175,7 +175,7 @@ def test_metrics_has_the_whole_catalog_with_num_and_den(wb: openpyxl.Workbook,
     row = presale.agents["A001"]
     # Excel keeps 15 significant digits (as the scores test allows)
     assert a001["conversion_rate"].value == pytest.approx(row["conversion_rate"], rel=1e-14)
-    assert a001["conversion_rate"].number_format == "0.0%"
+    assert a001["conversion_rate"].number_format == "0.00%"
     assert (a001["conversion_rate_num"].value, a001["conversion_rate_den"].value) == (
         row["conversion_rate_num"], row["conversion_rate_den"])
     assert a001["sales"].number_format == "#,##0.00"

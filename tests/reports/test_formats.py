@@ -37,7 +37,7 @@ def test_excel_values_and_formats() -> None:
     assert (excel_value(12, "h"), excel_format("h")) == (0.5, "[h]:mm")
     assert (excel_value(Decimal("1.50"), "money"), excel_format("money")) == (1.5, "#,##0.00")
     assert excel_value(3.0, "count") == 3 and isinstance(excel_value(3.0, "count"), int)
-    assert excel_format("rate") == "0.0%" and excel_value(None, "rate") is None
+    assert excel_format("rate") == "0.00%" and excel_value(None, "rate") is None
 
 
 def test_num_and_den_units() -> None:

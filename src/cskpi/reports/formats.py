@@ -14,7 +14,7 @@ from typing import Any
 
 from ..metrics.catalog import CATALOG
 
-PERCENT = "0.0%"
+PERCENT = "0.00%"  # two decimals, as every face shows a rate (84.99% is not 85.0%)
 MONEY = "#,##0.00"
 COUNT = "#,##0"
 DECIMAL = "#,##0.0"
