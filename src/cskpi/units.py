@@ -109,6 +109,14 @@ def format_points(value: Any, lang: str | None = "en") -> str:
     return format_number(value, lang, 2)
 
 
+def format_percent_points(value: Any, lang: str | None = "en") -> str:
+    """A difference of two rates, in percentage points (given as points, 1.25 for 1.25
+    points): ``1.25 pt`` (``1.25 个百分点``)."""
+    if value is None:
+        return NONE
+    return format_number(value, lang, 2) + (" 个百分点" if is_zh(lang) else " pt")
+
+
 def format_value(value: Any, unit: str, lang: str | None = "en") -> str:
     """A figure as people read it, by its unit; ``—`` when there is none."""
     if value is None:
@@ -116,7 +124,8 @@ def format_value(value: Any, unit: str, lang: str | None = "en") -> str:
     if isinstance(value, bool):
         return ("是" if value else "否") if is_zh(lang) else ("yes" if value else "no")
     formatter = {"rate": format_percent, "money": format_money, "s": format_seconds,
-                 "h": format_hours, "count": format_count, "points": format_points}.get(unit)
+                 "h": format_hours, "count": format_count, "points": format_points,
+                 "percent_points": format_percent_points}.get(unit)
     if formatter is not None:
         return formatter(value, lang)
     return format_number(value, lang, 2)

@@ -125,3 +125,15 @@ def test_serve_refuses_an_unknown_profile_before_starting(tmp_path, cli) -> None
     assert result.exit_code != 0
     assert "amazon" in result.output and "douyin" in result.output  # the known ones listed
     assert not (tmp_path / "w.duckdb.app.sqlite").exists()  # nothing was created
+
+
+def test_changes_from_the_previous_period() -> None:
+    en, zh = Formatter("en"), Formatter("zh_CN")
+    assert en.change("inquiring_customers", 980, 968) == "▲ 12"
+    assert en.change("sales", Decimal("1000.00"), Decimal("1300.00")) == "▼ ¥300.00"
+    # rates in percentage points: 0.4100 - 0.3975 = 0.0125 -> 1.25 points
+    assert en.change("conversion_rate", 0.41, 0.3975) == "▲ 1.25 pt"
+    assert zh.change("conversion_rate", 0.3975, 0.41) == "▼ 1.25 个百分点"
+    assert en.change("first_response_s", 62, 75) == "▼ 0:13"
+    assert (en.change("sessions", 5, 5), zh.change("sessions", 5, 5)) == ("= 0", "持平")
+    assert en.change("sessions", 5, None) == "" == en.change("sessions", None, 5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import Decimal
 from typing import Any
 
 from .. import units
@@ -107,6 +108,21 @@ class Formatter:
             return units.NONE
         return units.format_value(value, CATALOG[key].unit if key in CATALOG else "count",
                                   self.lang)
+
+    def change(self, key: str, now: Any, before: Any) -> str:
+        """The change of a metric from the previous period: ▲ 12, ▼ ¥300.00, ▲ 1.25 pt
+        for a rate (percentage points, 个百分点); empty when either value is missing."""
+        if now is None or before is None:
+            return ""
+        unit = CATALOG[key].unit if key in CATALOG else "count"
+        diff = Decimal(str(now)) - Decimal(str(before))
+        if unit == "rate":
+            shown = units.format_value(abs(diff) * 100, "percent_points", self.lang)
+        else:
+            shown = units.format_value(abs(diff), unit, self.lang)
+        if units.rounded(diff * (100 if unit == "rate" else 1), 2) == 0:
+            return self.t("web.change.same")
+        return self.t("web.change.up" if diff > 0 else "web.change.down", n=shown)
 
     def points(self, value: Any) -> str:
         """Scheme points, at most two decimals."""

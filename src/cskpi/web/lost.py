@@ -8,7 +8,6 @@ so that a new one is seen at once.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ from .. import core
 from ..lost import LostInquiry, LostQuery, Taxonomy, read_taxonomy
 from ..lost.curve import DEFAULT_EDGES
 from ..metrics.profiles import resolve as resolve_profile
-from ..months import month_range
+from ..months import month_range, previous_month
 from .accounts import audit
 from .data import DataGateway, valid_period
 from .db.models import LostLabel, User, utcnow
@@ -71,8 +70,7 @@ def record_relabel(db: Session, user: User, *, session_id: str, reason: str,
 
 
 def previous_period(period: str) -> str:
-    first, _ = month_range(period)
-    return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+    return previous_month(period)
 
 
 @dataclass
@@ -119,6 +117,9 @@ def funnel(data: DataGateway, period: str, labels: Mapping[str, str]) -> FunnelV
     by_field = {"shop": "shop", "team": "team", "agent": "agent_id"}
     rows = {by: data.metrics(period, by) for by in by_field}
     before = {by: {r[f]: r for r in data.metrics(previous, by)} for by, f in by_field.items()}
+    if not any(r.get(k) for r in before["shop"].values()
+               for k in ("sessions", "sales", "online_hours")):
+        before = {by: {} for by in by_field}  # a month without data is no comparison
     tax = taxonomy()
     reasons: list[ReasonShare] = []
     curves: dict[str, list[dict[str, Any]]] = {}
