@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import core
-from ..errors import UsageError, WorkspaceError
+from ..errors import CskpiError, UsageError, WorkspaceError
 from ..metrics.compute import MetricQuery
 from ..metrics.profiles import resolve as resolve_profile
 from ..scoring.run import Scored, month_range
@@ -93,6 +93,7 @@ class DataGateway:
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
+        self._timezone: str | None = None  # the shop's, as last read
 
     def _signature(self) -> tuple[int, ...]:
         sig: list[int] = []
@@ -173,8 +174,20 @@ class DataGateway:
         return any(row.get(k) for row in shop for k in ("sessions", "sales", "online_hours"))
 
     def timezone(self) -> str:
-        """The shop's time zone (the workspace's; the default one before the first import)."""
-        return self._cached(("timezone",), lambda: core.shop_timezone(self.workspace))
+        """The shop's time zone (the workspace's; the default one before the first import).
+
+        Asked for while a request's parameters are read, so it never waits for the
+        workspace: while another call holds it, the zone last read is the answer."""
+        if not self._lock.acquire(blocking=False):
+            return self._timezone or core.DEFAULT_TZ
+        try:
+            self._timezone = self._cached(("timezone",),
+                                          lambda: core.shop_timezone(self.workspace))
+        except CskpiError:  # a damaged workspace: its pages say so; months use the default
+            return self._timezone or core.DEFAULT_TZ
+        finally:
+            self._lock.release()
+        return self._timezone
 
     def imported(self, period: str) -> dict[str, list[dict[str, Any]]]:
         """The month's grades, events and complaints that came with the data (none before
