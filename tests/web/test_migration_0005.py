@@ -1,5 +1,6 @@
-"""Migration 0005: events get ``updated_at`` (an existing event's is its creation time) and
-locked versions keep their report files (``lock_reports``).  Going back to 0004 keeps
+"""Migration 0005: events get ``updated_at`` (an existing event's is its creation time),
+locks may be reopened (``reopened_at``, ``reopened_by``) and locked versions keep their
+report files (``lock_reports``).  Going back to 0004 keeps
 every event and lock."""
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def test_existing_events_count_as_changed_when_they_were_made(
         assert _as_datetime(updated) == _as_datetime(created) == dt.datetime(2026, 10, 3, 8, 30)
         columns = {c["name"]: c for c in sa.inspect(engine).get_columns("events")}
         assert columns["updated_at"]["nullable"] is False
+        locks = {c["name"] for c in sa.inspect(engine).get_columns("period_locks")}
+        assert {"reopened_at", "reopened_by"} <= locks
+        with engine.connect() as conn:  # the existing lock is not reopened
+            assert conn.execute(sa.text("SELECT reopened_at FROM period_locks")).scalar() is None
         with engine.begin() as conn:  # a lock's files hang on the lock
             conn.execute(sa.text(
                 "INSERT INTO lock_reports (lock_id, fmt, lang, body, created_at) "
@@ -54,6 +59,8 @@ def test_existing_events_count_as_changed_when_they_were_made(
         assert current_revision(engine) == "0004"
         assert "lock_reports" not in sa.inspect(engine).get_table_names()
         assert "updated_at" not in {c["name"] for c in sa.inspect(engine).get_columns("events")}
+        assert "reopened_at" not in {c["name"]
+                                     for c in sa.inspect(engine).get_columns("period_locks")}
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM events")).scalar() == 1
             assert conn.execute(sa.text("SELECT count(*) FROM period_locks")).scalar() == 1

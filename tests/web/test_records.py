@@ -168,7 +168,7 @@ def test_locking_an_unconfigured_scheme_is_refused(
         client_for: Callable[..., TestClient]) -> None:
     response = _post(client_for("mgr"), "/periods/lock", {"period": PERIOD,
                                                           "scheme": "/etc/passwd"})
-    assert response.status_code == 400
+    assert response.status_code == 422
 
 
 def test_admin_sees_the_audit_log(client_for: Callable[..., TestClient]) -> None:
@@ -184,12 +184,13 @@ def test_admin_creates_an_agent_user_linked_to_the_roster(
     ok = _post(client, "/admin/users", {"username": "a002", "password": "agent-pass-002",
                                         "role": "agent", "agent_id": "A002"})
     assert ok.status_code == 303
+    # refused in place, with the reason beside the form
     assert _post(client, "/admin/users", {"username": "ghost", "password": "ghost-pass-1",
-                                          "role": "agent", "agent_id": "A999"}).status_code == 400
+                                          "role": "agent", "agent_id": "A999"}).status_code == 422
     assert _post(client, "/admin/users", {"username": "A002", "password": "agent-pass-002",
                                           "role": "manager"}).status_code == 409
     assert _post(client, "/admin/users", {"username": "short", "password": "short",
-                                          "role": "manager"}).status_code == 400
+                                          "role": "manager"}).status_code == 422
     [entry] = [e for e in _audit(app, "user.create") if e.target == "user:a002"]
     assert entry.username == "admin" and entry.after["agent_id"] == "A002"
     assert "password" not in str(entry.after)

@@ -20,7 +20,7 @@ from .data import DataGateway
 from .db.engine import make_engine, migrate, session_factory, transaction
 from .deps import AppState
 from .errors import install_error_handlers
-from .params import SHOP_TZ
+from .params import SHOP_TZ, current_month
 from .records import entries_for
 from .routers import api_routers, page_routers
 from .schemes import versions_for
@@ -84,6 +84,18 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
             response.headers.setdefault(name, value)
         return response
 
+    make_schema = app.openapi
+    schema_month: list[str] = []
+
+    def openapi() -> dict[str, Any]:
+        """The schema, made again when the month changes (it documents the months up to
+        the current one)."""
+        month = current_month()
+        if schema_month != [month]:
+            app.openapi_schema, schema_month[:] = None, [month]
+        return make_schema()
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(packages=[("cskpi.web", "static")]), name="static")
     for router in page_routers():
         app.include_router(router, include_in_schema=False)

@@ -183,7 +183,7 @@ def _with_month(request: Request, month: str, latest: str) -> str:
     if request.method != "GET":
         return request.headers.get("referer", "/") if _same_site(request) else "/"
     url = request.url
-    if url.query_params.get("period") == month:
+    if request.query_params.get("period") == month:
         url = url.include_query_params(period=latest)
     else:
         url = url.replace(path=url.path.replace(month, latest, 1))

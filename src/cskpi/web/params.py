@@ -60,7 +60,54 @@ def not_future(month: str) -> str:
     return month
 
 
-Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN), AfterValidator(not_future)]
+def _digits(low: str, high: str) -> list[str]:
+    """Regex alternatives for the numbers ``low``..``high`` written with as many digits."""
+    if low == high:
+        return [low]
+    if len(low) == 1:
+        return [f"[{low}-{high}]"]
+    rest = len(low) - 1
+    if low[0] == high[0]:
+        return [low[0] + r for r in _digits(low[1:], high[1:])]
+    out: list[str] = []
+    first, last = int(low[0]), int(high[0])
+    if low[1:] != "0" * rest:
+        out += [low[0] + r for r in _digits(low[1:], "9" * rest)]
+        first += 1
+    tail: list[str] = []
+    if high[1:] != "9" * rest:
+        tail = [high[0] + r for r in _digits("0" * rest, high[1:])]
+        last -= 1
+    if first <= last:
+        lead = str(first) if first == last else f"[{first}-{last}]"
+        out.append(lead + "[0-9]" * rest)
+    return out + tail
+
+
+def month_pattern(upto: str) -> str:
+    """The months 1900-01 to ``upto`` (``YYYY-MM``) as one regular expression: what the
+    schema documents, so a client knows which months are answered."""
+    year, month = int(upto[:4]), int(upto[5:])
+    months = "|".join(_digits("01", f"{month:02d}"))
+    alternatives = [f"{year}-(?:{months})"]
+    if year > 1900:
+        years = "|".join(_digits("1900", str(year - 1)))
+        alternatives.insert(0, f"(?:{years})-(?:0[1-9]|1[0-2])")
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+class _UpToThisMonth:
+    """Documents the months a route answers: 1900-01 to the current month (the schema is
+    made again when the month changes, see :func:`cskpi.web.app.create_app`)."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        schema["pattern"] = month_pattern(current_month())
+        return schema
+
+
+Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN), AfterValidator(not_future),
+                  _UpToThisMonth()]
 """A calendar month ``YYYY-MM``, 1900-01 to this month (in the shop's time zone)."""
 
 MonthQuery = Annotated[Month | None, Query(description=f"{MONTH_HELP}; default the latest "

@@ -33,7 +33,7 @@ from .db.models import Event, Grade, PeriodLock, User, utcnow
 from .errors import BadRequest, Conflict, NotFound
 from .jsonable import jsonable
 from .params import current_month
-from .periods import LOCK_ACTION, diff_snapshots, lock_target
+from .periods import LOCK_ACTION, REOPEN_ACTION, diff_snapshots, lock_target
 
 
 def latest_lock(db: Session, period: str, scheme: str) -> PeriodLock | None:
@@ -68,10 +68,11 @@ def _refuse_if_locked(db: Session, data: DataGateway, agent: Mapping[str, Any], 
                       changed_at: dt.datetime, target: str) -> None:
     """An entry a locked version was computed from is kept as it was: changing or
     deleting it would leave the approved figures without their evidence.  An entry
-    changed after the month's newest lock (a correction not yet locked) stays open."""
+    changed after the month's newest lock (a correction not yet locked) stays open, and
+    so does every entry of a month reopened for corrections (:func:`reopen_period`)."""
     for name in covering_names(data, agent):
         lock = latest_lock(db, period, name)
-        if lock is not None and lock.locked_at >= changed_at:
+        if lock is not None and lock.reopened_at is None and lock.locked_at >= changed_at:
             raise Conflict(f"web.entries.error.locked_{target}", period=period,
                            scheme=name, version=lock.version,
                            links=[(f"/periods/{period}?scheme={name}",
@@ -251,6 +252,30 @@ def lock_period(db: Session, data: DataGateway, user: User, *, period: str, sche
           before={"version": previous.version} if previous else None,
           after={"version": lock.version, "agents": len(snapshot["cards"]), "reason": reason,
                  "changed": changed, "problems": len(snapshot["problems"])}, ip=ip)
+    return lock
+
+
+def reopen_period(db: Session, user: User, *, period: str, scheme: str, reason: str,
+                  ip: str | None = None) -> PeriodLock:
+    """Open a locked month for corrections (audited ``period.reopen`` with the reason):
+    the entries its latest version was computed from may be changed or deleted again.
+    That version stays the published one (scorecards, reports) until a new version is
+    locked, which closes the month again."""
+    period = valid_period(period)
+    lock = latest_lock(db, period, scheme)
+    if lock is None:
+        raise BadRequest("web.periods.error.not_locked", period=period, scheme=scheme)
+    if lock.reopened_at is not None:
+        raise Conflict("web.periods.error.already_reopened", period=period, scheme=scheme,
+                       version=lock.version)
+    reason = reason.strip()
+    if not reason:
+        raise BadRequest("web.periods.error.reopen_reason", field="reason")
+    lock.reopened_at, lock.reopened_by = utcnow(), user.id
+    db.flush()
+    audit(db, user, REOPEN_ACTION, lock_target(period, scheme),
+          before={"version": lock.version}, after={"version": lock.version, "reason": reason},
+          ip=ip)
     return lock
 
 

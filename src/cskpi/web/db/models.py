@@ -187,7 +187,14 @@ class PeriodLock(Base):
     locked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     locked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     snapshot: Mapped[Any] = mapped_column(JSON)
-    locker: Mapped[User | None] = relationship(lazy="joined")
+    # reopened for corrections (entries it was computed from may change until a new
+    # version is locked; this version stays the published one until then)
+    reopened_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    reopened_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_period_locks_reopened_by"),
+        default=None)
+    locker: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[locked_by])
+    reopener: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[reopened_by])
 
 
 class LockReport(Base):
