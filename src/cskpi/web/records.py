@@ -144,7 +144,7 @@ def delete_grade(db: Session, data: DataGateway, user: User, grade_id: int,
     return row
 
 
-def _checked_event(db: Session, data: DataGateway, *, agent_id: str, date: dt.date,
+def _checked_event(data: DataGateway, *, agent_id: str, date: dt.date,
                    kind: str, points: str | None) -> tuple[dict[str, Any], Decimal | None]:
     """The agent and the points to store for an event, or the reason it would not count."""
     _not_future(data, f"{date:%Y-%m}")
@@ -159,7 +159,7 @@ def record_event(db: Session, data: DataGateway, reviewer: User, *, agent_id: st
     """Add an event (audited as ``event.create``) that counts as entered under the
     schemes covering the agent (see :func:`cskpi.scoring.entries.check_event`)."""
     kind = kind.strip()
-    _, value = _checked_event(db, data, agent_id=agent_id, date=date, kind=kind,
+    _, value = _checked_event(data, agent_id=agent_id, date=date, kind=kind,
                               points=points)
     row = Event(agent_id=agent_id, date=date, kind=kind, points=value, note=note or None,
                 reviewer_id=reviewer.id)
@@ -183,7 +183,7 @@ def update_event(db: Session, data: DataGateway, reviewer: User, event_id: int, 
     stays.  Refused when a lock has seen it, in its old month or its new one."""
     row = get_event(db, event_id)
     kind = kind.strip()
-    agent, value = _checked_event(db, data, agent_id=row.agent_id, date=date, kind=kind,
+    agent, value = _checked_event(data, agent_id=row.agent_id, date=date, kind=kind,
                                   points=points)
     for month in dict.fromkeys((f"{row.date:%Y-%m}", f"{date:%Y-%m}")):
         _refuse_if_locked(db, data, agent, month, row.updated_at, "event")
