@@ -112,10 +112,13 @@ def _save_grade(db: Session, reviewer: User, row: Grade | None, *, agent_id: str
 
 
 def get_grade(db: Session, grade_id: int) -> Grade:
+    """An entered grade, else :class:`NotFound`."""
     row = db.get(Grade, grade_id)
-    if row is None:
-        raise NotFound("web.entries.error.grade_unknown", id=grade_id)
-    return row
+    return row if row is not None else _unknown("grade", grade_id)
+
+
+def _unknown(what: str, entry_id: int) -> Any:
+    raise NotFound(f"web.entries.error.{what}_unknown", id=entry_id)
 
 
 def update_grade(db: Session, data: DataGateway, reviewer: User, grade_id: int, *,
@@ -170,10 +173,9 @@ def record_event(db: Session, data: DataGateway, reviewer: User, *, agent_id: st
 
 
 def get_event(db: Session, event_id: int) -> Event:
+    """An entered event, else :class:`NotFound`."""
     row = db.get(Event, event_id)
-    if row is None:
-        raise NotFound("web.entries.error.event_unknown", id=event_id)
-    return row
+    return row if row is not None else _unknown("event", event_id)
 
 
 def update_event(db: Session, data: DataGateway, reviewer: User, event_id: int, *,

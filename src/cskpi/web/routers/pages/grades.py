@@ -8,6 +8,7 @@ A refused entry shows the form again with the reason beside it and what was type
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Request
@@ -143,6 +144,23 @@ def _edit(request: Request, db: Session, data: DataGateway, what: str, row: Any,
         status_code=error.status if error else 200)
 
 
+def _apply(request: Request, db: Session, data: DataGateway, what: str, entry_id: int,
+           work: Callable[[], Any], done: str,
+           values: dict[str, str] | None = None) -> Response:
+    """Change or delete one entered grade or event, then back to the month's list; a
+    refused change shows its form again with the reason and what was typed."""
+    get = get_grade if what == "grade" else get_event
+    try:
+        row = work()
+    except Exception as exc:
+        db.rollback()
+        error = form_error(request, exc)
+        return _edit(request, db, data, what, get(db, entry_id), values=values, error=error)
+    db.commit()
+    period = row.period if what == "grade" else f"{row.date:%Y-%m}"
+    return RedirectResponse(f"/grades?period={period}&saved={what}_{done}", status_code=303)
+
+
 @router.get("/grades/{grade_id}/edit", response_class=HTMLResponse)
 def grade_edit(request: Request, grade_id: Id, principal: ManagerUser, db: DbDep,
                data: DataDep) -> Response:
@@ -155,32 +173,17 @@ def grade_update(request: Request, grade_id: Id, principal: ManagerForm, db: DbD
                  data: DataDep, grade: Annotated[str, Form(max_length=4)],
                  note: Note = "") -> Response:
     """Save the changed grade (audited with before and after)."""
-    try:
-        row = update_grade(db, data, principal.user, grade_id, grade=grade, note=note,
-                           ip=client_ip(request))
-    except Exception as exc:
-        db.rollback()
-        error = form_error(request, exc)
-        return _edit(request, db, data, "grade", get_grade(db, grade_id),
-                     values=kept({"grade": grade, "note": note}), error=error)
-    db.commit()
-    return RedirectResponse(f"/grades?period={row.period}&saved=grade_update",
-                            status_code=303)
+    return _apply(request, db, data, "grade", grade_id, lambda: update_grade(
+        db, data, principal.user, grade_id, grade=grade, note=note, ip=client_ip(request)),
+        "update", kept({"grade": grade, "note": note}))
 
 
 @router.post("/grades/{grade_id}/delete", response_model=None)
 def grade_delete(request: Request, grade_id: Id, principal: ManagerForm, db: DbDep,
                  data: DataDep) -> Response:
     """Delete an entered grade (audited); the imported one, if any, counts again."""
-    try:
-        row = delete_grade(db, data, principal.user, grade_id, ip=client_ip(request))
-    except Exception as exc:
-        db.rollback()
-        error = form_error(request, exc)
-        return _edit(request, db, data, "grade", get_grade(db, grade_id), error=error)
-    db.commit()
-    return RedirectResponse(f"/grades?period={row.period}&saved=grade_delete",
-                            status_code=303)
+    return _apply(request, db, data, "grade", grade_id, lambda: delete_grade(
+        db, data, principal.user, grade_id, ip=client_ip(request)), "delete")
 
 
 @router.get("/events/{event_id}/edit", response_class=HTMLResponse)
@@ -197,31 +200,15 @@ def event_update(request: Request, event_id: Id, principal: ManagerForm, db: DbD
                  points: Annotated[str, Form(max_length=20)] = "",
                  note: Note = "") -> Response:
     """Save the changed event (audited with before and after)."""
-    try:
-        row = update_event(db, data, principal.user, event_id, date=date, kind=kind,
-                           points=points, note=note, ip=client_ip(request))
-    except Exception as exc:
-        db.rollback()
-        error = form_error(request, exc)
-        values = kept({"date": date.isoformat(), "kind": kind, "points": points,
-                       "note": note})
-        return _edit(request, db, data, "event", get_event(db, event_id), values=values,
-                     error=error)
-    db.commit()
-    return RedirectResponse(f"/grades?period={row.date:%Y-%m}&saved=event_update",
-                            status_code=303)
+    values = kept({"date": date.isoformat(), "kind": kind, "points": points, "note": note})
+    return _apply(request, db, data, "event", event_id, lambda: update_event(
+        db, data, principal.user, event_id, date=date, kind=kind, points=points, note=note,
+        ip=client_ip(request)), "update", values)
 
 
 @router.post("/events/{event_id}/delete", response_model=None)
 def event_delete(request: Request, event_id: Id, principal: ManagerForm, db: DbDep,
                  data: DataDep) -> Response:
     """Delete an entered event (audited with what it was)."""
-    try:
-        row = delete_event(db, data, principal.user, event_id, ip=client_ip(request))
-    except Exception as exc:
-        db.rollback()
-        error = form_error(request, exc)
-        return _edit(request, db, data, "event", get_event(db, event_id), error=error)
-    db.commit()
-    return RedirectResponse(f"/grades?period={row.date:%Y-%m}&saved=event_delete",
-                            status_code=303)
+    return _apply(request, db, data, "event", event_id, lambda: delete_event(
+        db, data, principal.user, event_id, ip=client_ip(request)), "delete")
