@@ -415,7 +415,7 @@ def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:
                 if latest is not None:
                     break
     if latest is None:
-        raise UsageError("the workspace has no dated data yet", hint="import a data folder")
+        raise UsageError(code="workspace_no_data")
     return latest.replace(day=1), month_end(latest)
 
 
@@ -468,6 +468,29 @@ def score_period(scheme: SchemeRef, period: str, *, workspace: Path | str | None
 
     return _with_inputs(run_score, workspace=workspace, data=data, writable=True,
                         profile=profile)
+
+
+def shop_timezone(workspace: Path | str) -> str:
+    """The shop's time zone: the one its workspace was imported in (the default one while
+    there is no workspace yet)."""
+    from .errors import WorkspaceError
+
+    try:
+        with Workspace(workspace).connect(read_only=True) as con:
+            return stored_timezone(con) or DEFAULT_TZ
+    except WorkspaceError as exc:
+        if exc.code == "workspace_missing":
+            return DEFAULT_TZ
+        raise
+
+
+def imported_entries(workspace: Path | str, period: str) -> dict[str, list[dict[str, Any]]]:
+    """The grades, events and complaints of a month that came with the workspace's data,
+    as scoring reads them (see :func:`cskpi.scoring.run.imported_entries`)."""
+    from .scoring.run import imported_entries as read
+
+    return _with_inputs(lambda backend, inputs, _con: read(backend, inputs, period),
+                        workspace=workspace, data=None)
 
 
 def roster(workspace: Path | str) -> list[dict[str, object]]:

@@ -621,15 +621,26 @@ WEB_PAGES = (
      "stored, import, import history"),
     ("/schemes", "manager, admin (agents: /schemes/mine, their own scheme)", "read, edit with "
      "live validation, versions and diffs, preview who gains or loses"),
-    ("/grades", "manager, admin", "优/良/中/差 grades per item and events, with notes "
-     "(audited)"),
-    ("/periods", "manager, admin", "review a month, lock it; re-lock with a reason and a diff"),
+    ("/grades", "manager, admin", "优/良/中/差 grades per item and events, chosen from the "
+     "schemes in force and checked against them, with notes; entered ones changed or deleted "
+     "(audited); imported grades, events and complaints listed beside them"),
+    ("/periods", "manager, admin", "review a month, lock it (its report files are kept as "
+     "approved); reopen it for corrections; re-lock with a reason and a diff"),
     ("/whatif", "manager, admin", "sales drivers: conversion, AOV, inquiries, agents"),
-    ("/reports/{YYYY-MM}.xlsx|pdf?scheme=", "manager, admin", "the month's report (refused "
-     "for a locked month that changed since its lock, unless live=1)"),
+    ("/reports/{YYYY-MM}.xlsx|pdf?scheme=", "manager, admin", "the month's report; "
+     "&version=N gives locked version N as approved; a locked month that changed since its "
+     "lock is refused (409) with links to the approved version, the review and live=1"),
     ("/admin/users, /admin/audit", "admin", "users, roles, password resets, the audit log"),
     ("/api/v1/…", "by token or session, same rules", "JSON; OpenAPI at /api/v1/openapi.json"),
 )
+
+
+WEB_ENTRIES = """## Entries, months and locks
+
+- **Grades and events count as entered, or are refused.** An event's kind is one a scheme covering the agent counts (an adjustment, an event paid with money, or one an item or veto counts); where the scheme has the manager choose the points (`points: {min, max}`) they are required and must lie in the range (a deduction typed positive counts negative, 13 is −13); where it fixes them (`points: 2`) the points are left empty or are exactly those; a kind only counted or paid takes none. A grade is one of a graded item of the agent's scheme. An agent no scheme covers gets nothing. A refused entry comes back with the reason beside the form and what was typed (422). The check is `cskpi.scoring.entries`.
+- **Months**: a month after the current one in the shop's time zone is refused (422, with the latest month offered); the API schema documents the months up to the current one. A month without sessions, sales or online time shows that there is no data, with the way to the Data page (no scores, no pay, no alerts; the API scorecard says `has_data: false`). Before the first import, every data page says so; user management works.
+- **Locks**: a locked version keeps its Excel and PDF files as approved, in English and Chinese. An entered grade or event a lock was computed from is kept as it was (409) until the month is reopened for corrections (audited, with a reason); the locked version stays published until a new version is locked, which closes the month again. An entry made after the lock (a correction) may be changed until then.
+"""
 
 
 WEB_SECURITY = """## Security
@@ -665,7 +676,7 @@ def render_web() -> str:
              "## Pages", "", "| page | who | what |", "|---|---|---|"]
     lines += [f"| `{path}` | {who} | {what} |".replace(".xlsx|pdf", ".xlsx\\|pdf")
               for path, who, what in WEB_PAGES]
-    lines += ["", WEB_SECURITY.rstrip()]
+    lines += ["", WEB_ENTRIES.rstrip(), "", WEB_SECURITY.rstrip()]
     lines += ["", "## Settings", "",
               "Arguments of `cskpi serve` or environment variables; the rest are defaults "
               "for embedding the app (`cskpi.web.app.create_app`).", "",

@@ -155,6 +155,33 @@ def test_manager_sees_kpis_grades_and_locks_a_period(uploaded: str, browser: Any
 
 
 @pytest.mark.browser
+def test_an_event_out_of_range_is_refused_in_place(uploaded: str, browser: Any) -> None:
+    """A complaint of −50 where the scheme allows −20..−5: the form comes back with the
+    reason beside it, the field marked and what was typed still there; nothing stored."""
+    server = uploaded
+    page = login(browser, server, "mgr")
+    page.goto(f"{server}/grades?period={PERIOD}")
+    form = page.locator("form[action='/events']")
+    form.locator("select[name=agent_id]").select_option("A004")
+    form.locator("input[name=date]").fill(f"{PERIOD}-03")
+    form.locator("select[name=kind]").select_option("complaint")
+    form.locator("input[name=points]").fill("-50")
+    form.locator("input[name=note]").fill("rude twice")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    refusal = page.locator("#event-form [role=alert]")
+    assert "-50 is outside -20 to -5" in refusal.inner_text()
+    form = page.locator("form[action='/events']")
+    assert form.locator("input[name=points]").input_value() == "-50"
+    assert form.locator("input[name=points]").get_attribute("aria-invalid") == "true"
+    assert form.locator("input[name=note]").input_value() == "rude twice"
+    assert form.locator("select[name=agent_id]").input_value() == "A004"
+    assert "rude twice" not in page.locator("#events").inner_text()  # not stored
+    shot(page, "event-refused")
+    page.close()
+
+
+@pytest.mark.browser
 def test_agent_cannot_open_another_agents_scorecard(uploaded: str, browser: Any) -> None:
     server = uploaded
     page = login(browser, server, "a001")

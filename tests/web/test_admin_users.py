@@ -74,18 +74,21 @@ def test_the_linked_agent_must_be_in_the_roster(app: FastAPI,
                                                client_for: Callable[..., TestClient]) -> None:
     admin = client_for("admin")
     path = f"/admin/users/{A001}"
-    assert _post(admin, path, {"role": "agent", "agent_id": "A999", "active": "1"}
-                 ).status_code == 400
+    # refused in place (422), the reason beside the form and what was chosen kept
+    unknown = _post(admin, path, {"role": "agent", "agent_id": "A999", "active": "1"})
+    assert unknown.status_code == 422
+    assert "No agent &#39;A999&#39; in the workspace." in unknown.text
+    assert '<option value="A999" selected>' in unknown.text
     assert _post(admin, path, {"role": "agent", "agent_id": "", "active": "1"}
-                 ).status_code == 400
+                 ).status_code == 422
     assert _user(app, A001)["agent_id"] == "A001"  # unchanged by the refused posts
     # a manager is linked to no agent, whatever the form says
     assert _post(admin, path, {"role": "manager", "agent_id": "A001", "active": "1"}
                  ).status_code == 303
     assert (_user(app, A001)["role"], _user(app, A001)["agent_id"]) == ("manager", None)
-    assert _post(admin, path, {"role": "owner", "active": "1"}).status_code == 400
+    assert _post(admin, path, {"role": "owner", "active": "1"}).status_code == 422
     assert _post(admin, path, {"role": "manager", "active": "1", "locale": "fr"}
-                 ).status_code == 400
+                 ).status_code == 422
 
 
 def test_the_last_active_admin_stays_an_active_admin(

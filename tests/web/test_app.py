@@ -34,15 +34,16 @@ def test_serve_runs_uvicorn_on_the_default_sqlite_beside_the_workspace(
     assert login(TestClient(app), "admin", ADMIN_PASSWORD).status_code == 303
 
 
-def test_a_missing_workspace_gives_503_not_a_crash(tmp_path: Path) -> None:
+def test_a_missing_workspace_is_a_page_saying_so_and_503_for_the_api(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "none.duckdb", admin_password=ADMIN_PASSWORD,
                              database_url=f"sqlite:///{tmp_path / 'app.sqlite'}", environ={},
                              **FAST_ARGON2)
     app = create_app(settings, out=io.StringIO())
     client = TestClient(app)
     login(client, "admin", ADMIN_PASSWORD)
-    page = client.get("/overview")
-    assert page.status_code == 503 and "no workspace at" in page.text
+    page = client.get("/overview")  # a fresh install: nothing failed, there is no data yet
+    assert page.status_code == 200 and "There is no data yet" in page.text
+    assert 'href="/data"' in page.text.split('id="no-data"')[1]
     api = client.get("/api/v1/metrics")
     assert api.status_code == 503
     assert api.json()["error"]["code"] == "workspace_unavailable"

@@ -129,7 +129,9 @@ def _staged(ws: Path) -> list[str]:
 def test_upload_check_import_and_history(client_as: Callable[..., TestClient], ws: Path,
                                          demo: Path, data_app: FastAPI) -> None:
     client = client_as("mgr")
-    assert client.get("/overview?period=2026-10").status_code == 503  # no workspace yet
+    empty = client.get("/overview?period=2026-10")  # no workspace yet: says so, links Data
+    assert empty.status_code == 200 and 'id="no-data"' in empty.text
+    assert 'href="/data"' in empty.text.split('id="no-data"')[1]
     token = _token(_upload(client, _demo_files(demo)))
     assert not ws.exists()  # staged beside it, nothing stored
 

@@ -17,8 +17,9 @@ from cskpi.web.db.engine import (
 from cskpi.web.db.models import Base
 
 TABLES = {"users", "login_sessions", "api_tokens", "login_failures", "audit_log", "grades",
-          "events", "period_locks", "scheme_versions", "lost_labels", "alembic_version"}
-HEAD = "0004"
+          "events", "period_locks", "scheme_versions", "lost_labels", "lock_reports",
+          "alembic_version"}
+HEAD = "0005"
 
 
 def test_upgrade_head_on_an_empty_database(empty_database_url: str) -> None:

@@ -48,6 +48,13 @@ def _grade(client: TestClient, grade: str) -> None:
     assert response.status_code == 303
 
 
+def _reopen(client: TestClient, reason: str = "re-review") -> None:
+    """A grade a lock has seen changes only in a month reopened for corrections."""
+    response = _post(client, "/periods/reopen", {"period": PERIOD, "scheme": SCHEME,
+                                                 "reason": reason})
+    assert response.status_code == 303
+
+
 def _table(html: str, table_id: str) -> list[tuple[dict[str, str], list[str]]]:
     """(attributes of each body row, the text of its cells)."""
     body = html.split(f'id="{table_id}"')[1].split("</tbody>")[0].split("<tbody>")[1]
@@ -119,6 +126,7 @@ def test_a_correction_after_a_lock_shows_as_a_diff_and_needs_a_reason_to_relock(
     assert unchanged.status_code == 409  # no empty versions
     assert "Nothing has changed" in unchanged.text
 
+    _reopen(mgr)
     _grade(mgr, "A")  # quality A = 20 points: +5 on the score
     assert _month_state(mgr) == "changed"
     # the published scorecard has not moved: it is still version 1
@@ -136,8 +144,9 @@ def test_a_correction_after_a_lock_shows_as_a_diff_and_needs_a_reason_to_relock(
     assert "售后客服素质: 15 → 20 +5" in cells[4]
     assert re.search(r'name="reason"[^>]*required', review) and "Lock as version 2" in review
 
-    refused = _lock(mgr)
-    assert refused.status_code == 400 and "needs a reason" in refused.text
+    refused = _lock(mgr)  # refused in place, beside the form
+    assert refused.status_code == 422 and "needs a reason" in refused.text
+    assert 'id="form-error"' in refused.text
     assert len(_lock_rows(app)) == 1
     done = _post(mgr, "/periods/lock", {"period": PERIOD, "scheme": SCHEME, "back": "review",
                                         "reason": "quality re-reviewed"})
@@ -160,6 +169,7 @@ def test_a_version_page_shows_the_version_and_its_diff(
     mgr = client_for("mgr")
     _grade(mgr, "C")  # 10 points
     _lock(mgr)
+    _reopen(mgr)
     _grade(mgr, "D")  # 0 points: −10
     assert _lock(mgr, reason="complaint upheld").status_code == 303
     [(_, v1_score), (_, v2_score)] = _lock_rows(app)
@@ -184,8 +194,8 @@ def test_an_unknown_scheme_or_month_is_refused(client_for: Callable[..., TestCli
     assert mgr.get(f"/periods/{PERIOD}?scheme=/etc/passwd").status_code == 400
     assert mgr.get("/periods/2026-13").status_code == 422  # not a month: at the door
     assert mgr.get("/periods/Oct").status_code == 422
-    assert _post(mgr, "/periods/lock", {"period": PERIOD, "scheme": "/etc/passwd"}
-                 ).status_code == 400
+    refused = _post(mgr, "/periods/lock", {"period": PERIOD, "scheme": "/etc/passwd"})
+    assert refused.status_code == 422 and "Unknown scheme &#39;/etc/passwd&#39;" in refused.text
 
 
 @pytest.fixture
@@ -213,8 +223,9 @@ def test_problems_block_a_lock_unless_the_manager_locks_despite_them(
     problems = re.findall(r'<li class="alert" data-code="missing_grade">', review)
     assert len(problems) == 8 and "8 problem(s) to solve before locking" in review
     assert 'name="allow_incomplete"' in review
-    refused = _lock(mgr)
-    assert refused.status_code == 400 and "8 problem(s) remain" in refused.text
+    refused = _lock(mgr)  # the reason beside the form, and the box it speaks of there
+    assert refused.status_code == 422 and "8 problem(s) remain" in refused.text
+    assert 'name="allow_incomplete"' in refused.text.split('id="form-error"')[1]
     assert _lock(mgr, allow_incomplete="true").status_code == 303
     with transaction(ungraded_app.state.cskpi.sessions) as db:
         lock = db.scalars(select(PeriodLock)).one()

@@ -73,16 +73,23 @@ def test_the_agent_sees_grades_entered_for_them(
 def test_invalid_grades_and_items_are_refused(
         app: FastAPI, client_for: Callable[..., TestClient]) -> None:
     client = client_for("mgr")
-    cases = [
-        ({"agent_id": "A004", "period": PERIOD, "item": "quality", "grade": "E"}, 400),
-        ({"agent_id": "A004", "period": PERIOD, "item": "refund_rate", "grade": "A"}, 400),
-        ({"agent_id": "A001", "period": PERIOD, "item": "quality", "grade": "A"}, 400),
-        ({"agent_id": "ZZZ", "period": PERIOD, "item": "quality", "grade": "A"}, 404),
-        ({"agent_id": "A004", "period": "2026-13", "item": "quality", "grade": "A"}, 422),
-        ({"agent_id": "A004", "period": "Oct", "item": "quality", "grade": "A"}, 422),
+    cases = [  # each refused in place (the form again, with the reason): 422
+        ({"agent_id": "A004", "period": PERIOD, "item": "quality", "grade": "E"},
+         "&#39;E&#39; is not a grade of 售后客服素质 under aftersale-4crown"),
+        ({"agent_id": "A004", "period": PERIOD, "item": "refund_rate", "grade": "A"},
+         "&#39;refund_rate&#39; is not a graded item of aftersale-4crown"),
+        ({"agent_id": "A001", "period": PERIOD, "item": "quality", "grade": "A"},
+         "The schemes of agent A001 (presale-standard) have no graded items"),
+        ({"agent_id": "ZZZ", "period": PERIOD, "item": "quality", "grade": "A"},
+         "No agent &#39;ZZZ&#39; in the workspace."),
+        ({"agent_id": "A004", "period": "2026-13", "item": "quality", "grade": "A"}, None),
+        ({"agent_id": "A004", "period": "Oct", "item": "quality", "grade": "A"}, None),
     ]
-    for data, status in cases:
-        assert _post(client, "/grades", data).status_code == status, data
+    for data, reason in cases:
+        response = _post(client, "/grades", data)
+        assert response.status_code == 422, data
+        if reason is not None:
+            assert reason in response.text, data
     assert _audit(app, "grade.") == []
 
 
@@ -106,7 +113,8 @@ def test_event_points_must_be_numbers(client_for: Callable[..., TestClient]) -> 
     for points in ("many", "NaN", "Infinity", "1e12"):
         response = _post(client, "/events", {"agent_id": "A005", "date": "2026-10-04",
                                              "kind": "praise", "points": points})
-        assert response.status_code == 400, points
+        assert response.status_code == 422, points
+        assert f"&#39;{points}&#39; is not a number of points" in response.text
 
 
 def test_locking_a_period_snapshots_scores_and_pay_as_versions(
@@ -160,7 +168,7 @@ def test_locking_an_unconfigured_scheme_is_refused(
         client_for: Callable[..., TestClient]) -> None:
     response = _post(client_for("mgr"), "/periods/lock", {"period": PERIOD,
                                                           "scheme": "/etc/passwd"})
-    assert response.status_code == 400
+    assert response.status_code == 422
 
 
 def test_admin_sees_the_audit_log(client_for: Callable[..., TestClient]) -> None:
@@ -176,12 +184,13 @@ def test_admin_creates_an_agent_user_linked_to_the_roster(
     ok = _post(client, "/admin/users", {"username": "a002", "password": "agent-pass-002",
                                         "role": "agent", "agent_id": "A002"})
     assert ok.status_code == 303
+    # refused in place, with the reason beside the form
     assert _post(client, "/admin/users", {"username": "ghost", "password": "ghost-pass-1",
-                                          "role": "agent", "agent_id": "A999"}).status_code == 400
+                                          "role": "agent", "agent_id": "A999"}).status_code == 422
     assert _post(client, "/admin/users", {"username": "A002", "password": "agent-pass-002",
                                           "role": "manager"}).status_code == 409
     assert _post(client, "/admin/users", {"username": "short", "password": "short",
-                                          "role": "manager"}).status_code == 400
+                                          "role": "manager"}).status_code == 422
     [entry] = [e for e in _audit(app, "user.create") if e.target == "user:a002"]
     assert entry.username == "admin" and entry.after["agent_id"] == "A002"
     assert "password" not in str(entry.after)

@@ -99,15 +99,8 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
         shop_rows = compute(backend, inp, MetricQuery(first, last, by="shop", profile=profile),
                             **cached).rows
         shop_metrics = shop_rows[0] if shop_rows else {}
-    grades = []
-    if inp.has("grades"):
-        g = inp.get("grades")
-        grades = fetch(backend, g.filter(g.period == period))
-    events = []
-    if inp.has("events"):
-        ev = inp.get("events")
-        ev = ev.filter(E.in_range(ev.ts_local, E.Buckets(first, last, None)))
-        events = fetch(backend, ev.select("agent_id", "kind", "points", "note"))
+    grades = _imported_grades(backend, inp, period)
+    events = _imported_events(backend, inp, period, ("agent_id", "kind", "points", "note"))
     grades = merge_grades(grades, [g for g in extra_grades if g["period"] == period])
     events = [*events, *({"agent_id": e["agent_id"], "kind": e["kind"],
                           "points": e.get("points"), "note": e.get("note")}
@@ -117,11 +110,8 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
     if scheme.pay and scheme.pay.commission and scheme.pay.commission.net_of_refunds \
             and inp.has("refunds") and inp.has("orders"):
         refunded = _refunded(backend, inp, profile, first, last)
-    complaints = None
-    if inp.has("complaints"):
-        c = inp.get("complaints")
-        c = c.filter(E.in_range(c.ts_local, E.Buckets(first, last, None)))
-        complaints = fetch(backend, c.select("complaint_id", "agent_id", "verified", "points"))
+    complaints = _imported_complaints(backend, inp, period,
+                                      ("complaint_id", "agent_id", "verified", "points"))
     attendance = None
     if inp.has("attendance") and any(getattr(i, "per_occurrence", None) for i in scheme.items):
         a = inp.get("attendance")
@@ -136,6 +126,51 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
     if history and scheme.lookup_keys("prev", "streak"):
         data.previous, data.streaks = last_periods(backend, inp, scheme, period, cache)
     return data
+
+
+def _imported_grades(backend: Any, inp: Inputs, period: str) -> list[dict[str, Any]]:
+    """The workspace's grades of a month (what the ``grades`` table holds for it)."""
+    if not inp.has("grades"):
+        return []
+    g = inp.get("grades")
+    return fetch(backend, g.filter(g.period == period))
+
+
+def _imported_events(backend: Any, inp: Inputs, period: str,
+                     columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The workspace's events of a month (by the shop's local time)."""
+    if not inp.has("events"):
+        return []
+    first, last = month_range(period)
+    ev = inp.get("events")
+    ev = ev.filter(E.in_range(ev.ts_local, E.Buckets(first, last, None)))
+    return fetch(backend, ev.select(*columns))
+
+
+def _imported_complaints(backend: Any, inp: Inputs, period: str,
+                         columns: tuple[str, ...]) -> list[dict[str, Any]] | None:
+    """The workspace's complaints of a month (None: the workspace has no such table)."""
+    if not inp.has("complaints"):
+        return None
+    first, last = month_range(period)
+    c = inp.get("complaints")
+    c = c.filter(E.in_range(c.ts_local, E.Buckets(first, last, None)))
+    return fetch(backend, c.select(*columns))
+
+
+def imported_entries(backend: Any, inp: Inputs, period: str) -> dict[str, list[dict[str, Any]]]:
+    """The grades, events and complaints of a month that came with the data (not entered
+    in the app), read as scoring reads them, with their dates, reviewers and notes, for
+    listing beside the entered ones: ``{"grades", "events", "complaints"}``."""
+    events = _imported_events(backend, inp, period,
+                              ("agent_id", "ts_local", "kind", "points", "note"))
+    complaints = _imported_complaints(backend, inp, period,
+                                      ("complaint_id", "agent_id", "ts_local", "verified",
+                                       "points", "note")) or []
+    key = lambda r: (str(r["agent_id"]), str(r.get("ts_local")))  # noqa: E731
+    return {"grades": sorted(_imported_grades(backend, inp, period),
+                             key=lambda r: (str(r["agent_id"]), str(r["item"]))),
+            "events": sorted(events, key=key), "complaints": sorted(complaints, key=key)}
 
 
 def last_periods(backend: Any, inp: Inputs, scheme: Scheme, period: str, cache: Any = None,

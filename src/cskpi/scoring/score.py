@@ -41,6 +41,7 @@ from .cards import (
     rounded,
     value_of,
 )
+from .entries import is_deduction, own_points
 from .items import GRADE_ALIASES, range_problem, score_item
 from .lookups import Resolver, events_of
 from .pay import awards, check_pay_range, commission, of_target, pay_card, pools, split_cents
@@ -68,7 +69,7 @@ def _adjustments(scheme: Scheme, agent: Mapping[str, Any], inp: ScoringInput,
         events = events_of(inp, agent["agent_id"], adj.event)
         if not events:
             continue
-        deduction = (adj.points if adj.points is not None else adj.max_points or ZERO) <= 0
+        deduction = is_deduction(adj.points, adj.max_points)
         if adj.points is not None:
             out.append(_fixed(adj, events, deduction))
             continue
@@ -93,11 +94,7 @@ def _adjustments(scheme: Scheme, agent: Mapping[str, Any], inp: ScoringInput,
 
 def _own_points(event: Mapping[str, Any], deduction: bool) -> Decimal | None:
     """The points an event row carries (a deduction's written positive counts negative)."""
-    p = event.get("points")
-    if p is None:
-        return None
-    value = Decimal(str(p))
-    return -value if deduction and value > 0 else value
+    return own_points(event.get("points"), deduction)
 
 
 def _fixed(adj: Any, events: list[dict[str, Any]], deduction: bool) -> AdjustmentScore:

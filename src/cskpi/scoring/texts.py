@@ -67,6 +67,12 @@ def _localise(value: Any, t: Any) -> Any:
     return value
 
 
+def event_label(kind: str, t: Any, label: str | None = None) -> str:
+    """An event kind (or attendance status) as shown: the scheme's label, else the
+    catalog's name of a known kind, else the kind as written."""
+    return str(_localise(event_ref(kind, label), t))
+
+
 def _lang(t: Any) -> str:
     return str(getattr(t, "lang", "en") or "en")
 

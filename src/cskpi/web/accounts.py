@@ -44,15 +44,15 @@ def create_user(db: Session, passwords: Passwords, *, username: str, password: s
     """A new user (audited); agents must be linked to a workspace agent_id."""
     username = username.strip()
     if not username or len(username) > 64:
-        raise BadRequest("web.error.username_invalid")
+        raise BadRequest("web.error.username_invalid", field="username")
     if role not in ROLES:
         raise BadRequest("web.error.role_invalid", role=role)
     if role == "agent" and not agent_id:
-        raise BadRequest("web.error.agent_needs_id")
+        raise BadRequest("web.error.agent_needs_id", field="agent_id")
     if len(password) < 8:
-        raise BadRequest("web.error.password_short")
+        raise BadRequest("web.error.password_short", field="password")
     if db.scalar(select(User).where(func.lower(User.username) == username.lower())):
-        raise Conflict("web.error.username_taken", username=username)
+        raise Conflict("web.error.username_taken", username=username, field="username")
     user = User(username=username, password_hash=passwords.hash(password), role=role,
                 agent_id=agent_id or None, locale=locale or None)
     db.add(user)
@@ -243,7 +243,7 @@ def _set_password(db: Session, passwords: Passwords, user: User, new: str,
                   keep: LoginSession | None) -> None:
     """Store a new password's hash; every login of the user but ``keep`` ends."""
     if len(new) < 8:
-        raise BadRequest("web.error.password_short")
+        raise BadRequest("web.error.password_short", field="password")
     user.password_hash = passwords.hash(new)
     _end_logins(db, user, keep)
 
@@ -312,9 +312,9 @@ def update_user(db: Session, actor: User, user: User, *, role: str, agent_id: st
     agent_id = (agent_id or "").strip() or None
     if role == "agent":
         if agent_id is None:
-            raise BadRequest("web.error.agent_needs_id")
+            raise BadRequest("web.error.agent_needs_id", field="agent_id")
         if agent_id not in agents:
-            raise BadRequest("web.error.agent_unknown", agent=agent_id)
+            raise BadRequest("web.error.agent_unknown", agent=agent_id, field="agent_id")
     else:
         agent_id = None
     stays_admin = role == "admin" and active

@@ -20,6 +20,7 @@ from .data import DataGateway
 from .db.engine import make_engine, migrate, session_factory, transaction
 from .deps import AppState
 from .errors import install_error_handlers
+from .params import SHOP_TZ, current_month
 from .records import entries_for
 from .routers import api_routers, page_routers
 from .schemes import versions_for
@@ -72,15 +73,29 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
     # the scheme versions saved in this app's database are the ones scored
     app.state.cskpi.data.scheme_versions = versions_for(sessions)
     install_error_handlers(app)
+    gateway = app.state.cskpi.data
 
     @app.middleware("http")
     async def security_headers(request: Request,
                                call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        SHOP_TZ.set(gateway.timezone)  # months after the shop's current one are refused
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
 
+    make_schema = app.openapi
+    schema_month: list[str] = []
+
+    def openapi() -> dict[str, Any]:
+        """The schema, made again when the month changes (it documents the months up to
+        the current one)."""
+        month = current_month()
+        if schema_month != [month]:
+            app.openapi_schema, schema_month[:] = None, [month]
+        return make_schema()
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(packages=[("cskpi.web", "static")]), name="static")
     for router in page_routers():
         app.include_router(router, include_in_schema=False)

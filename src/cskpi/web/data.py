@@ -23,15 +23,19 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import core
-from ..errors import UsageError
+from ..errors import CskpiError, UsageError, WorkspaceError
 from ..jsonable import jsonable
 from ..metrics.compute import MetricQuery
 from ..metrics.profiles import resolve as resolve_profile
 from ..months import month_range
 from ..scoring.run import Scored
+
+if TYPE_CHECKING:
+    from ..scheme import Scheme
+    from ..scoring.entries import EventRule
 
 T = TypeVar("T")
 
@@ -90,6 +94,7 @@ class DataGateway:
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
+        self._timezone: str | None = None  # the shop's, as last read
 
     def _signature(self) -> tuple[int, ...]:
         sig: list[int] = []
@@ -145,8 +150,58 @@ class DataGateway:
         return first.strftime("%Y-%m")
 
     def roster(self) -> list[dict[str, Any]]:
-        """The workspace's agents."""
-        return self._cached(("roster",), lambda: core.roster(self.workspace))
+        """The workspace's agents (none while there is no workspace yet: a fresh install's
+        admin still manages users)."""
+
+        def read() -> list[dict[str, Any]]:
+            try:
+                return core.roster(self.workspace)
+            except WorkspaceError as exc:
+                if exc.code == "workspace_missing":
+                    return []
+                raise
+
+        return self._cached(("roster",), read)
+
+    def has_data(self, period: str) -> bool:
+        """Whether a month has any sessions, sales or online time (a month without them
+        has no figures to score: 0 of everything would look like a real, bad month)."""
+        try:
+            shop = self.metrics(period, "shop")
+        except WorkspaceError as exc:
+            if exc.code == "workspace_missing":
+                return False
+            raise
+        return any(row.get(k) for row in shop for k in ("sessions", "sales", "online_hours"))
+
+    def timezone(self) -> str:
+        """The shop's time zone (the workspace's; the default one before the first import).
+
+        Asked for while a request's parameters are read, so it never waits for the
+        workspace: while another call holds it, the zone last read is the answer."""
+        if not self._lock.acquire(blocking=False):
+            return self._timezone or core.DEFAULT_TZ
+        try:
+            self._timezone = self._cached(("timezone",),
+                                          lambda: core.shop_timezone(self.workspace))
+        except CskpiError:  # a damaged workspace: its pages say so; months use the default
+            return self._timezone or core.DEFAULT_TZ
+        finally:
+            self._lock.release()
+        return self._timezone
+
+    def imported(self, period: str) -> dict[str, list[dict[str, Any]]]:
+        """The month's grades, events and complaints that came with the data (none before
+        the first import)."""
+        def read() -> dict[str, list[dict[str, Any]]]:
+            try:
+                return core.imported_entries(self.workspace, valid_period(period))
+            except WorkspaceError as exc:
+                if exc.code == "workspace_missing":
+                    return {"grades": [], "events": [], "complaints": []}
+                raise
+
+        return self._cached(("imported", period), read)
 
     def agent(self, agent_id: str) -> dict[str, Any] | None:
         return next((a for a in self.roster() if a["agent_id"] == agent_id), None)
@@ -246,32 +301,30 @@ class DataGateway:
                          "unmatched": scored.result.unmatched})
         return snapshot
 
-    def grade_items(self, scheme: str) -> list[tuple[str, str]]:
-        """(key, label) of the items of a scheme that managers grade."""
-        from ..scheme import GradeItem
+    def loaded(self, scheme: str) -> Scheme:
+        """The version in force of a scheme, loaded."""
         from ..scoring.run import load
 
         ref = self.in_force(scheme).ref
+        return self._cached(("loaded", ref), lambda: load(ref))
 
-        def items() -> list[tuple[str, str]]:
-            return [(i.key, i.label) for i in load(ref).items if isinstance(i, GradeItem)]
+    def schemes_covering(self, agent: Mapping[str, Any]) -> list[Scheme]:
+        """The schemes in force (those configured for the roles) that score the agent: the
+        ones whose ``applies_to`` covers them, as scoring decides."""
+        names = dict.fromkeys(self.schemes_by_role.values())
+        return [s for s in map(self.loaded, names) if s.applies_to.matches(agent)]
 
-        return self._cached(("grade_items", ref), items)
+    def grade_items(self, scheme: str) -> list[tuple[str, str]]:
+        """(key, label) of the items of a scheme that managers grade."""
+        from ..scheme import GradeItem
 
-    def event_kinds(self) -> list[str]:
-        """The event kinds the configured schemes adjust scores for or pay money for."""
-        from ..scoring.run import load
+        return [(i.key, i.label) for i in self.loaded(scheme).items
+                if isinstance(i, GradeItem)]
 
-        refs = tuple(self.in_force(s).ref for s in dict.fromkeys(self.schemes_by_role.values()))
+    def event_rules(self) -> list[tuple[str, list[EventRule]]]:
+        """Per scheme in force, the event kinds it counts and how (what the event form
+        offers)."""
+        from ..scoring.entries import event_rules
 
-        def kinds() -> list[str]:
-            out: list[str] = []
-            for ref in refs:
-                scheme = load(ref)  # adjusted kinds, and kinds declared with money (events:)
-                for kind in [*(a.event for a in scheme.adjustments),
-                             *(e.kind for e in scheme.events)]:
-                    if kind not in out:
-                        out.append(kind)
-            return out
-
-        return self._cached(("event_kinds", refs), kinds)
+        names = dict.fromkeys(self.schemes_by_role.values())
+        return [(name, event_rules(self.loaded(name))) for name in names]

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .accounts import session_for, token_for
 from .data import DataGateway
 from .db.models import ApiToken, LoginSession, User
-from .errors import CsrfFailed, Forbidden, NotAuthenticated
+from .errors import CsrfFailed, Forbidden, NoData, NotAuthenticated
 from .security import LoginLimiter, Passwords, same
 from .settings import WebSettings
 
@@ -107,6 +107,16 @@ def get_data(state: StateDep) -> DataGateway:
 
 
 DataDep = Annotated[DataGateway, Depends(get_data)]
+
+
+def month_with_data(data: DataGateway, period: str | None) -> str:
+    """The month asked for (by default the latest with data), which must have data: a
+    page of a month without any shows that instead of figures that are all 0
+    (:class:`~.errors.NoData`)."""
+    period = period or data.latest_period()
+    if not data.has_data(period):
+        raise NoData(period)
+    return period
 
 
 def client_ip(request: Request) -> str:

@@ -30,18 +30,25 @@ class AppConfigError(CskpiError):
     """The app cannot start (bad database URL, missing driver …)."""
 
 
+Link = tuple[str, str, dict[str, Any]]
+"""A way on from an error page: (href, message key, its parameters)."""
+
+
 class AppError(Exception):
-    """An error with an HTTP status, a stable code and a translatable message."""
+    """An error with an HTTP status, a stable code and a translatable message; ``links``
+    are the ways on that an error page offers (a review page, a download …)."""
 
     status = 400
     code = "bad_request"
 
     def __init__(self, message_key: str | None = None, details: Any = None,
-                 headers: dict[str, str] | None = None, **params: Any) -> None:
+                 headers: dict[str, str] | None = None, links: list[Link] | None = None,
+                 **params: Any) -> None:
         self.message_key = message_key or f"web.error.{self.code}"
         self.params = params
         self.details = details
         self.headers = headers or {}
+        self.links = links or []
         super().__init__(self.message_key)
 
 
@@ -73,6 +80,15 @@ class RateLimited(AppError):
     status, code = 429, "rate_limited"
 
 
+class NoData(Exception):
+    """A month (or, with ``period`` None, the whole workspace) has no data yet: a page
+    says so with the way to the Data page (200); the API answers 404 ``no_data``."""
+
+    def __init__(self, period: str | None = None) -> None:
+        self.period = period
+        super().__init__(period or "no data")
+
+
 HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden",
               404: "not_found", 405: "method_not_allowed", 409: "conflict",
               422: "invalid_request", 429: "rate_limited", 500: "internal_error",
@@ -94,7 +110,8 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 def error_response(request: Request, status: int, code: str, message_key: str,
                    params: dict[str, Any] | None = None, details: Any = None,
-                   headers: dict[str, str] | None = None) -> Response:
+                   headers: dict[str, str] | None = None,
+                   links: list[Link] | None = None) -> Response:
     """The one place an error becomes a response: JSON for the API, a page for browsers."""
     params = params or {}
     if wants_json(request):
@@ -110,14 +127,32 @@ def error_response(request: Request, status: int, code: str, message_key: str,
 
     return render(request, "error.html", {"status": status, "code": code,
                                           "message_key": message_key, "params": params,
-                                          "details": details},
+                                          "details": details, "links": links or []},
                   status_code=status, headers=headers)
 
 
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     return error_response(request, exc.status, exc.code, exc.message_key, exc.params,
-                          exc.details, exc.headers)
+                          exc.details, exc.headers, exc.links)
+
+
+def no_data_response(request: Request, period: str | None) -> Response:
+    """A page without data says so and links to the Data page (200: nothing failed);
+    the API answers 404 ``no_data``."""
+    key = "web.nodata.month" if period else "web.nodata.workspace"
+    if wants_json(request):
+        message = Translator("en")(key, period=period or "")
+        return JSONResponse(error_body("no_data", message, {"period": period}),
+                            status_code=404)
+    from .templating import render
+
+    return render(request, "no_data.html", {"period": period, "message_key": key})
+
+
+async def _no_data(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NoData)
+    return no_data_response(request, exc.period)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -131,12 +166,44 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
                for e in exc.errors()]
+    future = next((e for e in exc.errors() if e.get("type") == "month_future"), None)
+    if future is not None:  # say which month, and offer the latest one instead
+        ctx = future.get("ctx") or {}
+        month, latest = str(ctx.get("month")), str(ctx.get("latest"))
+        return error_response(request, 422, "invalid_request", "web.error.month_future",
+                              {"month": month, "latest": latest}, details=details,
+                              links=[(_with_month(request, month, latest),
+                                      "web.error.month_latest", {"latest": latest})])
     return error_response(request, 422, "invalid_request", "web.error.invalid_request",
                           details=details)
 
 
+def _with_month(request: Request, month: str, latest: str) -> str:
+    """The address asked for, with ``latest`` for ``month`` (a form's month: the page)."""
+    if request.method != "GET":
+        return request.headers.get("referer", "/") if _same_site(request) else "/"
+    url = request.url
+    if request.query_params.get("period") == month:
+        url = url.include_query_params(period=latest)
+    else:
+        url = url.replace(path=url.path.replace(month, latest, 1))
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
+def _same_site(request: Request) -> bool:
+    referer = request.headers.get("referer", "")
+    return referer.startswith(f"{request.url.scheme}://{request.url.netloc}/")
+
+
+def _no_data_yet(exc: CskpiError) -> bool:
+    """No workspace, or one without dated data: a fresh install, not a failure."""
+    return exc.code in ("workspace_missing", "workspace_no_data")
+
+
 async def _core_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CskpiError)
+    if _no_data_yet(exc) and not wants_json(request):
+        return no_data_response(request, None)
     status = 503 if isinstance(exc, WorkspaceError) else 400
     code = "workspace_unavailable" if status == 503 else "data_error"
     from .templating import request_lang
@@ -158,4 +225,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(CskpiError, _core_error)
+    app.add_exception_handler(NoData, _no_data)
     app.add_exception_handler(Exception, _unexpected)

@@ -36,6 +36,7 @@ HEADLINE = ("rank", "score", "passed", "vetoed", *(f"pay.{p}" for p in PAY_PARTS
 ADJUSTMENT = "adjustment:"  # key prefix of an adjustment's points among the items
 MONTHS_LISTED = 12  # the Periods page lists the months with data of the last year
 LOCK_ACTION = "period.lock"
+REOPEN_ACTION = "period.reopen"
 
 
 def lock_target(period: str, scheme: str) -> str:

@@ -66,3 +66,5 @@ class ScorecardOut(BaseModel):
     card: dict[str, Any] | None = Field(description="ScoreCard: items, adjustments, pay")
     problems: list[dict[str, Any]]
     grades: list[dict[str, Any]] = Field(description="grades entered in the app")
+    has_data: bool = Field(default=True, description="false when the month has no sessions, "
+                           "sales or online time (and no lock): no card is scored for it")

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from .i18n import Formatter, resolve_lang
+from .params import current_month
 
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/overview", "web.nav.overview", ("admin", "manager")),
@@ -46,7 +47,8 @@ def make_environment() -> Environment:
     env.globals.update(rule_text=texts.rule_text, note_text=texts.note_text,
                        veto_text=texts.veto_text, problem_text=texts.problem_text,
                        problem_hint=texts.problem_hint, pay_notes=texts.pay_notes,
-                       card_warnings=texts.card_warnings, say=texts.say)
+                       card_warnings=texts.card_warnings, say=texts.say,
+                       event_label=texts.event_label)
     return env
 
 
@@ -80,7 +82,7 @@ def render(request: Request, name: str,
         nav.insert(1, (f"/agents/{user.agent_id}/lost", "web.nav.my_lost"))
     base = {"request": request, "t": fmt.t, "f": fmt, "lang": fmt.lang, "user": user,
             "nav": nav, "csrf_token": (principal.csrf_token or "") if principal else "",
-            "path": request.url.path}
+            "path": request.url.path, "month_max": current_month()}
     template = env.get_template(name)
     if cache_key is None:
         values = context() if callable(context) else context

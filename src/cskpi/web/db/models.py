@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -162,6 +163,8 @@ class Event(Base):
     note: Mapped[str | None] = mapped_column(Text, default=None)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reviewer: Mapped[User | None] = relationship(lazy="joined")
 
     def to_dict(self) -> dict[str, Any]:
         """The event as plain data (for the audit log and the API)."""
@@ -184,7 +187,30 @@ class PeriodLock(Base):
     locked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     locked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     snapshot: Mapped[Any] = mapped_column(JSON)
-    locker: Mapped[User | None] = relationship(lazy="joined")
+    # reopened for corrections (entries it was computed from may change until a new
+    # version is locked; this version stays the published one until then)
+    reopened_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    reopened_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_period_locks_reopened_by"),
+        default=None)
+    locker: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[locked_by])
+    reopener: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[reopened_by])
+
+
+class LockReport(Base):
+    """A report file of a locked version as it was approved: Excel or PDF, in one
+    language (made when the version is locked; downloadable whatever changes later)."""
+
+    __tablename__ = "lock_reports"
+    __table_args__ = (UniqueConstraint("lock_id", "fmt", "lang",
+                                       name="uq_lock_reports_lock_fmt_lang"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lock_id: Mapped[int] = mapped_column(ForeignKey("period_locks.id", ondelete="CASCADE"))
+    fmt: Mapped[str] = mapped_column(String(8))
+    lang: Mapped[str] = mapped_column(String(16))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class SchemeVersion(Base):

@@ -24,4 +24,4 @@ def agent_scorecard(agent_id: str, principal: AgentAccess, db: DbDep, data: Data
                        locked_by=view.lock.locker.username if view.lock.locker else None)
     return ScorecardOut(agent=view.agent, period=view.period, scheme=view.scheme, locked=lock,
                         card=view.card, problems=view.problems,
-                        grades=[g.to_dict() for g in view.grades])
+                        grades=[g.to_dict() for g in view.grades], has_data=view.has_data)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from ....metrics.catalog import CATALOG
 from ....metrics.profiles import PROFILES
-from ...deps import AgentAccess, DataDep
+from ...deps import AgentAccess, DataDep, month_with_data
 from ...errors import BadRequest, NotFound
 from ...params import MonthQuery
 from ...templating import render
@@ -39,7 +39,7 @@ def drilldown_page(request: Request, agent_id: str, metric: str, principal: Agen
     agent = data.agent(agent_id)
     if agent is None:
         raise NotFound("web.error.agent_unknown", agent=agent_id)
-    view = drilldown(data, agent, metric, period or data.latest_period(),
+    view = drilldown(data, agent, metric, month_with_data(data, period),
                      profile or data.profile, page)
     return render(request, "drilldown.html", {
         "d": view, "m": CATALOG[metric], "cell_text": cell_text,

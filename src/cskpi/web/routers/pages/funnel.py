@@ -6,23 +6,33 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ...deps import AgentAccess, CurrentUser, DataDep, DbDep, ManagerForm, ManagerUser, client_ip
+from ...deps import (
+    AgentAccess,
+    CurrentUser,
+    DataDep,
+    DbDep,
+    ManagerForm,
+    ManagerUser,
+    client_ip,
+    month_with_data,
+)
 from ...errors import Forbidden, NotFound
 from ...lost import FUNNEL_KEYS, REMIND_KEYS, funnel, lost_list, record_relabel, relabels
+from ...params import MonthForm, MonthQuery
 from ...templating import render
 
 router = APIRouter()
-Period = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
+Period = MonthQuery
 
 
 @router.get("/funnel", response_class=HTMLResponse)
 def funnel_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
                 period: Period = None) -> HTMLResponse:
     """The month's funnel, lost reasons, curves and reminders."""
-    view = funnel(data, period or data.latest_period(), relabels(db))
+    view = funnel(data, month_with_data(data, period), relabels(db))
     return render(request, "funnel.html", {"v": view, "funnel_keys": FUNNEL_KEYS,
                                            "remind_keys": REMIND_KEYS})
 
@@ -34,7 +44,7 @@ def agent_lost_page(request: Request, agent_id: str, principal: AgentAccess, db:
     agent = data.agent(agent_id)
     if agent is None:
         raise NotFound("web.error.agent_unknown", agent=agent_id)
-    period = period or data.latest_period()
+    period = month_with_data(data, period)
     items = lost_list(data, period, relabels(db), agent_id)
     from ...lost import taxonomy
 
@@ -69,7 +79,7 @@ def transcript_page(request: Request, session_id: str, principal: CurrentUser, d
 @router.post("/funnel/relabel")
 def relabel_submit(request: Request, principal: ManagerForm, db: DbDep,
                    session_id: Annotated[str, Form(max_length=128)],
-                   period: Annotated[str, Form(pattern=r"^\d{4}-\d{2}$")],
+                   period: MonthForm,
                    reason: Annotated[str, Form(max_length=64)] = "",
                    note: Annotated[str, Form(max_length=2000)] = "") -> RedirectResponse:
     """Store a manager's reason for a lost inquiry (audited), then show it again."""

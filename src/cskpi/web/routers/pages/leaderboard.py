@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ...deps import DataDep, ManagerUser, StateDep
+from ...deps import DataDep, ManagerUser, StateDep, month_with_data
 from ...errors import BadRequest
 from ...params import MonthQuery
 from ...templating import render
@@ -26,7 +26,7 @@ def leaderboard(request: Request, principal: ManagerUser, state: StateDep, data:
     if sort not in LEADERBOARD_KEYS and sort not in ("agent_id", "name"):
         raise BadRequest("web.error.sort_invalid", details={"allowed": list(LEADERBOARD_KEYS)},
                          sort=sort)
-    period = period or data.latest_period()
+    period = month_with_data(data, period)
     direction = order or (default_order(sort) if sort in LEADERBOARD_KEYS else "asc")
     min_sample = state.settings.min_sample
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ...deps import DataDep, ManagerUser, StateDep
+from ...deps import DataDep, ManagerUser, StateDep, month_with_data
 from ...i18n import Formatter
 from ...params import MonthQuery
 from ...templating import render, request_lang
@@ -34,7 +34,7 @@ CHART_METRIC = "reply_3min_rate"
 def overview(request: Request, principal: ManagerUser, state: StateDep, data: DataDep,
              period: MonthQuery = None) -> HTMLResponse:
     """Team KPIs of a month (shop, teams, agents) with goals, trends and alerts."""
-    period = period or data.latest_period()
+    period = month_with_data(data, period)
     fmt = Formatter(request_lang(request))
     settings = state.settings
 
