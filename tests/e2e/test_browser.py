@@ -128,8 +128,10 @@ def test_manager_sees_kpis_grades_and_locks_a_period(uploaded: str, browser: Any
     assert chart.locator("path").count() > 0  # ECharts' SVG renderer draws bars as paths
     shot(page, "overview")
     page.goto(f"{server}/leaderboard?period={PERIOD}")
-    rows = page.locator("#leaderboard tbody tr")
-    assert rows.count() == 6  # every agent of the demo shop
+    rows = page.locator("table.leaderboard tbody tr")
+    assert rows.count() == 6  # every agent of the demo shop, in their role's table
+    # at the browser's width (1280 px) wide tables scroll inside their box, not the page
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     shot(page, "leaderboard")
     # a grade for an after-sale agent: the scorecard then shows it
     page.goto(f"{server}/grades?period={PERIOD}")

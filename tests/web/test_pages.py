@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -48,19 +49,51 @@ def test_overview_defaults_to_the_latest_month(client_for: Callable[..., TestCli
     assert 'value="2026-10"' in client_for("mgr").get("/overview").text
 
 
+def _by_role(rows: list[dict[str, Any]], role: str) -> list[dict[str, Any]]:
+    return [r for r in rows if r.get("role") == role]
+
+
+def _ranked(rows: list[dict[str, Any]], key: str, desc: bool) -> list[str]:
+    present = sorted((r for r in rows if r[key] is not None),
+                     key=lambda r: (r[key], r["agent_id"]), reverse=desc)
+    return [r["agent_id"] for r in present] + [r["agent_id"] for r in rows if r[key] is None]
+
+
+def test_leaderboard_ranks_each_role_by_its_scheme(
+        client_for: Callable[..., TestClient], gateway: DataGateway) -> None:
+    """Pre-sale agents by conversion (presale-standard's first measure), after-sale ones by
+    refund rate (aftersale-4crown's), lower first; never ranked together (#20)."""
+    html = client_for("mgr").get(f"/leaderboard?period={PERIOD}").text
+    rows = gateway.metrics(PERIOD, "agent")
+    pre, after = _by_role(rows, "presale"), _by_role(rows, "aftersale")
+    assert pre and after
+    assert _column(html, "leaderboard-presale", 1) == _ranked(pre, "conversion_rate", True)
+    assert _column(html, "leaderboard-aftersale", 1) == _ranked(after, "refund_rate", False)
+    # the ranks restart in each role
+    assert _column(html, "leaderboard-aftersale", 0)[0] == "1"
+
+
 def test_leaderboard_sorts_by_the_query_parameter(
         client_for: Callable[..., TestClient], gateway: DataGateway) -> None:
     client = client_for("mgr")
-    rows = gateway.metrics(PERIOD, "agent")
+    pre = _by_role(gateway.metrics(PERIOD, "agent"), "presale")
     for sort, order in (("sales", "desc"), ("sales", "asc"), ("first_response_s", None)):
         query = f"/leaderboard?period={PERIOD}&sort={sort}" + (f"&order={order}" if order else "")
-        html = client.get(query).text
-        shown = _column(html, "leaderboard", 1)
-        present = [r for r in rows if r[sort] is not None]
-        expected_desc = order != "asc" and sort != "first_response_s"
-        expected = sorted(present, key=lambda r: (r[sort], r["agent_id"]),
-                          reverse=expected_desc)
-        assert shown[:len(expected)] == [r["agent_id"] for r in expected]
+        shown = _column(client.get(query).text, "leaderboard-presale", 1)
+        # first_response_s: lower is better, so ascending by default
+        assert shown == _ranked(pre, sort, order != "asc" and sort != "first_response_s")
+
+
+def test_leaderboard_filters_by_team(client_for: Callable[..., TestClient],
+                                     gateway: DataGateway) -> None:
+    rows = gateway.metrics(PERIOD, "agent")
+    team = sorted({r["team"] for r in rows if r.get("team")})[0]
+    html = client_for("mgr").get(f"/leaderboard?period={PERIOD}&team={team}").text
+    shown = [a for role in ("presale", "aftersale") if f'id="leaderboard-{role}"' in html
+             for a in _column(html, f"leaderboard-{role}", 1)]
+    assert sorted(shown) == sorted(r["agent_id"] for r in rows if r.get("team") == team)
+    assert len(shown) < len(rows)  # the other team's agents are gone
+    assert client_for("mgr").get(f"/leaderboard?period={PERIOD}&team=nobody").status_code == 400
 
 
 def test_leaderboard_shows_sample_sizes_and_flags_small_ones(

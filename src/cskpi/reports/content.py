@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import Issue
 from ..metrics.catalog import CATALOG
 from ..metrics.rows import reason_text
-from ..scheme import FormulaItem, LinearItem, TargetItem, TiersItem
+from ..scheme import LinearItem, TargetItem, TiersItem
 from ..scoring.texts import WARNED, problem_hint, problem_text, rule_text
 from .data import ReportData
 from .formats import metric_label, text_value, unit_of
@@ -65,19 +65,7 @@ class Finding:
 
 def scheme_metrics(report: ReportData) -> list[str]:
     """Catalog metrics the scheme scores, vetoes, pays or awards on, in scheme order."""
-    scheme = report.scheme
-    names: list[str] = []
-    for item in scheme.items:
-        if isinstance(item, TiersItem | LinearItem | TargetItem):
-            names.append(item.metric)
-        elif isinstance(item, FormulaItem):
-            names.extend(sorted(item.formula.names))
-    for veto in scheme.veto:
-        names.extend(sorted(veto.condition.names))
-    names.extend(a.metric for a in scheme.awards)
-    if scheme.pay is not None and scheme.pay.commission is not None:
-        names.append(scheme.pay.commission.on)
-    return [n for n in dict.fromkeys(names) if n in CATALOG]
+    return [n for n in report.scheme.metric_names() if n in CATALOG]
 
 
 def _item_thresholds(report: ReportData, t: Translate) -> list[Kpi]:

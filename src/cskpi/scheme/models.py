@@ -457,6 +457,22 @@ class Scheme:
         out += [a.amount for a in self.awards if isinstance(a, FormulaAward)]
         return out
 
+    def metric_names(self) -> list[str]:
+        """The names the scheme scores, vetoes, awards and pays commission on, in scheme
+        order, each once (metrics and other names a formula reads)."""
+        names: list[str] = []
+        for item in self.items:
+            if isinstance(item, TiersItem | LinearItem | TargetItem):
+                names.append(item.metric)
+            elif isinstance(item, FormulaItem):
+                names.extend(sorted(item.formula.names))
+        for veto in self.veto:
+            names.extend(sorted(veto.condition.names))
+        names.extend(a.metric for a in self.awards)
+        if self.pay is not None and self.pay.commission is not None:
+            names.append(self.pay.commission.on)
+        return list(dict.fromkeys(names))
+
     def lookup_keys(self, *funcs: str) -> set[str]:
         """The names the scheme's formulas look up with ``funcs`` (``target``, …)."""
         return {lk.key for f in self.formulas() for lk in f.lookups if lk.func in funcs}
