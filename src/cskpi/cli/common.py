@@ -134,25 +134,25 @@ def _period_range(period: str | None, start: str | None, end: str | None,
     from ..errors import UsageError
 
     if period and (start or end):
-        raise UsageError("give either --period or --from/--to, not both")
+        raise UsageError(code="period_and_range")
     if period:
         try:
             return month_range(period)
         except ValueError:
-            raise UsageError(f"--period '{period}' is not YYYY-MM", hint="e.g. 2026-10") from None
+            raise UsageError(code="bad_period", params={"value": period}) from None
     if start or end:
         try:
             a = date.fromisoformat(start) if start else None
             b = date.fromisoformat(end) if end else None
         except ValueError:
-            raise UsageError("--from/--to must be dates YYYY-MM-DD") from None
+            raise UsageError(code="bad_range_dates") from None
         if a is None or b is None:
-            raise UsageError("give both --from and --to")
+            raise UsageError(code="range_needs_both")
         if b < a:
-            raise UsageError("--to is before --from")
+            raise UsageError(code="range_reversed")
         return a, b
     if default is None:
-        raise UsageError("give --period YYYY-MM or --from/--to", hint="e.g. --period 2026-10")
+        raise UsageError(code="no_period")
     return default
 
 

@@ -47,8 +47,8 @@ def session_rules(profile: str, overrides: list[str] | None) -> SessionRules:
     for item in overrides or []:
         key, sep, value = item.partition("=")
         if not sep:
-            raise UsageError(f"--set '{item}' is not key=value", hint="e.g. --set "
-                             "session_gap_min=20")
+            raise UsageError(code="set_not_key_value", params={
+                "item": item, "example": "session_gap_min=20"})
         pairs[key.strip()] = value.strip()
     p = resolve(profile, pairs)
     return SessionRules(p.session_gap_min, p.split_resumed_after_h)
@@ -323,8 +323,7 @@ def serve(
     except ImportError as exc:
         from ..errors import UsageError
 
-        _fail(UsageError(f"the web app is not installed ({exc.name} is missing)",
-                         hint="pip install 'cskpi[web]' (./setup.sh installs it)"), t)
+        _fail(UsageError(code="web_not_installed", params={"module": exc.name}), t)
         return
     try:
         run_server(host, port, str(workspace), database_url=database_url,

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table as RichTable
 
 from .. import core
-from ..errors import CskpiError, UsageError
+from ..errors import CskpiError, UsageError, os_reason
 from ..locale import Translator
 from .common import (
     By,
@@ -74,9 +74,11 @@ def read_relabels(path: Path) -> dict[str, str]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(code="lost_bad_relabels", params={
-            "file": str(path), "line": 0, "problem": str(err)}) from None
+    except UnicodeDecodeError:
+        raise UsageError(code="lost_relabels_encoding", params={"file": str(path)}) from None
+    except OSError as err:
+        raise UsageError(code="lost_relabels_unreadable", params={
+            "file": str(path), "reason": os_reason(err)}) from None
     for n, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row]
         if not any(cells) or (n == 1 and cells[:2] == ["session_id", "reason"]):

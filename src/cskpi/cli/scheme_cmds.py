@@ -248,8 +248,8 @@ def whatif(
             if missing:
                 from ..errors import UsageError
 
-                raise UsageError("missing " + ", ".join("--" + m for m in missing),
-                                 hint="or read them from data: --workspace PATH --period YYYY-MM")
+                raise UsageError(code="whatif_missing",
+                                 params={"options": ["--" + m for m in missing]})
             base = Drivers(**{"days": Decimal(30), **values})
         result = run_whatif(base, change or [])
     except CskpiError as exc:
@@ -284,7 +284,7 @@ def _scheme_whatif(scheme: str | None, edited: str | None, period: str | None,
 
     try:
         if not (scheme and edited):
-            raise UsageError("a scheme what-if needs both --scheme and --edited")
+            raise UsageError(code="scheme_whatif_needs_both")
         first, _ = resolve_range(workspace, period, None, None)
         month = f"{first:%Y-%m}"
         old, new, changes = core.scheme_whatif(scheme, edited, month, workspace=workspace,

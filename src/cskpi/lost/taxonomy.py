@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ..errors import CskpiError, Translate
+from ..errors import CskpiError, Translate, os_reason
 
 SERVICE, OTHER = "service", "other"
 BUILT_IN = (SERVICE, OTHER)
@@ -260,7 +260,7 @@ def read_taxonomy(path: str | Path | None = None) -> Taxonomy:
                                                          source)]) from None
         except OSError as err:
             raise CskpiError(code="taxonomy_unreadable",
-                             params={"source": source, "error": err.strerror or str(err)}
+                             params={"source": source, "error": os_reason(err)}
                              ) from None
     taxonomy, issues = load_taxonomy(text, source)
     if taxonomy is None:

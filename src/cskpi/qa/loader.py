@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from ..errors import CskpiError, Issue, SchemeInvalid, UsageError
+from ..errors import CskpiError, Issue, SchemeInvalid, UsageError, os_reason
 from ..scheme.models import AppliesTo
 from ..scheme.reader import Reader, YMap, YNode, YScalar, YSeq, compose, keys_hint
 from .models import PER, RULE_KINDS, SENDERS, QaRules, RubricItem, Rule, Sampling
@@ -59,7 +59,7 @@ def load_rules_file(path: str | Path) -> tuple[QaRules | None, list[Issue]]:
                             key="qa.issue.encoding", params={"error": str(err)})]
     except OSError as err:
         return None, [Issue("error", "unreadable", file=str(p), origin="scheme",
-                            key="qa.issue.unreadable", params={"error": str(err)})]
+                            key="qa.issue.unreadable", params={"error": os_reason(err)})]
     return load_rules(text, str(p))
 
 

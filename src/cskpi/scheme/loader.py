@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import HINT, Issue
+from ..errors import HINT, Issue, os_reason
 from .items import read_items
 from .models import (
     DEFAULT_EVENT_KINDS,
@@ -84,7 +84,7 @@ def load_scheme_file(path: str | Path, **kw: Any) -> tuple[Scheme | None, list[I
         data = p.read_bytes()
     except OSError as err:
         return None, [Issue("error", "unreadable", file=str(p), origin="scheme",
-                            params={"detail": err.strerror or type(err).__name__})]
+                            params={"detail": os_reason(err)})]
     text, issues = decode_scheme(data, str(p))
     if text is None:
         return None, issues
