@@ -46,6 +46,8 @@ HELP_OPTION = "cli.opt.help"
 # the catalog key each command and parameter declared as its help, kept when the text
 # replaces it (a tree may be localised again)
 _KEYS: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
+# Typer's label of an option's kind of value (``<int range>``), likewise
+_LABELS: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
 
 # rich_utils constants and their catalog entries
 WORDS = {
@@ -107,6 +109,16 @@ def _text(obj: Any, t: Translator) -> str | None:
     return t(key)
 
 
+def _type_label(param: Any, ctx: Any, t: Translator) -> None:
+    """An option's kind of value in the help (``<int range>``, ``<path>`` …) from
+    ``cli.type.*`` (Typer shows an option's metavar instead when it has one)."""
+    if param.param_type_name != "option" or not hasattr(param, "display_type"):
+        return
+    typer_label = _LABELS.setdefault(param, param.metavar or param.display_type(ctx))
+    key = "cli.type." + re.sub(r"\W+", "_", typer_label.strip("<>")).strip("_")
+    param.metavar = f"<{t(key)}>" if t.has(key) else typer_label
+
+
 def localise(root: Any, t: Translator) -> Any:
     """Put the catalog texts of ``t``'s language on every command and parameter of a click
     tree (help, short help, epilog, the ``--help`` option, usage metavars); the tree."""
@@ -122,8 +134,10 @@ def localise(root: Any, t: Translator) -> Any:
         if isinstance(cmd, TyperGroup):
             cmd.subcommand_metavar = t("cli.click.command_metavar")
         cmd.context_class = Context
+        ctx = click_api.Context(cmd, info_name=cmd.name)
         for param in cmd.params:
             param.help = _text(param, t)
+            _type_label(param, ctx, t)
         option = help_option(cmd)
         if option is not None:
             option.help = t(HELP_OPTION)

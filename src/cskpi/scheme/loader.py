@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import HINT, Issue, os_reason
+from ..errors import HINT, Issue, message, os_reason
 from .items import read_items
 from .models import (
     DEFAULT_EVENT_KINDS,
@@ -152,7 +152,7 @@ def _read_scheme(top: YMap, r: Reader, ctx: LoadContext) -> Scheme:
         adjustments=tuple(adjustments), pay=pay,
         awards=tuple(awards), targets=MappingProxyType(read_targets(top.get("targets"), r)),
         source=r.source, line=top.line, events=tuple(events), levels=tuple(levels),
-        qa=r.string(top.get("qa"), "the QA rules"))
+        qa=r.string(top.get("qa"), message("qa.what.rules")))
 
 
 def _extended(ctx: LoadContext, events: Sequence[EventKind],
