@@ -1,7 +1,7 @@
 """The command line in the reader's language: ``--help``, usage lines and Typer's own words.
 
 Every text of ``--help`` is a catalog entry (``cli.en.json`` / ``cli.zh_CN.json``): a
-command declares the key of its help (``help="cli.help.validate"``; a group's first
+command declares the key of its help (``help="cli.help.validate"``; the text's first
 paragraph is its short help, ``cli.epilog.<path>`` its epilog when the catalog has one),
 an option or argument the key of its own (``help="cli.opt.period"``).  :func:`localise`
 puts the text of every key, in the invocation's language, on the click command tree
@@ -83,11 +83,6 @@ def walk(cmd: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...]
         yield from walk(sub, (*path, name))
 
 
-def help_option(cmd: Any) -> Any:
-    """The command's ``--help`` option (click makes it on demand)."""
-    return cmd.get_help_option(click_api.Context(cmd, info_name=cmd.name))
-
-
 def help_keys(root: Any) -> dict[str, str | None]:
     """What every command and parameter of the tree declared as its help: a catalog key
     or, for one that declared none or plain text, ``None`` or that text (keyed by the
@@ -103,10 +98,14 @@ def help_keys(root: Any) -> dict[str, str | None]:
 
 
 def _text(obj: Any, t: Translator) -> str | None:
-    key = _KEYS.setdefault(obj, obj.help) if obj.help is not None or obj in _KEYS else None
-    if key is None or not key.startswith("cli.") or not t.has(key):
-        return obj.help
-    return t(key)
+    """The text of the key a command or parameter declared as its help, in ``t``'s
+    language (what it declared, when that is no catalog key)."""
+    if obj not in _KEYS:
+        if obj.help is None:
+            return None
+        _KEYS[obj] = obj.help
+    key = _KEYS[obj]
+    return t(key) if key.startswith("cli.") and t.has(key) else obj.help
 
 
 def _type_label(param: Any, ctx: Any, t: Translator) -> None:
@@ -138,9 +137,10 @@ def localise(root: Any, t: Translator) -> Any:
         for param in cmd.params:
             param.help = _text(param, t)
             _type_label(param, ctx, t)
-        option = help_option(cmd)
+        option = cmd.get_help_option(ctx)  # click makes it on demand
         if option is not None:
             option.help = t(HELP_OPTION)
+            _type_label(option, ctx, t)
     return root
 
 
@@ -164,7 +164,9 @@ def typer_words(t: Translator) -> Iterator[None]:
         for name, key in WORDS.items():
             if name in saved:
                 setattr(rich_utils, name, t(key))
-        rich_utils.RICH_HELP = t("cli.click.try", hint="[blue]'{command_path} {help_option}'[/]")
+        if "RICH_HELP" in saved:
+            rich_utils.RICH_HELP = t("cli.click.try",
+                                     hint="[blue]'{command_path} {help_option}'[/]")
         if "_make_rich_text" in saved:
             rich_utils._make_rich_text = _folding(saved["_make_rich_text"])
         yield
