@@ -129,7 +129,7 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     from .metrics.inputs import duckdb_inputs
 
     if (workspace is None) == (data is None):
-        raise UsageError("give either --workspace or --data")
+        raise UsageError(code="workspace_or_data")
     if data is not None:
         return _on_folder(fn, Path(data), timezone,
                           session_rules(profile) if profile is not None else None, chat_text)
@@ -431,8 +431,7 @@ def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> Dri
     active = [a for a in agents if (a.get("inquiring_customers") or 0) > 0]
     days = Decimal((last - first).days + 1)
     if not active or shop.get("conversion_rate") is None or shop.get("aov") is None:
-        raise UsageError("the period has no inquiries with orders to start from",
-                         hint="give --agents, --inquiries, --conversion and --aov instead")
+        raise UsageError(code="whatif_no_baseline")
     # the conversion's own denominator: the shop's inquiring customers, each counted once
     # (summing the agents' would count a customer who asked two agents twice, and the
     # baseline would no longer reproduce the month's sales)

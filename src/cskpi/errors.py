@@ -42,6 +42,21 @@ def figure(value: Any, unit: str) -> dict[str, Any]:
     return {"value": value, "unit": unit}
 
 
+_OS_ERRORS = {"ENOENT": "not_found", "EACCES": "permission", "EPERM": "permission",
+              "EISDIR": "is_dir", "ENOTDIR": "not_dir", "ENOSPC": "no_space",
+              "EROFS": "read_only", "EEXIST": "exists"}
+
+
+def os_reason(exc: OSError) -> Any:
+    """Why a file could not be read or written, as a coded phrase (``os.not_found`` …)
+    for the errors a user meets (in English as the system words them), else the system's
+    own words."""
+    import errno
+
+    name = _OS_ERRORS.get(errno.errorcode.get(exc.errno or -1, ""))
+    return message(f"os.{name}") if name else (exc.strerror or type(exc).__name__)
+
+
 def _lang(t: Translate) -> str:
     return str(getattr(t, "lang", "en") or "en")
 

@@ -20,11 +20,14 @@ from .. import __version__, core
 from ..errors import CskpiError, Issue, SchemeInvalid
 from ..locale import Translator
 from ..months import month_range
+from .i18n import CskpiGroup
 
+# every help text is a catalog key (cli.en.json / cli.zh_CN.json), put in the reader's
+# language on the command tree before parsing (see .i18n)
 app = typer.Typer(
     name="cskpi",
-    help="cskpi — customer-service performance appraisal for e-commerce shops "
-    "(客服绩效考核系统).",
+    cls=CskpiGroup,
+    help="cli.help",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -46,14 +49,13 @@ def _err_console() -> Console:
 
 LangOpt = Annotated[
     str | None,
-    typer.Option("--lang", help="Language of the output: en or zh (default: from CSKPI_LANG/LANG)."),
+    typer.Option("--lang", help="cli.opt.lang"),
 ]
 
 
 TzOpt = Annotated[
     str | None,
-    typer.Option("--timezone", help="Time zone of timestamps without offset, and of day cuts "
-                 "(default Asia/Shanghai, or the workspace's)."),
+    typer.Option("--timezone", help="cli.opt.timezone"),
 ]
 
 
@@ -66,9 +68,11 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+                                          help="cli.opt.version")] = False,
+    lang: LangOpt = None,
 ) -> None:
-    """cskpi — customer-service KPIs, scores and pay (客服绩效考核系统)."""
+    """The root of every command: ``--version``, and ``--lang`` before the command (the
+    language is read from the command line before parsing, see .i18n)."""
 
 
 def print_issues(issues: list[Issue], t: Translator, console: Console) -> None:
@@ -130,51 +134,47 @@ def _period_range(period: str | None, start: str | None, end: str | None,
     from ..errors import UsageError
 
     if period and (start or end):
-        raise UsageError("give either --period or --from/--to, not both")
+        raise UsageError(code="period_and_range")
     if period:
         try:
             return month_range(period)
         except ValueError:
-            raise UsageError(f"--period '{period}' is not YYYY-MM", hint="e.g. 2026-10") from None
+            raise UsageError(code="bad_period", params={"value": period}) from None
     if start or end:
         try:
             a = date.fromisoformat(start) if start else None
             b = date.fromisoformat(end) if end else None
         except ValueError:
-            raise UsageError("--from/--to must be dates YYYY-MM-DD") from None
+            raise UsageError(code="bad_range_dates") from None
         if a is None or b is None:
-            raise UsageError("give both --from and --to")
+            raise UsageError(code="range_needs_both")
         if b < a:
-            raise UsageError("--to is before --from")
+            raise UsageError(code="range_reversed")
         return a, b
     if default is None:
-        raise UsageError("give --period YYYY-MM or --from/--to", hint="e.g. --period 2026-10")
+        raise UsageError(code="no_period")
     return default
 
 
-WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace file.")]
+WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="cli.opt.workspace")]
 
 
-DataOpt = Annotated[Path | None, typer.Option("--data", help="A data folder to compute on "
-                                              "directly (validated and imported to a "
-                                              "temporary workspace).")]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="cli.opt.data")]
 
 
-PeriodOpt = Annotated[str | None, typer.Option("--period", help="A month, YYYY-MM "
-                                               "(default: the latest month with data).")]
+PeriodOpt = Annotated[str | None, typer.Option("--period", help="cli.opt.period")]
 
 
-FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="cli.opt.from")]
 
 
-ToOpt = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="cli.opt.to")]
 
 
-ProfileOpt = Annotated[str, typer.Option("--profile", help="generic, taobao, douyin, jd or pdd.")]
+ProfileOpt = Annotated[str, typer.Option("--profile", help="cli.opt.profile")]
 
 
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a profile setting, "
-                                                  "key=value (repeatable).")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="cli.opt.set")]
 
 
 
@@ -186,8 +186,8 @@ def resolve_range(workspace: Path | None, period: str | None, start: str | None,
     return _period_range(period, start, end, default)
 
 
-RowFormatOpt = Annotated[RowFormat, typer.Option("--format", help="table, json or csv")]
-TableFormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
+RowFormatOpt = Annotated[RowFormat, typer.Option("--format", help="cli.opt.format.rows")]
+TableFormatOpt = Annotated[OutputFormat, typer.Option("--format", help="cli.opt.format.table")]
 
 
 def print_problems(problems: list[Any], t: Translator) -> None:

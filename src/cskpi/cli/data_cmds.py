@@ -33,11 +33,10 @@ from .common import (
 )
 from .output import to_json
 
-EncodingOpt = Annotated[str | None, typer.Option(
-    "--encoding", help="Encoding of the CSV files when detection gets it wrong: utf-8, gbk, "
-    "gb18030, big5, utf-16 … (default: detected per file).")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite a folder or workspace "
-                                        "that is not empty.")]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="cli.opt.encoding")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="cli.opt.force")]
+AgentsOpt = Annotated[int, typer.Option("--agents", min=1, max=5000, help="cli.opt.agents")]
+DaysOpt = Annotated[int, typer.Option("--days", min=1, max=366, help="cli.opt.days")]
 
 
 def session_rules(profile: str, overrides: list[str] | None) -> SessionRules:
@@ -59,23 +58,19 @@ def checked_encoding(encoding: str | None) -> str | None:
     return encoding
 
 
-@app.command()
+@app.command(help="cli.help.validate")
 def validate(
-    folder: Annotated[Path, typer.Argument(help="Folder with agents.csv, 订单.xlsx, …")],
+    folder: Annotated[Path, typer.Argument(help="cli.opt.validate.folder")],
     fmt: TableFormatOpt = OutputFormat.table,
     timezone: TzOpt = None,
     workspace: Annotated[Path | None, typer.Option(
-        "--workspace", "-w", help="Check the folder against what this workspace already "
-        "holds (its agents, files and keys), as an import into it would.")] = None,
+        "--workspace", "-w", help="cli.opt.validate.workspace")] = None,
     encoding: EncodingOpt = None,
     profile: ProfileOpt = "generic",
     settings: SetOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    """Check a data folder against the data contract; print every problem at once.
-
-    Exits 1 when there are errors (warnings alone exit 0).  Nothing is stored.
-    """
+    """Check a data folder; every problem at once, exit 1 on errors, nothing stored."""
     t = Translator(lang)
     console = _console()
     try:
@@ -107,25 +102,21 @@ def validate(
     raise typer.Exit(1 if errors else 0)
 
 
-@app.command("import")
+@app.command("import", help="cli.help.import")
 def import_(
-    folder: Annotated[Path, typer.Argument(help="Folder with the exported tables.")],
+    folder: Annotated[Path, typer.Argument(help="cli.opt.import.folder")],
     workspace: Annotated[Path, typer.Option("--workspace", "-w",
-                                            help="Workspace file (created if missing).")],
+                                            help="cli.opt.import.workspace")],
     fmt: TableFormatOpt = OutputFormat.table,
     timezone: TzOpt = None,
     replace: Annotated[list[str] | None, typer.Option(
-        "--replace", help="Replace the stored rows of this table with the folder's file "
-        "instead of merging (e.g. --replace agents for an updated roster; repeatable).")] = None,
+        "--replace", help="cli.opt.import.replace")] = None,
     encoding: EncodingOpt = None,
     profile: ProfileOpt = "generic",
     settings: SetOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    """Validate a data folder and store it in a workspace, all or nothing.
-
-    Importing the same file again changes nothing; overlapping exports are counted once.
-    """
+    """Validate a data folder and store it in a workspace, all or nothing."""
     t = Translator(lang)
     console = _console()
     try:
@@ -181,23 +172,19 @@ def import_(
         console.print(t("import.nothing", workspace=report.workspace))
 
 
-@app.command("demo-data")
+@app.command("demo-data", help="cli.help.demo-data")
 def demo_data(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the CSV files into.")],
-    agents: Annotated[int, typer.Option("--agents", min=1, max=5000, help="Number of agents.")] = 12,
-    days: Annotated[int, typer.Option("--days", min=1, max=366, help="Number of days.")] = 30,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = 7,
+    out: Annotated[Path, typer.Option("--out", help="cli.opt.demo-data.out")],
+    agents: AgentsOpt = 12,
+    days: DaysOpt = 30,
+    seed: Annotated[int, typer.Option("--seed", help="cli.opt.demo-data.seed")] = 7,
     messages: Annotated[int | None, typer.Option("--messages", min=1,
-                                                 help="Approximate number of messages "
-                                                 "(default: a realistic density).")] = None,
-    start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")] = "2026-10-01",
+                                                 help="cli.opt.demo-data.messages")] = None,
+    start: Annotated[str, typer.Option("--start", help="cli.opt.from")] = "2026-10-01",
     force: ForceOpt = False,
     lang: LangOpt = None,
 ) -> None:
-    """Generate a realistic demo shop (deterministic for a seed) as CSV files.
-
-    A folder that is not empty is refused (it may hold a real export) unless --force.
-    """
+    """Write a deterministic demo shop as CSV files (a non-empty folder only with --force)."""
 
     t = Translator(lang)
     try:
@@ -239,23 +226,19 @@ def _generate(out: Path, agents: int, days: int, seed: int, messages: int | None
                              start=first, progress=progress)
 
 
-@app.command()
+@app.command(help="cli.help.demo")
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the demo data.")] =
+    out: Annotated[Path, typer.Option("--out", help="cli.opt.demo.out")] =
     Path("cskpi-demo/data"),
-    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace file.")] =
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="cli.opt.workspace")] =
     Path("cskpi-demo/workspace.duckdb"),
-    agents: Annotated[int, typer.Option("--agents", min=1, max=5000,
-                                        help="Number of agents.")] = 12,
-    days: Annotated[int, typer.Option("--days", min=1, max=366, help="Number of days.")] = 30,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
+    agents: AgentsOpt = 12,
+    days: DaysOpt = 30,
+    seed: Annotated[int, typer.Option("--seed", help="cli.opt.demo.seed")] = 7,
     force: ForceOpt = False,
     lang: LangOpt = None,
 ) -> None:
-    """Generate a sample shop, import it and print the month's per-agent summary.
-
-    A data folder that is not empty, or an existing workspace, is refused unless --force.
-    """
+    """Generate a sample shop, import it and print the month's per-agent summary."""
     t = Translator(lang)
     console = _console()
     first = date(2026, 10, 1)
@@ -305,40 +288,34 @@ def print_summary(summary: list[dict[str, Any]], period: str, t: Translator,
 
 
 
-@app.command()
+@app.command(help="cli.help.serve")
 def serve(
     workspace: Annotated[Path, typer.Option("--workspace", "-w", envvar="CSKPI_WORKSPACE",
-                                            help="Workspace file.")] =
+                                            help="cli.opt.workspace")] =
     Path("cskpi-demo/workspace.duckdb"),
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="cli.opt.serve.host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="cli.opt.serve.port")] = 8000,
     database_url: Annotated[str | None, typer.Option(
         "--database-url", envvar="CSKPI_DATABASE_URL",
-        help="App database (default: SQLite beside the workspace); e.g. "
-        "postgresql+psycopg://user@host/db.")] = None,
+        help="cli.opt.serve.database-url")] = None,
     admin_password: Annotated[str | None, typer.Option(
         "--admin-password", envvar="CSKPI_ADMIN_PASSWORD",
-        help="Password of the first admin (default: generated and printed once).")] = None,
+        help="cli.opt.serve.admin-password")] = None,
     profile: Annotated[str, typer.Option(
-        "--profile", envvar="CSKPI_PROFILE",
-        help="Platform profile of the pages' metrics and thresholds: generic, taobao, "
-        "douyin, jd or pdd.")] = "generic",
+        "--profile", envvar="CSKPI_PROFILE", help="cli.opt.serve.profile")] = "generic",
     forwarded_allow_ips: Annotated[str | None, typer.Option(
         "--forwarded-allow-ips", envvar="CSKPI_FORWARDED_ALLOW_IPS",
-        help="Behind a reverse proxy: its address(es), comma-separated IPs or networks "
-        "(* for any), whose X-Forwarded-For/-Proto give the client address and https. "
-        "Default: no forwarded header is trusted.")] = None,
+        help="cli.opt.serve.forwarded-allow-ips")] = None,
     lang: LangOpt = None,
 ) -> None:
-    """Start the web app (dashboards, scorecards, grades, periods; REST API under /api/v1)."""
+    """Start the web app."""
     t = Translator(lang)
     try:
         from ..web.app import serve as run_server
     except ImportError as exc:
         from ..errors import UsageError
 
-        _fail(UsageError(f"the web app is not installed ({exc.name} is missing)",
-                         hint="pip install 'cskpi[web]' (./setup.sh installs it)"), t)
+        _fail(UsageError(code="web_not_installed", params={"module": exc.name}), t)
         return
     try:
         run_server(host, port, str(workspace), database_url=database_url,

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table as RichTable
 
 from .. import core
-from ..errors import CskpiError, UsageError
+from ..errors import CskpiError, UsageError, os_reason
 from ..locale import Translator
 from .common import (
     By,
@@ -41,7 +41,7 @@ class CurveBy(str, Enum):
     first_response = "first_response"
 
 
-AgentOpt = Annotated[str | None, typer.Option("--agent", help="One agent's inquiries only.")]
+AgentOpt = Annotated[str | None, typer.Option("--agent", help="cli.opt.agent_inquiries")]
 
 
 def _query(workspace: Path | None, period: str | None, start: str | None, end: str | None,
@@ -74,9 +74,11 @@ def read_relabels(path: Path) -> dict[str, str]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(code="lost_bad_relabels", params={
-            "file": str(path), "line": 0, "problem": str(err)}) from None
+    except UnicodeDecodeError:
+        raise UsageError(code="lost_relabels_encoding", params={"file": str(path)}) from None
+    except OSError as err:
+        raise UsageError(code="lost_relabels_unreadable", params={
+            "file": str(path), "reason": os_reason(err)}) from None
     for n, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row]
         if not any(cells) or (n == 1 and cells[:2] == ["session_id", "reason"]):
@@ -88,7 +90,7 @@ def read_relabels(path: Path) -> dict[str, str]:
     return out
 
 
-@app.command()
+@app.command(help="cli.help.lost")
 def lost(
     workspace: WorkspaceOpt = None,
     data: DataOpt = None,
@@ -96,27 +98,20 @@ def lost(
     start: FromOpt = None,
     end: ToOpt = None,
     agent: AgentOpt = None,
-    taxonomy: Annotated[Path | None, typer.Option(
-        "--taxonomy", help="A YAML file of reasons and keywords (default: the shipped one, "
-        "see --default-taxonomy).")] = None,
-    relabels: Annotated[Path | None, typer.Option(
-        "--relabels", help="A CSV of session_id,reason: a manager's reasons for lost "
-        "inquiries, which replace the rule's.")] = None,
-    summary: Annotated[bool, typer.Option(
-        "--summary", help="Counts and shares per reason instead of the list.")] = False,
-    by: Annotated[By, typer.Option("--by", help="With --summary: agent, team or shop (a "
-                                   "team loses a customer no agent of it sold to).")
-                  ] = By.agent,
+    taxonomy: Annotated[Path | None, typer.Option("--taxonomy",
+                                                  help="cli.opt.lost.taxonomy")] = None,
+    relabels: Annotated[Path | None, typer.Option("--relabels",
+                                                  help="cli.opt.lost.relabels")] = None,
+    summary: Annotated[bool, typer.Option("--summary", help="cli.opt.lost.summary")] = False,
+    by: Annotated[By, typer.Option("--by", help="cli.opt.lost.by")] = By.agent,
     default_taxonomy: Annotated[bool, typer.Option(
-        "--default-taxonomy", help="Print the shipped taxonomy (to copy and edit) and "
-        "exit.")] = False,
+        "--default-taxonomy", help="cli.opt.lost.default-taxonomy")] = False,
     profile: ProfileOpt = "generic",
     sets: SetOpt = None,
     fmt: RowFormatOpt = RowFormat.table,
     lang: LangOpt = None,
 ) -> None:
-    """List the inquiring customers who ordered nothing, and why (询单流失): unanswered
-    or slow service first, then the keywords of the customer's last inquiry."""
+    """List the inquiring customers who ordered nothing, and why (询单流失)."""
     from ..lost.taxonomy import DEFAULT_FILE
 
     t = Translator(lang)
@@ -180,26 +175,23 @@ def _cell(row: dict[str, Any], column: str, t: Translator) -> str:
     return str(value)
 
 
-@app.command()
+@app.command(help="cli.help.curve")
 def curve(
-    by: Annotated[CurveBy, typer.Option("--by", help="duration, rounds or first_response "
-                                        "(of each inquiry's last session)")],
+    by: Annotated[CurveBy, typer.Option("--by", help="cli.opt.curve.by")],
     workspace: WorkspaceOpt = None,
     data: DataOpt = None,
     period: PeriodOpt = None,
     start: FromOpt = None,
     end: ToOpt = None,
     agent: AgentOpt = None,
-    buckets: Annotated[str | None, typer.Option(
-        "--buckets", help="Bucket edges, increasing: 60,180,600 gives <60, 60-180, 180-600, "
-        ">=600 (seconds; rounds for --by rounds).")] = None,
+    buckets: Annotated[str | None, typer.Option("--buckets", help="cli.opt.curve.buckets")
+                       ] = None,
     profile: ProfileOpt = "generic",
     sets: SetOpt = None,
     fmt: RowFormatOpt = RowFormat.table,
     lang: LangOpt = None,
 ) -> None:
-    """Conversion of inquiries by how their chat went (duration, rounds, first response),
-    each bucket with its Wilson 95 % interval."""
+    """Conversion of inquiries by how their chat went, with Wilson 95 % intervals."""
     from ..lost import parse_edges
 
     t = Translator(lang)

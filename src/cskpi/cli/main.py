@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from ..locale import Translator
 from . import (  # noqa: F401  (registers them)
     data_cmds,
     lost_cmds,
@@ -16,6 +17,7 @@ from . import (  # noqa: F401  (registers them)
     scheme_cmds,
 )
 from .common import _err_console, app
+from .i18n import argv_lang
 
 __all__ = ["app", "main"]
 
@@ -24,6 +26,6 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        _err_console().print("interrupted")
+        _err_console().print(Translator(argv_lang(sys.argv[1:]))("cli.interrupted"))
         sys.exit(130)
 

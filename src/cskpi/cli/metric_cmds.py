@@ -42,32 +42,26 @@ class Engine(str, Enum):
     spark = "spark"
 
 
-@app.command()
+@app.command(help="cli.help.metrics")
 def metrics(
     workspace: WorkspaceOpt = None,
     data: DataOpt = None,
     period: PeriodOpt = None,
     start: FromOpt = None,
     end: ToOpt = None,
-    by: Annotated[By, typer.Option("--by", help="agent, team or shop")] = By.agent,
-    grain: Annotated[Grain | None, typer.Option("--grain", help="day, week or month "
-                                                "(default: the whole range)")] = None,
+    by: Annotated[By, typer.Option("--by", help="cli.opt.metrics.by")] = By.agent,
+    grain: Annotated[Grain | None, typer.Option("--grain", help="cli.opt.metrics.grain")] = None,
     profile: ProfileOpt = "generic",
     sets: SetOpt = None,
     fmt: RowFormatOpt = RowFormat.table,
     lang: LangOpt = None,
-    engine: Annotated[Engine, typer.Option(
-        "--engine", help="duckdb (default) or spark: the same catalog on PySpark")
-    ] = Engine.duckdb,
-    parquet: Annotated[Path | None, typer.Option(
-        "--parquet", help="With --engine spark: a folder written by cskpi export --parquet "
-        "(local or on the cluster's file system).")] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="cli.opt.metrics.engine")
+                      ] = Engine.duckdb,
+    parquet: Annotated[Path | None, typer.Option("--parquet",
+                                                 help="cli.opt.metrics.parquet")] = None,
     spark_master: Annotated[str | None, typer.Option(
-        "--spark-master", help="With --engine spark: the master URL (default local[*]).")
-    ] = None,
-    qa: Annotated[str | None, typer.Option(
-        "--qa", help="QA rules (a YAML file or a preset such as taobao-basic): add "
-        "qa_sessions, qa_score, qa_hit_sessions and qa_fatal_sessions.")] = None,
+        "--spark-master", help="cli.opt.metrics.spark-master")] = None,
+    qa: Annotated[str | None, typer.Option("--qa", help="cli.opt.metrics.qa")] = None,
 ) -> None:
     """Compute the metric catalog per agent, team or shop and period."""
     from ..metrics.compute import MetricQuery
@@ -108,11 +102,10 @@ def metrics(
                 "agent_id", diff.get("team", diff.get("shop")))))
 
 
-@app.command()
+@app.command(help="cli.help.export")
 def export(
-    parquet: Annotated[Path, typer.Option("--parquet", help="A new or empty folder to write "
-                                          "TABLE.parquet files and cskpi.json into.")],
-    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace file.")],
+    parquet: Annotated[Path, typer.Option("--parquet", help="cli.opt.export.parquet")],
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="cli.opt.workspace")],
     lang: LangOpt = None,
 ) -> None:
     """Write a workspace's tables as Parquet, for a data lake or a Spark cluster."""
@@ -125,10 +118,10 @@ def export(
     typer.echo(t("export.done", n=len(tables), folder=str(parquet), tables=", ".join(tables)))
 
 
-@app.command()
+@app.command(help="cli.help.explain")
 def explain(
-    agent: Annotated[str, typer.Option("--agent", help="The agent id.")],
-    metric: Annotated[str, typer.Option("--metric", help="A metric key, e.g. reply_3min_rate.")],
+    agent: Annotated[str, typer.Option("--agent", help="cli.opt.explain.agent")],
+    metric: Annotated[str, typer.Option("--metric", help="cli.opt.explain.metric")],
     workspace: WorkspaceOpt = None,
     data: DataOpt = None,
     period: PeriodOpt = None,
@@ -172,13 +165,13 @@ def explain(
     console.print(note)
 
 
-@app.command()
+@app.command(help="cli.help.compliance")
 def compliance(
     workspace: WorkspaceOpt = None,
     data: DataOpt = None,
     period: PeriodOpt = None,
-    profile: Annotated[str, typer.Option("--profile", help="A profile with compliance "
-                                         "thresholds (douyin).")] = "douyin",
+    profile: Annotated[str, typer.Option("--profile",
+                                         help="cli.opt.compliance.profile")] = "douyin",
     fmt: TableFormatOpt = OutputFormat.table,
     lang: LangOpt = None,
 ) -> None:

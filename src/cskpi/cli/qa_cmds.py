@@ -27,15 +27,19 @@ from .common import (
 )
 from .output import to_csv, to_json
 
-qa_app = typer.Typer(help="Chat quality inspection (质检): check rules files, list presets, "
-                     "list the hits of a period.", no_args_is_help=True)
+qa_app = typer.Typer(help="cli.help.qa", no_args_is_help=True)
 app.add_typer(qa_app, name="qa")
 
-RulesArg = Annotated[str, typer.Argument(help="A QA rules YAML file or a preset name.")]
+
+@qa_app.callback()
+def _qa(lang: LangOpt = None) -> None:
+    """``cskpi qa --lang zh --help`` (the language is read before parsing, see .i18n)."""
+
+RulesArg = Annotated[str, typer.Argument(help="cli.opt.qa_rules")]
 PUBLIC_HIT = ("session_id", "agent_id", "rule", "points", "fatal", "ts", "text")
 
 
-@qa_app.command("check")
+@qa_app.command("check", help="cli.help.qa.check")
 def qa_check(rules: RulesArg, fmt: TableFormatOpt = OutputFormat.table,
              lang: LangOpt = None) -> None:
     """Load QA rules and report every problem at once (file:line, hint). Exit 1 on errors."""
@@ -67,7 +71,7 @@ def qa_check(rules: RulesArg, fmt: TableFormatOpt = OutputFormat.table,
     raise typer.Exit(0 if loaded is not None else 1)
 
 
-@qa_app.command("list")
+@qa_app.command("list", help="cli.help.qa.list")
 def qa_list(fmt: TableFormatOpt = OutputFormat.table, lang: LangOpt = None) -> None:
     """The QA rules presets shipped with cskpi."""
     from ..qa import load, preset_names
@@ -89,13 +93,13 @@ def qa_list(fmt: TableFormatOpt = OutputFormat.table, lang: LangOpt = None) -> N
     _console().print(table)
 
 
-@qa_app.command("hits")
+@qa_app.command("hits", help="cli.help.qa.hits")
 def qa_hits(
-    rules: Annotated[str, typer.Option("--rules", help="A QA rules YAML file or a preset.")],
+    rules: Annotated[str, typer.Option("--rules", help="cli.opt.qa_rules")],
     workspace: WorkspaceOpt = None,
     data: DataOpt = None,
     period: PeriodOpt = None,
-    agent: Annotated[str | None, typer.Option("--agent", help="One agent's hits.")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="cli.opt.qa.hits.agent")] = None,
     fmt: RowFormatOpt = RowFormat.table,
     lang: LangOpt = None,
 ) -> None:

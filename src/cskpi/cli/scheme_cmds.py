@@ -32,17 +32,21 @@ from .common import (
 )
 from .output import to_csv, to_json
 
-scheme_app = typer.Typer(help="Assessment schemes (考核方案): check, list and show presets.",
-                         no_args_is_help=True)
+scheme_app = typer.Typer(help="cli.help.scheme", no_args_is_help=True)
 
 app.add_typer(scheme_app, name="scheme")
 
 
-@scheme_app.command("check")
+@scheme_app.callback()
+def _scheme(lang: LangOpt = None) -> None:
+    """``cskpi scheme --lang zh --help`` (the language is read before parsing, see .i18n)."""
+
+
+@scheme_app.command("check", help="cli.help.scheme.check")
 def scheme_check(
-    scheme: Annotated[str, typer.Argument(help="A scheme YAML file or a preset name.")],
-    workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Check "
-                                                   "applies_to against this roster.")] = None,
+    scheme: Annotated[str, typer.Argument(help="cli.opt.scheme")],
+    workspace: Annotated[Path | None, typer.Option(
+        "--workspace", "-w", help="cli.opt.scheme.check.workspace")] = None,
     fmt: TableFormatOpt = OutputFormat.table,
     lang: LangOpt = None,
 ) -> None:
@@ -75,7 +79,7 @@ def scheme_check(
     raise typer.Exit(0 if loaded is not None else 1)
 
 
-@scheme_app.command("list")
+@scheme_app.command("list", help="cli.help.scheme.list")
 def scheme_list(lang: LangOpt = None) -> None:
     """List the preset schemes shipped with cskpi."""
     from ..scoring import presets
@@ -94,8 +98,8 @@ def scheme_list(lang: LangOpt = None) -> None:
     _console().print(table)
 
 
-@scheme_app.command("show")
-def scheme_show(name: Annotated[str, typer.Argument(help="A preset name.")],
+@scheme_app.command("show", help="cli.help.scheme.show")
+def scheme_show(name: Annotated[str, typer.Argument(help="cli.opt.scheme.show.name")],
                 lang: LangOpt = None) -> None:
     """Print a preset scheme's YAML (copy it to a file to edit it)."""
     from ..scoring import presets
@@ -109,11 +113,10 @@ def scheme_show(name: Annotated[str, typer.Argument(help="A preset name.")],
     typer.echo(text, nl=False)
 
 
-@app.command()
+@app.command(help="cli.help.score")
 def score(
-    scheme: Annotated[str, typer.Option("--scheme", help="A scheme YAML file or a preset "
-                                        "name (cskpi scheme list).")],
-    period: Annotated[str, typer.Option("--period", help="The month, YYYY-MM.")],
+    scheme: Annotated[str, typer.Option("--scheme", help="cli.opt.score.scheme")],
+    period: Annotated[str, typer.Option("--period", help="cli.opt.month")],
     workspace: WorkspaceOpt = None,
     data: DataOpt = None,
     fmt: RowFormatOpt = RowFormat.table,
@@ -199,36 +202,29 @@ def print_scores(scored: Any, t: Translator, console: Console) -> None:
     console.print(table)
 
 
-@app.command()
+@app.command(help="cli.help.whatif")
 def whatif(
-    change: Annotated[list[str] | None, typer.Option("--change", help="A change: "
-                                                     "conversion=+20%, aov=+20%, agents=12, "
-                                                     "inquiries=-10% (repeatable).")] = None,
+    change: Annotated[list[str] | None, typer.Option("--change",
+                                                     help="cli.opt.whatif.change")] = None,
     workspace: WorkspaceOpt = None,
     period: PeriodOpt = None,
-    agents: Annotated[str | None, typer.Option("--agents", help="Number of agents.")] = None,
-    inquiries: Annotated[str | None, typer.Option("--inquiries", help="Inquiring customers "
-                                                  "per agent per day.")] = None,
-    conversion: Annotated[str | None, typer.Option("--conversion", help="Conversion rate, "
-                                                   "0.40 or 40%.")] = None,
-    aov: Annotated[str | None, typer.Option("--aov", help="Average order value.")] = None,
-    days: Annotated[str | None, typer.Option("--days", help="Days in the period "
-                                             "(default 30, or the period's).")] = None,
-    scheme: Annotated[str | None, typer.Option("--scheme", help="Scheme what-if: the "
-                                               "current scheme (file or preset) …")] = None,
-    edited: Annotated[str | None, typer.Option("--edited", help="… and the edited scheme to "
-                                               "score the same period with.")] = None,
+    agents: Annotated[str | None, typer.Option("--agents", help="cli.opt.agents")] = None,
+    inquiries: Annotated[str | None, typer.Option("--inquiries",
+                                                  help="cli.opt.whatif.inquiries")] = None,
+    conversion: Annotated[str | None, typer.Option("--conversion",
+                                                   help="cli.opt.whatif.conversion")] = None,
+    aov: Annotated[str | None, typer.Option("--aov", help="cli.opt.whatif.aov")] = None,
+    days: Annotated[str | None, typer.Option("--days", help="cli.opt.whatif.days")] = None,
+    scheme: Annotated[str | None, typer.Option("--scheme", help="cli.opt.whatif.scheme")
+                      ] = None,
+    edited: Annotated[str | None, typer.Option("--edited", help="cli.opt.whatif.edited")
+                      ] = None,
     data: DataOpt = None,
     fmt: TableFormatOpt = OutputFormat.table,
     lang: LangOpt = None,
 ) -> None:
-    """What if conversion, AOV, inquiries or headcount change? sales = inquiries × conversion × AOV.
-
-    The baseline is given (--agents --inquiries --conversion --aov) or read from a period
-    of a workspace (--workspace --period); any given value overrides the workspace's.
-    With --scheme and --edited, the period is scored under both schemes instead, and
-    every agent's change in points and pay is listed.
-    """
+    """Sales = inquiries × conversion × AOV, now and after changes; or, with --scheme and
+    --edited, every agent's points and pay under both schemes."""
     from decimal import Decimal
 
     from ..scoring.whatif import Drivers, parse_number
@@ -252,8 +248,8 @@ def whatif(
             if missing:
                 from ..errors import UsageError
 
-                raise UsageError("missing " + ", ".join("--" + m for m in missing),
-                                 hint="or read them from data: --workspace PATH --period YYYY-MM")
+                raise UsageError(code="whatif_missing",
+                                 params={"options": ["--" + m for m in missing]})
             base = Drivers(**{"days": Decimal(30), **values})
         result = run_whatif(base, change or [])
     except CskpiError as exc:
@@ -288,7 +284,7 @@ def _scheme_whatif(scheme: str | None, edited: str | None, period: str | None,
 
     try:
         if not (scheme and edited):
-            raise UsageError("a scheme what-if needs both --scheme and --edited")
+            raise UsageError(code="scheme_whatif_needs_both")
         first, _ = resolve_range(workspace, period, None, None)
         month = f"{first:%Y-%m}"
         old, new, changes = core.scheme_whatif(scheme, edited, month, workspace=workspace,
@@ -318,21 +314,18 @@ def _scheme_whatif(scheme: str | None, edited: str | None, period: str | None,
 
 
 
-@app.command()
+@app.command(help="cli.help.report")
 def report(
-    scheme: Annotated[str, typer.Option("--scheme", help="A scheme YAML file or a preset "
-                                        "name.")],
-    period: Annotated[str, typer.Option("--period", help="The month, YYYY-MM.")],
-    out: Annotated[Path, typer.Option("--out", help="FILE.xlsx or FILE.pdf")],
+    scheme: Annotated[str, typer.Option("--scheme", help="cli.opt.scheme")],
+    period: Annotated[str, typer.Option("--period", help="cli.opt.month")],
+    out: Annotated[Path, typer.Option("--out", help="cli.opt.report.out")],
     workspace: WorkspaceOpt = None,
     data: DataOpt = None,
     allow_incomplete: Annotated[bool, typer.Option(
-        "--allow-incomplete", help="Write the report even when grades or targets are "
-        "missing (they are listed on the data quality sheet).")] = False,
+        "--allow-incomplete", help="cli.opt.report.allow-incomplete")] = False,
     lang: LangOpt = None,
 ) -> None:
-    """Write the month's report: Excel (summary, scores, pay, explanations, metrics, data
-    quality) or PDF (team summary + one scorecard page per agent)."""
+    """Write the month's report as Excel or PDF."""
     from ..errors import ScoringIncomplete
     from ..reports import build_report
 

@@ -4,12 +4,19 @@ Catalogs are JSON files beside this module, keyed by message id: ``en.json`` and
 ``zh_CN.json`` for the CLI, plus one pair per area (``web.en.json``/``web.zh_CN.json``,
 ``reports.en.json`` …), merged into one catalog per language.  A missing zh_CN entry
 falls back to English; a test checks every pair has the same keys.
+
+The language is the one asked for, else the invocation's (:func:`speaking`: the command
+line's ``--lang``, wherever it stands), else the environment's (``CSKPI_LANG``, then the
+locale variables).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -24,7 +31,23 @@ def normalise_lang(value: str | None) -> str:
     return "en"
 
 
+_INVOCATION: ContextVar[str | None] = ContextVar("cskpi_lang", default=None)
+
+
+@contextmanager
+def speaking(lang: str | None) -> Iterator[None]:
+    """Within the block, a translator given no language speaks ``lang`` (when given)."""
+    token = _INVOCATION.set(normalise_lang(lang) if lang else None)
+    try:
+        yield
+    finally:
+        _INVOCATION.reset(token)
+
+
 def default_lang() -> str:
+    chosen = _INVOCATION.get()
+    if chosen:
+        return chosen
     for var in ("CSKPI_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         if os.environ.get(var):
             return normalise_lang(os.environ[var])

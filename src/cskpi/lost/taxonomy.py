@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 import yaml
 
-from ..errors import CskpiError, Translate
+from ..errors import CskpiError, Translate, os_reason, render
+from ..scheme.reader import yaml_problem
 
 SERVICE, OTHER = "service", "other"
 BUILT_IN = (SERVICE, OTHER)
@@ -48,11 +49,11 @@ class TaxonomyIssue:
         return f"{self.source}:{self.line}" if self.line is not None else self.source
 
     def text(self, t: Translate) -> str:
-        return t(f"issue.taxonomy_{self.code}", **self.params)
+        return render(t, f"issue.taxonomy_{self.code}", self.params)
 
     def hint_text(self, t: Translate) -> str | None:
         key = f"issue.taxonomy_{self.code}.hint"
-        return t(key, **self.params) if t.has(key) else None
+        return render(t, key, self.params) if t.has(key) else None
 
     def to_dict(self, t: Translate) -> dict[str, Any]:
         return {"level": self.level, "code": self.code, "where": self.where(),
@@ -149,7 +150,8 @@ def load_taxonomy(text: str, source: str = "<taxonomy>"
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        r.error("yaml", mark.line + 1 if mark else None, error=str(getattr(err, "problem", err)))
+        problem = getattr(err, "problem", None) or str(err)
+        r.error("yaml", mark.line + 1 if mark else None, error=yaml_problem(problem))
         return None, r.issues
     if root is None:
         r.error("empty", None)
@@ -260,7 +262,7 @@ def read_taxonomy(path: str | Path | None = None) -> Taxonomy:
                                                          source)]) from None
         except OSError as err:
             raise CskpiError(code="taxonomy_unreadable",
-                             params={"source": source, "error": err.strerror or str(err)}
+                             params={"source": source, "error": os_reason(err)}
                              ) from None
     taxonomy, issues = load_taxonomy(text, source)
     if taxonomy is None:

@@ -87,7 +87,7 @@ def compute(backend: Any, inp: Inputs, q: MetricQuery, facts: ir.Table | None = 
     if not inp.has("agents"):
         from ..errors import CskpiError
 
-        raise CskpiError("the data has no agents table", hint="import agents.csv first")
+        raise CskpiError(code="no_agents_table")
     buckets = E.Buckets(q.start, q.end, q.grain)
     periods = buckets.periods()
     p = q.profile

@@ -11,7 +11,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..errors import UsageError
+from ..errors import UsageError, message
+from ..locale import Translator
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,11 @@ class Window:
             return None
         m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
         if not m:
-            raise UsageError(f"service window '{text}' is not HH:MM-HH:MM",
-                             hint="e.g. 08:00-24:00, or none")
+            raise UsageError(code="bad_service_window", params={"value": text})
         h1, m1, h2, m2 = (int(g) for g in m.groups())
         start, end = h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
         if not (0 <= start < end <= 86400) or m1 > 59 or m2 > 59:
-            raise UsageError(f"service window '{text}' is not a range within one day",
-                             hint="start before end, between 00:00 and 24:00")
+            raise UsageError(code="service_window_range", params={"value": text})
         return cls(start, end)
 
     def __str__(self) -> str:
@@ -84,26 +83,11 @@ PROFILES: dict[str, Profile] = {
     "pdd": Profile("pdd", service_window=_w("08:00-23:00"), bot_replies_count=True),
 }
 
-SETTING_HELP = {
-    "service_window": "HH:MM-HH:MM or none: rounds/sessions starting outside are left out of "
-    "response metrics (still counted for reception)",
-    "bot_replies_count": "true/false: a bot message after the human start counts as a reply",
-    "response_cap_s": "seconds or none: each round's response time is capped at this in "
-    "response_s",
-    "first_reply_within_s": "seconds for first_reply_2min_rate (≤ counts)",
-    "reply_within_s": "seconds for reply_3min_rate (≤ counts)",
-    "attribution_window_h": "hours: an order is credited to a pre-sale session at most this "
-    "much earlier (also accepts 72h, 3d)",
-    "attribution": "last_touch or first_touch",
-    "aftersale_order_scope": "shop or agent: which paid orders after-sale agents' refund and "
-    "complaint rates are measured against",
-    "remind_window_h": "hours: an agent's message to a customer whose order is still unpaid "
-    "at most this long after it was placed is a payment reminder (催付; also accepts 24h, 1d)",
-    "session_gap_min": "minutes (import): messages without session ids are cut into a new "
-    "session of a customer and agent after this much silence",
-    "split_resumed_after_h": "hours or none (import): a session with ids that resumes after "
-    "this much silence is split in two (threads picked up days later)",
-}
+SETTINGS = ("service_window", "bot_replies_count", "response_cap_s", "first_reply_within_s",
+            "reply_within_s", "attribution_window_h", "attribution", "aftersale_order_scope",
+            "remind_window_h", "session_gap_min", "split_resumed_after_h")
+# what each setting means, in English (docs); the text of catalog entry setting.<key>
+SETTING_HELP = {key: Translator("en")(f"setting.{key}") for key in SETTINGS}
 # settings given in hours that also accept a unit (72h, 3d), and their short names
 HOURS = {"attribution_window_h": "attribution_window", "remind_window_h": "remind_window"}
 
@@ -121,40 +105,41 @@ def _number(key: str, value: str, allow_none: bool = False) -> float | None:
     try:
         number = float(text) * scale
     except ValueError:
-        raise UsageError(f"setting {key}: '{value}' is not a number",
-                         hint=SETTING_HELP.get(key)) from None
+        raise UsageError(code="setting_not_number", params={
+            "key": key, "value": value, "help": message(f"setting.{key}")}) from None
     if number < 0 or not math.isfinite(number) or number > 1e6:
-        raise UsageError(f"setting {key}: '{value}' is out of range (0 to 1,000,000)",
-                         hint=SETTING_HELP.get(key))
+        raise UsageError(code="setting_out_of_range", params={
+            "key": key, "value": value, "help": message(f"setting.{key}")})
     return number
 
 
 def resolve(name: str = "generic", overrides: dict[str, str] | None = None) -> Profile:
     """A profile by name, with ``key=value`` overrides applied."""
     if name not in PROFILES:
-        raise UsageError(f"unknown profile '{name}'",
-                         hint="profiles: " + ", ".join(PROFILES))
+        raise UsageError(code="unknown_profile", params={"name": name,
+                                                         "profiles": list(PROFILES)})
     profile = PROFILES[name]
     changes: dict[str, object] = {}
     for key, value in (overrides or {}).items():
         key = next((k for k, short in HOURS.items() if short == key), key)
         if key not in SETTING_HELP:
-            raise UsageError(f"unknown setting '{key}'",
-                             hint="settings: " + ", ".join(SETTING_HELP))
+            raise UsageError(code="unknown_setting", params={"key": key,
+                                                             "settings": list(SETTINGS)})
         if key == "service_window":
             changes[key] = Window.parse(value)
         elif key == "bot_replies_count":
             if value.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise UsageError(f"setting {key}: '{value}' is not true or false")
+                raise UsageError(code="setting_not_bool", params={"key": key, "value": value})
             changes[key] = value.strip().lower() in ("true", "1", "yes")
         elif key == "attribution":
             if value not in ("last_touch", "first_touch"):
-                raise UsageError(f"setting attribution: '{value}'",
-                                 hint="last_touch or first_touch")
+                raise UsageError(code="setting_choice", params={
+                    "key": key, "value": value, "a": "last_touch", "b": "first_touch"})
             changes[key] = value
         elif key == "aftersale_order_scope":
             if value not in ("shop", "agent"):
-                raise UsageError(f"setting aftersale_order_scope: '{value}'", hint="shop or agent")
+                raise UsageError(code="setting_choice", params={
+                    "key": key, "value": value, "a": "shop", "b": "agent"})
             changes[key] = value
         else:
             changes[key] = _number(key, value, allow_none=key in ("response_cap_s",
@@ -166,7 +151,8 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
         if "=" not in item:
-            raise UsageError(code="set_not_pair", params={"item": item})
+            raise UsageError(code="set_not_key_value", params={
+                "item": item, "example": "reply_within_s=300"})
         key, value = item.split("=", 1)
         out[key.strip()] = value.strip()
     return out

@@ -13,8 +13,9 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from ..errors import CskpiError, Issue, SchemeInvalid, UsageError
+from ..errors import CskpiError, Issue, SchemeInvalid, UsageError, message, os_reason
 from ..scheme.models import AppliesTo
 from ..scheme.reader import Reader, YMap, YNode, YScalar, YSeq, compose, keys_hint
 from .models import PER, RULE_KINDS, SENDERS, QaRules, RubricItem, Rule, Sampling
@@ -59,7 +60,7 @@ def load_rules_file(path: str | Path) -> tuple[QaRules | None, list[Issue]]:
                             key="qa.issue.encoding", params={"error": str(err)})]
     except OSError as err:
         return None, [Issue("error", "unreadable", file=str(p), origin="scheme",
-                            key="qa.issue.unreadable", params={"error": str(err)})]
+                            key="qa.issue.unreadable", params={"error": os_reason(err)})]
     return load_rules(text, str(p))
 
 
@@ -122,10 +123,15 @@ def _sorted(issues: list[Issue]) -> list[Issue]:
     return sorted(unique, key=lambda i: (i.row is None, i.row or 0))
 
 
+def what(name: str, /, **params: Any) -> Any:
+    """A part of the QA rules, as messages name it (``qa.what.<name>``)."""
+    return message(f"qa.what.{name}", **params)
+
+
 def _read(top: YMap, r: Reader, text: str) -> QaRules:
-    r.check_keys(top, TOP_KEYS, "the QA rules")
-    name = r.string(r.require(top, "qa", "the QA rules"), "the QA rules' name") or ""
-    title = r.string(top.get("title"), "the title") or name
+    r.check_keys(top, TOP_KEYS, what("rules"))
+    name = r.string(r.require(top, "qa", what("rules")), what("name")) or ""
+    title = r.string(top.get("title"), what("title")) or name
     start = Decimal(100)
     if "start" in top:
         value = r.number(top.get("start"), "start")
@@ -134,7 +140,7 @@ def _read(top: YMap, r: Reader, text: str) -> QaRules:
                     value=str(value))
         elif value is not None:
             start = value
-    rules_node = r.require(top, "rules", "the QA rules")
+    rules_node = r.require(top, "rules", what("rules"))
     rules = [rule for node in r.sequence(rules_node, "rules")
              if (rule := _rule(node, r)) is not None]
     if isinstance(rules_node, YSeq) and not rules_node.items:
@@ -158,8 +164,8 @@ def _read(top: YMap, r: Reader, text: str) -> QaRules:
                    source=r.source, text=text)
 
 
-def _key(node: YNode | None, ymap: YMap, what: str, r: Reader) -> str | None:
-    key = r.string(r.require(ymap, "key", what), f"the key of {what}")
+def _key(node: YNode | None, ymap: YMap, part: Any, r: Reader) -> str | None:
+    key = r.string(r.require(ymap, "key", part), what("key_of", what=part))
     if key is not None and not KEY_RE.match(key):
         r.error("bad_value", ymap.key_line("key"), message_key="qa.issue.bad_key", key=key)
         return None
@@ -167,15 +173,16 @@ def _key(node: YNode | None, ymap: YMap, what: str, r: Reader) -> str | None:
 
 
 def _rule(node: YNode, r: Reader) -> Rule | None:
-    m = r.mapping(node, "a rule")
+    m = r.mapping(node, what("rule"))
     if m is None:
         return None
-    kind = r.choice(r.require(m, "kind", "a rule"), "kind", RULE_KINDS)
+    kind = r.choice(r.require(m, "kind", what("rule")), "kind", RULE_KINDS)
     valid = COMMON_KEYS + (KIND_KEYS[kind] if kind else tuple(
         k for keys in KIND_KEYS.values() for k in keys))
-    r.check_keys(m, tuple(dict.fromkeys(valid)), f"a {kind or ''} rule".replace("  ", " "))
-    key = _key(m.get("key"), m, "a rule", r)
-    label = r.string(m.get("label"), "the label") or key or ""
+    r.check_keys(m, tuple(dict.fromkeys(valid)),
+                 what("kind_rule", kind=kind) if kind else what("rule"))
+    key = _key(m.get("key"), m, what("rule"), r)
+    label = r.string(m.get("label"), what("label")) or key or ""
     points = Decimal(0)
     if "points" in m:
         value = r.number(m.get("points"), "points")
@@ -195,9 +202,9 @@ def _rule(node: YNode, r: Reader) -> Rule | None:
     phrases: tuple[str, ...] = ()
     pattern = None
     if kind in ("phrases", "required"):
-        phrases = _phrases(r.require(m, "phrases", f"a {kind} rule"), key, r)
+        phrases = _phrases(r.require(m, "phrases", what("kind_rule", kind=kind)), key, r)
     elif kind == "pattern":
-        pattern = _pattern(r.require(m, "pattern", "a pattern rule"), r)
+        pattern = _pattern(r.require(m, "pattern", what("kind_rule", kind=kind)), r)
         if pattern is None:
             return None
     negative = _phrases(m.get("negative"), key, r) if "negative" in m else ()
@@ -218,7 +225,7 @@ def _phrases(node: YNode | None, key: str, r: Reader) -> tuple[str, ...]:
         if isinstance(item, YScalar) and isinstance(item.value, str) and not item.raw.strip():
             r.error("bad_value", item.line, message_key="qa.issue.empty_phrase", key=key)
             continue
-        text = r.string(item, "a phrase")
+        text = r.string(item, what("phrase"))
         if text is None:
             continue
         folded = fold(text.strip())
@@ -235,7 +242,7 @@ def _phrases(node: YNode | None, key: str, r: Reader) -> tuple[str, ...]:
 
 
 def _pattern(node: YNode | None, r: Reader) -> str | None:
-    text = r.string(node, "the pattern")
+    text = r.string(node, what("pattern"))
     if text is None or node is None:
         return None
     problem = check_pattern(text)
@@ -248,13 +255,13 @@ def _pattern(node: YNode | None, r: Reader) -> str | None:
 
 
 def _rubric(node: YNode, r: Reader) -> RubricItem | None:
-    m = r.mapping(node, "a rubric item")
+    m = r.mapping(node, what("rubric_item"))
     if m is None:
         return None
-    r.check_keys(m, RUBRIC_KEYS, "a rubric item")
-    key = _key(m.get("key"), m, "a rubric item", r)
-    label = r.string(m.get("label"), "the label") or key or ""
-    top = r.number(r.require(m, "max", "a rubric item"), "max")
+    r.check_keys(m, RUBRIC_KEYS, what("rubric_item"))
+    key = _key(m.get("key"), m, what("rubric_item"), r)
+    label = r.string(m.get("label"), what("label")) or key or ""
+    top = r.number(r.require(m, "max", what("rubric_item")), "max")
     if top is not None and top <= 0:
         r.error("bad_value", m.key_line("max"), message_key="qa.issue.rubric_max",
                 value=str(top))
@@ -283,10 +290,10 @@ def _applies_to(node: YNode | None, r: Reader) -> AppliesTo:
     if m is None:
         return AppliesTo()
     r.check_keys(m, APPLIES_TO_KEYS, "applies_to")
-    return AppliesTo(role=r.strings(m.get("role"), "a role"),
-                     team=r.strings(m.get("team"), "a team"),
-                     level=r.strings(m.get("level"), "a level"),
-                     agents=r.strings(m.get("agents"), "an agent id"), line=m.line)
+    return AppliesTo(role=r.strings(m.get("role"), what("role")),
+                     team=r.strings(m.get("team"), what("team")),
+                     level=r.strings(m.get("level"), what("level")),
+                     agents=r.strings(m.get("agents"), what("agent")), line=m.line)
 
 
 __all__ = ["QaRulesInvalid", "keys_hint", "load", "load_rules", "load_rules_file",

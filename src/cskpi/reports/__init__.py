@@ -47,13 +47,11 @@ def pdf_bytes(report: ReportData, lang: str = "en") -> bytes:
 def _check(out: Path, period: str) -> str:
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
-        raise UsageError(f"cannot write a report as '{out.name}'",
-                         hint="give --out a file name ending in .xlsx or .pdf")
+        raise UsageError(code="report_format", params={"name": out.name})
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        raise UsageError(f"period '{period}' is not a month YYYY-MM", hint="e.g. 2026-10")
+        raise UsageError(code="report_period", params={"value": period})
     if not out.parent.is_dir():
-        raise UsageError(f"folder {out.parent} does not exist",
-                         hint="create it first or give another --out")
+        raise UsageError(code="report_folder_missing", params={"folder": str(out.parent)})
     return suffix
 
 
@@ -70,7 +68,7 @@ def build_report(workspace: Path | str | None, scheme: str, period: str, out: Pa
     path = Path(out)
     suffix = _check(path, period)
     if (workspace is None) == (data is None):
-        raise UsageError("give either --workspace or --data")
+        raise UsageError(code="workspace_or_data")
     if suffix == ".pdf":
         from .fonts import cjk_font
 

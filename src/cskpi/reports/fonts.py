@@ -37,10 +37,8 @@ class FontNotFound(CskpiError):
     """No CJK TrueType font was found, so Chinese text cannot be put in a PDF."""
 
     def __init__(self, tried: list[str]) -> None:
-        super().__init__(
-            "no CJK TrueType font found for the PDF report (tried: " + ", ".join(tried) + ")",
-            hint=f"install one: apt-get install {DEBIAN_PACKAGE} (Debian/Ubuntu), "
-                 f"or set {FONT_ENV} to a .ttf/.ttc file with Chinese glyphs")
+        super().__init__(code="no_cjk_font", params={
+            "tried": tried, "package": DEBIAN_PACKAGE, "env": FONT_ENV})
 
 
 def require_reportlab() -> None:
@@ -48,8 +46,7 @@ def require_reportlab() -> None:
     try:
         import reportlab  # noqa: F401
     except ImportError as exc:
-        raise CskpiError("PDF reports need reportlab, which is not installed",
-                         hint='pip install "cskpi[pdf]" (or: pip install reportlab)') from exc
+        raise CskpiError(code="no_reportlab") from exc
 
 
 @dataclass(frozen=True)
@@ -129,6 +126,6 @@ def register_font(font: FontFile) -> str:
         try:
             pdfmetrics.registerFont(TTFont(name, font.path, subfontIndex=font.index))
         except (TTFError, OSError) as exc:
-            raise CskpiError(f"cannot use font {font.path}: {exc}",
-                             hint=f"give a TrueType .ttf/.ttc font ({DEBIAN_PACKAGE})") from exc
+            raise CskpiError(code="bad_font", params={
+                "path": font.path, "detail": str(exc), "package": DEBIAN_PACKAGE}) from exc
     return name

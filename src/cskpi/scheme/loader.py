@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import HINT, Issue
+from ..errors import HINT, Issue, message, os_reason
 from .items import read_items
 from .models import (
     DEFAULT_EVENT_KINDS,
@@ -84,7 +84,7 @@ def load_scheme_file(path: str | Path, **kw: Any) -> tuple[Scheme | None, list[I
         data = p.read_bytes()
     except OSError as err:
         return None, [Issue("error", "unreadable", file=str(p), origin="scheme",
-                            params={"detail": err.strerror or type(err).__name__})]
+                            params={"detail": os_reason(err)})]
     text, issues = decode_scheme(data, str(p))
     if text is None:
         return None, issues
@@ -152,7 +152,7 @@ def _read_scheme(top: YMap, r: Reader, ctx: LoadContext) -> Scheme:
         adjustments=tuple(adjustments), pay=pay,
         awards=tuple(awards), targets=MappingProxyType(read_targets(top.get("targets"), r)),
         source=r.source, line=top.line, events=tuple(events), levels=tuple(levels),
-        qa=r.string(top.get("qa"), "the QA rules"))
+        qa=r.string(top.get("qa"), message("qa.what.rules")))
 
 
 def _extended(ctx: LoadContext, events: Sequence[EventKind],

@@ -112,7 +112,7 @@ def compose(text: str, reader: Reader) -> YNode | None:
         hint = phrase("hint.tabs") if "\\t" in problem or "tab" in problem else (
             phrase("hint.indentation"))
         reader.error("yaml_syntax", mark.line + 1 if mark else None, hint=hint,
-                     problem=_yaml_problem(problem))
+                     problem=yaml_problem(problem))
         return None
     except yaml.YAMLError as err:
         reader.error("yaml_syntax", None, variant="other", problem=str(err))
@@ -141,7 +141,7 @@ _YAML_PROBLEMS = {  # PyYAML's words for the commonest slips, said in the reader
 }
 
 
-def _yaml_problem(problem: str) -> Msg | str:
+def yaml_problem(problem: str) -> Msg | str:
     """PyYAML's problem as a coded phrase when it is a common one (else its own words)."""
     for text, code in _YAML_PROBLEMS.items():
         if problem.startswith(text):

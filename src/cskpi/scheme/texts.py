@@ -36,7 +36,7 @@ def valid_hint(valid: Iterable[str], given: str | None = None) -> Msg:
     """``did you mean 'x'? valid: a, b, c`` for an unknown ``given`` key or name."""
     ordered = list(valid)
     close = closest(given, ordered) if given else None
-    listed = ", ".join(ordered) if ordered else "(none)"
+    listed: Any = ", ".join(ordered) if ordered else phrase("none_listed")
     if close:
         return message("scheme.hint.valid_close", close=close, valid=listed)
     return message("scheme.hint.valid", valid=listed)

@@ -84,7 +84,8 @@ class EventRule:
         return is_deduction(self.fixed, self.high)
 
     @property
-    def ref(self) -> dict[str, str]:
+    def kind_phrase(self) -> dict[str, str]:
+        """The kind as a coded phrase (its label, else its name) for messages."""
         return event_ref(self.kind, self.label)
 
     def describe(self) -> dict[str, Any]:
@@ -195,23 +196,23 @@ def check_event(schemes: Sequence[Scheme], agent: Mapping[str, Any], kind: str,
         got = own_points(value, rule.deduction)
         if rule.chosen:
             if got is None:
-                raise EntryRefused("points_required", "points", event=rule.ref,
+                raise EntryRefused("points_required", "points", event=rule.kind_phrase,
                                    scheme=rule.scheme, min=signed(rule.low),
                                    max=signed(rule.high))
             if (rule.low is not None and got < rule.low) or \
                     (rule.high is not None and got > rule.high):
-                raise EntryRefused("points_range", "points", event=rule.ref,
+                raise EntryRefused("points_range", "points", event=rule.kind_phrase,
                                    scheme=rule.scheme, points=points(got),
                                    min=signed(rule.low), max=signed(rule.high))
             stored = got
         elif rule.fixed is not None:
             if got is not None and got != rule.fixed:
-                raise EntryRefused("points_fixed", "points", event=rule.ref,
+                raise EntryRefused("points_fixed", "points", event=rule.kind_phrase,
                                    scheme=rule.scheme, points=points(got),
                                    fixed=points(rule.fixed))
             stored = got
         elif value is not None and not any(r.takes_points for r in rules):
-            raise EntryRefused("points_none", "points", event=rule.ref, scheme=rule.scheme,
+            raise EntryRefused("points_none", "points", event=rule.kind_phrase, scheme=rule.scheme,
                                rule=rule.describe())
     return stored
 

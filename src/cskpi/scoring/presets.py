@@ -29,8 +29,8 @@ def resolve(ref: str) -> tuple[str, str]:
         if not path.exists():
             from ..errors import UsageError
 
-            raise UsageError(f"scheme file {ref} does not exist",
-                             hint="presets: " + ", ".join(preset_names()))
+            raise UsageError(code="scheme_file_missing",
+                             params={"ref": ref, "presets": preset_names()})
         from ..scheme import decode_scheme
 
         text, issues = decode_scheme(path.read_bytes(), str(path))
@@ -43,5 +43,4 @@ def resolve(ref: str) -> tuple[str, str]:
         return f"{ref} (preset)", preset_text(ref)
     from ..errors import UsageError
 
-    raise UsageError(f"no scheme file or preset named '{ref}'",
-                     hint="presets: " + ", ".join(preset_names()))
+    raise UsageError(code="no_such_scheme", params={"ref": ref, "presets": preset_names()})

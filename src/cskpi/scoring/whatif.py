@@ -13,18 +13,12 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
-from ..errors import UsageError
+from ..errors import UsageError, message
 from ..scheme.limits import NUMBER_LIMIT
 from .score import rounded
 
+# what each is: catalog entries whatif.about.<name>
 DRIVERS = ("agents", "inquiries", "conversion", "aov", "days")
-HELP = {
-    "agents": "number of agents",
-    "inquiries": "inquiring customers per agent per day",
-    "conversion": "inquiry conversion rate (0.40 or 40%)",
-    "aov": "average order value",
-    "days": "days in the period",
-}
 
 
 @dataclass(frozen=True)
@@ -84,19 +78,23 @@ def parse_number(text: str, name: str) -> Decimal:
         if not value.is_finite():
             raise InvalidOperation
     except Exception:  # noqa: BLE001 - decimal raises several kinds
-        raise UsageError(f"{name}: '{text}' is not a number", hint=HELP.get(name)) from None
+        raise UsageError(code="driver_not_number", params=_driver(name, text)) from None
     if value.copy_abs() >= NUMBER_LIMIT:
-        raise UsageError(f"{name}: '{text}' is out of range: a driver must be below 10^15",
-                         hint=HELP.get(name))
+        raise UsageError(code="driver_too_large", params=_driver(name, text))
     return value
+
+
+def _driver(name: str, text: str) -> dict[str, object]:
+    what = message(f"whatif.about.{name}") if name in DRIVERS else name
+    return {"name": name, "value": text, "help": what}
 
 
 class ChangeOutOfRange(UsageError):
     """A well-formed change whose result is impossible: ``bound`` is "negative", "above_1"
-    or "too_large" (10^15 or more)."""
+    or "too_large" (10^15 or more); its message is ``error.change_<bound>``."""
 
-    def __init__(self, message: str, *, bound: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(self, *, bound: str, params: dict[str, object]) -> None:
+        super().__init__(code=f"change_{bound}", params=params)
         self.bound = bound
 
 
@@ -110,17 +108,16 @@ def apply_changes(base: Drivers, changes: list[str]) -> tuple[Drivers, dict[str,
     for change in changes:
         m = _CHANGE.match(change)
         if not m:
-            raise UsageError(f"--change '{change}' is not NAME=+N% or NAME=VALUE",
-                             hint="e.g. --change conversion=+20% --change aov=120")
+            raise UsageError(code="bad_change", params={"change": change})
         name, sign, number, pct = m.groups()
         if name not in DRIVERS:
-            raise UsageError(f"--change: unknown driver '{name}'", hint="drivers: "
-                             + ", ".join(DRIVERS))
+            raise UsageError(code="unknown_driver", params={"name": name,
+                                                            "drivers": list(DRIVERS)})
         try:
             amount = Decimal(number.replace(",", ""))
         except ArithmeticError:  # '1.2.3' passes the pattern but is no number
-            raise UsageError(f"--change '{change}': '{number}' is not a number",
-                             hint="e.g. --change aov=120 or --change aov=+5%") from None
+            raise UsageError(code="change_not_number", params={"change": change,
+                                                               "number": number}) from None
         current: Decimal = getattr(new, name)
         if sign and pct:
             factor = 1 + (amount / 100 if sign == "+" else -amount / 100)
@@ -132,15 +129,12 @@ def apply_changes(base: Drivers, changes: list[str]) -> tuple[Drivers, dict[str,
         else:
             value = amount
         if value < 0:
-            raise ChangeOutOfRange(f"--change '{change}' makes {name} negative",
-                                   bound="negative")
+            raise ChangeOutOfRange(bound="negative", params={"change": change, "name": name})
         if value >= NUMBER_LIMIT:
-            raise ChangeOutOfRange(f"--change '{change}' makes {name} 10^15 or more",
-                                   bound="too_large", hint="a driver must be below 10^15")
+            raise ChangeOutOfRange(bound="too_large", params={"change": change, "name": name})
         if name == "conversion" and value > 1:
-            raise ChangeOutOfRange(
-                f"--change '{change}' makes the conversion {value:.0%}, above 100 %",
-                bound="above_1", hint="a conversion is a share: conversion=0.25 or 25%")
+            raise ChangeOutOfRange(bound="above_1", params={"change": change,
+                                                            "value": f"{value:.0%}"})
         new = replace(new, **{name: value})
         said[name] = change.split("=", 1)[1].strip()
     return new, said

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import WorkspaceError
+from ..errors import WorkspaceError, os_reason
 
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -55,7 +55,7 @@ def check_file_kind(path: Path) -> None:
         return
     except OSError as exc:
         raise WorkspaceError(code="workspace_unreadable",
-                             params={"path": str(path), "detail": exc.strerror or str(exc)}
+                             params={"path": str(path), "detail": os_reason(exc)}
                              ) from exc
     if head[8:12] == DUCKDB_MAGIC:
         return
@@ -155,7 +155,7 @@ def import_temp_dir(folder: Path) -> Iterator[Path]:
         tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))
     except OSError as exc:
         raise WorkspaceError(code="workspace_folder_not_writable",
-                             params={"folder": str(folder), "detail": exc.strerror or str(exc)}
+                             params={"folder": str(folder), "detail": os_reason(exc)}
                              ) from exc
     try:
         fd = os.open(tmp / TEMP_OWNER, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)

@@ -32,7 +32,7 @@ from ..data.sessions import SessionRules
 from ..data.sql import ident, lit, one, rows, run
 from ..data.tables import find_table_files
 from ..data.validate import Staged, StoredTables, sessions_given, stage_folder
-from ..errors import Issue, UsageError, ValidationFailed, WorkspaceError
+from ..errors import Issue, UsageError, ValidationFailed, WorkspaceError, os_reason
 from .files import (
     can_write,
     check_file_kind,
@@ -255,7 +255,7 @@ class Workspace:
         except OSError as exc:
             raise WorkspaceError(code="workspace_folder_not_writable",
                                  params={"folder": str(self.path.parent),
-                                         "detail": exc.strerror or str(exc)}) from exc
+                                         "detail": os_reason(exc)}) from exc
 
     def _import(self, con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: Path,
                 progress: Callable[[str], None] | None,

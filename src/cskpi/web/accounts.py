@@ -73,8 +73,10 @@ def ensure_admin(db: Session, settings: WebSettings, passwords: Passwords,
     create_user(db, passwords, username=settings.admin_username, password=password,
                 role="admin")
     if not settings.admin_password:
-        print(f"cskpi: created the first admin '{settings.admin_username}' with password "
-              f"{password}  (shown once; change it after logging in)", file=out or sys.stderr)
+        from ..locale import Translator  # the server's console: the language of `cskpi serve`
+
+        print(Translator()("cli.serve.admin_created", user=settings.admin_username,
+                           password=password), file=out or sys.stderr)
     return password
 
 
