@@ -137,3 +137,15 @@ def test_changes_from_the_previous_period() -> None:
     assert en.change("first_response_s", 62, 75) == "▼ 0:13"
     assert (en.change("sessions", 5, 5), zh.change("sessions", 5, 5)) == ("= 0", "持平")
     assert en.change("sessions", 5, None) == "" == en.change("sessions", None, 5)
+
+
+def test_times_are_shown_in_the_shop_s_time_zone() -> None:
+    """The app database keeps UTC; a manager in Shanghai reads 14:03, not 06:03 UTC (#20)."""
+    at = dt.datetime(2026, 10, 5, 6, 3, tzinfo=dt.UTC)
+    assert Formatter("en", "Asia/Shanghai").datetime(at) == "Oct 5, 2026 14:03"  # UTC+8
+    assert Formatter("zh_CN", "Asia/Shanghai").datetime(at) == "2026年10月5日 14:03"
+    # a naive value from SQLite is UTC; 23:30 UTC is the next day in Shanghai
+    naive = dt.datetime(2026, 10, 5, 23, 30)
+    assert Formatter("en", "Asia/Shanghai").datetime(naive) == "Oct 6, 2026 07:30"
+    assert Formatter("en", "Europe/Berlin").datetime(naive) == "Oct 6, 2026 01:30"  # CEST +2
+    assert Formatter("en").datetime(naive) == "Oct 5, 2026 23:30 UTC"  # no zone known

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .. import units
 from ..locale import Translator, normalise_lang
@@ -49,9 +50,10 @@ def resolve_lang(user_locale: str | None, header: str | None) -> str:
 class Formatter:
     """Formats values for one language; also exposes the translator as ``t``."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, timezone: str | None = None) -> None:
         self.lang = lang if lang in SUPPORTED else "en"
         self.t = Translator(self.lang)
+        self.timezone = timezone  # the shop's: times are shown in it (None: in UTC)
 
     # --- numbers: all through cskpi.units, the one formatter of every face -------------
 
@@ -86,9 +88,17 @@ class Formatter:
         return units.format_date(d, self.lang)
 
     def datetime(self, value: dt.datetime | None) -> str:
+        """A moment in the shop's time zone (the app database keeps UTC; a naive value is
+        UTC): ``Oct 5, 2026 14:03``; in UTC, marked so, when the shop's zone is unknown."""
         if value is None:
             return units.NONE
-        return f"{self.date(value.date())} {value:%H:%M} UTC"
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        if self.timezone is None:
+            value = value.astimezone(dt.UTC)
+            return f"{self.date(value.date())} {value:%H:%M} UTC"
+        local = value.astimezone(ZoneInfo(self.timezone))
+        return f"{self.date(local.date())} {local:%H:%M}"
 
     def period(self, value: str) -> str:
         """A month ``YYYY-MM`` as 2026年10月 or October 2026."""

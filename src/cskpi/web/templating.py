@@ -73,7 +73,7 @@ def render(request: Request, name: str,
     a hit the page's other blocks (title, head) see only the base context.
     """
     env: Environment = request.app.state.cskpi.templates
-    fmt = Formatter(request_lang(request))
+    fmt = Formatter(request_lang(request), request.app.state.cskpi.data.timezone())
     principal = getattr(request.state, "principal", None)
     user = principal.view if principal is not None else None
     nav = [(href, key) for href, key, roles in NAV if user is not None and user.role in roles]
