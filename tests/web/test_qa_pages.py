@@ -276,6 +276,38 @@ def test_an_agent_sees_and_appeals_only_their_own(
     assert no_decide.status_code == 403
 
 
+def test_a_rejected_appeal_keeps_the_hit_and_the_agent_reads_why(
+        client_for: Callable[[str | None], TestClient], mgr: TestClient, app: FastAPI) -> None:
+    """A004 reads the page in Chinese; the rejection's answer is shown, the hit counts."""
+    a004 = client_for("a004")
+    page = f"/qa/mine?period={PERIOD}"
+    mine = a004.get(page).text
+    assert "我的质检结果" in mine and f'id="hit-{BANNED_Q4}"' in mine and "Q1" not in mine
+    sent = _post(a004, page, "/qa/appeal", {"period": PERIOD, "hit_id": BANNED_Q4,
+                                            "text": "顾客先说的"})
+    assert sent.status_code == 303
+    again = _post(a004, page, "/qa/appeal", {"period": PERIOD, "hit_id": BANNED_Q4,
+                                             "text": "再申诉"})
+    assert again.status_code == 422 and "该违规已有待处理的申诉" in again.text
+    queue = mgr.get(f"/qa?period={PERIOD}").text
+    appeal = re.search(r'id="appeal-(\d+)"', queue)
+    assert appeal
+    decided = _post(mgr, f"/qa?period={PERIOD}", f"/qa/appeals/{appeal.group(1)}/decide",
+                    {"period": PERIOD, "status": "rejected", "answer": "话术不当"})
+    assert decided.status_code == 303
+    twice = _post(mgr, f"/qa?period={PERIOD}", f"/qa/appeals/{appeal.group(1)}/decide",
+                  {"period": PERIOD, "status": "upheld", "answer": "改判"})
+    assert twice.status_code == 409
+    mine = a004.get(page).text
+    assert 'data-status="rejected"' in mine and "话术不当" in mine
+    assert 'data-score="90"' in mine
+    with transaction(app.state.cskpi.sessions) as db:
+        assert db.scalar(select(QaDecision)) is None  # a rejection dismisses nothing
+        actions = [a.action for a in db.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("qa.%")).order_by(AuditEntry.id))]
+        assert actions == ["qa.appeal", "qa.appeal_rejected"]
+
+
 @pytest.fixture(autouse=True)
 def _fresh(gateway: DataGateway) -> Iterator[None]:
     yield
