@@ -21,6 +21,7 @@ from .db.engine import make_engine, migrate, session_factory, transaction
 from .deps import AppState
 from .errors import install_error_handlers
 from .params import SHOP_TZ, current_month
+from .qa import decisions_for
 from .records import entries_for
 from .routers import api_routers, page_routers
 from .schemes import versions_for
@@ -72,6 +73,8 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
     app.state.cskpi.data.entries = entries_for(sessions)
     # the scheme versions saved in this app's database are the ones scored
     app.state.cskpi.data.scheme_versions = versions_for(sessions)
+    # and so do the QA reviewers' decisions (dismissed hits, rubric points)
+    app.state.cskpi.data.qa_entries = decisions_for(sessions)
     install_error_handlers(app)
     gateway = app.state.cskpi.data
 

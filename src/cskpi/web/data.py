@@ -91,6 +91,11 @@ class DataGateway:
         self.schemes_by_role = dict(schemes_by_role or {})
         # the versions of schemes saved in the app database (set by the app, like entries)
         self.scheme_versions: SchemeVersions | None = None
+        # QA reviewers' decisions of a month (cskpi.qa.engine.Decisions; set by the app):
+        # the QA pages and the schemes that score on QA figures count them
+        self.qa_entries: Callable[[str], Any] | None = None
+        # the QA rules the app checks chats with (None: see qa_ref)
+        self.qa_rules: str | None = None
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
@@ -239,17 +244,30 @@ class DataGateway:
             os.replace(partial, path)  # readers never see half a file
         return path
 
-    def _entered(self, period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
-        """Grades and events entered in the app for the month, and a cache key of them."""
+    def _entered(self, period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any,
+                                             str]:
+        """Grades, events and QA decisions entered in the app for the month, and a cache
+        key of them."""
         grades, events = self.entries(period) if self.entries else ([], [])
+        qa, qa_key = self.qa_decisions(period)
         # what was entered is part of the key: a new grade gives a new score
-        return grades, events, repr((sorted(map(repr, grades)), sorted(map(repr, events))))
+        return grades, events, qa, repr((sorted(map(repr, grades)), sorted(map(repr, events)),
+                                         qa_key))
+
+    def qa_decisions(self, period: str) -> tuple[Any, str]:
+        """The month's QA decisions (:class:`cskpi.qa.engine.Decisions`, None when there
+        are none) and a cache key of them."""
+        qa = self.qa_entries(period) if self.qa_entries else None
+        if qa is None or not (qa.dismissed or qa.rubric):
+            return None, ""
+        return qa, repr((sorted(qa.dismissed), sorted((k, str(v)) for k, v in qa.rubric.items())))
 
     def _scored_ref(self, ref: str, period: str) -> Scored:
-        grades, events, entered = self._entered(valid_period(period))
+        grades, events, qa, entered = self._entered(valid_period(period))
         return self._cached(("score", ref, period, entered),
                             lambda: core.score_period(ref, period, workspace=self.workspace,
-                                                      grades=grades, events=events))
+                                                      grades=grades, events=events,
+                                                      qa_decisions=qa))
 
     def scored(self, scheme: str, period: str) -> Scored:
         """Every agent's score under the version in force of ``scheme`` for a month."""
@@ -261,14 +279,14 @@ class DataGateway:
         The text lives in a file only while the core reads it; the result is cached by
         the text's digest, so previewing the same text again costs nothing.
         """
-        grades, events, entered = self._entered(valid_period(period))
+        grades, events, qa, entered = self._entered(valid_period(period))
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
 
         def score() -> Scored:
             path = self._scheme_file(name, "preview", text)
             try:
                 return core.score_period(str(path), period, workspace=self.workspace,
-                                         grades=grades, events=events)
+                                         grades=grades, events=events, qa_decisions=qa)
             finally:
                 path.unlink(missing_ok=True)
 
@@ -328,3 +346,41 @@ class DataGateway:
 
         names = dict.fromkeys(self.schemes_by_role.values())
         return [(name, event_rules(self.loaded(name))) for name in names]
+
+    # --- chat QA (质检) -------------------------------------------------------------------
+
+    def qa_ref(self) -> str:
+        """The QA rules the app reviews chats with: :attr:`qa_rules` when set, else the
+        ``qa:`` of the first scheme in force that names one (in the order of the roles'
+        schemes), else the preset ``taobao-basic``."""
+        if self.qa_rules:
+            return self.qa_rules
+        for name in dict.fromkeys(self.schemes_by_role.values()):
+            qa = self.loaded(name).qa
+            if qa:
+                return qa
+        return "taobao-basic"
+
+    def qa_loaded(self) -> Any:
+        """The QA rules in use, loaded (:class:`cskpi.qa.models.QaRules`)."""
+        from ..qa import load
+
+        ref = self.qa_ref()
+        return self._cached(("qa-rules", ref), lambda: load(ref))
+
+    def qa_check(self, period: str, *, decided: bool = True
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(hits, sessions) of the month's QA check with the rules in use; ``decided``:
+        with the reviewers' decisions (else as the rules alone find them: what the review
+        queue is drawn from, so deciding a hit does not change the queue)."""
+        first, last = month_range(valid_period(period))
+        ref = self.qa_ref()
+        qa, key = self.qa_decisions(period) if decided else (None, "")
+        return self._cached(("qa", ref, period, key),
+                            lambda: core.qa_check(ref, first, last, workspace=self.workspace,
+                                                  decisions=qa))
+
+    def transcript(self, session_id: str) -> dict[str, Any] | None:
+        """One session and its messages (None when there is no such session)."""
+        return self._cached(("transcript", session_id),
+                            lambda: core.session_transcript(self.workspace, session_id))

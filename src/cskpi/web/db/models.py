@@ -252,3 +252,81 @@ class LostLabel(Base):
     def to_dict(self) -> dict[str, Any]:
         """The label as plain data (for the audit log)."""
         return {"session_id": self.session_id, "reason": self.reason, "note": self.note}
+
+
+class QaDecision(Base):
+    """A reviewer's decision on one QA hit (质检) of a period: ``confirm`` or ``dismiss``
+    (a dismissed hit stops counting).  A hit is known by (session_id, rule, ts: its local
+    time as ISO text) and by ``hit_id`` (:func:`cskpi.qa.engine.hit_id` of those)."""
+
+    __tablename__ = "qa_decisions"
+    __table_args__ = (UniqueConstraint("period", "hit_id", name="uq_qa_decisions_period_hit"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    rules: Mapped[str] = mapped_column(String(255))
+    session_id: Mapped[str] = mapped_column(String(128), index=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(32))
+    hit_id: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(8))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision as plain data (for the audit log)."""
+        return {"period": self.period, "rules": self.rules, "session_id": self.session_id,
+                "rule": self.rule, "ts": self.ts, "hit_id": self.hit_id,
+                "decision": self.decision, "note": self.note}
+
+
+class QaRubric(Base):
+    """Points a reviewer gave one session of a period for a manual rubric item of the QA
+    rules (专业度 0–10); they add to the session's QA score."""
+
+    __tablename__ = "qa_rubric"
+    __table_args__ = (UniqueConstraint("period", "session_id", "item",
+                                       name="uq_qa_rubric_period_session_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    session_id: Mapped[str] = mapped_column(String(128), index=True)
+    item: Mapped[str] = mapped_column(String(64))
+    points: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"period": self.period, "session_id": self.session_id, "item": self.item,
+                "points": str(self.points)}
+
+
+class QaAppeal(Base):
+    """An agent's appeal (申诉) of a QA hit on one of their sessions, and a manager's
+    decision: ``upheld`` (the hit is dismissed) or ``rejected``, with an answer."""
+
+    __tablename__ = "qa_appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    hit_id: Mapped[str] = mapped_column(String(32), index=True)
+    session_id: Mapped[str] = mapped_column(String(128))
+    rule: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    answer: Mapped[str | None] = mapped_column(Text, default=None)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_qa_appeals_decided_by"),
+        default=None)
+    at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)  # decided
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "period": self.period, "hit_id": self.hit_id,
+                "session_id": self.session_id, "rule": self.rule, "ts": self.ts,
+                "agent_id": self.agent_id, "text": self.text, "status": self.status,
+                "answer": self.answer}

@@ -19,6 +19,7 @@ def page_routers() -> list[APIRouter]:
         leaderboard,
         overview,
         periods,
+        qa,
         reports,
         schemes,
         scorecard,
@@ -26,7 +27,7 @@ def page_routers() -> list[APIRouter]:
     )
 
     return [auth.router, home.router, overview.router, leaderboard.router, scorecard.router,
-            drilldown.router, funnel.router, grades.router, data.router, schemes.router,
+            drilldown.router, funnel.router, grades.router, qa.router, data.router, schemes.router,
             periods.router, whatif.router, reports.router, account.router, admin.router]
 
 

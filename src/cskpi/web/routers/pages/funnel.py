@@ -57,11 +57,9 @@ def transcript_page(request: Request, session_id: str, principal: CurrentUser, d
                     data: DataDep, period: Period = None,
                     saved: str | None = None) -> HTMLResponse:
     """A session's messages; a lost inquiry's reason, which a manager may change."""
-    from .... import core
     from ...lost import taxonomy
 
-    session = data.cached(("transcript", session_id),
-                          lambda: core.session_transcript(data.workspace, session_id))
+    session = data.transcript(session_id)
     if session is None:
         raise NotFound("web.lost.error.no_session", session=session_id)
     user = principal.user
