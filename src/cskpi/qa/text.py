@@ -14,12 +14,19 @@ of the message (差 in 质量太差了, not in 差不多).  English words match 
 
 from __future__ import annotations
 
+import array
+import contextlib
 import functools
+import hashlib
 import logging
+import os
 import re
+import struct
+import tempfile
 import threading
 from collections.abc import Iterable
 from importlib import resources
+from pathlib import Path
 
 import re2
 
@@ -172,7 +179,9 @@ class _Tokens:
 
         jieba.setLogLevel(logging.WARNING)
         self.tk = jieba.Tokenizer()
-        self.tk.initialize()
+        # jieba's own dictionary, read from a compact copy (jieba's cache takes 1.4 s)
+        self.tk.FREQ, self.tk.total = prefix_dict()
+        self.tk.initialized = True
         # a word jieba does not know is added (so 太差 can be a token); one it knows keeps
         # its frequency (adding 差 with a suggested one would cut 差不多 apart)
         for w in sorted(words):
@@ -183,10 +192,62 @@ class _Tokens:
         return self.tk.lcut(text, HMM=False)
 
 
+def prefix_dict() -> tuple[dict[str, int], int]:
+    """jieba's prefix dictionary (every word with its frequency, every prefix of a word
+    with 0) and the frequencies' total, exactly as ``jieba.Tokenizer.initialize`` builds
+    them, from a copy kept in the temporary folder: the words as one text and the
+    frequencies as one array read in 0.3 s, where jieba's marshal cache takes 1.4 s.  The
+    copy is made from jieba's own the first time (named after jieba's version and its
+    dictionary file's size and time, so another jieba makes another copy)."""
+    import jieba
+
+    source = Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
+    stat = source.stat()
+    tag = f"{jieba.__version__}|{stat.st_size}|{stat.st_mtime_ns}"
+    name = f"cskpi-jieba-{hashlib.blake2b(tag.encode(), digest_size=8).hexdigest()}.bin"
+    path = Path(tempfile.gettempdir()) / name
+    try:
+        return _read_prefix_dict(path.read_bytes())
+    except (OSError, ValueError):
+        pass
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    words = list(tk.FREQ)
+    freqs = array.array("q", (tk.FREQ[w] for w in words))
+    if freqs.itemsize != 8 or any("\n" in w for w in words):  # pragma: no cover
+        return dict(tk.FREQ), tk.total
+    data = struct.pack("<qq", tk.total, len(words)) + freqs.tobytes() + \
+        "\n".join(words).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=name + ".")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except OSError:  # pragma: no cover - a temporary folder we may not write
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    return dict(tk.FREQ), tk.total
+
+
+def _read_prefix_dict(data: bytes) -> tuple[dict[str, int], int]:
+    """The dictionary of a copy :func:`prefix_dict` wrote (ValueError when it is not)."""
+    if len(data) < 16:
+        raise ValueError("short")
+    total, n = struct.unpack_from("<qq", data)
+    freqs = array.array("q")
+    if freqs.itemsize != 8 or n < 0 or len(data) < 16 + 8 * n:
+        raise ValueError("short")
+    freqs.frombytes(data[16:16 + 8 * n])
+    words = data[16 + 8 * n:].decode("utf-8").split("\n")
+    if len(words) != n:
+        raise ValueError("count")
+    return dict(zip(words, freqs, strict=True)), total
+
+
 _LOCK = threading.Lock()  # one jieba load at a time (a preloading thread, a caller)
 
 
 @functools.lru_cache(maxsize=4)
 def _tokenizer(words: frozenset[str]) -> _Tokens:
-    """jieba with the lexicon's words added (its dictionary loads once, ~0.5 s)."""
+    """jieba with the lexicon's words added (its dictionary loads once, ~0.3 s)."""
     return _Tokens(words)
