@@ -92,10 +92,11 @@ class ResultCache:
         run(con, "BEGIN TRANSACTION")
         try:
             current = int(one(con, "SELECT coalesce(max(import_id), 0) FROM _imports"))
-            self._forget_changed(current)
-            todo = sql.table("todo", f"""SELECT * FROM {base} b WHERE NOT EXISTS (
-                SELECT 1 FROM _qa_checked c WHERE c.rules_key = {key}
-                AND c.session_id = b.session_id)""")
+            todo = base
+            if self._forget_changed(current):
+                todo = sql.table("todo", f"""SELECT * FROM {base} b WHERE NOT EXISTS (
+                    SELECT 1 FROM _qa_checked c WHERE c.rules_key = {key}
+                    AND c.session_id = b.session_id)""")
             scanned = int(one(con, f"SELECT count(*) FROM {todo}"))
             if scanned:
                 new = find(todo)
@@ -116,14 +117,14 @@ class ResultCache:
             SEMI JOIN {base} b ON f.session_id = b.session_id WHERE f.rules_key = {key}""")
         return found, scanned
 
-    def _forget_changed(self, current: int) -> None:
+    def _forget_changed(self, current: int) -> bool:
         """Forget the sessions an import since the last check added or changed (all of
-        them when the messages lost rows)."""
+        them when the messages lost rows); whether any session is still known."""
         con, key = self.con, lit(self.key)
         state = rows(con, "SELECT import_id, messages FROM _qa_state WHERE rules_key = ?",
                      [self.key])
         if state and int(state[0][0]) == current:
-            return
+            return True
         if state:
             since, counted = int(state[0][0]), int(state[0][1])
             # imports only add rows: fewer rows of the imports up to the last check than
@@ -137,9 +138,10 @@ class ResultCache:
                 for table in ("_qa_found", "_qa_checked"):
                     run(con, f"DELETE FROM {table} WHERE rules_key = {key} "
                              f"AND session_id IN ({changed})")
-                return
+                return True
         for table in ("_qa_found", "_qa_checked"):  # nothing known (or nothing to trust)
             run(con, f"DELETE FROM {table} WHERE rules_key = {key}")
+        return False
 
 
 def _evict(con: duckdb.DuckDBPyConnection) -> None:

@@ -195,23 +195,21 @@ def full_match(column: str, expression: str) -> str:
 def _spans(sql: _Sql, todo: str, gap: dt.timedelta = dt.timedelta(hours=1),
            most: int = 16) -> str:
     """SQL: whether a stored message's ``ts`` falls in the time spans of the sessions of
-    ``todo`` (their messages', joined where they overlap or lie within ``gap``; at most
-    ``most`` spans, the closest joined first), so that the scan skips the rest of the
-    chat log by the row groups' min/max."""
-    found = sql.con.execute(f"""
-        WITH s AS (SELECT messages_from_utc AS f, messages_to_utc AS t FROM {todo}
-                   WHERE messages_from_utc IS NOT NULL),
-        o AS (SELECT f, t, max(t) OVER (ORDER BY f, t ROWS BETWEEN UNBOUNDED PRECEDING
-                                        AND 1 PRECEDING) AS reach FROM s),
-        g AS (SELECT f, t, sum(CASE WHEN reach IS NULL
-                                    OR f > reach + INTERVAL {int(gap.total_seconds())} SECOND
-                                    THEN 1 ELSE 0 END)
-                             OVER (ORDER BY f, t ROWS UNBOUNDED PRECEDING) AS grp FROM o)
-        SELECT min(f), max(t) FROM g GROUP BY grp ORDER BY 1""").fetchall()
-    spans = [(lo, hi) for lo, hi in found]
+    ``todo`` (their messages', by the hour they start in, joined where they overlap or
+    lie within ``gap``; at most ``most`` spans, the closest joined first), so that the
+    scan skips the rest of the chat log by the row groups' min/max."""
+    hours = sql.con.execute(f"""
+        SELECT date_trunc('hour', messages_from_utc) AS h, max(messages_to_utc)
+        FROM {todo} WHERE messages_from_utc IS NOT NULL GROUP BY h ORDER BY h""").fetchall()
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
+    for lo, hi in hours:
+        if spans and lo <= spans[-1][1] + gap:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+        else:
+            spans.append((lo, hi))
     while len(spans) > most:
         k = min(range(len(spans) - 1), key=lambda i: spans[i + 1][0] - spans[i][1])
-        spans[k:k + 2] = [(spans[k][0], spans[k + 1][1])]
+        spans[k:k + 2] = [(spans[k][0], max(spans[k][1], spans[k + 1][1]))]
     tests = [f"(ts >= {_tstz(lo)} AND ts <= {_tstz(hi)})" for lo, hi in spans]
     return "(" + (" OR ".join(tests) or "false") + ")"
 
