@@ -88,9 +88,9 @@ class ResultCache:
         temp table ``todo`` and names the table of what it found (:class:`_Sql` ``sql``
         makes the tables of the check)."""
         con, key = self.con, lit(self.key)
-        ensure_tables(con, TABLES)
         run(con, "BEGIN TRANSACTION")
         try:
+            ensure_tables(con, TABLES)  # (in the transaction: one commit, not one a table)
             current = int(one(con, "SELECT coalesce(max(import_id), 0) FROM _imports"))
             todo = base
             if self._forget_changed(current):
