@@ -110,8 +110,8 @@ hits, _ = core.qa_check(sys.argv[2], dt.date(2026, 10, 1), dt.date(2026, 10, 31)
                         workspace=sys.argv[1], sessions=False)
 wall, cpu = time.perf_counter() - t, time.process_time() - c
 con = duckdb.connect(sys.argv[1], read_only=True)
-scanned = con.execute("SELECT count(*) FROM _qa_checked WHERE import_id = "
-                      "(SELECT max(import_id) FROM _imports)").fetchone()[0]
+scanned = con.execute("SELECT coalesce(sum(len(sessions)), 0) FROM _qa_checked WHERE "
+                      "import_id = (SELECT max(import_id) FROM _imports)").fetchone()[0]
 print(json.dumps({"wall_s": wall, "cpu_s": cpu, "rows": len(hits), "sessions": scanned}))
 """
 

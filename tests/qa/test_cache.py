@@ -111,7 +111,8 @@ class Checker:
         """Session -> the import id it was last checked under (every rules key)."""
         con = duckdb.connect(str(self.path), read_only=True)
         try:
-            return dict(con.execute("SELECT session_id, import_id FROM _qa_checked").fetchall())
+            return dict(con.execute("SELECT unnest(sessions), import_id FROM _qa_checked"
+                                    ).fetchall())
         finally:
             con.close()
 

@@ -232,10 +232,14 @@ def _find(sql: _Sql, todo: str, rules: QaRules, lexicons: Mapping[str, Lexicon])
                          f"FROM {candidates} WHERE sender = {lit(rule.sender)} AND "
                          f"{full_match('text', rule_regex(rule))}")
         elif rule.kind == "required":
-            matched = full_match("first_agent_text", rule_regex(rule))
+            # tried once per distinct first message (greetings are quick replies)
+            greets = sql.table(f"greets_{rule.key}", f"""
+                SELECT t FROM (SELECT DISTINCT first_agent_text AS t FROM {todo})
+                WHERE {full_match("t", rule_regex(rule))}""")
             parts.append(f"SELECT session_id, first_agent_utc AS ts_utc, first_agent_text "
-                         f"AS text, {lit(rule.key)} AS rule FROM {todo} "
-                         f"WHERE first_agent_utc IS NOT NULL AND NOT coalesce({matched}, false)")
+                         f"AS text, {lit(rule.key)} AS rule FROM {todo} s "
+                         f"WHERE first_agent_utc IS NOT NULL AND NOT EXISTS "
+                         f"(SELECT 1 FROM {greets} g WHERE g.t = s.first_agent_text)")
         elif rule.kind == "emotion_followup":
             parts.append(_unsoothed(sql, window, candidates, todo, rule, lexicons[rule.key]))
     union = " UNION ALL ".join(parts) if parts else (
@@ -285,10 +289,18 @@ def _unsoothed(sql: _Sql, window: str, candidates: str, todo: str, rule: Rule,
         FROM {MESSAGES} WHERE sender = 'agent' AND {window}
           AND session_id IN (SELECT session_id FROM {negs})
         GROUP BY session_id, ts""")
-    return f"""SELECT n.session_id, n.ts_utc, n.text, {lit(rule.key)} AS rule
-        FROM {negs} n ASOF LEFT JOIN {replies} r
-        ON n.session_id = r.session_id AND n.ts_utc <= r.ts_utc
-        WHERE r.soothed IS NULL OR NOT r.soothed"""
+    # (a merge of the two sorted sides: DuckDB would otherwise take a nested loop when
+    # it expects few complaints, and expect few)
+    sql.con.execute("SET asof_loop_join_threshold = 0").fetchall()
+    try:
+        found = sql.table(f"unsoothed_{rule.key}", f"""
+            SELECT n.session_id, n.ts_utc, n.text, {lit(rule.key)} AS rule
+            FROM {negs} n ASOF LEFT JOIN {replies} r
+            ON n.session_id = r.session_id AND n.ts_utc <= r.ts_utc
+            WHERE r.soothed IS NULL OR NOT r.soothed""")
+    finally:
+        sql.con.execute("RESET asof_loop_join_threshold").fetchall()
+    return f"SELECT session_id, ts_utc, text, rule FROM {found}"
 
 
 def _rules_table(sql: _Sql, rules: QaRules) -> str:
