@@ -154,6 +154,7 @@ class TempTables:
                  store: Any = None) -> None:
         self.backend, self.con, self.store = backend, con, store
         self.names: list[str] = []
+        self.views: list[str] = []  # temp views others made over these tables (QA)
 
     def __call__(self, key: str, expr: Any) -> Any:
         name = self.PREFIX + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
@@ -168,6 +169,9 @@ class TempTables:
         return self.backend.table(name)
 
     def release(self) -> None:
+        for view_name in self.views:
+            self.con.execute(f"DROP VIEW IF EXISTS temp.main.{ident(view_name)}").fetchall()
+        self.views.clear()
         for name in self.names:
             self.con.execute(f"DROP TABLE IF EXISTS temp.main.{name}").fetchall()
         self.names.clear()

@@ -119,6 +119,8 @@ class ResultCache:
         except BaseException:
             run(con, "ROLLBACK")
             raise
+        if todo is base and scanned:  # nothing was known: what was found is all there is
+            return new, scanned
         found = sql.table("found_all", f"""
             SELECT f.session_id, f.rule, f.ts_utc, f.ts_local, f.text FROM _qa_found f
             SEMI JOIN {base} b ON f.session_id = b.session_id WHERE f.rules_key = {key}""")

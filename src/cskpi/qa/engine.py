@@ -77,7 +77,7 @@ class Decisions:
 class QaResult:
     """Tables of one check (temp tables of the connection, dropped with the inputs)."""
 
-    sessions: ir.Table  # SESSION_COLUMNS: every checked session, with its score
+    sessions: ir.Table  # SESSION_COLUMNS: every checked session, with its score (a view)
     hits: ir.Table  # HIT_COLUMNS + kind, counted: every hit of those sessions
     rules: QaRules
     scanned: int = 0  # sessions whose messages were read (the others' came from the cache)
@@ -111,6 +111,14 @@ class _Sql:
         full = self.tag + name
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(full)} AS {sql}").fetchall()
         self.inp.materialize.names.append(full)
+        return ident(full)
+
+    def view(self, name: str, sql: str) -> str:
+        """``sql`` as a temp view of this check (computed where it is read, if it is);
+        its quoted name."""
+        full = self.tag + name
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(full)} AS {sql}").fetchall()
+        self.inp.materialize.views.append(full)
         return ident(full)
 
     def arrow(self, name: str, data: pa.Table) -> str:
@@ -348,7 +356,8 @@ def _scores(sql: _Sql, base: str, hits: str, rules: QaRules, decisions: Decision
         "points": pa.array([float(v) for v in decisions.rubric.values()], pa.float64()),
     }))
     start = float(rules.start)
-    return sql.table("sessions", f"""
+    # a view: cskpi qa hits never reads it, the metrics read it once, grouped
+    return sql.view("sessions", f"""
         WITH per_session AS (
             SELECT session_id, sum(points) FILTER (WHERE counted) AS deducted,
                    count(*) FILTER (WHERE kept) AS hits,
