@@ -178,7 +178,7 @@ def check(backend: Any, inp: Inputs, rules: QaRules, start: dt.date, end: dt.dat
         lex.preload()  # jieba's dictionary loads while DuckDB scans the chat log
     base_expr = sessions_to_check(inp, rules, start, end, agent_id)
     backend._run_pre_execute_hooks(base_expr)  # in-memory tables registered
-    base = sql.table("base", compile_sql(backend, base_expr, inp.sql_store))
+    base = _base(sql, compile_sql(backend, base_expr, inp.sql_store), rules)
     if inp.writable if cache is None else cache:
         from .cache import ResultCache
 
@@ -192,6 +192,24 @@ def check(backend: Any, inp: Inputs, rules: QaRules, start: dt.date, end: dt.dat
     hits = _hits(sql, base, found, rules, decisions or Decisions())
     sessions = _scores(sql, base, hits, rules, decisions or Decisions())
     return QaResult(sql.expr(sessions), sql.expr(hits), rules, scanned)
+
+
+def _base(sql: _Sql, sessions: str, rules: QaRules) -> str:
+    """The sessions to check (``sessions``: SQL), each with whether its first agent
+    message has the phrases of each required rule (``greeted_KEY``), and that message's
+    text only where one has not (the only place it is shown: a temp table writes a text
+    column slowly, and the first messages are quick replies, matched once per distinct
+    text of the facts' dictionary blocks)."""
+    required = [r for r in rules.rules if r.kind == "required"]
+    tests = [f"coalesce({full_match('first_agent_text', rule_regex(r))}, false)"
+             for r in required]
+    columns = "".join(f"{test} AS {ident('greeted_' + r.key)}, "
+                      for r, test in zip(required, tests, strict=True))
+    missing = " OR ".join(f"NOT {test}" for test in tests) or "false"
+    return sql.table("base", f"""
+        SELECT * EXCLUDE (first_agent_text), {columns}
+               CASE WHEN {missing} THEN first_agent_text END AS first_agent_text
+        FROM ({sessions})""")
 
 
 def full_match(column: str, expression: str) -> str:
@@ -239,15 +257,11 @@ def _find(sql: _Sql, todo: str, rules: QaRules, lexicons: Mapping[str, Lexicon])
             parts.append(f"SELECT session_id, ts_utc, text, {lit(rule.key)} AS rule "
                          f"FROM {candidates} WHERE sender = {lit(rule.sender)} AND "
                          f"{full_match('text', rule_regex(rule))}")
-        elif rule.kind == "required":
-            # tried once per distinct first message (greetings are quick replies)
-            greets = sql.table(f"greets_{rule.key}", f"""
-                SELECT t FROM (SELECT DISTINCT first_agent_text AS t FROM {todo})
-                WHERE {full_match("t", rule_regex(rule))}""")
+        elif rule.kind == "required":  # (the test was made with the sessions: _base)
             parts.append(f"SELECT session_id, first_agent_utc AS ts_utc, first_agent_text "
-                         f"AS text, {lit(rule.key)} AS rule FROM {todo} s "
-                         f"WHERE first_agent_utc IS NOT NULL AND NOT EXISTS "
-                         f"(SELECT 1 FROM {greets} g WHERE g.t = s.first_agent_text)")
+                         f"AS text, {lit(rule.key)} AS rule FROM {todo} "
+                         f"WHERE first_agent_utc IS NOT NULL "
+                         f"AND NOT {ident('greeted_' + rule.key)}")
         elif rule.kind == "emotion_followup":
             parts.append(_unsoothed(sql, window, candidates, todo, rule, lexicons[rule.key]))
     union = " UNION ALL ".join(parts) if parts else (
