@@ -42,20 +42,30 @@ def test_a_full_match_of_the_wrapped_expression_is_a_match_anywhere(pattern: str
 
 def test_jiebas_dictionary_from_the_compact_copy(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """The copy holds jieba's own prefix dictionary and total; a broken copy is made
-    again."""
+    """The copy holds jieba's own prefix dictionary and total, and cuts as jieba does with
+    its own (the lexicon's words added alike); a broken copy is made again."""
     import jieba
 
     monkeypatch.setattr(qa_text.tempfile, "gettempdir", lambda: str(tmp_path))
-    made = qa_text.prefix_dict()  # made from jieba's own the first time
+    made, total = qa_text.prefix_dict()  # made from jieba's own the first time
     (copy,) = tmp_path.glob("cskpi-jieba-*.bin")
-    assert qa_text.prefix_dict() == made  # read from the copy
+    read, again = qa_text.prefix_dict()  # read from the copy
     tk = jieba.Tokenizer()
     tk.initialize()
-    assert made == (tk.FREQ, tk.total)
-    copy.write_bytes(copy.read_bytes()[:1000])
-    assert qa_text.prefix_dict() == made
-    assert qa_text._read_prefix_dict(copy.read_bytes()) == made
+    assert made.as_dict() == read.as_dict() == tk.FREQ and total == again == tk.total
+    assert "质量" in read and read["质量"] == tk.FREQ["质量"] and read.get("质量太差了") is None
+    words = frozenset(w for w in (*qa_text.shipped("negative"), "太差") if qa_text.has_cjk(w))
+    ours = qa_text._Tokens(words)
+    for w in sorted(words):
+        if not tk.FREQ.get(w):
+            tk.add_word(w)
+    for text in ("东西坏了，质量太差了，我很生气", "差不多就这样吧", "垃圾机器人", "太失望了，一直不发货",
+                 "你们客服态度差，我要投诉", "这个差价怎么算", "骗子店铺，差评！", "ok 好的 thanks"):
+        assert ours.tokens(text) == tk.lcut(text, HMM=False), text
+    copy.write_bytes(copy.read_bytes()[:-1000])
+    rebuilt, _ = qa_text.prefix_dict()  # the broken copy is not read: made again
+    assert rebuilt.as_dict() == made.as_dict()
+    assert qa_text._read_prefix_dict(copy.read_bytes())[0].as_dict() == made.as_dict()
 
 
 def test_the_digest_is_what_the_rules_look_for() -> None:
