@@ -146,7 +146,8 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
         backend = _ibis_duckdb(con)
         tz = stored_timezone(con) or DEFAULT_TZ
         # a writable workspace keeps the compiled queries for the next command
-        inputs = duckdb_inputs(backend, con, tz, SqlStore(con) if writable else None)
+        inputs = duckdb_inputs(backend, con, tz, SqlStore(con) if writable else None,
+                               writable=writable)
         try:
             return fn(backend, inputs, con if writable else None)
         finally:

@@ -87,7 +87,8 @@ CREDIT_COLUMNS = ("credited", *(name for name, _ in ORDER_COLUMNS))
 TABLES = {
     "_facts": """profile_key VARCHAR, session_id VARCHAR, customer_id VARCHAR,
         agent_id VARCHAR, kind VARCHAR, human_utc TIMESTAMP, human_local TIMESTAMP,
-        agent_messages BIGINT, rounds BIGINT, rounds_in_window BIGINT, answered_rounds BIGINT,
+        agent_messages BIGINT, messages_from_utc TIMESTAMP, messages_to_utc TIMESTAMP,
+        first_agent_utc TIMESTAMP, first_agent_text VARCHAR, rounds BIGINT, rounds_in_window BIGINT, answered_rounds BIGINT,
         answered_in_window BIGINT, in_time_in_window BIGINT, first_round_in_window BIGINT,
         first_in_time_in_window BIGINT, response_s_in_window DOUBLE, first_response_s DOUBLE""",
     "_days": """profile_key VARCHAR, agent_id VARCHAR, day DATE, sessions BIGINT,
@@ -170,7 +171,8 @@ def _var(con: duckdb.DuckDBPyConnection, name: str, value: int | dt.date) -> Any
 
 # bumped when the engine computes the cached tables differently: a workspace's cache made
 # by another engine version is then rebuilt, never reused
-ENGINE_VERSION = 2
+# (3: the facts carry the span of a session's messages and its first agent message)
+ENGINE_VERSION = 3
 
 
 def profile_key(p: Profile) -> str:
@@ -468,20 +470,25 @@ def _credit_keys(con: duckdb.DuckDBPyConnection, key: str) -> None:
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the cache tables; drop them first when an older cskpi made other ones."""
+    ensure_tables(con, TABLES)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
+    """Create derived ``tables`` (name -> columns); drop them all first when an older
+    cskpi made other ones (only derived: rebuilt by the next computation)."""
     have: dict[str, list[str]] = {}
-    for table, column in rows(con, "SELECT table_name, column_name FROM duckdb_columns() "
-                                   "WHERE schema_name = 'main' AND table_name IN "
-                                   f"({', '.join(lit(t) for t in TABLES)}) "
-                                   "ORDER BY table_name, column_index"):
-        have.setdefault(table, []).append(column)
+    for name, column in rows(con, "SELECT table_name, column_name FROM duckdb_columns() "
+                                  "WHERE schema_name = 'main' AND table_name IN "
+                                  f"({', '.join(lit(t) for t in tables)}) "
+                                  "ORDER BY table_name, column_index"):
+        have.setdefault(name, []).append(column)
     # a comma inside parentheses (DECIMAL(18, 2)) does not end a column
     want = {t: [c.split()[0] for c in re.split(r",(?![^()]*\))", ddl.replace("\n", " "))]
-            for t, ddl in TABLES.items()}
-    if have and (set(have) != set(TABLES) or any(have[t] != want[t] for t in have)):
-        for table in have:  # only a cache: rebuilt on the next computation
-            run(con, f"DROP TABLE {table}")
-    for table, ddl in TABLES.items():
+            for t, ddl in tables.items()}
+    if have and (set(have) != set(tables) or any(have[t] != want[t] for t in have)):
+        for table in tables:
+            run(con, f"DROP TABLE IF EXISTS {table}")
+    for table, ddl in tables.items():
         run(con, f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
 
 

@@ -76,6 +76,9 @@ class Inputs:
     # (:class:`TempTables`); None: Ibis's ``.cache()`` (a Spark cache)
     materialize: Any = None
     sql_store: Any = None  # where a workspace keeps compiled queries (SqlStore), if any
+    # a read-write workspace connection: what is derived from the inputs may be kept in it
+    # (QA results); False for a read-only workspace and for a data folder
+    writable: bool = False
 
     def shared(self, key: str, build: Any) -> Any:
         """``build()`` once, materialised."""
@@ -151,6 +154,7 @@ class TempTables:
                  store: Any = None) -> None:
         self.backend, self.con, self.store = backend, con, store
         self.names: list[str] = []
+        self.views: list[str] = []  # temp views others made over these tables (QA)
 
     def __call__(self, key: str, expr: Any) -> Any:
         name = self.PREFIX + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
@@ -165,15 +169,20 @@ class TempTables:
         return self.backend.table(name)
 
     def release(self) -> None:
+        for view_name in self.views:
+            self.con.execute(f"DROP VIEW IF EXISTS temp.main.{ident(view_name)}").fetchall()
+        self.views.clear()
         for name in self.names:
             self.con.execute(f"DROP TABLE IF EXISTS temp.main.{name}").fetchall()
         self.names.clear()
 
 
 def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str,
-                  sql_store: Any = None) -> Inputs:
+                  sql_store: Any = None, writable: bool = False) -> Inputs:
     """Inputs over a workspace connection (tables with at least one row); ``sql_store``:
-    where the workspace keeps compiled queries (a writable connection)."""
+    where the workspace keeps compiled queries (a writable connection); ``writable``:
+    the connection may keep derived tables in the workspace.  Each input is a view
+    ``cskpi_in_NAME`` of the stored table ``NAME``."""
     present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables() "
                                        "WHERE schema_name = 'main'")}
     tables: dict[str, Any] = {}
@@ -201,7 +210,8 @@ def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str,
                 f"{local_sql(tz, 'epoch_us(x)', icu)}").fetchall()
     local = _builtin("cskpi_local", (dt.timestamp,))
     return Inputs(tables, tz, to_local=lambda e: local(e),
-                  materialize=TempTables(backend, con, sql_store), sql_store=sql_store)
+                  materialize=TempTables(backend, con, sql_store), sql_store=sql_store,
+                  writable=writable)
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out: Path) -> list[str]:

@@ -1,21 +1,34 @@
 """Checking every session of a period against QA rules, inside DuckDB.
 
-The chat log is read once for the rules' words: one RE2 alternation per sender (every
-phrase of every phrase rule, folded as :mod:`cskpi.qa.text` explains, and every pattern)
-picks the few candidate messages (``regexp_matches``, the same scan a hand-written query
-would make).  Each rule is then tried on the candidates only.  Two rules need more than
-one message:
+A session is checked on all of its messages (the span the session facts record, so a
+session's hits never depend on the period asked for).  The chat log is read once, over
+the time spans of the sessions to check, for the rules' words: one RE2 alternation per
+sender (every phrase of every phrase rule, folded as :mod:`cskpi.qa.text` explains, and
+every pattern) picks the few candidate messages.  Each rule is then tried on the
+candidates only.  Two rules need more than one message:
 
-- ``required``: the agent's first message of each session (one grouped pass over the
-  agent messages), a hit when it has none of the phrases;
+- ``required``: the agent's first message of each session, which the session facts keep
+  (:data:`cskpi.metrics.engine.FACT_SESSION_COLUMNS`: at one instant, the first in text
+  order); a hit when it has none of the phrases;
 - ``emotion_followup``: customer messages of the human stage with a negative word
   (candidates of the same scan, Chinese words confirmed as jieba tokens on the distinct
-  texts), each with the agent's next message (an ASOF join); a hit when that reply has
-  no soothing phrase, or there is none.
+  texts), each with the agent's next message (an ASOF join on the agent messages of
+  those sessions alone; several at one instant soothe when one of them does); a hit when
+  that reply has no soothing phrase, or there is none.
 
-A session's score: ``start`` plus the points of its hits (a rule once per session
-unless ``per: hit``), clamped to 0..start; 0 with a fatal hit; plus the rubric points a
-reviewer gave.  Hits a reviewer dismissed do not count (:class:`Decisions`).
+Every expression is matched with ``regexp_full_match(text, '(?s:.*)(?:E)(?s:.*)')``,
+which holds exactly where ``regexp_matches(text, 'E')`` does (the wrapping dots match
+anything, line breaks too, and leave E's own flags and anchors alone) but which DuckDB
+evaluates once per distinct text of a dictionary-compressed block (chat logs repeat
+their quick replies) where ``regexp_matches`` runs on every row.
+
+What a session's messages hold (its hits as found, before points and decisions) is kept
+in the workspace per rules and session (:mod:`cskpi.qa.cache`): a check reads the chat
+log only for the sessions an import added or changed since.  The rest is computed
+every time, from those hits: a session's score is ``start`` plus the points of its hits
+(a rule once per session unless ``per: hit``), clamped to 0..start; 0 with a fatal hit;
+plus the rubric points a reviewer gave.  Hits a reviewer dismissed do not count
+(:class:`Decisions`).
 """
 
 from __future__ import annotations
@@ -40,6 +53,9 @@ from ..metrics.inputs import Inputs
 from .models import QaRules, Rule
 from .text import Lexicon, alternation, phrase_regex, shipped
 
+# the stored messages (the input view ``cskpi_in_messages`` reads this table): scanned
+# as stored, their row groups are skipped by the min/max of ``ts``
+MESSAGES = ident("messages")
 HIT_COLUMNS = ("session_id", "agent_id", "rule", "points", "fatal", "ts", "text")
 SESSION_COLUMNS = ("session_id", "agent_id", "customer_id", "kind", "human_local", "score",
                    "hits", "fatal")
@@ -61,9 +77,10 @@ class Decisions:
 class QaResult:
     """Tables of one check (temp tables of the connection, dropped with the inputs)."""
 
-    sessions: ir.Table  # SESSION_COLUMNS: every checked session, with its score
+    sessions: ir.Table  # SESSION_COLUMNS: every checked session, with its score (a view)
     hits: ir.Table  # HIT_COLUMNS + kind, counted: every hit of those sessions
     rules: QaRules
+    scanned: int = 0  # sessions whose messages were read (the others' came from the cache)
 
 
 def rule_regex(rule: Rule) -> str:
@@ -96,6 +113,14 @@ class _Sql:
         self.inp.materialize.names.append(full)
         return ident(full)
 
+    def view(self, name: str, sql: str) -> str:
+        """``sql`` as a temp view of this check (computed where it is read, if it is);
+        its quoted name."""
+        full = self.tag + name
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(full)} AS {sql}").fetchall()
+        self.inp.materialize.views.append(full)
+        return ident(full)
+
     def arrow(self, name: str, data: pa.Table) -> str:
         full = self.tag + name
         self.con.register(full + "_src", data)
@@ -115,7 +140,8 @@ class _Sql:
 def sessions_to_check(inp: Inputs, rules: QaRules, start: dt.date, end: dt.date,
                       agent_id: str | None = None) -> ir.Table:
     """Human-served sessions with an agent message whose human start is in the period, of
-    agents the rules apply to."""
+    agents the rules apply to, with the span of their messages and their first agent
+    message."""
     base = E.sessions_base(inp)
     base = base.filter(E.in_range(base.human_local, E.Buckets(start, end, None))
                        & base.agent_id.notnull() & (base.agent_messages.fill_null(0) > 0))
@@ -132,65 +158,123 @@ def sessions_to_check(inp: Inputs, rules: QaRules, start: dt.date, end: dt.date,
             j = j.filter(j[column].cast("string").isin(list(wanted)))
     j = j.mutate(kind=session_kind(j.kind, j._role))
     return j.select("session_id", "customer_id", "agent_id", "kind", "human_utc",
-                    "human_local")
+                    "human_local", "messages_from_utc", "messages_to_utc", "first_agent_utc",
+                    "first_agent_text")
 
 
 def check(backend: Any, inp: Inputs, rules: QaRules, start: dt.date, end: dt.date, *,
-          agent_id: str | None = None, decisions: Decisions | None = None) -> QaResult:
-    """Hits and scores of every session of the period (``agent_id``: one agent's)."""
+          agent_id: str | None = None, decisions: Decisions | None = None,
+          cache: bool | None = None) -> QaResult:
+    """Hits and scores of every session of the period (``agent_id``: one agent's).
+
+    ``cache``: keep what the sessions' messages hold in the workspace and read it back
+    (:mod:`cskpi.qa.cache`); by default when the inputs are a writable workspace's.
+    """
     if not inp.has("messages") or not inp.has("sessions"):
         raise UsageError(code="qa_no_messages")
     sql = _Sql(backend, inp)
     lexicons = {r.key: lexicon(r) for r in rules.rules if r.kind == "emotion_followup"}
     for lex in lexicons.values():
         lex.preload()  # jieba's dictionary loads while DuckDB scans the chat log
-    messages = ident(inp.get("messages").get_name())
     base_expr = sessions_to_check(inp, rules, start, end, agent_id)
     backend._run_pre_execute_hooks(base_expr)  # in-memory tables registered
-    base = sql.table("base", compile_sql(backend, base_expr, inp.sql_store))
-    lo, hi = _window(sql, base)
-    window = (f"ts_utc >= {_ts(lo - dt.timedelta(days=1))} "
-              f"AND ts_utc < {_ts(hi + dt.timedelta(days=2))}")
-    candidates = _candidates(sql, messages, window, rules)
+    base = _base(sql, compile_sql(backend, base_expr, inp.sql_store), rules)
+    if inp.writable if cache is None else cache:
+        from .cache import ResultCache
+
+        def find(todo: str) -> str:
+            return _find(sql, todo, rules, lexicons)
+
+        found, scanned = ResultCache(sql.con, rules).found(sql, base, find)
+    else:
+        found = _find(sql, base, rules, lexicons)
+        scanned = int(sql.con.execute(f"SELECT count(*) FROM {base}").fetchone()[0])
+    hits = _hits(sql, base, found, rules, decisions or Decisions())
+    sessions = _scores(sql, base, hits, rules, decisions or Decisions())
+    return QaResult(sql.expr(sessions), sql.expr(hits), rules, scanned)
+
+
+def _base(sql: _Sql, sessions: str, rules: QaRules) -> str:
+    """The sessions to check (``sessions``: SQL), each with whether its first agent
+    message has the phrases of each required rule (``greeted_KEY``), and that message's
+    text only where one has not (the only place it is shown: a temp table writes a text
+    column slowly, and the first messages are quick replies, matched once per distinct
+    text of the facts' dictionary blocks)."""
+    required = [r for r in rules.rules if r.kind == "required"]
+    tests = [f"coalesce({full_match('first_agent_text', rule_regex(r))}, false)"
+             for r in required]
+    columns = "".join(f"{test} AS {ident('greeted_' + r.key)}, "
+                      for r, test in zip(required, tests, strict=True))
+    missing = " OR ".join(f"NOT {test}" for test in tests) or "false"
+    return sql.table("base", f"""
+        SELECT * EXCLUDE (first_agent_text), {columns}
+               CASE WHEN {missing} THEN first_agent_text END AS first_agent_text
+        FROM ({sessions})""")
+
+
+def full_match(column: str, expression: str) -> str:
+    """SQL: whether ``column`` matches the RE2 ``expression`` somewhere (see the module's
+    docstring)."""
+    return f"regexp_full_match({column}, {lit(f'(?s:.*)(?:{expression})(?s:.*)')})"
+
+
+def _spans(sql: _Sql, todo: str, gap: dt.timedelta = dt.timedelta(hours=1),
+           most: int = 16) -> str:
+    """SQL: whether a stored message's ``ts`` falls in the time spans of the sessions of
+    ``todo`` (their messages', by the hour they start in, joined where they overlap or
+    lie within ``gap``; at most ``most`` spans, the closest joined first), so that the
+    scan skips the rest of the chat log by the row groups' min/max."""
+    hours = sql.con.execute(f"""
+        SELECT date_trunc('hour', messages_from_utc) AS h, max(messages_to_utc)
+        FROM {todo} WHERE messages_from_utc IS NOT NULL GROUP BY h ORDER BY h""").fetchall()
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
+    for lo, hi in hours:
+        if spans and lo <= spans[-1][1] + gap:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+        else:
+            spans.append((lo, hi))
+    while len(spans) > most:
+        k = min(range(len(spans) - 1), key=lambda i: spans[i + 1][0] - spans[i][1])
+        spans[k:k + 2] = [(spans[k][0], max(spans[k][1], spans[k + 1][1]))]
+    tests = [f"(ts >= {_tstz(lo)} AND ts <= {_tstz(hi)})" for lo, hi in spans]
+    return "(" + (" OR ".join(tests) or "false") + ")"
+
+
+def _tstz(value: dt.datetime) -> str:
+    """A naive UTC instant as a TIMESTAMPTZ constant (the stored column's type: compared
+    as it is, the scan skips row groups by their min/max)."""
+    return f"TIMESTAMPTZ '{value.isoformat(sep=' ')}+00'"
+
+
+def _find(sql: _Sql, todo: str, rules: QaRules, lexicons: Mapping[str, Lexicon]) -> str:
+    """What the messages of the sessions of ``todo`` hold: one row per (session, rule,
+    message) found, with its time (UTC and local) and text; the table's quoted name."""
+    window = _spans(sql, todo)
+    candidates = _candidates(sql, window, todo, rules)
     parts: list[str] = []
     for rule in rules.rules:
         if rule.kind in ("phrases", "pattern"):
-            parts.append(f"SELECT session_id, ts_utc, ts_local, text, {lit(rule.key)} AS rule "
+            parts.append(f"SELECT session_id, ts_utc, text, {lit(rule.key)} AS rule "
                          f"FROM {candidates} WHERE sender = {lit(rule.sender)} AND "
-                         f"regexp_matches(text, {lit(rule_regex(rule))})")
-    required = [r for r in rules.rules if r.kind == "required"]
-    if required:
-        first = sql.table("first", f"SELECT session_id, arg_min(text, ts_utc) AS text, "
-                                   f"min(ts_utc) AS ts_utc FROM {messages} "
-                                   f"WHERE sender = 'agent' AND {window} GROUP BY session_id")
-        for rule in required:
-            parts.append(
-                f"SELECT f.session_id, f.ts_utc, cskpi_local(f.ts_utc) AS ts_local, f.text, "
-                f"{lit(rule.key)} AS rule FROM {first} f SEMI JOIN {base} b "
-                f"ON f.session_id = b.session_id "
-                f"WHERE NOT coalesce(regexp_matches(f.text, {lit(rule_regex(rule))}), false)")
-    for rule in rules.rules:
-        if rule.kind == "emotion_followup":
-            parts.append(_unsoothed(sql, messages, window, candidates, base, rule,
-                                    lexicons[rule.key]))
-    hits = _hits(sql, base, parts, rules, decisions or Decisions())
-    sessions = _scores(sql, base, hits, rules, decisions or Decisions())
-    return QaResult(sql.expr(sessions), sql.expr(hits), rules)
+                         f"{full_match('text', rule_regex(rule))}")
+        elif rule.kind == "required":  # (the test was made with the sessions: _base)
+            parts.append(f"SELECT session_id, first_agent_utc AS ts_utc, first_agent_text "
+                         f"AS text, {lit(rule.key)} AS rule FROM {todo} "
+                         f"WHERE first_agent_utc IS NOT NULL "
+                         f"AND NOT {ident('greeted_' + rule.key)}")
+        elif rule.kind == "emotion_followup":
+            parts.append(_unsoothed(sql, window, candidates, todo, rule, lexicons[rule.key]))
+    union = " UNION ALL ".join(parts) if parts else (
+        "SELECT NULL::VARCHAR AS session_id, NULL::TIMESTAMP AS ts_utc, "
+        "NULL::VARCHAR AS text, NULL::VARCHAR AS rule WHERE false")
+    return sql.table("found", f"""
+        SELECT session_id, rule, ts_utc, cskpi_local(ts_utc) AS ts_local, text
+        FROM (SELECT DISTINCT session_id, rule, ts_utc, text FROM ({union}))""")
 
 
-def _window(sql: _Sql, base: str) -> tuple[dt.datetime, dt.datetime]:
-    lo, hi = sql.con.execute(f"SELECT min(human_utc), max(human_utc) FROM {base}").fetchone()
-    if lo is None:
-        lo = hi = dt.datetime(2000, 1, 1)
-    return lo, hi
-
-
-def _ts(value: dt.datetime) -> str:
-    return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-
-
-def _candidates(sql: _Sql, messages: str, window: str, rules: QaRules) -> str:
-    """The messages any rule may hit: one alternation per sender, one scan."""
+def _candidates(sql: _Sql, window: str, todo: str, rules: QaRules) -> str:
+    """The messages of ``todo``'s sessions any rule may hit: one alternation per sender,
+    one scan of the stored messages."""
     by_sender: dict[str, list[str]] = {}
     for rule in rules.rules:
         if rule.kind in ("phrases", "pattern"):
@@ -198,34 +282,47 @@ def _candidates(sql: _Sql, messages: str, window: str, rules: QaRules) -> str:
         elif rule.kind == "emotion_followup":
             by_sender.setdefault("customer", []).append(Lexicon(
                 (*shipped("negative"), *rule.negative), ()).negative_regex)
-    tests = [f"(sender = {lit(sender)} AND regexp_matches(text, {lit(alternation(exprs))}))"
+    tests = [f"(m.sender = {lit(sender)} AND {full_match('m.text', alternation(exprs))})"
              for sender, exprs in by_sender.items()]
     where = " OR ".join(tests) or "false"
-    return sql.table("candidates", f"SELECT session_id, ts_utc, ts_local, sender, text "
-                                   f"FROM {messages} WHERE {window} AND ({where})")
+    return sql.table("candidates", f"""
+        SELECT m.session_id, make_timestamp(epoch_us(m.ts)) AS ts_utc, m.sender, m.text
+        FROM {MESSAGES} m SEMI JOIN {todo} t ON m.session_id = t.session_id
+        WHERE {window} AND ({where})""")
 
 
-def _unsoothed(sql: _Sql, messages: str, window: str, candidates: str, base: str,
-               rule: Rule, lex: Lexicon) -> str:
+def _unsoothed(sql: _Sql, window: str, candidates: str, todo: str, rule: Rule,
+               lex: Lexicon) -> str:
     """Customer messages of the human stage with a negative word (jieba-confirmed) whose
-    next agent message has no soothing phrase, as hit rows of ``rule``."""
+    next agent message has no soothing phrase, as found rows of ``rule``."""
     texts = [t for (t,) in sql.con.execute(
         f"SELECT DISTINCT text FROM {candidates} WHERE sender = 'customer' "
-        f"AND regexp_matches(text, {lit(lex.negative_regex)})").fetchall()]
+        f"AND {full_match('text', lex.negative_regex)}").fetchall()]
     negative = [t for t in texts if lex.is_negative(t)]
     confirmed = sql.arrow(f"neg_{rule.key}", pa.table({"text": pa.array(negative, pa.string())}))
     negs = sql.table(f"negs_{rule.key}", f"""
-        SELECT c.session_id, c.ts_utc, c.ts_local, c.text FROM {candidates} c
-        JOIN {base} b ON c.session_id = b.session_id AND c.ts_utc >= b.human_utc
+        SELECT c.session_id, c.ts_utc, c.text FROM {candidates} c
+        JOIN {todo} b ON c.session_id = b.session_id AND c.ts_utc >= b.human_utc
         SEMI JOIN {confirmed} n ON c.text = n.text WHERE c.sender = 'customer'""")
-    replies = f"""SELECT session_id, ts_utc, text FROM {messages}
-        WHERE sender = 'agent' AND {window}
-        AND session_id IN (SELECT session_id FROM {negs})"""
-    return f"""SELECT n.session_id, n.ts_utc, n.ts_local, n.text, {lit(rule.key)} AS rule
-        FROM {negs} n ASOF LEFT JOIN ({replies}) r
-        ON n.session_id = r.session_id AND n.ts_utc <= r.ts_utc
-        WHERE r.text IS NULL
-        OR NOT coalesce(regexp_matches(r.text, {lit(lex.soothe_regex)}), false)"""
+    soothed = full_match("text", lex.soothe_regex) if lex.soothe else "false"
+    replies = sql.table(f"replies_{rule.key}", f"""
+        SELECT session_id, make_timestamp(epoch_us(ts)) AS ts_utc,
+               bool_or(coalesce({soothed}, false)) AS soothed
+        FROM {MESSAGES} WHERE sender = 'agent' AND {window}
+          AND session_id IN (SELECT session_id FROM {negs})
+        GROUP BY session_id, ts""")
+    # (a merge of the two sorted sides: DuckDB would otherwise take a nested loop when
+    # it expects few complaints, and expect few)
+    sql.con.execute("SET asof_loop_join_threshold = 0").fetchall()
+    try:
+        found = sql.table(f"unsoothed_{rule.key}", f"""
+            SELECT n.session_id, n.ts_utc, n.text, {lit(rule.key)} AS rule
+            FROM {negs} n ASOF LEFT JOIN {replies} r
+            ON n.session_id = r.session_id AND n.ts_utc <= r.ts_utc
+            WHERE r.soothed IS NULL OR NOT r.soothed""")
+    finally:
+        sql.con.execute("RESET asof_loop_join_threshold").fetchall()
+    return f"SELECT session_id, ts_utc, text, rule FROM {found}"
 
 
 def _rules_table(sql: _Sql, rules: QaRules) -> str:
@@ -239,14 +336,11 @@ def _rules_table(sql: _Sql, rules: QaRules) -> str:
     return sql.arrow("rules", data)
 
 
-def _hits(sql: _Sql, base: str, parts: list[str], rules: QaRules, decisions: Decisions) -> str:
-    """Every hit of the period's sessions; ``counted``: whether it takes its points (a
-    rule's first hit of a session unless ``per: hit``; never a dismissed one)."""
+def _hits(sql: _Sql, base: str, found: str, rules: QaRules, decisions: Decisions) -> str:
+    """Every hit of the period's sessions (``found``: what their messages hold);
+    ``counted``: whether it takes its points (a rule's first hit of a session unless
+    ``per: hit``; never a dismissed one)."""
     table = _rules_table(sql, rules)
-    union = " UNION ALL ".join(parts) if parts else (
-        "SELECT NULL::VARCHAR AS session_id, NULL::TIMESTAMP AS ts_utc, "
-        "NULL::TIMESTAMP AS ts_local, NULL::VARCHAR AS text, NULL::VARCHAR AS rule "
-        "WHERE false")
     dismissed = sql.arrow("dismissed", pa.table({
         "session_id": pa.array([d[0] for d in decisions.dismissed], pa.string()),
         "rule": pa.array([d[1] for d in decisions.dismissed], pa.string()),
@@ -254,9 +348,9 @@ def _hits(sql: _Sql, base: str, parts: list[str], rules: QaRules, decisions: Dec
     }))
     return sql.table("hits", f"""
         WITH found AS (
-            SELECT DISTINCT h.session_id, b.agent_id, h.rule, h.ts_utc,
+            SELECT h.session_id, b.agent_id, h.rule, h.ts_utc,
                    strftime(h.ts_local, '%Y-%m-%dT%H:%M:%S') AS ts, h.text
-            FROM ({union}) h JOIN {base} b ON h.session_id = b.session_id),
+            FROM {found} h JOIN {base} b ON h.session_id = b.session_id),
         kept AS (
             SELECT f.*, NOT EXISTS (SELECT 1 FROM {dismissed} d WHERE d.session_id =
                 f.session_id AND d.rule = f.rule AND d.ts = f.ts) AS kept FROM found f),
@@ -276,7 +370,8 @@ def _scores(sql: _Sql, base: str, hits: str, rules: QaRules, decisions: Decision
         "points": pa.array([float(v) for v in decisions.rubric.values()], pa.float64()),
     }))
     start = float(rules.start)
-    return sql.table("sessions", f"""
+    # a view: cskpi qa hits never reads it, the metrics read it once, grouped
+    return sql.view("sessions", f"""
         WITH per_session AS (
             SELECT session_id, sum(points) FILTER (WHERE counted) AS deducted,
                    count(*) FILTER (WHERE kept) AS hits,

@@ -7,6 +7,7 @@ part keeps the 1-based line it came from.  Points are :class:`~decimal.Decimal`.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -81,12 +82,20 @@ class QaRules:
     sampling: Sampling = field(default_factory=Sampling)
     rubric: tuple[RubricItem, ...] = ()
     source: str = "<qa>"
-    text: str = ""  # the YAML it was loaded from (its digest keys stored results)
+    text: str = ""  # the YAML it was loaded from
 
     @property
     def digest(self) -> str:
-        """What stored per-session results depend on: the rules file's text."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+        """What a session's hits as found depend on (:mod:`cskpi.qa.cache` keeps them under
+        it): the rules file's content normalised to what its rules look for (each rule's
+        key, kind, sender, phrases, pattern and extra lexicon words, in key order).
+        Comments, layout, labels, points, ``fatal``, ``per``, ``start``, ``applies_to``,
+        sampling and the rubric do not change it: they apply after the hits are found."""
+        looks_for = sorted((r.key, r.kind, r.sender if r.kind in ("phrases", "pattern") else "",
+                            list(r.phrases), r.pattern, list(r.negative), list(r.soothe))
+                           for r in self.rules)
+        text = json.dumps(looks_for, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @property
     def max_score(self) -> Decimal:

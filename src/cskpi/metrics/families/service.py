@@ -54,9 +54,12 @@ BASE_COLUMNS = ("session_id", "customer_id", "agent_id", "kind", "start_ts_utc",
 # "in_time": answered within reply_within_s, or first_reply_within_s for the first round)
 ROUND_COUNTS = ("rounds", "rounds_in_window", "answered_rounds", "answered_in_window",
                 "in_time_in_window", "first_round_in_window", "first_in_time_in_window")
-# the session columns every facts row carries beside its round counts
+# the session columns every facts row carries beside its round counts; the span of its
+# messages and its first agent message (at one instant, the first in text order) serve
+# chat QA (:mod:`cskpi.qa.engine`), which then reads neither from the chat log again
 FACT_SESSION_COLUMNS = ("session_id", "customer_id", "agent_id", "kind", "human_utc",
-                        "human_local", "agent_messages")
+                        "human_local", "agent_messages", "messages_from_utc",
+                        "messages_to_utc", "first_agent_utc", "first_agent_text")
 
 
 def base_of_facts(facts: ir.Table) -> ir.Table:
@@ -68,13 +71,24 @@ def _base_from_messages(inp: Inputs) -> ir.Table:
     s = inp.get("sessions").select(*BASE_COLUMNS)
     m = inp.get("messages")
     if m is not None:
+        agent = m.sender == "agent"
         firsts = m.group_by("session_id").agg(
             first_cust_utc=m.ts_utc.min(where=m.sender == "customer"),
-            agent_messages=(m.sender == "agent").sum(),
+            agent_messages=agent.sum(),
+            messages_from_utc=m.ts_utc.min(),
+            messages_to_utc=m.ts_utc.max(),
+            first_agent_utc=m.ts_utc.min(where=agent),
+            # at one instant, the first in text order: the same text on every engine
+            first_agent_text=m.text.argmin(ibis.struct({"ts": m.ts_utc, "text": m.text}),
+                                           where=agent),
         )
         s = s.left_join(firsts, "session_id").drop("session_id_right")
     else:
-        s = s.mutate(first_cust_utc=ibis.null("timestamp"), agent_messages=ibis.null("int64"))
+        s = s.mutate(first_cust_utc=ibis.null("timestamp"), agent_messages=ibis.null("int64"),
+                     messages_from_utc=ibis.null("timestamp"),
+                     messages_to_utc=ibis.null("timestamp"),
+                     first_agent_utc=ibis.null("timestamp"),
+                     first_agent_text=ibis.null("string"))
     s = s.mutate(human_utc=ibis.coalesce(s.transfer_ts_utc, s.first_cust_utc, s.start_ts_utc))
     # local time once per session, not once per message
     return s.mutate(human_local=inp.to_local(s.human_utc)).drop("first_cust_utc")
