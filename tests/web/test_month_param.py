@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 
 from cskpi.months import month_range
 from cskpi.web.params import MONTH_PATTERN
-
-from .fixtures import form_token
+from tests.helpers.web import form_token
 
 
 @pytest.fixture
