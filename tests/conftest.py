@@ -1,35 +1,37 @@
-"""Shared fixtures: build data folders from text, run the CLI, open workspaces."""
+"""Shared fixtures: build data folders from text, run the CLI, open workspaces; and the
+test tiers.
+
+Tiers: ``pytest`` alone runs the default tier (``addopts = -m 'not slow'`` in
+pyproject.toml): unit, golden, docs, QA, reports and web tests, under two minutes on two
+workers.  ``pytest -m slow`` runs the rest, which ``./test.sh`` runs second so that CI
+runs everything.  A test is slow when it is marked ``slow`` itself (module-level
+``pytestmark`` or a decorator, each with its reason: Spark, LibreOffice, fuzzing, large
+files, child processes killed), or when it needs a browser or PostgreSQL: every test
+marked ``browser`` or ``postgres`` is marked ``slow`` here as well.
+"""
 
 from __future__ import annotations
 
-import json
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from cskpi.cli.main import app
+from tests.helpers.common import AGENTS_CSV, write_folder
 
-AGENTS_CSV = """\
-agent_id,name,role,team,level
-001,张伟,presale,A,senior
-002,李娜,aftersale,B,junior
-"""
+# markers that make a test slow too (the slow tier is everything the default tier leaves)
+SLOW_TOO = ("browser", "postgres")
 
 
-def write_folder(root: Path, files: dict[str, str | bytes]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        path = root / name
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(textwrap.dedent(content), encoding="utf-8")
-    return root
+@pytest.hookimpl(tryfirst=True)  # before -m selects: the markers added here count
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(m) for m in SLOW_TOO) and not item.get_closest_marker(
+                "slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -55,16 +57,3 @@ def cli() -> Callable[..., Any]:
         return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
     return invoke
-
-
-def issues_of(result: Any) -> list[dict[str, Any]]:
-    return json.loads(result.stdout)["issues"]
-
-
-def query(workspace: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(workspace), read_only=True)
-    try:
-        con.execute("SET TimeZone = 'Asia/Shanghai'").fetchall()
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()

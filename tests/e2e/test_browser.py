@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+# slow tier: a real chromium (browser implies slow, tests/conftest.py)
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytest.importorskip("fastapi", reason="the [web] extra is not installed")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -116,7 +119,6 @@ def uploaded(server: str, browser: Any, tmp_path_factory: pytest.TempPathFactory
     return server
 
 
-@pytest.mark.browser
 def test_manager_sees_kpis_grades_and_locks_a_period(uploaded: str, browser: Any) -> None:
     server = uploaded
     page = login(browser, server, "mgr")
@@ -156,7 +158,6 @@ def test_manager_sees_kpis_grades_and_locks_a_period(uploaded: str, browser: Any
     shot(page, "periods")
 
 
-@pytest.mark.browser
 def test_an_event_out_of_range_is_refused_in_place(uploaded: str, browser: Any) -> None:
     """A complaint of −50 where the scheme allows −20..−5: the form comes back with the
     reason beside it, the field marked and what was typed still there; nothing stored."""
@@ -183,7 +184,6 @@ def test_an_event_out_of_range_is_refused_in_place(uploaded: str, browser: Any) 
     page.close()
 
 
-@pytest.mark.browser
 def test_agent_cannot_open_another_agents_scorecard(uploaded: str, browser: Any) -> None:
     server = uploaded
     page = login(browser, server, "a001")
@@ -203,7 +203,6 @@ TOUR = ("/overview", "/leaderboard", "/agents/A001/scorecard", "/agents/A001/met
         "/admin/users", "/admin/audit", "/account")
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
 def test_every_page_renders_without_script_or_policy_errors(uploaded: str, browser: Any,
                                                             locale: str) -> None:

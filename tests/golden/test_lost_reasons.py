@@ -1,5 +1,5 @@
 """Golden lost inquiries with their reasons (cskpi lost, cskpi curve), in Chinese and in
-English: the chats of tests/golden/test_lost_metrics.py, worked by hand.
+English: the chats of tests/helpers/golden_lost.py, worked by hand.
 
 The lost customers (A1: C1, C2, C3; A2: C4) and why:
 - C1 (L1) asked "这个包邮吗", was answered in 30 s, then wrote "不包邮就算了": shipping
@@ -23,9 +23,9 @@ from cskpi import core
 from cskpi.lost import LostQuery, summary, wilson
 from cskpi.metrics.compute import MetricQuery
 from cskpi.metrics.profiles import resolve
-from tests.conftest import write_folder
-from tests.golden.test_lost_metrics import FILES, MESSAGES
-from tests.golden.test_service_metrics import AGENTS, OCT
+from tests.helpers.common import write_folder
+from tests.helpers.golden import AGENTS, OCT
+from tests.helpers.golden_lost import FILES, MESSAGES
 
 ENGLISH = {"这个包邮吗": "is shipping free?", "亲，满99包邮哦": "free over 99",
            "不包邮就算了": "no free shipping then forget it", "在吗？这件有M码吗": "hi is there size M?",

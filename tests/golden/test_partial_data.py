@@ -18,7 +18,7 @@ from cskpi.metrics.catalog import METRICS, Metric
 from cskpi.metrics.compute import MetricQuery, compute
 from cskpi.metrics.inputs import duckdb_inputs
 from cskpi.store.workspace import Workspace
-from tests.conftest import write_folder
+from tests.helpers.common import write_folder
 from tests.helpers.partial_data import FILES, OCT, expected_missing, restrict, subsets
 
 SUBSETS = subsets()

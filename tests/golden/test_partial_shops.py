@@ -10,7 +10,7 @@ from typing import Any
 
 from cskpi import core
 from cskpi.metrics.compute import MetricQuery
-from tests.conftest import write_folder
+from tests.helpers.common import write_folder
 
 OCT = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 AGENTS = ("agent_id,name,role,team\nP1,甲,presale,T1\nP2,乙,presale,T1\n"

@@ -5,32 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from tests.golden.test_service_metrics import metrics
-
-SESSIONS = """\
-session_id,customer_id,agent_id,start_ts,kind
-P1,C1,A1,2026-10-01 10:00:00,presale
-P2,C1,A2,2026-10-02 10:00:00,presale
-P3,C2,A1,2026-10-03 10:00:00,presale
-P4,C3,A2,2026-10-05 10:00:00,presale
-P5,C4,A1,2026-10-06 10:00:00,presale
-AS1,C1,B1,2026-10-08 10:00:00,aftersale
-"""
-ORDERS = """\
-order_id,customer_id,created_ts,paid_ts,amount,units,status,agent_id
-O1,C1,2026-10-02 12:00:00,2026-10-02 12:05:00,100.00,1,paid,
-O2,C2,2026-10-03 11:00:00,2026-10-03 11:01:00,50.50,2,paid,
-O3,C3,2026-10-08 11:00:00,2026-10-08 11:30:00,80.00,1,paid,
-O4,C4,2026-10-06 12:00:00,,30.00,1,unpaid,
-O5,C9,2026-10-07 09:00:00,2026-10-07 09:10:00,20.00,1,paid,
-O6,C9,2026-10-07 10:00:00,2026-10-07 10:10:00,40.00,1,paid,A1
-"""
-# O1: C1's sessions before 10-02 12:00 within 72 h are P1 (A1, 10-01 10:00) and P2 (A2,
-#     10-02 10:00): last touch -> A2, first touch -> A1.
-# O2: C2's P3 (A1) an hour earlier -> A1.
-# O3: C3's P4 (A2) on 10-05 10:00 is 73 h before 10-08 11:00 -> outside 72 h: silent.
-# O4: C4's P5 (A1) -> A1, but unpaid.
-# O5: C9 never talked to anyone -> silent.  O6: explicit agent A1 (C9 did not inquire).
+from tests.helpers.golden import metrics
+from tests.helpers.golden_sales import ORDERS, REFUNDS, SESSIONS
 
 
 def test_last_touch_attribution_and_conversion(tmp_path):
@@ -83,14 +59,6 @@ def test_target_completion_for_a_whole_month_only(tmp_path):
                                     "targets.csv": targets},
                    period=(dt.date(2026, 10, 1), dt.date(2026, 10, 7)))
     assert week["A1"]["target_completion"] is None
-
-
-REFUNDS = """\
-refund_id,order_id,agent_id,requested_ts,completed_ts,amount,kind,dispute,cost
-R1,O2,B1,2026-10-04 09:00:00,2026-10-04 21:00:00,50.50,refund_only,false,5.00
-R2,O1,B1,2026-10-05 09:00:00,,100.00,return_refund,true,12.50
-R3,O2,B1,2026-10-06 09:00:00,2026-10-07 09:00:00,10.00,refund_only,false,0
-"""
 
 
 def test_refund_metrics(tmp_path):
@@ -159,8 +127,8 @@ def test_complaints_reviews_and_attendance(tmp_path):
 def test_platform_figures_fill_in_and_differences_are_reported(tmp_path):
     from cskpi import core
     from cskpi.metrics.compute import MetricQuery
-    from tests.conftest import write_folder
-    from tests.golden.test_service_metrics import AGENTS
+    from tests.helpers.common import write_folder
+    from tests.helpers.golden import AGENTS
 
     d = write_folder(tmp_path / "d", {
         "agents.csv": AGENTS,
@@ -180,8 +148,8 @@ def test_platform_figures_fill_in_and_differences_are_reported(tmp_path):
 def test_computed_figures_win_and_disagreements_are_reported(tmp_path):
     from cskpi import core
     from cskpi.metrics.compute import MetricQuery
-    from tests.conftest import write_folder
-    from tests.golden.test_service_metrics import AGENTS
+    from tests.helpers.common import write_folder
+    from tests.helpers.golden import AGENTS
 
     d = write_folder(tmp_path / "d", {
         "agents.csv": AGENTS,
@@ -202,7 +170,7 @@ def test_computed_figures_win_and_disagreements_are_reported(tmp_path):
 
 
 def test_orders_without_any_sessions_use_explicit_credit_only(tmp_path):
-    from tests.golden.test_service_metrics import metrics as run
+    from tests.helpers.golden import metrics as run
 
     orders = ("order_id,customer_id,created_ts,paid_ts,amount,agent_id\n"
               "O1,C1,2026-10-03 10:00,2026-10-03 10:01,30.00,A1\n"
@@ -219,8 +187,8 @@ def test_after_sale_refund_rate_drill_down_lists_the_shops_paid_orders(tmp_path)
     from cskpi import core
     from cskpi.metrics.compute import MetricQuery
     from cskpi.metrics.profiles import resolve
-    from tests.conftest import write_folder
-    from tests.golden.test_service_metrics import AGENTS
+    from tests.helpers.common import write_folder
+    from tests.helpers.golden import AGENTS
 
     d = write_folder(tmp_path / "d", {"agents.csv": AGENTS, "sessions.csv": SESSIONS,
                                       "orders.csv": ORDERS, "refunds.csv": REFUNDS})

@@ -10,6 +10,7 @@ from cskpi.metrics.catalog import CATALOG
 from cskpi.scheme import load_scheme
 from cskpi.scoring import presets
 from cskpi.scoring.score import ScoringInput, commission, score_period
+from tests.helpers.schemes import AFTERSALE
 
 UNITS = {k: m.unit for k, m in CATALOG.items()}
 DIRECTIONS = {k: m.direction for k, m in CATALOG.items()}
@@ -224,8 +225,6 @@ def test_scheme_applies_to_reports_the_others():
 
 
 def test_the_shipped_preset_is_the_spec_scheme_verbatim():
-    from tests.unit.test_scheme_loader import AFTERSALE
-
     text = presets.preset_text("aftersale-4crown")
     body = "".join(line for line in text.splitlines(keepends=True)
                    if not line.startswith("# "))

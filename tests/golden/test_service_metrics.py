@@ -3,30 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
-from cskpi import core
-from cskpi.metrics.compute import MetricQuery
-from cskpi.metrics.profiles import resolve
-from tests.conftest import write_folder
-
-AGENTS = "agent_id,name,role,team\nA1,甲,presale,T1\nA2,乙,presale,T1\nB1,丙,aftersale,T2\n"
-HEAD = "session_id,ts,sender,agent_id,customer_id,event\n"
-OCT = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
-
-
-def metrics(tmp_path: Path, files: dict[str, str], *, by: str = "agent", profile: str = "generic",
-            sets: dict[str, str] | None = None, period: tuple[dt.date, dt.date] = OCT,
-            grain: str | None = None) -> dict:
-    d = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **files})
-    q = MetricQuery(period[0], period[1], by=by, grain=grain, profile=resolve(profile, sets))
-    result = core.compute_metrics(q, data=d)
-    key = {"agent": "agent_id", "team": "team", "shop": "shop"}[by]
-    if grain:
-        return {(r[key], r["period_start"]): r for r in result.rows}
-    return {r[key]: r for r in result.rows}
+from tests.helpers.golden import HEAD, metrics
 
 
 def chat(*lines: str) -> dict[str, str]:

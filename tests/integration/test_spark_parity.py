@@ -14,9 +14,12 @@ from cskpi.metrics.compute import MetricQuery, compute
 from cskpi.metrics.inputs import export_parquet, spark_inputs
 from cskpi.metrics.profiles import resolve
 from cskpi.store.workspace import Workspace
-from tests.conftest import write_folder
-from tests.golden.test_sales_metrics import ORDERS, REFUNDS, SESSIONS
-from tests.golden.test_service_metrics import AGENTS
+from tests.helpers.common import write_folder
+from tests.helpers.golden import AGENTS
+from tests.helpers.golden_sales import ORDERS, REFUNDS, SESSIONS
+
+# slow tier: each test starts a JVM (a local Spark session), about a minute of CPU
+pytestmark = pytest.mark.slow
 
 pyspark = pytest.importorskip("pyspark", reason="the [spark] extra is not installed")
 if shutil.which("java") is None:  # pragma: no cover - CI has Java 17
@@ -55,7 +58,6 @@ def spark():
     session.stop()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("by", "grain", "profile"), [("agent", None, "taobao"),
                                                       ("shop", "week", "douyin")])
 def test_every_figure_matches_on_duckdb_and_spark(spark, tmp_path: Path, by, grain, profile):
@@ -121,7 +123,6 @@ PARTIAL = {
 }
 
 
-@pytest.mark.slow
 def test_partial_shops_match_on_duckdb_and_spark(spark, tmp_path: Path):
     """Every family on both engines, on the full shop and on partial ones: the same
     figures, and the same nulls with the same reasons."""
@@ -156,7 +157,6 @@ def test_partial_shops_match_on_duckdb_and_spark(spark, tmp_path: Path):
         duck_full.release()
 
 
-@pytest.mark.slow
 def test_cli_runs_the_catalog_on_spark_from_a_parquet_export(tmp_path: Path):
     """cskpi export --parquet, then cskpi metrics --engine spark: the JSON of DuckDB."""
     import json

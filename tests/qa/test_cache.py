@@ -24,8 +24,8 @@ from cskpi.metrics.inputs import duckdb_inputs
 from cskpi.qa import load_rules
 from cskpi.qa.engine import HIT_COLUMNS, SESSION_COLUMNS, Decisions, check, rows
 from cskpi.store.workspace import Workspace
-from tests.conftest import write_folder
-from tests.qa import transcripts as T
+from tests.helpers import transcripts as T
+from tests.helpers.common import write_folder
 
 OCT = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 FIRST = ("S1", "S2", "S3", "S4")

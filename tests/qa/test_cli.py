@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.qa import transcripts as T
+from tests.helpers import transcripts as T
 
 BAD = "qa: bad\nrules:\n  - {key: a, kind: pattern, pattern: \"(微信\", fatal: true}\n"
 

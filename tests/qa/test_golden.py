@@ -1,4 +1,4 @@
-"""The engine on hand-labelled transcripts (tests/qa/transcripts.py): every hit, every
+"""The engine on hand-labelled transcripts (tests/helpers/transcripts.py): every hit, every
 session score, Chinese and English."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from cskpi.metrics.inputs import duckdb_inputs
 from cskpi.qa import load_rules
 from cskpi.qa.engine import HIT_COLUMNS, SESSION_COLUMNS, Decisions, check, rows
 from cskpi.store.workspace import Workspace
-from tests.qa import transcripts as T
+from tests.helpers import transcripts as T
 
 OCT = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 

@@ -19,8 +19,8 @@ from cskpi.qa import load_rules
 from cskpi.qa.engine import SESSION_COLUMNS, check, rows
 from cskpi.qa.text import compile_regex, fold, phrase_regex
 from cskpi.store.workspace import Workspace
-from tests.conftest import write_folder
-from tests.qa.transcripts import _csv
+from tests.helpers.common import write_folder
+from tests.helpers.transcripts import csv_text
 
 ALPHABET = "abcxyzABCXYZａｂｃＡＢＣ好差评亲您 　!！:："
 FRAGMENTS = ["不知道", "亲", "您好", "好评", "差", "vx", "ＶＸ", "微信", "abc", "Hi", "OK", "行"]
@@ -51,8 +51,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("prop")
     data = write_folder(root / "data", {
         "agents.csv": "agent_id,name,role\nA1,甲,presale\nA2,乙,aftersale\n",
-        "sessions.csv": _csv(["session_id", "customer_id", "agent_id", "start_ts"], sessions),
-        "messages.csv": _csv(["session_id", "ts", "sender", "agent_id", "customer_id", "text"],
+        "sessions.csv": csv_text(["session_id", "customer_id", "agent_id", "start_ts"], sessions),
+        "messages.csv": csv_text(["session_id", "ts", "sender", "agent_id", "customer_id", "text"],
                              messages)})
     core.import_folder(data, root / "ws.duckdb")
     return root / "ws.duckdb"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,7 @@ from cskpi.cli.output import to_json
 from cskpi.data.demo import generate
 from cskpi.reports import ReportData, gather_report
 from cskpi.reports.fonts import FontFile, FontNotFound, cjk_font
-
-PERIOD = "2026-10"
+from tests.helpers.reports import PERIOD
 
 
 @pytest.fixture(scope="session")
@@ -67,13 +65,3 @@ def any_font() -> FontFile:
         import reportlab
 
         return FontFile(os.path.join(os.path.dirname(reportlab.__file__), "fonts", "Vera.ttf"))
-
-
-def need_tool(name: str) -> str:
-    """The path of a system tool, or skip the test naming the Debian package."""
-    path = shutil.which(name)
-    if path is None:
-        package = {"pdftotext": "poppler-utils", "pdftoppm": "poppler-utils",
-                   "pdfinfo": "poppler-utils", "libreoffice": "libreoffice-calc"}[name]
-        pytest.skip(f"{name} not installed (apt-get install {package})")
-    return path

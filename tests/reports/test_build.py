@@ -14,8 +14,7 @@ import pytest
 
 from cskpi.errors import ScoringIncomplete, UsageError
 from cskpi.reports import build_report
-
-from .conftest import PERIOD
+from tests.helpers.reports import PERIOD
 
 AGENTS = "agent_id,name,role,team,level\nB1,乙,aftersale,S,senior\nP1,甲,presale,S,junior\n"
 AFTERSALE = {

@@ -8,8 +8,7 @@ from pathlib import Path
 from cskpi.locale import Translator
 from cskpi.reports import ReportData, gather_report
 from cskpi.reports.content import findings, scheme_metrics, team_kpis
-
-from .conftest import PERIOD
+from tests.helpers.reports import PERIOD
 
 T = Translator("en")
 

@@ -259,7 +259,7 @@ def test_import_warnings_reach_the_data_quality_sheet(tmp_path):
 
     from cskpi import core
     from cskpi.reports import build_report
-    from tests.conftest import write_folder
+    from tests.helpers.common import write_folder
 
     d = write_folder(tmp_path / "d", {
         "agents.csv": "agent_id,name,role,level\nP1,甲,presale,junior\n",

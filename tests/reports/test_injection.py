@@ -29,8 +29,7 @@ from cskpi.reports import gather_report
 from cskpi.reports.fonts import FontFile
 from cskpi.reports.pdf import pdf_bytes
 from cskpi.scoring.presets import preset_text
-
-from .conftest import PERIOD
+from tests.helpers.reports import PERIOD
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 ERROR_LOOKALIKE = "#N/A"  # openpyxl stores this string as an error cell unless told

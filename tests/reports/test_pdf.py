@@ -13,8 +13,7 @@ from cskpi.reports import ReportData, build_report
 from cskpi.reports import fonts as font_search
 from cskpi.reports.fonts import FontFile, FontNotFound
 from cskpi.reports.pdf import pdf_bytes
-
-from .conftest import PERIOD, need_tool
+from tests.helpers.reports import PERIOD, need_tool
 
 
 def pages_text(data: bytes) -> list[str]:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from cskpi.reports import ReportData, write_excel
 from cskpi.reports.fonts import FontFile
 from cskpi.reports.pdf import write_pdf
+from tests.helpers.reports import need_tool
 
-from .conftest import need_tool
+# slow tier: LibreOffice converts the workbook and poppler renders pages (child processes)
+pytestmark = pytest.mark.slow
 
 
 def test_libreoffice_opens_the_workbook(presale: ReportData, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import issues_of
+from tests.helpers.common import issues_of
 
 
 def test_validate_ok_exits_0(cli, folder):

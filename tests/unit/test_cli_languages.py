@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from cskpi.cli.i18n import help_keys, walk
 from cskpi.cli.main import app
 from cskpi.locale import catalog
-from tests.conftest import AGENTS_CSV, write_folder
+from tests.helpers.common import AGENTS_CSV, write_folder
 
 Run = Callable[..., Any]
 COMMANDS = [path for path, _ in walk(typer.main.get_command(app))]

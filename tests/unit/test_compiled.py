@@ -17,7 +17,7 @@ from cskpi.metrics.compiled import SqlStore, compile_sql, digest
 from cskpi.metrics.compute import MetricQuery
 from cskpi.metrics.engine import periods_table
 from cskpi.store.workspace import Workspace
-from tests.unit.test_incremental_metrics import read_tables, split_by_day, write_tables
+from tests.helpers.day_imports import read_tables, split_by_day, write_tables
 
 
 def build(threshold: object, column: str = "n") -> ibis.Table:

@@ -25,9 +25,9 @@ from cskpi.metrics.explain import Explanation, explain
 from cskpi.metrics.inputs import duckdb_inputs
 from cskpi.metrics.profiles import resolve
 from cskpi.store.workspace import Workspace
-from tests.conftest import write_folder
-from tests.golden.test_sales_metrics import ORDERS, REFUNDS, SESSIONS
-from tests.golden.test_service_metrics import AGENTS, HEAD
+from tests.helpers.common import write_folder
+from tests.helpers.golden import AGENTS, HEAD
+from tests.helpers.golden_sales import ORDERS, REFUNDS, SESSIONS
 from tests.helpers.partial_data import FILES, OCT
 
 Q = MetricQuery(*OCT)

@@ -9,8 +9,9 @@ imported into a workspace made by a first valid import.  Whatever the input:
 - on 1, every error names a file of the folder (or the folder);
 - a refused import leaves the workspace file byte for byte as it was.
 
-The default profile tries a fixed set of inputs in a few seconds; the ``slow`` one tries
-300 new ones each run (CI), and prints its tally (``-s`` shows it).
+The whole module is in the slow tier (``pytest -m slow``; ``./test.sh`` and CI run it):
+a fixed set of 40 inputs, then 300 new ones each run, with a printed tally (``-s`` shows
+it).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from typer.testing import CliRunner
 
 from cskpi.cli.main import app
 from cskpi.data import demo
+
+pytestmark = pytest.mark.slow  # fuzzing: hundreds of imports
 
 FUZZED = ("agents", "sessions", "messages", "orders", "ratings")
 FORMATS = ("csv", "xlsx", "parquet")
@@ -304,7 +307,6 @@ def test_broken_files_never_crash_nor_half_import(shop: dict[str, Any], data: st
     _run(shop, data, tmp_path_factory)
 
 
-@pytest.mark.slow
 @settings(max_examples=300, deadline=None, phases=PHASES,
           suppress_health_check=list(HealthCheck))
 @given(data=st.data())

@@ -14,7 +14,6 @@ running them), so every test checks few queries, chosen to cover what its import
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -24,14 +23,18 @@ import pytest
 
 from cskpi import core
 from cskpi.data.demo import generate
-from cskpi.data.schema import TABLES
 from cskpi.metrics.compute import MetricQuery, MetricResult
 from cskpi.metrics.engine import Buckets
 from cskpi.metrics.profiles import resolve
 from cskpi.store.workspace import Workspace
-
-Rows = list[dict[str, str]]
-Tables = dict[str, Rows]  # table name -> CSV rows (column -> text)
+from tests.helpers.day_imports import (
+    Rows,
+    Tables,
+    day_of,
+    read_tables,
+    split_by_day,
+    write_tables,
+)
 
 START = dt.date(2026, 10, 1)  # a Thursday: the first week has 4 days, the second 2
 DAYS = 6
@@ -40,7 +43,6 @@ MONTH_END = dt.date(2026, 10, 31)
 GROUP_FIELD = {"agent": "agent_id", "team": "team", "shop": "shop"}
 BYS = ("agent", "team", "shop")
 GRAINS = (None, "day", "week")
-SESSION_TABLES = ("sessions", "messages", "ratings")
 MIDNIGHT = "S-MIDNIGHT"  # starts 23:58 on day 2, ends 00:02 on day 3
 
 
@@ -49,34 +51,7 @@ def day(n: int) -> dt.date:
     return START + dt.timedelta(days=n - 1)
 
 
-def day_of(ts: str) -> dt.date:
-    """The local day of a demo timestamp (written as local wall-clock time)."""
-    return dt.date.fromisoformat(ts[:10])
-
-
 # --- data --------------------------------------------------------------------------------
-
-
-def read_tables(folder: Path) -> Tables:
-    tables: Tables = {}
-    for path in sorted(folder.glob("*.csv")):
-        with path.open(encoding="utf-8", newline="") as f:
-            tables[path.stem] = list(csv.DictReader(f))
-    return tables
-
-
-def write_tables(folder: Path, tables: Tables) -> Path:
-    """One CSV per non-empty table, columns in contract order."""
-    folder.mkdir(parents=True)
-    for name, rows in tables.items():
-        if not rows:
-            continue
-        with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=TABLES[name].column_names,
-                                    lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-    return folder
 
 
 def midnight_session(agent_id: str) -> Tables:
@@ -117,31 +92,6 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Tables:
 
 def presale_agents(tables: Tables) -> list[str]:
     return [a["agent_id"] for a in tables["agents"] if a["role"] == "presale"]
-
-
-def split_by_day(tables: Tables, *cuts: dt.date) -> list[Tables]:
-    """Import folders cut at ``cuts`` (each the first day of the next folder).
-
-    Sessions go by their local start day, their messages and ratings with them, orders by
-    the day they were created; every other table goes in the first folder.
-    """
-    def part(d: dt.date) -> int:
-        return sum(d >= cut for cut in cuts)
-
-    parts: list[Tables] = [{name: [] for name in tables} for _ in range(len(cuts) + 1)]
-    home: dict[str, int] = {}
-    for s in tables["sessions"]:
-        home[s["session_id"]] = part(day_of(s["start_ts"]))
-        parts[home[s["session_id"]]]["sessions"].append(s)
-    for name in ("messages", "ratings"):
-        for row in tables[name]:
-            parts[home[row["session_id"]]][name].append(row)
-    for order in tables["orders"]:
-        parts[part(day_of(order["created_ts"]))]["orders"].append(order)
-    for name, rows in tables.items():
-        if name not in (*SESSION_TABLES, "orders"):
-            parts[0][name] = list(rows)
-    return parts
 
 
 def merge(*parts: Tables) -> Tables:

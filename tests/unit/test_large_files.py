@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.slow  # a 1 GB file
+
 CHILD = r"""
 import json, resource, sys
 from pathlib import Path
@@ -20,7 +22,6 @@ print(json.dumps({"added": report.added, "peak_mb": peak_mb}))
 """
 
 
-@pytest.mark.slow
 def test_one_gigabyte_gbk_export_streams(tmp_path: Path):
     """A 1 GB GBK messages export (Chinese headers and text) imports in bounded memory."""
     data = tmp_path / "data"

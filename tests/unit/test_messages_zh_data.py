@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from cskpi.data.schema import TABLES
-from tests.conftest import write_folder
+from tests.helpers.common import write_folder
 
 FILES: dict[str, str | bytes] = {
     "客服.csv": "客服ID,姓名,岗位,级别,在职\n001,王芳,售前,高级,是\n002,赵磊,店长,普通,也许\n",

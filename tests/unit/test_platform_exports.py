@@ -15,7 +15,7 @@ import pytest
 
 from cskpi.core import validate_folder
 from cskpi.store.workspace import Workspace
-from tests.conftest import query
+from tests.helpers.common import query
 
 PLATFORMS = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
 

@@ -28,7 +28,7 @@ from cskpi import core
 from cskpi.cli.main import app
 from cskpi.data.readers import read_file
 from cskpi.data.schema import TABLES
-from tests.conftest import write_folder
+from tests.helpers.common import write_folder
 
 SECRET = "TOP-SECRET-7c1f"
 

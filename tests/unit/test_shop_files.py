@@ -17,7 +17,7 @@ from cskpi.core import validate_folder
 from cskpi.data.readers import detect_encoding
 from cskpi.errors import Issue, ValidationFailed
 from cskpi.store.workspace import Workspace
-from tests.conftest import AGENTS_CSV, issues_of, query, write_folder
+from tests.helpers.common import AGENTS_CSV, issues_of, query, write_folder
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 ORDERS_ZH = "订单号,买家,下单时间,付款时间,实付金额\nO1,C1,2026-10-05 10:00:00,2026-10-05 10:01:00,99.50\n"

@@ -163,7 +163,7 @@ def test_money_with_currency_sign_and_thousands_is_cleaned_with_a_warning(folder
     assert "'¥1,234.50' read as 1234.50" in cleaned[0].message
     ws = tmp_path / "ws.duckdb"
     Workspace(ws).import_folder(d)
-    from tests.conftest import query
+    from tests.helpers.common import query
 
     # 1234.50 exactly (not 1.2345, not 1234): sum = 1234.50 + 1000.00 + 88.80 = 2323.30
     assert [str(r[0]) for r in query(ws, "SELECT sum(amount) FROM orders")] == ["2323.30"]
@@ -178,7 +178,7 @@ def test_ambiguous_or_over_precise_money_is_rejected_not_misread(folder, value):
 
 def test_enums_accept_chinese_spellings(folder, tmp_path):
     from cskpi.store.workspace import Workspace
-    from tests.conftest import query
+    from tests.helpers.common import query
 
     d = folder({
         "agents.csv": "客服ID,姓名,岗位,在职\n001,A,售后,是\n002,B,组长,否\n",

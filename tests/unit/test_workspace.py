@@ -13,7 +13,7 @@ import pytest
 
 from cskpi.errors import UsageError, ValidationFailed
 from cskpi.store.workspace import FAULT_ENV, Workspace
-from tests.conftest import query
+from tests.helpers.common import query
 
 MESSAGES_DAY1 = """\
 session_id,ts,sender,agent_id,customer_id,event

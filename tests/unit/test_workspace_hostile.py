@@ -23,12 +23,11 @@ from cskpi.errors import ValidationFailed, WorkspaceError
 from cskpi.metrics.compute import MetricQuery
 from cskpi.store import files
 from cskpi.store.workspace import FAULT_ENV, Workspace
-from tests.conftest import query
+from tests.helpers.common import query
+from tests.helpers.damaged import HEADER_BYTES, damage, with_damaged_data_block
 
 OCTOBER = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 ORDERS = "order_id,customer_id,created_ts\nO1,C1,2026-10-05 10:00\n"
-HEADER_BYTES = 3 * 4096  # DuckDB's main header and its two database headers
-BLOCK_BYTES = 256 * 1024  # DuckDB's default block size
 
 
 @pytest.fixture(scope="module")
@@ -38,42 +37,6 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate(root / "data", agents=3, days=4)
     core.import_folder(root / "data", root / "shop.duckdb")
     return root / "shop.duckdb"
-
-
-def damage(path: Path, offset: int, size: int = 64) -> None:
-    with path.open("r+b") as f:
-        f.seek(offset)
-        f.write(b"\xab" * size)
-
-
-def opens_and_scans(path: Path) -> tuple[bool, bool]:
-    """(DuckDB opens it, every table of it reads back)."""
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
-        return False, False
-    try:
-        for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
-            con.execute(f'SELECT * FROM "{name}"').fetchall()
-        return True, True
-    except duckdb.Error:
-        return True, False
-    finally:
-        con.close()
-
-
-def with_damaged_data_block(source: Path, dst: Path) -> Path:
-    """A copy of ``source`` with one data block damaged: it opens, and a query fails.
-
-    The bytes overwritten follow the block's checksum: a small shop fills only the start
-    of its blocks, and DuckDB checks only what is used.
-    """
-    for block in range((source.stat().st_size - HEADER_BYTES) // BLOCK_BYTES):
-        shutil.copy(source, dst)
-        damage(dst, HEADER_BYTES + block * BLOCK_BYTES + 16)
-        if opens_and_scans(dst) == (True, False):
-            return dst
-    raise AssertionError("no data block found whose damage shows only when it is read")
 
 
 def no_traceback(result) -> None:

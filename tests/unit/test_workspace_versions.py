@@ -29,7 +29,7 @@ from cskpi.metrics.compute import MetricQuery
 from cskpi.store import files, migrations
 from cskpi.store.migrations import WORKSPACE_VERSION, Migration
 from cskpi.store.workspace import Workspace
-from tests.conftest import query
+from tests.helpers.common import query
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 RELEASE = json.loads((FIXTURES / "workspace-v1.json").read_text(encoding="utf-8"))

@@ -2,8 +2,8 @@
 
 The matrix below must name every route of the app (a test checks it), so a new route
 cannot ship without its access rule being tested.  A page area may keep its part of the
-matrix in its own ``access_<area>.py`` beside this file (``GET``, ``POST`` and
-``COVERED_ELSEWHERE``, same shapes as below); every such module is merged in.
+matrix in its own module of tests/helpers/web_access/ (``GET``, ``POST`` and
+``COVERED_ELSEWHERE``, same shapes as below); every module there is merged in.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -20,8 +19,8 @@ from fastapi.testclient import TestClient
 
 from cskpi.web.app import API_PREFIX
 from cskpi.web.routers import api_routers, page_routers
-
-from .fixtures import form_token
+from tests.helpers import web_access
+from tests.helpers.web import form_token
 
 OK, REDIRECT, UNAUTH, FORBIDDEN = 200, 303, 401, 403
 # path -> expected status for (admin, mgr, a001 = agent A001, anonymous)
@@ -67,14 +66,13 @@ ROLES = ("admin", "mgr", "a001")
 COVERED_ELSEWHERE = {("POST", "/login"), ("POST", "/account/tokens/{token_id}/revoke"),
                      ("POST", "/account/password")}
 
-for _module in pkgutil.iter_modules([str(Path(__file__).parent)]):
-    if _module.name.startswith("access_"):
-        _part = importlib.import_module(f"{__package__}.{_module.name}")
-        assert not (set(_part.GET) & set(GET_MATRIX)), f"{_module.name} repeats GET paths"
-        assert not (set(_part.POST) & set(POST_MATRIX)), f"{_module.name} repeats POST paths"
-        GET_MATRIX.update(_part.GET)
-        POST_MATRIX.update(_part.POST)
-        COVERED_ELSEWHERE |= set(getattr(_part, "COVERED_ELSEWHERE", ()))
+for _module in pkgutil.iter_modules(web_access.__path__):
+    _part = importlib.import_module(f"{web_access.__name__}.{_module.name}")
+    assert not (set(_part.GET) & set(GET_MATRIX)), f"{_module.name} repeats GET paths"
+    assert not (set(_part.POST) & set(POST_MATRIX)), f"{_module.name} repeats POST paths"
+    GET_MATRIX.update(_part.GET)
+    POST_MATRIX.update(_part.POST)
+    COVERED_ELSEWHERE |= set(getattr(_part, "COVERED_ELSEWHERE", ()))
 POST_MATRIX["/logout"] = POST_MATRIX.pop("/logout")  # it ends the session: post it last
 
 

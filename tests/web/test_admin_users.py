@@ -16,8 +16,7 @@ from sqlalchemy import select
 
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, LoginSession, User
-
-from .fixtures import ADMIN_PASSWORD, PASSWORDS, form_token, login
+from tests.helpers.web import ADMIN_PASSWORD, PASSWORDS, form_token, login
 
 ADMIN, MGR, A001 = 1, 2, 3
 

@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from .fixtures import form_token
+from tests.helpers.web import form_token
 
 schemathesis = pytest.importorskip("schemathesis")
 

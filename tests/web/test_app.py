@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from cskpi.web import app as web_app
 from cskpi.web.app import create_app
 from cskpi.web.settings import make_settings
-
-from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, login
+from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, login
 
 
 def test_serve_runs_uvicorn_on_the_default_sqlite_beside_the_workspace(

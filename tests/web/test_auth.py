@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, LoginSession, User
-
-from .fixtures import ADMIN_PASSWORD, PASSWORDS, form_token, login
+from tests.helpers.web import ADMIN_PASSWORD, PASSWORDS, form_token, login
 
 
 def _users(app: FastAPI) -> list[User]:

@@ -30,8 +30,7 @@ from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry
 from cskpi.web.settings import make_settings
 from cskpi.web.uploads import staging_root
-
-from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, form_token, login
+from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, form_token, login
 
 USERS = {**PASSWORDS, "mgr2": "manager-pass-2"}
 
@@ -309,7 +308,7 @@ def test_chinese_and_stamped_names_are_uploaded_and_an_unknown_file_is_listed(
     page = htmllib.unescape(client.get(f"/data/uploads/{token}").text)
     assert "payroll.csv" in page and "neither the name nor the headers match" in page
     assert _post(client, f"/data/uploads/{token}/import").status_code == 303
-    from tests.conftest import query
+    from tests.helpers.common import query
 
     assert query(ws, "SELECT order_id FROM orders") == [("O1",)]
 

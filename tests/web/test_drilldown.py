@@ -14,8 +14,7 @@ from fastapi.testclient import TestClient
 
 from cskpi.metrics.catalog import CATALOG
 from cskpi.web.data import DataGateway
-
-from .fixtures import PERIOD
+from tests.helpers.web import PERIOD
 
 # A001 is pre-sale: presale-standard scores conversion_rate, response_s, satisfaction, sales
 PRESALE_METRICS = ("conversion_rate", "response_s", "satisfaction", "sales")

@@ -31,8 +31,7 @@ from cskpi.web.app import create_app
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, Event
 from cskpi.web.settings import make_settings
-
-from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, PERIOD, form_token, login
+from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PERIOD, form_token, login
 
 SCHEME = "aftersale-4crown"
 CARD = f"/api/v1/agents/A004/scorecard?period={PERIOD}"

@@ -18,8 +18,7 @@ from cskpi.lost import LostQuery
 from cskpi.months import month_range
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, LostLabel
-
-from .fixtures import PERIOD, form_token
+from tests.helpers.web import PERIOD, form_token
 
 
 @pytest.fixture

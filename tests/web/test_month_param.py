@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 
 from cskpi.months import month_range
 from cskpi.web.params import MONTH_PATTERN, current_month, month_pattern
-
-from .fixtures import form_token
+from tests.helpers.web import form_token
 
 
 @pytest.fixture

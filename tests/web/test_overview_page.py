@@ -4,6 +4,7 @@ the last six months (gaps, not zeros, where there is no data) and the vendored c
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -15,13 +16,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+import cskpi.web
 from cskpi import core
 from cskpi.data.demo import generate
 from cskpi.web.app import create_app
 from cskpi.web.data import DataGateway
 from cskpi.web.settings import DEFAULT_SCHEMES, make_settings
-
-from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, PERIOD, login
+from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PERIOD, login
 
 # the six months ending with PERIOD, oldest first (October 2026 and the five before)
 MONTHS = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
@@ -145,7 +146,15 @@ def test_echarts_is_vendored_and_served_locally(client_for: Callable[..., TestCl
     assert echarts.status_code == 200
     assert echarts.headers["content-type"].split(";")[0] in ("text/javascript",
                                                              "application/javascript")
-    assert 'version="5.' in echarts.text or "5.6.0" in echarts.text
+    # exactly the file of the npm package SOURCE.txt names (5.6.0 now): its version, and
+    # the sha256 it records for dist/echarts.min.js
+    source = (Path(cskpi.web.__file__).parent / "static" / "vendor" / "echarts" / "SOURCE.txt"
+              ).read_text(encoding="utf-8")
+    version = re.match(r"Apache ECharts (\d+\.\d+\.\d+),", source)
+    sha = re.search(r"dist/echarts\.min\.js sha256 ([0-9a-f]{64})", source)
+    assert version and sha
+    assert f'version="{version.group(1)}"' in echarts.text
+    assert hashlib.sha256(echarts.content).hexdigest() == sha.group(1)
     assert "Apache License" in anonymous.get("/static/vendor/echarts/LICENSE").text
     charts = anonymous.get("/static/charts.js")
     assert charts.status_code == 200 and "javascript" in charts.headers["content-type"]

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from cskpi.web.db.engine import REQUEST_THREADS
 from cskpi.web.templating import CONTENT_MARK
-
-from .fixtures import PERIOD
+from tests.helpers.web import PERIOD
 
 
 def _main(html: str) -> str:

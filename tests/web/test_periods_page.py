@@ -25,8 +25,7 @@ from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock
 from cskpi.web.periods import diff_snapshots, rows
 from cskpi.web.settings import make_settings
-
-from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, PERIOD, form_token, login
+from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, PERIOD, form_token, login
 
 SCHEME = "aftersale-4crown"
 REVIEW = f"/periods/{PERIOD}?scheme={SCHEME}"

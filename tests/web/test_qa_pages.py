@@ -33,9 +33,8 @@ from cskpi.qa.engine import hit_id
 from cskpi.web.data import DataGateway
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock, QaAppeal, QaDecision
-
-from ..conftest import write_folder
-from .fixtures import form_token
+from tests.helpers.common import write_folder
+from tests.helpers.web import form_token
 
 PERIOD = "2026-10"
 RULES = """\

@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, Event, Grade, PeriodLock
-
-from .fixtures import PERIOD, form_token
+from tests.helpers.web import PERIOD, form_token
 
 
 def _post(client: TestClient, path: str, data: dict[str, str]) -> Any:

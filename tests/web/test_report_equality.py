@@ -15,8 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cskpi.reports import build_report
-
-from .fixtures import PERIOD
+from tests.helpers.web import PERIOD
 
 SCHEME = "presale-standard"
 

@@ -8,8 +8,15 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from .fixtures import PERIOD
-from .test_schemes_page import PRESALE, SHIPPED, _post, _stored, _token, _validate
+from tests.helpers.web import PERIOD
+from tests.helpers.web_schemes import (
+    PRESALE,
+    SHIPPED,
+    page_token,
+    post_scheme,
+    stored_versions,
+    validate_scheme,
+)
 
 # the pre-sale preset with levels, a team pool split by score, money per event and a veto
 # that cancels awards and pools
@@ -31,26 +38,26 @@ assert RICH != SHIPPED and "pools:" in RICH and "levels:" in RICH
 
 def test_the_editor_accepts_the_new_constructs(client_for: Callable[..., TestClient]) -> None:
     client = client_for("mgr")
-    body = _validate(client, RICH, token=_token(client)).json()
+    body = validate_scheme(client, RICH, token=page_token(client)).json()
     assert body == {"ok": True, "errors": 0, "warnings": 0, "issues": []}
     # a tier bound reading the team's mean score, which needs every item's points first
     bad = RICH.replace("{min: 0.45, points: 40}", "{min: \"team_avg('score') / 100\", "
                        "points: 40}")
-    issues = _validate(client, bad, token=_token(client)).json()["issues"]
+    issues = validate_scheme(client, bad, token=page_token(client)).json()["issues"]
     assert [i["code"] for i in issues] == ["formula_cycle"]
 
 
 def test_the_preview_shows_levels_and_pool_shares(
         app: FastAPI, client_for: Callable[..., TestClient]) -> None:
     client = client_for("mgr")
-    page = _post(client, RICH, path=f"/schemes/{PRESALE}/preview")
+    page = post_scheme(client, RICH, path=f"/schemes/{PRESALE}/preview")
     assert page.status_code == 200, page.text[-2000:]
     table = page.text.split('id="preview-table"')[1].split("</table>")[0]
     assert "Level" in table and "Pools, events" in table
     rows = [r for r in table.split("<tr ")[1:] if "data-agent" in r]
     assert rows and all('class="level">— → ' in r for r in rows)  # before: no levels
     assert all('class="num lines">—' in r for r in rows)  # before: no pool
-    assert _stored(app) == []
+    assert stored_versions(app) == []
 
 
 def test_the_summary_shows_weights_levels_pools_and_what_a_veto_cancels(

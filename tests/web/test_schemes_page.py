@@ -16,44 +16,20 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cskpi.scoring.presets import preset_text
 from cskpi.web.app import create_app
 from cskpi.web.data import DataGateway
-from cskpi.web.db.models import AuditEntry, SchemeVersion
+from cskpi.web.db.models import AuditEntry
 from cskpi.web.settings import make_settings
-
-from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, PERIOD, form_token
-
-PRESALE = "presale-standard"
-SHIPPED = preset_text(PRESALE)
-# presale-standard, lines 19-23: the 'response' item, linear from 90 s (0) to 20 s (max)
-RESPONSE_MAX_20 = "    max: 20\n    metric: response_s"
-assert SHIPPED.count(RESPONSE_MAX_20) == 1
-assert SHIPPED.splitlines()[6] == "pass_ratio: 0.60"  # line 7, used for a known error
-
-
-def _token(client: TestClient) -> str:
-    return form_token(client.get("/account").text)
-
-
-def _validate(client: TestClient, text: str, *, token: str | None = None,
-              name: str = PRESALE) -> Any:
-    headers = {"accept": "application/json"}
-    if token is not None:
-        headers["x-csrf-token"] = token
-    return client.post("/schemes/validate", json={"name": name, "text": text}, headers=headers)
-
-
-def _post(client: TestClient, text: str, path: str = f"/schemes/{PRESALE}",
-          **fields: str) -> Any:
-    return client.post(path, data={"text": text, "csrf_token": _token(client), **fields},
-                       follow_redirects=False)
-
-
-def _stored(app: FastAPI) -> list[tuple[str, int]]:
-    with app.state.cskpi.sessions() as db:
-        return [(r.name, r.version) for r in db.scalars(
-            select(SchemeVersion).order_by(SchemeVersion.version))]
+from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PERIOD
+from tests.helpers.web_schemes import (
+    PRESALE,
+    RESPONSE_MAX_20,
+    SHIPPED,
+    page_token,
+    post_scheme,
+    stored_versions,
+    validate_scheme,
+)
 
 
 def _card(client: TestClient) -> dict[str, Any]:
@@ -122,49 +98,49 @@ def test_agent_is_refused_the_other_roles_scheme(client_for: Callable[..., TestC
 def test_live_validation_reports_errors_with_their_line(
         client_for: Callable[..., TestClient]) -> None:
     client = client_for("mgr")
-    token = _token(client)
+    token = page_token(client)
     bad = SHIPPED.replace("pass_ratio: 0.60", "pass_ratio: 1.5")
-    body = _validate(client, bad, token=token).json()
+    body = validate_scheme(client, bad, token=token).json()
     assert body["ok"] is False and body["errors"] == 1
     assert [(i["level"], i["line"], i["code"]) for i in body["issues"]] == [
         ("error", 7, "pass_ratio")]
     assert body["issues"][0]["hint"]
-    renamed = _validate(client, SHIPPED.replace(f"scheme: {PRESALE}", "scheme: other"),
-                        token=token).json()
+    renamed = validate_scheme(client, SHIPPED.replace(f"scheme: {PRESALE}", "scheme: other"),
+                              token=token).json()
     assert [(i["line"], i["code"]) for i in renamed["issues"]] == [(4, "name_changed")]
-    good = _validate(client, SHIPPED, token=token).json()
+    good = validate_scheme(client, SHIPPED, token=token).json()
     assert good == {"ok": True, "errors": 0, "warnings": 0, "issues": []}
 
 
 def test_validation_needs_the_csrf_token_and_a_manager(
         client_for: Callable[..., TestClient]) -> None:
     client = client_for("mgr")
-    missing = _validate(client, SHIPPED)
+    missing = validate_scheme(client, SHIPPED)
     assert missing.status_code == 403 and missing.json()["error"]["code"] == "csrf_failed"
-    assert _validate(client, SHIPPED, token="not-the-token").status_code == 403
+    assert validate_scheme(client, SHIPPED, token="not-the-token").status_code == 403
     agent = client_for("a001")
-    assert _validate(agent, SHIPPED, token=_token(agent)).status_code == 403
+    assert validate_scheme(agent, SHIPPED, token=page_token(agent)).status_code == 403
     assert client_for(None).post("/schemes/validate", json={"name": PRESALE, "text": ""},
                                  headers={"accept": "application/json"}).status_code == 401
     admin = client_for("admin")
-    assert _validate(admin, SHIPPED, token=_token(admin)).json()["ok"] is True
+    assert validate_scheme(admin, SHIPPED, token=page_token(admin)).json()["ok"] is True
 
 
 def test_check_button_without_script_lists_the_same_issues(
         app: FastAPI, client_for: Callable[..., TestClient]) -> None:
     client = client_for("mgr")
     bad = SHIPPED.replace("pass_ratio: 0.60", "pass_ratio: 1.5")
-    checked = _post(client, bad.replace("\n", "\r\n"), action="check")  # as browsers post
+    checked = post_scheme(client, bad.replace("\n", "\r\n"), action="check")  # as browsers post
     assert checked.status_code == 200
     issues = checked.text.split('id="issue-list"')[1].split("</table>")[0]
     assert 'data-line="7">line 7</a>' in issues and "pass_ratio must be between 0 and 1" in issues
     assert "pass_ratio: 1.5" in checked.text.split("</textarea>")[0]  # the text is kept
-    refused = _post(client, bad, action="save")
+    refused = post_scheme(client, bad, action="save")
     assert refused.status_code == 400 and 'data-line="7"' in refused.text
-    assert _stored(app) == []
+    assert stored_versions(app) == []
     assert client_for("a001").post(f"/schemes/{PRESALE}", data={
         "text": SHIPPED, "action": "check",
-        "csrf_token": _token(client_for("a001"))}).status_code == 403
+        "csrf_token": page_token(client_for("a001"))}).status_code == 403
 
 
 # --- saving -----------------------------------------------------------------------------
@@ -184,10 +160,10 @@ def test_a_valid_edit_is_version_2_and_changes_the_scorecard(
     # Doubling the item's max to 40 doubles its points: 40 × 14.8172 / 70 = 8.4670, so the
     # score rises by 4.2335 (17.4101 → 21.6435) and the full score from 100 to 120.
     edited = SHIPPED.replace(RESPONSE_MAX_20, "    max: 40\n    metric: response_s")
-    saved = _post(client, edited, note="response counts double", base_version="1")
+    saved = post_scheme(client, edited, note="response counts double", base_version="1")
     assert saved.status_code == 303
     assert saved.headers["location"] == f"/schemes/{PRESALE}?saved=2"
-    assert _stored(app) == [(PRESALE, 1), (PRESALE, 2)]  # v1 = the shipped text
+    assert stored_versions(app) == [(PRESALE, 1), (PRESALE, 2)]  # v1 = the shipped text
 
     after = _card(client)
     assert Decimal(str(after["max_score"])) == 120
@@ -227,14 +203,14 @@ def test_saving_is_refused_without_csrf_unchanged_or_stale(
     no_token = client.post(f"/schemes/{PRESALE}", data={"text": edited},
                            follow_redirects=False)
     assert no_token.status_code == 403 and 'data-code="csrf_failed"' in no_token.text
-    assert _post(client, SHIPPED).status_code == 400  # same as the version in force
-    assert _stored(app) == []
-    assert _post(client, edited, base_version="1").status_code == 303  # → version 2
+    assert post_scheme(client, SHIPPED).status_code == 400  # same as the version in force
+    assert stored_versions(app) == []
+    assert post_scheme(client, edited, base_version="1").status_code == 303  # → version 2
     again = SHIPPED.replace(RESPONSE_MAX_20, "    max: 25\n    metric: response_s")
-    stale = _post(client, again, base_version="1")  # edited from v1, but v2 is in force
+    stale = post_scheme(client, again, base_version="1")  # edited from v1, but v2 is in force
     assert stale.status_code == 409 and "version 2" in stale.text
-    assert _post(client_for("a001"), again).status_code == 403
-    assert _stored(app) == [(PRESALE, 1), (PRESALE, 2)]
+    assert post_scheme(client_for("a001"), again).status_code == 403
+    assert stored_versions(app) == [(PRESALE, 1), (PRESALE, 2)]
 
 
 def test_a_saved_version_stays_in_its_own_app_database(
@@ -242,7 +218,7 @@ def test_a_saved_version_stays_in_its_own_app_database(
         workspace: Path, tmp_path: Path) -> None:
     shipped_score = gateway.scored(PRESALE, PERIOD).result.cards[0].score
     edited = SHIPPED.replace(RESPONSE_MAX_20, "    max: 40\n    metric: response_s")
-    assert _post(client_for("mgr"), edited).status_code == 303
+    assert post_scheme(client_for("mgr"), edited).status_code == 303
     assert gateway.scored(PRESALE, PERIOD).result.cards[0].score > shipped_score
     other = create_app(make_settings(workspace, database_url=f"sqlite:///{tmp_path / 'b.db'}",
                                      admin_password=ADMIN_PASSWORD, environ={}, **FAST_ARGON2),
@@ -266,7 +242,7 @@ def test_preview_lists_who_loses_and_saves_nothing(
     # loses half of them; A001: 4.2335 / 2 = 2.1167 → "−2.12".  Nobody passes either
     # way (the best score, 41.35, is below 60 % of 100 and of 90), so pay stays equal.
     halved = SHIPPED.replace(RESPONSE_MAX_20, "    max: 10\n    metric: response_s")
-    page = _post(client, halved, path=f"/schemes/{PRESALE}/preview")
+    page = post_scheme(client, halved, path=f"/schemes/{PRESALE}/preview")
     assert page.status_code == 200
     table = page.text.split('id="preview-table"')[1].split("</table>")[0]
     classes = {agent: cls for cls, agent in re.findall(
@@ -276,17 +252,17 @@ def test_preview_lists_who_loses_and_saves_nothing(
     assert "−2.12" in a001
     assert "3 lose" in page.text.split('id="preview"')[1]
     assert "max: 10" in page.text.split("</textarea>")[0]  # the edit stays in the editor
-    assert _stored(app) == []
+    assert stored_versions(app) == []
     with app.state.cskpi.sessions() as db:
         assert db.scalar(select(AuditEntry).where(AuditEntry.action == "scheme.update")) is None
     assert client_for("a001").post(f"/schemes/{PRESALE}/preview", data={
-        "text": halved, "csrf_token": _token(client_for("a001"))}).status_code == 403
+        "text": halved, "csrf_token": page_token(client_for("a001"))}).status_code == 403
 
 
 def test_preview_of_a_text_with_errors_shows_the_errors(
         client_for: Callable[..., TestClient]) -> None:
     bad = SHIPPED.replace("pass_ratio: 0.60", "pass_ratio: 1.5")
-    page = _post(client_for("admin"), bad, path=f"/schemes/{PRESALE}/preview")
+    page = post_scheme(client_for("admin"), bad, path=f"/schemes/{PRESALE}/preview")
     assert page.status_code == 400 and 'data-line="7"' in page.text
     assert 'id="preview-table"' not in page.text
 

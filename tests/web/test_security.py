@@ -22,8 +22,7 @@ from cskpi.web import app as web_app
 from cskpi.web.accounts import create_api_token, create_user
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import ApiToken, AuditEntry, LoginSession, User, utcnow
-
-from .fixtures import ADMIN_PASSWORD, PASSWORDS, form_token, login
+from tests.helpers.web import ADMIN_PASSWORD, PASSWORDS, form_token, login
 
 # --- helpers --------------------------------------------------------------------------------
 

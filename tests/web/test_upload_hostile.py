@@ -23,8 +23,7 @@ from cskpi.data.demo import generate
 from cskpi.web.accounts import create_user
 from cskpi.web.app import create_app
 from cskpi.web.settings import make_settings
-
-from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, form_token, login
+from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, form_token, login
 
 UPLOAD_MAX_MB = 1
 BOMB_MB = 256  # what the bomb's sheet inflates to (it travels as ~250 KB)

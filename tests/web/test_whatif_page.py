@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from .fixtures import PERIOD
+from tests.helpers.web import PERIOD
 
 
 @pytest.fixture

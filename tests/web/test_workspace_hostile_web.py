@@ -15,9 +15,8 @@ from fastapi.testclient import TestClient
 from cskpi.data.demo import generate
 from cskpi.web.app import create_app
 from cskpi.web.settings import make_settings
-from tests.unit.test_workspace_hostile import damage, with_damaged_data_block
-
-from .fixtures import ADMIN_PASSWORD, FAST_ARGON2, form_token, login
+from tests.helpers.damaged import damage, with_damaged_data_block
+from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, form_token, login
 
 
 def _client(ws: Path, tmp_path: Path) -> TestClient:

@@ -8,7 +8,7 @@ import csv
 import io
 from pathlib import Path
 
-from tests.conftest import write_folder
+from tests.helpers.common import write_folder
 
 RULES = """\
 qa: golden
@@ -118,7 +118,7 @@ EXPECTED_SCORES = {"S1": 100, "S2": 85, "S3": 0, "S4": 95, "S5": 100, "S6": 95, 
                    "S8": 89}
 
 
-def _csv(header: list[str], rows: list[tuple[str, ...]]) -> str:
+def csv_text(header: list[str], rows: list[tuple[str, ...]]) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(header)
@@ -134,10 +134,10 @@ def files() -> dict[str, str]:
              customer[s] if sender == "customer" else "", text)
             for s, t, sender, text in MESSAGES]
     return {
-        "agents.csv": _csv(["agent_id", "name", "role", "team"], AGENTS),
-        "sessions.csv": _csv(["session_id", "customer_id", "agent_id", "start_ts",
+        "agents.csv": csv_text(["agent_id", "name", "role", "team"], AGENTS),
+        "sessions.csv": csv_text(["session_id", "customer_id", "agent_id", "start_ts",
                               "transfer_ts"], SESSIONS),
-        "messages.csv": _csv(["session_id", "ts", "sender", "agent_id", "customer_id", "text"],
+        "messages.csv": csv_text(["session_id", "ts", "sender", "agent_id", "customer_id", "text"],
                              msgs),
     }
 

@@ -1,4 +1,4 @@
-"""Access rules of the Data page (merged into test_access.py's matrix).
+"""Access rules of the Data page (merged into the matrix of tests/web/test_access.py).
 
 A token that does not exist gives 404 to managers (after the role check) and 403 to
 agents (before it).  The POSTs are tested for every role in test_data_page.py: the

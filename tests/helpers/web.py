@@ -1,0 +1,36 @@
+"""Helpers of the web tests (tests/web): the users' passwords, the month shown, the test
+PostgreSQL server's URL, and logging in through the form.  The fixtures (a demo workspace,
+app databases, apps, logged-in clients) are in tests/web/conftest.py."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+PG_URL = os.environ.get("CSKPI_TEST_POSTGRES_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ADMIN_PASSWORD = "admin-password-1"
+PASSWORDS = {"admin": ADMIN_PASSWORD, "mgr": "manager-pass-1", "a001": "agent-pass-001",
+             "a004": "agent-pass-004"}
+PERIOD = "2026-10"
+FAST_ARGON2: dict[str, Any] = {"argon2_time_cost": 1, "argon2_memory_kib": 8192}
+
+
+def form_token(html: str, name: str = "csrf_token") -> str:
+    """The value of the first hidden ``name`` field of a page."""
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no {name} field in the page"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str | None = None) -> Any:
+    """Log in through the form (GET for the CSRF token, then POST)."""
+    page = client.get("/login")
+    return client.post("/login", data={"username": username,
+                                       "password": password or PASSWORDS[username],
+                                       "csrf_token": form_token(page.text), "next": "/"},
+                       follow_redirects=False)
