@@ -49,9 +49,9 @@ def _part(sessions: tuple[str, ...], extra: tuple[tuple[str, ...], ...] = ()
     msgs = [(s, f"{_day(s)} {t}", sender, agent[s] if sender == "agent" else "",
              customer[s] if sender == "customer" else "", text)
             for s, t, sender, text in T.MESSAGES if s in sessions]
-    return {"sessions.csv": T._csv(["session_id", "customer_id", "agent_id", "start_ts",
+    return {"sessions.csv": T.csv_text(["session_id", "customer_id", "agent_id", "start_ts",
                                     "transfer_ts"], rows_),
-            "messages.csv": T._csv(["session_id", "ts", "sender", "agent_id", "customer_id",
+            "messages.csv": T.csv_text(["session_id", "ts", "sender", "agent_id", "customer_id",
                                     "text"], [*msgs, *extra])}
 
 

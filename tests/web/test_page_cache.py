@@ -35,7 +35,7 @@ def test_leaderboard_cache_is_keyed_by_sort_and_language(
     by_sales = client.get(f"/leaderboard?period={PERIOD}&sort=sales").text
     by_id = client.get(f"/leaderboard?period={PERIOD}&sort=agent_id&order=desc").text
     first_agent = lambda html: html.split("<tbody>")[1].split("/agents/")[1][:4]  # noqa: E731
-    assert first_agent(by_id) == "A006"  # descending ids: the demo's last agent first
+    assert first_agent(by_id) == "A003"  # descending ids in the first role: pre-sale A001-A003
     assert _main(by_sales) != _main(by_id)
     zh = client.get(f"/leaderboard?period={PERIOD}&sort=sales",
                     headers={"accept-language": "zh-CN"}).text

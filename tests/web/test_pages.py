@@ -104,8 +104,8 @@ def test_overview_alerts_name_each_agent_past_a_threshold(alert_workspace: Path,
     # A1: 50.0 % < 80.0 % and 240 s > 60 s; A2: 100 %, 20 s; A3: 80.0 % is not below
     # 80.0 % (the rule is strict), 10 s
     assert _alert_items(html) == [
-        "A1 甲: Replies within 3 min 50.0% is below 80.0%",
-        "A1 甲: First response time 240.0 s is above 60.0 s",
+        "A1 甲: Replies within 3 min 50% is below 80%",
+        "A1 甲: First response time 4:00 is above 1:00",  # 240 s and 60 s as minutes
     ]
     assert "No alerts" not in html
 

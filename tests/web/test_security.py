@@ -192,7 +192,8 @@ def test_the_account_page_shows_expiry_and_last_use(
     assert "到期时间" in page and "永不过期" in page and "最近使用" in page
     rows = dict(re.findall(r'<tr data-token="\d+"><td>(\w+)</td>(.*?)</tr>', page,
                            flags=re.DOTALL))
-    assert "09:30" in rows["used"] and "08:00" in rows["used"]
+    # in the shop's time zone (Asia/Shanghai, UTC+8): 09:30 UTC is 17:30, 08:00 is 16:00
+    assert "17:30" in rows["used"] and "16:00" in rows["used"]
     assert "永不过期" in rows["lasting"] and "从未使用" in rows["lasting"]
     english = client_for("mgr")
     _make_token(english, "fresh")
