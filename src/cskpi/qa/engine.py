@@ -17,14 +17,17 @@ candidates only.  Two rules need more than one message:
   that reply has no soothing phrase, or there is none.
 
 Every expression is matched with ``regexp_full_match(text, '(?s:.*)(?:E)(?s:.*)')``,
-which holds exactly where ``regexp_matches(text, 'E')`` does (the wrapping dots match
-anything, line breaks too, and leave E's own flags and anchors alone) but which DuckDB
+which holds exactly where RE2 finds E anywhere in the text (the wrapping dots match
+anything, line breaks too, and leave E's own flags and anchors alone) and which DuckDB
 evaluates once per distinct text of a dictionary-compressed block (chat logs repeat
-their quick replies) where ``regexp_matches`` runs on every row.
+their quick replies), where ``regexp_matches`` runs on every row (and DuckDB's optimizer
+misreads a few degenerate patterns of it: ``regexp_matches(t, '^^')`` becomes
+``t = ''``).
 
 What a session's messages hold (its hits as found, before points and decisions) is kept
-in the workspace per rules and session (:mod:`cskpi.qa.cache`): a check reads the chat
-log only for the sessions an import added or changed since.  The rest is computed
+in the workspace per rules (:mod:`cskpi.qa.cache`): a check reads the chat log only for
+the sessions it has not checked, or that an import added or changed since.  The rest is
+computed
 every time, from those hits: a session's score is ``start`` plus the points of its hits
 (a rule once per session unless ``per: hit``), clamped to 0..start; 0 with a fatal hit;
 plus the rubric points a reviewer gave.  Hits a reviewer dismissed do not count
@@ -209,8 +212,7 @@ def _base(sql: _Sql, sessions: str, rules: QaRules) -> str:
     """The sessions to check (``sessions``: SQL), each with whether its first agent
     message has the phrases of each required rule (``greeted_KEY``), and that message's
     text only where one has not (the only place it is shown: a temp table writes a text
-    column slowly, and the first messages are quick replies, matched once per distinct
-    text of the facts' dictionary blocks)."""
+    column slowly)."""
     required = [r for r in rules.rules if r.kind == "required"]
     tests = [f"coalesce({full_match('first_agent_text', rule_regex(r))}, false)"
              for r in required]
