@@ -104,7 +104,7 @@ from cskpi import core
 import cskpi.metrics.cache, cskpi.qa.cache, cskpi.qa.engine, cskpi.qa.loader  # (not timed)
 if sys.argv[3] == "full":  # no results kept from before
     con = duckdb.connect(sys.argv[1])
-    for table in ("_qa_found", "_qa_checked", "_qa_state"):
+    for table in ("_qa_found", "_qa_days", "_qa_state"):
         con.execute("DROP TABLE IF EXISTS " + table)
     con.close()
 

@@ -93,13 +93,14 @@ class Checker:
         self.path, self.rules = path, rules
 
     def __call__(self, *, cache: bool | None = None, rules: Any = None,
-                 decisions: Decisions | None = None) -> dict[str, Any]:
+                 decisions: Decisions | None = None,
+                 agent_id: str | None = None) -> dict[str, Any]:
         with Workspace(self.path).connect(read_only=False) as con:
             backend = core._ibis_duckdb(con)
             inp = duckdb_inputs(backend, con, "Asia/Shanghai", writable=True)
             try:
                 result = check(backend, inp, rules or self.rules, *OCT, cache=cache,
-                               decisions=decisions)
+                               decisions=decisions, agent_id=agent_id)
                 hits = rows(backend, result.hits, (*HIT_COLUMNS, "kind", "kept", "counted"))
                 sessions = rows(backend, result.sessions, SESSION_COLUMNS)
             finally:
@@ -107,11 +108,11 @@ class Checker:
         return {"hits": sorted(hits, key=repr), "sessions": sorted(sessions, key=repr),
                 "scanned": result.scanned}
 
-    def checked(self) -> dict[str, int]:
-        """Session -> the import id it was last checked under (every rules key)."""
+    def checked(self) -> dict[int, int]:
+        """Import id -> how many days were last checked as of it (every rules key)."""
         con = duckdb.connect(str(self.path), read_only=True)
         try:
-            return dict(con.execute("SELECT unnest(sessions), import_id FROM _qa_checked"
+            return dict(con.execute("SELECT import_id, count(*) FROM _qa_days GROUP BY 1"
                                     ).fetchall())
         finally:
             con.close()
@@ -133,7 +134,7 @@ def imported(tmp_path: Path, parts: tuple[Path, Path, Path], rules: Any) -> Iter
     before = go()
     assert before["scanned"] == 4  # S1-S4
     assert labelled(before)[1] == {s: T.EXPECTED_SCORES[s] for s in FIRST}
-    assert go.checked() == dict.fromkeys(FIRST, 1)
+    assert go.checked() == {1: 31}  # October's days, as of import 1
     core.import_folder(second, ws)
     yield go
 
@@ -146,8 +147,7 @@ def test_a_check_after_an_import_reads_only_new_and_changed_sessions(imported: C
     imported the month at once find, row for row."""
     kept = imported()
     assert kept["scanned"] == 5
-    assert imported.checked() == {"S1": 2, "S2": 1, "S3": 1, "S4": 1, "S5": 2, "S6": 2,
-                                  "S7": 2, "S8": 2}
+    assert imported.checked() == {2: 31}
     assert labelled(kept) == (EXPECTED_HITS, EXPECTED_SCORES)
     full = imported(cache=False)
     assert full["scanned"] == 8
@@ -176,6 +176,28 @@ def test_points_and_decisions_apply_after_the_kept_results(imported: Checker) ->
     scores = labelled(kept)[1]
     # S1: 100 - 4 (banned) + 8; S2: 100 - 5 - 4; S8: 100 - 5 - 3 (one rude hit left)
     assert (scores["S1"], scores["S2"], scores["S8"]) == (104, 91, 92)
+
+
+def test_a_check_keeps_every_session_of_its_period(imported: Checker) -> None:
+    """Rules for one role check every session an import added or changed, of any role
+    (S1, A1's presale session, too: kept for any scope), and show their own; the next
+    check of all agents, or of one (qa hits --agent), reads nothing."""
+    scoped = load_rules(T.RULES.replace("start: 100\n", "start: 100\napplies_to: "
+                                        "{role: aftersale}\n"), "scoped.yaml")[0]
+    assert scoped.digest == imported.rules.digest
+    kept = imported(rules=scoped)
+    assert kept["scanned"] == 5
+    assert {s["session_id"] for s in kept["sessions"]} == {"S4", "S5", "S6", "S7", "S8"}
+    full = imported(rules=scoped, cache=False)
+    assert full["scanned"] == 5  # S4-S8
+    assert kept["hits"] == full["hits"] and kept["sessions"] == full["sessions"]
+    every = imported()
+    assert every["scanned"] == 0
+    assert labelled(every) == (EXPECTED_HITS, EXPECTED_SCORES)
+    one = imported(agent_id="A2")
+    assert one["scanned"] == 0
+    assert {s["session_id"] for s in one["sessions"]} == {"S4", "S5", "S6"}
+    assert one["hits"] == [h for h in every["hits"] if h["agent_id"] == "A2"]
 
 
 def test_other_rules_are_kept_apart(imported: Checker) -> None:

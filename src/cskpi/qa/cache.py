@@ -4,25 +4,32 @@ import added or changed since.
 
 A session's hits *as found* (rule, message time and text; :func:`cskpi.qa.engine.check`
 finds them on all of the session's messages) depend on nothing but its messages, its
-session row (the human start) and what the rules look for (:attr:`QaRules.digest
-<cskpi.qa.models.QaRules.digest>`, with the shipped lexicon, the jieba version and this
-engine's version: :func:`rules_key`).  Points, ``fatal``, ``per``, ``start``,
-``applies_to``, the agents roster and reviewers' decisions (dismissed hits, rubric
-points) apply after, on every check: they change without an import.
+session row (the human start; the first agent message comes from the messages) and what
+the rules look for (:attr:`QaRules.digest <cskpi.qa.models.QaRules.digest>`, with the
+shipped lexicon, the jieba version and this engine's version: :func:`rules_key`).
+Points, ``fatal``, ``per``, ``start``, ``applies_to``, the agents roster and reviewers'
+decisions (dismissed hits, rubric points) apply after, on every check: they change
+without an import.
 
 Three tables, under the rules' key:
 
 - ``_qa_found``: the hits as found (session, rule, UTC and local time, text);
-- ``_qa_checked``: every session checked, with the last import id when it was (a session
-  without hits is known to have none), a list per check;
+- ``_qa_days``: the local days whose every session (by its human start, of any agent
+  and scope: a check keeps all of its period's) was checked, each with the last import
+  id when it was;
 - ``_qa_state``: per key, the last import id seen and how many messages there were.
 
-A check first brings them up to date: the sessions whose session row or any message came
-with a later import are forgotten (a session whose messages span imports is checked
-again whole), and when the messages lost rows (an import with ``--replace messages``),
-everything under the key is.  The sessions of the period not checked under the key are
-then checked, their results stored, and the period's read back: one transaction, so a
-failure leaves the tables as they were.
+Which sessions were checked under which import follows: those of a day recorded under
+import ``i`` were, as of ``i``; a session whose session row or any message carries a
+later import id (every imported row does) was added or changed since, and is checked
+again whole, on all of its messages, whatever imports brought them.  A check gathers the
+period's sessions, checks those of days not recorded and those changed since their
+day's import, replaces what was kept of them, records the period's days under the
+current import and reads the period's results back: one transaction, so a failure leaves
+the tables as they were.  When the messages lost rows (an import with ``--replace
+messages``), everything under the key is forgotten.  (Days, not a row per session:
+writing 800k session ids costs more than finding their hits, and telling a day's
+changed sessions from the rest needs only the recent imports' rows.)
 
 **Why derived tables, not a workspace format step.**  These tables hold nothing that
 cannot be computed again from the imported rows: like the metric caches
@@ -38,6 +45,7 @@ data folder (``--data``) are checked whole, and nothing is written.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from importlib import metadata
@@ -57,17 +65,10 @@ KEEP_RULES = 8  # rules whose results are kept (the least recently used dropped)
 TABLES = {
     "_qa_state": "rules_key VARCHAR PRIMARY KEY, import_id INTEGER, messages BIGINT, "
                  "used_at TIMESTAMPTZ",
-    # one row per check: the sessions it checked, as one list (stored 3x faster than a
-    # row each)
-    "_qa_checked": "rules_key VARCHAR, import_id INTEGER, sessions VARCHAR[]",
+    "_qa_days": "rules_key VARCHAR, day DATE, import_id INTEGER",
     "_qa_found": "rules_key VARCHAR, session_id VARCHAR, rule VARCHAR, ts_utc TIMESTAMP, "
                  "ts_local TIMESTAMP, text VARCHAR",
 }
-
-
-# the checked sessions a row each: (rules_key, import_id, session_id)
-CHECKED = ("SELECT rules_key, import_id, unnest(sessions) AS session_id "
-           "FROM _qa_checked")
 
 
 def rules_key(rules: QaRules) -> str:
@@ -89,28 +90,56 @@ class ResultCache:
         self.con = con
         self.key = rules_key(rules)
 
-    def found(self, sql: Any, base: str, find: Callable[[str], str]) -> tuple[str, int]:
-        """The hits as found of the sessions of ``base`` (a temp table's quoted name), and
-        how many sessions were checked now: ``find(todo)`` checks the sessions of the
-        temp table ``todo`` and names the table of what it found (:class:`_Sql` ``sql``
-        makes the tables of the check)."""
+    def found(self, sql: Any, base: str, start: dt.date, end: dt.date,
+              find: Callable[[str], str]) -> tuple[str, int]:
+        """The hits as found of the sessions of ``base`` in the check's scope, and how many
+        sessions were checked now.
+
+        ``base``: a temp table's quoted name, every session whose human start is in the
+        days ``start``..``end``, those of the check's scope marked ``in_scope``;
+        ``find(todo)`` checks the sessions of the temp table ``todo`` and names the table
+        of what it found (``sql``, the engine's ``_Sql``, makes the tables of the check).
+        """
         con, key = self.con, lit(self.key)
+        first, last = lit(start.isoformat()), lit(end.isoformat())
         run(con, "BEGIN TRANSACTION")
         try:
             ensure_tables(con, TABLES)  # (in the transaction: one commit, not one a table)
             current = int(one(con, "SELECT coalesce(max(import_id), 0) FROM _imports"))
+            self._forget_replaced(current)
+            since = one(con, f"SELECT min(import_id) FROM _qa_days WHERE rules_key = {key} "
+                             f"AND day BETWEEN {first} AND {last}")
             todo = base
-            if self._forget_changed(current):
-                todo = sql.table("todo", f"""SELECT * FROM {base} b WHERE NOT EXISTS (
-                    SELECT 1 FROM ({CHECKED}) c WHERE c.rules_key = {key}
-                    AND c.session_id = b.session_id)""")
+            if since is not None:
+                # the sessions an import since the period's oldest recorded day touched,
+                # each with the last import that did (read from the recent row groups)
+                run(con, f"""CREATE OR REPLACE TEMP TABLE _qa_recent AS
+                    SELECT session_id, max(i) AS last_import FROM (
+                        SELECT session_id, _import_id AS i FROM sessions
+                        WHERE _import_id > {int(since)}
+                        UNION ALL SELECT session_id, _import_id AS i FROM messages
+                        WHERE _import_id > {int(since)}) GROUP BY session_id""")
+                todo = sql.table("todo", f"""
+                    SELECT b.* FROM {base} b
+                    LEFT JOIN _qa_days d ON d.rules_key = {key}
+                        AND d.day = CAST(b.human_local AS DATE)
+                    LEFT JOIN _qa_recent r ON r.session_id = b.session_id
+                    WHERE d.import_id IS NULL OR r.last_import > d.import_id""")
+                run(con, "DROP TABLE _qa_recent")
             scanned = int(one(con, f"SELECT count(*) FROM {todo}"))
+            new = ""
             if scanned:
                 new = find(todo)
+                run(con, f"DELETE FROM _qa_found WHERE rules_key = {key} "
+                         f"AND session_id IN (SELECT session_id FROM {todo})")
                 run(con, f"INSERT INTO _qa_found SELECT {key}, session_id, rule, ts_utc, "
                          f"ts_local, text FROM {new} ORDER BY ts_utc")
-                run(con, f"INSERT INTO _qa_checked SELECT {key}, {current}, "
-                         f"list(session_id) FROM {todo}")
+            # every session of these days is now known as of this import
+            run(con, f"DELETE FROM _qa_days WHERE rules_key = {key} "
+                     f"AND day BETWEEN {first} AND {last}")
+            run(con, f"INSERT INTO _qa_days SELECT {key}, CAST(range AS DATE), {current} "
+                     f"FROM range(CAST({first} AS DATE), CAST({last} AS DATE) + 1, "
+                     f"INTERVAL 1 DAY)")
             messages = int(one(con, "SELECT count(*) FROM messages"))
             run(con, "INSERT OR REPLACE INTO _qa_state VALUES (?, ?, ?, now())",
                 [self.key, current, messages])
@@ -119,21 +148,23 @@ class ResultCache:
         except BaseException:
             run(con, "ROLLBACK")
             raise
-        if todo is base and scanned:  # nothing was known: what was found is all there is
-            return new, scanned
+        if since is None and scanned:  # nothing was known: what was found is all there is
+            return sql.table("found_all", f"""SELECT * FROM {new} f SEMI JOIN {base} b
+                ON f.session_id = b.session_id AND b.in_scope"""), scanned
         found = sql.table("found_all", f"""
             SELECT f.session_id, f.rule, f.ts_utc, f.ts_local, f.text FROM _qa_found f
-            SEMI JOIN {base} b ON f.session_id = b.session_id WHERE f.rules_key = {key}""")
+            SEMI JOIN {base} b ON f.session_id = b.session_id AND b.in_scope
+            WHERE f.rules_key = {key}""")
         return found, scanned
 
-    def _forget_changed(self, current: int) -> bool:
-        """Forget the sessions an import since the last check added or changed (all of
-        them when the messages lost rows); whether any session is still known."""
+    def _forget_replaced(self, current: int) -> None:
+        """Forget everything under the key when nothing is known of it, or when the
+        messages lost rows since its last check (an import with ``--replace messages``)."""
         con, key = self.con, lit(self.key)
         state = rows(con, "SELECT import_id, messages FROM _qa_state WHERE rules_key = ?",
                      [self.key])
         if state and int(state[0][0]) == current:
-            return True
+            return
         if state:
             since, counted = int(state[0][0]), int(state[0][1])
             # imports only add rows: fewer rows of the imports up to the last check than
@@ -141,26 +172,9 @@ class ResultCache:
             kept = int(one(con, "SELECT count(*) FROM messages")) - int(one(
                 con, f"SELECT count(*) FROM messages WHERE _import_id > {int(since)}"))
             if kept == counted:
-                run(con, f"""CREATE OR REPLACE TEMP TABLE _qa_changed AS
-                    SELECT session_id FROM sessions WHERE _import_id > {int(since)}
-                    UNION SELECT session_id FROM messages WHERE _import_id > {int(since)}""")
-                run(con, f"DELETE FROM _qa_found WHERE rules_key = {key} "
-                         f"AND session_id IN (SELECT session_id FROM _qa_changed)")
-                # the checks' lists without those sessions (a check left with none goes)
-                run(con, f"""CREATE OR REPLACE TEMP TABLE _qa_kept AS
-                    SELECT import_id, list(session_id) AS sessions FROM ({CHECKED}) c
-                    WHERE rules_key = {key} AND NOT EXISTS (SELECT 1 FROM _qa_changed n
-                                                            WHERE n.session_id = c.session_id)
-                    GROUP BY import_id""")
-                run(con, f"DELETE FROM _qa_checked WHERE rules_key = {key}")
-                run(con, f"INSERT INTO _qa_checked SELECT {key}, import_id, sessions "
-                         f"FROM _qa_kept")
-                for table in ("_qa_changed", "_qa_kept"):
-                    run(con, f"DROP TABLE {table}")
-                return True
-        for table in ("_qa_found", "_qa_checked"):  # nothing known (or nothing to trust)
+                return
+        for table in ("_qa_found", "_qa_days"):
             run(con, f"DELETE FROM {table} WHERE rules_key = {key}")
-        return False
 
 
 def _evict(con: duckdb.DuckDBPyConnection) -> None:

@@ -17,14 +17,17 @@ candidates only.  Two rules need more than one message:
   that reply has no soothing phrase, or there is none.
 
 Every expression is matched with ``regexp_full_match(text, '(?s:.*)(?:E)(?s:.*)')``,
-which holds exactly where ``regexp_matches(text, 'E')`` does (the wrapping dots match
-anything, line breaks too, and leave E's own flags and anchors alone) but which DuckDB
+which holds exactly where RE2 finds E anywhere in the text (the wrapping dots match
+anything, line breaks too, and leave E's own flags and anchors alone) and which DuckDB
 evaluates once per distinct text of a dictionary-compressed block (chat logs repeat
-their quick replies) where ``regexp_matches`` runs on every row.
+their quick replies), where ``regexp_matches`` runs on every row (and DuckDB's optimizer
+misreads a few degenerate patterns of it: ``regexp_matches(t, '^^')`` becomes
+``t = ''``).
 
 What a session's messages hold (its hits as found, before points and decisions) is kept
-in the workspace per rules and session (:mod:`cskpi.qa.cache`): a check reads the chat
-log only for the sessions an import added or changed since.  The rest is computed
+in the workspace per rules (:mod:`cskpi.qa.cache`): a check reads the chat log only for
+the sessions it has not checked, or that an import added or changed since.  The rest is
+computed
 every time, from those hits: a session's score is ``start`` plus the points of its hits
 (a rule once per session unless ``per: hit``), clamped to 0..start; 0 with a fatal hit;
 plus the rubric points a reviewer gave.  Hits a reviewer dismissed do not count
@@ -41,6 +44,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -138,28 +142,36 @@ class _Sql:
 
 
 def sessions_to_check(inp: Inputs, rules: QaRules, start: dt.date, end: dt.date,
-                      agent_id: str | None = None) -> ir.Table:
+                      agent_id: str | None = None, *, mark: bool = False) -> ir.Table:
     """Human-served sessions with an agent message whose human start is in the period, of
-    agents the rules apply to, with the span of their messages and their first agent
-    message."""
+    agents the rules apply to (``agent_id``: of that agent), with the span of their
+    messages and their first agent message.  ``mark``: every session of the period
+    instead, with an ``in_scope`` column telling those (the results of all are kept)."""
     base = E.sessions_base(inp)
     base = base.filter(E.in_range(base.human_local, E.Buckets(start, end, None))
                        & base.agent_id.notnull() & (base.agent_messages.fill_null(0) > 0))
-    if agent_id is not None:
-        base = base.filter(base.agent_id == agent_id)
     agents = E.agents_table(inp)
     a = agents.select(_a_id=agents.agent_id, _role=agents.role, _team=agents.team,
                       _level=agents.level)
     j = base.left_join(a, base.agent_id == a._a_id)
     scope = rules.applies_to
-    for column, wanted in (("_role", scope.role), ("_team", scope.team),
-                           ("_level", scope.level), ("agent_id", scope.agents)):
-        if wanted:
-            j = j.filter(j[column].cast("string").isin(list(wanted)))
-    j = j.mutate(kind=session_kind(j.kind, j._role))
+    tests = [j[column].cast("string").isin(list(wanted)).fill_null(False)
+             for column, wanted in (("_role", scope.role), ("_team", scope.team),
+                                    ("_level", scope.level), ("agent_id", scope.agents))
+             if wanted]
+    if agent_id is not None:
+        tests.append((j.agent_id == agent_id).fill_null(False))
+    in_scope = ibis.literal(True)
+    for test in tests:
+        in_scope &= test
+    if not mark:
+        for test in tests:
+            j = j.filter(test)
+        in_scope = ibis.literal(True)
+    j = j.mutate(kind=session_kind(j.kind, j._role), in_scope=in_scope)
     return j.select("session_id", "customer_id", "agent_id", "kind", "human_utc",
                     "human_local", "messages_from_utc", "messages_to_utc", "first_agent_utc",
-                    "first_agent_text")
+                    "first_agent_text", "in_scope")
 
 
 def check(backend: Any, inp: Inputs, rules: QaRules, start: dt.date, end: dt.date, *,
@@ -176,16 +188,18 @@ def check(backend: Any, inp: Inputs, rules: QaRules, start: dt.date, end: dt.dat
     lexicons = {r.key: lexicon(r) for r in rules.rules if r.kind == "emotion_followup"}
     for lex in lexicons.values():
         lex.preload()  # jieba's dictionary loads while DuckDB scans the chat log
-    base_expr = sessions_to_check(inp, rules, start, end, agent_id)
+    keep = inp.writable if cache is None else cache
+    # kept: every session of the period, those of the rules' scope and agent marked
+    base_expr = sessions_to_check(inp, rules, start, end, agent_id, mark=keep)
     backend._run_pre_execute_hooks(base_expr)  # in-memory tables registered
     base = _base(sql, compile_sql(backend, base_expr, inp.sql_store), rules)
-    if inp.writable if cache is None else cache:
+    if keep:
         from .cache import ResultCache
 
         def find(todo: str) -> str:
             return _find(sql, todo, rules, lexicons)
 
-        found, scanned = ResultCache(sql.con, rules).found(sql, base, find)
+        found, scanned = ResultCache(sql.con, rules).found(sql, base, start, end, find)
     else:
         found = _find(sql, base, rules, lexicons)
         scanned = int(sql.con.execute(f"SELECT count(*) FROM {base}").fetchone()[0])
@@ -198,8 +212,7 @@ def _base(sql: _Sql, sessions: str, rules: QaRules) -> str:
     """The sessions to check (``sessions``: SQL), each with whether its first agent
     message has the phrases of each required rule (``greeted_KEY``), and that message's
     text only where one has not (the only place it is shown: a temp table writes a text
-    column slowly, and the first messages are quick replies, matched once per distinct
-    text of the facts' dictionary blocks)."""
+    column slowly)."""
     required = [r for r in rules.rules if r.kind == "required"]
     tests = [f"coalesce({full_match('first_agent_text', rule_regex(r))}, false)"
              for r in required]
@@ -350,7 +363,7 @@ def _hits(sql: _Sql, base: str, found: str, rules: QaRules, decisions: Decisions
         WITH found AS (
             SELECT h.session_id, b.agent_id, h.rule, h.ts_utc,
                    strftime(h.ts_local, '%Y-%m-%dT%H:%M:%S') AS ts, h.text
-            FROM {found} h JOIN {base} b ON h.session_id = b.session_id),
+            FROM {found} h JOIN {base} b ON h.session_id = b.session_id AND b.in_scope),
         kept AS (
             SELECT f.*, NOT EXISTS (SELECT 1 FROM {dismissed} d WHERE d.session_id =
                 f.session_id AND d.rule = f.rule AND d.ts = f.ts) AS kept FROM found f),
@@ -383,7 +396,7 @@ def _scores(sql: _Sql, base: str, hits: str, rules: QaRules, decisions: Decision
                          + coalesce(r.points, 0.0) END AS score,
                coalesce(p.hits, 0) AS hits, coalesce(p.fatal, false) AS fatal
         FROM {base} b LEFT JOIN per_session p ON b.session_id = p.session_id
-        LEFT JOIN {rubric} r ON b.session_id = r.session_id""")
+        LEFT JOIN {rubric} r ON b.session_id = r.session_id WHERE b.in_scope""")
 
 
 def hit_id(session_id: str, rule: str, ts: str) -> str:
