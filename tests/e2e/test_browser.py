@@ -151,7 +151,10 @@ def test_manager_sees_kpis_grades_and_locks_a_period(uploaded: str, browser: Any
     # lock the month
     page.goto(f"{server}/periods?period={PERIOD}")
     scheme = page.locator("form[action='/periods/lock'] select[name=scheme]").input_value()
-    page.locator("form[action='/periods/lock'] button[type=submit]").click()
+    # locking makes the approved version's Excel and PDF files in both languages (a few
+    # seconds; more on a loaded machine): wait for them longer than for a page
+    page.locator("form[action='/periods/lock'] button[type=submit]").click(timeout=120_000)
+    page.wait_for_load_state(timeout=120_000)
     page.wait_for_load_state()
     locks = page.locator("#locks tbody tr")
     assert locks.count() == 1 and scheme in locks.first.inner_text()  # version 1
