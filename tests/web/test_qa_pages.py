@@ -34,7 +34,7 @@ from cskpi.web.data import DataGateway
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock, QaAppeal, QaDecision
 from tests.helpers.common import write_folder
-from tests.helpers.web import form_token
+from tests.helpers.web import post_form as _post
 
 PERIOD = "2026-10"
 RULES = """\
@@ -127,12 +127,6 @@ def database_url(tmp_path: Path) -> str:
 @pytest.fixture
 def mgr(client_for: Callable[[str | None], TestClient]) -> TestClient:
     return client_for("mgr")
-
-
-def _post(client: TestClient, page: str, action: str, data: dict[str, str]) -> Any:
-    html = client.get(page).text
-    return client.post(action, data={"csrf_token": form_token(html), **data},
-                       follow_redirects=False)
 
 
 def _score(html: str, element: str) -> str:

@@ -22,6 +22,7 @@ from .deps import AppState
 from .errors import install_error_handlers
 from .params import SHOP_TZ, current_month
 from .qa import decisions_for
+from .qarules import choice_for
 from .records import entries_for
 from .routers import api_routers, page_routers
 from .schemes import versions_for
@@ -75,6 +76,8 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
     app.state.cskpi.data.scheme_versions = versions_for(sessions)
     # and so do the QA reviewers' decisions (dismissed hits, rubric points)
     app.state.cskpi.data.qa_entries = decisions_for(sessions)
+    # and the QA rules managers chose for a month are the ones it is reviewed with
+    app.state.cskpi.data.qa_choice = choice_for(sessions)
     install_error_handlers(app)
     gateway = app.state.cskpi.data
 

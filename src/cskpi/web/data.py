@@ -11,6 +11,8 @@ one saved in the app database (:attr:`DataGateway.scheme_versions`), else the sh
 one.  A saved version is written once to an immutable file named by its content
 (``<workspace>.schemes/<name>.v<N>-<digest>.yaml``) and that path is what the core
 scores with, so every cache key that holds it changes when a new version is saved.
+QA rules saved in the app and chosen for a month (:attr:`DataGateway.qa_choice`) are
+handed to the core the same way (``<workspace>.qa/``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ SCHEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 # name -> (version, YAML text) of the newest saved version, None when none is saved
 SchemeVersions = Callable[[str], tuple[int, str] | None]
+# month -> (name, version, YAML text) of the QA rules chosen for it (version and text None
+# for a shipped preset), None when no one chose
+QaChoice = Callable[[str], tuple[str, int | None, str | None] | None]
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,23 @@ class SchemeInForce:
     name: str
     ref: str
     version: int | None
+
+
+@dataclass(frozen=True)
+class QaRulesInForce:
+    """The QA rules a month is reviewed with: the ``ref`` the core is given (a preset
+    name, a file path, or the file of a saved version), the saved ``version`` (None: a
+    preset or a file) and whether a manager ``chosen`` them (else the default)."""
+
+    name: str
+    ref: str
+    version: int | None
+    chosen: bool
+
+    @property
+    def label(self) -> str:
+        """How decisions record the rules: the name, with the version when saved here."""
+        return self.name if self.version is None else f"{self.name} v{self.version}"
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,8 @@ class DataGateway:
         self.qa_entries: Callable[[str], Any] | None = None
         # the QA rules the app checks chats with (None: see qa_ref)
         self.qa_rules: str | None = None
+        # the QA rules a manager chose for a month (set by the app; see qa_in_force)
+        self.qa_choice: QaChoice | None = None
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
@@ -232,10 +256,11 @@ class DataGateway:
         path = self._scheme_file(scheme, f"v{version}", text)
         return SchemeInForce(scheme, str(path), version)
 
-    def _scheme_file(self, name: str, label: str, text: str) -> Path:
-        """``text`` in a file named by its content, written once (the core reads files)."""
+    def _scheme_file(self, name: str, label: str, text: str, kind: str = "schemes") -> Path:
+        """``text`` in a file named by its content, written once (the core reads files);
+        ``kind``: the folder beside the workspace (``schemes``, ``qa``)."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-        folder = Path(f"{self.workspace}.schemes")
+        folder = Path(f"{self.workspace}.{kind}")
         path = folder / f"{name}.{label}-{digest}.yaml"
         if not path.exists():
             folder.mkdir(parents=True, exist_ok=True)
@@ -349,10 +374,10 @@ class DataGateway:
 
     # --- chat QA (质检) -------------------------------------------------------------------
 
-    def qa_ref(self) -> str:
-        """The QA rules the app reviews chats with: :attr:`qa_rules` when set, else the
-        ``qa:`` of the first scheme in force that names one (in the order of the roles'
-        schemes), else the preset ``taobao-basic``."""
+    def qa_default(self) -> str:
+        """The QA rules a month is reviewed with when no one chose: :attr:`qa_rules` when
+        set, else the ``qa:`` of the first scheme in force that names one (in the order of
+        the roles' schemes), else the preset ``taobao-basic``."""
         if self.qa_rules:
             return self.qa_rules
         for name in dict.fromkeys(self.schemes_by_role.values()):
@@ -361,20 +386,38 @@ class DataGateway:
                 return qa
         return "taobao-basic"
 
-    def qa_loaded(self) -> Any:
-        """The QA rules in use, loaded (:class:`cskpi.qa.models.QaRules`)."""
+    def qa_in_force(self, period: str) -> QaRulesInForce:
+        """The QA rules of a month: those a manager chose for it (:attr:`qa_choice`; a
+        version saved in the app is handed to the core as its file), else the default
+        (:meth:`qa_default`)."""
+        chosen = self.qa_choice(valid_period(period)) if self.qa_choice is not None else None
+        if chosen is None:
+            ref = self.qa_default()
+            return QaRulesInForce(ref, ref, None, chosen=False)
+        name, version, text = chosen
+        if version is None or text is None:
+            return QaRulesInForce(name, name, None, chosen=True)
+        path = self._scheme_file(name, f"v{version}", text, kind="qa")
+        return QaRulesInForce(name, str(path), version, chosen=True)
+
+    def qa_ref(self, period: str) -> str:
+        """What the core is given for the QA rules of a month (:meth:`qa_in_force`)."""
+        return self.qa_in_force(period).ref
+
+    def qa_loaded(self, period: str) -> Any:
+        """The QA rules of a month, loaded (:class:`cskpi.qa.models.QaRules`)."""
         from ..qa import load
 
-        ref = self.qa_ref()
+        ref = self.qa_ref(period)
         return self._cached(("qa-rules", ref), lambda: load(ref))
 
     def qa_check(self, period: str, *, decided: bool = True
                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(hits, sessions) of the month's QA check with the rules in use; ``decided``:
-        with the reviewers' decisions (else as the rules alone find them: what the review
-        queue is drawn from, so deciding a hit does not change the queue)."""
+        """(hits, sessions) of the month's QA check with its rules; ``decided``: with the
+        reviewers' decisions (else as the rules alone find them: what the review queue is
+        drawn from, so deciding a hit does not change the queue)."""
         first, last = month_range(valid_period(period))
-        ref = self.qa_ref()
+        ref = self.qa_ref(period)
         qa, key = self.qa_decisions(period) if decided else (None, "")
         return self._cached(("qa", ref, period, key),
                             lambda: core.qa_check(ref, first, last, workspace=self.workspace,

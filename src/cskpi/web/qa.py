@@ -1,8 +1,9 @@
 """Chat QA reviews in the app (质检): the review queue of a month, reviewers' decisions on
 hits and rubric points, agents' appeals (申诉) and managers' decisions on them.
 
-The rules are the app's QA rules (:meth:`DataGateway.qa_ref`: the ``qa:`` of the first
-scheme in force that names one, else the preset ``taobao-basic``).  The queue is drawn by
+The rules are the month's QA rules (:meth:`DataGateway.qa_in_force`: those a manager
+chose for the month, else the ``qa:`` of the first scheme in force that names one, else
+the preset ``taobao-basic``; :mod:`cskpi.web.qarules`).  The queue is drawn by
 the rules' sampling plan from the month's check *without* decisions (deciding a hit does
 not move its session out of the queue); scores are those *with* them: a dismissed hit
 stops counting and rubric points add to the session's score, on the QA pages and in the
@@ -83,7 +84,7 @@ def review_rows(db: Session, data: DataGateway, period: str) -> list[QueueRow]:
     decided = Counter(db.scalars(select(QaDecision.session_id)
                                  .where(QaDecision.period == period)))
     out = []
-    for sid, why in review_queue(plain, data.qa_loaded().sampling):
+    for sid, why in review_queue(plain, data.qa_loaded(period).sampling):
         s = by_id[sid]
         out.append(QueueRow(sid, str(s["agent_id"]), why, int(s["hits"]), bool(s["fatal"]),
                             s["score"], decided[sid]))
@@ -141,7 +142,7 @@ def session_review(db: Session, data: DataGateway, period: str, session_id: str
         messages.append((m, [h for h in hits if h["ts"] == ts and h["text"] == m["text"]]))
     given = {r.item: r for r in db.scalars(select(QaRubric).where(
         QaRubric.period == period, QaRubric.session_id == session_id))}
-    rubric = [(item, given.get(item.key)) for item in data.qa_loaded().rubric]
+    rubric = [(item, given.get(item.key)) for item in data.qa_loaded(period).rubric]
     return SessionReview(period, transcript, row, hits, messages, rubric)
 
 
@@ -222,7 +223,8 @@ def record_decision(db: Session, data: DataGateway, user: User, *, period: str, 
         raise BadRequest("web.qa.error.decision", field="decision")
     found = find_hit(data, period, hit)
     _refuse_if_locked(db, data, str(found["agent_id"]), period)
-    return _decide(db, user, period, found, decision, data.qa_ref(), note, ip)
+    return _decide(db, user, period, found, decision, data.qa_in_force(period).label,
+                   note, ip)
 
 
 def record_rubric(db: Session, data: DataGateway, user: User, *, period: str,
@@ -230,7 +232,7 @@ def record_rubric(db: Session, data: DataGateway, user: User, *, period: str,
     """Give (or with empty points, take back) a session's points for a rubric item of the
     rules, within 0..its max (audited ``qa.rubric``)."""
     period = valid_period(period)
-    rubric = {i.key: i for i in data.qa_loaded().rubric}
+    rubric = {i.key: i for i in data.qa_loaded(period).rubric}
     if item not in rubric:
         raise BadRequest("web.qa.error.rubric_unknown", field="points", item=item)
     spec = rubric[item]
@@ -311,7 +313,7 @@ def decide_appeal(db: Session, data: DataGateway, user: User, appeal_id: int, *,
     if status == "upheld":
         hit = {"session_id": row.session_id, "rule": row.rule, "ts": row.ts,
                "hit_id": row.hit_id}
-        _decide(db, user, row.period, hit, "dismiss", data.qa_ref(),
+        _decide(db, user, row.period, hit, "dismiss", data.qa_in_force(row.period).label,
                 f"appeal #{row.id}", ip)
     db.flush()
     audit(db, user, f"qa.appeal_{status}", f"qa:{row.period}:{row.hit_id}", before=before,

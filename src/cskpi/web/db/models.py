@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 ROLES = ("admin", "manager", "agent")
 
@@ -213,7 +213,24 @@ class LockReport(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class SchemeVersion(Base):
+class SavedText:
+    """The columns of one saved version of a named YAML text (a scheme, QA rules): the
+    text exactly as written, never changed later, with who saved it and why."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    @declared_attr
+    def author(cls) -> Mapped[User | None]:
+        return relationship(User, lazy="joined")
+
+
+class SchemeVersion(SavedText, Base):
     """One saved version of a scheme: the YAML exactly as written, never changed later.
 
     The version in force for a name is its highest ``version``; with none stored, the
@@ -224,15 +241,6 @@ class SchemeVersion(Base):
     __tablename__ = "scheme_versions"
     __table_args__ = (UniqueConstraint("name", "version",
                                        name="uq_scheme_versions_name_version"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), index=True)
-    version: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
-    note: Mapped[str | None] = mapped_column(Text, default=None)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    author: Mapped[User | None] = relationship(lazy="joined")
 
 
 class LostLabel(Base):
@@ -330,3 +338,34 @@ class QaAppeal(Base):
                 "session_id": self.session_id, "rule": self.rule, "ts": self.ts,
                 "agent_id": self.agent_id, "text": self.text, "status": self.status,
                 "answer": self.answer}
+
+
+class QaRulesVersion(SavedText, Base):
+    """One saved version of a shop's QA rules file (质检方案): the YAML exactly as written,
+    never changed later.  Only files without errors are saved; the shipped presets are
+    not stored (a shop's file may start as a copy of one, under its own name)."""
+
+    __tablename__ = "qa_rules_versions"
+    __table_args__ = (UniqueConstraint("name", "version",
+                                       name="uq_qa_rules_versions_name_version"),)
+
+
+class QaRulesChoice(Base):
+    """The QA rules a manager chose for a month's review: a preset (``version`` None) or
+    a version of a shop's file.  Saving a newer version of that file moves the months
+    not locked to it; a locked month keeps the version it was reviewed with."""
+
+    __tablename__ = "qa_rules_choices"
+    __table_args__ = (UniqueConstraint("period", name="uq_qa_rules_choices_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int | None] = mapped_column(Integer, default=None)
+    chosen_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    chosen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    chooser: Mapped[User | None] = relationship(lazy="joined")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The choice as plain data (for the audit log)."""
+        return {"period": self.period, "name": self.name, "version": self.version}

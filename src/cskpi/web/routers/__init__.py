@@ -20,6 +20,7 @@ def page_routers() -> list[APIRouter]:
         overview,
         periods,
         qa,
+        qarules,
         reports,
         schemes,
         scorecard,
@@ -27,7 +28,8 @@ def page_routers() -> list[APIRouter]:
     )
 
     return [auth.router, home.router, overview.router, leaderboard.router, scorecard.router,
-            drilldown.router, funnel.router, grades.router, qa.router, data.router, schemes.router,
+            drilldown.router, funnel.router, grades.router, qa.router, qarules.router,
+            data.router, schemes.router,
             periods.router, whatif.router, reports.router, account.router, admin.router]
 
 

@@ -39,6 +39,7 @@ from ...qa import (
     review_rows,
     session_review,
 )
+from ...qarules import in_use
 from ...templating import render
 
 router = APIRouter()
@@ -51,9 +52,10 @@ Saved = Literal["confirm", "dismiss", "rubric", "appeal", "upheld", "rejected"]
 def _queue(request: Request, db: Session, data: DataGateway, period: str, *,
            saved: str | None = None, form: int | None = None,
            values: dict[str, str] | None = None, error: FormError | None = None) -> Response:
-    rules = data.qa_loaded()
+    rules = data.qa_loaded(period)
     return render(request, "qa.html", {
-        "period": period, "rules": rules, "rows": review_rows(db, data, period),
+        "period": period, "rules": rules, "use": in_use(db, data, period),
+        "rows": review_rows(db, data, period),
         "appeals": open_appeals(db, period), "saved": saved, "form": form,
         "values": values or {}, "error": error, "max_text": MAX_TEXT},
         status_code=error.status if error else 200)
@@ -79,7 +81,7 @@ def _session(request: Request, db: Session, data: DataGateway, period: str,
              ) -> Response:
     view = session_review(db, data, period, session_id)
     return render(request, "qa_session.html", {
-        "v": view, "period": view.period, "rules": data.qa_loaded(), "saved": saved,
+        "v": view, "period": view.period, "rules": data.qa_loaded(view.period), "saved": saved,
         "form": form, "values": values or {}, "error": error,
         "can_review": role in ("admin", "manager")},
         status_code=error.status if error else 200)
@@ -170,7 +172,7 @@ def _mine(request: Request, db: Session, data: DataGateway, agent_id: str, perio
           values: dict[str, str] | None = None, error: FormError | None = None) -> Response:
     return render(request, "qa_mine.html", {
         "period": period, "results": agent_results(db, data, period, agent_id),
-        "rules": data.qa_loaded(), "saved": saved, "form": form, "values": values or {},
+        "rules": data.qa_loaded(period), "saved": saved, "form": form, "values": values or {},
         "error": error, "max_text": MAX_TEXT}, status_code=error.status if error else 200)
 
 
