@@ -627,17 +627,18 @@ WEB_PAGES = (
     ("/grades", "manager, admin", "优/良/中/差 grades per item and events, chosen from the "
      "schemes in force and checked against them, with notes; entered ones changed or deleted "
      "(audited); imported grades, events and complaints listed beside them"),
-    ("/qa", "manager, admin", "chat QA (质检): the month's review queue by the QA rules' "
+    ("/qa", "manager, admin, QA reviewer", "chat QA (质检): the month's review queue by the QA rules' "
      "sampling plan (every fatal and hit session, k random sessions per agent and week) with "
      "each session's agent, why, hits and score; open appeals, upheld (the hit is dismissed) "
-     "or rejected with an answer (audited)"),
-    ("/qa/sessions/{id}", "manager, admin, the session's agent", "a checked session's "
-     "transcript with its hits highlighted and its QA score; managers confirm or dismiss each "
+     "or rejected with an answer by a manager or admin (audited)"),
+    ("/qa/sessions/{id}", "manager, admin, QA reviewer, the session's agent", "a checked "
+     "session's transcript with its hits highlighted and its QA score; reviewers confirm or "
+     "dismiss each "
      "hit (a dismissed hit stops counting) and give the rules' rubric points, within their "
      "range (audited; a locked month keeps its review: 409)"),
     ("/qa/mine", "the agent", "the agent's own sessions with QA hits, their scores and "
      "decisions; an appeal (申诉) per hit, and the manager's answer"),
-    ("/qa/rules", "manager, admin", "QA rules files (质检方案): the presets and the shop's "
+    ("/qa/rules", "manager, admin, QA reviewer", "QA rules files (质检方案): the presets and the shop's "
      "own, read, written as YAML with live validation (every problem with its line, in the "
      "reader's language), saved as versions only without errors (audited), diffs; the rules "
      "a month's review queue uses, chosen per month (audited; a locked month keeps its "
@@ -657,7 +658,7 @@ WEB_ENTRIES = """## Entries, months and locks
 
 - **Grades and events count as entered, or are refused.** An event's kind is one a scheme covering the agent counts (an adjustment, an event paid with money, or one an item or veto counts); where the scheme has the manager choose the points (`points: {min, max}`) they are required and must lie in the range (a deduction typed positive counts negative, 13 is −13); where it fixes them (`points: 2`) the points are left empty or are exactly those; a kind only counted or paid takes none. A grade is one of a graded item of the agent's scheme. An agent no scheme covers gets nothing. A refused entry comes back with the reason beside the form and what was typed (422). The check is `cskpi.scoring.entries`.
 - **Months**: a month after the current one in the shop's time zone is refused (422, with the latest month offered); the API schema documents the months up to the current one. A month without sessions, sales or online time shows that there is no data, with the way to the Data page (no scores, no pay, no alerts; the API scorecard says `has_data: false`). Before the first import, every data page says so; user management works.
-- **Chat QA**: a month is reviewed with the QA rules a manager chose for it on `/qa/rules` (a preset, or the newest version of a shop's own file); without a choice, with the `qa:` rules of the first scheme in force that names them (the schemes configured per role, in that order), else the preset `taobao-basic`. The QA page says which. A shop's file is saved under the name its `qa:` gives (not a preset's: a preset is copied into a file of the shop's own, so a scheme's `qa: taobao-basic` means the shipped rules everywhere); saving a newer version moves the months reviewed with it that are not locked, and a locked month keeps the version it was reviewed with. A scheme's `qa:` names a preset or a file, not a file saved in the app. Reviewers are managers and admins (there is no separate QA role). A dismissed hit and rubric points change the session's QA score on the QA pages and `qa_score` in the schemes that score on it; an upheld appeal dismisses the hit. The review queue is drawn from the check without decisions, so deciding a hit does not move its session out of it. A month locked under a scheme covering the session's agent keeps its review as approved (409) until it is reopened.
+- **Chat QA**: a month is reviewed with the QA rules chosen for it on `/qa/rules` (a preset, or the newest version of a shop's own file); without a choice, with the `qa:` rules of the first scheme in force that names them (the schemes configured per role, in that order), else the preset `taobao-basic`. The QA page says which. A shop's file is saved under the name its `qa:` gives (not a preset's: a preset is copied into a file of the shop's own, so a scheme's `qa: taobao-basic` means the shipped rules everywhere); saving a newer version moves the months reviewed with it that are not locked, and a locked month keeps the version it was reviewed with. A scheme's `qa:` names a preset or a file, not a file saved in the app. Reviewers are managers, admins and QA reviewers (质检员, the role `qa_reviewer`: the review queue, sessions, hits, rubric points and the QA rules, no other page; they start at `/qa`); appeals are decided by managers and admins. A dismissed hit and rubric points change the session's QA score on the QA pages and `qa_score` in the schemes that score on it; an upheld appeal dismisses the hit. The review queue is drawn from the check without decisions, so deciding a hit does not move its session out of it. A month locked under a scheme covering the session's agent keeps its review as approved (409) until it is reopened.
 - **Locks**: a locked version keeps its Excel and PDF files as approved, in English and Chinese. An entered grade or event a lock was computed from is kept as it was (409) until the month is reopened for corrections (audited, with a reason); the locked version stays published until a new version is locked, which closes the month again. An entry made after the lock (a correction) may be changed until then.
 """
 

@@ -15,7 +15,7 @@ PG_URL = os.environ.get("CSKPI_TEST_POSTGRES_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORDS = {"admin": ADMIN_PASSWORD, "mgr": "manager-pass-1", "a001": "agent-pass-001",
-             "a004": "agent-pass-004"}
+             "a004": "agent-pass-004", "qa1": "reviewer-pass-1"}
 PERIOD = "2026-10"
 FAST_ARGON2: dict[str, Any] = {"argon2_time_cost": 1, "argon2_memory_kib": 8192}
 
@@ -34,6 +34,17 @@ def post_form(client: TestClient, page: str, action: str, data: dict[str, Any],
     token = form_token(client.get(page).text)
     return client.post(action, data={"csrf_token": token, **data}, follow_redirects=False,
                        **kw)
+
+
+def add_qa_reviewer(app: Any, username: str = "qa1") -> None:
+    """A QA reviewer (质检员) in the app's database (the ``app`` fixture makes none)."""
+    from cskpi.web.accounts import create_user
+    from cskpi.web.db.engine import transaction
+
+    state = app.state.cskpi
+    with transaction(state.sessions) as db:
+        create_user(db, state.passwords, username=username, password=PASSWORDS[username],
+                    role="qa_reviewer")
 
 
 def login(client: TestClient, username: str, password: str | None = None) -> Any:

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from cskpi.web.app import API_PREFIX
 from cskpi.web.routers import api_routers, page_routers
 from tests.helpers import web_access
-from tests.helpers.web import form_token
+from tests.helpers.web import add_qa_reviewer, form_token
 
 OK, REDIRECT, UNAUTH, FORBIDDEN = 200, 303, 401, 403
 # path -> expected status for (admin, mgr, a001 = agent A001, anonymous)
@@ -62,6 +62,17 @@ POST_MATRIX: dict[str, tuple[dict[str, str], tuple[int, int, int]]] = {
     "/logout": ({}, (REDIRECT, REDIRECT, REDIRECT)),
 }
 ROLES = ("admin", "mgr", "a001")
+# the QA reviewer (质检员): the chat review and the QA rules only.  A page area's module
+# names the reviewer's status of its paths in QA_REVIEWER_GET / QA_REVIEWER_POST; where
+# none is named, a page that needs a login is refused (403), an open one is as for an
+# admin, and every form POST is refused (403)
+QA_REVIEWER_GET: dict[str, int] = {
+    "/": REDIRECT, "/account": OK, "/api/v1/me": OK,
+    "/schemes/mine": REDIRECT,  # to /schemes, which refuses them
+    "/funnel/sessions/S99999999": 404,  # no such session, before any role check
+}
+QA_REVIEWER_POST: dict[str, int] = {"/account/locale": REDIRECT, "/account/tokens": OK,
+                                    "/logout": REDIRECT}
 # routes covered elsewhere (test_auth): the login form, token revocation, password change
 COVERED_ELSEWHERE = {("POST", "/login"), ("POST", "/account/tokens/{token_id}/revoke"),
                      ("POST", "/account/password")}
@@ -73,6 +84,8 @@ for _module in pkgutil.iter_modules(web_access.__path__):
     GET_MATRIX.update(_part.GET)
     POST_MATRIX.update(_part.POST)
     COVERED_ELSEWHERE |= set(getattr(_part, "COVERED_ELSEWHERE", ()))
+    QA_REVIEWER_GET.update(getattr(_part, "QA_REVIEWER_GET", {}))
+    QA_REVIEWER_POST.update(getattr(_part, "QA_REVIEWER_POST", {}))
 POST_MATRIX["/logout"] = POST_MATRIX.pop("/logout")  # it ends the session: post it last
 
 
@@ -124,6 +137,42 @@ def test_form_posts_by_role(client_for: Callable[[str | None], TestClient],
         got[path] = client.post(path, data={**data, "csrf_token": token},
                                 follow_redirects=False).status_code
     assert got == {path: expected[role_index] for path, (_, expected) in POST_MATRIX.items()}
+
+
+def _reviewer_get(path: str) -> int:
+    admin, _, _, anonymous = GET_MATRIX[path]
+    default = FORBIDDEN if anonymous in (REDIRECT, UNAUTH) else admin
+    return QA_REVIEWER_GET.get(path, default)
+
+
+@pytest.fixture
+def qa_reviewer(app: FastAPI, client_for: Callable[[str | None], TestClient]) -> TestClient:
+    add_qa_reviewer(app)
+    return client_for("qa1")
+
+
+def test_get_routes_as_qa_reviewer(qa_reviewer: TestClient) -> None:
+    assert set(QA_REVIEWER_GET) <= set(GET_MATRIX)  # a typo would test nothing
+    got = {path: qa_reviewer.get(path, follow_redirects=False).status_code
+           for path in GET_MATRIX}
+    assert got == {path: _reviewer_get(path) for path in GET_MATRIX}
+
+
+def test_form_posts_as_qa_reviewer(qa_reviewer: TestClient) -> None:
+    assert set(QA_REVIEWER_POST) <= set(POST_MATRIX)
+    got = {}
+    for path, (data, _) in POST_MATRIX.items():
+        token = form_token(qa_reviewer.get("/account").text)
+        got[path] = qa_reviewer.post(path, data={**data, "csrf_token": token},
+                                     follow_redirects=False).status_code
+    assert got == {path: QA_REVIEWER_POST.get(path, FORBIDDEN) for path in POST_MATRIX}
+
+
+def test_qa_reviewer_starts_at_the_review_queue(qa_reviewer: TestClient) -> None:
+    assert qa_reviewer.get("/", follow_redirects=False).headers["location"] == "/qa"
+    page = qa_reviewer.get("/qa").text
+    assert 'href="/qa"' in page and 'href="/qa/rules?period=' in page
+    assert "/overview" not in page and "/grades" not in page and "/admin/" not in page
 
 
 def test_anonymous_form_posts_go_to_login(client_for: Callable[..., TestClient]) -> None:

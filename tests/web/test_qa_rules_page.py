@@ -29,11 +29,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cskpi import core
+from cskpi.qa.engine import hit_id
 from cskpi.web.data import DataGateway
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock, QaRulesChoice, QaRulesVersion
 from tests.helpers.common import write_folder
-from tests.helpers.web import form_token
+from tests.helpers.web import add_qa_reviewer, form_token
 from tests.helpers.web import post_form as _post
 
 PERIOD = "2026-10"
@@ -253,3 +254,28 @@ def test_agents_cannot_reach_the_editor(client_for: Callable[[str | None], TestC
     assert (saved.status_code, chosen.status_code) == (403, 403)
     assert _in_use(mgr) == ("taobao-basic", "no")  # nothing was chosen
     assert json.loads(validate.text)["error"]["code"] == "forbidden"
+
+
+def test_a_qa_reviewer_writes_the_rules_and_reviews_but_decides_no_appeal(
+        client_for: Callable[[str | None], TestClient], app: FastAPI) -> None:
+    """质检员 qa1: saves and chooses the shop's rules, dismisses R1's hit under them (its
+    score back to 100); an appeal is a manager's to decide (403), as are the team's pages."""
+    add_qa_reviewer(app)
+    qa1 = client_for("qa1")
+    assert _save(qa1, SHOP_RULES).status_code == 303
+    assert _choose(qa1, "shop-basic").status_code == 303
+    assert _queue(qa1) == {"R1": ("hit", "95")}
+    hit = hit_id("R1", "wait", "2026-10-05T10:00:20")
+    dismissed = _post(qa1, f"/qa/sessions/R1?period={PERIOD}", "/qa/decide",
+                      {"period": PERIOD, "session_id": "R1", "hit_id": hit,
+                       "decision": "dismiss"})
+    assert dismissed.status_code == 303 and _queue(qa1) == {"R1": ("hit", "100")}
+    appeal = _post(qa1, f"/qa?period={PERIOD}", "/qa/appeals/1/decide",
+                   {"period": PERIOD, "status": "upheld", "answer": "ok"})
+    assert appeal.status_code == 403
+    for page in ("/overview", "/grades", "/schemes", "/agents/A001/scorecard"):
+        assert qa1.get(page).status_code == 403, page
+    assert [a for a, _, _ in _actions(app)] == ["qa_rules.create", "qa_rules.choose"]
+    with transaction(app.state.cskpi.sessions) as db:
+        assert db.scalar(select(AuditEntry.username).where(
+            AuditEntry.action == "qa.dismiss")) == "qa1"

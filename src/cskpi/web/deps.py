@@ -5,8 +5,10 @@ Access is decided here and only here:
 
 - :data:`CurrentUser`  — logged in (session cookie or ``Authorization: Bearer``);
 - :data:`ManagerUser` / :data:`AdminUser` — the role allows the page;
+- :data:`QaReviewerUser` — managers, admins and QA reviewers (质检员): the chat review;
 - :data:`AgentAccess`  — the ``{agent_id}`` of the path is the user's own agent, unless
-  the user is a manager or admin (an agent opening another agent's data gets 403);
+  the user is a manager or admin (an agent opening another agent's data gets 403, and
+  so does any other role);
 - :data:`FormUser` / :data:`ManagerForm` / :data:`AdminForm` — the same, plus a valid CSRF
   token for a form POST;
 - :data:`SessionUser` / :data:`SessionForm` — a browser login only, never a bearer token
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .accounts import session_for, token_for
 from .data import DataGateway
-from .db.models import ApiToken, LoginSession, User
+from .db.models import MANAGERS, QA_REVIEWERS, ApiToken, LoginSession, User
 from .errors import CsrfFailed, Forbidden, NoData, NotAuthenticated
 from .security import LoginLimiter, Passwords, same
 from .settings import WebSettings
@@ -165,14 +167,15 @@ def require_role(*roles: str) -> Callable[[Principal], Principal]:
     return check
 
 
-ManagerUser = Annotated[Principal, Depends(require_role("admin", "manager"))]
+ManagerUser = Annotated[Principal, Depends(require_role(*MANAGERS))]
+QaReviewerUser = Annotated[Principal, Depends(require_role(*QA_REVIEWERS))]
 AdminUser = Annotated[Principal, Depends(require_role("admin"))]
 
 
 def require_agent_access(agent_id: str, principal: CurrentUser) -> Principal:
-    """Managers and admins see every agent; an agent only their own ``agent_id``."""
-    user = principal.user
-    if user.role == "agent" and user.agent_id != agent_id:
+    """Managers and admins see every agent; an agent only their own ``agent_id``; no other
+    role any."""
+    if not can_see_agent(principal.user, agent_id):
         raise Forbidden("web.error.other_agent")
     return principal
 
@@ -182,7 +185,7 @@ AgentAccess = Annotated[Principal, Depends(require_agent_access)]
 
 def can_see_agent(user: User, agent_id: str) -> bool:
     """The rule of :func:`require_agent_access` for filtering lists of agent rows."""
-    return user.role != "agent" or user.agent_id == agent_id
+    return user.role in MANAGERS or (user.role == "agent" and user.agent_id == agent_id)
 
 
 def scheme_choice(principal: Principal, scheme: str | None) -> str | None:
@@ -214,7 +217,8 @@ def _form_role(*roles: str) -> Callable[[Principal], Principal]:
     return check
 
 
-ManagerForm = Annotated[Principal, Depends(_form_role("admin", "manager"))]
+ManagerForm = Annotated[Principal, Depends(_form_role(*MANAGERS))]
+QaReviewerForm = Annotated[Principal, Depends(_form_role(*QA_REVIEWERS))]
 AdminForm = Annotated[Principal, Depends(_form_role("admin"))]
 
 

@@ -37,7 +37,7 @@ DATA_ERRORS: dict[int | str, dict[str, Any]] = {
 class MeOut(BaseModel):
     id: int
     username: str
-    role: Literal["admin", "manager", "agent"]
+    role: Literal["admin", "manager", "agent", "qa_reviewer"]
     agent_id: str | None
     locale: str | None
     active: bool

@@ -28,7 +28,7 @@ from ..scoring.compare import Change, compare
 from ..scoring.presets import preset_names, resolve
 from .accounts import audit
 from .data import SCHEME_NAME, DataGateway, SchemeVersions
-from .db.models import SchemeVersion, User
+from .db.models import MANAGERS, SchemeVersion, User
 from .deps import Principal
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 
@@ -77,8 +77,10 @@ def agent_scheme(data: DataGateway, principal: Principal) -> str | None:
 
 
 def require_readable(data: DataGateway, principal: Principal, name: str) -> None:
-    """Managers and admins read every scheme; an agent only the one of their role."""
-    if principal.user.role == "agent" and agent_scheme(data, principal) != name:
+    """Managers and admins read every scheme; an agent only the one of their role; no
+    other role any."""
+    role = principal.user.role
+    if role not in MANAGERS and (role != "agent" or agent_scheme(data, principal) != name):
         raise Forbidden("web.error.scheme_choice")
 
 

@@ -22,7 +22,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/leaderboard", "web.nav.leaderboard", ("admin", "manager")),
     ("/funnel", "web.nav.funnel", ("admin", "manager")),
     ("/grades", "web.nav.grades", ("admin", "manager")),
-    ("/qa", "web.nav.qa", ("admin", "manager")),
+    ("/qa", "web.nav.qa", ("admin", "manager", "qa_reviewer")),
     ("/data", "web.nav.data", ("admin", "manager")),
     ("/schemes", "web.nav.schemes", ("admin", "manager")),
     ("/periods", "web.nav.periods", ("admin", "manager")),
@@ -31,7 +31,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/admin/audit", "web.nav.audit", ("admin",)),
     ("/schemes/mine", "web.nav.my_scheme", ("agent",)),
     ("/qa/mine", "web.nav.my_qa", ("agent",)),
-    ("/account", "web.nav.account", ("admin", "manager", "agent")),
+    ("/account", "web.nav.account", ("admin", "manager", "agent", "qa_reviewer")),
 )
 
 

@@ -1,5 +1,5 @@
-"""Who may open the QA rules pages (质检方案): managers and admins list, read, edit,
-check and choose; agents none of it.  A preset is read, not edited: its editor sends
+"""Who may open the QA rules pages (质检方案): managers, admins and QA reviewers list,
+read, edit, check and choose; agents none of it.  A preset is read, not edited: its editor sends
 managers to a new file copied from it.  The JSON check (``/qa/rules/validate``) takes a
 JSON body and is tested by role in test_qa_rules_page.py."""
 
@@ -24,3 +24,6 @@ POST: dict[str, tuple[dict[str, str], tuple[int, int, int]]] = {
                          (REDIRECT, REDIRECT, FORBIDDEN)),
 }
 COVERED_ELSEWHERE = {("POST", "/qa/rules/validate")}
+# QA reviewers (质检员) write and choose the rules as managers do
+QA_REVIEWER_GET: dict[str, int] = {path: statuses[1] for path, statuses in GET.items()}
+QA_REVIEWER_POST: dict[str, int] = {path: statuses[1] for path, (_, statuses) in POST.items()}

@@ -25,7 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
-ROLES = ("admin", "manager", "agent")
+ROLES = ("admin", "manager", "agent", "qa_reviewer")
+MANAGERS = ("admin", "manager")
+"""The roles that see every agent and manage the team."""
+QA_REVIEWERS = ("admin", "manager", "qa_reviewer")
+"""The roles that review chats (质检): the queue, hits, rubric points and the QA rules; a
+QA reviewer (质检员) only these, none of the managers' pages."""
 
 
 def utcnow() -> dt.datetime:
@@ -38,7 +43,8 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """A person who logs in: admin, manager or agent (linked to a workspace agent_id)."""
+    """A person who logs in: admin, manager, agent (linked to a workspace agent_id) or QA
+    reviewer (质检员)."""
 
     __tablename__ = "users"
 

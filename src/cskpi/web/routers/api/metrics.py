@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter
 
 from ....jsonable import jsonable
+from ...db.models import MANAGERS
 from ...deps import CurrentUser, DataDep, can_see_agent
 from ...errors import Forbidden
 from ...params import MonthQuery
@@ -19,10 +20,11 @@ router = APIRouter(tags=["metrics"])
 def metrics(principal: CurrentUser, data: DataDep,
             period: MonthQuery = None,
             by: Literal["agent", "team", "shop"] = "agent") -> MetricsOut:
-    """Every metric for each group.  Agents get their own row only (``by=agent``)."""
+    """Every metric for each group.  Agents get their own row only (``by=agent``); other
+    roles than managers and admins none."""
     user = principal.user
-    if user.role == "agent" and by != "agent":
-        raise Forbidden("web.error.role_required", roles="admin, manager")
+    if user.role not in MANAGERS and (user.role != "agent" or by != "agent"):
+        raise Forbidden("web.error.role_required", roles=", ".join(MANAGERS))
     period = period or data.latest_period()
     rows = [r for r in data.metrics(period, by)
             if by != "agent" or can_see_agent(user, str(r["agent_id"]))]

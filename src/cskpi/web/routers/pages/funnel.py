@@ -16,6 +16,7 @@ from ...deps import (
     DbDep,
     ManagerForm,
     ManagerUser,
+    can_see_agent,
     client_ip,
     month_with_data,
 )
@@ -63,7 +64,7 @@ def transcript_page(request: Request, session_id: str, principal: CurrentUser, d
     if session is None:
         raise NotFound("web.lost.error.no_session", session=session_id)
     user = principal.user
-    if user.role == "agent" and user.agent_id != session["agent_id"]:
+    if not can_see_agent(user, session["agent_id"]):
         raise Forbidden("web.error.other_agent")
     period = period or data.latest_period()
     labels = relabels(db)

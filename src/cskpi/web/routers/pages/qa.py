@@ -1,6 +1,7 @@
-"""Chat QA (质检): managers review a month's queue (the rules' sampling plan), read a
-session's transcript with its hits highlighted, confirm or dismiss each hit, give rubric
-points and decide agents' appeals; agents see their own results and appeal a hit.
+"""Chat QA (质检): reviewers (managers, admins and QA reviewers) review a month's queue
+(the rules' sampling plan), read a session's transcript with its hits highlighted, confirm
+or dismiss each hit and give rubric points; managers and admins decide agents' appeals;
+agents see their own results and appeal a hit.
 
 Every change is audited (:mod:`cskpi.web.qa`); a refused one shows the page again with
 the reason and what was typed (422; 409 when a lock keeps the month as reviewed)."""
@@ -15,14 +16,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ...data import DataGateway
+from ...db.models import QA_REVIEWERS
 from ...deps import (
     CurrentUser,
     DataDep,
     DbDep,
     FormUser,
     ManagerForm,
-    ManagerUser,
     Principal,
+    QaReviewerForm,
+    QaReviewerUser,
+    can_see_agent,
     client_ip,
 )
 from ...errors import Forbidden, NotFound
@@ -62,9 +66,9 @@ def _queue(request: Request, db: Session, data: DataGateway, period: str, *,
 
 
 @router.get("/qa", response_class=HTMLResponse)
-def qa_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
+def qa_page(request: Request, principal: QaReviewerUser, db: DbDep, data: DataDep,
             period: MonthQuery = None, saved: Saved | None = None) -> Response:
-    """The month's review queue and the open appeals."""
+    """The month's review queue and the open appeals (decided by managers and admins)."""
     return _queue(request, db, data, period or data.latest_period(), saved=saved)
 
 
@@ -83,7 +87,7 @@ def _session(request: Request, db: Session, data: DataGateway, period: str,
     return render(request, "qa_session.html", {
         "v": view, "period": view.period, "rules": data.qa_loaded(view.period), "saved": saved,
         "form": form, "values": values or {}, "error": error,
-        "can_review": role in ("admin", "manager")},
+        "can_review": role in QA_REVIEWERS},
         status_code=error.status if error else 200)
 
 
@@ -97,7 +101,7 @@ def qa_session_page(request: Request, session_id: str, principal: CurrentUser, d
     session = data.transcript(session_id)
     if session is None:
         raise NotFound("web.lost.error.no_session", session=session_id)
-    if user.role == "agent" and user.agent_id != session["agent_id"]:
+    if user.role not in QA_REVIEWERS and not can_see_agent(user, session["agent_id"]):
         raise Forbidden("web.error.other_agent")
     return _session(request, db, data, period or data.latest_period(), session_id,
                     user.role, saved=saved)
@@ -121,7 +125,7 @@ def _on_session(request: Request, db: Session, data: DataGateway, principal: Pri
 
 
 @router.post("/qa/decide", response_model=None)
-def qa_decide(request: Request, principal: ManagerForm, db: DbDep, data: DataDep,
+def qa_decide(request: Request, principal: QaReviewerForm, db: DbDep, data: DataDep,
               period: MonthForm, session_id: Annotated[str, Form(max_length=128)],
               hit_id: HitId, decision: Annotated[str, Form(max_length=16)],
               note: Annotated[str, Form(max_length=2000)] = "") -> Response:
@@ -134,7 +138,7 @@ def qa_decide(request: Request, principal: ManagerForm, db: DbDep, data: DataDep
 
 
 @router.post("/qa/rubric", response_model=None)
-def qa_rubric(request: Request, principal: ManagerForm, db: DbDep, data: DataDep,
+def qa_rubric(request: Request, principal: QaReviewerForm, db: DbDep, data: DataDep,
               period: MonthForm, session_id: Annotated[str, Form(max_length=128)],
               item: Annotated[str, Form(max_length=64)],
               points: Annotated[str, Form(max_length=20)] = "") -> Response:

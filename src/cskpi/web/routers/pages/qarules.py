@@ -1,7 +1,7 @@
 """QA rules (质检方案): the list, a file's YAML and history, an editor checked as one
 types, and the choice of the rules a month's review queue uses.
 
-Managers and admins only.  Saving stores a new version only when the text has no errors
+Managers, admins and QA reviewers (质检员) only.  Saving stores a new version only when the text has no errors
 (else the editor again with every issue, 400); checking saves nothing.  Choosing the
 rules of a locked month is refused in place (409)."""
 
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from ...data import SCHEME_NAME, DataGateway
-from ...deps import DataDep, DbDep, ManagerForm, ManagerUser, client_ip
+from ...deps import DataDep, DbDep, QaReviewerForm, QaReviewerUser, client_ip
 from ...forms import FormError, form_error, kept
 from ...params import MonthForm, MonthQuery
 from ...qarules import (
@@ -63,7 +63,7 @@ def _list(request: Request, db: Session, data: DataGateway, period: str, *,
 
 
 @router.get("/qa/rules", response_class=HTMLResponse)
-def rules_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
+def rules_page(request: Request, principal: QaReviewerUser, db: DbDep, data: DataDep,
                period: MonthQuery = None,
                saved: Literal["choose"] | None = None) -> HTMLResponse:
     """The presets and the shop's rules files, and the rules of a month's review."""
@@ -71,7 +71,7 @@ def rules_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDe
 
 
 @router.post("/qa/rules/choose", response_model=None)
-def choose_submit(request: Request, principal: ManagerForm, db: DbDep, data: DataDep,
+def choose_submit(request: Request, principal: QaReviewerForm, db: DbDep, data: DataDep,
                   period: MonthForm, name: NameForm = "") -> Response:
     """Review a month with these rules (empty: the default), audited; a locked month is
     refused in place (409)."""
@@ -86,7 +86,7 @@ def choose_submit(request: Request, principal: ManagerForm, db: DbDep, data: Dat
 
 
 @router.post("/qa/rules/validate")
-def validate(request: Request, body: TextToCheck, principal: ManagerForm,
+def validate(request: Request, body: TextToCheck, principal: QaReviewerForm,
              db: DbDep) -> JSONResponse:
     """Live validation: every issue of the posted text with level, line and hint (JSON),
     each also in the reader's language (``text``, ``hint_text``)."""
@@ -107,7 +107,7 @@ def _edit_page(request: Request, name: str | None, text: str, *, base_version: i
 
 
 @router.get("/qa/rules/new", response_class=HTMLResponse)
-def new_page(request: Request, principal: ManagerUser,
+def new_page(request: Request, principal: QaReviewerUser,
              copy: Annotated[str, Query(max_length=64)] = "taobao-basic") -> HTMLResponse:
     """A new rules file, starting as a copy of a preset under its own name."""
     if not is_preset(copy):
@@ -116,7 +116,7 @@ def new_page(request: Request, principal: ManagerUser,
 
 
 @router.get("/qa/rules/{name}", response_class=HTMLResponse)
-def rules_file_page(request: Request, name: RulesName, principal: ManagerUser, db: DbDep,
+def rules_file_page(request: Request, name: RulesName, principal: QaReviewerUser, db: DbDep,
                     version: Version = None, saved: Version = None) -> HTMLResponse:
     """A rules file's YAML with line numbers; for a shop's file also its history and
     the diff of the version shown against the one before."""
@@ -131,7 +131,7 @@ def rules_file_page(request: Request, name: RulesName, principal: ManagerUser, d
 
 
 @router.get("/qa/rules/{name}/edit", response_class=HTMLResponse, response_model=None)
-def edit_page(request: Request, name: RulesName, principal: ManagerUser,
+def edit_page(request: Request, name: RulesName, principal: QaReviewerUser,
               db: DbDep) -> Response:
     """The newest version of a shop's file in an editor checked as one types (a preset
     is copied into a new file)."""
@@ -142,7 +142,7 @@ def edit_page(request: Request, name: RulesName, principal: ManagerUser,
 
 
 @router.post("/qa/rules", response_model=None)
-def save_submit(request: Request, principal: ManagerForm, db: DbDep, text: RulesTextForm,
+def save_submit(request: Request, principal: QaReviewerForm, db: DbDep, text: RulesTextForm,
                 name: Annotated[str, Form(pattern=r"^$|" + SCHEME_NAME.pattern)] = "",
                 note: NoteForm = "", base_version: BaseVersionForm = None,
                 action: Annotated[Literal["save", "check"], Form()] = "save") -> Response:
