@@ -44,6 +44,7 @@ def test_a_full_match_of_the_wrapped_expression_is_a_match_anywhere(pattern: str
     assert found == (expected,), (pattern, text)
 
 
+@pytest.mark.slow  # a large file: jieba's whole dictionary loaded twice
 def test_jiebas_dictionary_from_the_compact_copy(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The copy holds jieba's own prefix dictionary and total, and cuts as jieba does with

@@ -222,6 +222,7 @@ def _read_only_mounts() -> bool:
     return probe.returncode == 0
 
 
+@pytest.mark.slow  # a child process in its own mount namespace
 @pytest.mark.skipif(not _read_only_mounts(), reason="needs root and unshare -m to mount a "
                     "read-only folder")
 def test_a_read_only_folder_for_real(demo_workspace, tmp_path):
