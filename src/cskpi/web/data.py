@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -31,7 +30,7 @@ from ..jsonable import jsonable
 from ..metrics.compute import MetricQuery
 from ..metrics.profiles import resolve as resolve_profile
 from ..months import month_range
-from ..scoring.run import Scored
+from ..scoring.run import SchemeText, Scored
 
 if TYPE_CHECKING:
     from ..scheme import Scheme
@@ -48,11 +47,11 @@ SchemeVersions = Callable[[str], tuple[int, str] | None]
 
 @dataclass(frozen=True)
 class SchemeInForce:
-    """What a scheme name means now: the ``ref`` the core is given (a preset name, a file
-    path, or the file of a saved version) and the saved ``version`` (None: shipped)."""
+    """What a scheme name means now: the ``ref`` the core is given (a preset name or a file
+    path, or the text of a saved version) and the saved ``version`` (None: shipped)."""
 
     name: str
-    ref: str
+    ref: str | SchemeText
     version: int | None
 
 
@@ -229,20 +228,7 @@ class DataGateway:
         if stored is None:
             return SchemeInForce(scheme, scheme, None)
         version, text = stored
-        path = self._scheme_file(scheme, f"v{version}", text)
-        return SchemeInForce(scheme, str(path), version)
-
-    def _scheme_file(self, name: str, label: str, text: str) -> Path:
-        """``text`` in a file named by its content, written once (the core reads files)."""
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-        folder = Path(f"{self.workspace}.schemes")
-        path = folder / f"{name}.{label}-{digest}.yaml"
-        if not path.exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            partial = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}"
-            partial.write_text(text, encoding="utf-8")
-            os.replace(partial, path)  # readers never see half a file
-        return path
+        return SchemeInForce(scheme, SchemeText(text, source=f"{scheme} v{version}"), version)
 
     def _entered(self, period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any,
                                              str]:
@@ -262,7 +248,7 @@ class DataGateway:
             return None, ""
         return qa, repr((sorted(qa.dismissed), sorted((k, str(v)) for k, v in qa.rubric.items())))
 
-    def _scored_ref(self, ref: str, period: str) -> Scored:
+    def _scored_ref(self, ref: str | SchemeText, period: str) -> Scored:
         grades, events, qa, entered = self._entered(valid_period(period))
         return self._cached(("score", ref, period, entered),
                             lambda: core.score_period(ref, period, workspace=self.workspace,
@@ -274,23 +260,14 @@ class DataGateway:
         return self._scored_ref(self.in_force(scheme).ref, period)
 
     def scored_text(self, name: str, text: str, period: str) -> Scored:
-        """Every agent's score under a scheme text that is not saved (a preview).
-
-        The text lives in a file only while the core reads it; the result is cached by
-        the text's digest, so previewing the same text again costs nothing.
-        """
+        """Every agent's score under a scheme text that is not saved (a preview), cached by
+        the text's digest, so previewing the same text again costs nothing."""
         grades, events, qa, entered = self._entered(valid_period(period))
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-        def score() -> Scored:
-            path = self._scheme_file(name, "preview", text)
-            try:
-                return core.score_period(str(path), period, workspace=self.workspace,
-                                         grades=grades, events=events, qa_decisions=qa)
-            finally:
-                path.unlink(missing_ok=True)
-
-        return self._cached(("score-text", digest, period, entered), score)
+        return self._cached(("score-text", digest, period, entered),
+                            lambda: core.score_period(SchemeText(text, source=name), period,
+                                                      workspace=self.workspace, grades=grades,
+                                                      events=events, qa_decisions=qa))
 
     def scheme_for(self, agent: Mapping[str, Any]) -> str | None:
         """The scheme configured for the agent's role (None when there is none)."""
