@@ -171,3 +171,14 @@ def test_a_bad_input_is_refused_next_to_its_field_and_kept(
 
 def test_agents_may_not_simulate(client_for: Callable[..., TestClient]) -> None:
     assert client_for("a001").get("/whatif?conversion=%2B20%25").status_code == 403
+
+
+def test_the_command_line_names_the_apps_profile() -> None:
+    from cskpi.web.whatif import Simulation, cli_command
+
+    sim = Simulation("2026-10", {"conversion": "+5"}, changes=["conversion=+5pp"])
+    assert cli_command(sim) == "cskpi whatif -w WORKSPACE --period 2026-10 --change " \
+                               "conversion=+5pp"
+    # the app's figures are computed under its profile: the command says which
+    assert cli_command(sim, "taobao") == "cskpi whatif -w WORKSPACE --period 2026-10 " \
+                                         "--profile taobao --change conversion=+5pp"
