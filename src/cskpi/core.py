@@ -420,27 +420,20 @@ def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:
     return latest.replace(day=1), month_end(latest)
 
 
-def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> Drivers:
-    """Sales drivers of a period: pre-sale agents, inquiries per agent-day, conversion, AOV."""
-    from decimal import Decimal
-
+def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date,
+                    profile: Any = None) -> Drivers:
+    """Sales drivers of a period: pre-sale agents, the shop's inquiring customers and
+    conversion, its sales over its buyers (see :mod:`cskpi.scoring.whatif`); their sales
+    are the period's credited sales under ``profile`` (the default one when None)."""
     from .metrics.compute import MetricQuery
-    from .scoring.whatif import Drivers
+    from .scoring.whatif import baseline_from_metrics
 
-    agents = compute_metrics(MetricQuery(first, last, by="agent"), workspace=workspace).rows
-    shop = compute_metrics(MetricQuery(first, last, by="shop"), workspace=workspace).rows[0]
-    active = [a for a in agents if (a.get("inquiring_customers") or 0) > 0]
-    days = Decimal((last - first).days + 1)
-    if not active or shop.get("conversion_rate") is None or shop.get("aov") is None:
-        raise UsageError(code="whatif_no_baseline")
-    # the conversion's own denominator: the shop's inquiring customers, each counted once
-    # (summing the agents' would count a customer who asked two agents twice, and the
-    # baseline would no longer reproduce the month's sales)
-    inquiries = Decimal(shop["conversion_rate_den"])
-    return Drivers(agents=Decimal(len(active)), inquiries=inquiries / len(active) / days,
-                   conversion=Decimal(shop["conversion_rate_num"]) /
-                   Decimal(shop["conversion_rate_den"]),
-                   aov=Decimal(shop["aov"]), days=days)
+    extra = {} if profile is None else {"profile": profile}
+    agents = compute_metrics(MetricQuery(first, last, by="agent", **extra),
+                             workspace=workspace).rows
+    shop = compute_metrics(MetricQuery(first, last, by="shop", **extra),
+                           workspace=workspace).rows
+    return baseline_from_metrics(shop[0] if shop else {}, agents, (last - first).days + 1)
 
 
 def score_period(scheme: SchemeRef, period: str, *, workspace: Path | str | None = None,
