@@ -127,6 +127,7 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     from .errors import WorkspaceError
     from .metrics.compiled import SqlStore
     from .metrics.inputs import duckdb_inputs
+    from .store.files import LockWait, waiting
 
     if (workspace is None) == (data is None):
         raise UsageError(code="workspace_or_data")
@@ -136,12 +137,13 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     ws = Workspace(workspace)  # type: ignore[arg-type]
     writable = writable and ws.writable
     with ExitStack() as stack:  # the connection sees the errors raised while it is used
-        try:
-            con = stack.enter_context(ws.connect(read_only=not writable))
-        except WorkspaceError:
-            if not writable:
-                raise
-            writable = False
+        if writable:
+            try:  # at once: when others read it, reading with them beats waiting to write
+                with waiting(LockWait(0)):
+                    con = stack.enter_context(ws.connect(read_only=False))
+            except WorkspaceError:
+                writable = False
+        if not writable:  # waits for a process that writes it (lock_wait)
             con = stack.enter_context(ws.connect(read_only=True))
         backend = _ibis_duckdb(con)
         tz = stored_timezone(con) or DEFAULT_TZ

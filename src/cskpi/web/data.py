@@ -31,6 +31,7 @@ from ..metrics.compute import MetricQuery
 from ..metrics.profiles import resolve as resolve_profile
 from ..months import month_range
 from ..scoring.run import SchemeText, Scored
+from ..store.files import LockWait, waiting
 
 if TYPE_CHECKING:
     from ..scheme import Scheme
@@ -95,6 +96,9 @@ class DataGateway:
         self.qa_entries: Callable[[str], Any] | None = None
         # the QA rules the app checks chats with (None: see qa_ref)
         self.qa_rules: str | None = None
+        # how long a call waits for the workspace another process writes (None: as
+        # CSKPI_WORKSPACE_WAIT_S says; the app sets its page_wait_s)
+        self.wait_s: float | None = None
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
@@ -125,7 +129,8 @@ class DataGateway:
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
             try:
-                value = compute()
+                with waiting(LockWait(self.wait_s)):
+                    value = compute()
             finally:
                 self._seen = self._signature()
             self._cache[key] = value
