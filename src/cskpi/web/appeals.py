@@ -292,6 +292,11 @@ class AgentMonth:
     grades: list[dict[str, Any]]  # item, label, shown (grade in force or None), appeals
     events: list[dict[str, Any]]  # the month's event rows + appeals, appealable
 
+    def form_keys(self) -> set[str]:
+        """The keys of the appeal forms the page has a row for."""
+        return ({f"grade-{g['item']}" for g in self.grades}
+                | {f"event-{e['id']}" for e in self.events if e["source"] == "entered"})
+
 
 def agent_month(db: Session, data: DataGateway, agent_id: str, period: str) -> AgentMonth:
     period = valid_period(period)
