@@ -226,3 +226,41 @@ def test_agents_appeal_only_their_own_and_see_only_theirs(
                                                           "csrf_token": "forged"})
     assert forged_decision.status_code == 403
     assert [(a.item, a.status) for a in _appeals(app)] == [("quality", "open")]
+
+
+def _english_texts() -> list[str]:
+    """The English phrases of the grid's and the appeals' catalogs, between their
+    placeholders (what a Chinese page must not show)."""
+    import json
+    from importlib import resources
+
+    folder = resources.files("cskpi.locale")
+    out = []
+    for name in ("web-grid", "web-appeals"):
+        en = json.loads(folder.joinpath(f"{name}.en.json").read_text("utf-8"))
+        zh = json.loads(folder.joinpath(f"{name}.zh_CN.json").read_text("utf-8"))
+        assert en.keys() == zh.keys()
+        for key, text in en.items():
+            assert zh[key] != text, key  # every text is translated
+            out += [part.strip() for part in re.split(r"{\w+}", text) if " " in part.strip()]
+    return out
+
+
+def test_the_grid_and_the_appeal_pages_speak_chinese(
+        client_for: Callable[..., TestClient]) -> None:
+    agent, mgr = client_for("a004"), client_for("mgr")  # a004 reads Chinese
+    event_id = _complaint(mgr)
+    assert _appeal_event(agent, event_id).status_code == 303
+    assert _appeal_grade(agent).status_code == 303
+    assert _decide(mgr, 2, "upheld", remedy="A").status_code == 303
+    zh = {"Accept-Language": "zh-CN"}
+    pages = [mgr.get("/appeals", headers=zh).text, mgr.get(f"/grades/grid?period={PERIOD}",
+                                                           headers=zh).text,
+             agent.get(MINE).text,  # and a refusal:
+             post(mgr, "/appeals/1/decide", {"status": "upheld", "answer": "x"}, headers=zh).text]
+    english = _english_texts()
+    assert len(english) > 50
+    for page in pages:
+        main = text_of(page.split("<main>")[1])  # what is read, not the markup
+        assert "申诉" in main or "评分" in main
+        assert [text for text in english if text in main] == []
