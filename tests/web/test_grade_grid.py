@@ -95,7 +95,7 @@ def test_a_saved_grid_counts_in_the_scorecard_audited_like_single_grades(
         (f"grade:A004:{PERIOD}:quality", "A", "mgr"),
         (f"grade:A004:{PERIOD}:disputes", "A", "mgr")]
     page = mgr.get(saved.headers["location"]).text
-    assert "Saved: 2 grades changed." in page
+    assert "Saved. Grades changed: 2." in page
     quality = _cell(page, "A004", "quality")
     assert 'data-now="A"' in quality and "entered by mgr" in quality
     assert '<option value="-">Clear the entered grade</option>' in quality
@@ -142,12 +142,13 @@ def test_a_grid_with_a_cell_that_would_not_count_saves_nothing_and_says_why_per_
     assert {a: text_of(r) for a, r in reasons.items()} == {
         "A005": "'X' is not a grade of 售后客服素质 under aftersale-4crown "
                 "Choose one of: A, B, C, D",
-        "A004": "There is no entered grade to clear: the grade that counts was imported with "
-                "the data (enter another grade to replace it).",
+        "A004": "There is no entered grade to clear: the grade that counts now, if any, came "
+                "with the imported data (enter another grade to replace it).",
         "A001": "The schemes of agent A001 (presale-standard) have no graded items "
                 "Nothing needs a grade for this agent",
         "A999": "No agent 'A999' in the workspace."}
-    assert "Nothing was saved: 4 cells would not count as chosen" in refusal(refused.text)
+    assert "Nothing was saved. Cells that would not count as chosen: 4." in refusal(
+        refused.text)
     # nothing stored, nothing audited, the card as before
     assert _grades(app) == {} and audit_of(app, "grade.create") == []
     assert card(mgr)["score"] == A004_SCORE
