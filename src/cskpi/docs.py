@@ -627,6 +627,17 @@ WEB_PAGES = (
     ("/grades", "manager, admin", "优/良/中/差 grades per item and events, chosen from the "
      "schemes in force and checked against them, with notes; entered ones changed or deleted "
      "(audited); imported grades, events and complaints listed beside them"),
+    ("/grades/grid", "manager, admin", "the grading grid: every agent whose schemes in force "
+     "have items a manager grades, by those items (优/良/中/差 with their points), the grade in force "
+     "and last month's beside each cell; saved in one post, each changed cell audited as a "
+     "single grade; an empty cell changes nothing, \"clear\" deletes the entered grade; "
+     "filter by team"),
+    ("/appeals", "manager, admin", "agents' open appeals (申诉) of grades and events, upheld "
+     "with the change they make (the grade it becomes; the event deleted or its points "
+     "changed; or corrected already) or rejected, with an answer (audited); the newest "
+     "decided ones"),
+    ("/appeals/mine", "the agent", "the agent's grades and events of a month, an appeal of "
+     "each grade or entered event with a reason, and every appeal of theirs with the answer"),
     ("/qa", "manager, admin", "chat QA (质检): the month's review queue by the QA rules' "
      "sampling plan (every fatal and hit session, k random sessions per agent and week) with "
      "each session's agent, why, hits and score; open appeals, upheld (the hit is dismissed) "
@@ -653,6 +664,8 @@ WEB_ENTRIES = """## Entries, months and locks
 - **Grades and events count as entered, or are refused.** An event's kind is one a scheme covering the agent counts (an adjustment, an event paid with money, or one an item or veto counts); where the scheme has the manager choose the points (`points: {min, max}`) they are required and must lie in the range (a deduction typed positive counts negative, 13 is −13); where it fixes them (`points: 2`) the points are left empty or are exactly those; a kind only counted or paid takes none. A grade is one of a graded item of the agent's scheme. An agent no scheme covers gets nothing. A refused entry comes back with the reason beside the form and what was typed (422). The check is `cskpi.scoring.entries`.
 - **Months**: a month after the current one in the shop's time zone is refused (422, with the latest month offered); the API schema documents the months up to the current one. A month without sessions, sales or online time shows that there is no data, with the way to the Data page (no scores, no pay, no alerts; the API scorecard says `has_data: false`). Before the first import, every data page says so; user management works.
 - **Chat QA**: the app checks chats with the `qa:` rules of the first scheme in force that names them (the schemes configured per role, in that order), else the preset `taobao-basic`. Reviewers are managers and admins (there is no separate QA role). A dismissed hit and rubric points change the session's QA score on the QA pages and `qa_score` in the schemes that score on it; an upheld appeal dismisses the hit. The review queue is drawn from the check without decisions, so deciding a hit does not move its session out of it. A month locked under a scheme covering the session's agent keeps its review as approved (409) until it is reopened.
+- **The grading grid** saves whole or not at all: each changed cell is checked, stored and audited as the single grade entry is (`grade.create`, `grade.update`, `grade.delete`); when any cell would not count as chosen (not a grade of the item, an agent whose scheme grades nothing, nothing entered to clear, a grade a lock keeps), nothing is stored and the grid comes back with every refused cell's reason and every choice kept (422; 409 when a lock keeps a grade). An empty cell is no change, and so is the grade entered already; "clear the entered grade" deletes it, so the imported grade, if any, counts again (a cell with only an imported grade has nothing to clear and is refused).
+- **Appeals (申诉)**: an agent appeals a grade of their scheme's graded items (entered or imported) or an event entered in the app, with a reason; one open appeal per entry. Imported events and the complaints table's complaints are corrected in the shop's data and are not appealed in the app. A manager upholds an appeal together with the change it makes, checked and audited as the same change on the entries page (the grade it becomes; the event deleted or its points changed; or "corrected already" when the entry was changed since the appeal), so an upheld appeal always counts; or rejects it, which changes nothing (a change sent with a rejection is refused). The answer is shown to the agent. A locked month takes appeals (its figures are published), but upholding one that changes an entry the lock has seen is refused (409) until the month is reopened; audited as `appeal.create`, `appeal.upheld`, `appeal.rejected`.
 - **Locks**: a locked version keeps its Excel and PDF files as approved, in English and Chinese. An entered grade or event a lock was computed from is kept as it was (409) until the month is reopened for corrections (audited, with a reason); the locked version stays published until a new version is locked, which closes the month again. An entry made after the lock (a correction) may be changed until then.
 """
 
