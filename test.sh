@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, installing what it needs first: the default tier (unit, golden,
-# docs and the fast web tests: what a plain `pytest` runs, under two minutes on two cores),
-# then the slow tier (`-m slow`: Spark, the browser, LibreOffice, PostgreSQL, fuzzing,
-# large files). Both must pass. Extra arguments go to pytest in both tiers, e.g.
+# QA, reports, docs: what a plain `pytest` runs, under two minutes on two cores), then the
+# slow tier (`-m slow`: the web app, Spark, the browser, LibreOffice, PostgreSQL, fuzzing,
+# large files, long replays of imports). Both must pass. Extra arguments go to pytest in both tiers, e.g.
 #   ./test.sh tests/unit -x       (a tier with nothing selected there is not an error,
 #                                  as long as the other tier ran something)
 set -euo pipefail

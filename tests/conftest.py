@@ -1,13 +1,15 @@
 """Shared fixtures: build data folders from text, run the CLI, open workspaces; and the
 test tiers.
 
-Tiers: ``pytest`` alone runs the default tier (``addopts = -m 'not slow'`` in
-pyproject.toml): unit, golden, docs, QA, reports and web tests, under two minutes on two
-workers.  ``pytest -m slow`` runs the rest, which ``./test.sh`` runs second so that CI
-runs everything.  A test is slow when it is marked ``slow`` itself (module-level
+Tiers: ``pytest`` alone runs the default tier (``addopts = -m 'not slow'`` and one
+worker per core in pyproject.toml): unit, golden, docs, QA and reports, under two minutes
+on two cores.  ``pytest -m slow`` runs the rest, which ``./test.sh`` runs second so that
+CI runs everything.  A test is slow when it is marked ``slow`` itself (module-level
 ``pytestmark`` or a decorator, each with its reason: Spark, LibreOffice, fuzzing, large
-files, child processes killed), or when it needs a browser or PostgreSQL: every test
-marked ``browser`` or ``postgres`` is marked ``slow`` here as well.
+files, long replays of imports, child processes killed), when it needs a browser or
+PostgreSQL (every test marked ``browser`` or ``postgres`` is marked ``slow`` here as
+well), or when it lives in a folder of :data:`SLOW_FOLDERS`: the web app's tests, which
+start the app and its database for each test.
 """
 
 from __future__ import annotations
@@ -24,13 +26,19 @@ from tests.helpers.common import AGENTS_CSV, write_folder
 
 # markers that make a test slow too (the slow tier is everything the default tier leaves)
 SLOW_TOO = ("browser", "postgres")
+# folders (under tests/) whose every test is slow: the web app through its TestClient
+SLOW_FOLDERS = ("web", "e2e", "integration")
+TESTS = Path(__file__).parent
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m selects: the markers added here count
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if any(item.get_closest_marker(m) for m in SLOW_TOO) and not item.get_closest_marker(
-                "slow"):
+        if item.get_closest_marker("slow"):
+            continue
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(
+            TESTS) else ""
+        if folder in SLOW_FOLDERS or any(item.get_closest_marker(m) for m in SLOW_TOO):
             item.add_marker(pytest.mark.slow)
 
 

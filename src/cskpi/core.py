@@ -127,6 +127,7 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     from .errors import WorkspaceError
     from .metrics.compiled import SqlStore
     from .metrics.inputs import duckdb_inputs
+    from .store.files import LockWait, waiting
 
     if (workspace is None) == (data is None):
         raise UsageError(code="workspace_or_data")
@@ -136,12 +137,13 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
     ws = Workspace(workspace)  # type: ignore[arg-type]
     writable = writable and ws.writable
     with ExitStack() as stack:  # the connection sees the errors raised while it is used
-        try:
-            con = stack.enter_context(ws.connect(read_only=not writable))
-        except WorkspaceError:
-            if not writable:
-                raise
-            writable = False
+        if writable:
+            try:  # at once: when others read it, reading with them beats waiting to write
+                with waiting(LockWait(0)):
+                    con = stack.enter_context(ws.connect(read_only=False))
+            except WorkspaceError:
+                writable = False
+        if not writable:  # waits for a process that writes it (lock_wait)
             con = stack.enter_context(ws.connect(read_only=True))
         backend = _ibis_duckdb(con)
         tz = stored_timezone(con) or DEFAULT_TZ
@@ -420,27 +422,20 @@ def latest_month(workspace: Path | str) -> tuple[dt.date, dt.date]:
     return latest.replace(day=1), month_end(latest)
 
 
-def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date) -> Drivers:
-    """Sales drivers of a period: pre-sale agents, inquiries per agent-day, conversion, AOV."""
-    from decimal import Decimal
-
+def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date,
+                    profile: Any = None) -> Drivers:
+    """Sales drivers of a period: pre-sale agents, the shop's inquiring customers and
+    conversion, its sales over its buyers (see :mod:`cskpi.scoring.whatif`); their sales
+    are the period's credited sales under ``profile`` (the default one when None)."""
     from .metrics.compute import MetricQuery
-    from .scoring.whatif import Drivers
+    from .scoring.whatif import baseline_from_metrics
 
-    agents = compute_metrics(MetricQuery(first, last, by="agent"), workspace=workspace).rows
-    shop = compute_metrics(MetricQuery(first, last, by="shop"), workspace=workspace).rows[0]
-    active = [a for a in agents if (a.get("inquiring_customers") or 0) > 0]
-    days = Decimal((last - first).days + 1)
-    if not active or shop.get("conversion_rate") is None or shop.get("aov") is None:
-        raise UsageError(code="whatif_no_baseline")
-    # the conversion's own denominator: the shop's inquiring customers, each counted once
-    # (summing the agents' would count a customer who asked two agents twice, and the
-    # baseline would no longer reproduce the month's sales)
-    inquiries = Decimal(shop["conversion_rate_den"])
-    return Drivers(agents=Decimal(len(active)), inquiries=inquiries / len(active) / days,
-                   conversion=Decimal(shop["conversion_rate_num"]) /
-                   Decimal(shop["conversion_rate_den"]),
-                   aov=Decimal(shop["aov"]), days=days)
+    extra = {} if profile is None else {"profile": profile}
+    agents = compute_metrics(MetricQuery(first, last, by="agent", **extra),
+                             workspace=workspace).rows
+    shop = compute_metrics(MetricQuery(first, last, by="shop", **extra),
+                           workspace=workspace).rows
+    return baseline_from_metrics(shop[0] if shop else {}, agents, (last - first).days + 1)
 
 
 def score_period(scheme: SchemeRef, period: str, *, workspace: Path | str | None = None,

@@ -27,7 +27,8 @@ if CHROMIUM is None:  # pragma: no cover - ./test.sh installs Debian's chromium 
 
 SHOTS = Path(__file__).parent / "screenshots"
 PERIOD = "2026-10"
-PASSWORDS = {"admin": "Admin-pass-1!", "mgr": "Manager-pass-1!", "a001": "Agent-pass-1!"}
+PASSWORDS = {"admin": "Admin-pass-1!", "mgr": "Manager-pass-1!", "a001": "Agent-pass-1!",
+             "a004": "Agent-pass-4!"}
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -58,6 +59,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     role="manager")
         create_user(db, state.passwords, username="a001", password=PASSWORDS["a001"],
                     role="agent", agent_id="A001")
+        create_user(db, state.passwords, username="a004", password=PASSWORDS["a004"],
+                    role="agent", agent_id="A004")
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -199,9 +202,87 @@ def test_agent_cannot_open_another_agents_scorecard(uploaded: str, browser: Any)
     shot(page, "forbidden")
 
 
+def test_the_grading_grid_saves_whole_or_refuses_in_place(uploaded: str, browser: Any) -> None:
+    """Two managers grade September (no data yet, never locked) on the grid: one clears a
+    grade the other's page still shows; the other's save is refused whole, the stale
+    cell marked with its reason and their other choice kept, nothing stored."""
+    server, month = uploaded, "2026-09"
+    grid = f"{server}/grades/grid?period={month}"
+    first = login(browser, server, "mgr")
+    first.goto(grid)
+    first.select_option("select[name='g|A004|quality']", "A")
+    first.select_option("select[name='g|A005|disputes']", "C")
+    first.click("#grid-form button[type=submit]")
+    first.wait_for_load_state()
+    assert "Grades changed: 2." in first.locator("#saved").inner_text()
+    cell = "tr[data-agent=A004] td[data-item=quality]"
+    assert first.locator(cell).get_attribute("data-now") == "A"
+    shot(first, "grid-saved")
+
+    second = login(browser, server, "mgr")
+    second.goto(grid)
+    second.select_option("select[name='g|A004|quality']", "-")  # clear the entered grade
+    second.click("#grid-form button[type=submit]")
+    second.wait_for_load_state()
+    assert "Grades changed: 1." in second.locator("#saved").inner_text()
+    second.close()
+
+    # the first page still offers to clear it
+    first.select_option("select[name='g|A004|quality']", "-")
+    first.select_option("select[name='g|A005|quality']", "B")
+    first.click("#grid-form button[type=submit]")
+    first.wait_for_load_state()
+    assert "would not count as chosen: 1." in first.locator("#form-error").inner_text()
+    assert "no entered grade to clear" in first.locator(cell).inner_text()
+    assert first.locator(f"{cell} select").get_attribute("aria-invalid") == "true"
+    assert first.locator("select[name='g|A005|quality']").input_value() == "B"  # kept
+    shot(first, "grid-refused")
+    first.goto(grid)
+    assert first.locator("tr[data-agent=A005] td[data-item=quality]").get_attribute(
+        "data-now") == ""  # not stored
+    assert first.locator(cell).get_attribute("data-now") == ""
+    first.close()
+
+
+def test_an_appeal_is_answered_and_the_agent_reads_the_answer(uploaded: str,
+                                                              browser: Any) -> None:
+    """A004 appeals their disputes grade; a manager upholds it with the grade it becomes
+    and an answer; A004 reads the answer."""
+    server = uploaded
+    agent = login(browser, server, "a004")
+    agent.goto(f"{server}/appeals/mine?period={PERIOD}")
+    row = agent.locator("#grade-disputes")
+    row.locator("textarea[name=text]").fill("every dispute closed within a day")
+    row.locator("button[type=submit]").click()
+    agent.wait_for_load_state()
+    assert agent.locator("#saved").count() == 1
+    assert agent.locator("#grade-disputes p.appeal[data-status=open]").count() == 1
+    shot(agent, "appeal-filed")
+
+    mgr = login(browser, server, "mgr")
+    mgr.goto(f"{server}/appeals")
+    appeal = mgr.locator("section[data-kind=grade]").first
+    assert "every dispute closed within a day" in appeal.inner_text()
+    appeal.locator("textarea[name=answer]").fill("checked the tickets: agreed")
+    appeal.locator("select[name=remedy]").select_option("A")
+    appeal.locator("button[value=upheld]").click()
+    mgr.wait_for_load_state()
+    assert mgr.locator("#saved").count() == 1
+    assert "checked the tickets: agreed" in mgr.locator("#decided").inner_text()
+    shot(mgr, "appeal-decided")
+    mgr.close()
+
+    agent.goto(f"{server}/appeals/mine?period={PERIOD}")
+    mine = agent.locator("#my-appeals").inner_text()
+    assert "checked the tickets: agreed" in mine and "upheld" in mine
+    shot(agent, "appeal-answered")
+    agent.close()
+
+
 TOUR = ("/overview", "/leaderboard", "/agents/A001/scorecard", "/agents/A001/metrics/"
         "reply_3min_rate", "/data", "/schemes", "/schemes/presale-standard",
-        "/schemes/presale-standard/edit", "/grades", "/periods", f"/periods/{PERIOD}"
+        "/schemes/presale-standard/edit", "/grades", f"/grades/grid?period={PERIOD}",
+        "/appeals", "/periods", f"/periods/{PERIOD}"
         "?scheme=presale-standard", "/whatif?conversion=%2B20%25&aov=%2B20%25",
         "/admin/users", "/admin/audit", "/account")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cskpi.qa import load_rules
@@ -27,19 +27,24 @@ TEXTS = st.text(st.sampled_from(["a", "b", "A", "差", "\n", " ", "x", "é"]), m
 @settings(max_examples=300, deadline=None)
 @given(pattern=st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join),
        text=TEXTS)
+@example(pattern="\\B", text="AéA")  # found by this test: \B between the bytes of é
 def test_a_full_match_of_the_wrapped_expression_is_a_match_anywhere(pattern: str,
                                                                    text: str) -> None:
     """regexp_full_match(text, '(?s:.*)(?:E)(?s:.*)') holds exactly where RE2 finds E in
     the text, whatever anchors, flags and line breaks E and the text hold.  (RE2 itself
     is the reference: DuckDB's optimizer turns regexp_matches(t, '^^') into t = '', so
-    the plain way is wrong there.)"""
+    the plain way is wrong there.)  RE2 is asked at every character of the text: its
+    unanchored search also tries the positions between the bytes of one UTF-8 character,
+    where ``\\B`` holds ('AéA'), and no reading of the text by characters stops there."""
     wrapped = full_match("t", pattern)
     found = _CON.execute(f"SELECT {wrapped} FROM (SELECT $text AS t)", {"text": text}
                          ).fetchone()
-    expected = qa_text.compile_regex(pattern).search(text) is not None
+    regex = qa_text.compile_regex(pattern)
+    expected = any(regex.match(text, at) is not None for at in range(len(text) + 1))
     assert found == (expected,), (pattern, text)
 
 
+@pytest.mark.slow  # a large file: jieba's whole dictionary loaded twice
 def test_jiebas_dictionary_from_the_compact_copy(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The copy holds jieba's own prefix dictionary and total, and cuts as jieba does with

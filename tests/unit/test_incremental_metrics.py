@@ -40,6 +40,10 @@ START = dt.date(2026, 10, 1)  # a Thursday: the first week has 4 days, the secon
 DAYS = 6
 END = START + dt.timedelta(days=DAYS - 1)
 MONTH_END = dt.date(2026, 10, 31)
+# long replays of daily imports, each checked against a fresh computation (about a minute
+# in all): the slow tier; the default tier keeps the compile-once and facts-cache tests
+pytestmark = pytest.mark.slow
+
 GROUP_FIELD = {"agent": "agent_id", "team": "team", "shop": "shop"}
 BYS = ("agent", "team", "shop")
 GRAINS = (None, "day", "week")

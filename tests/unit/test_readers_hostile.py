@@ -332,6 +332,7 @@ def test_damaged_parquet(folder: Callable[..., Path], tmp_path: Path, content: b
     assert str(d) not in json.dumps(errors)  # the file by its name, not the server's path
 
 
+@pytest.mark.slow  # a large file: ten thousand columns written and read
 def test_ten_thousand_parquet_columns(folder: Callable[..., Path], tmp_path: Path) -> None:
     """Staging 10,000 columns ran out of the connection's 1.2 GB memory (a traceback)."""
     wide = pa.table({"agent_id": ["A1"], **{f"x{i}": ["v"] for i in range(10_000)}})

@@ -322,10 +322,12 @@ def test_whatif_drivers_out_of_bounds_are_usage_errors(cli, args, message):
 def test_whatif_page_says_a_change_is_too_large_not_negative():
     from cskpi.locale import Translator
     from cskpi.scoring.whatif import Drivers
-    from cskpi.web.whatif import _field_error
+    from cskpi.web.whatif import _change, _Refused
 
-    base = Drivers(D(10), D(50), D("0.3"), D(100))
-    key, params = _field_error(base, "aov", "9" * 31) or ("", {})
+    base = Drivers.per_agent_day(D(10), D(50), D("0.3"), D(100))
+    with pytest.raises(_Refused) as refused:
+        _change(base, "aov", "9" * 31, "")
+    key, params = refused.value.error
     assert key == "limits.too_large"  # was "would make this negative"
     assert "10^15" in Translator("en")(key, **params)
     assert "10^15" in Translator("zh_CN")(key, **params)
@@ -335,7 +337,8 @@ def test_whatif_money_of_any_size_rounds_to_cents():
     from cskpi.scoring.whatif import Drivers, whatif
 
     top = D("999999999999999")
-    result = whatif(Drivers(top, top, D(1), top, top), [])
+    # 10^15 agents is out of bounds for a change, not for a Drivers: sales ~ 10^60
+    result = whatif(Drivers(top, top ** 3, D(1), top, top), [])
     assert result.to_dict()["base"]["sales"] > 10 ** 59  # quantize raised InvalidOperation
 
 

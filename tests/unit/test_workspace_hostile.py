@@ -97,8 +97,8 @@ def test_a_workspace_held_by_another_process_is_in_use(demo_workspace, tmp_path)
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-        with pytest.raises(WorkspaceError) as exc:
-            Workspace(ws).counts()
+        with files.waiting(files.LockWait(0)), pytest.raises(WorkspaceError) as exc:
+            Workspace(ws).counts()  # no wait (test_workspace_wait.py waits)
         assert exc.value.code == "workspace_in_use"
     finally:
         holder.communicate("", timeout=30)
@@ -222,6 +222,7 @@ def _read_only_mounts() -> bool:
     return probe.returncode == 0
 
 
+@pytest.mark.slow  # a child process in its own mount namespace
 @pytest.mark.skipif(not _read_only_mounts(), reason="needs root and unshare -m to mount a "
                     "read-only folder")
 def test_a_read_only_folder_for_real(demo_workspace, tmp_path):

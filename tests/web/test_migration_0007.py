@@ -1,64 +1,64 @@
-"""Migration 0007: QA rules edited in the app get their tables (``qa_rules_versions``,
-``qa_rules_choices``); what was stored before is kept, and going back to 0006 drops
-only them."""
+"""Migration 0007: agents' appeals of grades and events get their table
+(``entry_appeals``); what was stored before is kept, and going back to 0006 drops only it."""
 
 from __future__ import annotations
 
-import pytest
+import json
+
 import sqlalchemy as sa
 from alembic import command
 
-from cskpi.web.db.engine import alembic_config, current_revision, make_engine, migrate
-
-RULES_TABLES = {"qa_rules_versions", "qa_rules_choices"}
-
-
-def _refused(conn: sa.Connection, sql: str) -> None:
-    with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
-        conn.execute(sa.text(sql))
+from cskpi.web.db.engine import (
+    alembic_config,
+    current_revision,
+    make_engine,
+    migrate,
+)
 
 
-def test_qa_rules_tables_come_and_go_and_keep_the_rest(empty_database_url: str) -> None:
+def test_the_appeals_table_comes_and_goes_and_keeps_the_rest(empty_database_url: str) -> None:
     engine = make_engine(empty_database_url)
     try:
         migrate(engine, "0006")
         with engine.begin() as conn:
             conn.execute(sa.text(
-                "INSERT INTO users (username, password_hash, role, active, created_at) "
-                "VALUES ('mgr', 'x', 'manager', true, '2026-10-01 00:00:00')"))
+                "INSERT INTO users (username, password_hash, role, agent_id, active, "
+                "created_at) VALUES ('a004', 'x', 'agent', 'A004', true, "
+                "'2026-10-01 00:00:00')"))
             conn.execute(sa.text(
-                "INSERT INTO qa_decisions (period, rules, session_id, rule, ts, hit_id, "
-                "decision, reviewer_id, at) VALUES ('2026-10', 'taobao-basic', 'S1', "
-                "'uncivil', '2026-10-03T10:02:00', 'abc', 'dismiss', 1, "
+                "INSERT INTO grades (agent_id, period, item, grade, reviewer_id, created_at, "
+                "updated_at) VALUES ('A004', '2026-10', 'quality', 'B', 1, "
+                "'2026-10-03 08:30:00', '2026-10-03 08:30:00')"))
+            conn.execute(sa.text(
+                "INSERT INTO qa_appeals (period, hit_id, session_id, rule, ts, agent_id, "
+                "text, status, created_at) VALUES ('2026-10', 'abc', 'S1', 'uncivil', "
+                "'2026-10-03T10:02:00', 'A004', 'quoted the customer', 'open', "
                 "'2026-11-01 09:00:00')"))
-        assert not RULES_TABLES & set(sa.inspect(engine).get_table_names())
+        assert "entry_appeals" not in sa.inspect(engine).get_table_names()
         migrate(engine, "0007")
         assert current_revision(engine) == "0007"
-        assert RULES_TABLES <= set(sa.inspect(engine).get_table_names())
         with engine.begin() as conn:
             conn.execute(sa.text(
-                "INSERT INTO qa_rules_versions (name, version, text, author_id, created_at) "
-                "VALUES ('shop-basic', 1, 'qa: shop-basic', 1, '2026-11-01 09:00:00')"))
-            conn.execute(sa.text(
-                "INSERT INTO qa_rules_choices (period, name, version, chosen_by, chosen_at) "
-                "VALUES ('2026-10', 'shop-basic', 1, 1, '2026-11-01 09:05:00')"))
-            conn.execute(sa.text(  # a preset has no version
-                "INSERT INTO qa_rules_choices (period, name, chosen_at) "
-                "VALUES ('2026-09', 'douyin-basic', '2026-11-01 09:06:00')"))
-            # one text per name and version, one choice per month
-            _refused(conn, "INSERT INTO qa_rules_versions (name, version, text, created_at) "
-                           "VALUES ('shop-basic', 1, 'qa: other', '2026-11-02 09:00:00')")
-            _refused(conn, "INSERT INTO qa_rules_choices (period, name, chosen_at) "
-                           "VALUES ('2026-10', 'taobao-basic', '2026-11-02 09:00:00')")
+                "INSERT INTO entry_appeals (kind, agent_id, period, item, entry, text, "
+                "status, created_by, created_at) VALUES ('grade', 'A004', '2026-10', "
+                "'quality', :entry, 'I solved every dispute', 'open', 1, "
+                "'2026-11-02 09:00:00')"), {"entry": json.dumps({"grade": "B"})})
+            row = conn.execute(sa.text(
+                "SELECT kind, item, event_id, status, answer, remedy, entry "
+                "FROM entry_appeals")).one()
+        entry = row.entry if isinstance(row.entry, dict) else json.loads(row.entry)
+        assert (row.kind, row.item, row.event_id, row.status, row.answer, row.remedy,
+                entry) == ("grade", "quality", None, "open", None, None, {"grade": "B"})
 
         cfg = alembic_config()
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0006")
         assert current_revision(engine) == "0006"
-        assert not RULES_TABLES & set(sa.inspect(engine).get_table_names())
+        tables = set(sa.inspect(engine).get_table_names())
+        assert "entry_appeals" not in tables and "qa_appeals" in tables
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM qa_decisions")).scalar() == 1
-            assert conn.execute(sa.text("SELECT count(*) FROM users")).scalar() == 1
+            for table in ("grades", "users", "qa_appeals"):
+                assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 1
     finally:
         engine.dispose()

@@ -1,8 +1,6 @@
-"""Migration 0008: ``users.role`` admits ``qa_reviewer`` (质检员).  On SQLite the check
-constraint is edited in place: every login, API token and audit entry of the users is
-kept (a rebuilt ``users`` table would have deleted them with foreign keys enforced).
-Going back to 0007 makes QA reviewers inactive agents without an agent, and the old
-check refuses the role again."""
+"""Migration 0008: QA rules edited in the app get their tables (``qa_rules_versions``,
+``qa_rules_choices``); what was stored before is kept, and going back to 0007 drops
+only them."""
 
 from __future__ import annotations
 
@@ -12,15 +10,7 @@ from alembic import command
 
 from cskpi.web.db.engine import alembic_config, current_revision, make_engine, migrate
 
-USER = ("INSERT INTO users (username, password_hash, role, active, created_at) "
-        "VALUES ('{name}', 'x', '{role}', true, '2026-10-01 00:00:00')")
-
-
-def _counts(conn: sa.Connection) -> tuple[int, int, int]:
-    """(logins, API tokens, audit entries with their user)."""
-    return tuple(conn.execute(sa.text(sql)).scalar() for sql in (  # type: ignore[return-value]
-        "SELECT count(*) FROM login_sessions", "SELECT count(*) FROM api_tokens",
-        "SELECT count(*) FROM audit_log WHERE user_id = 1"))
+RULES_TABLES = {"qa_rules_versions", "qa_rules_choices"}
 
 
 def _refused(conn: sa.Connection, sql: str) -> None:
@@ -28,42 +18,47 @@ def _refused(conn: sa.Connection, sql: str) -> None:
         conn.execute(sa.text(sql))
 
 
-def test_the_qa_reviewer_role_comes_and_goes_and_keeps_the_rest(
-        empty_database_url: str) -> None:
+def test_qa_rules_tables_come_and_go_and_keep_the_rest(empty_database_url: str) -> None:
     engine = make_engine(empty_database_url)
     try:
         migrate(engine, "0007")
         with engine.begin() as conn:
-            conn.execute(sa.text(USER.format(name="mgr", role="manager")))
             conn.execute(sa.text(
-                "INSERT INTO login_sessions (token_hash, user_id, csrf_token, created_at, "
-                "expires_at) VALUES ('h1', 1, 'c', '2026-10-01 00:00:00', "
-                "'2026-10-02 00:00:00')"))
+                "INSERT INTO users (username, password_hash, role, active, created_at) "
+                "VALUES ('mgr', 'x', 'manager', true, '2026-10-01 00:00:00')"))
             conn.execute(sa.text(
-                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) "
-                "VALUES (1, 't', 'h2', 'p', '2026-10-01 00:00:00')"))
-            conn.execute(sa.text(
-                "INSERT INTO audit_log (at, user_id, username, action, target) "
-                "VALUES ('2026-10-01 00:00:00', 1, 'mgr', 'user.create', 'user:mgr')"))
-            _refused(conn, USER.format(name="qa1", role="qa_reviewer"))
+                "INSERT INTO qa_decisions (period, rules, session_id, rule, ts, hit_id, "
+                "decision, reviewer_id, at) VALUES ('2026-10', 'taobao-basic', 'S1', "
+                "'uncivil', '2026-10-03T10:02:00', 'abc', 'dismiss', 1, "
+                "'2026-11-01 09:00:00')"))
+        assert not RULES_TABLES & set(sa.inspect(engine).get_table_names())
         migrate(engine, "0008")
         assert current_revision(engine) == "0008"
+        assert RULES_TABLES <= set(sa.inspect(engine).get_table_names())
         with engine.begin() as conn:
-            assert _counts(conn) == (1, 1, 1)
-            conn.execute(sa.text(USER.format(name="qa1", role="qa_reviewer")))
-            _refused(conn, USER.format(name="boss", role="owner"))
+            conn.execute(sa.text(
+                "INSERT INTO qa_rules_versions (name, version, text, author_id, created_at) "
+                "VALUES ('shop-basic', 1, 'qa: shop-basic', 1, '2026-11-01 09:00:00')"))
+            conn.execute(sa.text(
+                "INSERT INTO qa_rules_choices (period, name, version, chosen_by, chosen_at) "
+                "VALUES ('2026-10', 'shop-basic', 1, 1, '2026-11-01 09:05:00')"))
+            conn.execute(sa.text(  # a preset has no version
+                "INSERT INTO qa_rules_choices (period, name, chosen_at) "
+                "VALUES ('2026-09', 'douyin-basic', '2026-11-01 09:06:00')"))
+            # one text per name and version, one choice per month
+            _refused(conn, "INSERT INTO qa_rules_versions (name, version, text, created_at) "
+                           "VALUES ('shop-basic', 1, 'qa: other', '2026-11-02 09:00:00')")
+            _refused(conn, "INSERT INTO qa_rules_choices (period, name, chosen_at) "
+                           "VALUES ('2026-10', 'taobao-basic', '2026-11-02 09:00:00')")
 
         cfg = alembic_config()
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0007")
         assert current_revision(engine) == "0007"
-        with engine.begin() as conn:
-            assert _counts(conn) == (1, 1, 1)
-            rows = conn.execute(sa.text(
-                "SELECT username, role, active, agent_id FROM users ORDER BY id")).all()
-            assert [tuple(r) for r in rows] == [("mgr", "manager", True, None),
-                                                ("qa1", "agent", False, None)]
-            _refused(conn, USER.format(name="qa2", role="qa_reviewer"))
+        assert not RULES_TABLES & set(sa.inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM qa_decisions")).scalar() == 1
+            assert conn.execute(sa.text("SELECT count(*) FROM users")).scalar() == 1
     finally:
         engine.dispose()

@@ -18,8 +18,9 @@ from cskpi.web.db.models import Base
 
 TABLES = {"users", "login_sessions", "api_tokens", "login_failures", "audit_log", "grades",
           "events", "period_locks", "scheme_versions", "lost_labels", "lock_reports",
-          "qa_decisions", "qa_rubric", "qa_appeals", "alembic_version"}
-HEAD = "0008"
+          "qa_decisions", "qa_rubric", "qa_appeals", "entry_appeals", "qa_rules_versions",
+          "qa_rules_choices", "alembic_version"}
+HEAD = "0009"
 
 
 def test_upgrade_head_on_an_empty_database(empty_database_url: str) -> None:

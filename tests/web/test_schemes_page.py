@@ -146,7 +146,8 @@ def test_check_button_without_script_lists_the_same_issues(
 # --- saving -----------------------------------------------------------------------------
 
 def test_a_valid_edit_is_version_2_and_changes_the_scorecard(
-        app: FastAPI, client_for: Callable[..., TestClient], gateway: DataGateway) -> None:
+        app: FastAPI, client_for: Callable[..., TestClient], gateway: DataGateway,
+        workspace: Path) -> None:
     client = client_for("mgr")
     before = _card(client)
     response = next(i for i in before["items"] if i["key"] == "response")
@@ -173,6 +174,9 @@ def test_a_valid_edit_is_version_2_and_changes_the_scorecard(
     assert f"{Decimal(str(after['score'])).quantize(Decimal('0.01'))} / 120" in page
     assert gateway.snapshot(PRESALE, PERIOD)["scheme_version"] == 2
     assert gateway.snapshot("aftersale-4crown", PERIOD)["scheme_version"] is None
+    # the saved version is scored from its text: no scheme file beside the workspace
+    assert sorted(p.name for p in workspace.parent.iterdir()
+                  if p.name not in ("shop.duckdb", "shop.duckdb.wal")) == ["data"]
 
     view = client.get(saved.headers["location"]).text
     assert "Version 2 was saved and is in force." in view

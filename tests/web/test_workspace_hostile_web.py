@@ -5,7 +5,9 @@ still lands on the Data page."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from cskpi.data.demo import generate
 from cskpi.web.app import create_app
 from cskpi.web.settings import make_settings
 from tests.helpers.damaged import damage, with_damaged_data_block
+from tests.helpers.holder import Holder
 from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, form_token, login
 
 
@@ -68,3 +71,25 @@ def test_an_upload_of_files_imported_before_stores_nothing(tmp_path: Path) -> No
     again = _import(client, tmp_path / "demo")
     assert again.status_code == 303 and again.headers["location"] == "/data"
     assert client.get(again.headers["location"]).status_code == 200
+
+
+def test_a_page_waits_for_a_workspace_another_process_writes(workspace: Path,
+                                                             tmp_path: Path) -> None:
+    """While `cskpi import` holds the workspace, a page waits up to page_wait_s (5 s by
+    default) and shows the figures once it lets go; when it holds on longer, the page is
+    a 503 saying so, with Retry-After, never a 500 (issue #20, item 10)."""
+    ws = tmp_path / "shop.duckdb"
+    shutil.copy(workspace, ws)
+    client = _client(ws, tmp_path)
+    with Holder(ws) as holder:
+        threading.Timer(1.0, holder.release).start()
+        waited = client.get("/overview?period=2026-10")
+    assert waited.status_code == 200 and "A001" in waited.text
+    client.app.state.cskpi.data.wait_s = 0.5  # type: ignore[attr-defined]
+    with Holder(ws):  # figures not computed yet (October's are kept: served without the file)
+        busy = client.get("/leaderboard?period=2026-09")
+        api = client.get("/api/v1/metrics?period=2026-09")
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "10"
+    assert re.search(r"is in use by another process \(waited [01] s\)", busy.text)  # ~0.5 s
+    assert api.status_code == 503 and api.json()["error"]["code"] == "workspace_unavailable"
+    assert client.get("/leaderboard?period=2026-09").status_code == 200  # let go: served

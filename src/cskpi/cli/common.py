@@ -12,6 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
@@ -20,7 +21,7 @@ from .. import __version__, core
 from ..errors import CskpiError, Issue, SchemeInvalid
 from ..locale import Translator
 from ..months import month_range
-from .i18n import CskpiGroup
+from .i18n import CskpiGroup, argv_lang
 
 # every help text is a catalog key (cli.en.json / cli.zh_CN.json), put in the reader's
 # language on the command tree before parsing (see .i18n)
@@ -72,7 +73,18 @@ def _main(
     lang: LangOpt = None,
 ) -> None:
     """The root of every command: ``--version``, and ``--lang`` before the command (the
-    language is read from the command line before parsing, see .i18n)."""
+    language is read from the command line before parsing, see .i18n).  A command that
+    finds its workspace in use waits for it, saying so on stderr."""
+    from ..store.files import LockWait, set_wait
+
+    def tell(path: Path, waited: float, limit: float) -> None:
+        ctx = click.get_current_context(silent=True)  # the command's --lang, else the root's
+        said = [c.params.get("lang") for c in (ctx, ctx.find_root()) if c] if ctx else []
+        t = Translator(next((lang for lang in said if lang), None) or argv_lang(sys.argv[1:]))
+        _err_console().print(t("workspace.waiting", path=path.name, waited=round(waited),
+                               limit=round(limit)))
+
+    set_wait(LockWait(progress=tell))
 
 
 def print_issues(issues: list[Issue], t: Translator, console: Console) -> None:

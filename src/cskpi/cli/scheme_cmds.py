@@ -219,15 +219,19 @@ def whatif(
                       ] = None,
     edited: Annotated[str | None, typer.Option("--edited", help="cli.opt.whatif.edited")
                       ] = None,
+    profile: Annotated[str, typer.Option("--profile", help="cli.opt.whatif.profile")
+                       ] = "generic",
     data: DataOpt = None,
     fmt: TableFormatOpt = OutputFormat.table,
     lang: LangOpt = None,
 ) -> None:
-    """Sales = inquiries × conversion × AOV, now and after changes; or, with --scheme and
-    --edited, every agent's points and pay under both schemes."""
+    """Sales = (inquiring customers × conversion + other buyers) × AOV, now and after
+    changes; or, with --scheme and --edited, every agent's points and pay under both
+    schemes."""
     from decimal import Decimal
 
-    from ..scoring.whatif import Drivers, parse_number
+    from ..metrics.profiles import resolve
+    from ..scoring.whatif import Drivers, override, parse_number
     from ..scoring.whatif import whatif as run_whatif
 
     t = Translator(lang)
@@ -239,10 +243,12 @@ def whatif(
                                     ("conversion", conversion), ("aov", aov), ("days", days))
                  if v is not None}
         values = {k: parse_number(v, k) for k, v in given.items()}
+        month = None
         if workspace is not None:
             first, last = _period_range(period, None, None, core.latest_month(workspace))
-            base = core.whatif_baseline(workspace, first, last)
-            base = Drivers(**{**vars(base), **values})
+            month = f"{first:%Y-%m}"
+            base = override(core.whatif_baseline(workspace, first, last, resolve(profile)),
+                            values)
         else:
             missing = [k for k in ("agents", "inquiries", "conversion", "aov") if k not in values]
             if missing:
@@ -250,31 +256,36 @@ def whatif(
 
                 raise UsageError(code="whatif_missing",
                                  params={"options": ["--" + m for m in missing]})
-            base = Drivers(**{"days": Decimal(30), **values})
+            base = Drivers.per_agent_day(**{"days": Decimal(30), **values})
         result = run_whatif(base, change or [])
     except CskpiError as exc:
         _fail(exc, t)
         return
     if fmt is OutputFormat.json:
-        typer.echo(to_json(result.to_dict()))
+        typer.echo(to_json({"period": month, **result.to_dict()}))
         return
+    _print_whatif(result, t)
+
+
+def _print_whatif(result: Any, t: Translator) -> None:
+    """The drivers before and after, the change in sales, and the model in words."""
+    from ..errors import render
+    from ..scoring.whatif import ROWS, shown
+
     table = RichTable(title=t("whatif.title"), title_justify="left")
     for key in ("whatif.driver", "whatif.base", "whatif.new"):
         table.add_column(t(key), justify="left" if key == "whatif.driver" else "right")
     b, n = result.base, result.new
-    rows = [("whatif.agents", f"{b.agents:,.0f}", f"{n.agents:,.0f}"),
-            ("whatif.inquiries", f"{b.inquiries:,.2f}", f"{n.inquiries:,.2f}"),
-            ("whatif.conversion", f"{b.conversion:.2%}", f"{n.conversion:.2%}"),
-            ("whatif.aov", f"{b.aov:,.2f}", f"{n.aov:,.2f}"),
-            ("whatif.sales_per_day", f"{b.sales_per_day:,.2f}", f"{n.sales_per_day:,.2f}"),
-            ("whatif.sales", f"{b.sales:,.2f}", f"{n.sales:,.2f}")]
-    for key, x, y in rows:
-        table.add_row(t(key, days=f"{b.days:,.0f}"), x, y)
+    for key, attr, spec, _money in ROWS:
+        table.add_row(t(f"whatif.{key}", days=f"{b.days:,.0f}"), shown(getattr(b, attr), spec),
+                      shown(getattr(n, attr), spec))
     console = _console()
     console.print(table)
     ratio = result.delta_ratio
     console.print(t("whatif.delta", delta=f"{result.delta:+,.2f}",
                     ratio="—" if ratio is None else f"{ratio:+.1%}"))
+    for line in result.explained():
+        console.print(render(t, line["code"], line["params"]), highlight=False)
 
 
 def _scheme_whatif(scheme: str | None, edited: str | None, period: str | None,

@@ -6,17 +6,28 @@ try to download the extension that reads SQLite.  Its errors are turned into
 :class:`WorkspaceError` codes (``error.<code>`` in ``locale/workspace.*.json``) by their
 text, matched on DuckDB's own words: "lock" alone would also match "block", which a
 damaged file reports.
+
+Only one process may write a DuckDB file, and while it does no other process may open it
+at all.  cskpi's writes are short (a page's figures kept in the cache, an import's last
+step), so a command or a page that finds the workspace in use waits for it
+(:func:`lock_wait`): up to ``CSKPI_WORKSPACE_WAIT_S`` seconds (default
+:data:`DEFAULT_WAIT_S`), telling its user that it waits, before it gives up with
+``workspace_in_use``.  The web app waits less (its ``page_wait_s`` setting) and answers
+503 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -63,21 +74,104 @@ def check_file_kind(path: Path) -> None:
     raise WorkspaceError(code=code, params={"path": str(path)})
 
 
-def connect_file(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection to the workspace file ``path``, or a :class:`WorkspaceError`."""
-    check_file_kind(path)
+# --- waiting for a workspace another process writes ------------------------------------
+
+DEFAULT_WAIT_S = 120.0  # a command waits this long for another one's write by default
+MAX_WAIT_S = 24 * 3600.0
+WAIT_ENV = "CSKPI_WORKSPACE_WAIT_S"
+PROGRESS_EVERY_S = 10.0  # a waiting command says so at once, then this often
+
+
+@dataclass(frozen=True)
+class LockWait:
+    """How long to wait for a workspace in use (None: as the environment says), and whom to
+    tell: ``progress(path, waited_s, limit_s)`` is called when the wait starts and every
+    :data:`PROGRESS_EVERY_S`."""
+
+    seconds: float | None = None
+    progress: Callable[[Path, float, float], None] | None = None
+
+
+_wait: ContextVar[LockWait | None] = ContextVar("cskpi_lock_wait", default=None)
+
+
+def wait_from_env() -> float:
+    """``CSKPI_WORKSPACE_WAIT_S`` as seconds (:data:`DEFAULT_WAIT_S` when unset); a value
+    that is not a number from 0 to a day is refused, not guessed."""
+    from ..errors import UsageError
+
+    text = os.environ.get(WAIT_ENV, "").strip()
+    if not text:
+        return DEFAULT_WAIT_S
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=dict(NO_EXTENSIONS))
-    except duckdb.Error as exc:
-        raise open_error(path, exc) from exc
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_WAIT_S:  # NaN fails too
+        raise UsageError(code="workspace_wait_env", params={
+            "name": WAIT_ENV, "value": text[:40], "max": int(MAX_WAIT_S)})
+    return seconds
+
+
+def lock_wait() -> LockWait:
+    """The wait in force: the one :func:`waiting` set, else the environment's."""
+    wait = _wait.get() or LockWait()
+    if wait.seconds is None:
+        return LockWait(wait_from_env(), wait.progress)
+    return wait
+
+
+@contextmanager
+def waiting(wait: LockWait) -> Iterator[None]:
+    """Open workspaces with ``wait`` inside the block (this thread and what it starts
+    with its context)."""
+    token = _wait.set(wait)
+    try:
+        yield
+    finally:
+        _wait.reset(token)
+
+
+def set_wait(wait: LockWait) -> None:
+    """``wait`` for the rest of this context (a command line process sets it once)."""
+    _wait.set(wait)
+
+
+def connect_file(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection to the workspace file ``path``, or a :class:`WorkspaceError`.
+
+    When another process holds the file, waits for it as :func:`lock_wait` says."""
+    check_file_kind(path)
+    wait: LockWait | None = None
+    start = told = 0.0
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=dict(NO_EXTENSIONS))
+        except duckdb.Error as exc:
+            error = open_error(path, exc)
+            if error.code != "workspace_in_use":
+                raise error from exc
+            now = time.monotonic()
+            if wait is None:
+                wait, start, told = lock_wait(), now, -PROGRESS_EVERY_S
+            waited, limit = now - start, wait.seconds or 0.0
+            if waited >= limit:
+                raise WorkspaceError(code="workspace_in_use", params={
+                    "path": str(path), "waited": round(waited)}) from exc
+            if wait.progress is not None and waited - told >= PROGRESS_EVERY_S:
+                wait.progress(path, waited, limit)
+                told = waited
+            time.sleep(min(pause, limit - waited))
+            pause = min(pause * 2, 0.5)
 
 
 def open_error(path: Path, exc: duckdb.Error) -> WorkspaceError:
     """The user's words for DuckDB's failure to open (or attach) the workspace ``path``."""
     text = str(exc)
     params = {"path": str(path)}
-    if any(words in text for words in IN_USE):
-        return WorkspaceError(code="workspace_in_use", params=params)
+    if any(words in text for words in IN_USE):  # connect_file sets how long it waited
+        return WorkspaceError(code="workspace_in_use", params=params | {"waited": 0})
     if NOT_DUCKDB in text:
         return WorkspaceError(code="workspace_not_duckdb", params=params)
     return damage_error(path, exc) or WorkspaceError(

@@ -70,6 +70,8 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
         data=data or DataGateway(settings.workspace, profile=settings.profile,
                                  schemes_by_role=settings.schemes_by_role),
         templates=make_environment())
+    # a page waits this long for the workspace another process writes, then answers 503
+    app.state.cskpi.data.wait_s = settings.page_wait_s
     # grades and events entered in this app count in its scores
     app.state.cskpi.data.entries = entries_for(sessions)
     # the scheme versions saved in this app's database are the ones scored

@@ -33,7 +33,8 @@ from ..jsonable import jsonable
 from ..metrics.compute import MetricQuery
 from ..metrics.profiles import resolve as resolve_profile
 from ..months import month_range
-from ..scoring.run import Scored
+from ..scoring.run import SchemeText, Scored
+from ..store.files import LockWait, waiting
 
 if TYPE_CHECKING:
     from ..scheme import Scheme
@@ -53,11 +54,11 @@ QaChoice = Callable[[str], tuple[str, int | None, str | None] | None]
 
 @dataclass(frozen=True)
 class SchemeInForce:
-    """What a scheme name means now: the ``ref`` the core is given (a preset name, a file
-    path, or the file of a saved version) and the saved ``version`` (None: shipped)."""
+    """What a scheme name means now: the ``ref`` the core is given (a preset name or a file
+    path, or the text of a saved version) and the saved ``version`` (None: shipped)."""
 
     name: str
-    ref: str
+    ref: str | SchemeText
     version: int | None
 
 
@@ -120,6 +121,9 @@ class DataGateway:
         self.qa_rules: str | None = None
         # the QA rules a manager chose for a month (set by the app; see qa_in_force)
         self.qa_choice: QaChoice | None = None
+        # how long a call waits for the workspace another process writes (None: as
+        # CSKPI_WORKSPACE_WAIT_S says; the app sets its page_wait_s)
+        self.wait_s: float | None = None
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
@@ -150,7 +154,8 @@ class DataGateway:
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
             try:
-                value = compute()
+                with waiting(LockWait(self.wait_s)):
+                    value = compute()
             finally:
                 self._seen = self._signature()
             self._cache[key] = value
@@ -253,14 +258,13 @@ class DataGateway:
         if stored is None:
             return SchemeInForce(scheme, scheme, None)
         version, text = stored
-        path = self._scheme_file(scheme, f"v{version}", text)
-        return SchemeInForce(scheme, str(path), version)
+        return SchemeInForce(scheme, SchemeText(text, source=f"{scheme} v{version}"), version)
 
-    def _scheme_file(self, name: str, label: str, text: str, kind: str = "schemes") -> Path:
-        """``text`` in a file named by its content, written once (the core reads files);
-        ``kind``: the folder beside the workspace (``schemes``, ``qa``)."""
+    def _qa_file(self, name: str, label: str, text: str) -> Path:
+        """QA rules ``text`` in a file named by its content, written once (the QA core
+        reads files or presets)."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-        folder = Path(f"{self.workspace}.{kind}")
+        folder = Path(f"{self.workspace}.qa")
         path = folder / f"{name}.{label}-{digest}.yaml"
         if not path.exists():
             folder.mkdir(parents=True, exist_ok=True)
@@ -287,7 +291,7 @@ class DataGateway:
             return None, ""
         return qa, repr((sorted(qa.dismissed), sorted((k, str(v)) for k, v in qa.rubric.items())))
 
-    def _scored_ref(self, ref: str, period: str) -> Scored:
+    def _scored_ref(self, ref: str | SchemeText, period: str) -> Scored:
         grades, events, qa, entered = self._entered(valid_period(period))
         return self._cached(("score", ref, period, entered),
                             lambda: core.score_period(ref, period, workspace=self.workspace,
@@ -299,23 +303,14 @@ class DataGateway:
         return self._scored_ref(self.in_force(scheme).ref, period)
 
     def scored_text(self, name: str, text: str, period: str) -> Scored:
-        """Every agent's score under a scheme text that is not saved (a preview).
-
-        The text lives in a file only while the core reads it; the result is cached by
-        the text's digest, so previewing the same text again costs nothing.
-        """
+        """Every agent's score under a scheme text that is not saved (a preview), cached by
+        the text's digest, so previewing the same text again costs nothing."""
         grades, events, qa, entered = self._entered(valid_period(period))
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-        def score() -> Scored:
-            path = self._scheme_file(name, "preview", text)
-            try:
-                return core.score_period(str(path), period, workspace=self.workspace,
-                                         grades=grades, events=events, qa_decisions=qa)
-            finally:
-                path.unlink(missing_ok=True)
-
-        return self._cached(("score-text", digest, period, entered), score)
+        return self._cached(("score-text", digest, period, entered),
+                            lambda: core.score_period(SchemeText(text, source=name), period,
+                                                      workspace=self.workspace, grades=grades,
+                                                      events=events, qa_decisions=qa))
 
     def scheme_for(self, agent: Mapping[str, Any]) -> str | None:
         """The scheme configured for the agent's role (None when there is none)."""
@@ -397,7 +392,7 @@ class DataGateway:
         name, version, text = chosen
         if version is None or text is None:
             return QaRulesInForce(name, name, None, chosen=True)
-        path = self._scheme_file(name, f"v{version}", text, kind="qa")
+        path = self._qa_file(name, f"v{version}", text)
         return QaRulesInForce(name, str(path), version, chosen=True)
 
     def qa_ref(self, period: str) -> str:

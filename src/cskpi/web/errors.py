@@ -195,6 +195,9 @@ def _same_site(request: Request) -> bool:
     return referer.startswith(f"{request.url.scheme}://{request.url.netloc}/")
 
 
+RETRY_AFTER_S = 10  # a page's answer while another process holds the workspace
+
+
 def _no_data_yet(exc: CskpiError) -> bool:
     """No workspace, or one without dated data: a fresh install, not a failure."""
     return exc.code in ("workspace_missing", "workspace_no_data")
@@ -210,8 +213,11 @@ async def _core_error(request: Request, exc: Exception) -> Response:
 
     # a coded error reads in the page's language (the API's messages are English)
     t = Translator("en" if wants_json(request) else request_lang(request))
+    # another process writes the workspace (an import, cskpi report): try again soon
+    busy = {"Retry-After": str(RETRY_AFTER_S)} if exc.code == "workspace_in_use" else None
     return error_response(request, status, code, "web.error.core",
-                          {"message": exc.text(t)}, details={"hint": exc.hint_text(t)})
+                          {"message": exc.text(t)}, details={"hint": exc.hint_text(t)},
+                          headers=busy)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -72,6 +72,9 @@ class WebSettings(BaseSettings):
         default=DEFAULT_ALERTS,
         description='overview alerts: (metric, < or >, threshold); in the environment as '
                     'JSON, e.g. [["satisfaction", "<", 0.85]]')
+    page_wait_s: float = Field(default=5.0, ge=0, le=600, description=(
+        "how long a page waits for the workspace while another process writes it (an "
+        "import, cskpi report), seconds; then it answers 503 with Retry-After"))
     min_sample: int = Field(default=30, ge=0, le=1_000_000, description=(
         "a rate whose denominator is below this is flagged as a small sample"))
     profile: str = Field(default="generic", description=(

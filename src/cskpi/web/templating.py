@@ -23,6 +23,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/funnel", "web.nav.funnel", ("admin", "manager")),
     ("/grades", "web.nav.grades", ("admin", "manager")),
     ("/qa", "web.nav.qa", ("admin", "manager", "qa_reviewer")),
+    ("/appeals", "web.nav.appeals", ("admin", "manager")),
     ("/data", "web.nav.data", ("admin", "manager")),
     ("/schemes", "web.nav.schemes", ("admin", "manager")),
     ("/periods", "web.nav.periods", ("admin", "manager")),
@@ -31,6 +32,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/admin/audit", "web.nav.audit", ("admin",)),
     ("/schemes/mine", "web.nav.my_scheme", ("agent",)),
     ("/qa/mine", "web.nav.my_qa", ("agent",)),
+    ("/appeals/mine", "web.nav.my_appeals", ("agent",)),
     ("/account", "web.nav.account", ("admin", "manager", "agent", "qa_reviewer")),
 )
 

@@ -1,10 +1,17 @@
 """The what-if page's glue: form fields to ``cskpi whatif --change`` changes, with an error
 per field instead of an exception.
 
-The figures are the CLI's: the baseline is :func:`cskpi.core.whatif_baseline` of the
-month and the changes go through :func:`cskpi.scoring.whatif.whatif` as the same
-``NAME=VALUE`` strings; numbers are shown with the CLI's formats (from the exact
-decimals, not floats), so the page and ``cskpi whatif`` agree to the cent.
+The figures are the CLI's: the baseline is :func:`cskpi.scoring.whatif.baseline_from_metrics`
+of the month's shop and agent rows (the very rows, cached, that the overview shows, so
+the baseline's sales are the overview's sales of the month), and the changes go through
+:func:`cskpi.scoring.whatif.whatif` as the same ``NAME=VALUE`` strings; numbers are shown
+with the CLI's formats (from the exact decimals, not floats), so the page and
+``cskpi whatif`` agree to the cent.
+
+The conversion is a rate: the form asks how its number reads (``conversion_unit``):
+percentage points (+5: 40 % → 45 %), percent of the rate (+20: 40 % → 48 %) or a new rate
+(45: 45 %).  A link without the unit reads the number as the command line does
+(``+20%`` relative, ``+5pp`` points, ``45%`` a new rate).
 """
 
 from __future__ import annotations
@@ -14,23 +21,28 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .. import core
-from ..errors import UsageError
+from ..errors import Translate, UsageError, render
 from ..months import month_range
-from ..scoring.whatif import ChangeOutOfRange, Drivers, WhatIf, apply_changes, whatif
+from ..scoring.whatif import (
+    MAX_AGENTS,
+    ROWS,
+    ChangeOutOfRange,
+    Drivers,
+    WhatIf,
+    apply_changes,
+    baseline_from_metrics,
+    shown,
+    whatif,
+)
 from .data import DataGateway, valid_period
 
 FIELDS = ("conversion", "aov", "inquiries", "agents")  # what the form lets change
+__all__ = ["FIELDS", "MAX_AGENTS", "UNITS", "Simulation", "cli_command", "simulate"]
+UNITS = ("pp", "rel", "set")  # how the conversion's number reads; the form's default first
 MAX_INPUT = 32
-# +20%, -5 %, 45%, 0.45, 120, +2, 1,200: what --change accepts after "NAME="
-_VALUE = re.compile(r"^[+-]?\s*\d[\d,]*(\.\d+)?\s*%?$")
-# (row key, Drivers attribute, the CLI's format, shown as money)
-ROWS = (("agents", "agents", ",.0f", False),
-        ("inquiries", "inquiries", ",.2f", False),
-        ("conversion", "conversion", ".2%", False),
-        ("aov", "aov", ",.2f", True),
-        ("sales_per_day", "sales_per_day", ",.2f", True),
-        ("sales", "sales", ",.2f", True))
+# +20%, -5 %, 45%, 0.45, 120, +2, 1,200, +5pp: a number, its sign and its unit
+_VALUE = re.compile(r"^([+-]?)\s*(\d[\d,]*(?:\.\d+)?)\s*(%|[pP][pP])?$")
+_SUFFIX = {"pp": "pp", "rel": "%", "set": "%"}  # the unit a typed suffix may repeat
 
 
 @dataclass(frozen=True)
@@ -50,15 +62,18 @@ class Simulation:
 
     period: str | None
     inputs: dict[str, str]
+    unit: str = UNITS[0]  # how the conversion field reads (as shown in the form)
     errors: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     result: WhatIf | None = None
+    changes: list[str] = field(default_factory=list)  # the CLI's --change values
+    refused: bool = False  # an input of the user's was refused (422), not only no data
 
     @property
     def rows(self) -> list[DriverRow]:
         if self.result is None:
             return []
         base, new = self.result.base, self.result.new
-        return [DriverRow(key, format(getattr(base, attr), spec), format(getattr(new, attr), spec),
+        return [DriverRow(key, shown(getattr(base, attr), spec), shown(getattr(new, attr), spec),
                           money, getattr(base, attr) != getattr(new, attr))
                 for key, attr, spec, money in ROWS]
 
@@ -72,59 +87,126 @@ class Simulation:
         ratio = None if self.result is None else self.result.delta_ratio
         return None if ratio is None else format(ratio, "+.1%")
 
+    def explained(self, t: Translate) -> list[str]:
+        """The model and what the changes did, in the reader's language."""
+        if self.result is None:
+            return []
+        return [render(t, line["code"], line["params"]) for line in self.result.explained()]
 
-def _field_error(base: Drivers, name: str, text: str) -> tuple[str, dict[str, str]] | None:
-    """Why ``text`` is not a change of driver ``name`` (None when it is one)."""
-    if len(text) > MAX_INPUT or not _VALUE.match(text):
-        return "web.whatif.error.format", {"value": text[:MAX_INPUT]}
+
+class _Refused(Exception):
+    """A field's input is no change: its message key and parameters."""
+
+    def __init__(self, key: str, **params: str) -> None:
+        super().__init__(key)
+        self.error = (key, params)
+
+
+def _conversion_change(text: str, unit: str) -> tuple[str, str]:
+    """The ``--change conversion=`` value of ``text`` and the unit it reads in."""
+    m = _VALUE.match(text)
+    if m is None:
+        raise _Refused("web.whatif.error.format", value=text)
+    sign, number, suffix = m.groups()
+    suffix = (suffix or "").lower()
+    if not unit:  # a link without the unit: as the command line reads it
+        if not suffix:
+            raise _Refused("web.whatif.error.unit", value=text)
+        unit = "pp" if suffix == "pp" else "rel" if sign else "set"
+    elif suffix and suffix != _SUFFIX[unit]:
+        raise _Refused(f"web.whatif.error.unit_conflict_{unit}", value=text)
+    if unit == "set":
+        if sign == "-":
+            raise _Refused("web.whatif.error.negative", value=text)
+        return f"{number}%", unit
+    return f"{sign or '+'}{number}{_SUFFIX[unit]}", unit
+
+
+def _check(base: Drivers, name: str, change: str, text: str) -> None:
+    """Refuse ``change`` (typed as ``text``) when its result is out of bounds."""
     try:
-        apply_changes(base, [f"{name}={text}"])
-    except ChangeOutOfRange as exc:  # the format is checked above
+        apply_changes(base, [f"{name}={change}"])
+    except ChangeOutOfRange as exc:  # the format is checked before
         if exc.bound == "too_large":  # 10^15 or more (scheme-limits catalog)
-            return "limits.too_large", {"value": text}
+            raise _Refused("limits.too_large", value=text) from None
+        if exc.bound == "range":
+            raise _Refused("web.whatif.error.range", value=text, low=f"{exc.params['low']:,}",
+                           high=f"{exc.params['high']:,}") from None
         key = "conversion" if exc.bound == "above_1" else "negative"
-        return f"web.whatif.error.{key}", {"value": text}
-    return None
+        raise _Refused(f"web.whatif.error.{key}", value=text) from None
+    except UsageError:  # pp given for a driver that is no rate
+        raise _Refused("web.whatif.error.pp", value=text) from None
+
+
+def _change(base: Drivers, name: str, text: str, unit: str) -> tuple[str, str]:
+    """A field's ``--change`` value and the unit it reads in (the conversion's)."""
+    if len(text) > MAX_INPUT:
+        raise _Refused("web.whatif.error.format", value=text[:MAX_INPUT])
+    if name == "conversion":
+        change, unit = _conversion_change(text, unit)
+    elif _VALUE.match(text) is None:
+        raise _Refused("web.whatif.error.format", value=text)
+    else:
+        change = text
+    _check(base, name, change, text)
+    return change, unit
 
 
 def baseline(data: DataGateway, period: str) -> Drivers:
-    """The month's drivers, as ``cskpi whatif -w WORKSPACE --period`` reads them."""
+    """The month's drivers from the rows the overview shows (the gateway's profile)."""
     first, last = month_range(period)
-    return data.cached(("whatif", "baseline", period),
-                       lambda: core.whatif_baseline(data.workspace, first, last))
+    return baseline_from_metrics((data.metrics(period, "shop") or [{}])[0],
+                                 data.metrics(period, "agent"), (last - first).days + 1)
 
 
-def simulate(data: DataGateway, period: str | None, inputs: Mapping[str, str]) -> Simulation:
+def simulate(data: DataGateway, period: str | None, inputs: Mapping[str, str],
+             unit: str = "") -> Simulation:
     """The month's baseline with the changes asked for, or what is wrong with the inputs.
 
-    ``period`` None means the latest month with data.
+    ``period`` None means the latest month with data; ``unit`` is how the conversion's
+    number reads (one of :data:`UNITS`; empty: by its own suffix, as on the command line).
     """
     given = {name: (inputs.get(name) or "").strip() for name in FIELDS}
-    sim = Simulation(period, given)
+    unit = unit.strip()
+    sim = Simulation(period, given, unit if unit in UNITS else UNITS[0])
     try:
         sim.period = valid_period(period[:MAX_INPUT]) if period else data.latest_period()
     except UsageError:
         key = "web.whatif.error.period" if period else "web.whatif.error.no_data"
         sim.errors["period"] = (key, {"value": (period or "")[:MAX_INPUT]})
+        sim.refused = bool(period)
         return sim
     try:
         base = baseline(data, sim.period)
     except UsageError:
         sim.errors["period"] = ("web.whatif.error.no_baseline", {"value": sim.period})
+        sim.refused = bool(period)
         return sim
     for name, text in given.items():
-        if text and (error := _field_error(base, name, text)) is not None:
-            sim.errors[name] = error
-    if not sim.errors:
-        sim.result = whatif(base, [f"{name}={text}" for name, text in given.items() if text])
+        if not text:
+            continue
+        try:
+            if name == "conversion" and unit not in ("", *UNITS):  # not from the form
+                raise _Refused("web.whatif.error.unit", value=text)
+            change, used = _change(base, name, text, unit)
+        except _Refused as refused:
+            sim.errors[name] = refused.error
+            continue
+        if name == "conversion":
+            sim.unit = used
+        sim.changes.append(f"{name}={change}")
+    if sim.errors:
+        sim.refused = True
+    else:
+        sim.result = whatif(base, sim.changes)
     return sim
 
 
-def cli_command(sim: Simulation) -> str:
+def cli_command(sim: Simulation, profile: str = "generic") -> str:
     """The ``cskpi whatif`` command that prints the same figures."""
     words = ["cskpi", "whatif", "-w", "WORKSPACE", "--period", sim.period or ""]
-    for name, text in sim.inputs.items():
-        if text:
-            words += ["--change", shlex.quote(f"{name}={text}")]
+    if profile != "generic":
+        words += ["--profile", shlex.quote(profile)]
+    for change in sim.changes:
+        words += ["--change", shlex.quote(change)]
     return " ".join(words)
-

@@ -375,3 +375,41 @@ class QaRulesChoice(Base):
     def to_dict(self) -> dict[str, Any]:
         """The choice as plain data (for the audit log)."""
         return {"period": self.period, "name": self.name, "version": self.version}
+
+
+class EntryAppeal(Base):
+    """An agent's appeal (申诉) of one of their grades or entered events, and a manager's
+    decision: ``upheld`` (the entry is changed as the decision says, in the same step) or
+    ``rejected``, with an answer the agent reads.
+
+    A grade is known by (agent_id, period, item), whether entered or imported; an event
+    by the id of the entered event.  ``entry`` is the grade or event as the agent appealed
+    it, ``remedy`` what upholding did to it."""
+
+    __tablename__ = "entry_appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # grade | event
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    item: Mapped[str | None] = mapped_column(String(64), default=None)
+    event_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    entry: Mapped[Any] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default="open", index=True)
+    answer: Mapped[str | None] = mapped_column(Text, default=None)
+    remedy: Mapped[Any] = mapped_column(JSON, nullable=True, default=None)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_entry_appeals_decided_by"),
+        default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    decider: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[decided_by])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The appeal as plain data (for the audit log)."""
+        return {"id": self.id, "kind": self.kind, "agent_id": self.agent_id,
+                "period": self.period, "item": self.item, "event_id": self.event_id,
+                "entry": self.entry, "text": self.text, "status": self.status,
+                "answer": self.answer, "remedy": self.remedy}

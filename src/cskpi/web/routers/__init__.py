@@ -10,11 +10,13 @@ def page_routers() -> list[APIRouter]:
     from .pages import (
         account,
         admin,
+        appeals,
         auth,
         data,
         drilldown,
         funnel,
         grades,
+        grid,
         home,
         leaderboard,
         overview,
@@ -28,8 +30,10 @@ def page_routers() -> list[APIRouter]:
     )
 
     return [auth.router, home.router, overview.router, leaderboard.router, scorecard.router,
-            drilldown.router, funnel.router, grades.router, qa.router, qarules.router,
-            data.router, schemes.router,
+            drilldown.router, funnel.router,
+            # the grid before grades: POST /grades/{grade_id} would take /grades/grid
+            grid.router, grades.router, qa.router, qarules.router, appeals.router, data.router,
+            schemes.router,
             periods.router, whatif.router, reports.router, account.router, admin.router]
 
 

@@ -13,8 +13,8 @@ an integrity check).  PostgreSQL drops and adds the constraint.
 Going back turns QA reviewers into inactive agents without an agent (no access), then
 restores the old constraint.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2027-02-16
 """
 
@@ -25,8 +25,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
