@@ -156,12 +156,12 @@ def _with_inputs(fn: Callable[..., T], *, workspace: Path | str | None,
             inputs.release()
 
 
-def qa_check(rules_ref: str, first: dt.date, last: dt.date, *,
+def qa_check(rules_ref: Any, first: dt.date, last: dt.date, *,
              workspace: Path | str | None = None, data: Path | str | None = None,
              agent_id: str | None = None, decisions: Any = None, sessions: bool = True
              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every QA hit and every checked session's score of a period: (hits, sessions), each
-    a list of dicts (:data:`cskpi.qa.engine.HIT_COLUMNS`, ``SESSION_COLUMNS``);
+    a list of dicts (``rules_ref``: :data:`cskpi.qa.loader.RulesRef`) (:data:`cskpi.qa.engine.HIT_COLUMNS`, ``SESSION_COLUMNS``);
     ``sessions=False``: the hits only (the sessions' list is empty)."""
     from .qa import load
     from .qa.engine import HIT_COLUMNS, SESSION_COLUMNS, check, rows

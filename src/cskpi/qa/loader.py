@@ -9,6 +9,7 @@ a bad file: it returns ``(None, issues)``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -82,8 +83,23 @@ def preset_text(name: str) -> str:
     return resources.files(__package__).joinpath("presets").joinpath(f"{name}.yaml").read_text("utf-8")
 
 
-def resolve(ref: str) -> tuple[str, str]:
-    """(source name, YAML text) of a QA rules file path or preset name."""
+@dataclass(frozen=True)
+class RulesText:
+    """QA rules given as their YAML text (a version saved in the web app), with the name
+    their messages give as the source: no file is written."""
+
+    text: str
+    source: str = "<qa rules>"
+
+
+RulesRef = str | RulesText
+"""What the QA check takes as rules: a preset name or a file path, or a text."""
+
+
+def resolve(ref: RulesRef) -> tuple[str, str]:
+    """(source name, YAML text) of a QA rules file path, preset name or text."""
+    if isinstance(ref, RulesText):
+        return ref.source, ref.text
     path = Path(ref)
     if path.suffix.lower() in (".yaml", ".yml") or path.exists():
         if not path.is_file():
@@ -106,7 +122,7 @@ class QaRulesInvalid(SchemeInvalid):
         self.issues = issues
 
 
-def load(ref: str) -> QaRules:
+def load(ref: RulesRef) -> QaRules:
     """The QA rules of a file or preset; :class:`QaRulesInvalid` listing every problem."""
     source, text = resolve(ref)
     rules, issues = load_rules(text, source)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -33,6 +32,7 @@ from ..jsonable import jsonable
 from ..metrics.compute import MetricQuery
 from ..metrics.profiles import resolve as resolve_profile
 from ..months import month_range
+from ..qa.loader import RulesText
 from ..scoring.run import SchemeText, Scored
 from ..store.files import LockWait, waiting
 
@@ -65,11 +65,11 @@ class SchemeInForce:
 @dataclass(frozen=True)
 class QaRulesInForce:
     """The QA rules a month is reviewed with: the ``ref`` the core is given (a preset
-    name, a file path, or the file of a saved version), the saved ``version`` (None: a
+    name, a file path, or the text of a saved version), the saved ``version`` (None: a
     preset or a file) and whether a manager ``chosen`` them (else the default)."""
 
     name: str
-    ref: str
+    ref: str | RulesText
     version: int | None
     chosen: bool
 
@@ -260,19 +260,6 @@ class DataGateway:
         version, text = stored
         return SchemeInForce(scheme, SchemeText(text, source=f"{scheme} v{version}"), version)
 
-    def _qa_file(self, name: str, label: str, text: str) -> Path:
-        """QA rules ``text`` in a file named by its content, written once (the QA core
-        reads files or presets)."""
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-        folder = Path(f"{self.workspace}.qa")
-        path = folder / f"{name}.{label}-{digest}.yaml"
-        if not path.exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            partial = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}"
-            partial.write_text(text, encoding="utf-8")
-            os.replace(partial, path)  # readers never see half a file
-        return path
-
     def _entered(self, period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any,
                                              str]:
         """Grades, events and QA decisions entered in the app for the month, and a cache
@@ -392,10 +379,10 @@ class DataGateway:
         name, version, text = chosen
         if version is None or text is None:
             return QaRulesInForce(name, name, None, chosen=True)
-        path = self._qa_file(name, f"v{version}", text)
-        return QaRulesInForce(name, str(path), version, chosen=True)
+        return QaRulesInForce(name, RulesText(text, source=f"{name} v{version}"), version,
+                              chosen=True)
 
-    def qa_ref(self, period: str) -> str:
+    def qa_ref(self, period: str) -> str | RulesText:
         """What the core is given for the QA rules of a month (:meth:`qa_in_force`)."""
         return self.qa_in_force(period).ref
 
