@@ -9,6 +9,7 @@ def page_routers() -> list[APIRouter]:
     """Every HTML page router, in menu order."""
     from .pages import (
         account,
+        activity,
         admin,
         auth,
         data,
@@ -27,7 +28,7 @@ def page_routers() -> list[APIRouter]:
     )
 
     return [auth.router, home.router, overview.router, leaderboard.router, scorecard.router,
-            drilldown.router, funnel.router, grades.router, qa.router, data.router, schemes.router,
+            drilldown.router, funnel.router, activity.router, grades.router, qa.router, data.router, schemes.router,
             periods.router, whatif.router, reports.router, account.router, admin.router]
 
 
