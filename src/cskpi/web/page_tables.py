@@ -397,7 +397,7 @@ def reviews(ctx: Context) -> PageExport:
     fb, period, who, names = ctx["fb"], ctx["period"], ctx["who"], ctx["names"]
     tables = []
     if fb.reviews:
-        tables.append(table("reviews", t("web.reviews.product"), [
+        tables.append(table("reviews", t("web.reviews.product_table"), [
             Column(t("web.reviews.col.time"), "datetime"), Column(t("web.reviews.col.order")),
             Column(t("web.reviews.col.rating")), Column(t("web.reviews.col.text")),
             Column(t("web.common.agent")), Column(t("web.common.name")),
@@ -406,7 +406,7 @@ def reviews(ctx: Context) -> PageExport:
               r["agent_id"], names.get(r["agent_id"]), t(f"web.reviews.credit.{r['credit']}")]
              for r in fb.reviews]))
     if fb.ratings:
-        tables.append(table("ratings", t("web.reviews.ratings"), [
+        tables.append(table("ratings", t("web.reviews.ratings_table"), [
             Column(t("web.reviews.col.started"), "datetime"),
             Column(t("web.reviews.col.rated"), "datetime"),
             Column(t("web.reviews.col.session")), Column(t("web.reviews.col.customer")),
