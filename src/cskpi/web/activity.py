@@ -87,14 +87,15 @@ def hour_labels() -> list[str]:
     return [f"{h:02d}:00" for h in range(HOURS)]
 
 
-def heatmap_chart(fmt: Formatter, h: Heatmap, field: str, key: str) -> dict[str, Any]:
-    """A chart specification (static/charts.js, ``type: heatmap``): hours across, weekdays
-    down, a cell per hour; None where the rate has no round."""
+def heatmap_chart(fmt: Formatter, h: Heatmap, field: str) -> dict[str, Any]:
+    """A chart specification (static/charts.js, ``type: heatmap``) of ``field``
+    (``sessions`` or ``reply_3min_rate``, the catalog's keys): hours across, weekdays down,
+    a cell per hour; None where the rate has no round."""
     unit = "rate" if field == "reply_3min_rate" else "count"
     values = [[hour, day, None if v is None else float(v)]
               for day, row in enumerate(h.grid(field)) for hour, v in enumerate(row)]
     present = [v for _, _, v in values if v is not None]
-    return {"type": "heatmap", "title": fmt.metric_label(key), "unit": unit,
+    return {"type": "heatmap", "title": fmt.metric_label(field), "unit": unit,
             "unit_text": unit_text(fmt, unit), "categories": hour_labels(),
             "rows": weekday_names(fmt.lang), "data": values,
             "max": 1 if unit == "rate" else max(present + [1]),

@@ -4,47 +4,65 @@ agent held responsible.  Managers filter by team or agent; an agent sees their o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ...activity import feedback, heatmap, heatmap_chart, hour_labels, weekday_names, whose
+from ...activity import (
+    Whose,
+    feedback,
+    heatmap,
+    heatmap_chart,
+    hour_labels,
+    weekday_names,
+    whose,
+)
 from ...deps import CurrentUser, DataDep, month_with_data
 from ...i18n import Formatter
 from ...params import MonthQuery
 from ...templating import render, request_lang
 
 router = APIRouter()
-TeamQuery = Annotated[str | None, Query(max_length=64)]
-AgentQuery = Annotated[str | None, Query(max_length=64)]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The month (one with data) and whose figures a page shows."""
+
+    period: str
+    who: Whose
+
+
+def page_scope(principal: CurrentUser, data: DataDep, period: MonthQuery = None,
+               team: Annotated[str | None, Query(max_length=64)] = None,
+               agent: Annotated[str | None, Query(max_length=64)] = None) -> Scope:
+    """Whose first (an agent asking for another's figures is refused before anything is
+    computed), then the month."""
+    who = whose(principal, data, team, agent)
+    return Scope(month_with_data(data, period), who)
+
+
+ScopeDep = Annotated[Scope, Depends(page_scope)]
 
 
 @router.get("/heatmap", response_class=HTMLResponse)
-def heatmap_page(request: Request, principal: CurrentUser, data: DataDep,
-                 period: MonthQuery = None, team: TeamQuery = None,
-                 agent: AgentQuery = None) -> Response:
+def heatmap_page(request: Request, data: DataDep, scope: ScopeDep) -> Response:
     """Sessions and the 3-minute reply rate of a month by weekday and hour."""
-    who = whose(principal, data, team, agent)
-    period = month_with_data(data, period)
     fmt = Formatter(request_lang(request))
-    h = heatmap(data, period, who)
+    h = heatmap(data, scope.period, scope.who)
     return render(request, "heatmap.html", {
-        "period": period, "who": who, "h": h, "weekdays": weekday_names(fmt.lang),
-        "hours": hour_labels(),
-        "charts": [("heatmap-sessions-chart", heatmap_chart(fmt, h, "sessions", "sessions")),
-                   ("heatmap-reply-chart", heatmap_chart(fmt, h, "reply_3min_rate",
-                                                         "reply_3min_rate"))]})
+        "period": scope.period, "who": scope.who, "h": h,
+        "weekdays": weekday_names(fmt.lang), "hours": hour_labels(),
+        "charts": [("heatmap-sessions-chart", heatmap_chart(fmt, h, "sessions")),
+                   ("heatmap-reply-chart", heatmap_chart(fmt, h, "reply_3min_rate"))]})
 
 
 @router.get("/reviews", response_class=HTMLResponse)
-def reviews_page(request: Request, principal: CurrentUser, data: DataDep,
-                 period: MonthQuery = None, team: TeamQuery = None,
-                 agent: AgentQuery = None) -> Response:
+def reviews_page(request: Request, data: DataDep, scope: ScopeDep) -> Response:
     """The month's bad and neutral reviews and its low service ratings."""
-    who = whose(principal, data, team, agent)
-    period = month_with_data(data, period)
     names = {a["agent_id"]: a.get("name") for a in data.roster()}
-    return render(request, "reviews.html", {"period": period, "who": who,
-                                            "fb": feedback(data, period, who),
-                                            "names": names})
+    return render(request, "reviews.html", {
+        "period": scope.period, "who": scope.who,
+        "fb": feedback(data, scope.period, scope.who), "names": names})
