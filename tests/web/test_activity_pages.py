@@ -179,3 +179,24 @@ def test_an_agent_sees_the_teams_median_and_no_colleague(
     conversion = [Decimal(str(r["conversion_rate"])) for r in team]
     assert Decimal(figures[1][2]) == statistics.median(conversion)
     assert figures[1][3] == str(len(conversion)) == "4"
+
+
+def test_long_lists_show_a_page_and_download_whole(review_app: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page of each list (2 rows here, 200 in the app): the pages' links keep the
+    month and the other list's page; the download holds every row."""
+    from cskpi.web import activity
+
+    monkeypatch.setattr(activity, "PAGE_ROWS", 2)
+    boss = _client(review_app, "boss", "boss-pass-1")
+    html = boss.get("/reviews?period=2026-10&team=T1&ratings_page=1").text
+    _, rows = html_table(boss.get("/reviews?period=2026-10").text, "reviews")
+    assert [r[1] for r in rows] == ["O3", "O1"]  # rows 1-2 of 3
+    second = boss.get("/reviews?period=2026-10&reviews_page=2").text
+    _, rows = html_table(second, "reviews")
+    assert [r[1] for r in rows] == ["O2"]
+    assert "Rows 3–3 of 3" in second and 'href="?period=2026-10&amp;reviews_page=1" rel="prev"' in second
+    assert 'data-list="reviews_page"' not in html  # T1 has one review: no pages
+    every = csv_rows(boss.get("/reviews?period=2026-10&reviews_page=2&format=csv"
+                              "&table=reviews").content)
+    assert [r[1] for r in every[1:]] == ["O3", "O1", "O2"]

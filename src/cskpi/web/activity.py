@@ -26,6 +26,30 @@ from .errors import BadRequest, Forbidden, NotFound
 from .i18n import Formatter
 from .views import AGENT_TREND_KEYS, agent_rows, card_metrics, scheme_profile, unit_text
 
+PAGE_ROWS = 200  # rows of a list per page (a month of a big shop has thousands of ratings)
+
+
+@dataclass(frozen=True)
+class Paged:
+    """One page of a list: its rows, and where they stand in the whole."""
+
+    rows: list[Any]
+    total: int
+    page: int
+    pages: int
+
+    @property
+    def first(self) -> int:
+        """The number of the first row shown (1-based; 0 when there is none)."""
+        return (self.page - 1) * PAGE_ROWS + 1 if self.rows else 0
+
+
+def paged(rows: list[Any], page: int) -> Paged:
+    """The ``page``-th :data:`PAGE_ROWS` rows (a page past the end: the last one)."""
+    pages = max(1, -(-len(rows) // PAGE_ROWS))
+    at = min(max(page, 1), pages)
+    return Paged(rows[(at - 1) * PAGE_ROWS:at * PAGE_ROWS], len(rows), at, pages)
+
 
 @dataclass(frozen=True)
 class Whose:

@@ -16,6 +16,7 @@ from ...activity import (
     heatmap,
     heatmap_chart,
     hour_labels,
+    paged,
     weekday_names,
     whose,
 )
@@ -59,10 +60,23 @@ def heatmap_page(request: Request, data: DataDep, scope: ScopeDep) -> Response:
                    ("heatmap-reply-chart", heatmap_chart(fmt, h, "reply_3min_rate"))]})
 
 
+PageQuery = Annotated[int, Query(ge=1, le=1_000_000)]
+
+
 @router.get("/reviews", response_class=HTMLResponse)
-def reviews_page(request: Request, data: DataDep, scope: ScopeDep) -> Response:
-    """The month's bad and neutral reviews and its low service ratings."""
+def reviews_page(request: Request, data: DataDep, scope: ScopeDep, reviews_page: PageQuery = 1,
+                 ratings_page: PageQuery = 1) -> Response:
+    """The month's bad and neutral reviews and its low service ratings, a page of each
+    (their downloads hold every row)."""
     names = {a["agent_id"]: a.get("name") for a in data.roster()}
+    fb = feedback(data, scope.period, scope.who)
+    shown = {"reviews": paged(fb.reviews, reviews_page),
+             "ratings": paged(fb.ratings, ratings_page)}
+    who = scope.who
+    query = {"period": scope.period}  # what the pages' links keep
+    if not who.fixed:
+        query.update({k: v for k, v in (("team", who.team), ("agent", who.agent)) if v})
+    query.update({f"{name}_page": p.page for name, p in shown.items() if p.page > 1})
     return render(request, "reviews.html", {
-        "period": scope.period, "who": scope.who,
-        "fb": feedback(data, scope.period, scope.who), "names": names})
+        "period": scope.period, "who": who, "fb": fb, "shown": shown, "query": query,
+        "names": names})
