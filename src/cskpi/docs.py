@@ -625,7 +625,8 @@ WEB_PAGES = (
      "counts at the hour its human service began, so the cells add up to the month's figures"),
     ("/reviews", "manager, admin, an agent (their own)", "the month's bad and neutral product "
      "reviews with their text, and its service ratings of 1-3, each with the agent held "
-     "responsible as the figures count it; by team or agent"),
+     "responsible as the figures count it; by team or agent; 200 rows a page (the "
+     "downloads hold every row)"),
     ("/data", "manager, admin", "upload exports, the check row by row before anything is "
      "stored, import, import history"),
     ("/schemes", "manager, admin (agents: /schemes/mine, their own scheme)", "read, edit with "

@@ -182,12 +182,16 @@ def test_an_agent_sees_the_teams_median_and_no_colleague(
 
 
 def test_long_lists_show_a_page_and_download_whole(review_app: Any,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   request: pytest.FixtureRequest) -> None:
     """A page of each list (2 rows here, 200 in the app): the pages' links keep the
     month and the other list's page; the download holds every row."""
     from cskpi.web import activity
 
     monkeypatch.setattr(activity, "PAGE_ROWS", 2)
+    cached = review_app.state.cskpi.data  # pages rendered with 200 rows a page are kept
+    cached.clear()
+    request.addfinalizer(cached.clear)  # and so would these 2-row ones be
     boss = _client(review_app, "boss", "boss-pass-1")
     html = boss.get("/reviews?period=2026-10&team=T1&ratings_page=1").text
     _, rows = html_table(boss.get("/reviews?period=2026-10").text, "reviews")

@@ -5,7 +5,7 @@ agent held responsible.  Managers filter by team or agent; an agent sees their o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -48,16 +48,24 @@ def page_scope(principal: CurrentUser, data: DataDep, period: MonthQuery = None,
 ScopeDep = Annotated[Scope, Depends(page_scope)]
 
 
+def _key(scope: Scope) -> tuple[str, str | None, str | None, bool]:
+    """What a page's content depends on besides its own parameters (its cache key)."""
+    return scope.period, scope.who.team, scope.who.agent, scope.who.fixed
+
+
 @router.get("/heatmap", response_class=HTMLResponse)
 def heatmap_page(request: Request, data: DataDep, scope: ScopeDep) -> Response:
     """Sessions and the 3-minute reply rate of a month by weekday and hour."""
     fmt = Formatter(request_lang(request))
-    h = heatmap(data, scope.period, scope.who)
-    return render(request, "heatmap.html", {
-        "period": scope.period, "who": scope.who, "h": h,
-        "weekdays": weekday_names(fmt.lang), "hours": hour_labels(),
-        "charts": [("heatmap-sessions-chart", heatmap_chart(fmt, h, "sessions")),
-                   ("heatmap-reply-chart", heatmap_chart(fmt, h, "reply_3min_rate"))]})
+
+    def context() -> dict[str, Any]:
+        h = heatmap(data, scope.period, scope.who)
+        return {"period": scope.period, "who": scope.who, "h": h,
+                "weekdays": weekday_names(fmt.lang), "hours": hour_labels(),
+                "charts": [("heatmap-sessions-chart", heatmap_chart(fmt, h, "sessions")),
+                           ("heatmap-reply-chart", heatmap_chart(fmt, h, "reply_3min_rate"))]}
+
+    return render(request, "heatmap.html", context, cache_key=(*_key(scope), data.profile))
 
 
 PageQuery = Annotated[int, Query(ge=1, le=1_000_000)]
@@ -68,15 +76,19 @@ def reviews_page(request: Request, data: DataDep, scope: ScopeDep, reviews_page:
                  ratings_page: PageQuery = 1) -> Response:
     """The month's bad and neutral reviews and its low service ratings, a page of each
     (their downloads hold every row)."""
-    names = {a["agent_id"]: a.get("name") for a in data.roster()}
-    fb = feedback(data, scope.period, scope.who)
-    shown = {"reviews": paged(fb.reviews, reviews_page),
-             "ratings": paged(fb.ratings, ratings_page)}
-    who = scope.who
-    query = {"period": scope.period}  # what the pages' links keep
-    if not who.fixed:
-        query.update({k: v for k, v in (("team", who.team), ("agent", who.agent)) if v})
-    query.update({f"{name}_page": p.page for name, p in shown.items() if p.page > 1})
-    return render(request, "reviews.html", {
-        "period": scope.period, "who": who, "fb": fb, "shown": shown, "query": query,
-        "names": names})
+
+    def context() -> dict[str, Any]:
+        names = {a["agent_id"]: a.get("name") for a in data.roster()}
+        fb = feedback(data, scope.period, scope.who)
+        shown = {"reviews": paged(fb.reviews, reviews_page),
+                 "ratings": paged(fb.ratings, ratings_page)}
+        who = scope.who
+        query: dict[str, Any] = {"period": scope.period}  # what the pages' links keep
+        if not who.fixed:
+            query.update({k: v for k, v in (("team", who.team), ("agent", who.agent)) if v})
+        query.update({f"{name}_page": p.page for name, p in shown.items() if p.page > 1})
+        return {"period": scope.period, "who": who, "fb": fb, "shown": shown, "query": query,
+                "names": names}
+
+    return render(request, "reviews.html", context, cache_key=(
+        *_key(scope), data.profile, reviews_page, ratings_page))
