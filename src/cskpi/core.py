@@ -391,7 +391,7 @@ def activity_heatmap(query: HeatmapQuery, *, workspace: Path | str | None = None
             return H.empty()
         facts = _session_facts(backend, inputs, con, query.profile)
         agents = agents_table(inputs) if inputs.has("agents") else None
-        table = H.heatmap_table(facts, agents, query)  # type: ignore[arg-type]
+        table = H.heatmap_table(facts, agents, query)
         return H.of_rows(fetch(backend, table, inputs.sql_store))
 
     return _with_inputs(run_heatmap, workspace=workspace, data=data, writable=True,

@@ -85,3 +85,10 @@ def test_several_tables_make_several_sheets() -> None:
     wb = workbook(xlsx_bytes([TABLE, other], "en", "page"))
     assert wb.sheetnames == ["客服", "客服 (2)"]
     assert wb.properties.title == "page"
+
+
+def test_a_figure_without_basis_is_empty() -> None:
+    """A NaN (a rate over nothing) is no figure: an empty cell, as the page's —."""
+    table = Table("t", "t", (Column("rate", "rate"),), ((float("nan"),),))
+    assert csv_rows(csv_bytes(table, "en"))[1] == [""]
+    assert workbook(xlsx_bytes([table], "en", "t")).worksheets[0]["A2"].value is None

@@ -120,13 +120,16 @@ def of_rows(rows: list[dict[str, Any]]) -> Heatmap:
     return Heatmap(tuple(cells))
 
 
-def heatmap_table(facts: ir.Table, agents: ir.Table, q: HeatmapQuery) -> ir.Table:
+def heatmap_table(facts: ir.Table, agents: ir.Table | None, q: HeatmapQuery) -> ir.Table:
     """The counts per (weekday, hour) of the sessions of ``facts`` that ``q`` selects
-    (a team's: those of the agents the roster puts in it, as the team's figures)."""
+    (a team's: those of the agents the roster ``agents`` puts in it, as the team's
+    figures)."""
     f = facts.filter(on_days(facts.human_local, q.start, q.end))
     if q.agent is not None:
         f = f.filter(f.agent_id == q.agent)
     if q.team is not None:
+        if agents is None:
+            raise ValueError("a team's heatmap needs the roster")
         f = with_team(f, agents)
         f = f.filter(f.team == q.team)
     f = f.mutate(weekday=f.human_local.day_of_week.index(), hour=f.human_local.hour())

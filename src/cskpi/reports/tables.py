@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -103,6 +104,8 @@ def _cells(table: Table, lang: str) -> list[list[tuple[Any, str]]]:
             unit = column.unit
             if isinstance(value, Value):
                 value, unit = value.value, value.unit
+            if isinstance(value, float) and math.isnan(value):
+                value = None  # no figure (a rate without basis), as the page's "—"
             if unit == "auto":
                 unit = _unit_of(value)
             if isinstance(value, bool):
