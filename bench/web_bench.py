@@ -6,9 +6,9 @@
 
 Starts the app on 127.0.0.1 (a free port) in a subprocess with a throw-away SQLite app
 database, logs every client in as the admin, warms each route once, then runs the
-clients for the given seconds against the overview, leaderboard and scorecard pages and
-/api/v1/metrics.  Prints p50/p95 latency per route and requests per second, then stops
-the server.
+clients for the given seconds against the overview, leaderboard, scorecard, heatmap and
+reviews pages and /api/v1/metrics.  Prints p50/p95 latency per route and requests per
+second, then stops the server.
 """
 
 from __future__ import annotations
@@ -109,7 +109,9 @@ def pick_routes(workspace: Path, period: str | None
     return period, [("overview", [f"/overview?period={period}"]),
                     ("leaderboard", [f"/leaderboard?period={period}"]),
                     ("scorecard", [f"/agents/{a}/scorecard?period={period}" for a in agents]),
-                    ("api_metrics", [f"/api/v1/metrics?period={period}&by=agent"])]
+                    ("api_metrics", [f"/api/v1/metrics?period={period}&by=agent"]),
+                    ("heatmap", [f"/heatmap?period={period}"]),
+                    ("reviews", [f"/reviews?period={period}"])]
 
 
 def run_clients(base: str, routes: list[tuple[str, list[str]]], clients: int,

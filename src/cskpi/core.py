@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from .lost import LostInquiry, LostQuery, Taxonomy
     from .metrics.compute import MetricQuery, MetricResult
     from .metrics.explain import Explanation
+    from .metrics.feedback import Feedback, FeedbackQuery
+    from .metrics.heatmap import Heatmap, HeatmapQuery
     from .scoring.run import SchemeRef, Scored
     from .scoring.whatif import Drivers
 
@@ -375,6 +377,54 @@ def conversion_curve(query: LostQuery, by: str, edges: Sequence[float], *,
         return curve_rows(counts, by, edges)
 
     return _with_inputs(run_curve, workspace=workspace, data=data, writable=True,
+                        profile=query.profile)
+
+
+def activity_heatmap(query: HeatmapQuery, *, workspace: Path | str | None = None,
+                     data: Path | str | None = None) -> Heatmap:
+    """Sessions and the 3-minute reply rate of a period by day of the week and local hour
+    (:mod:`cskpi.metrics.heatmap`): the catalog's figures, cut by the hour they count at."""
+    from .metrics import heatmap as H
+    from .metrics.families.common import agents_table
+    from .metrics.ibis_adapter import fetch
+
+    def run_heatmap(backend: Any, inputs: Any, con: Any) -> H.Heatmap:
+        if not inputs.has("sessions") or (query.team is not None and not inputs.has("agents")):
+            return H.empty()
+        facts = _session_facts(backend, inputs, con, query.profile)
+        agents = agents_table(inputs) if inputs.has("agents") else None
+        table = H.heatmap_table(facts, agents, query)
+        return H.of_rows(fetch(backend, table, inputs.sql_store))
+
+    return _with_inputs(run_heatmap, workspace=workspace, data=data, writable=True,
+                        profile=query.profile, chat_text=False)
+
+
+def feedback(query: FeedbackQuery, *, workspace: Path | str | None = None,
+             data: Path | str | None = None) -> Feedback:
+    """The period's bad and neutral product reviews and its service ratings of 1-3, each
+    with the agent held responsible as the catalog holds them (:mod:`cskpi.metrics.feedback`)."""
+    from .metrics import feedback as F
+    from .metrics.families.common import agents_table
+    from .metrics.ibis_adapter import fetch
+
+    def run_feedback(backend: Any, inputs: Any, con: Any) -> F.Feedback:
+        has_reviews, has_ratings = inputs.has("reviews"), inputs.has("ratings")
+        if not inputs.has("agents"):
+            return F.Feedback(has_reviews=has_reviews, has_ratings=has_ratings)
+        agents = agents_table(inputs)
+        ratings: list[dict[str, Any]] = []
+        if inputs.has("sessions"):
+            # the facts first: with a workspace they also bring the orders' stored credit
+            facts = _session_facts(backend, inputs, con, query.profile)
+            if has_ratings:
+                ratings = fetch(backend, F.rating_table(inputs, facts, agents, query),
+                                inputs.sql_store)
+        reviews = fetch(backend, F.review_table(inputs, agents, query),
+                        inputs.sql_store) if has_reviews else []
+        return F.Feedback(reviews, ratings, has_reviews, has_ratings)
+
+    return _with_inputs(run_feedback, workspace=workspace, data=data, writable=True,
                         profile=query.profile)
 
 

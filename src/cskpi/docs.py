@@ -620,6 +620,13 @@ WEB_PAGES = (
      "a lost inquiry's reason, which a manager may relabel (audited)"),
     ("/agents/{id}/lost", "manager, admin, the agent", "the agent's lost inquiries of a month "
      "with their reasons and evidence"),
+    ("/heatmap", "manager, admin, an agent (their own)", "sessions and the 3-minute reply "
+     "rate by weekday and hour of a month, for the shop, a team or an agent; each session "
+     "counts at the hour its human service began, so the cells add up to the month's figures"),
+    ("/reviews", "manager, admin, an agent (their own)", "the month's bad and neutral product "
+     "reviews with their text, and its service ratings of 1-3, each with the agent held "
+     "responsible as the figures count it; by team or agent; 200 rows a page (the "
+     "downloads hold every row)"),
     ("/data", "manager, admin", "upload exports, the check row by row before anything is "
      "stored, import, import history"),
     ("/schemes", "manager, admin (agents: /schemes/mine, their own scheme)", "read, edit with "
@@ -663,6 +670,24 @@ WEB_PAGES = (
     ("/admin/users, /admin/audit", "admin", "users, roles, password resets, the audit log"),
     ("/api/v1/…", "by token or session, same rules", "JSON; OpenAPI at /api/v1/openapi.json"),
 )
+
+
+WEB_DOWNLOADS = """## Downloads
+
+- **Every table of a page downloads as CSV or Excel** (the links under each table): the
+  page itself, asked with `?format=csv&table=ID` or `?format=xlsx&table=ID` (`xlsx`
+  without `table`: every table of the page, a sheet each). The file holds the rows and
+  columns the page shows, from the same figures (a figure's sample size `n` is a column
+  of its own; a drill-down holds every row behind the figure, not one page of 200), with
+  headers in the reader's language. Excel cells are typed (rates `0.00%`, money, durations
+  `[m]:ss`, times); CSV numbers are plain (a rate as its fraction, durations in seconds:
+  the header says so), UTF-8 with a byte-order mark. Text from the data is never a
+  formula (`=…` stays text; in CSV behind a `'`). A download has the page's access rule:
+  an agent downloads only their own.
+- **An agent's scorecard** shows their scored figures beside the median of their team's
+  agents (themselves included), naming no colleague; no median of fewer than 3 agents is
+  shown (from a median of two an agent would read their colleague's figure).
+"""
 
 
 WEB_ENTRIES = """## Entries, months and locks
@@ -709,7 +734,7 @@ def render_web() -> str:
              "## Pages", "", "| page | who | what |", "|---|---|---|"]
     lines += [f"| `{path}` | {who} | {what} |".replace(".xlsx|pdf", ".xlsx\\|pdf")
               for path, who, what in WEB_PAGES]
-    lines += ["", WEB_ENTRIES.rstrip(), "", WEB_SECURITY.rstrip()]
+    lines += ["", WEB_DOWNLOADS.rstrip(), "", WEB_ENTRIES.rstrip(), "", WEB_SECURITY.rstrip()]
     lines += ["", "## Settings", "",
               "Arguments of `cskpi serve` or environment variables; the rest are defaults "
               "for embedding the app (`cskpi.web.app.create_app`).", "",

@@ -284,7 +284,7 @@ TOUR = ("/overview", "/leaderboard", "/agents/A001/scorecard", "/agents/A001/met
         "/schemes/presale-standard/edit", "/grades", f"/grades/grid?period={PERIOD}",
         "/appeals", "/periods", f"/periods/{PERIOD}"
         "?scheme=presale-standard", "/whatif?conversion=%2B20%25&aov=%2B20%25",
-        "/admin/users", "/admin/audit", "/account")
+        "/admin/users", "/admin/audit", "/account", "/heatmap", "/reviews")
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
@@ -314,3 +314,42 @@ def test_every_page_renders_without_script_or_policy_errors(uploaded: str, brows
             shot(page, f"tour-{locale}-{name}")
         assert errors == []
         page.close()
+
+
+@pytest.mark.parametrize(("locale", "name"), [
+    ("en-US", "Leaderboard October 2026 - Pre-sale"), ("zh-CN", "排行榜 2026年10月 - 售前")])
+def test_tables_download_as_csv_and_excel(uploaded: str, browser: Any, locale: str,
+                                          name: str) -> None:
+    """A manager clicks a table's Excel and CSV links: the browser saves files named in
+    the reader's language, holding the table's rows (typed cells in Excel); the heatmap
+    draws its cells."""
+    import csv
+    import io
+
+    import openpyxl
+
+    server = uploaded
+    page = browser.new_page(locale=locale, accept_downloads=True)
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", "mgr")
+    page.fill("input[name=password]", PASSWORDS["mgr"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{server}/leaderboard?period={PERIOD}")
+    rows = page.locator("#leaderboard-presale tbody tr").count()
+    links = page.locator('p.export[data-table="leaderboard-presale"]')
+    with page.expect_download() as excel:
+        links.locator('a[data-format="xlsx"]').click()
+    assert excel.value.suggested_filename == f"{name}.xlsx"
+    saved = Path(excel.value.path()).read_bytes()  # a temp file without an extension
+    sheet = openpyxl.load_workbook(io.BytesIO(saved)).worksheets[0]
+    assert sheet.max_row == rows + 1 and sheet["A2"].value == 1  # a number, not "1"
+    with page.expect_download() as text:
+        links.locator('a[data-format="csv"]').click()
+    assert text.value.suggested_filename == f"{name}.csv"
+    with open(text.value.path(), encoding="utf-8-sig", newline="") as f:
+        assert len(list(csv.reader(f))) == rows + 1
+    page.goto(f"{server}/heatmap?period={PERIOD}")
+    page.wait_for_selector('[data-chart="heatmap-reply-chart"] svg')
+    shot(page, f"heatmap-{locale}")
+    page.close()

@@ -100,6 +100,13 @@ class Formatter:
         local = value.astimezone(ZoneInfo(self.timezone))
         return f"{self.date(local.date())} {local:%H:%M}"
 
+    def local(self, value: dt.datetime | None) -> str:
+        """A wall-clock time of the shop as the core gives it (its ``_local`` values are
+        naive and already in the shop's zone): ``Oct 5, 2026 14:03``."""
+        if value is None:
+            return units.NONE
+        return f"{self.date(value.date())} {value:%H:%M}"
+
     def period(self, value: str) -> str:
         """A month ``YYYY-MM`` as 2026年10月 or October 2026."""
         return units.format_period(value, self.lang)

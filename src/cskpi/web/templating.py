@@ -10,10 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from . import exports
 from .i18n import Formatter, resolve_lang
 from .params import current_month
 
@@ -21,6 +22,8 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/overview", "web.nav.overview", ("admin", "manager")),
     ("/leaderboard", "web.nav.leaderboard", ("admin", "manager")),
     ("/funnel", "web.nav.funnel", ("admin", "manager")),
+    ("/heatmap", "web.nav.heatmap", ("admin", "manager", "agent")),
+    ("/reviews", "web.nav.reviews", ("admin", "manager", "agent")),
     ("/grades", "web.nav.grades", ("admin", "manager")),
     ("/qa", "web.nav.qa", ("admin", "manager", "qa_reviewer")),
     ("/appeals", "web.nav.appeals", ("admin", "manager")),
@@ -53,6 +56,7 @@ def make_environment() -> Environment:
                        problem_hint=texts.problem_hint, pay_notes=texts.pay_notes,
                        card_warnings=texts.card_warnings, say=texts.say,
                        event_label=texts.event_label)
+    env.globals["export_href"] = exports.href  # a table's download links (_export.html)
     return env
 
 
@@ -66,7 +70,7 @@ def request_lang(request: Request) -> str:
 def render(request: Request, name: str,
            context: dict[str, Any] | Callable[[], dict[str, Any]], *, status_code: int = 200,
            headers: dict[str, str] | None = None,
-           cache_key: tuple[Any, ...] | None = None) -> HTMLResponse:
+           cache_key: tuple[Any, ...] | None = None) -> Response:
     """A page of the app in the request's language.
 
     With a ``cache_key``, the page's ``content`` block is kept per key and language in
@@ -87,6 +91,10 @@ def render(request: Request, name: str,
     base = {"request": request, "t": fmt.t, "f": fmt, "lang": fmt.lang, "user": user,
             "nav": nav, "csrf_token": (principal.csrf_token or "") if principal else "",
             "path": request.url.path, "month_max": current_month()}
+    download = exports.wanted(request, name, status_code)
+    if download is not None:
+        values = context() if callable(context) else context
+        return exports.export(request, name, {**base, **values}, fmt, download)
     template = env.get_template(name)
     if cache_key is None:
         values = context() if callable(context) else context

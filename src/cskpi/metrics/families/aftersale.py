@@ -55,8 +55,10 @@ def trailing_disputes(inp: Inputs, agents: ir.Table, by: str,
     return rj.group_by([GROUP_COL, rj._key.name(BUCKET_COL)]).agg(dispute_refunds=rj.count())
 
 
-def reviews(inp: Inputs, agents: ir.Table, p: Profile, b: Buckets, by: str) -> ir.Table:
-    """Reviews attributed to their ``agent_id``, else to the order's credited agent."""
+def attributed_reviews(inp: Inputs, p: Profile, b: Buckets) -> ir.Table:
+    """The reviews of the range with the agent held responsible (``_agent``: their
+    ``agent_id``, else the order's credited agent; None: nobody) and the moment they count
+    on (``_when``: their own time, else the order's payment, else its creation)."""
     rv = inp.get("reviews")
     # a review with a time counts on it: those of other periods are left out first
     rv = rv.filter(rv.ts_local.isnull() | in_range(rv.ts_local, b))
@@ -70,7 +72,12 @@ def reviews(inp: Inputs, agents: ir.Table, p: Profile, b: Buckets, by: str) -> i
                        _when=ibis.coalesce(rv.ts_local, rv._paid_local, rv._created_local))
     else:
         rv = rv.mutate(_agent=rv.agent_id, _when=rv.ts_local)
-    rv = rv.filter(rv._when.notnull() & in_range(rv._when, b))
+    return rv.filter(rv._when.notnull() & in_range(rv._when, b))
+
+
+def reviews(inp: Inputs, agents: ir.Table, p: Profile, b: Buckets, by: str) -> ir.Table:
+    """Reviews attributed to their ``agent_id``, else to the order's credited agent."""
+    rv = attributed_reviews(inp, p, b)
     rv = with_group_key(with_team(rv, agents, "_agent"), by, "_agent")
     rv = rv.mutate(**{BUCKET_COL: bucket(rv._when, b)})
     if by != "shop":

@@ -9,6 +9,7 @@ def page_routers() -> list[APIRouter]:
     """Every HTML page router, in menu order."""
     from .pages import (
         account,
+        activity,
         admin,
         appeals,
         auth,
@@ -30,7 +31,7 @@ def page_routers() -> list[APIRouter]:
     )
 
     return [auth.router, home.router, overview.router, leaderboard.router, scorecard.router,
-            drilldown.router, funnel.router,
+            drilldown.router, funnel.router, activity.router,
             # the grid before grades: POST /grades/{grade_id} would take /grades/grid
             grid.router, grades.router, qa.router, qarules.router, appeals.router, data.router,
             schemes.router,

@@ -8,6 +8,8 @@
  *    categories: [...], titles: [...] (long category names for tooltips),
  *    series: [{name, data: [number|null], dashed}], marks: [{label, value, kind}],
  *    horizontal: bool, alert_below: number|null, decimals: number}
+ * or a heatmap: {type: "heatmap", title, unit, unit_text, categories (columns), rows,
+ *    data: [[column, row, number|null]], max, higher_is_better}
  * Labels come from the server in the user's language; this file only draws.  Nulls are
  * gaps (months without data), never zeros.  The SVG renderer is used so that charts are
  * plain DOM (readable by tests and printable); the Content-Security-Policy allows no
@@ -159,6 +161,32 @@
     };
   }
 
+  // A heatmap (type "heatmap"): categories across (hours), rows down (weekdays), data as
+  // [column, row, value]; a null value (a rate with no round behind it) is left blank,
+  // not coloured as 0.  The colour runs from 0 to spec.max: pale to the accent for counts,
+  // red to green for a rate where higher is better.
+  function heatmapOption(spec, t) {
+    var fmt = formatter(spec, false);
+    var colours = spec.higher_is_better ? [t.bad, "#f6e7a1", t.ok] : ["#eef3fb", t.accent];
+    return {
+      animation: false, textStyle: {fontFamily: t.font, color: t.fg},
+      grid: {left: 8, right: 16, top: 8, bottom: 48, containLabel: true},
+      tooltip: {confine: true, renderMode: "richText", formatter: function (p) {
+        return spec.rows[p.value[1]] + " " + spec.categories[p.value[0]] + "\n" +
+               spec.title + ": " + fmt(p.value[2]);
+      }},
+      xAxis: {type: "category", data: spec.categories, splitArea: {show: true},
+              axisLabel: {color: t.muted}, axisLine: {lineStyle: {color: t.line}}},
+      yAxis: {type: "category", data: spec.rows, inverse: true, splitArea: {show: true},
+              axisLabel: {color: t.fg}, axisLine: {lineStyle: {color: t.line}}},
+      visualMap: {min: 0, max: spec.max, calculable: true, orient: "horizontal",
+                  left: "center", bottom: 0, inRange: {color: colours},
+                  textStyle: {color: t.muted}, formatter: function (v) { return fmt(v); }},
+      series: [{type: "heatmap", name: spec.title,
+                data: spec.data.filter(function (d) { return d[2] !== null; })}]
+    };
+  }
+
   function draw(el) {
     var block = document.getElementById(el.getAttribute("data-chart"));
     if (!block || typeof echarts === "undefined") { return null; }
@@ -168,7 +196,8 @@
       el.style.height = Math.max(120, 36 + 28 * spec.categories.length) + "px";
     }
     var chart = echarts.init(el, null, {renderer: "svg"});
-    chart.setOption(spec.type === "bar" ? barOption(spec, t) : lineOption(spec, t));
+    chart.setOption(spec.type === "heatmap" ? heatmapOption(spec, t)
+                    : spec.type === "bar" ? barOption(spec, t) : lineOption(spec, t));
     return chart;
   }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ...activity import scorecard_peers
 from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
 from ...i18n import Formatter
 from ...params import MonthQuery
@@ -31,4 +32,5 @@ def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: 
     return render(request, "scorecard.html", {
         "v": view, "presets": preset_names(),
         "drill_profile": profile if profile != data.profile else None,
-        "trend": scorecard_trend(db, data, view, Formatter(request_lang(request)))})
+        "trend": scorecard_trend(db, data, view, Formatter(request_lang(request))),
+        "peers": scorecard_peers(data, view)})
