@@ -21,6 +21,7 @@ from ..metrics.peers import Peers, team_medians
 from ..metrics.profiles import resolve as resolve_profile
 from ..months import month_range
 from .data import DataGateway, valid_period
+from .db.models import MANAGERS
 from .deps import Principal
 from .errors import BadRequest, Forbidden, NotFound
 from .i18n import Formatter
@@ -66,7 +67,7 @@ class Whose:
 def whose(principal: Principal, data: DataGateway, team: str | None,
           agent: str | None) -> Whose:
     """The filter a request may use: an agent only their own figures (another agent or a
-    team is 403); a manager any team or agent of the roster (an unknown one is refused,
+    team is 403), another role but a manager's none (403); a manager any team or agent of the roster (an unknown one is refused,
     never shown as an empty page)."""
     team, agent = team or None, agent or None
     user = principal.user
@@ -75,6 +76,8 @@ def whose(principal: Principal, data: DataGateway, team: str | None,
         if team is not None or (agent is not None and agent != user.agent_id):
             raise Forbidden("web.error.other_agent")
         return Whose(None, user.agent_id, [], [], True)
+    if user.role not in MANAGERS:  # a QA reviewer sees chats, not every agent's figures
+        raise Forbidden("web.error.role_required", roles=", ".join(MANAGERS))
     teams = sorted({str(a["team"]) for a in roster if a.get("team")})
     if team is not None and team not in teams:
         raise BadRequest("web.error.team_invalid", details={"allowed": teams}, team=team)
