@@ -144,6 +144,8 @@ def test_a_saved_and_chosen_file_drives_the_queue(mgr: TestClient, app: FastAPI)
     assert _queue(mgr) == {"R1": ("hit", "95")}
     session = mgr.get(f"/qa/sessions/R1?period={PERIOD}").text
     assert re.search(r'data-hits="wait">.*<mark>亲，您好，请稍等一下</mark>', session)
+    # times as the file wrote them, the shop's own (they were shifted 8 h as if UTC)
+    assert re.search(r'data-hits="wait"><td>[^<]*2026 10:00</td>', session)
     # the saved version is checked from its text: no rules file beside the workspace
     ws = app.state.cskpi.data.workspace
     assert not [p.name for p in ws.parent.iterdir() if p.suffix in (".qa", ".schemes")]
