@@ -238,6 +238,7 @@ def xml_parts(data: bytes) -> dict[str, bytes]:
         return {name: z.read(name) for name in z.namelist()}
 
 
+@pytest.mark.slow  # two whole reports built from a workspace
 def test_same_inputs_give_identical_files(presale: ReportData, demo_workspace: Path,
                                           tmp_path: Path) -> None:
     from cskpi.reports import gather_report

@@ -210,6 +210,7 @@ def test_to_csv_prefixes_text_only_and_quotes_carriage_returns() -> None:
         {"text": "a\r=HYPERLINK(1)", "number": "0", "money": "1", "empty": "ok"}]
 
 
+@pytest.mark.slow  # a whole PDF report built and read back
 def test_pdf_shows_formula_like_names_as_text(shop: Path, any_font: FontFile) -> None:
     for scheme in SCHEMES:
         report = gather_report(shop, scheme, PERIOD)

@@ -74,6 +74,7 @@ def test_pdftotext_finds_the_chinese_labels(presale: ReportData, system_cjk_font
         assert label in text
 
 
+@pytest.mark.slow  # a whole PDF report built from a workspace
 def test_build_report_writes_a_pdf(demo_workspace: Path, presale: ReportData,
                                    system_cjk_font: FontFile, tmp_path: Path) -> None:
     out = build_report(demo_workspace, "presale-standard", PERIOD, tmp_path / "r.pdf", "zh")
