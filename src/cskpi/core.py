@@ -478,14 +478,14 @@ def whatif_baseline(workspace: Path | str, first: dt.date, last: dt.date,
     conversion, its sales over its buyers (see :mod:`cskpi.scoring.whatif`); their sales
     are the period's credited sales under ``profile`` (the default one when None)."""
     from .metrics.compute import MetricQuery
-    from .scoring.whatif import baseline_from_metrics
+    from .scoring.whatif import period_baseline
 
     extra = {} if profile is None else {"profile": profile}
     agents = compute_metrics(MetricQuery(first, last, by="agent", **extra),
                              workspace=workspace).rows
     shop = compute_metrics(MetricQuery(first, last, by="shop", **extra),
                            workspace=workspace).rows
-    return baseline_from_metrics(shop[0] if shop else {}, agents, (last - first).days + 1)
+    return period_baseline(shop, agents, first, last)
 
 
 def score_period(scheme: SchemeRef, period: str, *, workspace: Path | str | None = None,

@@ -19,11 +19,12 @@ from sqlalchemy import select
 
 from cskpi import core
 from cskpi.data.demo import generate
+from cskpi.scoring.compare import diff_snapshots
+from cskpi.scoring.snapshots import rows
 from cskpi.web.accounts import create_user
 from cskpi.web.app import create_app
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock
-from cskpi.web.periods import diff_snapshots, rows
 from cskpi.web.settings import make_settings
 from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, PERIOD, form_token, login
 

@@ -29,6 +29,7 @@ is rounded to cents only when shown.  Every driver is bounded (:data:`BOUNDS`).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -201,6 +202,16 @@ def baseline_from_metrics(shop: Mapping[str, Any], agents: Sequence[Mapping[str,
                    conversion=Decimal(paying) / Decimal(customers),
                    aov=Decimal(str(sales)) / Decimal(buyers), days=Decimal(days),
                    other_buyers=Decimal(buyers) - Decimal(paying))
+
+
+def period_baseline(shop_rows: Sequence[Mapping[str, Any]],
+                    agents: Sequence[Mapping[str, Any]], first: dt.date, last: dt.date
+                    ) -> Drivers:
+    """The drivers of the period ``first``..``last`` (both days counted) from its metric
+    rows: the shop's row (none: no baseline) and the agents'.  The CLI and the web's
+    what-if page both start here."""
+    return baseline_from_metrics(shop_rows[0] if shop_rows else {}, agents,
+                                 (last - first).days + 1)
 
 
 def out_of_bounds(name: str, value: Decimal) -> tuple[str, dict[str, object]] | None:

@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import core
 from ..errors import CskpiError, UsageError, WorkspaceError
-from ..jsonable import jsonable
 from ..metrics.compute import MetricQuery
 from ..metrics.profiles import resolve as resolve_profile
 from ..months import month_range
 from ..qa.loader import RulesText
 from ..scoring.run import SchemeText, Scored
+from ..scoring.snapshots import snapshot as score_snapshot
 from ..store.files import LockWait, waiting
 
 if TYPE_CHECKING:
@@ -318,13 +318,8 @@ class DataGateway:
         """Scores and pay of every agent, as JSON, for locking a period (with the version
         of the scheme they were scored with: None for the shipped one)."""
         force = self.in_force(scheme)
-        scored = self._scored_ref(force.ref, period)
-        snapshot: dict[str, Any] = jsonable({"scheme": scheme, "period": period,
-                         "scheme_version": force.version,
-                         "cards": [c.to_dict() for c in scored.result.cards],
-                         "problems": [vars(p) for p in scored.result.problems],
-                         "unmatched": scored.result.unmatched})
-        return snapshot
+        return score_snapshot(self._scored_ref(force.ref, period).result, scheme, period,
+                              force.version)
 
     def loaded(self, scheme: str) -> Scheme:
         """The version in force of a scheme, loaded."""

@@ -27,13 +27,14 @@ from sqlalchemy.orm import Session
 from ..jsonable import jsonable
 from ..months import month_range
 from ..scheme.models import GRADE_ALIASES
+from ..scoring.compare import diff_snapshots
 from ..scoring.entries import check_event, check_grade
 from .accounts import audit
 from .data import DataGateway, valid_period
 from .db.models import Event, Grade, PeriodLock, User, utcnow
 from .errors import BadRequest, Conflict, NotFound
 from .params import current_month
-from .periods import LOCK_ACTION, REOPEN_ACTION, diff_snapshots, lock_target
+from .periods import LOCK_ACTION, REOPEN_ACTION, lock_target
 
 
 def latest_lock(db: Session, period: str, scheme: str) -> PeriodLock | None:

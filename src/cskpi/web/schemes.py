@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import Issue, Translate
 from ..qa.schemes import load_scheme_checked
 from ..scheme import Scheme
-from ..scoring.compare import Change, compare
+from ..scoring.compare import Change, compare, gains_and_losses
 from ..scoring.presets import preset_names, resolve
 from .accounts import audit
 from .data import SCHEME_NAME, DataGateway, SchemeVersions
@@ -266,17 +266,11 @@ class Preview:
 
     @property
     def gainers(self) -> int:
-        return sum(1 for c in self.changes if direction(c) > 0)
+        return gains_and_losses(self.changes)[0]
 
     @property
     def losers(self) -> int:
-        return sum(1 for c in self.changes if direction(c) < 0)
-
-
-def direction(change: Change) -> int:
-    """1 for a gain, -1 for a loss, 0 for none: pay decides, the score when pay is equal."""
-    delta = change.pay_delta or change.score_delta
-    return (delta > 0) - (delta < 0)
+        return gains_and_losses(self.changes)[1]
 
 
 def preview(data: DataGateway, name: str, text: str, period: str) -> Preview:

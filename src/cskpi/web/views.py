@@ -1,4 +1,4 @@
-"""Presentation helpers: which metrics a page shows, alerts, goals, trends, sorting, charts.
+"""Presentation helpers: which metrics a page shows, alerts, goals, trends, charts.
 
 Nothing here computes a metric: rows come from :mod:`cskpi.core` through the gateway
 (``data.metrics`` or ``data.cached`` around a core call).  What is decided here is how
@@ -73,20 +73,6 @@ def alerts(rows: Iterable[dict[str, Any]], rules: Sequence[tuple[str, str, float
                 out.append(Alert(str(row.get(group_field)), row.get("name"), metric,
                                  float(value), op, threshold))
     return out
-
-
-def default_order(key: str) -> str:
-    """Best first: descending for higher-is-better metrics, ascending for lower."""
-    metric = CATALOG.get(key)
-    return "asc" if metric is not None and metric.direction == "lower" else "desc"
-
-
-def sort_rows(rows: list[dict[str, Any]], key: str, order: str) -> list[dict[str, Any]]:
-    """Rows by ``key``; missing values always last."""
-    present = [r for r in rows if r.get(key) is not None]
-    missing = [r for r in rows if r.get(key) is None]
-    present.sort(key=lambda r: (r[key], str(r.get("agent_id"))), reverse=order == "desc")
-    return present + missing
 
 
 # --- goals: scheme targets and platform thresholds ----------------------------------------

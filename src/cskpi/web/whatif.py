@@ -1,7 +1,7 @@
 """The what-if page's glue: form fields to ``cskpi whatif --change`` changes, with an error
 per field instead of an exception.
 
-The figures are the CLI's: the baseline is :func:`cskpi.scoring.whatif.baseline_from_metrics`
+The figures are the CLI's: the baseline is :func:`cskpi.scoring.whatif.period_baseline`
 of the month's shop and agent rows (the very rows, cached, that the overview shows, so
 the baseline's sales are the overview's sales of the month), and the changes go through
 :func:`cskpi.scoring.whatif.whatif` as the same ``NAME=VALUE`` strings; numbers are shown
@@ -30,7 +30,7 @@ from ..scoring.whatif import (
     Drivers,
     WhatIf,
     apply_changes,
-    baseline_from_metrics,
+    period_baseline,
     shown,
     whatif,
 )
@@ -154,9 +154,8 @@ def _change(base: Drivers, name: str, text: str, unit: str) -> tuple[str, str]:
 
 def baseline(data: DataGateway, period: str) -> Drivers:
     """The month's drivers from the rows the overview shows (the gateway's profile)."""
-    first, last = month_range(period)
-    return baseline_from_metrics((data.metrics(period, "shop") or [{}])[0],
-                                 data.metrics(period, "agent"), (last - first).days + 1)
+    return period_baseline(data.metrics(period, "shop"), data.metrics(period, "agent"),
+                           *month_range(period))
 
 
 def simulate(data: DataGateway, period: str | None, inputs: Mapping[str, str],

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ....metrics.catalog import CATALOG
+from ....metrics.ranking import default_order, sort_rows
 from ...deps import DataDep, ManagerUser, StateDep, month_with_data
 from ...errors import BadRequest
 from ...params import MonthQuery
 from ...templating import render
-from ...views import LEADERBOARD_KEYS, default_order, scheme_in_force, sort_rows
+from ...views import LEADERBOARD_KEYS, scheme_in_force
 
 router = APIRouter()
 ROLE_ORDER = ("presale", "aftersale", "lead")

@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from ....scoring.compare import diff_snapshots
 from ...deps import DataDep, DbDep, ManagerUser
 from ...errors import BadRequest, Conflict, NoData, NotFound
 from ...i18n import resolve_lang
 from ...params import MonthPath
-from ...periods import diff_snapshots, versions
+from ...periods import versions
 from ...records import latest_lock
 from ...reporting import MEDIA, filename, kept_report, report_bytes
 
