@@ -44,8 +44,8 @@ class RoleBoard:
     places_before: dict[str, int] = field(default_factory=dict)
 
     def ranked_place(self, row: dict[str, Any]) -> int | None:
-        """The agent's place when ranked by a figure they have (by id or name, or without
-        the figure, the place is no rank to compare)."""
+        """The agent's place when the board ranks by a catalog figure the agent has; None
+        when it is sorted by id or name, or the agent lacks the figure (unranked)."""
         if self.sort not in CATALOG or row.get(self.sort) is None:
             return None
         return self.places.get(str(row.get("agent_id")))
