@@ -162,14 +162,14 @@ def leaderboard(ctx: Context) -> PageExport:
     f: Formatter = ctx["f"]
     period, team = ctx["period"], ctx.get("team") or ""
     tables = []
-    for board in ctx["boards"]:
+    for board in ctx["boards"]:  # a search's rows, each at its place among all
         cols = MetricColumns.of(board.keys, board.rows)
         tables.append(table(
             f"leaderboard-{board.role or 'none'}", role_label(f, board.role),
             [Column("#", "count"), Column(f.t("web.common.agent")),
              Column(f.t("web.common.name")), *cols.columns(f)],
-            [[rank, row.get("agent_id"), row.get("name"), *cols.cells(row)]
-             for rank, row in enumerate(board.rows, start=1)]))
+            [[board.places.get(str(row.get("agent_id"))), row.get("agent_id"), row.get("name"),
+              *cols.cells(row)] for row in board.rows]))
     return PageExport(file_name(f, "web.leaderboard.title", period, team),
                       ascii_name("leaderboard", period), tables)
 

@@ -1,5 +1,6 @@
 """Overview: the shop's and the teams' KPIs for a month against the schemes' targets and
-the platform's thresholds, their trend over the last months, per-agent alerts and a chart."""
+the platform's thresholds and beside the previous month's, their trend over the last
+months, per-agent alerts and a chart."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ...comparison import Comparer, previous_rows
 from ...deps import DataDep, ManagerUser, StateDep, month_with_data
 from ...i18n import Formatter
 from ...params import MonthQuery
@@ -47,7 +49,9 @@ def overview(request: Request, principal: ManagerUser, state: StateDep, data: Da
         shop_months = by_month(monthly_rows(data, period, "shop"))
         rules = settings.alerts
         alert_below = next((t for m, op, t in rules if m == CHART_METRIC and op == "<"), None)
+        before = previous_rows(data, period, "shop")
         return {
+            "cmp": Comparer(fmt, period), "shop_before": next(iter((before or {}).values()), None),
             "period": period, "keys": OVERVIEW_KEYS, "shop": shop,
             "kpis": kpis(shop, OVERVIEW_KEYS, shop_goals),
             "teams": [(row, row_goals(row, goals)) for row in teams], "agents": agents,

@@ -1,5 +1,6 @@
 """An agent's scorecard: points by item with the rule and data behind each (each figure
-links to its drill-down), pay, and the trend of the last months."""
+links to its drill-down), the score and each item's points beside the previous month's,
+pay, and the trend of the last months."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ...activity import scorecard_peers
+from ...comparison import Comparer, previous_card
 from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
 from ...i18n import Formatter
 from ...params import MonthQuery
@@ -25,12 +27,16 @@ def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: 
     """One agent's month (live, or the locked snapshot)."""
     from ....scoring.presets import preset_names
 
-    view = build_scorecard(db, data, agent_id, period or data.latest_period(),
-                           scheme_choice(principal, scheme))
+    chosen = scheme_choice(principal, scheme)
+    view = build_scorecard(db, data, agent_id, period or data.latest_period(), chosen)
+    before = previous_card(db, data, view, chosen)
+    fmt = Formatter(request_lang(request))
     # drill-downs count under the profile the scheme scores with
     profile = scheme_profile(data, view.scheme) if view.scheme else data.profile
     return render(request, "scorecard.html", {
         "v": view, "presets": preset_names(),
         "drill_profile": profile if profile != data.profile else None,
-        "trend": scorecard_trend(db, data, view, Formatter(request_lang(request))),
-        "peers": scorecard_peers(data, view)})
+        "trend": scorecard_trend(db, data, view, fmt),
+        "peers": scorecard_peers(data, view),
+        "cmp": Comparer(fmt, view.period), "card_before": before,
+        "items_before": {i.get("key"): i for i in (before or {}).get("items") or ()}})

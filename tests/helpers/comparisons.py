@@ -1,0 +1,37 @@
+"""A shop of two months for the comparison tests (tests/web/test_comparisons.py): every
+chat is one round, the customer at 10:00:00 and the agent after the seconds given.
+
+  September 2026: A1 (pre-sale) three chats of 55 s; A2 (pre-sale) one of 235 s;
+                  B1 (after-sale) one of 10 s.
+  October 2026:   A1 two chats of 20 s; A2 three of 60, 60 and 300 s; B1 one of 20 s.
+  August has no data at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cskpi import core
+from tests.helpers.common import write_folder
+
+AGENTS = ("agent_id,name,role,team,level\nA1,Alice Wong,presale,T1,senior\n"
+          "A2,Bob Li,presale,T1,junior\nB1,Carol Chen,aftersale,T2,junior\n")
+CHATS = (  # (agent, day, seconds to the reply)
+    ("A1", "2026-09-10", 55), ("A1", "2026-09-11", 55), ("A1", "2026-09-12", 55),
+    ("A2", "2026-09-13", 235), ("B1", "2026-09-14", 10),
+    ("A1", "2026-10-05", 20), ("A1", "2026-10-06", 20),
+    ("A2", "2026-10-07", 60), ("A2", "2026-10-08", 60), ("A2", "2026-10-09", 300),
+    ("B1", "2026-10-10", 20),
+)
+
+
+def two_month_shop(root: Path) -> Path:
+    """The shop imported into ``root / shop.duckdb`` (returned)."""
+    lines = ["session_id,ts,sender,agent_id,customer_id,event"]
+    for n, (agent, day, seconds) in enumerate(CHATS, start=1):
+        minutes, rest = divmod(seconds, 60)
+        lines += [f"S{n},{day} 10:00:00,customer,,C{n},",
+                  f"S{n},{day} 10:{minutes:02d}:{rest:02d},agent,{agent},,"]
+    write_folder(root / "data", {"agents.csv": AGENTS, "messages.csv": "\n".join(lines) + "\n"})
+    core.import_folder(root / "data", root / "shop.duckdb")
+    return root / "shop.duckdb"
