@@ -127,7 +127,9 @@ def classified(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Ta
         lost = inp.shared(key, lambda: lost)
         texts = inp.shared(key + ":texts", lambda: customer_texts(
             inp, lost.filter(~lost.service), words))
-        distinct = fetch(backend, texts.select("text").distinct(), inp.sql_store)
+        # in text order: the same texts make the same table of matches (_named)
+        distinct = fetch(backend, texts.select("text").distinct().order_by("text"),
+                         inp.sql_store)
         found = {r["text"]: matcher.match(r["text"]) for r in distinct}
         matched = {t: m for t, m in found.items() if m is not None}
         decided = _deciding(texts, matched)
