@@ -127,7 +127,9 @@ def classified(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Ta
         lost = inp.shared(key, lambda: lost)
         texts = inp.shared(key + ":texts", lambda: customer_texts(
             inp, lost.filter(~lost.service), words))
-        distinct = fetch(backend, texts.select("text").distinct(), inp.sql_store)
+        # in text order: the same texts make the same table of matches (_named)
+        distinct = fetch(backend, texts.select("text").distinct().order_by("text"),
+                         inp.sql_store)
         found = {r["text"]: matcher.match(r["text"]) for r in distinct}
         matched = {t: m for t, m in found.items() if m is not None}
         decided = _deciding(texts, matched)
@@ -162,11 +164,12 @@ def _deciding(texts: ir.Table, matched: Mapping[str, Any]) -> ir.Table:
                 "_m_reason": [x.reason for x in matched.values()] or [""],
                 "_m_keyword": [x.keyword for x in matched.values()] or [""]})
     j = texts.inner_join(m, texts.text == m._text)
-    j = j.mutate(_rn=ibis.row_number().over(group_by="session_id",
-                                            order_by=[ibis.desc(j.ts_utc), ibis.desc(j.text)]))
-    j = j.filter(j._rn == 0)
-    return j.select(_sid=j.session_id, _reason=j._m_reason, keyword=j._m_keyword,
-                    evidence=j.text)
+    # the latest (then the greatest text) as one aggregate, not a window over every row
+    found = ibis.struct({"_reason": j._m_reason, "keyword": j._m_keyword, "evidence": j.text})
+    g = j.group_by(_sid=j.session_id).agg(
+        _d=found.argmax(ibis.struct({"ts": j.ts_utc, "text": j.text})))
+    return g.select("_sid", _reason=g._d["_reason"], keyword=g._d["keyword"],
+                    evidence=g._d["evidence"])
 
 
 def lost_inquiries(backend: Any, inp: Inputs, q: LostQuery, facts: Any, taxonomy: Taxonomy,
