@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,9 @@ from ..locale import Translator, normalise_lang
 from ..metrics.catalog import CATALOG
 
 SUPPORTED = ("en", "zh_CN")
+# metric keys a definition may name (those with an underscore: plain words stay words)
+_KEY_WORDS = re.compile(r"\b(?:" + "|".join(sorted((k for k in CATALOG if "_" in k),
+                                                     key=len, reverse=True)) + r")\b")
 
 
 def accept_language(header: str | None) -> str:
@@ -118,6 +122,19 @@ class Formatter:
         if m is None:
             return key
         return m.zh if self.lang == "zh_CN" else m.en
+
+    def definition(self, key: str) -> str:
+        """A metric's definition, the metrics it names by their labels, not their keys
+        (``paying_customers / inquiring_customers`` reads 付款人数 / 询单人数)."""
+        m = CATALOG.get(key)
+        if m is None:
+            return ""
+        return _KEY_WORDS.sub(lambda found: self.metric_label(found.group(0)), m.definition)
+
+    def profile(self, name: str) -> str:
+        """A platform profile by its name in the reader's language (淘宝, Taobao)."""
+        code = f"web.drill.profile.{name}"
+        return self.t(code) if self.t.has(code) else name
 
     def metric(self, key: str, value: Any) -> str:
         """A metric value in its unit (rate, seconds, hours, money, count)."""
