@@ -31,6 +31,19 @@ def test_every_metric_says_how_its_group_rows_are_formed(lang: str) -> None:
         assert text.startswith(m.zh if lang == "zh_CN" else m.en), text
 
 
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_every_metric_has_a_definition_for_readers(lang: str) -> None:
+    """What the drill-down shows as the definition: in words (the catalog's own definition
+    names keys and settings, ``paying_customers / inquiring_customers``, for the docs)."""
+    words = catalog(lang)
+    for m in ALL:
+        text = words.get(f"metric.definition.{m.key}")
+        assert text, m.key
+        assert "_" not in text, (m.key, text)
+        if lang == "zh_CN":
+            assert not re.search(r"[A-Za-z]{2,}", text), (m.key, text)
+
+
 def test_the_english_part_names_are_the_catalogs() -> None:
     """``metric.part.FIELD`` in English is the catalog's own text of that part (one
     definition, its translation beside it)."""

@@ -81,8 +81,8 @@ def test_drilldown_rows_are_the_denominator_on_the_scorecard(
     html = client.get(f"/agents/A001/metrics/satisfaction?period={PERIOD}").text
     assert f'<p id="row-count" data-total="{rated}">{rated} sessions in the month.</p>' in html
     assert f'data-num="{happy}"' in html and f'data-den="{rated}"' in html
-    # the definition, the metric it names by its label
-    assert "(ratings 5 + ratings 4) / Rated sessions" in html
+    # the definition, for readers: in words, no keys
+    assert "<dd>Ratings of 4 or 5 ÷ rated sessions.</dd>" in html
     body = html.split('id="rows"')[1].split("</table>")[0]
     assert body.count("<tr>") == 1 + rated  # header and one row per rated session (< 200)
     assert 'rel="next"' not in html  # a single page

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,9 +18,6 @@ from ..locale import Translator, normalise_lang
 from ..metrics.catalog import CATALOG
 
 SUPPORTED = ("en", "zh_CN")
-# metric keys a definition may name (those with an underscore: plain words stay words)
-_KEY_WORDS = re.compile(r"\b(?:" + "|".join(sorted((k for k in CATALOG if "_" in k),
-                                                     key=len, reverse=True)) + r")\b")
 
 
 def accept_language(header: str | None) -> str:
@@ -124,17 +120,23 @@ class Formatter:
         return m.zh if self.lang == "zh_CN" else m.en
 
     def definition(self, key: str) -> str:
-        """A metric's definition, the metrics it names by their labels, not their keys
-        (``paying_customers / inquiring_customers`` reads 付款人数 / 询单人数)."""
-        m = CATALOG.get(key)
-        if m is None:
-            return ""
-        return _KEY_WORDS.sub(lambda found: self.metric_label(found.group(0)), m.definition)
+        """A metric's definition for readers, in words (``metric.definition.KEY``; the
+        catalog's own, for the docs, names keys and settings)."""
+        code = f"metric.definition.{key}"
+        return self.t(code) if self.t.has(code) else ""
 
     def profile(self, name: str) -> str:
         """A platform profile by its name in the reader's language (淘宝, Taobao)."""
         code = f"web.drill.profile.{name}"
         return self.t(code) if self.t.has(code) else name
+
+    def item(self, label: str, key: str, label_en: str | None = None,
+             metric: str | None = None) -> str:
+        """A scheme item's name for this reader (:func:`cskpi.scoring.texts.item_label`):
+        the shop's label, in English pages its ``label_en`` or the label and a gloss."""
+        from ..scoring.texts import item_label
+
+        return item_label(label, key, self.lang, label_en, metric)
 
     def metric(self, key: str, value: Any) -> str:
         """A metric value in its unit (rate, seconds, hours, money, count)."""
