@@ -87,11 +87,14 @@ class Formatter:
         d = dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
         return units.format_date(d, self.lang)
 
-    def datetime(self, value: dt.datetime | None) -> str:
+    def datetime(self, value: dt.datetime | str | None) -> str:
         """A moment in the shop's time zone (the app database keeps UTC; a naive value is
-        UTC): ``Oct 5, 2026 14:03``; in UTC, marked so, when the shop's zone is unknown."""
+        UTC, a text ISO 8601): ``Oct 5, 2026 14:03``; in UTC, marked so, when the shop's
+        zone is unknown.  A workspace's local time is :meth:`local`'s."""
         if value is None:
             return units.NONE
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         if self.timezone is None:
