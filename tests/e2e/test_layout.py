@@ -24,7 +24,8 @@ SHOTS = Path(__file__).parent / "screenshots"
 PASSWORDS = {"admin": "Admin-pass-1!", "mgr": "Manager-pass-1!"}
 Q = "period=2026-10"
 TOUR = (f"/overview?{Q}", f"/leaderboard?{Q}", f"/funnel?{Q}", f"/grades?{Q}", f"/qa?{Q}",
-        f"/whatif?{Q}", "/data", "/schemes", "/schemes/presale-standard",
+        f"/whatif?{Q}", f"/heatmap?{Q}", f"/reviews?{Q}", f"/grades/grid?{Q}", "/appeals",
+        "/qa/rules", "/data", "/schemes", "/schemes/presale-standard",
         "/schemes/presale-standard/edit", "/periods", "/periods/2026-10?scheme=aftersale-4crown",
         f"/agents/A001/scorecard?{Q}", f"/agents/A004/scorecard?{Q}", f"/agents/A001/lost?{Q}",
         f"/agents/A001/metrics/conversion_rate?{Q}", f"/agents/A001/metrics/reply_3min_rate?{Q}",

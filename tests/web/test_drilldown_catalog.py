@@ -134,3 +134,24 @@ def test_every_column_of_every_drilldown_has_a_header_in_words(
     for lang in ("en", "zh_CN"):
         missing = sorted(c for c in seen if f"web.drill.col.{c}" not in catalog(lang))
         assert missing == [], lang
+
+
+def test_coded_values_read_in_words_on_the_page_and_in_its_download(
+        client_for: Callable[..., TestClient]) -> None:
+    """A001's paid orders (AOV): each order's credit and status in words, the same in the
+    CSV download as on the page (the core gives explicit/attributed and paid)."""
+    import csv
+    import io
+
+    client = client_for("mgr")
+    path = f"/agents/A001/metrics/aov?period={PERIOD}"
+    header, rows = drilldown_table(client.get(path, headers={"accept-language": "zh-CN"}).text)
+    credit, status = header.index("归属方式"), header.index("状态")
+    assert {r[credit] for r in rows} <= {"订单客服列", "按会话归属"} and rows
+    assert {r[status] for r in rows} == {"已付款"}
+    download = client.get(f"{path}&format=csv&table=rows", headers={"accept-language": "zh-CN"})
+    table = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    head = next(r for r in table if "归属方式" in r)
+    body = table[table.index(head) + 1:]
+    assert sorted(r[head.index("归属方式")] for r in body) == sorted(r[credit] for r in rows)
+    assert {r[head.index("状态")] for r in body} == {"已付款"}

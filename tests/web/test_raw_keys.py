@@ -24,7 +24,8 @@ from tests.helpers.web import PERIOD
 
 Q = f"period={PERIOD}"
 TOUR = (f"/overview?{Q}", f"/leaderboard?{Q}", f"/funnel?{Q}", f"/grades?{Q}", f"/qa?{Q}",
-        f"/whatif?{Q}", "/data", "/schemes", "/schemes/presale-standard",
+        f"/whatif?{Q}", f"/heatmap?{Q}", f"/reviews?{Q}", f"/grades/grid?{Q}", "/appeals",
+        "/qa/rules", "/data", "/schemes", "/schemes/presale-standard",
         "/schemes/aftersale-4crown", "/periods", f"/periods/{PERIOD}?scheme=aftersale-4crown",
         f"/agents/A001/scorecard?{Q}", f"/agents/A004/scorecard?{Q}",
         f"/agents/A001/lost?{Q}", "/account",

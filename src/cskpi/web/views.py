@@ -466,6 +466,15 @@ def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: 
                      at, max(1, -(-total // PAGE_ROWS)), listed)
 
 
+def coded_value(t: Any, column: str, value: Any) -> Any:
+    """A drill-down cell's coded value in words (a row's kind, an order's credit or status,
+    a review's rating …: ``web.drill.kind.*``, ``web.drill.value.COLUMN.*``); else as is."""
+    if not isinstance(value, str):
+        return value
+    code = f"web.drill.kind.{value}" if column == "kind" else f"web.drill.value.{column}.{value}"
+    return t(code) if t.has(code) else value
+
+
 def cell_text(value: Any) -> str:
     """A drill-down figure: local times to the second, flags as ✓/✗, None as —, numbers
     grouped (floats to at most two decimals, decimals as stored)."""
