@@ -439,6 +439,11 @@ point and each amount with the rule and the data behind it.
 | `targets` | per metric, when the targets table has none: `{history: {periods: 3, uplift: 0.1}}` (mean of the last 3 months × 1.1), `{percentile: 75, periods: 6}`, or `{fixed: 0.40}` |
 
 ## Items (each has `key`, `label`, `max` or `weight`)
+`label` is the item's name as the shop writes it (shown as written, in every language);
+`label_en: Inquiry conversion` names it in the app's English pages. Without one, an
+English page shows the label followed by what the item measures in English: its metric's
+English label, else its key (`配合度 (cooperation)`).
+
 | kind | example | points |
 |---|---|---|
 | tiers | `metric: refund_rate`, `tiers: [{max: 0.05, points: 30}, …, {points: 0}]` | first matching tier; `max:` bounds are inclusive upper bounds (lower is better), `min:` inclusive lower bounds (higher is better); the last may be a catch-all. A bound may be a formula computed per agent: `{min: "target('conversion_rate') * 1.1", points: 100}` (a tier whose bound cannot be computed is passed over) |

@@ -5,44 +5,27 @@ Screenshots land in tests/e2e/screenshots/ (git-ignored) to be looked at.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers.browser import chromium, serving
+
 # slow tier: a real chromium (browser implies slow, tests/conftest.py)
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytest.importorskip("fastapi", reason="the [web] extra is not installed")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:  # pragma: no cover - ./test.sh installs Debian's chromium as root
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+chromium()  # Debian's chromium, or the module is skipped, saying why
 
 SHOTS = Path(__file__).parent / "screenshots"
 PERIOD = "2026-10"
 PASSWORDS = {"admin": "Admin-pass-1!", "mgr": "Manager-pass-1!", "a001": "Agent-pass-1!",
              "a004": "Agent-pass-4!"}
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from cskpi.web.accounts import create_user
     from cskpi.web.app import create_app
     from cskpi.web.db.engine import transaction
@@ -61,25 +44,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     role="agent", agent_id="A001")
         create_user(db, state.passwords, username="a004", password=PASSWORDS["a004"],
                     role="agent", agent_id="A004")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with serving(app) as url:
+        yield url
 
 
 def login(browser: Any, base: str, user: str) -> Any:

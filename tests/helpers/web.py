@@ -54,3 +54,11 @@ def login(client: TestClient, username: str, password: str | None = None) -> Any
                                        "password": password or PASSWORDS[username],
                                        "csrf_token": form_token(page.text), "next": "/"},
                        follow_redirects=False)
+
+
+def drilldown_table(html: str) -> tuple[list[str], list[list[str]]]:
+    """A drill-down page's table: its header labels and its rows' cells."""
+    table = html.split('id="rows"')[1].split("</table>")[0]
+    head, body = table.split("</thead>")
+    return (re.findall(r"<th(?: [^>]*)?>(.*?)</th>", head),
+            [re.findall(r"<td>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", body)])

@@ -174,9 +174,9 @@ def test_golden_rule_texts_in_both_languages() -> None:
     after = score_aftersale()
     a1 = after.cards[0]
     assert [rule_text(i, EN) for i in a1.items if i.key in ("quality", "attendance")] == [
-        "grade A → 20 (by 主管)", "start 20, late 1 × -5 → 15"]
+        "grade A (excellent) → 20 (by 主管)", "start 20, late 1 × -5 → 15"]
     assert [rule_text(i, ZH) for i in a1.items if i.key in ("quality", "attendance")] == [
-        "评级 A → 20（评分人：主管）", "起始 20，迟到 1 × -5 → 15"]
+        "评级 优 → 20（评分人：主管）", "起始 20，迟到 1 × -5 → 15"]  # grades as 优/良/中/差
     assert [rule_text(a, EN) for a in a1.adjustments] == [
         "1 × chosen: -13 (range -20..-5)", "1 × 2"]
     assert [rule_text(a, ZH) for a in a1.adjustments] == [

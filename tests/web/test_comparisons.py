@@ -157,8 +157,9 @@ def test_the_scorecard_compares_the_score_and_each_item(
     assert _change(score) == ("better", "▲ 10")
     _, items = html_table(html, "card-items")
     points = {r[0]: r[3] for r in items}
-    assert points["平均响应时长"] == "20 ▲ 10"
-    assert points["询单转化率"] == "0 = 0"
+    # an English page names the shop's Chinese items with their metrics' English labels
+    assert points["平均响应时长 (Average response time)"] == "20 ▲ 10"
+    assert points["询单转化率 (Inquiry conversion rate)"] == "0 = 0"
     first = client("a001").get("/agents/A1/scorecard?period=2026-09").text
     assert _change(first.split('id="score-change">', 1)[1]) == ("none", "no previous data")
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from cskpi.metrics.catalog import CATALOG
 from cskpi.web.data import DataGateway
-from tests.helpers.web import PERIOD
+from tests.helpers.web import PERIOD, drilldown_table
 
 # A001 is pre-sale: presale-standard scores conversion_rate, response_s, satisfaction, sales
 PRESALE_METRICS = ("conversion_rate", "response_s", "satisfaction", "sales")
@@ -61,14 +61,6 @@ def _inquiring_customers(workspace: Path, agent_id: str) -> int:
     return int(row[0])
 
 
-def _table(html: str) -> tuple[list[str], list[list[str]]]:
-    """The drill-down table's header labels and its rows' cells."""
-    table = html.split('id="rows"')[1].split("</table>")[0]
-    head, body = table.split("</thead>")
-    return (re.findall(r"<th>(.*?)</th>", head),
-            [re.findall(r"<td>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", body)])
-
-
 def test_the_scorecard_links_each_figure_to_its_drilldown(
         client_for: Callable[..., TestClient]) -> None:
     html = client_for("a001").get(f"/agents/A001/scorecard?period={PERIOD}").text
@@ -89,15 +81,16 @@ def test_drilldown_rows_are_the_denominator_on_the_scorecard(
     html = client.get(f"/agents/A001/metrics/satisfaction?period={PERIOD}").text
     assert f'<p id="row-count" data-total="{rated}">{rated} sessions in the month.</p>' in html
     assert f'data-num="{happy}"' in html and f'data-den="{rated}"' in html
-    assert "(ratings 5 + ratings 4) / rated_sessions" in html  # the definition
+    # the definition, for readers: in words, no keys
+    assert "<dd>Ratings of 4 or 5 ÷ rated sessions.</dd>" in html
     body = html.split('id="rows"')[1].split("</table>")[0]
     assert body.count("<tr>") == 1 + rated  # header and one row per rated session (< 200)
     assert 'rel="next"' not in html  # a single page
     # the sessions rated 4-5 are flagged: the numerator
-    header, rows = _table(html)
+    header, rows = drilldown_table(html)
     flags = [r[header.index("Numerator")] for r in rows]
     assert (flags.count("✓"), len(flags)) == (happy, rated)
-    assert f"satisfaction = {happy} / {rated} = " in html
+    assert f"Satisfaction = {happy} / {rated} = " in html  # the note: labels, not keys
 
 
 def test_the_conversion_drilldown_lists_the_inquiring_customers(
@@ -109,12 +102,12 @@ def test_the_conversion_drilldown_lists_the_inquiring_customers(
     assert a001["conversion_rate_den"] == inquiring and 0 < paying < inquiring
     html = client_for("a001").get(f"/agents/A001/metrics/conversion_rate?period={PERIOD}").text
     assert f'data-total="{inquiring}">{inquiring} customers in the month.' in html
-    header, rows = _table(html)
+    header, rows = drilldown_table(html)
     assert header[:5] == ["Customer", "Sessions", "First inquiry", "Ordered", "Paid"]
     assert len(rows) == inquiring  # fewer than 200: one page
     assert [r[header.index("Paid")] for r in rows].count("✓") == paying
     assert [r[header.index("Numerator")] for r in rows].count("✓") == paying
-    assert f"conversion_rate = {paying} / {inquiring} = " in html
+    assert f"Inquiry conversion rate = {paying} / {inquiring} = " in html
 
 
 def test_mixed_rows_and_the_note_read_in_chinese(client_for: Callable[..., TestClient],
@@ -126,7 +119,7 @@ def test_mixed_rows_and_the_note_read_in_chinese(client_for: Callable[..., TestC
     assert complaints > 0, "the demo has complaints against A003"
     html = client_for("mgr").get(f"/agents/A003/metrics/complaint_rate?period={PERIOD}",
                                  headers={"accept-language": "zh-CN"}).text
-    header, rows = _table(html)
+    header, rows = drilldown_table(html)
     assert header[:2] == ["类型", "订单"] and header[-2:] == ["计入分子", "计入分母"]
     kinds = [r[0] for r in rows]
     assert (kinds.count("付款订单"), kinds.count("投诉")) == (orders, complaints)

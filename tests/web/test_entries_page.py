@@ -117,7 +117,7 @@ def test_the_event_form_offers_the_kinds_of_the_schemes_with_their_points(
     form = page.split('id="event-form"')[1].split("</form>")[0]
     kinds = re.findall(r'<option value="([a-z_]+)">([^<]*)</option>',
                        form.split('name="kind"')[1])
-    assert kinds == [("low_quality_review", "low_quality_review · -5 each"),
+    assert kinds == [("low_quality_review", "low-quality review · -5 each"),
                      ("complaint", "complaint · points chosen from -20 to -5"),
                      ("praise", "praise · 2 each"),
                      ("outstanding", "outstanding · points chosen from 2 to 5")]

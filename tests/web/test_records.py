@@ -208,7 +208,8 @@ def test_a_grade_entered_in_the_app_changes_the_score(
     _post(client_for("mgr"), "/grades", {"agent_id": "A004", "period": PERIOD,
                                          "item": "quality", "grade": "差"})
     # the app's grade D replaces the imported one: 0 of 20 points, and says so
-    assert (quality()["points"], quality()["rule"].split(" (")[0]) == (0, "grade D → 0")
+    assert (quality()["points"], quality()["rule"].split(" (by")[0]) == (
+        0, "grade D (poor) → 0")
     _post(client_for("mgr"), "/grades", {"agent_id": "A004", "period": PERIOD,
                                          "item": "quality", "grade": "优"})
     assert quality()["points"] == 20  # a changed grade gives a new score at once
@@ -227,7 +228,7 @@ def test_report_download_includes_grades_entered_here(
     assert "cskpi-aftersale-4crown-2026-10.xlsx" in response.headers["content-disposition"]
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     explained = [[c.value for c in row] for row in book["Explanations"].iter_rows()]
-    assert any("A004" in row and "grade D → 0" in row for row in explained)
+    assert any("A004" in row and "grade D (poor) → 0" in row for row in explained)
     pdf = client_for("mgr").get(f"/reports/{PERIOD}.pdf?scheme=aftersale-4crown")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert client_for("a004").get(f"/reports/{PERIOD}.xlsx?scheme=aftersale-4crown"

@@ -51,6 +51,10 @@ class Explanation:
     denominator: Any = None
     columns: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    # the family fields listed: a rate's or mean's numerator and denominator, or the
+    # figure's own field (``den_field`` None) for a count, sum or quantile
+    num_field: str | None = None
+    den_field: str | None = None
 
     def note_text(self, t: Any) -> str:
         """The note in the language of ``t`` (a :class:`~cskpi.locale.Translator`)."""
@@ -132,7 +136,7 @@ def _value(scope: Scope, m: Metric, name: str) -> Explanation:
     else:
         note = Note("explain.note.sum", {**params, "column": f.column}, {"members": name})
     return _explanation(scope, m, f.population.source, rows, [note, *_remarks(
-        scope, f.population)], value, None)
+        scope, f.population)], value, None, name, None)
 
 
 def _rate(scope: Scope, m: Metric, num_name: str, den_name: str) -> Explanation:
@@ -158,7 +162,7 @@ def _rate(scope: Scope, m: Metric, num_name: str, den_name: str) -> Explanation:
     if not den:
         notes.append(Note("explain.note.no_basis", {"metric": m.key}, {"members": den_name}))
     return _explanation(scope, m, source, rows, [*notes, *_remarks(scope, *populations)],
-                        num, den)
+                        num, den, num_name, den_name)
 
 
 def _within(scope: Scope, m: Metric, num_name: str, den_name: str
@@ -251,6 +255,7 @@ def show(value: Any, unit: str) -> str:
 
 
 def _explanation(scope: Scope, m: Metric, source: str, rows: list[Row], notes: list[Note],
-                 num: Any, den: Any) -> Explanation:
+                 num: Any, den: Any, num_field: str, den_field: str | None) -> Explanation:
     columns = list(rows[0]) if rows else []
-    return Explanation(m.key, scope.agent_id, source, rows, "", num, den, columns, notes)
+    return Explanation(m.key, scope.agent_id, source, rows, "", num, den, columns, notes,
+                       num_field, den_field)

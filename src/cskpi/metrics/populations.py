@@ -50,14 +50,22 @@ class Note:
     params: dict[str, Any] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
 
-    def text(self, t: Any) -> str:
+    def text(self, t: Any, shown: Shown | None = None) -> str:
+        """The sentence in the language of ``t``; ``shown(name, value)`` may give a
+        parameter as a face shows it (the web: a metric by its label, not its key)."""
         words = {name: t(f"explain.members.{f}") for name, f in self.fields.items()}
-        return str(t(self.code, **self.params, **words))
+        params = self.params if shown is None else {
+            name: shown(name, value) for name, value in self.params.items()}
+        return str(t(self.code, **params, **words))
 
 
-def note_text(notes: Iterable[Note], t: Any) -> str:
+Shown = Callable[[str, Any], Any]
+
+
+def note_text(notes: Iterable[Note], t: Any, shown: Shown | None = None) -> str:
     """Sentences of a note in the language of ``t`` (Chinese ones end in 。, unspaced)."""
-    return ("" if getattr(t, "lang", "en") == "zh_CN" else " ").join(n.text(t) for n in notes)
+    return ("" if getattr(t, "lang", "en") == "zh_CN" else " ").join(
+        n.text(t, shown) for n in notes)
 
 
 @dataclass

@@ -31,7 +31,7 @@ from .models import (
 from .reader import LoadContext, Reader, YMap, YNode, YScalar
 from .texts import Msg, key_of, phrase, what
 
-COMMON_KEYS = ("key", "label", "max", "min_sample", "weight")
+COMMON_KEYS = ("key", "label", "label_en", "max", "min_sample", "weight")
 EXTRA_KEYS = {"metric": ("tiers", "linear", "target"), "start": ("per",), "min": ("per",),
               "per_occurrence": ("per",)}
 DEFAULT_SCALE = Decimal(100)
@@ -59,6 +59,7 @@ def read_item(node: YNode, index: int, r: Reader, ctx: LoadContext) -> Item | No
     it = what("item", key=key) if key else numbered
     r.check_keys(m, ITEM_KEYS, it)
     label = r.string(m.get("label"), key_of("label", it)) or key
+    label_en = r.string(m.get("label_en"), key_of("label_en", it))
     weight = r.number(m.get("weight"), key_of("weight", it))
     if "weight" in m and "max" not in m:  # a weighted item's max is implied
         max_points = None
@@ -92,7 +93,7 @@ def read_item(node: YNode, index: int, r: Reader, ctx: LoadContext) -> Item | No
     if kind == "per" and fields["start"] is None:
         fields["start"] = max_points
     common: dict[str, Any] = {"key": key, "label": label, "max": max_points, "line": m.line,
-                              "min_sample": min_sample}
+                              "min_sample": min_sample, "label_en": label_en}
     if weight is not None:
         common.update(max=max_points * weight, weight=weight, scale=max_points)
     return _ITEM_CLASSES[kind](**common, **fields)

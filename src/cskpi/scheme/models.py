@@ -91,6 +91,7 @@ class ItemBase:
     min_sample: MinSample | None = None
     weight: Decimal | None = None
     scale: Decimal | None = None
+    label_en: str | None = None  # the label in English pages (``label`` is the shop's own)
 
     @property
     def own_max(self) -> Decimal:

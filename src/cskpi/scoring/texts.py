@@ -10,11 +10,13 @@ figures with a unit, shown through :mod:`cskpi.units` (``35.83%``, ``¥1,234.50`
 
 Parameters may also name a metric (``{"metric": "refund_rate"}``), an event kind or an
 attendance status (``{"event": "praise", "label": "…"}``, ``{"status": "late"}``): they
-are shown by their label in the reader's language (the scheme's own label first).
+are shown by their label in the reader's language (the scheme's own label first).  A
+parameter named ``grade`` is a grade letter, shown as 优/良/中/差 (``B (good)``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -23,6 +25,7 @@ from ..errors import figure, message, render
 from ..locale import Translator
 
 Msg = dict[str, Any]
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # a Chinese character
 
 
 def rule(code: str, /, **params: Any) -> Msg:
@@ -53,7 +56,8 @@ def _localise(value: Any, t: Any) -> Any:
     if isinstance(value, Mapping):
         if "code" in value:
             return {"code": value["code"],
-                    "params": {k: _localise(v, t) for k, v in (value.get("params") or {}).items()}}
+                    "params": {k: _grade(v, t) if k == "grade" else _localise(v, t)
+                               for k, v in (value.get("params") or {}).items()}}
         if "metric" in value and len(value) == 1:
             return metric_label(str(value["metric"]), _lang(t))
         if "event" in value:
@@ -65,6 +69,17 @@ def _localise(value: Any, t: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_localise(v, t) for v in value]
     return value
+
+
+def _grade(value: Any, t: Any) -> Any:
+    """A grade letter as the reader names it: 良 in Chinese, ``B (good)`` in English."""
+    key = f"label.grade.{value}"
+    return t(key) if isinstance(value, str) and t.has(key) else value
+
+
+def grade_label(grade: str, t: Any) -> str:
+    """A grade (A-D) in the language of ``t`` (优/良/中/差; A (excellent) …)."""
+    return str(_grade(grade, t))
 
 
 def event_label(kind: str, t: Any, label: str | None = None) -> str:
@@ -85,6 +100,25 @@ def metric_label(key: str, lang: str) -> str:
     if m is None:
         return key
     return m.zh if lang.startswith("zh") else m.en
+
+
+def item_label(label: str, key: str, lang: str, label_en: str | None = None,
+               metric: str | None = None) -> str:
+    """A scheme item's name as a reader of ``lang`` expects it.
+
+    The label is the shop's own name of the item (what its reports, payslips and people
+    call it), so it is always shown; an English reader also gets it in English: the
+    scheme's ``label_en`` instead, else the label followed by what the item measures, its
+    metric's English label, else its key (``配合度 (cooperation)``) when that is a word.
+    """
+    if lang.startswith("zh") or not _CJK.search(label):
+        return label
+    if label_en:
+        return label_en
+    gloss = metric_label(metric, "en") if metric else key.replace("_", " ")
+    if not gloss or _CJK.search(gloss) or gloss == label:
+        return label
+    return f"{label} ({gloss})"
 
 
 def say(msg: Mapping[str, Any] | None, t: Any) -> str:

@@ -87,11 +87,14 @@ class Formatter:
         d = dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
         return units.format_date(d, self.lang)
 
-    def datetime(self, value: dt.datetime | None) -> str:
+    def datetime(self, value: dt.datetime | str | None) -> str:
         """A moment in the shop's time zone (the app database keeps UTC; a naive value is
-        UTC): ``Oct 5, 2026 14:03``; in UTC, marked so, when the shop's zone is unknown."""
+        UTC, a text ISO 8601): ``Oct 5, 2026 14:03``; in UTC, marked so, when the shop's
+        zone is unknown.  A workspace's local time is :meth:`local`'s."""
         if value is None:
             return units.NONE
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         if self.timezone is None:
@@ -118,6 +121,25 @@ class Formatter:
         if m is None:
             return key
         return m.zh if self.lang == "zh_CN" else m.en
+
+    def definition(self, key: str) -> str:
+        """A metric's definition for readers, in words (``metric.definition.KEY``; the
+        catalog's own, for the docs, names keys and settings)."""
+        code = f"metric.definition.{key}"
+        return self.t(code) if self.t.has(code) else ""
+
+    def profile(self, name: str) -> str:
+        """A platform profile by its name in the reader's language (淘宝, Taobao)."""
+        code = f"web.drill.profile.{name}"
+        return self.t(code) if self.t.has(code) else name
+
+    def item(self, label: str, key: str, label_en: str | None = None,
+             metric: str | None = None) -> str:
+        """A scheme item's name for this reader (:func:`cskpi.scoring.texts.item_label`):
+        the shop's label, in English pages its ``label_en`` or the label and a gloss."""
+        from ..scoring.texts import item_label
+
+        return item_label(label, key, self.lang, label_en, metric)
 
     def metric(self, key: str, value: Any) -> str:
         """A metric value in its unit (rate, seconds, hours, money, count)."""

@@ -21,6 +21,7 @@ from ..metrics.catalog import CATALOG
 from ..reports.tables import Column, Table, Value
 from ..scoring import texts
 from .i18n import Formatter
+from .views import coded_value
 
 Context = Mapping[str, Any]
 
@@ -263,17 +264,12 @@ def drilldown(ctx: Context) -> PageExport:
         label = t(f"web.drill.col.{c}")
         return c if label.startswith("web.drill.col.") else label
 
-    def cell(c: str, value: Any) -> Any:
-        if c == "kind" and isinstance(value, str) and t.has(f"web.drill.kind.{value}"):
-            return t(f"web.drill.kind.{value}")
-        return value
-
     agent_id = str(d.agent["agent_id"])
     return PageExport(
         file_name(f, "web.drill.rows_title", d.period, agent_id, f.metric_label(d.metric)),
         ascii_name("drilldown", d.period, agent_id, d.metric),
         [table("rows", f.metric_label(d.metric), [Column(header(c), "auto") for c in d.columns],
-               [[cell(c, r.get(c)) for c in d.columns] for r in rows])])
+               [[coded_value(t, c, r.get(c)) for c in d.columns] for r in rows])])
 
 
 def every_row(data: Any, d: Any) -> list[dict[str, Any]]:

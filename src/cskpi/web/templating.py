@@ -49,13 +49,16 @@ def make_environment() -> Environment:
                       autoescape=select_autoescape(["html"]), trim_blocks=True,
                       lstrip_blocks=True)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    from ..metrics.aggregation import how_formed
+    from ..metrics.catalog import CATALOG
     from ..scoring import texts  # scoring's coded texts, rendered in the page's language
 
     env.globals.update(rule_text=texts.rule_text, note_text=texts.note_text,
                        veto_text=texts.veto_text, problem_text=texts.problem_text,
                        problem_hint=texts.problem_hint, pay_notes=texts.pay_notes,
                        card_warnings=texts.card_warnings, say=texts.say,
-                       event_label=texts.event_label)
+                       event_label=texts.event_label,
+                       formed=lambda key: how_formed(CATALOG[key]))
     env.globals["export_href"] = exports.href  # a table's download links (_export.html)
     return env
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
 from .. import core, months
-from ..locale import Translator
 from ..metrics.catalog import CATALOG
 from ..metrics.compute import MetricQuery
 from ..metrics.populations import Note, note_text
@@ -363,6 +362,33 @@ PAGE_ROWS = 200
 
 
 @dataclass(frozen=True)
+class Listed:
+    """What the rows of a drill-down give, all pages together (the core's count or sum of
+    exactly those rows): the numerator's and denominator's family fields and figures (a
+    count, sum or quantile: ``num`` alone), and the flag columns that mark the rows."""
+
+    num_field: str | None
+    den_field: str | None
+    num: Any
+    den: Any
+
+    def agrees(self, row: Mapping[str, Any], key: str) -> bool | None:
+        """Whether the rows give the figure's own numerator and denominator (its value for
+        a count, sum or quantile); None when the figure has none to compare."""
+        if self.den_field is None:
+            return _same(self.num, row.get(key))
+        return _same(self.num, row.get(f"{key}_num")) and _same(self.den, row.get(f"{key}_den"))
+
+
+def _same(listed: Any, figure: Any) -> bool | None:
+    if figure is None:
+        return None if listed is None else False
+    if listed is None:
+        return False
+    return abs(float(listed) - float(figure)) <= 1e-6 * max(1.0, abs(float(figure)))
+
+
+@dataclass(frozen=True)
 class Drilldown:
     """One agent's figure of a month and a page of the rows behind it."""
 
@@ -378,14 +404,30 @@ class Drilldown:
     total: int
     page: int
     pages: int
+    listed: Listed
 
     @property
     def first_row(self) -> int:
         return (self.page - 1) * PAGE_ROWS + 1 if self.rows else 0
 
-    def note(self, t: Translator) -> str:
-        """The note in the page's language."""
-        return note_text(self.notes, t)
+    def note(self, fmt: Formatter) -> str:
+        """The note in the page's language, metrics by their labels and coded values
+        (attribution) in words; a face's own wording of a code (``web.CODE``) first."""
+        t = fmt.t
+        notes = [replace(n, code=f"web.{n.code}") if t.has(f"web.{n.code}") else n
+                 for n in self.notes]
+
+        def shown(name: str, value: Any) -> Any:
+            if name == "metric":
+                return fmt.metric_label(str(value))
+            if name == "attribution" and t.has(f"web.drill.attribution.{value}"):
+                return t(f"web.drill.attribution.{value}")
+            if name == "column" and t.has(f"web.drill.col.{value}"):  # a column by its header
+                header = t(f"web.drill.col.{value}")
+                return header if fmt.lang == "zh_CN" else header[:1].lower() + header[1:]
+            return value
+
+        return note_text(notes, t, shown)
 
 
 def agent_rows(data: DataGateway, period: str, profile: str) -> list[dict[str, Any]]:
@@ -406,20 +448,31 @@ def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: 
     query = MetricQuery(first, last, by="agent", profile=resolve_profile(profile))
 
     def explain_page() -> tuple[int, int, list[dict[str, Any]], list[str], str,
-                                tuple[Note, ...]]:
+                                tuple[Note, ...], Listed]:
         # only the page is kept in the cache: a busy agent's month has thousands of rows
         explained = core.explain_metric(query, agent_id, metric, workspace=data.workspace)
         pages = max(1, -(-len(explained.rows) // PAGE_ROWS))
         at = min(max(page, 1), pages)
         shown = explained.rows[(at - 1) * PAGE_ROWS:at * PAGE_ROWS]
+        listed = Listed(explained.num_field, explained.den_field, explained.numerator,
+                        explained.denominator)
         return (len(explained.rows), at, shown, explained.columns, explained.source,
-                tuple(explained.notes))
+                tuple(explained.notes), listed)
 
-    total, at, shown, columns, source, notes = data.cached(
+    total, at, shown, columns, source, notes, listed = data.cached(
         ("drilldown", "explain", agent_id, metric, period, profile, page), explain_page)
     row = next((r for r in agent_rows(data, period, profile) if r["agent_id"] == agent_id), {})
     return Drilldown(agent, period, metric, profile, row, source, notes, columns, shown, total,
-                     at, max(1, -(-total // PAGE_ROWS)))
+                     at, max(1, -(-total // PAGE_ROWS)), listed)
+
+
+def coded_value(t: Any, column: str, value: Any) -> Any:
+    """A drill-down cell's coded value in words (a row's kind, an order's credit or status,
+    a review's rating …: ``web.drill.kind.*``, ``web.drill.value.COLUMN.*``); else as is."""
+    if not isinstance(value, str):
+        return value
+    code = f"web.drill.kind.{value}" if column == "kind" else f"web.drill.value.{column}.{value}"
+    return t(code) if t.has(code) else value
 
 
 def cell_text(value: Any) -> str:

@@ -18,7 +18,7 @@ from ...deps import AgentAccess, DataDep, month_with_data
 from ...errors import BadRequest, NotFound
 from ...params import MonthQuery
 from ...templating import render
-from ...views import cell_text, drilldown
+from ...views import cell_text, coded_value, drilldown
 
 router = APIRouter()
 
@@ -42,5 +42,5 @@ def drilldown_page(request: Request, agent_id: str, metric: str, principal: Agen
     view = drilldown(data, agent, metric, month_with_data(data, period),
                      profile or data.profile, page)
     return render(request, "drilldown.html", {
-        "d": view, "m": CATALOG[metric], "cell_text": cell_text,
+        "d": view, "m": CATALOG[metric], "cell_text": cell_text, "coded_value": coded_value,
         "profile_param": profile if profile and profile != data.profile else None})

@@ -14,7 +14,7 @@ from ...i18n import Formatter
 from ...params import MonthQuery
 from ...records import scorecard as build_scorecard
 from ...templating import render, request_lang
-from ...views import scheme_profile, scorecard_trend
+from ...views import scheme_in_force, scheme_profile, scorecard_trend
 
 router = APIRouter()
 
@@ -33,8 +33,10 @@ def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: 
     fmt = Formatter(request_lang(request))
     # drill-downs count under the profile the scheme scores with
     profile = scheme_profile(data, view.scheme) if view.scheme else data.profile
+    # the scheme's items by key: their names in the reader's language (label_en)
+    items = {i.key: i for i in scheme_in_force(data, view.scheme).items} if view.scheme else {}
     return render(request, "scorecard.html", {
-        "v": view, "presets": preset_names(),
+        "v": view, "presets": preset_names(), "scheme_items": items,
         "drill_profile": profile if profile != data.profile else None,
         "trend": scorecard_trend(db, data, view, fmt),
         "peers": scorecard_peers(data, view),
