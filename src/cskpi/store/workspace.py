@@ -8,6 +8,14 @@ workspace is built under a temporary name and renamed into place only on success
 The temporary folder of a killed import is removed by the next command that opens the
 workspace (see :mod:`.files`).
 
+An import into an existing workspace holds the workspace's write lock (which keeps every
+other process out, readers too) only for that last transaction: the files are read,
+typed and checked in a database of the import's own (in memory, spilling to its
+temporary folder), with the workspace attached read-only, so that the web app and other
+commands read it meanwhile.  When the workspace's tables changed between the checks and
+the store (another import), the checks no longer hold and the import is made again,
+holding the workspace from start to end.
+
 Every opening checks the workspace's format version first: an older workspace is
 upgraded, a newer one refused (see :mod:`.migrations`).
 """
