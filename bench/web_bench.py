@@ -120,9 +120,14 @@ def pick_routes(workspace: Path, period: str | None
                     ("reviews", [f"/reviews?period={period}"])]
 
 
+NUMBERED = ("session_id", "order_id", "complaint_id", "refund_id")  # numbered by the demo
+
+
 def next_month(agents: int, days: int, messages: int) -> Path:
     """The month after the demo shop's, of the same agents (cached under bench/out)."""
     import datetime as dt
+
+    import duckdb
 
     from cskpi.data.demo import generate
 
@@ -131,6 +136,18 @@ def next_month(agents: int, days: int, messages: int) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
         generate(folder, agents=agents, days=days, messages=messages,
                  start=dt.date(2026, 11, 1))
+        # the generator numbers sessions, orders... from 1 again: the next month's get ids
+        # of their own, else they would contradict the stored ones
+        con = duckdb.connect()
+        for path in folder.glob("*.csv"):
+            header = path.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
+            ids = [c for c in NUMBERED if c in header]
+            if ids:
+                renamed = ", ".join(f"'N' || {c} AS {c}" for c in ids)
+                con.execute(f"COPY (SELECT * REPLACE ({renamed}) FROM read_csv('{path}', "
+                            f"all_varchar = true)) TO '{path}.new' (HEADER)")
+                Path(f"{path}.new").replace(path)
+        con.close()
         (folder / ".complete").write_text("ok")
     return folder
 

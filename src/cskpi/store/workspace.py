@@ -87,7 +87,9 @@ class ImportReport:
     tables: list[TableImport] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     derived_sessions: int = 0
-    locked_s: float = 0.0  # how long the import held the workspace's write lock
+    # how long the import held the workspace's write lock (none for a new workspace,
+    # built in a file of its own)
+    locked_s: float = 0.0
 
     @property
     def added(self) -> int:
@@ -307,7 +309,8 @@ class Workspace:
                     return checked
                 report = self._store_checked(con, checked)
                 run(con, "CHECKPOINT")
-                report.locked_s = time.perf_counter() - started
+                if not direct:
+                    report.locked_s = time.perf_counter() - started
                 return report
         finally:
             con.close()
