@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,14 +154,17 @@ def next_month(agents: int, days: int, messages: int) -> Path:
 
 
 def run_clients(base: str, routes: list[tuple[str, list[str]]], clients: int,
-                seconds: float, until: subprocess.Popen[bytes] | None = None
+                seconds: float, until: Callable[[], bool] | None = None
                 ) -> tuple[dict[str, list[float]], int, float]:
     """Each client requests the routes in turn for ``seconds`` (or, with ``until``, until
-    that process ends, within the same bound)."""
+    it says so, within the same bound); ``until`` is called once the clients are logged
+    in, to start what they run beside."""
     timings: dict[str, list[float]] = defaultdict(list)
     errors = 0
     lock = threading.Lock()
     sessions = [logged_in(base) for _ in range(clients)]
+    if until is not None:
+        until()
     deadline = time.monotonic() + seconds
 
     def work(index: int) -> None:
@@ -169,8 +173,7 @@ def run_clients(base: str, routes: list[tuple[str, list[str]]], clients: int,
         local: dict[str, list[float]] = defaultdict(list)
         bad = 0
         for n in range(MAX_REQUESTS_PER_CLIENT):
-            if time.monotonic() >= deadline or (until is not None
-                                                and until.poll() is not None):
+            if time.monotonic() >= deadline or (until is not None and until()):
                 break
             name, paths = routes[(n + index) % len(routes)]
             path = paths[(n // len(routes) + index) % len(paths)]
@@ -263,15 +266,24 @@ def main() -> None:
         warm.close()
         print_timings(routes, *run_clients(base, routes, args.clients, args.seconds))
         if args.import_during:
-            start = time.perf_counter()
-            importer = subprocess.Popen(
-                [sys.executable, "-m", "cskpi.cli", "import", str(incoming), "--workspace",
-                 str(workspace)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+            importer: list[subprocess.Popen[bytes]] = []
+            start = 0.0
+
+            def imported() -> bool:  # started at the first call, once clients logged in
+                nonlocal start
+                if not importer:
+                    start = time.perf_counter()
+                    importer.append(subprocess.Popen(
+                        [sys.executable, "-m", "cskpi.cli", "import", str(incoming),
+                         "--workspace", str(workspace)], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                        env={**os.environ, "PYTHONPATH": str(ROOT / "src")}))
+                return importer[0].poll() is not None
+
             print(f"while importing {incoming.name} into the served workspace:")
-            during = run_clients(base, routes, args.clients, 600, until=importer)
-            _, err = importer.communicate()
-            print(f"import ended with {importer.returncode} after "
+            during = run_clients(base, routes, args.clients, 600, until=imported)
+            _, err = importer[0].communicate()
+            print(f"import ended with {importer[0].returncode} after "
                   f"{time.perf_counter() - start:.1f} s {err.decode()[-500:].strip()}")
             print_timings(routes, *during)
     finally:
