@@ -153,8 +153,8 @@ def attach_file(con: duckdb.DuckDBPyConnection, path: Path, catalog: str,
                 read_only: bool) -> None:
     """Attach the workspace file ``path`` to ``con`` as ``catalog`` (the name spelt by the
     caller, never from data), waiting for it as :func:`connect_file` does."""
-    mode = " (READ_ONLY)" if read_only else ""
-    opened(path, lambda: run(con, f"ATTACH {lit(str(path))} AS {ident(catalog)}{mode}"))
+    opened(path, lambda: run(con, f"ATTACH {lit(str(path))} AS {ident(catalog)}"
+                                  + (" (READ_ONLY)" if read_only else "")))
 
 
 def opened(path: Path, open_it: Callable[[], T]) -> T:
