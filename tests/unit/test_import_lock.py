@@ -145,3 +145,22 @@ def test_a_staged_import_stores_what_one_holding_the_workspace_stored(tmp_path,
     issues = "SELECT * FROM _import_issues ORDER BY ALL"
     assert query(staged, issues) == query(held, issues)
     assert core.monthly_summary(staged, "2026-10") == core.monthly_summary(held, "2026-10")
+
+
+@pytest.mark.slow  # child processes
+def test_the_workspace_is_written_while_an_import_reads_its_files(folder, tmp_path,
+                                                                   monkeypatch):
+    """Reading and typing the files needs nothing of the workspace: another process may
+    even write it meanwhile (the web app keeps its figures there)."""
+    path = tmp_path / "ws.duckdb"
+    ws = Workspace(path)
+    ws.import_folder(folder({"messages.csv": DAY1}))
+    monkeypatch.setenv(WAIT_ENV, "0")
+    with PausedImport(folder({"messages.csv": DAY2}), path, "reading",
+                      tmp_path / "pause") as paused:
+        with ws.connect(read_only=False) as con:
+            con.execute("CREATE TABLE _another_process (n INTEGER)").fetchall()
+        done = paused.go()
+    assert done.returncode == 0, done.stderr
+    assert ws.counts()["messages"] == 4 + 5  # DAY2's 7 rows less the 2 stored already
+    assert query(path, "SELECT count(*) FROM _another_process") == [(0,)]

@@ -9,12 +9,13 @@ The temporary folder of a killed import is removed by the next command that open
 workspace (see :mod:`.files`).
 
 An import into an existing workspace holds the workspace's write lock (which keeps every
-other process out, readers too) only for that last transaction: the files are read,
-typed and checked in a database of the import's own (in memory, spilling to its
-temporary folder), with the workspace attached read-only, so that the web app and other
-commands read it meanwhile.  When the workspace's tables changed between the checks and
-the store (another import), the checks no longer hold and the import is made again,
-holding the workspace from start to end.
+other process out, readers too) only for that last transaction: the files are read and
+typed in a database of the import's own (in memory, spilling to its temporary folder),
+then checked with the workspace attached read-only, so that the web app and other
+commands read it meanwhile (and, while the files are read, write it too).  When the
+workspace's tables changed between the import's first look at them and the store
+(another import), the checks no longer hold and the import is made again, holding the
+workspace from start to end.
 
 Every opening checks the workspace's format version first: an older workspace is
 upgraded, a newer one refused (see :mod:`.migrations`).
@@ -58,8 +59,8 @@ from .migrations import VERSION_KEY, WORKSPACE_VERSION, Migration, migrate, outd
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_MEMORY_LIMIT = "1200MB"
-# test hooks: "kill-before-commit" kills the process mid-import; "pause-staged" and
-# "pause-checked" pause an import into an existing workspace (see _pause)
+# test hooks: "kill-before-commit" kills the process mid-import; "pause-reading",
+# "pause-staged" and "pause-checked" pause an import into an existing workspace (_pause)
 FAULT_ENV = "CSKPI_FAULT"
 FAULT_DIR_ENV = "CSKPI_FAULT_DIR"
 FAULT_PAUSE_S = 120.0  # a paused import goes on by itself after this long
@@ -318,9 +319,10 @@ class Workspace:
     def _import_staged(self, tmp_dir: Path, args: ImportArgs) -> ImportReport:
         """Import into the existing workspace, holding its write lock only to store.
 
-        The folder is read, typed and checked in a database of its own (in memory,
-        spilling to ``tmp_dir``), with the workspace attached read-only, which other
-        processes may read meanwhile; then the workspace is attached read-write and the
+        The folder is read and typed in a database of its own (in memory, spilling to
+        ``tmp_dir``), then checked with the workspace attached read-only, which other
+        processes may read meanwhile (while the files are read, they may write it
+        too); then the workspace is attached read-write and the
         checked rows are copied in, in one transaction.  Should its tables have changed
         in between (another import), the checks no longer hold: the import is made
         again, the workspace held throughout (:meth:`_import_in_place`).
@@ -334,7 +336,11 @@ class Workspace:
                 tz = self._import_timezone(seen.timezone)
                 self._configure(con, tz, tmp_dir)
                 stored = attached_stored(con, args.folder, args.replace)
-                checked = self._check(con, tz, tmp_dir, args, stored)
+            run(con, f"DETACH {ident(STORED_CATALOG)}")  # reading the files needs none of it
+            _pause("reading")
+            with damage_checked(self.path):
+                checked = self._check(con, tz, tmp_dir, args, stored, checking=lambda: (
+                    attach_current(con, self.path, STORED_CATALOG)))
                 if isinstance(checked, ImportReport):
                     return checked
                 _pause("staged")
@@ -373,17 +379,17 @@ class Workspace:
                                          "detail": os_reason(exc)}) from exc
 
     def _check(self, con: duckdb.DuckDBPyConnection, tz: str, tmp_dir: Path,
-               args: ImportArgs, stored: StoredTables, *, direct: bool = False
-               ) -> Checked | ImportReport:
+               args: ImportArgs, stored: StoredTables, *, direct: bool = False,
+               checking: Callable[[], None] | None = None) -> Checked | ImportReport:
         """Stage and check a folder against what ``stored`` holds: the folder ready to
         store, or the report of an import that stores nothing (every file was imported
         before).  ``direct`` (a new workspace, built in a file thrown away on failure):
         the tables are typed straight into the workspace's own, as import 1, so storing
-        them copies nothing."""
+        them copies nothing.  ``checking``: see :func:`~cskpi.data.validate.stage_folder`."""
         replace = args.replace
         result = stage_folder(con, args.folder, tz, tmp_dir, stored, args.progress,
                               encoding=args.encoding, sessions=args.sessions,
-                              import_id=FIRST_IMPORT if direct else None)
+                              import_id=FIRST_IMPORT if direct else None, checking=checking)
         missing = sorted(replace - set(result.staged))
         if missing:
             raise UsageError(code="replace_without_file", params={
