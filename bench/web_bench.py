@@ -3,12 +3,18 @@
     python bench/web_bench.py WORKSPACE [--seconds 30] [--clients 20] [--period 2026-10]
     python bench/web_bench.py --demo-agents 12 --demo-days 30   # on a fresh demo shop
     python bench/web_bench.py --demo-agents 100 --demo-messages 10000000   # the issue's size
+    python bench/web_bench.py --demo-agents 30 --demo-messages 2000000 --import-during 1000000
 
 Starts the app on 127.0.0.1 (a free port) in a subprocess with a throw-away SQLite app
 database, logs every client in as the admin, warms each route once, then runs the
 clients for the given seconds against the overview, leaderboard, scorecard, heatmap and
 reviews pages and /api/v1/metrics.  Prints p50/p95 latency per route and requests per
 second, then stops the server.
+
+``--import-during MESSAGES`` (a demo shop only) serves a copy of the workspace and, after
+the first run, runs the clients again while ``cskpi import`` adds the next month of the
+same shop (about MESSAGES messages) to it in another process, until the import ends
+(issue #20: p95 < 1 s while an import runs).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,12 +121,50 @@ def pick_routes(workspace: Path, period: str | None
                     ("reviews", [f"/reviews?period={period}"])]
 
 
+NUMBERED = ("session_id", "order_id", "complaint_id", "refund_id")  # numbered by the demo
+
+
+def next_month(agents: int, days: int, messages: int) -> Path:
+    """The month after the demo shop's, of the same agents (cached under bench/out)."""
+    import datetime as dt
+
+    import duckdb
+
+    from cskpi.data.demo import generate
+
+    folder = ROOT / "bench" / "out" / f"web-{agents}a-{days}d-next-{messages}m"
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        generate(folder, agents=agents, days=days, messages=messages,
+                 start=dt.date(2026, 11, 1))
+        # the generator numbers sessions, orders... from 1 again: the next month's get ids
+        # of their own, else they would contradict the stored ones
+        con = duckdb.connect()
+        for path in folder.glob("*.csv"):
+            header = path.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
+            ids = [c for c in NUMBERED if c in header]
+            if ids:
+                renamed = ", ".join(f"'N' || {c} AS {c}" for c in ids)
+                con.execute(f"COPY (SELECT * REPLACE ({renamed}) FROM read_csv('{path}', "
+                            f"all_varchar = true)) TO '{path}.new' (HEADER)")
+                Path(f"{path}.new").replace(path)
+        con.close()
+        (folder / ".complete").write_text("ok")
+    return folder
+
+
 def run_clients(base: str, routes: list[tuple[str, list[str]]], clients: int,
-                seconds: float) -> tuple[dict[str, list[float]], int, float]:
+                seconds: float, until: Callable[[], bool] | None = None
+                ) -> tuple[dict[str, list[float]], int, float]:
+    """Each client requests the routes in turn for ``seconds`` (or, with ``until``, until
+    it says so, within the same bound); ``until`` is called once the clients are logged
+    in, to start what they run beside."""
     timings: dict[str, list[float]] = defaultdict(list)
     errors = 0
     lock = threading.Lock()
     sessions = [logged_in(base) for _ in range(clients)]
+    if until is not None:
+        until()
     deadline = time.monotonic() + seconds
 
     def work(index: int) -> None:
@@ -128,7 +173,7 @@ def run_clients(base: str, routes: list[tuple[str, list[str]]], clients: int,
         local: dict[str, list[float]] = defaultdict(list)
         bad = 0
         for n in range(MAX_REQUESTS_PER_CLIENT):
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or (until is not None and until()):
                 break
             name, paths = routes[(n + index) % len(routes)]
             path = paths[(n // len(routes) + index) % len(paths)]
@@ -153,6 +198,25 @@ def run_clients(base: str, routes: list[tuple[str, list[str]]], clients: int,
     return timings, errors, elapsed
 
 
+def print_timings(routes: list[tuple[str, list[str]]], timings: dict[str, list[float]],
+                  errors: int, elapsed: float) -> None:
+    total = sum(len(v) for v in timings.values())
+    print(f"{'route':<12} {'requests':>9} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} "
+          f"{'req/s':>8}")
+    for name, _ in routes:
+        values = timings.get(name, [])
+        if values:
+            print(f"{name:<12} {len(values):>9} {1000 * pct(values, 0.5):>9.1f} "
+                  f"{1000 * pct(values, 0.95):>9.1f} {1000 * max(values):>9.1f} "
+                  f"{len(values) / elapsed:>8.1f}")
+    every = [v for values in timings.values() for v in values]
+    if every:
+        print(f"{'all':<12} {total:>9} {1000 * statistics.median(every):>9.1f} "
+              f"{1000 * pct(every, 0.95):>9.1f} {1000 * max(every):>9.1f} "
+              f"{total / elapsed:>8.1f}")
+    print(f"non-200 responses: {errors}")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -168,6 +232,8 @@ def main() -> None:
     parser.add_argument("--demo-days", type=int, default=30)
     parser.add_argument("--demo-messages", type=int, help="messages of the demo month "
                         "(default: what the generator gives for the agents and days)")
+    parser.add_argument("--import-during", type=int, metavar="MESSAGES",
+                        help="then again while the next month is imported (demo shop only)")
     args = parser.parse_args()
     if not 0 < args.seconds <= 600 or not 0 < args.clients <= 100:
         raise SystemExit("--seconds must be in (0, 600] and --clients in (0, 100]")
@@ -177,6 +243,12 @@ def main() -> None:
         workspace = Path(args.workspace) if args.workspace else demo_workspace(
             args.demo_agents, args.demo_days, args.demo_messages)
         period, routes = pick_routes(workspace, args.period)
+        if args.import_during:
+            if args.workspace:
+                raise SystemExit("--import-during needs a demo shop (its next month)")
+            incoming = next_month(args.demo_agents, args.demo_days, args.import_during)
+            shutil.copy(workspace, tmp / "shop.duckdb")  # the demo shop stays as it is
+            workspace = tmp / "shop.duckdb"
         port = free_port()
         base = f"http://{HOST}:{port}"
         code = SERVER.format(password=PASSWORD, host=HOST)
@@ -192,19 +264,28 @@ def main() -> None:
             status = warm.get(paths[0]).status_code
             print(f"  warm-up {name:<12} {status}  {1000 * (time.perf_counter() - start):8.1f} ms")
         warm.close()
-        timings, errors, elapsed = run_clients(base, routes, args.clients, args.seconds)
-        total = sum(len(v) for v in timings.values())
-        print(f"{'route':<12} {'requests':>9} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>8}")
-        for name, _ in routes:
-            values = timings.get(name, [])
-            if values:
-                print(f"{name:<12} {len(values):>9} {1000 * pct(values, 0.5):>9.1f} "
-                      f"{1000 * pct(values, 0.95):>9.1f} {len(values) / elapsed:>8.1f}")
-        every = [v for values in timings.values() for v in values]
-        if every:
-            print(f"{'all':<12} {total:>9} {1000 * statistics.median(every):>9.1f} "
-                  f"{1000 * pct(every, 0.95):>9.1f} {total / elapsed:>8.1f}")
-        print(f"non-200 responses: {errors}")
+        print_timings(routes, *run_clients(base, routes, args.clients, args.seconds))
+        if args.import_during:
+            importer: list[subprocess.Popen[bytes]] = []
+            start = 0.0
+
+            def imported() -> bool:  # started at the first call, once clients logged in
+                nonlocal start
+                if not importer:
+                    start = time.perf_counter()
+                    importer.append(subprocess.Popen(
+                        [sys.executable, "-m", "cskpi.cli", "import", str(incoming),
+                         "--workspace", str(workspace)], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                        env={**os.environ, "PYTHONPATH": str(ROOT / "src")}))
+                return importer[0].poll() is not None
+
+            print(f"while importing {incoming.name} into the served workspace:")
+            during = run_clients(base, routes, args.clients, 600, until=imported)
+            _, err = importer[0].communicate()
+            print(f"import ended with {importer[0].returncode} after "
+                  f"{time.perf_counter() - start:.1f} s {err.decode()[-500:].strip()}")
+            print_timings(routes, *during)
     finally:
         if proc is not None:
             proc.terminate()

@@ -21,11 +21,13 @@ from .months import month_end, month_range
 from .store.files import NO_EXTENSIONS, damage_checked
 from .store.workspace import (
     DEFAULT_MEMORY_LIMIT,
+    STORED_CATALOG,
     ImportReport,
     Workspace,
     attach_current,
+    attached_stored,
     check_timezone,
-    skippable_imports,
+    stored_state,
     stored_timezone,
 )
 
@@ -565,9 +567,6 @@ def scheme_whatif(current: SchemeRef, edited: SchemeRef, period: str, *,
 
 # --- checking an import before it is made, and the import log (the web app's Data page) --
 
-STORED_CATALOG = "stored"  # the workspace, attached read-only while a folder is checked
-
-
 @dataclass(frozen=True)
 class TableCheck:
     """One table file of a checked folder: its rows, and what an import would do with it."""
@@ -594,31 +593,6 @@ class ImportCheck:
     @property
     def ok(self) -> bool:
         return self.errors == 0
-
-
-def _attached_stored(con: duckdb.DuckDBPyConnection, folder: Path, replace: Collection[str]
-                     ) -> tuple[StoredTables, str | None]:
-    """What the attached workspace holds, as :meth:`Workspace.import_folder` sees it."""
-    from .data.schema import TABLES
-    from .data.sql import ident, one, rows
-
-    cat = ident(STORED_CATALOG)
-    present = {str(r[0]) for r in rows(
-        con, "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
-             "AND schema_name = 'main'", [STORED_CATALOG])}
-    with_rows = {t for t in present & set(TABLES)
-                 if one(con, f"SELECT count(*) > 0 FROM {cat}.{ident(t)}")}
-    imports: set[tuple[str, str]] = set()
-    if "_imports" in present:
-        imports = skippable_imports(
-            rows(con, f"SELECT table_name, sha256, file FROM {cat}._imports"), folder)
-    tz = None
-    if "_meta" in present:
-        tz = one(con, f"SELECT value FROM {cat}._meta WHERE key = 'timezone'")
-    stored = StoredTables(con, with_rows - set(replace),
-                          {(t, h) for t, h in imports if t not in replace},
-                          schema=STORED_CATALOG)
-    return stored, str(tz) if tz else None
 
 
 def check_import(folder: Path | str, workspace: Path | str, *,
@@ -648,7 +622,8 @@ def check_import(folder: Path | str, workspace: Path | str, *,
             attach_current(con, ws, STORED_CATALOG)  # an older workspace upgraded first
         with damage_checked(ws):
             if attached:
-                stored, tz = _attached_stored(con, Path(folder), replace)
+                stored = attached_stored(con, Path(folder), replace)
+                tz = stored_state(con, STORED_CATALOG).timezone
             tz = tz or DEFAULT_TZ
             run(con, f"SET TimeZone = {lit(tz)}")
             result = stage_folder(con, Path(folder), tz, tmp_dir, stored, encoding=encoding,

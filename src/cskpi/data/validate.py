@@ -119,9 +119,12 @@ def stage_folder(
     import_id: int | None = None,
     temp: bool = False,
     chat_text: bool = True,
+    checking: Callable[[], None] | None = None,
 ) -> StageResult:
     """Read, type and check every table file of ``folder``.
 
+    ``checking`` is called once the files are read and typed, before the checks that read
+    the tables of ``stored`` (an import attaches the workspace only then).
     ``encoding`` forces the encoding of every text file (else it is detected);
     ``sessions`` says how sessions are cut from messages without session ids; with
     ``import_id`` (a new workspace) each table is typed straight into the workspace's own
@@ -150,6 +153,8 @@ def stage_folder(
             if staged is not None:
                 result.staged[name] = staged
     fresh = {k: v for k, v in result.staged.items() if not v.already_imported}
+    if checking is not None:
+        checking()
     if "messages" in fresh:
         cut_sessions(con, fresh["messages"], sessions or SessionRules(),
                      sessions_given(fresh, stored), rep, tz)

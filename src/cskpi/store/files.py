@@ -29,9 +29,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
+from ..data.sql import ident, lit, run
 from ..errors import WorkspaceError, os_reason
 
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
@@ -53,6 +55,8 @@ TEMP_OWNER = "owner"  # in it: the importer's pid, the file locked while the imp
 # or an instant ago (the owner is written right after the folder): it is left alone for
 # this long, far beyond the moment between the two, and longer than any import takes.
 UNOWNED_STALE_S = 3600
+
+T = TypeVar("T")
 
 
 def check_file_kind(path: Path) -> None:
@@ -141,13 +145,29 @@ def connect_file(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection to the workspace file ``path``, or a :class:`WorkspaceError`.
 
     When another process holds the file, waits for it as :func:`lock_wait` says."""
+    return opened(path, lambda: duckdb.connect(str(path), read_only=read_only,
+                                               config=dict(NO_EXTENSIONS)))
+
+
+def attach_file(con: duckdb.DuckDBPyConnection, path: Path, catalog: str,
+                read_only: bool) -> None:
+    """Attach the workspace file ``path`` to ``con`` as ``catalog`` (the name spelt by the
+    caller, never from data), waiting for it as :func:`connect_file` does."""
+    opened(path, lambda: run(con, f"ATTACH {lit(str(path))} AS {ident(catalog)}"
+                                  + (" (READ_ONLY)" if read_only else "")))
+
+
+def opened(path: Path, open_it: Callable[[], T]) -> T:
+    """``open_it()``, which opens the workspace file ``path``, tried again while another
+    process holds the file, as :func:`lock_wait` says; its failure as a
+    :class:`WorkspaceError`."""
     check_file_kind(path)
     wait: LockWait | None = None
     start = told = 0.0
     pause = 0.02
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=dict(NO_EXTENSIONS))
+            return open_it()
         except duckdb.Error as exc:
             error = open_error(path, exc)
             if error.code != "workspace_in_use":

@@ -8,6 +8,15 @@ workspace is built under a temporary name and renamed into place only on success
 The temporary folder of a killed import is removed by the next command that opens the
 workspace (see :mod:`.files`).
 
+An import into an existing workspace holds the workspace's write lock (which keeps every
+other process out, readers too) only for that last transaction: the files are read and
+typed in a database of the import's own (in memory, spilling to its temporary folder),
+then checked with the workspace attached read-only, so that the web app and other
+commands read it meanwhile (and, while the files are read, write it too).  When the
+workspace's tables changed between the import's first look at them and the store
+(another import), the checks no longer hold and the import is made again, holding the
+workspace from start to end.
+
 Every opening checks the workspace's format version first: an older workspace is
 upgraded, a newer one refused (see :mod:`.migrations`).
 """
@@ -15,8 +24,10 @@ upgraded, a newer one refused (see :mod:`.migrations`).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import signal
+import time
 import zoneinfo
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -31,9 +42,11 @@ from ..data.schema import CONTRACT_VERSION, TABLES, Table
 from ..data.sessions import SessionRules
 from ..data.sql import ident, lit, one, rows, run
 from ..data.tables import find_table_files
-from ..data.validate import Staged, StoredTables, sessions_given, stage_folder
+from ..data.validate import Staged, StageResult, StoredTables, sessions_given, stage_folder
 from ..errors import Issue, UsageError, ValidationFailed, WorkspaceError, os_reason
 from .files import (
+    NO_EXTENSIONS,
+    attach_file,
     can_write,
     check_file_kind,
     connect_file,
@@ -46,8 +59,16 @@ from .migrations import VERSION_KEY, WORKSPACE_VERSION, Migration, migrate, outd
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_MEMORY_LIMIT = "1200MB"
-FAULT_ENV = "CSKPI_FAULT"  # test hook: "kill-before-commit" kills the process mid-import
+# test hooks: "kill-before-commit" kills the process mid-import; "pause-reading",
+# "pause-staged" and "pause-checked" pause an import into an existing workspace (_pause)
+FAULT_ENV = "CSKPI_FAULT"
+FAULT_DIR_ENV = "CSKPI_FAULT_DIR"
+FAULT_PAUSE_S = 120.0  # a paused import goes on by itself after this long
 FIRST_IMPORT = 1  # the import id of a new workspace's first import
+STORED_CATALOG = "stored"  # the workspace, attached read-only while a folder is checked
+TARGET_CATALOG = "workspace"  # the workspace, attached read-write to store a checked folder
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,10 +88,45 @@ class ImportReport:
     tables: list[TableImport] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     derived_sessions: int = 0
+    # how long the import held the workspace's write lock (none for a new workspace,
+    # built in a file of its own)
+    locked_s: float = 0.0
 
     @property
     def added(self) -> int:
         return sum(t.added for t in self.tables)
+
+
+@dataclass(frozen=True)
+class ImportArgs:
+    """What an import was asked to do (see :meth:`Workspace.import_folder`)."""
+
+    folder: Path
+    replace: set[str]
+    progress: Callable[[str], None] | None
+    encoding: str | None
+    sessions: SessionRules | None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A folder staged and checked, ready to store."""
+
+    args: ImportArgs
+    result: StageResult
+    tz: str
+    derive: bool  # sessions are derived from the messages
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What an import's checks read of a workspace, in brief: when it is the same before
+    and after, no import stored rows in between (its tables change only by imports)."""
+
+    last_import: int
+    counts: tuple[tuple[str, int], ...]
+    version: str | None
+    timezone: str | None
 
 
 def check_timezone(name: str) -> str:
@@ -226,28 +282,93 @@ class Workspace:
         if not creating and not os.access(self.path, os.W_OK):
             raise WorkspaceError(code="workspace_read_only", params={"path": str(self.path)})
         with import_temp_dir(self.path.parent) as tmp_dir:
-            target = tmp_dir / "new.duckdb" if creating else self.path
-            con = connect_file(target, read_only=False)
-            try:
-                with damage_checked(self.path):
-                    if not creating:
-                        migrate(con, self.path)
-                    stored_tz = stored_timezone(con)
-                    if self._timezone and stored_tz and stored_tz != self._timezone:
-                        raise UsageError(code="timezone_mismatch", params={
-                            "stored": stored_tz, "given": self._timezone})
-                    tz = self._timezone or stored_tz or DEFAULT_TIMEZONE
-                    self._configure(con, tz, tmp_dir)
-                    report = self._import(con, folder, tz, tmp_dir, progress, replace,
-                                          encoding=encoding, sessions=sessions,
-                                          direct=creating)
-                    run(con, "CHECKPOINT")
-            finally:
-                con.close()
+            args = ImportArgs(folder, replace, progress, encoding, sessions)
             if creating:
-                os.replace(target, self.path)
+                report = self._import_in_place(tmp_dir / "new.duckdb", tmp_dir, args)
+                os.replace(tmp_dir / "new.duckdb", self.path)
+            else:
+                report = self._import_staged(tmp_dir, args)
             report.workspace = self.path
             return report
+
+    def _import_in_place(self, target: Path, tmp_dir: Path, args: ImportArgs) -> ImportReport:
+        """Import into ``target`` opened read-write from start to end: a new workspace
+        (``target`` is its temporary file, typed straight into), or the workspace itself
+        when its rows changed while :meth:`_import_staged` checked a folder."""
+        direct = target != self.path
+        con = connect_file(target, read_only=False)
+        try:
+            with damage_checked(self.path):
+                started = time.perf_counter()
+                if not direct:
+                    migrate(con, self.path)
+                tz = self._import_timezone(stored_timezone(con))
+                self._configure(con, tz, tmp_dir)
+                checked = self._check(con, tz, tmp_dir, args, _stored_tables(con, args),
+                                      direct=direct)
+                if isinstance(checked, ImportReport):
+                    return checked
+                report = self._store_checked(con, checked)
+                run(con, "CHECKPOINT")
+                if not direct:
+                    report.locked_s = time.perf_counter() - started
+                return report
+        finally:
+            con.close()
+
+    def _import_staged(self, tmp_dir: Path, args: ImportArgs) -> ImportReport:
+        """Import into the existing workspace, holding its write lock only to store.
+
+        The folder is read and typed in a database of its own (in memory, spilling to
+        ``tmp_dir``), then checked with the workspace attached read-only, which other
+        processes may read meanwhile (while the files are read, they may write it
+        too); then the workspace is attached read-write and the
+        checked rows are copied in, in one transaction.  Should its tables have changed
+        in between (another import), the checks no longer hold: the import is made
+        again, the workspace held throughout (:meth:`_import_in_place`).
+        """
+        check_file_kind(self.path)  # before DuckDB opens anything for it
+        con = duckdb.connect(config=dict(NO_EXTENSIONS))
+        try:
+            attach_current(con, self.path, STORED_CATALOG)  # an older one upgraded first
+            with damage_checked(self.path):
+                seen = stored_state(con, STORED_CATALOG)
+                tz = self._import_timezone(seen.timezone)
+                self._configure(con, tz, tmp_dir)
+                stored = attached_stored(con, args.folder, args.replace)
+            run(con, f"DETACH {ident(STORED_CATALOG)}")  # reading the files needs none of it
+            _pause("reading")
+            with damage_checked(self.path):
+                checked = self._check(con, tz, tmp_dir, args, stored, checking=lambda: (
+                    attach_current(con, self.path, STORED_CATALOG)))
+                if isinstance(checked, ImportReport):
+                    return checked
+                _pause("staged")
+            run(con, f"DETACH {ident(STORED_CATALOG)}")
+            _pause("checked")
+            started = time.perf_counter()
+            attach_file(con, self.path, TARGET_CATALOG, read_only=False)
+            with damage_checked(self.path):
+                run(con, f"USE {ident(TARGET_CATALOG)}")
+                migrate(con, self.path)
+                if stored_state(con, TARGET_CATALOG) == seen:
+                    report = self._store_checked(con, checked)
+                    run(con, f"CHECKPOINT {ident(TARGET_CATALOG)}")
+                    report.locked_s = time.perf_counter() - started
+                    return report
+        finally:
+            con.close()
+        log.info("workspace %s changed while an import was checked: importing again",
+                 self.path)
+        return self._import_in_place(self.path, tmp_dir, args)
+
+    def _import_timezone(self, stored_tz: str | None) -> str:
+        """The time zone an import reads its files in: the workspace's (a different one
+        given is refused), else the one given, else the default."""
+        if self._timezone and stored_tz and stored_tz != self._timezone:
+            raise UsageError(code="timezone_mismatch", params={
+                "stored": stored_tz, "given": self._timezone})
+        return self._timezone or stored_tz or DEFAULT_TIMEZONE
 
     def _make_folder(self) -> None:
         try:
@@ -257,34 +378,24 @@ class Workspace:
                                  params={"folder": str(self.path.parent),
                                          "detail": os_reason(exc)}) from exc
 
-    def _import(self, con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: Path,
-                progress: Callable[[str], None] | None,
-                replace: set[str] | None = None, *, encoding: str | None = None,
-                sessions: SessionRules | None = None, direct: bool = False) -> ImportReport:
-        """Stage, check and store a folder.  ``direct`` (a new workspace, built in a file
-        thrown away on failure): the tables are typed straight into the workspace's own,
-        as import 1, so storing them copies nothing."""
-        replace = replace or set()
-        existing = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables() "
-                                            "WHERE schema_name = 'main'")}
-        with_rows = {t for t in existing if t in TABLES and one(con, f"SELECT count(*) > 0 FROM "
-                                                                     f"{ident(t)}")}
-        imports: set[tuple[str, str]] = set()
-        if "_imports" in existing:
-            imports = skippable_imports(rows(con, "SELECT table_name, sha256, file FROM _imports"),
-                                        folder)
-        # a replaced table is checked as if it were empty, and its files are read again
-        stored = StoredTables(con, with_rows - replace,
-                              {(t, h) for t, h in imports if t not in replace})
-        result = stage_folder(con, folder, tz, tmp_dir, stored, progress, encoding=encoding,
-                              sessions=sessions, import_id=FIRST_IMPORT if direct else None)
+    def _check(self, con: duckdb.DuckDBPyConnection, tz: str, tmp_dir: Path,
+               args: ImportArgs, stored: StoredTables, *, direct: bool = False,
+               checking: Callable[[], None] | None = None) -> Checked | ImportReport:
+        """Stage and check a folder against what ``stored`` holds: the folder ready to
+        store, or the report of an import that stores nothing (every file was imported
+        before).  ``direct`` (a new workspace, built in a file thrown away on failure):
+        the tables are typed straight into the workspace's own, as import 1, so storing
+        them copies nothing.  ``checking``: see :func:`~cskpi.data.validate.stage_folder`."""
+        replace = args.replace
+        result = stage_folder(con, args.folder, tz, tmp_dir, stored, args.progress,
+                              encoding=args.encoding, sessions=args.sessions,
+                              import_id=FIRST_IMPORT if direct else None, checking=checking)
         missing = sorted(replace - set(result.staged))
         if missing:
             raise UsageError(code="replace_without_file", params={
-                "tables": ", ".join(missing), "folder": str(folder)})
+                "tables": ", ".join(missing), "folder": str(args.folder)})
         if "agents" in replace and result.ok:
-            result.issues.extend(_orphaned_by_new_agents(con, with_rows - replace,
-                                                         result.staged["agents"]))
+            result.issues.extend(_orphaned_by_new_agents(con, stored, result.staged["agents"]))
         if not result.ok:
             raise ValidationFailed(result.issues)
         fresh = {k: v for k, v in result.staged.items() if not v.already_imported}
@@ -293,6 +404,12 @@ class Workspace:
                        for s in result.staged.values()]
             return ImportReport(self.path, None, skipped, result.issues)
         derive = "messages" in fresh and not sessions_given(fresh, stored)
+        return Checked(args, result, tz, derive)
+
+    def _store_checked(self, con: duckdb.DuckDBPyConnection, checked: Checked) -> ImportReport:
+        """Store a checked folder in the workspace ``con`` uses by default, in one
+        transaction."""
+        result, tz, folder = checked.result, checked.tz, checked.args.folder
         started = dt.datetime.now(dt.UTC)
         run(con, "BEGIN TRANSACTION")
         try:
@@ -317,11 +434,11 @@ class Workspace:
             # stored tables need no particular row order: let the inserts run in parallel
             run(con, "SET preserve_insertion_order = false")
             report = ImportReport(self.path, import_id, issues=result.issues)
-            for name in sorted(replace):
+            for name in sorted(checked.args.replace):
                 run(con, f"DELETE FROM {ident(name)}")
             for staged in result.staged.values():
                 report.tables.append(self._store(con, staged, import_id, folder, started))
-            if derive:
+            if checked.derive:
                 report.derived_sessions = derive_sessions(con, result.staged["messages"],
                                                           import_id)
             # the warnings stay with the data (reports list them under data quality)
@@ -427,13 +544,14 @@ def _finish_direct(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         run(con, "ALTER TABLE sessions ALTER COLUMN derived SET NOT NULL")
 
 
-def _orphaned_by_new_agents(con: duckdb.DuckDBPyConnection, tables: set[str],
+def _orphaned_by_new_agents(con: duckdb.DuckDBPyConnection, stored: StoredTables,
                             agents: Staged) -> list[Issue]:
-    """Stored rows whose agent the replacing agents table no longer lists."""
+    """Stored rows whose agent the replacing agents table no longer lists (``stored``:
+    the tables kept, with rows)."""
     issues = []
-    for name in sorted(tables):
+    for name in sorted(stored.tables):
         for col in TABLES[name].agent_refs:
-            found = rows(con, f"""SELECT DISTINCT {ident(col)} FROM {ident(name)}
+            found = rows(con, f"""SELECT DISTINCT {ident(col)} FROM {stored.ref(name)}
                 WHERE {ident(col)} IS NOT NULL
                   AND {ident(col)} NOT IN (SELECT agent_id FROM {ident(agents.typed)})
                 ORDER BY 1 LIMIT 20""")
@@ -469,20 +587,79 @@ def skippable_imports(logged: Iterable[tuple[object, ...]], folder: Path
 
 def attach_current(con: duckdb.DuckDBPyConnection, path: Path, catalog: str) -> None:
     """Attach the workspace ``path`` read-only to ``con`` as ``catalog``, in the current
-    format: an older one is upgraded first, as :meth:`Workspace.connect` does."""
-    check_file_kind(path)
-    attach = f"ATTACH {lit(str(path))} AS {ident(catalog)} (READ_ONLY)"
+    format: an older one is upgraded first, as :meth:`Workspace.connect` does.  Waits
+    for a process that writes it, as :func:`~.files.connect_file` does."""
+    attach_file(con, path, catalog, read_only=True)
     try:
-        run(con, attach)
         with damage_checked(path):
             found = outdated_version(con, path, catalog)
         if found is None:
             return
         run(con, f"DETACH {ident(catalog)}")  # the upgrade needs the file to itself
-        Workspace(path).upgrade()
-        run(con, attach)
     except duckdb.Error as exc:
         raise open_error(path, exc) from exc
+    Workspace(path).upgrade()
+    attach_file(con, path, catalog, read_only=True)
+
+
+def _catalog_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    return {str(r[0]) for r in rows(
+        con, "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+             "AND schema_name = 'main'", [catalog])}
+
+
+def attached_stored(con: duckdb.DuckDBPyConnection, folder: Path, replace: Collection[str],
+                    catalog: str = STORED_CATALOG) -> StoredTables:
+    """What the workspace attached as ``catalog`` holds, as an import of ``folder``
+    checks it: the tables with rows (those replaced count as empty), the files imported
+    before that the import skips (those of replaced tables are read again)."""
+    cat = ident(catalog)
+    present = _catalog_tables(con, catalog)
+    with_rows = {t for t in present & set(TABLES)
+                 if one(con, f"SELECT count(*) > 0 FROM {cat}.{ident(t)}")}
+    imports: set[tuple[str, str]] = set()
+    if "_imports" in present:
+        imports = skippable_imports(
+            rows(con, f"SELECT table_name, sha256, file FROM {cat}._imports"), folder)
+    return StoredTables(con, with_rows - set(replace),
+                        {(t, h) for t, h in imports if t not in replace}, schema=catalog)
+
+
+def _stored_tables(con: duckdb.DuckDBPyConnection, args: ImportArgs) -> StoredTables:
+    """:func:`attached_stored` of the workspace ``con`` opened (the default catalog)."""
+    return attached_stored(con, args.folder, args.replace,
+                           str(one(con, "SELECT current_database()")))
+
+
+def stored_state(con: duckdb.DuckDBPyConnection, catalog: str) -> StoredState:
+    """The :class:`StoredState` of the workspace attached as ``catalog``."""
+    cat = ident(catalog)
+    present = _catalog_tables(con, catalog)
+    logs = [f"SELECT import_id FROM {cat}.{ident(t)}" for t in ("_imports", "_import_issues")
+            if t in present]
+    last = one(con, f"SELECT coalesce(max(import_id), 0) FROM ({' UNION ALL '.join(logs)})"
+               ) if logs else 0
+    counts = tuple((t, int(one(con, f"SELECT count(*) FROM {cat}.{ident(t)}")))
+                   for t in TABLES if t in present)
+    meta: dict[str, str] = {}
+    if "_meta" in present:
+        meta = {str(k): str(v) for k, v in rows(
+            con, f"SELECT key, value FROM {cat}._meta WHERE key IN ('timezone', "
+                 f"{lit(VERSION_KEY)})")}
+    return StoredState(int(str(last)), counts, meta.get(VERSION_KEY), meta.get("timezone"))
+
+
+def _pause(point: str) -> None:
+    """Test hook: with ``CSKPI_FAULT=pause-<point>``, an import that reaches ``point``
+    writes the file ``paused`` in the folder ``CSKPI_FAULT_DIR`` and waits there until a
+    file ``go`` appears in it (or :data:`FAULT_PAUSE_S` have passed)."""
+    if os.environ.get(FAULT_ENV) != f"pause-{point}":
+        return
+    folder = Path(os.environ[FAULT_DIR_ENV])
+    (folder / "paused").write_text(str(os.getpid()))
+    deadline = time.monotonic() + FAULT_PAUSE_S
+    while not (folder / "go").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def stored_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
