@@ -86,10 +86,12 @@ def test_a_page_waits_for_a_workspace_another_process_writes(workspace: Path,
         waited = client.get("/overview?period=2026-10")
     assert waited.status_code == 200 and "A001" in waited.text
     client.app.state.cskpi.data.wait_s = 0.5  # type: ignore[attr-defined]
-    with Holder(ws):  # figures not computed yet (October's are kept: served without the file)
-        busy = client.get("/leaderboard?period=2026-09")
-        api = client.get("/api/v1/metrics?period=2026-09")
+    # figures not computed yet: October's and the month before's (the overview compares
+    # with it) are kept, and served without the file
+    with Holder(ws):
+        busy = client.get("/leaderboard?period=2026-08")
+        api = client.get("/api/v1/metrics?period=2026-08")
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "10"
     assert re.search(r"is in use by another process \(waited [01] s\)", busy.text)  # ~0.5 s
     assert api.status_code == 503 and api.json()["error"]["code"] == "workspace_unavailable"
-    assert client.get("/leaderboard?period=2026-09").status_code == 200  # let go: served
+    assert client.get("/leaderboard?period=2026-08").status_code == 200  # let go: served
