@@ -30,7 +30,7 @@ from .compute import MetricQuery, availability
 from .ibis_adapter import fetch
 from .inputs import Inputs
 from .populations import FIELDS, FieldRows, Note, Population, Row, Scope, note_text
-from .rows import needs_text, shop_scope
+from .rows import needs_reason, shop_scope
 
 
 @dataclass
@@ -78,7 +78,7 @@ def explain(backend: Any, inp: Inputs, q: MetricQuery, agent_id: str, metric: st
     missing = availability(backend, inp).missing(m.needs_for("agent", on_shop))
     if missing:
         raise UsageError(code="explain_missing_input", params={
-            "metric": metric, "missing": needs_text(missing), "inputs": _names(missing)})
+            "metric": metric, "missing": needs_reason(missing), "inputs": _names(missing)})
     scope = Scope(backend, inp, q, agent_id, agent["role"])
     if m.num is not None and m.den is not None:
         out = _rate(scope, m, _field(m.num, on_shop), _field(m.den, on_shop))

@@ -51,6 +51,7 @@ def make_environment() -> Environment:
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     from ..metrics.aggregation import how_formed
     from ..metrics.catalog import CATALOG
+    from ..metrics.rows import reason_text
     from ..scoring import texts  # scoring's coded texts, rendered in the page's language
 
     env.globals.update(rule_text=texts.rule_text, note_text=texts.note_text,
@@ -58,7 +59,8 @@ def make_environment() -> Environment:
                        problem_hint=texts.problem_hint, pay_notes=texts.pay_notes,
                        card_warnings=texts.card_warnings, say=texts.say,
                        event_label=texts.event_label,
-                       formed=lambda key: how_formed(CATALOG[key]))
+                       formed=lambda key: how_formed(CATALOG[key]),
+                       reason_text=reason_text)  # why a figure is missing, coded
     env.globals["export_href"] = exports.href  # a table's download links (_export.html)
     return env
 
