@@ -289,6 +289,8 @@ def test_imported_grades_and_events_are_listed_beside_the_entered_ones(
     assert "complaints table (P0001)" in events and "entered by mgr" in events
     grades = page.split('id="grades"')[1].split("</table>")[0]
     assert grades.count('data-source="imported"') == 24  # 6 agents × 4 items
+    # items by their names, not their keys (aftersale-4crown's quality is 售后客服素质)
+    assert '<td data-item="quality">售后客服素质 (' in grades
     card = client_for("a004").get(f"/agents/A004/scorecard?period={PERIOD}").text
     listed = card.split('id="card-events"')[1].split("</table>")[0]
     assert re.findall(r'data-source="(\w+)"', listed) == ["entered", "imported"]
