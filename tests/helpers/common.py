@@ -45,3 +45,24 @@ def query(workspace: Path, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+# two days of a chat export, imported one after the other: S2 crosses midnight, and DAY2
+# (7 rows) repeats DAY1's last two
+MESSAGES_DAY1 = """\
+session_id,ts,sender,agent_id,customer_id,event
+S1,2026-10-03 10:00:00,customer,,C1,
+S1,2026-10-03 10:00:30,agent,001,,
+S2,2026-10-03 23:59:00,customer,,C2,
+S2,2026-10-04 00:00:20,agent,002,,
+"""
+MESSAGES_DAY2 = """\
+session_id,ts,sender,agent_id,customer_id,event
+S2,2026-10-03 23:59:00,customer,,C2,
+S2,2026-10-04 00:00:20,agent,002,,
+S2,2026-10-04 00:05:00,customer,,C2,
+S3,2026-10-04 09:00:00,customer,,C3,
+S3,2026-10-04 09:00:05,bot,,,
+S3,2026-10-04 09:01:00,system,,,transfer
+S3,2026-10-04 09:02:00,agent,001,,
+"""

@@ -16,27 +16,10 @@ from cskpi.data.schema import TABLES
 from cskpi.store import workspace as workspace_module
 from cskpi.store.files import WAIT_ENV
 from cskpi.store.workspace import TARGET_CATALOG, StoredState, Workspace
-from tests.helpers.common import query
+from tests.helpers.common import MESSAGES_DAY1, MESSAGES_DAY2, query
 from tests.helpers.holder import PausedImport
 
-DAY1 = """\
-session_id,ts,sender,agent_id,customer_id,event
-S1,2026-10-03 10:00:00,customer,,C1,
-S1,2026-10-03 10:00:30,agent,001,,
-S2,2026-10-03 23:59:00,customer,,C2,
-S2,2026-10-04 00:00:20,agent,002,,
-"""
-# 7 rows; S2's first two are DAY1's last two
-DAY2 = """\
-session_id,ts,sender,agent_id,customer_id,event
-S2,2026-10-03 23:59:00,customer,,C2,
-S2,2026-10-04 00:00:20,agent,002,,
-S2,2026-10-04 00:05:00,customer,,C2,
-S3,2026-10-04 09:00:00,customer,,C3,
-S3,2026-10-04 09:00:05,bot,,,
-S3,2026-10-04 09:01:00,system,,,transfer
-S3,2026-10-04 09:02:00,agent,001,,
-"""
+DAY1, DAY2 = MESSAGES_DAY1, MESSAGES_DAY2  # S2's first two rows in both
 
 
 @pytest.mark.slow  # child processes

@@ -13,25 +13,7 @@ import pytest
 
 from cskpi.errors import UsageError, ValidationFailed
 from cskpi.store.workspace import FAULT_ENV, Workspace
-from tests.helpers.common import query
-
-MESSAGES_DAY1 = """\
-session_id,ts,sender,agent_id,customer_id,event
-S1,2026-10-03 10:00:00,customer,,C1,
-S1,2026-10-03 10:00:30,agent,001,,
-S2,2026-10-03 23:59:00,customer,,C2,
-S2,2026-10-04 00:00:20,agent,002,,
-"""
-MESSAGES_DAY2 = """\
-session_id,ts,sender,agent_id,customer_id,event
-S2,2026-10-03 23:59:00,customer,,C2,
-S2,2026-10-04 00:00:20,agent,002,,
-S2,2026-10-04 00:05:00,customer,,C2,
-S3,2026-10-04 09:00:00,customer,,C3,
-S3,2026-10-04 09:00:05,bot,,,
-S3,2026-10-04 09:01:00,system,,,transfer
-S3,2026-10-04 09:02:00,agent,001,,
-"""
+from tests.helpers.common import MESSAGES_DAY1, MESSAGES_DAY2, query
 
 
 def digest(path: Path) -> str:
