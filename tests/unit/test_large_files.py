@@ -46,10 +46,12 @@ def test_one_gigabyte_gbk_export_streams(tmp_path: Path):
     utf8.unlink()
     assert gbk.stat().st_size > 1_000_000_000
     proc = subprocess.run([sys.executable, "-c", CHILD, str(data), str(tmp_path / "ws.duckdb"),
-                           "400MB"],
+                           "300MB"],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["added"] == rows + 1  # every message and the agent
-    # The file alone is > 1000 MB; the whole process stays well below that.
+    # The file alone is > 1000 MB; the whole process stays well below that.  (Its peak grows
+    # when the machine is busy: 720 MB alone at a 400 MB limit, 950 MB beside the other
+    # tests; hence the 300 MB limit.)
     assert result["peak_mb"] < 900, result
