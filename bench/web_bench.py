@@ -44,7 +44,7 @@ SERVER = """
 import sys, uvicorn
 from cskpi.web.app import create_app
 from cskpi.web.settings import make_settings
-from cskpi.web.warmup import start_warm_up
+from cskpi.web.services.warmup import start_warm_up
 ws, url, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 app = create_app(make_settings(ws, database_url=url, admin_password={password!r}))
 start_warm_up(app.state.cskpi.data)  # as `cskpi serve` does

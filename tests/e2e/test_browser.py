@@ -26,9 +26,9 @@ PASSWORDS = {"admin": "Admin-pass-1!", "mgr": "Manager-pass-1!", "a001": "Agent-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from cskpi.web.accounts import create_user
     from cskpi.web.app import create_app
     from cskpi.web.db.engine import transaction
+    from cskpi.web.services.accounts import create_user
     from cskpi.web.settings import make_settings
 
     root = tmp_path_factory.mktemp("e2e")

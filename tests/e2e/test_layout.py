@@ -57,9 +57,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo shop (6 agents, 5 days of October 2026) imported, a manager and the admin."""
     from cskpi import core
     from cskpi.data.demo import generate
-    from cskpi.web.accounts import create_user
     from cskpi.web.app import create_app
     from cskpi.web.db.engine import transaction
+    from cskpi.web.services.accounts import create_user
     from cskpi.web.settings import make_settings
 
     root = tmp_path_factory.mktemp("layout")

@@ -38,8 +38,8 @@ def post_form(client: TestClient, page: str, action: str, data: dict[str, Any],
 
 def add_qa_reviewer(app: Any, username: str = "qa1") -> None:
     """A QA reviewer (质检员) in the app's database (the ``app`` fixture makes none)."""
-    from cskpi.web.accounts import create_user
     from cskpi.web.db.engine import transaction
+    from cskpi.web.services.accounts import create_user
 
     state = app.state.cskpi
     with transaction(state.sessions) as db:

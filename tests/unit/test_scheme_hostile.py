@@ -295,7 +295,7 @@ def test_score_reports_a_formula_out_of_bounds_for_the_data(cli, folder, tmp_pat
 
 
 def test_web_editor_check_receives_issues_not_exceptions():
-    from cskpi.web.schemes import check_text
+    from cskpi.web.services.schemes import check_text
 
     class Gateway:
         def roster(self) -> list[dict]:
@@ -322,7 +322,7 @@ def test_whatif_drivers_out_of_bounds_are_usage_errors(cli, args, message):
 def test_whatif_page_says_a_change_is_too_large_not_negative():
     from cskpi.locale import Translator
     from cskpi.scoring.whatif import Drivers
-    from cskpi.web.whatif import _change, _Refused
+    from cskpi.web.services.whatif import _change, _Refused
 
     base = Drivers.per_agent_day(D(10), D(50), D("0.3"), D(100))
     with pytest.raises(_Refused) as refused:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from cskpi.web.data import DataGateway
+    from cskpi.web.services.gateway import DataGateway
     from cskpi.web.settings import WebSettings
 
 WEB_MODULES = ("fastapi", "starlette", "jinja2", "sqlalchemy", "alembic", "argon2",
@@ -62,7 +62,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def gateway(workspace: Path) -> DataGateway:
     """One cached gateway shared by every app of the run (core results are computed once)."""
-    from cskpi.web.data import DataGateway
+    from cskpi.web.services.gateway import DataGateway
     from cskpi.web.settings import DEFAULT_SCHEMES
 
     return DataGateway(workspace, schemes_by_role=DEFAULT_SCHEMES)
@@ -193,8 +193,8 @@ def make_web_app(workspace: Path, gateway: DataGateway, database_url: str
 @pytest.fixture
 def app(make_web_app: Callable[..., FastAPI]) -> FastAPI:
     """An app with an admin, a manager and two agents (A001 pre-sale, A004 after-sale)."""
-    from cskpi.web.accounts import create_user
     from cskpi.web.db.engine import transaction
+    from cskpi.web.services.accounts import create_user
 
     web = make_web_app()
     state = web.state.cskpi

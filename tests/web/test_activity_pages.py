@@ -22,7 +22,7 @@ from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PERIOD, login
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
-    from cskpi.web.data import DataGateway
+    from cskpi.web.services.gateway import DataGateway
 
 
 def _totals(html: str) -> tuple[int, int, int]:
@@ -83,9 +83,9 @@ def test_low_ratings_are_held_against_the_sessions_agent(
 def review_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """An app on the small shop of tests/helpers/feedback.py (bad and neutral reviews,
     an agent named like a formula), with a manager and agent A1."""
-    from cskpi.web.accounts import create_user
     from cskpi.web.app import create_app
     from cskpi.web.db.engine import transaction
+    from cskpi.web.services.accounts import create_user
     from cskpi.web.settings import make_settings
 
     root = tmp_path_factory.mktemp("reviews")
@@ -186,7 +186,7 @@ def test_long_lists_show_a_page_and_download_whole(review_app: Any,
                                                    request: pytest.FixtureRequest) -> None:
     """A page of each list (2 rows here, 200 in the app): the pages' links keep the
     month and the other list's page; the download holds every row."""
-    from cskpi.web import activity
+    from cskpi.web.services import activity
 
     monkeypatch.setattr(activity, "PAGE_ROWS", 2)
     cached = review_app.state.cskpi.data  # pages rendered with 200 rows a page are kept

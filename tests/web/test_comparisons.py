@@ -38,10 +38,10 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def compare_app(shop: Path, tmp_path: Path) -> Iterator[FastAPI]:
     """An app on the two-month shop with a manager, agent A1 and a Chinese manager."""
-    from cskpi.web.accounts import create_user
     from cskpi.web.app import create_app
-    from cskpi.web.data import DataGateway
     from cskpi.web.db.engine import transaction
+    from cskpi.web.services.accounts import create_user
+    from cskpi.web.services.gateway import DataGateway
     from cskpi.web.settings import DEFAULT_SCHEMES, make_settings
 
     settings = make_settings(shop, database_url=f"sqlite:///{tmp_path / 'app.sqlite'}",

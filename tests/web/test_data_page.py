@@ -24,12 +24,12 @@ from sqlalchemy import select
 from cskpi import core
 from cskpi.data.demo import generate
 from cskpi.store.workspace import Workspace
-from cskpi.web.accounts import create_user
 from cskpi.web.app import create_app
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry
+from cskpi.web.services.accounts import create_user
+from cskpi.web.services.uploads import staging_root
 from cskpi.web.settings import make_settings
-from cskpi.web.uploads import staging_root
 from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, form_token, login
 
 USERS = {**PASSWORDS, "mgr2": "manager-pass-2"}

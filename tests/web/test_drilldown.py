@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cskpi.metrics.catalog import CATALOG
-from cskpi.web.data import DataGateway
+from cskpi.web.services.gateway import DataGateway
 from tests.helpers.web import PERIOD, drilldown_table
 
 # A001 is pre-sale: presale-standard scores conversion_rate, response_s, satisfaction, sales

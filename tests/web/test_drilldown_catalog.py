@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from cskpi.locale import Translator
 from cskpi.metrics.catalog import METRICS
 from cskpi.metrics.populations import FIELDS
-from cskpi.web.data import DataGateway
+from cskpi.web.services.gateway import DataGateway
 from tests.helpers.web import PERIOD, drilldown_table
 
 DRILLABLE = [m for m in METRICS if m.scope != "shop"]

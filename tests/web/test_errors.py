@@ -53,7 +53,7 @@ def test_validation_errors_carry_details(client_for: Callable[..., TestClient]) 
 def test_core_errors_carry_the_hint(client_for: Callable[..., TestClient],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from cskpi.errors import UsageError
-    from cskpi.web.data import DataGateway
+    from cskpi.web.services.gateway import DataGateway
 
     def no_data(_self: DataGateway, period: str, _by: str = "agent") -> None:
         raise UsageError(f"'{period}' has no data", hint="import the month first")

@@ -16,7 +16,7 @@ from tests.helpers.web import PERIOD
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
-    from cskpi.web.data import DataGateway
+    from cskpi.web.services.gateway import DataGateway
 
 # (page, table id, the column that names a row on the page and in the file)
 TABLES = [

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cskpi.web.data import DataGateway
-from cskpi.web.lost import FUNNEL_KEYS
-from cskpi.web.views import OVERVIEW_KEYS
+from cskpi.web.services.gateway import DataGateway
+from cskpi.web.services.lost import FUNNEL_KEYS
+from cskpi.web.services.views import OVERVIEW_KEYS
 from tests.helpers.web import PERIOD
 
 

@@ -20,7 +20,7 @@ import cskpi.web
 from cskpi import core
 from cskpi.data.demo import generate
 from cskpi.web.app import create_app
-from cskpi.web.data import DataGateway
+from cskpi.web.services.gateway import DataGateway
 from cskpi.web.settings import DEFAULT_SCHEMES, make_settings
 from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PERIOD, login
 

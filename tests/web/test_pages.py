@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from cskpi import core
 from cskpi.web.app import create_app
-from cskpi.web.data import DataGateway
+from cskpi.web.services.gateway import DataGateway
 from cskpi.web.settings import make_settings
 from tests.helpers.common import write_folder
 from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PERIOD, form_token, login

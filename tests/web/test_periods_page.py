@@ -21,10 +21,10 @@ from cskpi import core
 from cskpi.data.demo import generate
 from cskpi.scoring.compare import diff_snapshots
 from cskpi.scoring.snapshots import rows
-from cskpi.web.accounts import create_user
 from cskpi.web.app import create_app
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock
+from cskpi.web.services.accounts import create_user
 from cskpi.web.settings import make_settings
 from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, PERIOD, form_token, login
 

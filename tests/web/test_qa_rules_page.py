@@ -30,9 +30,9 @@ from sqlalchemy import select
 
 from cskpi import core
 from cskpi.qa.engine import hit_id
-from cskpi.web.data import DataGateway
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock, QaRulesChoice, QaRulesVersion
+from cskpi.web.services.gateway import DataGateway
 from tests.helpers.common import write_folder
 from tests.helpers.web import add_qa_reviewer, form_token
 from tests.helpers.web import post_form as _post

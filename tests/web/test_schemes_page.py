@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cskpi.web.app import create_app
-from cskpi.web.data import DataGateway
 from cskpi.web.db.models import AuditEntry
+from cskpi.web.services.gateway import DataGateway
 from cskpi.web.settings import make_settings
 from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PERIOD
 from tests.helpers.web_schemes import (

@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from cskpi.errors import UsageError
 from cskpi.web import app as web_app
-from cskpi.web.accounts import create_api_token, create_user
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import ApiToken, AuditEntry, LoginSession, User, utcnow
+from cskpi.web.services.accounts import create_api_token, create_user
 from tests.helpers.web import ADMIN_PASSWORD, PASSWORDS, form_token, login
 
 # --- helpers --------------------------------------------------------------------------------
@@ -360,7 +360,7 @@ def served(monkeypatch: pytest.MonkeyPatch, workspace: Path,
     """served(**serve_kwargs) -> (the app ``cskpi serve`` would run, uvicorn's options)."""
     runs: list[tuple[FastAPI, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: runs.append((app, kw)))
-    monkeypatch.setattr("cskpi.web.warmup.start_warm_up", lambda data: None)
+    monkeypatch.setattr("cskpi.web.services.warmup.start_warm_up", lambda data: None)
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")  # uvicorn's own default must not count
     for var in ("CSKPI_FORWARDED_ALLOW_IPS", "CSKPI_ADMIN_PASSWORD", "CSKPI_DATABASE_URL"):
         monkeypatch.delenv(var, raising=False)

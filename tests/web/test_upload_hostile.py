@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
 from cskpi.data.demo import generate
-from cskpi.web.accounts import create_user
 from cskpi.web.app import create_app
+from cskpi.web.services.accounts import create_user
 from cskpi.web.settings import make_settings
 from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, form_token, login
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cskpi.web.data import DataGateway
+from cskpi.web.services.gateway import DataGateway
+from cskpi.web.services.warmup import start_warm_up, warm_up
 from cskpi.web.settings import DEFAULT_SCHEMES
-from cskpi.web.warmup import start_warm_up, warm_up
 
 
 def test_warm_up_computes_the_latest_month_once(workspace: Path) -> None:

@@ -174,7 +174,7 @@ def test_agents_may_not_simulate(client_for: Callable[..., TestClient]) -> None:
 
 
 def test_the_command_line_names_the_apps_profile() -> None:
-    from cskpi.web.whatif import Simulation, cli_command
+    from cskpi.web.services.whatif import Simulation, cli_command
 
     sim = Simulation("2026-10", {"conversion": "+5"}, changes=["conversion=+5pp"])
     assert cli_command(sim) == "cskpi whatif -w WORKSPACE --period 2026-10 --change " \

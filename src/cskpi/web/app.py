@@ -15,18 +15,18 @@ from typing import Any, TextIO
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from .accounts import ensure_admin
-from .data import DataGateway
 from .db.engine import make_engine, migrate, session_factory, transaction
 from .deps import AppState
 from .errors import install_error_handlers
 from .params import SHOP_TZ, current_month
-from .qa import decisions_for
-from .qarules import choice_for
-from .records import entries_for
 from .routers import api_routers, page_routers
-from .schemes import versions_for
 from .security import LoginLimiter, Passwords
+from .services.accounts import ensure_admin
+from .services.gateway import DataGateway
+from .services.qa import decisions_for
+from .services.qarules import choice_for
+from .services.records import entries_for
+from .services.schemes import versions_for
 from .settings import WebSettings, make_settings
 from .templating import make_environment
 
@@ -144,7 +144,7 @@ def serve(host: str, port: int, workspace: Path | str, database_url: str | None 
     import uvicorn
 
     from ..metrics.profiles import resolve
-    from .warmup import start_warm_up
+    from .services.warmup import start_warm_up
 
     resolve(profile)  # an unknown profile stops here, with the list of known ones
     settings = make_settings(workspace, database_url=database_url,

@@ -26,11 +26,11 @@ from jinja2 import Environment
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .accounts import session_for, token_for
-from .data import DataGateway
 from .db.models import MANAGERS, QA_REVIEWERS, ApiToken, LoginSession, User
 from .errors import CsrfFailed, Forbidden, NoData, NotAuthenticated
 from .security import LoginLimiter, Passwords, same
+from .services.accounts import session_for, token_for
+from .services.gateway import DataGateway
 from .settings import WebSettings
 
 SESSION_COOKIE = "cskpi_session"

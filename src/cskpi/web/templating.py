@@ -14,9 +14,9 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from . import exports
 from .i18n import Formatter, resolve_lang
 from .params import current_month
+from .services import exports
 
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/overview", "web.nav.overview", ("admin", "manager")),

@@ -80,7 +80,7 @@ class ApiToken(Base):
     path allow it, from another token (``parent_token_id``).  Revoking the parent token
     ends it, and so does a login ended by force (a password change or reset); a logout
     or an expiry only clears the session link, and the token then lasts until it
-    expires or is revoked (see :mod:`cskpi.web.accounts`).
+    expires or is revoked (see :mod:`cskpi.web.services.accounts`).
     """
 
     __tablename__ = "api_tokens"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ...api_models import DATA_ERRORS, LockOut, ScorecardOut
 from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
 from ...params import MonthQuery, PresetQuery
-from ...records import scorecard
-from ...schemas import DATA_ERRORS, LockOut, ScorecardOut
+from ...services.records import scorecard
 
 router = APIRouter(tags=["agents"])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ...accounts import user_public
+from ...api_models import ERRORS, MeOut
 from ...deps import CurrentUser
-from ...schemas import ERRORS, MeOut
+from ...services.accounts import user_public
 
 router = APIRouter(tags=["me"])
 

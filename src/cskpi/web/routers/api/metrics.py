@@ -7,11 +7,11 @@ from typing import Literal
 from fastapi import APIRouter
 
 from ....jsonable import jsonable
+from ...api_models import DATA_ERRORS, MetricsOut
 from ...db.models import MANAGERS
 from ...deps import CurrentUser, DataDep, can_see_agent
 from ...errors import Forbidden
 from ...params import MonthQuery
-from ...schemas import DATA_ERRORS, MetricsOut
 
 router = APIRouter(tags=["metrics"])
 

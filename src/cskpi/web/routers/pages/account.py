@@ -13,9 +13,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from ... import accounts
 from ...db.models import ApiToken, utcnow
 from ...deps import DbDep, FormUser, SessionForm, SessionUser, StateDep, client_ip
+from ...services import accounts
 from ...templating import render
 
 router = APIRouter()

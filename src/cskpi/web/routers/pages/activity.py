@@ -10,7 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ...activity import (
+from ...deps import CurrentUser, DataDep, month_with_data
+from ...i18n import Formatter
+from ...params import MonthQuery
+from ...services.activity import (
     Whose,
     feedback,
     heatmap,
@@ -20,9 +23,6 @@ from ...activity import (
     weekday_names,
     whose,
 )
-from ...deps import CurrentUser, DataDep, month_with_data
-from ...i18n import Formatter
-from ...params import MonthQuery
 from ...templating import render, request_lang
 
 router = APIRouter()

@@ -9,12 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ... import accounts
-from ...data import DataGateway
 from ...db.models import ROLES, AuditEntry, User
 from ...deps import AdminSessionForm, AdminUser, DataDep, DbDep, StateDep, client_ip
 from ...errors import BadRequest
 from ...forms import FormError, form_error, kept
+from ...services import accounts
+from ...services.gateway import DataGateway
 from ...templating import render
 
 router = APIRouter(prefix="/admin")

@@ -1,6 +1,6 @@
 """Appeals (申诉) of grades and events: an agent appeals one of their own with a reason
 (``/appeals/mine``), a manager upholds it with the change it makes or rejects it, with an
-answer the agent reads (``/appeals``).  Every step is audited (:mod:`cskpi.web.appeals`);
+answer the agent reads (``/appeals``).  Every step is audited (:mod:`cskpi.web.services.appeals`);
 a refused one shows the page again with the reason beside its form and what was typed
 (422; 409 when a lock keeps the entry)."""
 
@@ -13,7 +13,11 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from ...appeals import (
+from ...deps import CurrentUser, DataDep, DbDep, FormUser, ManagerForm, ManagerUser, client_ip
+from ...errors import Forbidden, NotFound
+from ...forms import FormError, form_error, kept
+from ...params import MonthForm, MonthQuery
+from ...services.appeals import (
     MAX_TEXT,
     agent_appeals,
     agent_month,
@@ -23,11 +27,7 @@ from ...appeals import (
     decided_appeals,
     open_appeals,
 )
-from ...data import DataGateway
-from ...deps import CurrentUser, DataDep, DbDep, FormUser, ManagerForm, ManagerUser, client_ip
-from ...errors import Forbidden, NotFound
-from ...forms import FormError, form_error, kept
-from ...params import MonthForm, MonthQuery
+from ...services.gateway import DataGateway
 from ...templating import render
 
 router = APIRouter()

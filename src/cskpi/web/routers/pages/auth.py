@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ... import accounts
 from ...deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -23,6 +22,7 @@ from ...deps import (
 )
 from ...errors import CsrfFailed, RateLimited, wants_json
 from ...security import new_token, same
+from ...services import accounts
 from ...templating import render
 
 router = APIRouter()

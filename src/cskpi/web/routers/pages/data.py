@@ -1,7 +1,7 @@
 """The Data page: upload files, the validation report row by row, import history.
 
 Managers and admins only.  The handlers stay thin: staging, checks and imports are in
-:mod:`cskpi.web.uploads`.
+:mod:`cskpi.web.services.uploads`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ... import uploads
 from ...deps import DataDep, DbDep, ManagerForm, ManagerUser, StateDep, client_ip
+from ...services import uploads
 from ...templating import render
 
 router = APIRouter()

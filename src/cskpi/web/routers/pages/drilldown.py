@@ -2,7 +2,7 @@
 
 Managers see every agent's; an agent only their own (``AgentAccess``).  The figure is
 shown with its definition, numerator and denominator, then the rows the core's
-``explain_metric`` gives, :data:`~cskpi.web.views.PAGE_ROWS` per page.
+``explain_metric`` gives, :data:`~cskpi.web.services.views.PAGE_ROWS` per page.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from ....metrics.profiles import PROFILES
 from ...deps import AgentAccess, DataDep, month_with_data
 from ...errors import BadRequest, NotFound
 from ...params import MonthQuery
+from ...services.views import cell_text, coded_value, drilldown
 from ...templating import render
-from ...views import cell_text, coded_value, drilldown
 
 router = APIRouter()
 

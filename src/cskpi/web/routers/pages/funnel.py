@@ -21,8 +21,8 @@ from ...deps import (
     month_with_data,
 )
 from ...errors import Forbidden, NotFound
-from ...lost import FUNNEL_KEYS, REMIND_KEYS, funnel, lost_list, record_relabel, relabels
 from ...params import MonthForm, MonthQuery
+from ...services.lost import FUNNEL_KEYS, REMIND_KEYS, funnel, lost_list, record_relabel, relabels
 from ...templating import render
 
 router = APIRouter()
@@ -47,7 +47,7 @@ def agent_lost_page(request: Request, agent_id: str, principal: AgentAccess, db:
         raise NotFound("web.error.agent_unknown", agent=agent_id)
     period = month_with_data(data, period)
     items = lost_list(data, period, relabels(db), agent_id)
-    from ...lost import taxonomy
+    from ...services.lost import taxonomy
 
     return render(request, "lost_agent.html", {"agent": agent, "period": period,
                                                "items": items, "tax": taxonomy()})
@@ -58,7 +58,7 @@ def transcript_page(request: Request, session_id: str, principal: CurrentUser, d
                     data: DataDep, period: Period = None,
                     saved: str | None = None) -> HTMLResponse:
     """A session's messages; a lost inquiry's reason, which a manager may change."""
-    from ...lost import taxonomy
+    from ...services.lost import taxonomy
 
     session = data.transcript(session_id)
     if session is None:

@@ -16,12 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ....months import month_range
-from ...data import DataGateway
 from ...deps import DataDep, DbDep, ManagerForm, ManagerUser, client_ip
 from ...forms import FormError, form_error, kept
 from ...params import MonthForm, MonthQuery, current_month
-from ...periods import latest_locks
-from ...records import (
+from ...services.gateway import DataGateway
+from ...services.periods import latest_locks
+from ...services.records import (
     covering_names,
     delete_event,
     delete_grade,

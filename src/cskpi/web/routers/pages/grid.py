@@ -1,6 +1,6 @@
 """The grading grid (``/grades/grid``): agents × the graded items of their schemes, with
 the grade in force and last month's beside each cell, saved in one post (audited per
-grade, as the single entries are; see :mod:`cskpi.web.grid`).
+grade, as the single entries are; see :mod:`cskpi.web.services.grid`).
 
 A post with a refused cell stores nothing and shows the grid again with every refused
 cell's reason beside it and every choice kept (422; 409 when a lock keeps a grade)."""
@@ -14,12 +14,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from ...data import DataGateway
 from ...deps import DataDep, DbDep, ManagerForm, ManagerUser, client_ip
 from ...forms import FormError, form_error
-from ...grid import CLEAR, GridRefused, grade_grid, parse_cells, save_grid
 from ...params import MonthForm, MonthQuery
-from ...periods import latest_locks
+from ...services.gateway import DataGateway
+from ...services.grid import CLEAR, GridRefused, grade_grid, parse_cells, save_grid
+from ...services.periods import latest_locks
 from ...templating import render
 
 router = APIRouter()

@@ -13,13 +13,13 @@ from fastapi.responses import HTMLResponse
 
 from ....metrics.catalog import CATALOG
 from ....metrics.ranking import default_order, sort_rows
-from ...comparison import Comparer, matches, previous_rows, ranks
 from ...deps import DataDep, ManagerUser, StateDep, month_with_data
 from ...errors import BadRequest
 from ...i18n import Formatter
 from ...params import MonthQuery
+from ...services.comparison import Comparer, matches, previous_rows, ranks
+from ...services.views import LEADERBOARD_KEYS, has_data, scheme_in_force
 from ...templating import render, request_lang
-from ...views import LEADERBOARD_KEYS, has_data, scheme_in_force
 
 router = APIRouter()
 ROLE_ORDER = ("presale", "aftersale", "lead")

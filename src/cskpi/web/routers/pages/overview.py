@@ -9,12 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ...comparison import Comparer, previous_rows
 from ...deps import DataDep, ManagerUser, StateDep, month_with_data
 from ...i18n import Formatter
 from ...params import MonthQuery
-from ...templating import render, request_lang
-from ...views import (
+from ...services.comparison import Comparer, previous_rows
+from ...services.views import (
     OVERVIEW_KEYS,
     TREND_KEYS,
     alerts,
@@ -27,6 +26,7 @@ from ...views import (
     trailing_months,
     trend_chart,
 )
+from ...templating import render, request_lang
 
 router = APIRouter()
 CHART_METRIC = "reply_3min_rate"

@@ -14,14 +14,20 @@ from sqlalchemy.orm import Session
 
 from ....scoring.compare import diff_snapshots
 from ....scoring.snapshots import rows
-from ...data import DataGateway, valid_period
 from ...db.models import PeriodLock
 from ...deps import DataDep, DbDep, ManagerForm, ManagerUser, client_ip
 from ...errors import BadRequest, NoData, NotFound
 from ...forms import FormError, form_error, kept
 from ...params import MonthForm, MonthPath, MonthQuery, current_month
-from ...periods import lock_reasons, month_states, months_with_data, schemes_in_use, versions
-from ...records import lock_period, reopen_period
+from ...services.gateway import DataGateway, valid_period
+from ...services.periods import (
+    lock_reasons,
+    month_states,
+    months_with_data,
+    schemes_in_use,
+    versions,
+)
+from ...services.records import lock_period, reopen_period
 from ...templating import render
 
 router = APIRouter()

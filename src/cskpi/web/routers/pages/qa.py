@@ -3,7 +3,7 @@
 or dismiss each hit and give rubric points; managers and admins decide agents' appeals;
 agents see their own results and appeal a hit.
 
-Every change is audited (:mod:`cskpi.web.qa`); a refused one shows the page again with
+Every change is audited (:mod:`cskpi.web.services.qa`); a refused one shows the page again with
 the reason and what was typed (422; 409 when a lock keeps the month as reviewed)."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from ...data import DataGateway
 from ...db.models import QA_REVIEWERS
 from ...deps import (
     CurrentUser,
@@ -32,7 +31,8 @@ from ...deps import (
 from ...errors import Forbidden, NotFound
 from ...forms import FormError, form_error, kept
 from ...params import MonthForm, MonthQuery
-from ...qa import (
+from ...services.gateway import DataGateway
+from ...services.qa import (
     MAX_TEXT,
     agent_results,
     decide_appeal,
@@ -43,7 +43,7 @@ from ...qa import (
     review_rows,
     session_review,
 )
-from ...qarules import in_use
+from ...services.qarules import in_use
 from ...templating import render
 
 router = APIRouter()

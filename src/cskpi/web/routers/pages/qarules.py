@@ -14,11 +14,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from ...data import SCHEME_NAME, DataGateway
 from ...deps import DataDep, DbDep, QaReviewerForm, QaReviewerUser, client_ip
 from ...forms import FormError, form_error, kept
 from ...params import MonthForm, MonthQuery
-from ...qarules import (
+from ...services.gateway import SCHEME_NAME, DataGateway
+from ...services.qarules import (
     MAX_TEXT_CHARS,
     Checked,
     check_text,
@@ -32,7 +32,7 @@ from ...qarules import (
     save_version,
     text_of,
 )
-from ...schemes import diff_lines
+from ...services.schemes import diff_lines
 from ...templating import render
 
 router = APIRouter()

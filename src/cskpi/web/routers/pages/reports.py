@@ -13,9 +13,9 @@ from ...deps import DataDep, DbDep, ManagerUser
 from ...errors import BadRequest, Conflict, NoData, NotFound
 from ...i18n import resolve_lang
 from ...params import MonthPath
-from ...periods import versions
-from ...records import latest_lock
-from ...reporting import MEDIA, filename, kept_report, report_bytes
+from ...services.periods import versions
+from ...services.records import latest_lock
+from ...services.reporting import MEDIA, filename, kept_report, report_bytes
 
 router = APIRouter()
 

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from ...data import SCHEME_NAME, DataGateway
 from ...deps import CurrentUser, DataDep, DbDep, ManagerForm, ManagerUser, client_ip
 from ...errors import Forbidden, NotFound
-from ...schemes import (
+from ...services.gateway import SCHEME_NAME, DataGateway
+from ...services.schemes import (
     MAX_TEXT_CHARS,
     Checked,
     agent_scheme,

@@ -7,14 +7,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ...activity import scorecard_peers
-from ...comparison import Comparer, previous_card
 from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
 from ...i18n import Formatter
 from ...params import MonthQuery
-from ...records import scorecard as build_scorecard
+from ...services.activity import scorecard_peers
+from ...services.comparison import Comparer, previous_card
+from ...services.records import scorecard as build_scorecard
+from ...services.views import scheme_in_force, scheme_profile, scorecard_trend
 from ...templating import render, request_lang
-from ...views import scheme_in_force, scheme_profile, scorecard_trend
 
 router = APIRouter()
 

@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse
 
 from ...deps import DataDep, ManagerUser
 from ...i18n import Formatter
-from ...periods import months_with_data
+from ...services.periods import months_with_data
+from ...services.whatif import FIELDS, MAX_AGENTS, UNITS, cli_command, simulate
 from ...templating import render, request_lang
-from ...whatif import FIELDS, MAX_AGENTS, UNITS, cli_command, simulate
 
 router = APIRouter()
 Text = Annotated[str, Query()]

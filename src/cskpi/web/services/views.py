@@ -18,17 +18,17 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from .. import core, months
-from ..metrics.catalog import CATALOG
-from ..metrics.compute import MetricQuery
-from ..metrics.populations import Note, note_text
-from ..metrics.profiles import resolve as resolve_profile
-from ..months import month_range
-from ..scheme import Scheme, TargetAward, TargetItem
-from ..scoring.run import load as load_scheme
-from ..scoring.score import metric_value
-from .data import DataGateway, valid_period
-from .i18n import Formatter
+from ... import core, months
+from ...metrics.catalog import CATALOG
+from ...metrics.compute import MetricQuery
+from ...metrics.populations import Note, note_text
+from ...metrics.profiles import resolve as resolve_profile
+from ...months import month_range
+from ...scheme import Scheme, TargetAward, TargetItem
+from ...scoring.run import load as load_scheme
+from ...scoring.score import metric_value
+from ..i18n import Formatter
+from .gateway import DataGateway, valid_period
 from .records import ScorecardView, latest_lock
 
 OVERVIEW_KEYS = ("sessions", "customers", "first_response_s", "response_s", "reply_3min_rate",

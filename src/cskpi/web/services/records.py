@@ -24,16 +24,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..jsonable import jsonable
-from ..months import month_range
-from ..scheme.models import GRADE_ALIASES
-from ..scoring.compare import diff_snapshots
-from ..scoring.entries import check_event, check_grade
+from ...jsonable import jsonable
+from ...months import month_range
+from ...scheme.models import GRADE_ALIASES
+from ...scoring.compare import diff_snapshots
+from ...scoring.entries import check_event, check_grade
+from ..db.models import Event, Grade, PeriodLock, User, utcnow
+from ..errors import BadRequest, Conflict, NotFound
+from ..params import current_month
 from .accounts import audit
-from .data import DataGateway, valid_period
-from .db.models import Event, Grade, PeriodLock, User, utcnow
-from .errors import BadRequest, Conflict, NotFound
-from .params import current_month
+from .gateway import DataGateway, valid_period
 from .periods import LOCK_ACTION, REOPEN_ACTION, lock_target
 
 
@@ -383,7 +383,7 @@ def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
               scheme: str | None) -> ScorecardView:
     """The live scorecard, or the locked snapshot when the period is locked; a month
     without data (and no lock) has no card."""
-    from ..scoring.presets import preset_names
+    from ...scoring.presets import preset_names
 
     period = valid_period(period)
     agent = _require_agent(data, agent_id)

@@ -26,19 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .. import core
-from ..errors import CskpiError, UsageError, WorkspaceError
-from ..metrics.compute import MetricQuery
-from ..metrics.profiles import resolve as resolve_profile
-from ..months import month_range
-from ..qa.loader import RulesText
-from ..scoring.run import SchemeText, Scored
-from ..scoring.snapshots import snapshot as score_snapshot
-from ..store.files import LockWait, waiting
+from ... import core
+from ...errors import CskpiError, UsageError, WorkspaceError
+from ...metrics.compute import MetricQuery
+from ...metrics.profiles import resolve as resolve_profile
+from ...months import month_range
+from ...qa.loader import RulesText
+from ...scoring.run import SchemeText, Scored
+from ...scoring.snapshots import snapshot as score_snapshot
+from ...store.files import LockWait, waiting
 
 if TYPE_CHECKING:
-    from ..scheme import Scheme
-    from ..scoring.entries import EventRule
+    from ...scheme import Scheme
+    from ...scoring.entries import EventRule
 
 T = TypeVar("T")
 
@@ -323,7 +323,7 @@ class DataGateway:
 
     def loaded(self, scheme: str) -> Scheme:
         """The version in force of a scheme, loaded."""
-        from ..scoring.run import load
+        from ...scoring.run import load
 
         ref = self.in_force(scheme).ref
         return self._cached(("loaded", ref), lambda: load(ref))
@@ -336,7 +336,7 @@ class DataGateway:
 
     def grade_items(self, scheme: str) -> list[tuple[str, str]]:
         """(key, label) of the items of a scheme that managers grade."""
-        from ..scheme import GradeItem
+        from ...scheme import GradeItem
 
         return [(i.key, i.label) for i in self.loaded(scheme).items
                 if isinstance(i, GradeItem)]
@@ -344,7 +344,7 @@ class DataGateway:
     def event_rules(self) -> list[tuple[str, list[EventRule]]]:
         """Per scheme in force, the event kinds it counts and how (what the event form
         offers)."""
-        from ..scoring.entries import event_rules
+        from ...scoring.entries import event_rules
 
         names = dict.fromkeys(self.schemes_by_role.values())
         return [(name, event_rules(self.loaded(name))) for name in names]
@@ -383,7 +383,7 @@ class DataGateway:
 
     def qa_loaded(self, period: str) -> Any:
         """The QA rules of a month, loaded (:class:`cskpi.qa.models.QaRules`)."""
-        from ..qa import load
+        from ...qa import load
 
         ref = self.qa_ref(period)
         return self._cached(("qa-rules", ref), lambda: load(ref))

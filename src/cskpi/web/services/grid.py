@@ -3,7 +3,7 @@ graded items (优/良/中/差), with the grade that counts now and last month's 
 cell, saved as a whole.
 
 Each cell of a post is one grade entry, checked and stored as the single entry is
-(:func:`cskpi.web.records.record_grade`: :func:`cskpi.scoring.entries.check_grade`
+(:func:`cskpi.web.services.records.record_grade`: :func:`cskpi.scoring.entries.check_grade`
 against the schemes covering the agent, a lock keeps an entry it was computed from), and
 audited alike (``grade.create`` / ``grade.update`` / ``grade.delete``).  A post is saved
 whole or not at all: when any cell is refused, nothing is stored and every refused cell
@@ -29,14 +29,14 @@ from urllib.parse import quote, unquote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import CskpiError
-from ..months import previous_month
-from ..scheme import GradeItem, Scheme
-from ..scheme.models import GRADE_ALIASES
-from ..scoring.entries import check_grade
-from .data import DataGateway, valid_period
-from .db.models import Grade, User
-from .errors import AppError, BadRequest
+from ...errors import CskpiError
+from ...months import previous_month
+from ...scheme import GradeItem, Scheme
+from ...scheme.models import GRADE_ALIASES
+from ...scoring.entries import check_grade
+from ..db.models import Grade, User
+from ..errors import AppError, BadRequest
+from .gateway import DataGateway, valid_period
 from .records import covering_names, delete_grade, month_entries, record_grade
 
 CLEAR = "-"

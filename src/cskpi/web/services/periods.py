@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import core
-from ..errors import CskpiError, UsageError
-from ..metrics.compute import MetricQuery
-from ..months import month_range, shift_month
-from ..scoring.compare import diff_snapshots
-from .data import DataGateway
-from .db.models import AuditEntry, PeriodLock
+from ... import core
+from ...errors import CskpiError, UsageError
+from ...metrics.compute import MetricQuery
+from ...months import month_range, shift_month
+from ...scoring.compare import diff_snapshots
+from ..db.models import AuditEntry, PeriodLock
+from .gateway import DataGateway
 
 MONTHS_LISTED = 12  # the Periods page lists the months with data of the last year
 LOCK_ACTION = "period.lock"

@@ -21,16 +21,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import Issue, Translate
-from ..qa.schemes import load_scheme_checked
-from ..scheme import Scheme
-from ..scoring.compare import Change, compare, gains_and_losses
-from ..scoring.presets import preset_names, resolve
+from ...errors import Issue, Translate
+from ...qa.schemes import load_scheme_checked
+from ...scheme import Scheme
+from ...scoring.compare import Change, compare, gains_and_losses
+from ...scoring.presets import preset_names, resolve
+from ..db.models import MANAGERS, SchemeVersion, User
+from ..deps import Principal
+from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from .accounts import audit
-from .data import SCHEME_NAME, DataGateway, SchemeVersions
-from .db.models import MANAGERS, SchemeVersion, User
-from .deps import Principal
-from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .gateway import SCHEME_NAME, DataGateway, SchemeVersions
 
 MAX_TEXT_CHARS = 200_000
 """The longest scheme text accepted (the shipped presets are about 3,000 characters)."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..errors import CskpiError
-from .data import DataGateway
+from ...errors import CskpiError
+from .gateway import DataGateway
 
 log = logging.getLogger("cskpi.web")
 

@@ -32,19 +32,19 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import core
-from ..data.readers import SUFFIXES
-from ..data.schema import TABLES
-from ..data.tables import table_of_name
-from ..data.validate import file_sha256
-from ..errors import Issue, ValidationFailed
-from ..store.workspace import ImportReport
+from ... import core
+from ...data.readers import SUFFIXES
+from ...data.schema import TABLES
+from ...data.tables import table_of_name
+from ...data.validate import file_sha256
+from ...errors import Issue, ValidationFailed
+from ...store.workspace import ImportReport
+from ..db.models import AuditEntry, User
+from ..deps import UserView
+from ..errors import AppError, BadRequest, CsrfFailed, NotFound
+from ..security import same
 from .accounts import audit
-from .data import DataGateway
-from .db.models import AuditEntry, User
-from .deps import UserView
-from .errors import AppError, BadRequest, CsrfFailed, NotFound
-from .security import same
+from .gateway import DataGateway
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
 STALE_AFTER_S = 24 * 3600

@@ -32,12 +32,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..scheme.models import GRADE_ALIASES
-from ..scoring.entries import event_rules
+from ...scheme.models import GRADE_ALIASES
+from ...scoring.entries import event_rules
+from ..db.models import EntryAppeal, Event, User, utcnow
+from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from .accounts import audit
-from .data import DataGateway, valid_period
-from .db.models import EntryAppeal, Event, User, utcnow
-from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .gateway import DataGateway, valid_period
 from .grid import GridItem, grid_items
 from .records import delete_event, month_entries, record_grade, update_event
 

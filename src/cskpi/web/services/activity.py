@@ -14,17 +14,17 @@ from typing import Any
 
 from babel.dates import get_day_names
 
-from .. import core, units
-from ..metrics.feedback import Feedback, FeedbackQuery
-from ..metrics.heatmap import HOURS, WEEKDAYS, Heatmap, HeatmapQuery
-from ..metrics.peers import Peers, team_medians
-from ..metrics.profiles import resolve as resolve_profile
-from ..months import month_range
-from .data import DataGateway, valid_period
-from .db.models import MANAGERS
-from .deps import Principal
-from .errors import BadRequest, Forbidden, NotFound
-from .i18n import Formatter
+from ... import core, units
+from ...metrics.feedback import Feedback, FeedbackQuery
+from ...metrics.heatmap import HOURS, WEEKDAYS, Heatmap, HeatmapQuery
+from ...metrics.peers import Peers, team_medians
+from ...metrics.profiles import resolve as resolve_profile
+from ...months import month_range
+from ..db.models import MANAGERS
+from ..deps import Principal
+from ..errors import BadRequest, Forbidden, NotFound
+from ..i18n import Formatter
+from .gateway import DataGateway, valid_period
 from .views import AGENT_TREND_KEYS, agent_rows, card_metrics, scheme_profile, unit_text
 
 PAGE_ROWS = 200  # rows of a list per page (a month of a big shop has thousands of ratings)

@@ -26,13 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import Issue
-from ..qa import load_rules, preset_names
-from ..qa.loader import preset_text
+from ...errors import Issue
+from ...qa import load_rules, preset_names
+from ...qa.loader import preset_text
+from ..db.models import PeriodLock, QaRulesChoice, QaRulesVersion, User, utcnow
+from ..errors import BadRequest, Conflict, NotFound
 from .accounts import audit
-from .data import SCHEME_NAME, DataGateway, QaChoice
-from .db.models import PeriodLock, QaRulesChoice, QaRulesVersion, User, utcnow
-from .errors import BadRequest, Conflict, NotFound
+from .gateway import SCHEME_NAME, DataGateway, QaChoice
 from .schemes import MAX_TEXT_CHARS, Checked, _key_line, diff_counts, normalise
 
 RESERVED = frozenset({"new", "validate", "save", "choose"})

@@ -3,7 +3,7 @@ hits and rubric points, agents' appeals (申诉) and managers' decisions on them
 
 The rules are the month's QA rules (:meth:`DataGateway.qa_in_force`: those a manager
 chose for the month, else the ``qa:`` of the first scheme in force that names one, else
-the preset ``taobao-basic``; :mod:`cskpi.web.qarules`).  The queue is drawn by
+the preset ``taobao-basic``; :mod:`cskpi.web.services.qarules`).  The queue is drawn by
 the rules' sampling plan from the month's check *without* decisions (deciding a hit does
 not move its session out of the queue); scores are those *with* them: a dismissed hit
 stops counting and rubric points add to the session's score, on the QA pages and in the
@@ -27,12 +27,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..qa.engine import Decisions, hit_id
-from ..qa.review import review_queue
+from ...qa.engine import Decisions, hit_id
+from ...qa.review import review_queue
+from ..db.models import QaAppeal, QaDecision, QaRubric, User, utcnow
+from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from .accounts import audit
-from .data import DataGateway, valid_period
-from .db.models import QaAppeal, QaDecision, QaRubric, User, utcnow
-from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .gateway import DataGateway, valid_period
 from .records import covering_names, latest_lock
 
 DECISIONS = ("confirm", "dismiss")

@@ -3,7 +3,7 @@
 
 Pages render through :func:`cskpi.web.templating.render`.  When the request asks for a
 format, ``render`` hands this module the page's context, the very values its template
-would show, and the page's tables (:mod:`cskpi.web.page_tables`) are written instead of
+would show, and the page's tables (:mod:`cskpi.web.services.page_tables`) are written instead of
 the HTML.  So a download goes through the page's own route: its access rules (an agent
 exports only what they may see), its parameters (period, team, sort …) and its rows,
 never figures computed again.
@@ -29,9 +29,9 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
-from ..reports.tables import Column, Table, csv_bytes, xlsx_bytes
-from .errors import BadRequest, NotFound
-from .i18n import Formatter
+from ...reports.tables import Column, Table, csv_bytes, xlsx_bytes
+from ..errors import BadRequest, NotFound
+from ..i18n import Formatter
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

@@ -8,10 +8,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..locale import LANGS
-from ..reports.data import ReportData
-from .data import DataGateway
-from .db.models import LockReport, PeriodLock
+from ...locale import LANGS
+from ...reports.data import ReportData
+from ..db.models import LockReport, PeriodLock
+from .gateway import DataGateway
 
 FORMATS = ("xlsx", "pdf")
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -23,7 +23,7 @@ def report_data(db: Session, data: DataGateway, scheme: str, period: str, *,
     """What a report of the month shows, by ``cskpi report``'s path (the same figures,
     trend and differences, the scheme's own profile), scored with the grades and events
     entered in the app and counting the lost inquiries a manager relabelled."""
-    from ..reports.data import gather_report
+    from ...reports.data import gather_report
     from .lost import relabels
 
     return gather_report(data.workspace, data.in_force(scheme).ref, period, trend=trend,
@@ -34,7 +34,7 @@ def report_bytes(db: Session, data: DataGateway, scheme: str, period: str, fmt: 
                  lang: str, report: ReportData | None = None) -> bytes:
     """The report file of a month under the version in force of a scheme, as it stands
     now (``report``: its data, when already gathered)."""
-    from ..reports import excel_bytes, pdf_bytes
+    from ...reports import excel_bytes, pdf_bytes
 
     if report is None:  # the Excel file has no trend chart: no daily figures needed
         report = report_data(db, data, scheme, period, trend=fmt == "pdf")

@@ -1,4 +1,4 @@
-"""The tables of each page as data, for downloads (:mod:`cskpi.web.exports`).
+"""The tables of each page as data, for downloads (:mod:`cskpi.web.services.exports`).
 
 Each function here takes the context a page's template renders (the same dicts, rows
 and views: nothing is computed again) and returns the page's tables: the rows and
@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..metrics.catalog import CATALOG
-from ..reports.tables import Column, Table, Value
-from ..scoring import texts
-from .i18n import Formatter
+from ...metrics.catalog import CATALOG
+from ...reports.tables import Column, Table, Value
+from ...scoring import texts
+from ..i18n import Formatter
 from .views import coded_value
 
 Context = Mapping[str, Any]
@@ -275,10 +275,10 @@ def drilldown(ctx: Context) -> PageExport:
 def every_row(data: Any, d: Any) -> list[dict[str, Any]]:
     """All the rows behind a drill-down's figure (the page shows them PAGE_ROWS at a time):
     the core's explanation of the same agent, metric, month and profile."""
-    from .. import core
-    from ..metrics.compute import MetricQuery
-    from ..metrics.profiles import resolve as resolve_profile
-    from ..months import month_range
+    from ... import core
+    from ...metrics.compute import MetricQuery
+    from ...metrics.profiles import resolve as resolve_profile
+    from ...months import month_range
 
     agent_id = str(d.agent["agent_id"])
     first, last = month_range(d.period)

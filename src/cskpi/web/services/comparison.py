@@ -19,11 +19,11 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from .. import units
-from ..metrics.catalog import CATALOG
-from ..months import previous_month
-from .data import DataGateway
-from .i18n import Formatter
+from ... import units
+from ...metrics.catalog import CATALOG
+from ...months import previous_month
+from ..i18n import Formatter
+from .gateway import DataGateway
 from .records import ScorecardView
 from .records import scorecard as build_scorecard
 from .views import has_data

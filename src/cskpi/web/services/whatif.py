@@ -21,9 +21,9 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..errors import Translate, UsageError, render
-from ..months import month_range
-from ..scoring.whatif import (
+from ...errors import Translate, UsageError, render
+from ...months import month_range
+from ...scoring.whatif import (
     MAX_AGENTS,
     ROWS,
     ChangeOutOfRange,
@@ -34,7 +34,7 @@ from ..scoring.whatif import (
     shown,
     whatif,
 )
-from .data import DataGateway, valid_period
+from .gateway import DataGateway, valid_period
 
 FIELDS = ("conversion", "aov", "inquiries", "agents")  # what the form lets change
 __all__ = ["FIELDS", "MAX_AGENTS", "UNITS", "Simulation", "cli_command", "simulate"]

@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import core
-from ..lost import LostInquiry, LostQuery, Taxonomy, read_taxonomy
-from ..lost.curve import DEFAULT_EDGES
-from ..metrics.profiles import resolve as resolve_profile
-from ..months import month_range, previous_month
+from ... import core
+from ...lost import LostInquiry, LostQuery, Taxonomy, read_taxonomy
+from ...lost.curve import DEFAULT_EDGES
+from ...metrics.profiles import resolve as resolve_profile
+from ...months import month_range, previous_month
+from ..db.models import LostLabel, User, utcnow
+from ..errors import BadRequest
 from .accounts import audit
-from .data import DataGateway, valid_period
-from .db.models import LostLabel, User, utcnow
-from .errors import BadRequest
+from .gateway import DataGateway, valid_period
 
 EXAMPLES = 3  # example sessions shown per reason
 FUNNEL_KEYS = ("inquiring_customers", "ordering_customers", "paying_customers", "order_rate",
@@ -133,7 +133,7 @@ def funnel(data: DataGateway, period: str, labels: Mapping[str, str]) -> FunnelV
                                      core.conversion_curve(q, by, edges,
                                                            workspace=data.workspace))
     except Exception as err:  # noqa: BLE001 - shown on the page, the funnel still is
-        from ..errors import UsageError
+        from ...errors import UsageError
 
         if not isinstance(err, UsageError):
             raise

@@ -15,11 +15,11 @@ from typing import Any, TextIO
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..jsonable import jsonable
-from .db.models import ROLES, ApiToken, AuditEntry, LoginSession, User, utcnow
-from .errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound, RateLimited
-from .security import LoginLimiter, Passwords, generate_password, new_token, token_hash
-from .settings import WebSettings
+from ...jsonable import jsonable
+from ..db.models import ROLES, ApiToken, AuditEntry, LoginSession, User, utcnow
+from ..errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound, RateLimited
+from ..security import LoginLimiter, Passwords, generate_password, new_token, token_hash
+from ..settings import WebSettings
 
 
 def audit(db: Session, actor: User | None, action: str, target: str, *,
@@ -73,7 +73,7 @@ def ensure_admin(db: Session, settings: WebSettings, passwords: Passwords,
     create_user(db, passwords, username=settings.admin_username, password=password,
                 role="admin")
     if not settings.admin_password:
-        from ..locale import Translator  # the server's console: the language of `cskpi serve`
+        from ...locale import Translator  # the server's console: the language of `cskpi serve`
 
         print(Translator()("cli.serve.admin_created", user=settings.admin_username,
                            password=password), file=out or sys.stderr)
@@ -271,7 +271,7 @@ def _end_everything(db: Session, user: User) -> None:
 
 def set_locale(db: Session, user: User, locale: str | None, ip: str | None = None) -> None:
     """Change a user's language (None: follow the browser)."""
-    from .i18n import SUPPORTED
+    from ..i18n import SUPPORTED
 
     if locale and locale not in SUPPORTED:
         raise BadRequest("web.error.locale_invalid")
@@ -305,7 +305,7 @@ def update_user(db: Session, actor: User, user: User, *, role: str, agent_id: st
     never left without one.  A deactivated user's logins and API tokens end at once, for
     good: reactivating the user brings none of them back.
     """
-    from .i18n import SUPPORTED
+    from ..i18n import SUPPORTED
 
     if role not in ROLES:
         raise BadRequest("web.error.role_invalid", role=role)
