@@ -17,7 +17,12 @@ import json, resource, sys
 from pathlib import Path
 from cskpi.store.workspace import Workspace
 report = Workspace(Path(sys.argv[2]), memory_limit=sys.argv[3]).import_folder(Path(sys.argv[1]))
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+status = Path("/proc/self/status")
+if status.exists():  # this program's own high-water mark (VmHWM, kB)
+    peak_mb = next(int(line.split()[1]) for line in status.read_text().splitlines()
+                   if line.startswith("VmHWM:")) / 1024
+else:
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"added": report.added, "peak_mb": peak_mb}))
 """
 
@@ -46,12 +51,12 @@ def test_one_gigabyte_gbk_export_streams(tmp_path: Path):
     utf8.unlink()
     assert gbk.stat().st_size > 1_000_000_000
     proc = subprocess.run([sys.executable, "-c", CHILD, str(data), str(tmp_path / "ws.duckdb"),
-                           "300MB"],
+                           "400MB"],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["added"] == rows + 1  # every message and the agent
-    # The file alone is > 1000 MB; the whole process stays well below that.  (Its peak grows
-    # when the machine is busy: 720 MB alone at a 400 MB limit, 950 MB beside the other
-    # tests; hence the 300 MB limit.)
+    # The file alone is > 1000 MB; the whole process stays well below that.  The peak is
+    # the child's own VmHWM: Linux carries the RSS of the process that forked it into
+    # ru_maxrss across exec, so a pytest worker grown to 950 MB made every child "peak" there.
     assert result["peak_mb"] < 900, result
