@@ -18,7 +18,7 @@ from ..errors import CskpiError
 from ..locale import Translator
 from ..scoring.entries import EntryRefused
 from ..scoring.texts import say
-from .errors import AppError, Link, wants_json
+from .errors import AppError, BadRequest, Link, wants_json
 from .templating import request_lang
 
 REFUSED = 422
@@ -61,3 +61,15 @@ def _sentence(text: str | None) -> str | None:
 def kept(values: dict[str, Any]) -> dict[str, str]:
     """The typed values of a form, as text (what the form shows again)."""
     return {k: "" if v is None else str(v) for k, v in values.items()}
+
+
+def written(text: str, field_name: str, messages: str, max_chars: int) -> str:
+    """What a person wrote in a text field (an appeal's reason, a manager's answer),
+    stripped; a 400 naming the field when it is empty (``<messages>.text_missing``) or
+    longer than ``max_chars`` (``<messages>.text_long``)."""
+    text = text.strip()
+    if not text:
+        raise BadRequest(f"{messages}.text_missing", field=field_name)
+    if len(text) > max_chars:
+        raise BadRequest(f"{messages}.text_long", field=field_name, max=max_chars)
+    return text

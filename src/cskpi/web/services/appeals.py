@@ -36,6 +36,7 @@ from ...scheme.models import GRADE_ALIASES
 from ...scoring.entries import event_rules
 from ..db.models import EntryAppeal, Event, User, utcnow
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
+from ..forms import written
 from .accounts import audit
 from .gateway import DataGateway, valid_period
 from .grid import GridItem, grid_items
@@ -51,12 +52,7 @@ DECIDED_SHOWN = 50
 
 
 def _text(text: str, field_name: str) -> str:
-    text = text.strip()
-    if not text:
-        raise BadRequest("web.appeals.error.text_missing", field=field_name)
-    if len(text) > MAX_TEXT:
-        raise BadRequest("web.appeals.error.text_long", field=field_name, max=MAX_TEXT)
-    return text
+    return written(text, field_name, "web.appeals.error", MAX_TEXT)
 
 
 def graded_items(data: DataGateway, agent: dict[str, Any]) -> list[GridItem]:

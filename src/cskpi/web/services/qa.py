@@ -31,6 +31,7 @@ from ...qa.engine import Decisions, hit_id
 from ...qa.review import review_queue
 from ..db.models import QaAppeal, QaDecision, QaRubric, User, utcnow
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
+from ..forms import written
 from .accounts import audit
 from .gateway import DataGateway, valid_period
 from .records import covering_names, latest_lock
@@ -265,12 +266,7 @@ def record_rubric(db: Session, data: DataGateway, user: User, *, period: str,
 
 
 def _text(text: str, field_name: str) -> str:
-    text = text.strip()
-    if not text:
-        raise BadRequest("web.qa.error.text_missing", field=field_name)
-    if len(text) > MAX_TEXT:
-        raise BadRequest("web.qa.error.text_long", field=field_name, max=MAX_TEXT)
-    return text
+    return written(text, field_name, "web.qa.error", MAX_TEXT)
 
 
 def record_appeal(db: Session, data: DataGateway, user: User, *, period: str, hit: str,
