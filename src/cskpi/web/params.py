@@ -128,3 +128,8 @@ PresetQuery = Annotated[str | None, Query(
     max_length=255, description="a shipped scheme preset; default the scheme of the agent's "
                                 "role (an agent may not choose)",
     json_schema_extra=_preset_enum)]
+
+# a saved text's form (a scheme's, QA rules'): the note of a new version, and the version
+# the editor started from (a newer one saved meanwhile is a conflict)
+NoteForm = Annotated[str, Form(max_length=2000)]
+BaseVersionForm = Annotated[int | None, Form(ge=1, le=2**31 - 1)]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ...deps import DataDep, DbDep, QaReviewerForm, QaReviewerUser, client_ip
 from ...forms import FormError, form_error, kept
-from ...params import MonthForm, MonthQuery
+from ...params import BaseVersionForm, MonthForm, MonthQuery, NoteForm
 from ...services.gateway import SCHEME_NAME, DataGateway
 from ...services.qarules import (
     MAX_TEXT_CHARS,
@@ -39,9 +39,7 @@ router = APIRouter()
 
 RulesName = Annotated[str, Path(pattern=SCHEME_NAME.pattern)]
 RulesTextForm = Annotated[str, Form(max_length=MAX_TEXT_CHARS)]
-NoteForm = Annotated[str, Form(max_length=2000)]
 NameForm = Annotated[str, Form(max_length=64)]
-BaseVersionForm = Annotated[int | None, Form(ge=1, le=2**31 - 1)]
 Version = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from ...deps import CurrentUser, DataDep, DbDep, ManagerForm, ManagerUser, client_ip
 from ...errors import Forbidden, NotFound
+from ...params import BaseVersionForm, NoteForm
 from ...services.gateway import SCHEME_NAME, DataGateway
 from ...services.schemes import (
     MAX_TEXT_CHARS,
@@ -39,8 +40,6 @@ router = APIRouter()
 
 SchemeName = Annotated[str, Path(pattern=SCHEME_NAME.pattern)]
 SchemeTextForm = Annotated[str, Form(max_length=MAX_TEXT_CHARS)]
-NoteForm = Annotated[str, Form(max_length=2000)]
-BaseVersionForm = Annotated[int | None, Form(ge=1)]
 
 
 class TextToCheck(BaseModel):
