@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cskpi import core
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 
 AGENTS = ("agent_id,name,role,team,level\nA1,Alice Wong,presale,T1,senior\n"
@@ -33,5 +33,5 @@ def two_month_shop(root: Path) -> Path:
         lines += [f"S{n},{day} 10:00:00,customer,,C{n},",
                   f"S{n},{day} 10:{minutes:02d}:{rest:02d},agent,{agent},,"]
     write_folder(root / "data", {"agents.csv": AGENTS, "messages.csv": "\n".join(lines) + "\n"})
-    core.import_folder(root / "data", root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(root / "data")
     return root / "shop.duckdb"

@@ -275,7 +275,6 @@ def drilldown(ctx: Context) -> PageExport:
 def every_row(data: Any, d: Any) -> list[dict[str, Any]]:
     """All the rows behind a drill-down's figure (the page shows them PAGE_ROWS at a time):
     the core's explanation of the same agent, metric, month and profile."""
-    from ... import core
     from ...metrics.compute import MetricQuery
     from ...metrics.profiles import resolve as resolve_profile
     from ...months import month_range
@@ -285,7 +284,7 @@ def every_row(data: Any, d: Any) -> list[dict[str, Any]]:
     query = MetricQuery(first, last, by="agent", profile=resolve_profile(d.profile))
     return data.cached(  # type: ignore[no-any-return]
         ("export", "drilldown", agent_id, d.metric, d.period, d.profile),
-        lambda: core.explain_metric(query, agent_id, d.metric, workspace=data.workspace).rows)
+        lambda: data.shop.explain(query, agent_id, d.metric).rows)
 
 
 @page("funnel.html")

@@ -1,6 +1,6 @@
 """Presentation helpers: which metrics a page shows, alerts, goals, trends, charts.
 
-Nothing here computes a metric: rows come from :mod:`cskpi.core` through the gateway
+Nothing here computes a metric: rows come from :class:`cskpi.shop.Shop` through the gateway
 (``data.metrics`` or ``data.cached`` around a core call).  What is decided here is how
 those figures are put side by side: against the targets the schemes set and the
 thresholds the platform sets, over the last months, and as chart specifications that
@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from ... import core, months
+from ... import months
 from ...metrics.catalog import CATALOG
 from ...metrics.compute import MetricQuery
 from ...metrics.populations import Note, note_text
@@ -198,7 +198,7 @@ def monthly_rows(data: DataGateway, period: str, by: str,
     _, last = month_range(months[-1])
     query = MetricQuery(first, last, by=by, grain="month", profile=resolve_profile(profile))
     return data.cached(("overview", "trend", by, period, profile),
-                       lambda: core.compute_metrics(query, workspace=data.workspace).rows)
+                       lambda: data.shop.metrics(query).rows)
 
 
 def has_data(row: Mapping[str, Any] | None) -> bool:
@@ -437,7 +437,7 @@ def agent_rows(data: DataGateway, period: str, profile: str) -> list[dict[str, A
     first, last = month_range(valid_period(period))
     query = MetricQuery(first, last, by="agent", profile=resolve_profile(profile))
     return data.cached(("drilldown", "metrics", period, profile),
-                       lambda: core.compute_metrics(query, workspace=data.workspace).rows)
+                       lambda: data.shop.metrics(query).rows)
 
 
 def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: str,
@@ -450,7 +450,7 @@ def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: 
     def explain_page() -> tuple[int, int, list[dict[str, Any]], list[str], str,
                                 tuple[Note, ...], Listed]:
         # only the page is kept in the cache: a busy agent's month has thousands of rows
-        explained = core.explain_metric(query, agent_id, metric, workspace=data.workspace)
+        explained = data.shop.explain(query, agent_id, metric)
         pages = max(1, -(-len(explained.rows) // PAGE_ROWS))
         at = min(max(page, 1), pages)
         shown = explained.rows[(at - 1) * PAGE_ROWS:at * PAGE_ROWS]
