@@ -21,7 +21,7 @@ from ...metrics.catalog import CATALOG
 from ...reports.tables import Column, Table, Value
 from ...scoring import texts
 from ..i18n import Formatter
-from .views import coded_value
+from .views import coded_value, goal_label
 
 Context = Mapping[str, Any]
 
@@ -118,7 +118,7 @@ def goal_text(f: Formatter, goals: Sequence[tuple[Any, bool | None]]) -> str:
     for goal, ok in goals:
         verdict = (f.t("web.goal.unknown") if ok is None
                    else f"✓ {f.t('web.goal.met')}" if ok else f"✗ {f.t('web.goal.missed')}")
-        parts.append(f"{goal.label(f)} · {verdict}")
+        parts.append(f"{goal_label(goal, f)} · {verdict}")
     return "; ".join(parts)
 
 
