@@ -4,7 +4,9 @@ Every figure on a page comes from :class:`cskpi.shop.Shop`; this module only dec
 to call it.  DuckDB allows one read-write opener per file, so calls are serialised by
 a lock, and results are cached until the workspace file is changed by someone else
 (an import by the CLI); the gateway's own calls (which may refresh the workspace's facts
-cache) do not invalidate them, and an import through the app calls :meth:`clear`.
+cache) do not invalidate them.  An import through the app (:meth:`DataGateway.import_folder`)
+runs in a child process, outside that lock, as an import by the CLI does, and clears the
+cache when it ends.
 
 A scheme is named by its preset (or file); the version in force of a name is the newest
 one saved in the app database (:attr:`DataGateway.scheme_versions`), else the shipped
@@ -21,7 +23,7 @@ import datetime as dt
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,6 +37,8 @@ from ...scoring.run import SchemeText, Scored
 from ...scoring.snapshots import snapshot as score_snapshot
 from ...shop import DEFAULT_TZ, Shop
 from ...store.files import LockWait, waiting
+from ...store.workspace import ImportReport
+from .importer import import_in_child
 
 if TYPE_CHECKING:
     from ...scheme import Scheme
@@ -162,14 +166,20 @@ class DataGateway:
             self._cache[key] = value
             return value
 
-    def exclusive(self, work: Callable[[], T]) -> T:
-        """Run ``work`` (an import, a replace) alone on the workspace, then forget the cache."""
-        with self._lock:
-            try:
-                return work()
-            finally:
-                self._cache.clear()
-                self._seen = None
+    def import_folder(self, folder: Path, *, replace: Collection[str] = ()) -> ImportReport:
+        """Store a folder in the workspace, all or nothing, then forget the cache.
+
+        The import runs in a child process (:mod:`.importer`) and the gateway's lock is not
+        held meanwhile: pages are answered while the folder is read and checked, and wait
+        for the workspace's file only while the rows are stored, as during ``cskpi
+        import``.  The cache is forgotten afterwards even when the file's signature would
+        tell: a page computed while the rows were stored may have kept the new signature
+        with the old figures.
+        """
+        try:
+            return import_in_child(self.shop, folder, replace=replace)
+        finally:
+            self.clear()
 
     def clear(self) -> None:
         """Forget every cached result."""

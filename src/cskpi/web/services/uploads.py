@@ -328,8 +328,7 @@ def import_upload(db: Session, data: DataGateway, user: User, upload: Upload,
     is removed after a successful import.
     """
     try:
-        report = data.exclusive(lambda: data.shop.import_folder(upload.files_dir,
-                                                                replace=upload.replace))
+        report = data.import_folder(upload.files_dir, replace=upload.replace)
     except ValidationFailed as exc:
         upload.record_failure(sorted(exc.issues, key=lambda i: not i.is_error))
         return None
