@@ -28,6 +28,7 @@ from cskpi.shop import Shop
 from cskpi.store.files import WAIT_ENV
 from cskpi.store.workspace import FAULT_DIR_ENV, FAULT_ENV, Workspace
 from cskpi.web.app import create_app
+from cskpi.web.services.gateway import DataGateway
 from cskpi.web.services.importer import import_in_child
 from cskpi.web.services.uploads import Upload, staging_root
 from cskpi.web.settings import make_settings
@@ -219,3 +220,37 @@ def test_an_import_that_finds_the_workspace_in_use_is_a_503(
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "10"
     assert "is in use by another process" in busy.text
     assert _import(client, page).headers["location"] == "/data?imported=2"
+
+
+def test_forget_does_not_wait_for_a_call_in_progress_and_drops_its_result(ws: Path) -> None:
+    """What an import through the app does when it ends: the file's signature unchanged
+    (as when a page computed while the rows were stored kept the new one), the next call
+    computes again; a call in progress is not waited for, and its result is dropped too."""
+    gateway = DataGateway(ws, schemes_by_role={})
+    computed: list[int] = []
+
+    def compute() -> int:
+        computed.append(len(computed) + 1)
+        return computed[-1]
+
+    assert gateway.cached(("test",), compute) == 1
+    assert gateway.cached(("test",), compute) == 1  # kept
+    gateway.forget()
+    assert gateway.cached(("test",), compute) == 2
+    inside, leave = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        inside.set()
+        leave.wait(30)
+        return compute()
+
+    running, result = _in_thread(lambda: gateway.cached(("slow",), slow))
+    assert inside.wait(30)
+    started = time.monotonic()
+    gateway.forget()  # while the call holds the gateway's lock
+    assert time.monotonic() - started < 1
+    leave.set()
+    running.join(30)
+    assert result == [3]
+    assert gateway.cached(("slow",), compute) == 4  # computed after forget: dropped
+    assert gateway.cached(("test",), compute) == 5

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 import threading
 from collections.abc import Callable, Collection, Mapping
@@ -132,6 +133,11 @@ class DataGateway:
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
+        # bumped by an import through the app (see forget): the cache kept under another
+        # number is forgotten by the next call
+        self._bumps = itertools.count(1)  # next() is atomic: imports may end together
+        self._generation = 0
+        self._cleared = 0
         self._timezone: str | None = None  # the shop's, as last read
 
     def _signature(self) -> tuple[int, ...]:
@@ -154,8 +160,10 @@ class DataGateway:
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         with self._lock:
-            if self._signature() != self._seen:
+            generation = self._generation  # read once: a later bump is the next call's
+            if generation != self._cleared or self._signature() != self._seen:
                 self._cache.clear()  # changed by another process (or never read)
+                self._cleared = generation
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
             try:
@@ -179,10 +187,15 @@ class DataGateway:
         try:
             return import_in_child(self.shop, folder, replace=replace)
         finally:
-            self.clear()
+            self.forget()
+
+    def forget(self) -> None:
+        """Forget every cached result from the next call on, without waiting for a call in
+        progress (whose result is forgotten too)."""
+        self._generation = next(self._bumps)
 
     def clear(self) -> None:
-        """Forget every cached result."""
+        """Forget every cached result (once a call in progress has ended)."""
         with self._lock:
             self._cache.clear()
             self._seen = None
