@@ -135,6 +135,29 @@ def test_a_cached_page_is_answered_while_an_upload_is_imported(
     assert reader.get("/overview?period=2026-11").status_code == 200
 
 
+def test_a_cached_page_is_answered_while_an_upload_is_checked(
+        client_of: Callable[[], TestClient], ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload's page checks the files against the workspace, which another process
+    holds meanwhile: the check waits for it, the pages do not wait for the check."""
+    reader, uploader = client_of(), client_of()
+    assert reader.get("/overview?period=2026-10").status_code == 200  # now in the cache
+    assert uploader.get("/data").status_code == 200  # where one uploads (imports read)
+    page = _upload(uploader, "sessions.csv", NOVEMBER_SESSIONS)
+    monkeypatch.setenv(WAIT_ENV, "60")  # the check waits for the file this long
+    with Holder(ws) as holder:
+        checking, checked = _in_thread(lambda: uploader.get(page))
+        time.sleep(1.5)  # the check has begun (and waits for the file)
+        reading, read = _in_thread(lambda: reader.get("/overview?period=2026-10"))
+        reading.join(timeout=2)
+        assert not reading.is_alive(), "a cached page waited for the check"
+        assert read[0].status_code == 200
+        assert checking.is_alive()  # still waiting for the file
+        holder.release()
+        checking.join(timeout=120)
+    assert checked[0].status_code == 200
+    assert f'action="{page}/import"' in checked[0].text  # nothing blocks the import
+
+
 BAD_SESSIONS = (
     "session_id,customer_id,agent_id,start_ts,transfer_ts,end_ts,channel,kind\n"
     "N1,C900001,A001,2026-11-02 09:00:00,,2026-11-02 09:10:00,taobao,presale\n"

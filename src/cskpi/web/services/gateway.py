@@ -36,10 +36,10 @@ from ...months import month_range
 from ...qa.loader import RulesText
 from ...scoring.run import SchemeText, Scored
 from ...scoring.snapshots import snapshot as score_snapshot
-from ...shop import DEFAULT_TZ, Shop
+from ...shop import DEFAULT_TZ, ImportCheck, Shop
 from ...store.files import LockWait, waiting
 from ...store.workspace import ImportReport
-from .importer import import_in_child
+from .importer import check_in_child, import_in_child
 
 if TYPE_CHECKING:
     from ...scheme import Scheme
@@ -150,6 +150,14 @@ class DataGateway:
                 sig += [0, 0]
         return tuple(sig)
 
+    def _forget_if_changed(self) -> None:
+        """Forget the cache when another process changed the file (or it was never read),
+        or an import through the app ended (:meth:`forget`); the lock is held."""
+        generation = self._generation  # read once: a later bump is the next call's
+        if generation != self._cleared or self._signature() != self._seen:
+            self._cache.clear()
+            self._cleared = generation
+
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()`` once per key until the workspace changes; calls are serialised.
 
@@ -160,10 +168,7 @@ class DataGateway:
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         with self._lock:
-            generation = self._generation  # read once: a later bump is the next call's
-            if generation != self._cleared or self._signature() != self._seen:
-                self._cache.clear()  # changed by another process (or never read)
-                self._cleared = generation
+            self._forget_if_changed()
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
             try:
@@ -173,6 +178,26 @@ class DataGateway:
                 self._seen = self._signature()
             self._cache[key] = value
             return value
+
+    def cached_apart(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """Like :meth:`cached`, but ``compute()`` runs without the gateway's lock, so other
+        calls go on meanwhile: for work done in another process (it must use none of this
+        process's connections to the workspace).  The key must name what the result
+        depends on, so that a result computed while the workspace changed is never found
+        under the new state (two calls may compute one key at once; the later is kept)."""
+        with self._lock:
+            self._forget_if_changed()
+            if key in self._cache:
+                return self._cache[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    def check_import(self, folder: Path, *, replace: Collection[str] = ()) -> ImportCheck:
+        """What importing a folder would report, storing nothing, checked in a child
+        process (:mod:`.importer`): not cached, see :meth:`cached_apart`."""
+        return check_in_child(self.shop, folder, replace=replace)
 
     def import_folder(self, folder: Path, *, replace: Collection[str] = ()) -> ImportReport:
         """Store a folder in the workspace, all or nothing, then forget the cache.
