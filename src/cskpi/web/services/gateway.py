@@ -22,6 +22,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -41,6 +42,24 @@ if TYPE_CHECKING:
     from ...scoring.entries import EventRule
 
 T = TypeVar("T")
+
+REQUEST_MEMO: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar(
+    "cskpi_request_memo", default=None)
+"""What one reading request (GET, HEAD) has already read from the app database: the
+scheme versions in force, the month's entries and QA decisions, the periods' locks.  A
+page asks for them several times (each scheme it shows, each month of a trend); within
+one request they cannot change, as the request writes nothing.  Set by the app's
+middleware; None (nothing kept) for a request that may write."""
+
+
+def remembered(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per reading request and key (every time outside one)."""
+    memo = REQUEST_MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
 
 SCHEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 """What a scheme saved in the app may be called (a preset name fits; a file path does not)."""
@@ -254,8 +273,9 @@ class DataGateway:
 
     def in_force(self, scheme: str) -> SchemeInForce:
         """The version of ``scheme`` that scores now: the newest saved, else the shipped."""
-        stored = (self.scheme_versions(scheme)
-                  if self.scheme_versions is not None and SCHEME_NAME.match(scheme) else None)
+        versions = self.scheme_versions
+        stored = (remembered(("scheme-version", scheme), lambda: versions(scheme))
+                  if versions is not None and SCHEME_NAME.match(scheme) else None)
         if stored is None:
             return SchemeInForce(scheme, scheme, None)
         version, text = stored
@@ -265,7 +285,9 @@ class DataGateway:
                                              str]:
         """Grades, events and QA decisions entered in the app for the month, and a cache
         key of them."""
-        grades, events = self.entries(period) if self.entries else ([], [])
+        entries = self.entries
+        grades, events = (remembered(("entries", period), lambda: entries(period))
+                          if entries else ([], []))
         qa, qa_key = self.qa_decisions(period)
         # what was entered is part of the key: a new grade gives a new score
         return grades, events, qa, repr((sorted(map(repr, grades)), sorted(map(repr, events)),
@@ -274,7 +296,9 @@ class DataGateway:
     def qa_decisions(self, period: str) -> tuple[Any, str]:
         """The month's QA decisions (:class:`cskpi.qa.engine.Decisions`, None when there
         are none) and a cache key of them."""
-        qa = self.qa_entries(period) if self.qa_entries else None
+        decisions = self.qa_entries
+        qa = (remembered(("qa-decisions", period), lambda: decisions(period))
+              if decisions else None)
         if qa is None or not (qa.dismissed or qa.rubric):
             return None, ""
         return qa, repr((sorted(qa.dismissed), sorted((k, str(v)) for k, v in qa.rubric.items())))

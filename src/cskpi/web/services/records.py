@@ -33,15 +33,15 @@ from ..db.models import Event, Grade, PeriodLock, User, utcnow
 from ..errors import BadRequest, Conflict, NotFound
 from ..params import current_month
 from .accounts import audit
-from .gateway import DataGateway, valid_period
+from .gateway import DataGateway, remembered, valid_period
 from .periods import LOCK_ACTION, REOPEN_ACTION, lock_target
 
 
 def latest_lock(db: Session, period: str, scheme: str) -> PeriodLock | None:
-    """The newest lock of a period under a scheme."""
-    return db.scalar(select(PeriodLock).where(PeriodLock.period == period,
-                                              PeriodLock.scheme == scheme)
-                     .order_by(PeriodLock.version.desc()).limit(1))
+    """The newest lock of a period under a scheme (read once per reading request)."""
+    return remembered(("lock", period, scheme), lambda: db.scalar(
+        select(PeriodLock).where(PeriodLock.period == period, PeriodLock.scheme == scheme)
+        .order_by(PeriodLock.version.desc()).limit(1)))
 
 
 def _require_agent(data: DataGateway, agent_id: str) -> dict[str, Any]:
