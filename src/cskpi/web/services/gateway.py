@@ -5,14 +5,15 @@ to call it.  DuckDB allows one read-write opener per file, so calls are serialis
 a lock, and results are cached until the workspace file is changed by someone else
 (an import by the CLI); the gateway's own calls (which may refresh the workspace's facts
 cache) do not invalidate them, and an import through the app calls :meth:`clear`.
+While another process holds the file for writing (an import storing a month), a page
+already cached is answered as it was: until the writer commits, the data is unchanged.
 
 A scheme is named by its preset (or file); the version in force of a name is the newest
 one saved in the app database (:attr:`DataGateway.scheme_versions`), else the shipped
-one.  A saved version is written once to an immutable file named by its content
-(``<workspace>.schemes/<name>.v<N>-<digest>.yaml``) and that path is what the core
-scores with, so every cache key that holds it changes when a new version is saved.
-QA rules saved in the app and chosen for a month (:attr:`DataGateway.qa_choice`) are
-handed to the core the same way (``<workspace>.qa/``).
+one.  A saved version is scored from its text (:class:`~cskpi.scoring.run.SchemeText`,
+named ``<name> v<N>``), so every cache key that holds it changes when a new version is
+saved.  QA rules saved in the app and chosen for a month (:attr:`DataGateway.qa_choice`)
+are handed to the core the same way (:class:`~cskpi.qa.loader.RulesText`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import datetime as dt
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -35,7 +37,7 @@ from ...qa.loader import RulesText
 from ...scoring.run import SchemeText, Scored
 from ...scoring.snapshots import snapshot as score_snapshot
 from ...shop import DEFAULT_TZ, Shop
-from ...store.files import LockWait, waiting
+from ...store.files import LockWait, waiting, written_by_another
 
 if TYPE_CHECKING:
     from ...scheme import Scheme
@@ -60,6 +62,9 @@ def remembered(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return memo[key]  # type: ignore[no-any-return]
+
+WRITER_CHECK_S = 0.5
+"""How long the answer to "is another process writing the workspace?" is trusted."""
 
 SCHEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 """What a scheme saved in the app may be called (a preset name fits; a file path does not)."""
@@ -148,6 +153,7 @@ class DataGateway:
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
         self._timezone: str | None = None  # the shop's, as last read
+        self._writer, self._writer_checked = False, -WRITER_CHECK_S  # see _being_written
 
     def _signature(self) -> tuple[int, ...]:
         sig: list[int] = []
@@ -170,6 +176,10 @@ class DataGateway:
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         with self._lock:
             if self._signature() != self._seen:
+                if key in self._cache and self._being_written():
+                    # another process is storing (an import): until it commits, the
+                    # workspace's data is what it was, and so is this page
+                    return self._cache[key]  # type: ignore[no-any-return]
                 self._cache.clear()  # changed by another process (or never read)
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
@@ -180,6 +190,14 @@ class DataGateway:
                 self._seen = self._signature()
             self._cache[key] = value
             return value
+
+    def _being_written(self) -> bool:
+        """Whether another process holds the workspace for writing (asked at most every
+        :data:`WRITER_CHECK_S`: each asking opens the file)."""
+        now = time.monotonic()
+        if now >= self._writer_checked + WRITER_CHECK_S:
+            self._writer_checked, self._writer = now, written_by_another(self.workspace)
+        return self._writer
 
     def exclusive(self, work: Callable[[], T]) -> T:
         """Run ``work`` (an import, a replace) alone on the workspace, then forget the cache."""
