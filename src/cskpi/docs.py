@@ -611,10 +611,11 @@ def render_cli() -> str:
 
 WEB_PAGES = (
     ("/overview", "manager, admin", "shop KPIs beside scheme targets and platform thresholds, "
-     "6-month trends, alerts, team and agent tables"),
+     "6-month trends, alerts, team and agent tables, each figure beside the previous month's"),
     ("/leaderboard", "manager, admin", "agents × metrics, sortable, sample sizes, small-sample "
      "flags"),
     ("/agents/{id}/scorecard", "manager, admin, the agent", "score by item with rule and data, "
+     "the score, each item's and each event kind's points beside the previous month's, "
      "pay slip, trend; locked months show the locked version"),
     ("/agents/{id}/metrics/{metric}", "manager, admin, the agent", "drill-down: the sessions, "
      "rounds or orders behind one figure"),

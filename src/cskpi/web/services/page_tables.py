@@ -211,7 +211,8 @@ def _card_items(f: Formatter, card: Mapping[str, Any]) -> Table:
         rows.append([item["label"], *data, texts.rule_text(item, t), item.get("points"),
                      item.get("max")])
     for adj in card.get("adjustments") or ():
-        rows.append([f"{t('web.scorecard.adjustment')}: {adj['event']}", "",
+        label = texts.event_label(adj["event"], t, adj.get("label"))
+        rows.append([f"{t('web.scorecard.adjustment')}: {label}", "",
                      Value(adj.get("count"), "count"), None, None, texts.rule_text(adj, t),
                      adj.get("points"), None])
     return table("card-items", t("web.scorecard.items"), [
