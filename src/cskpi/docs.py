@@ -440,9 +440,10 @@ point and each amount with the rule and the data behind it.
 
 ## Items (each has `key`, `label`, `max` or `weight`)
 `label` is the item's name as the shop writes it (shown as written, in every language);
-`label_en: Inquiry conversion` names it in the app's English pages. Without one, an
-English page shows the label followed by what the item measures in English: its metric's
-English label, else its key (`配合度 (cooperation)`).
+`label_en: Inquiry conversion` names it in the app's English pages, downloads and English
+reports (`cskpi report --lang en`). Without one, English shows the label followed by what
+the item measures in English: its metric's English label, else its key
+(`配合度 (cooperation)`).
 
 | kind | example | points |
 |---|---|---|

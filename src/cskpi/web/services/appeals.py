@@ -381,7 +381,8 @@ def agent_month(db: Session, data: DataGateway, agent_id: str, period: str) -> A
         appeals = [a for a in mine if a.kind == "grade" and a.period == period
                    and a.item == item.key]
         shown = grade_in_force(db, data, agent_id, period, item.key)
-        grades.append({"item": item.key, "label": item.label, "shown": shown,
+        grades.append({"item": item.key, "label": item.label, "label_en": item.label_en,
+                       "shown": shown,
                        "appeals": appeals,
                        "appealable": shown is not None and not _has_open(appeals)})
     events = []
