@@ -8,8 +8,8 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from cskpi import core
 from cskpi.scoring.corrections import apply_corrections, keyed_complaints, keyed_events
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 
 AGENTS = "agent_id,name,role,team,level\n001,张伟,aftersale,A,senior\n002,李娜,aftersale,A,junior\n"
@@ -26,8 +26,9 @@ def _keys(root: Path, rows: list[str]) -> tuple[list[str], list[str]]:
     write_folder(root / "data", {
         "agents.csv": AGENTS, "complaints.csv": COMPLAINTS,
         "events.csv": "agent_id,ts,kind,points,note\n" + "\n".join(rows) + "\n"})
-    core.import_folder(root / "data", root / "shop.duckdb")
-    found = core.imported_entries(root / "shop.duckdb", "2026-10")
+    shop = Shop(root / "shop.duckdb")
+    shop.import_folder(root / "data")
+    found = shop.imported_entries("2026-10")
     return [e["key"] for e in found["events"]], [c["key"] for c in found["complaints"]]
 
 

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cskpi import core
 from cskpi.data.demo import generate
+from cskpi.shop import Shop
 from tests.helpers.web import PERIOD
 from tests.helpers.web_entries import A004_PAY, A004_SCORE, audit_of, card, post, refusal, text_of
 
@@ -44,7 +44,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate(root / "data", agents=6, days=5)
     with (root / "data" / "complaints.csv").open("a", encoding="utf-8") as out:
         out.write(COMPLAINT)
-    core.import_folder(root / "data", root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(root / "data")
     return root / "shop.duckdb"
 
 
