@@ -116,9 +116,8 @@ def pick_routes(workspace: Path, period: str | None
     """(period, [(route name, paths)]): scorecards of every scored agent, in turn."""
     from cskpi.shop import Shop
 
-    shop = Shop(workspace)
-    period = period or shop.latest_month()[0].strftime("%Y-%m")
-    agents = [a["agent_id"] for a in shop.roster()
+    period = period or Shop(workspace).latest_month()[0].strftime("%Y-%m")
+    agents = [a["agent_id"] for a in Shop(workspace).roster()
               if a["role"] in ("presale", "aftersale")]
     return period, [("overview", [f"/overview?period={period}"]),
                     ("leaderboard", [f"/leaderboard?period={period}"]),

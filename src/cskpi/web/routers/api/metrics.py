@@ -26,6 +26,8 @@ def metrics(principal: CurrentUser, data: DataDep,
     if user.role not in MANAGERS and (user.role != "agent" or by != "agent"):
         raise Forbidden("web.error.role_required", roles=", ".join(MANAGERS))
     period = period or data.latest_period()
-    rows = [r for r in data.metrics(period, by)
-            if by != "agent" or can_see_agent(user, str(r["agent_id"]))]
-    return MetricsOut(period=period, by=by, rows=jsonable(rows))
+    # the rows as JSON values once per month and grouping (100 agents × 120 fields)
+    rows = data.cached(("api", "metrics", period, by),
+                       lambda: jsonable(data.metrics(period, by)))
+    return MetricsOut(period=period, by=by, rows=[
+        r for r in rows if by != "agent" or can_see_agent(user, str(r["agent_id"]))])
