@@ -403,3 +403,6 @@ def test_the_page_in_chinese(client_as: Callable[..., TestClient]) -> None:
     token = _token(_upload(client, [("agents.csv", b"agent_id,role\nA1,nobody\n")]))
     report = client.get(f"/data/uploads/{token}", headers=zh).text
     assert "导入前检查" in report and ">错误<" in report and "agents（客服）" in report
+    # the problem itself from the zh catalog (issue.bad_value), not its English text
+    issues = report.split('id="issues"', 1)[1].split("</table>", 1)[0]
+    assert "“nobody”不是" in issues and "is not an allowed value" not in issues

@@ -176,8 +176,9 @@ def test_a_refused_upload_records_every_issue_and_changes_nothing(
     issues = Upload(token, 0, "admin", "", folder=staging_root(ws) / token).failure()
     assert issues is not None
     # the bad cell: data line 2 is spreadsheet row 3 (row 1 is the header); the upload
-    # keeps an issue's English text, not its parameters
+    # keeps an issue's code and parameters besides its English text
     errors = [(i.code, i.file, i.row, i.column, i.message) for i in issues if i.is_error]
+    assert [i.params for i in issues if i.is_error] == [{"value": "2026/11/02 9:3"}]
     assert errors == [("bad_type", "sessions.csv", 3, "start_ts",
                        "'2026/11/02 9:3' has a one-digit minute or second: is 9:3 nine past "
                        "three minutes or half past nine?")]
@@ -186,6 +187,12 @@ def test_a_refused_upload_records_every_issue_and_changes_nothing(
     assert (_sha256(ws), Workspace(ws).counts(), Workspace(ws).import_log()) == before
     shown = client.get(page).text
     assert 'id="import-refused"' in shown and "2026/11/02 9:3" in shown
+    # read in Chinese: the problem and its hint from the zh catalog, no English sentence
+    zh = client.get(page, headers={"accept-language": "zh-CN"}).text
+    refused_table = zh.split('id="refused-issues"', 1)[1].split("</table>", 1)[0]
+    assert "“2026/11/02 9:3”的分钟或秒只有一位" in refused_table
+    assert "分钟和秒请写两位" in refused_table
+    assert "one-digit minute" not in refused_table and "half past" not in refused_table
 
 
 def _refused_here(ws: Path, tmp_path: Path) -> list[Issue]:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ...data.sessions import SessionRules
 from ...errors import CskpiError, UsageError, WorkspaceError
 from ...metrics.compute import MetricQuery
 from ...metrics.profiles import resolve as resolve_profile
@@ -137,7 +138,10 @@ class DataGateway:
                  entries: Callable[[str], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
                  | None = None) -> None:
         self.workspace = Path(workspace)
-        self.shop = Shop(self.workspace)  # every figure comes from it, a call at a time
+        # every figure comes from it, a call at a time; an upload's messages without
+        # session ids are cut by the app's profile, as `cskpi import --profile` cuts them
+        self.shop = Shop(self.workspace,
+                         sessions=SessionRules.of_profile(resolve_profile(profile)))
         # (grades, events) entered in the app for a month; they take part in scoring
         self.entries = entries
         self.profile = profile

@@ -114,11 +114,15 @@ class Upload:
         path = self.folder / "failure.json"
         if not path.exists():
             return None
-        return [Issue(**i) for i in json.loads(path.read_text("utf-8"))]
+        return [Issue.stored(i) for i in json.loads(path.read_text("utf-8"))]
 
     def record_failure(self, issues: list[Issue]) -> None:
-        (self.folder / "failure.json").write_text(
-            json.dumps([i.to_dict() for i in issues], ensure_ascii=False), "utf-8")
+        """Keep a refused import's issues as a workspace keeps warnings: code, catalog
+        entry and parameters besides the English text, to be read in any language."""
+        kept = [{**i.to_dict(), "message_key": i.message_key, "params": i.params_json()}
+                for i in issues]
+        (self.folder / "failure.json").write_text(json.dumps(kept, ensure_ascii=False),
+                                                  "utf-8")
 
 
 def _load(folder: Path) -> Upload | None:
