@@ -24,10 +24,9 @@ import pytest
 
 from tests.helpers.exports import csv_rows, file_names, html_table, workbook
 from tests.helpers.ranges import PREVIOUS_WEEK, WEEK, three_week_shop
-from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, login
+from tests.helpers.web import small_shop_clients
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
 RANGE = "from=2026-10-03&to=2026-10-07"  # 5 days; the 5 before: 09-28 – 10-02
@@ -39,38 +38,11 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def ranges_app(shop: Path, tmp_path: Path) -> Iterator[FastAPI]:
-    """An app on the three-week shop: a manager, agent A1 (a001) and a Chinese manager."""
-    from cskpi.web.app import create_app
-    from cskpi.web.db.engine import transaction
-    from cskpi.web.services.accounts import create_user
-    from cskpi.web.services.gateway import DataGateway
-    from cskpi.web.settings import DEFAULT_SCHEMES, make_settings
-
-    settings = make_settings(shop, database_url=f"sqlite:///{tmp_path / 'app.sqlite'}",
-                             environ={}, admin_password=ADMIN_PASSWORD, **FAST_ARGON2)
-    app = create_app(settings, data=DataGateway(shop, schemes_by_role=DEFAULT_SCHEMES))
-    state = app.state.cskpi
-    with transaction(state.sessions) as db:
-        for username, role, agent, locale in (("mgr", "manager", None, None),
-                                              ("a001", "agent", "A1", None),
-                                              ("a004", "manager", None, "zh_CN")):
-            create_user(db, state.passwords, username=username, password=PASSWORDS[username],
-                        role=role, agent_id=agent, locale=locale)
-    yield app
-    state.engine.dispose()
-
-
-@pytest.fixture
-def client(ranges_app: FastAPI) -> Callable[[str], TestClient]:
-    from fastapi.testclient import TestClient
-
-    def make(username: str) -> TestClient:
-        c = TestClient(ranges_app)
-        assert login(c, username).status_code == 303
-        return c
-
-    return make
+def client(shop: Path, tmp_path: Path) -> Iterator[Callable[[str], TestClient]]:
+    """Clients of an app on the shop, logged in as a manager (mgr), agent A1 (a001) or a
+    Chinese manager (a004)."""
+    with small_shop_clients(shop, tmp_path / "app.sqlite") as client_of:
+        yield client_of
 
 
 def _card(html: str, key: str) -> tuple[str, str]:
