@@ -747,7 +747,8 @@ reader's language (the API's in English): {codes}. A month, week or range that r
 past today is answered, and these pages say it is not over yet. Each figure is
 compared with the previous period of the same kind: the previous month, the previous
 ISO week, or as many days just before a range. The trend of the overview shows whole
-months, up to the one the period begins in; links to a scorecard open that month. The
+months, up to the one the period ends in (today's, while it is not over); links to a
+scorecard open that month. The
 period is in the page's title (`2026-W45 (11-02 – 11-08)`, `2026年第45周（11-02 – 11-08）`,
 `2026-11-01 – 2026-11-15`), in every link between these pages and in their downloads.
 

@@ -103,11 +103,11 @@ class Period:
         """:attr:`query` as a query string (``week=2026-W45``), for links."""
         return urlencode(self.query)
 
-    @property
-    def month_of(self) -> str:
-        """The month ``YYYY-MM`` the period begins in: where a link to a page that shows
-        whole months (a scorecard) goes."""
-        return f"{self.first:%Y-%m}"
+    def month_until(self, today: dt.date) -> str:
+        """The month ``YYYY-MM`` of the period's last day, or of ``today`` while the period
+        is not over: where a link to a page of whole months (a scorecard) goes, and the
+        last month of a trend (2026-W40, 09-28 – 10-04, mostly October: 2026-10)."""
+        return f"{min(self.last, max(today, self.first)):%Y-%m}"
 
     @property
     def week_of(self) -> str:

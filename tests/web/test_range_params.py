@@ -60,6 +60,14 @@ def test_the_previous_week_of_week_1_is_named_by_its_own_iso_year() -> None:
     assert Period.week("2021-W01").previous().key == "2020-W53"  # 2020 had 53 weeks
 
 
+def test_links_to_pages_of_months_open_the_month_a_period_ends_in() -> None:
+    today = D(2026, 12, 5)
+    assert Period.week("2026-W40").month_until(today) == "2026-10"  # 09-28 – 10-04
+    assert Period.month("2026-10").month_until(today) == "2026-10"
+    # not over yet: today's month, not the one to come (which would be refused)
+    assert Period.days(D(2026, 11, 20), D(2027, 1, 10)).month_until(today) == "2026-12"
+
+
 def test_keys_tell_a_month_a_week_and_days_of_the_same_days_apart() -> None:
     month, days = Period.month("2026-02"), Period.days(D(2026, 2, 1), D(2026, 2, 28))
     week, week_days = Period.week("2026-W45"), Period.days(D(2026, 11, 2), D(2026, 11, 8))

@@ -228,12 +228,12 @@ def test_a_relabel_comes_back_to_the_week_it_was_made_in(
     session = re.findall(r'<tr data-session="([^"]+)"', lost)[0]  # a lost inquiry of W40
     assert f'href="/funnel/sessions/{session}?week=2026-W40"' in lost  # the link keeps it
     page = mgr.get(f"/funnel/sessions/{session}?week=2026-W40").text
-    # the transcript's form posts to the week; its month field is the week's month
-    # (the week begins in September)
+    # the transcript's form posts to the week; its month field is the month the week
+    # ends in (it begins in September)
     assert 'action="/funnel/relabel?week=2026-W40"' in page
-    assert 'name="period" value="2026-09"' in page
+    assert 'name="period" value="2026-10"' in page
     done = mgr.post("/funnel/relabel?week=2026-W40", follow_redirects=False, data={
-        "csrf_token": form_token(page), "session_id": session, "period": "2026-09",
+        "csrf_token": form_token(page), "session_id": session, "period": "2026-10",
         "reason": "price"})
     assert done.status_code == 303
     assert done.headers["location"] == f"/funnel/sessions/{session}?week=2026-W40&saved=1"

@@ -102,6 +102,7 @@ def render(request: Request, name: str,
     if shown is not None:
         now = today()
         base.update(period=shown, period_open=shown.is_open(now), day_max=now.isoformat(),
+                    period_month=shown.month_until(now),  # where links to scorecards go
                     week_max="{:04d}-W{:02d}".format(*now.isocalendar()[:2]))
         if cache_key is not None:  # the note "not over yet" goes when the period is over
             cache_key = (*cache_key, base["period_open"])

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from ...deps import DataDep, ManagerUser, PeriodDep, StateDep
 from ...i18n import Formatter
+from ...params import today
 from ...services.comparison import Comparer, previous_rows
 from ...services.views import (
     OVERVIEW_KEYS,
@@ -43,9 +44,10 @@ def overview(request: Request, principal: ManagerUser, state: StateDep, data: Da
         shop = shop_rows[0] if shop_rows else {}
         goals = general_goals(data)
         shop_goals = row_goals(shop, goals)
-        # the trend is of whole months: those up to the one the period begins in
-        months = trailing_months(period.month_of)
-        shop_months = by_month(monthly_rows(data, period.month_of, "shop"))
+        # the trend is of whole months: those up to the one the period ends in
+        month = period.month_until(today())
+        months = trailing_months(month)
+        shop_months = by_month(monthly_rows(data, month, "shop"))
         rules = settings.alerts
         alert_below = next((t for m, op, t in rules if m == CHART_METRIC and op == "<"), None)
         before = previous_rows(data, period, "shop")
