@@ -24,7 +24,8 @@ from common import OUT, PEAK, demo_folder, run_child
 PRELUDE = PEAK + """
 import datetime as dt, json, sys, time
 import ibis.backends.duckdb, pandas, pyarrow
-from cskpi import core
+from cskpi.shop import Shop
+from cskpi.metrics.ibis_adapter import duckdb_backend
 from cskpi.lost import LostQuery
 from cskpi.metrics.compute import MetricQuery
 first, last = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
@@ -33,7 +34,7 @@ ws, cache = sys.argv[1], sys.argv[2] == "cache"
 
 CATALOG = PRELUDE + """
 t = time.perf_counter()
-rows = core.compute_metrics(MetricQuery(first, last), workspace=ws, use_cache=cache).rows
+rows = Shop(ws).metrics(MetricQuery(first, last), use_cache=cache).rows
 print(json.dumps({"wall_s": time.perf_counter() - t, "peak_mb": peak_mb(),
                   "note": f"{len(rows)} agents"}))
 """
@@ -49,10 +50,10 @@ from cskpi.metrics.inputs import duckdb_inputs
 q = LostQuery(first, last)
 t = time.perf_counter()
 if cache:
-    rows = core.lost_summary(q, workspace=ws)
+    rows = Shop(ws).lost_summary(q)
 else:
     with Workspace(ws).connect(read_only=True) as con:
-        backend = core._ibis_duckdb(con)
+        backend = duckdb_backend(con)
         inp = duckdb_inputs(backend, con, "Asia/Shanghai")
         facts = inp.shared("facts", lambda: E.session_facts(inp, q.profile))
         tax = read_taxonomy()
@@ -74,10 +75,10 @@ q = LostQuery(first, last)
 edges = DEFAULT_EDGES["duration"]
 t = time.perf_counter()
 if cache:
-    rows = core.conversion_curve(q, "duration", edges, workspace=ws)
+    rows = Shop(ws).conversion_curve(q, "duration", edges)
 else:
     with Workspace(ws).connect(read_only=True) as con:
-        backend = core._ibis_duckdb(con)
+        backend = duckdb_backend(con)
         inp = duckdb_inputs(backend, con, "Asia/Shanghai")
         facts = inp.shared("facts", lambda: E.session_facts(inp, q.profile))
         pairs = inquiries(inp, q.profile, q.buckets, facts)

@@ -49,14 +49,15 @@ print(json.dumps({"wall_s": time.perf_counter() - t, "peak_mb": peak_mb()}))
 CATALOG = PEAK + """
 import datetime as dt, json, sys, time
 import ibis.backends.duckdb, pandas, pyarrow
-from cskpi import core
+from cskpi.shop import Shop
+from cskpi.metrics.ibis_adapter import duckdb_backend
 from cskpi.metrics.compute import MetricQuery
 from cskpi.months import month_end
 use_cache = sys.argv[2] == "cache"
 month = dt.date.fromisoformat(sys.argv[3]) if len(sys.argv) > 3 else dt.date(2026, 10, 1)
 q = MetricQuery(month, month_end(month))
 t = time.perf_counter()
-result = core.compute_metrics(q, workspace=sys.argv[1], use_cache=use_cache)
+result = Shop(sys.argv[1]).metrics(q, use_cache=use_cache)
 wall = time.perf_counter() - t
 c = result.cache
 print(json.dumps({"wall_s": wall, "peak_mb": peak_mb(), "rows": len(result.rows),
@@ -116,7 +117,8 @@ FROM per GROUP BY agent_id
 UPDATE = PEAK + """
 import json, sys, time
 import ibis.backends.duckdb, pandas, pyarrow
-from cskpi import core
+from cskpi.shop import Shop
+from cskpi.metrics.ibis_adapter import duckdb_backend
 from cskpi.metrics.cache import cached
 from cskpi.metrics.compiled import SqlStore
 from cskpi.metrics.inputs import duckdb_inputs
@@ -124,7 +126,7 @@ from cskpi.metrics.profiles import Profile
 from cskpi.store.workspace import Workspace
 with Workspace(sys.argv[1]).connect(read_only=False) as con:
     t = time.perf_counter()
-    backend = core._ibis_duckdb(con)
+    backend = duckdb_backend(con)
     inp = duckdb_inputs(backend, con, "Asia/Shanghai", SqlStore(con))
     c = cached(backend, con, inp, Profile())
     inp.release()

@@ -12,7 +12,7 @@ by a third and more):
     every phrase of the rules as one ``regexp_matches`` alternation (the rows, as Arrow);
     and the same query written with ``regexp_full_match(text, '(?s:.*)(?:…)(?s:.*)')``,
     as the QA engine writes its matches (see :mod:`cskpi.qa.engine`);
-  - the QA check (as :func:`cskpi.core.qa_check` runs it for ``cskpi qa hits``) with no
+  - the QA check (as :meth:`cskpi.shop.Shop.qa_check` runs it for ``cskpi qa hits``) with no
     results kept from before (the workspace's QA tables dropped first): every rule kind
     of the bench rules — the taobao-basic preset padded with generated phrases and
     patterns to >= 300 phrases and >= 10 patterns, so phrases, patterns, the required
@@ -100,7 +100,7 @@ print(json.dumps({"wall_s": time.perf_counter() - t, "cpu_s": time.process_time(
 QA = """
 import datetime as dt, json, sys, time
 import duckdb, ibis.backends.duckdb, pandas, pyarrow, re2
-from cskpi import core
+from cskpi.shop import Shop
 import cskpi.metrics.cache, cskpi.qa.cache, cskpi.qa.engine, cskpi.qa.loader  # (not timed)
 if sys.argv[3] == "full":  # no results kept from before
     con = duckdb.connect(sys.argv[1])
@@ -110,7 +110,7 @@ if sys.argv[3] == "full":  # no results kept from before
 
 
 def run(backend, inputs, con):
-    # as cskpi.core.qa_check (cskpi qa hits) runs it, and the scores grouped per agent
+    # as cskpi.shop.Shop.qa_check (cskpi qa hits) runs it, and the scores grouped per agent
     # as the metrics read them
     from cskpi.metrics.cache import cached
     from cskpi.metrics.profiles import resolve
@@ -128,8 +128,7 @@ def run(backend, inputs, con):
 
 
 t, c = time.perf_counter(), time.process_time()
-hits, sessions, scanned = core._with_inputs(run, workspace=sys.argv[1], data=None,
-                                            writable=True)
+hits, sessions, scanned = Shop(sys.argv[1])._with_inputs(run, writable=True)
 wall, cpu = time.perf_counter() - t, time.process_time() - c
 print(json.dumps({"wall_s": wall, "cpu_s": cpu, "rows": hits, "sessions": scanned,
                   "scored": sessions}))
@@ -137,22 +136,21 @@ print(json.dumps({"wall_s": wall, "cpu_s": cpu, "rows": hits, "sessions": scanne
 
 WARM = """
 import datetime as dt, json, sys
-from cskpi import core
+from cskpi.shop import Shop
 from cskpi.metrics.compute import MetricQuery
-core.compute_metrics(MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
-                     workspace=sys.argv[1])
+Shop(sys.argv[1]).metrics(MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31)))
 print(json.dumps({}))
 """
 
 
 def workspace_for(messages: int, unique_text: bool) -> Path:
-    from cskpi import core
+    from cskpi.shop import Shop
 
     ws = OUT / f"qa-ws-{messages}.duckdb"
     if not ws.exists():
         tmp = ws.with_suffix(".tmp")
         tmp.unlink(missing_ok=True)
-        core.import_folder(demo_folder(messages), tmp)
+        Shop(tmp).import_folder(demo_folder(messages))
         tmp.rename(ws)
     if not unique_text:
         return ws
@@ -200,7 +198,7 @@ def split_last_day(folder: Path, out: Path) -> tuple[Path, Path]:
 def incremental_workspace(messages: int, rules: Path) -> Path:
     """A workspace that imported the month without its last day, was checked, then
     imported the last day (the facts cache warmed after each import)."""
-    from cskpi import core
+    from cskpi.shop import Shop
 
     ws = OUT / f"qa-incr-{messages}.duckdb"
     if ws.exists():
@@ -208,10 +206,10 @@ def incremental_workspace(messages: int, rules: Path) -> Path:
     first, last = split_last_day(demo_folder(messages), OUT / f"qa-incr-{messages}")
     tmp = ws.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)
-    core.import_folder(first, tmp)
+    Shop(tmp).import_folder(first)
     run_child(WARM, str(tmp))
     run_child(QA, str(tmp), str(rules), "cached")
-    core.import_folder(last, tmp)
+    Shop(tmp).import_folder(last)
     run_child(WARM, str(tmp))
     tmp.rename(ws)
     return ws

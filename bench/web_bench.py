@@ -90,8 +90,8 @@ def logged_in(base: str):  # type: ignore[no-untyped-def]
 
 def demo_workspace(agents: int, days: int, messages: int | None) -> Path:
     """A demo shop of that size, imported once and kept under bench/out for later runs."""
-    from cskpi import core
     from cskpi.data.demo import generate
+    from cskpi.shop import Shop
 
     folder = ROOT / "bench" / "out" / f"web-{agents}a-{days}d-{messages or 'auto'}m"
     workspace = folder / "shop.duckdb"
@@ -99,7 +99,7 @@ def demo_workspace(agents: int, days: int, messages: int | None) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
         start = time.perf_counter()
         generate(folder / "data", agents=agents, days=days, messages=messages)
-        core.import_folder(folder / "data", workspace)
+        Shop(workspace).import_folder(folder / "data")
         (folder / ".complete").write_text("ok")
         print(f"demo shop generated and imported in {time.perf_counter() - start:.1f} s")
     return workspace
@@ -108,10 +108,10 @@ def demo_workspace(agents: int, days: int, messages: int | None) -> Path:
 def pick_routes(workspace: Path, period: str | None
                 ) -> tuple[str, list[tuple[str, list[str]]]]:
     """(period, [(route name, paths)]): scorecards of every scored agent, in turn."""
-    from cskpi import core
+    from cskpi.shop import Shop
 
-    period = period or core.latest_month(workspace)[0].strftime("%Y-%m")
-    agents = [a["agent_id"] for a in core.roster(workspace)
+    period = period or Shop(workspace).latest_month()[0].strftime("%Y-%m")
+    agents = [a["agent_id"] for a in Shop(workspace).roster()
               if a["role"] in ("presale", "aftersale")]
     return period, [("overview", [f"/overview?period={period}"]),
                     ("leaderboard", [f"/leaderboard?period={period}"]),

@@ -57,8 +57,8 @@ WIDER = """() => {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo shop (6 agents, 5 days of October 2026) imported, a manager and the admin."""
-    from cskpi import core
     from cskpi.data.demo import generate
+    from cskpi.shop import Shop
     from cskpi.web.app import create_app
     from cskpi.web.db.engine import transaction
     from cskpi.web.services.accounts import create_user
@@ -66,7 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     root = tmp_path_factory.mktemp("layout")
     generate(root / "data", agents=6, days=5)
-    core.import_folder(root / "data", root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(root / "data")
     app = create_app(make_settings(root / "shop.duckdb", admin_password=PASSWORDS["admin"],
                                    environ={}))
     state = app.state.cskpi

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cskpi import core
 from cskpi.metrics.feedback import FeedbackQuery
 from cskpi.metrics.profiles import resolve
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 from tests.helpers.feedback import FEEDBACK_FILES as FILES
 from tests.helpers.golden import AGENTS, OCT, metrics
@@ -16,7 +16,7 @@ from tests.helpers.golden import AGENTS, OCT, metrics
 
 def feedback(tmp_path, **who):
     folder = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **FILES})
-    return core.feedback(FeedbackQuery(*OCT, resolve("generic"), **who), data=folder)
+    return Shop(data=folder).feedback(FeedbackQuery(*OCT, resolve("generic"), **who))
 
 
 def rows(items, *keys):
@@ -68,5 +68,5 @@ def test_the_lists_are_the_rows_the_catalog_counts(tmp_path):
 def test_without_reviews_or_ratings_the_lists_say_so(tmp_path):
     folder = write_folder(tmp_path / "d", {"agents.csv": AGENTS,
                                            "messages.csv": FILES["messages.csv"]})
-    f = core.feedback(FeedbackQuery(*OCT, resolve("generic")), data=folder)
+    f = Shop(data=folder).feedback(FeedbackQuery(*OCT, resolve("generic")))
     assert (f.has_reviews, f.has_ratings, f.reviews, f.ratings) == (False, False, [], [])

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from cskpi import core
 from cskpi.metrics.heatmap import HOURS, WEEKDAYS, HeatmapQuery
 from cskpi.metrics.profiles import resolve
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 from tests.helpers.golden import AGENTS, HEAD, OCT, metrics
 
@@ -28,7 +28,7 @@ CHAT = {"messages.csv": HEAD + "".join(line + "\n" for line in (
 
 def heatmap(tmp_path, **who):
     folder = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **CHAT})
-    return core.activity_heatmap(HeatmapQuery(*OCT, resolve("generic"), **who), data=folder)
+    return Shop(data=folder).heatmap(HeatmapQuery(*OCT, resolve("generic"), **who))
 
 
 def nonzero(h, field):
@@ -83,7 +83,7 @@ def test_the_service_window_of_the_profile_is_the_catalogs(tmp_path):
     # the numerator and the denominator: (2 + 0) / 3 rounds, the session still counts
     folder = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **CHAT})
     profile = resolve("generic", {"service_window": "09:00-23:00"})
-    h = core.activity_heatmap(HeatmapQuery(*OCT, profile), data=folder)
+    h = Shop(data=folder).heatmap(HeatmapQuery(*OCT, profile))
     assert (h.sessions, h.rounds_in_time, h.rounds) == (3, 2, 3)
     assert h.cell(0, 23).sessions == 1 and h.cell(0, 23).reply_3min_rate is None
     shop = metrics(tmp_path / "m", CHAT, by="shop",

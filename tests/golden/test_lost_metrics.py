@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cskpi import core
 from cskpi.metrics.compute import MetricQuery
 from cskpi.metrics.profiles import resolve
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 from tests.helpers.golden import AGENTS, OCT, metrics
 from tests.helpers.golden_lost import FILES, ORDERS, SESSIONS
@@ -99,28 +99,28 @@ def test_cached_figures_equal_fresh_ones(tmp_path: Path) -> None:
     cached and uncached paths give the same rows."""
     d = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **FILES})
     ws = tmp_path / "ws.duckdb"
-    core.import_folder(d, ws)
+    Shop(ws).import_folder(d)
     for by in ("agent", "team"):
         q = MetricQuery(*OCT, by=by, profile=resolve("generic"))
-        cached = core.compute_metrics(q, workspace=ws)
-        again = core.compute_metrics(q, workspace=ws)  # from the stored cache
-        fresh = core.compute_metrics(q, workspace=ws, use_cache=False)
+        cached = Shop(ws).metrics(q)
+        again = Shop(ws).metrics(q)  # from the stored cache
+        fresh = Shop(ws).metrics(q, use_cache=False)
         assert cached.rows == fresh.rows == again.rows
 
 
 def test_the_drill_down_lists_the_lost_customers_and_the_reminders(tmp_path: Path) -> None:
     d = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **FILES})
     q = MetricQuery(*OCT, profile=resolve("generic"))
-    lost = core.explain_metric(q, "A1", "lost_rate", data=d)
+    lost = Shop(data=d).explain(q, "A1", "lost_rate")
     # A1's inquiring customers by first inquiry; lost: C1, C2, C3 (no credited order)
     assert [(r["customer_id"], r["numerator"]) for r in lost.rows] == [
         ("C1", True), ("C2", True), ("C3", True), ("C5", False), ("C8", False)]
     assert (lost.numerator, lost.denominator) == (3, 5)
-    reminded = core.explain_metric(q, "A2", "remind_success_rate", data=d)
+    reminded = Shop(data=d).explain(q, "A2", "remind_success_rate")
     assert [(r["order_id"], r["reminded"], r["paid_after"]) for r in reminded.rows] == [
         ("O3", dt.datetime(2026, 10, 5, 9, 30), True)]
     assert "24 h" in reminded.note
-    unpaid = core.explain_metric(q, "A1", "unpaid_customers", data=d)
+    unpaid = Shop(data=d).explain(q, "A1", "unpaid_customers")
     assert [r["customer_id"] for r in unpaid.rows] == ["C5"]
 
 
@@ -142,7 +142,7 @@ def test_a_scheme_scores_the_new_metrics(tmp_path: Path) -> None:
     d = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **FILES})
     scheme = tmp_path / "scheme.yaml"
     scheme.write_text(SCHEME, encoding="utf-8")
-    scored = core.score_period(str(scheme), "2026-10", data=d)
+    scored = Shop(data=d).score(str(scheme), "2026-10")
     points = {(s.agent_id, i.key): i.points for s in scored.result.cards for i in s.items}
     # A1: lost 3/5 = 0.6 -> 20; reminders 0/1 -> 0; 0*10 + 1*5 - 3 - 1 = 1
     assert (points[("A1", "lost")], points[("A1", "reminders")], points[("A1", "counts")]) \

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from cskpi import core
 from cskpi.lost import LostQuery, summary, wilson
 from cskpi.metrics.compute import MetricQuery
 from cskpi.metrics.profiles import resolve
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 from tests.helpers.golden import AGENTS, OCT
 from tests.helpers.golden_lost import FILES, MESSAGES
@@ -51,7 +51,7 @@ def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def by_customer(shop: Path, **kw: Any) -> dict[str, Any]:
-    items, _ = core.lost_inquiries(Q, data=shop, **kw)
+    items, _ = Shop(data=shop).lost_inquiries(Q, **kw)
     return {i.customer_id: i for i in items}
 
 
@@ -74,15 +74,15 @@ def test_each_lost_customer_gets_its_reason(shop: Path) -> None:
 def test_a_slow_first_response_is_a_service_failure(shop: Path) -> None:
     # C1's first response took 30 s: with reply_within_s 20 it is too slow
     q = LostQuery(*OCT, profile=resolve("generic", {"reply_within_s": "20"}))
-    items, _ = core.lost_inquiries(q, data=shop)
+    items, _ = Shop(data=shop).lost_inquiries(q)
     c1 = next(i for i in items if i.customer_id == "C1")
     assert (c1.reason, c1.fact, c1.fact_params) == (
         "service", "slow_first_response", {"first_response_s": "30", "limit_s": "20"})
 
 
 def test_a_relabel_counts_in_the_shares(shop: Path) -> None:
-    items, tax = core.lost_inquiries(Q, data=shop, relabels={"L4": "trust"}, by="shop")
-    assert core.lost_summary(Q, data=shop, relabels={"L4": "trust"}, by="shop") == \
+    items, tax = Shop(data=shop).lost_inquiries(Q, relabels={"L4": "trust"}, by="shop")
+    assert Shop(data=shop).lost_summary(Q, relabels={"L4": "trust"}, by="shop") == \
         summary(items, tax, "shop")
     c4 = next(i for i in items if i.customer_id == "C4")
     assert (c4.reason, c4.rule_reason, c4.relabelled) == ("trust", "price", True)
@@ -94,21 +94,21 @@ def test_a_relabel_counts_in_the_shares(shop: Path) -> None:
 
 def test_the_counts_per_group_are_the_catalogs_lost_customers(shop: Path) -> None:
     for by in ("agent", "team", "shop"):
-        items, tax = core.lost_inquiries(Q, data=shop, by=by)
+        items, tax = Shop(data=shop).lost_inquiries(Q, by=by)
         field = {"agent": "agent_id", "team": "team", "shop": "shop"}[by]
-        rows = core.compute_metrics(MetricQuery(*OCT, by=by), data=shop).rows
+        rows = Shop(data=shop).metrics(MetricQuery(*OCT, by=by)).rows
         want = {r[field]: r["lost_customers"] for r in rows if r["lost_customers"]}
         got: dict[Any, int] = {}
         for r in summary(items, tax, by):
             got[r[field]] = got.get(r[field], 0) + r["lost_customers"]
         assert got == want, by
         # counted by the database (cskpi lost --summary), the same rows
-        assert core.lost_summary(Q, data=shop, by=by) == summary(items, tax, by), by
+        assert Shop(data=shop).lost_summary(Q, by=by) == summary(items, tax, by), by
     # A1 3 (C1, C2, C3), A2 1 (C4); T1 3: C3 bought from A2
 
 
 def test_the_curve_by_rounds_with_its_intervals(shop: Path) -> None:
-    rows = core.conversion_curve(Q, "rounds", (2.0,), data=shop)
+    rows = Shop(data=shop).conversion_curve(Q, "rounds", (2.0,))
     # last inquiries: L1 2 rounds; L2, L10, L3, L4, L5, L8, L9 1 round each -> the pairs
     # (A1: C1, C2, C3, C5, C8; A2: C3, C4, C7): 1 round 7, of which paying A2-C3 (O3),
     # A2-C7 (O8), A1-C8 (O9) = 3; 2 rounds: A1-C1, not paying
@@ -122,7 +122,7 @@ def test_the_curve_by_rounds_with_its_intervals(shop: Path) -> None:
 
 
 def test_the_curve_by_first_response_keeps_the_unanswered_apart(shop: Path) -> None:
-    rows = core.conversion_curve(Q, "first_response", (60.0,), data=shop)
+    rows = Shop(data=shop).conversion_curve(Q, "first_response", (60.0,))
     # first responses: L1 30, L10 60, L3 60, L4 20, L5 40, L8 30, L9 30 s; L2 none
     assert [(r["bucket"], r["inquiring_customers"], r["paying_customers"]) for r in rows] == [
         ("<60", 5, 2), (">=60", 2, 1), ("none", 1, 0)]
@@ -182,12 +182,12 @@ def test_relabels_from_a_csv(shop: Path, cli, tmp_path: Path) -> None:
 
 def test_a_workspace_gives_what_the_folder_gives(shop: Path, tmp_path: Path) -> None:
     ws = tmp_path / "ws.duckdb"
-    core.import_folder(shop, ws)
-    from_folder, _ = core.lost_inquiries(Q, data=shop)
-    cached, _ = core.lost_inquiries(Q, workspace=ws)  # session facts from the cache
+    Shop(ws).import_folder(shop)
+    from_folder, _ = Shop(data=shop).lost_inquiries(Q)
+    cached, _ = Shop(ws).lost_inquiries(Q)  # session facts from the cache
     assert [vars(i) for i in cached] == [vars(i) for i in from_folder]
-    assert core.conversion_curve(Q, "duration", (60.0,), workspace=ws) == \
-        core.conversion_curve(Q, "duration", (60.0,), data=shop)
+    assert Shop(ws).conversion_curve(Q, "duration", (60.0,)) == \
+        Shop(data=shop).conversion_curve(Q, "duration", (60.0,))
     assert dt.date(2026, 10, 1) == Q.start
 
 
@@ -200,10 +200,10 @@ def test_the_shop_counts_the_customers_no_human_served(tmp_path: Path) -> None:
                                        "B0,2026-10-10 10:00:05,bot,,,您好\n"
     shop = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **FILES,
                                          "sessions.csv": sessions, "messages.csv": messages})
-    row = core.compute_metrics(MetricQuery(*OCT, by="shop"), data=shop).rows[0]
+    row = Shop(data=shop).metrics(MetricQuery(*OCT, by="shop")).rows[0]
     assert row["lost_customers"] == 4
-    items, _ = core.lost_inquiries(Q, data=shop, by="shop")
+    items, _ = Shop(data=shop).lost_inquiries(Q, by="shop")
     c9 = next(i for i in items if i.customer_id == "C9")
     assert (len(items), c9.agent_id, c9.reason) == (4, None, "shipping")
-    agents, _ = core.lost_inquiries(Q, data=shop)
+    agents, _ = Shop(data=shop).lost_inquiries(Q)
     assert "C9" not in {i.customer_id for i in agents}

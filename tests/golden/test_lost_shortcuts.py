@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from cskpi import core
 from cskpi.lost import LostQuery
 from cskpi.metrics.compute import MetricQuery
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 from tests.helpers.golden import AGENTS, OCT
 
@@ -93,16 +93,16 @@ def test_lost_figures_at_the_edges(shop: Path, tmp_path: Path, source: str) -> N
         where = {"data": shop}
     else:
         ws = tmp_path / "ws.duckdb"
-        core.import_folder(shop, ws)
+        Shop(ws).import_folder(shop)
         if source == "warm workspace":  # the catalog fills the facts cache first
-            core.compute_metrics(MetricQuery(*OCT), workspace=ws)
+            Shop(ws).metrics(MetricQuery(*OCT))
         where = {"workspace": ws}
-    items, _ = core.lost_inquiries(Q, **where)
+    items, _ = Shop(**where).lost_inquiries(Q)
     assert _figures(items) == EXPECTED
     # the team T1 lost the same four (nobody bought from its other agent), the same way
-    team, _ = core.lost_inquiries(Q, by="team", **where)
+    team, _ = Shop(**where).lost_inquiries(Q, by="team")
     assert _figures(team) == EXPECTED
     # the summary by agent counts them: A1 other 1 + service 1, A2 other 1 + price 1
-    rows = core.lost_summary(Q, **where)
+    rows = Shop(**where).lost_summary(Q)
     assert {(r["agent_id"], r["reason"]): r["lost_customers"] for r in rows} == {
         ("A1", "other"): 1, ("A1", "service"): 1, ("A2", "price"): 1, ("A2", "other"): 1}

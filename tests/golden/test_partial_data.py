@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from cskpi import core
 from cskpi.metrics.catalog import METRICS, Metric
 from cskpi.metrics.compute import MetricQuery, compute
+from cskpi.metrics.ibis_adapter import duckdb_backend
 from cskpi.metrics.inputs import duckdb_inputs
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from tests.helpers.common import write_folder
 from tests.helpers.partial_data import FILES, OCT, expected_missing, restrict, subsets
@@ -29,9 +30,9 @@ def full_inputs(tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("partial")
     data = write_folder(root / "data", FILES)
     ws = root / "ws.duckdb"
-    core.import_folder(data, ws)
+    Shop(ws).import_folder(data)
     with Workspace(ws).connect(read_only=True) as con:
-        backend = core._ibis_duckdb(con)
+        backend = duckdb_backend(con)
         inp = duckdb_inputs(backend, con, "Asia/Shanghai")
         yield backend, inp
         inp.release()
@@ -90,7 +91,7 @@ def test_the_matrix_covers_every_table_and_column_a_metric_can_use():
 def test_generator_fixture_is_complete(tmp_path: Path):
     """Every file of the fixture is read (a typo in a header would silently drop a column)."""
     d = write_folder(tmp_path / "d", FILES)
-    issues = core.validate_folder(d)
+    issues = Shop(data=d).validate()
     assert not issues, issues
 
 

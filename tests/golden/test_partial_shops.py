@@ -8,8 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cskpi import core
 from cskpi.metrics.compute import MetricQuery
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 
 OCT = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
@@ -19,7 +19,7 @@ AGENTS = ("agent_id,name,role,team\nP1,甲,presale,T1\nP2,乙,presale,T1\n"
 
 def rows(tmp_path: Path, files: dict[str, str], by: str = "agent") -> dict[str, dict[str, Any]]:
     d = write_folder(tmp_path / f"d-{by}", {"agents.csv": AGENTS, **files})
-    result = core.compute_metrics(MetricQuery(*OCT, by=by), data=d)
+    result = Shop(data=d).metrics(MetricQuery(*OCT, by=by))
     key = {"agent": "agent_id", "team": "team", "shop": "shop"}[by]
     return {r[key]: r for r in result.rows}
 

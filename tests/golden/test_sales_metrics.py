@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from cskpi.shop import Shop
 from tests.helpers.golden import metrics
 from tests.helpers.golden_sales import ORDERS, REFUNDS, SESSIONS
 
@@ -125,8 +126,8 @@ def test_complaints_reviews_and_attendance(tmp_path):
 
 
 def test_platform_figures_fill_in_and_differences_are_reported(tmp_path):
-    from cskpi import core
     from cskpi.metrics.compute import MetricQuery
+    from cskpi.shop import Shop
     from tests.helpers.common import write_folder
     from tests.helpers.golden import AGENTS
 
@@ -135,8 +136,7 @@ def test_platform_figures_fill_in_and_differences_are_reported(tmp_path):
         "agent_metrics.csv": "客服ID,日期,接待人数,满意率,评价数,客服销售额\n"
                              "A1,2026-10-01,10,90%,10,100.00\nA1,2026-10-02,30,0.5,30,50.00\n",
     })
-    row = next(r for r in core.compute_metrics(
-        MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31)), data=d).rows
+    row = next(r for r in Shop(data=d).metrics(MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31))).rows
         if r["agent_id"] == "A1")
     # customers 10 + 30 = 40; satisfaction weighted by rated sessions:
     # (0.9*10 + 0.5*30) / 40 = 24/40 = 0.6; sales 150.00
@@ -146,7 +146,6 @@ def test_platform_figures_fill_in_and_differences_are_reported(tmp_path):
 
 
 def test_computed_figures_win_and_disagreements_are_reported(tmp_path):
-    from cskpi import core
     from cskpi.metrics.compute import MetricQuery
     from tests.helpers.common import write_folder
     from tests.helpers.golden import AGENTS
@@ -159,8 +158,7 @@ def test_computed_figures_win_and_disagreements_are_reported(tmp_path):
         "agent_metrics.csv": "agent_id,date,customers,reply_rate,online_hours\n"
                              "A1,2026-10-03,3,0.9,7.5\n",
     })
-    result = core.compute_metrics(MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
-                                  data=d)
+    result = Shop(data=d).metrics(MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31)))
     a1 = next(r for r in result.rows if r["agent_id"] == "A1")
     assert (a1["customers"], a1["reply_rate"]) == (1, 1.0)  # computed wins
     assert a1["online_hours"] == 7.5 and a1["sources"] == {"online_hours": "imported"}
@@ -184,7 +182,6 @@ def test_orders_without_any_sessions_use_explicit_credit_only(tmp_path):
 
 
 def test_after_sale_refund_rate_drill_down_lists_the_shops_paid_orders(tmp_path):
-    from cskpi import core
     from cskpi.metrics.compute import MetricQuery
     from cskpi.metrics.profiles import resolve
     from tests.helpers.common import write_folder
@@ -200,7 +197,7 @@ def test_after_sale_refund_rate_drill_down_lists_the_shops_paid_orders(tmp_path)
     # B1 is after-sale: refund_rate 2/5 over the shop's orders paid in October, which are
     # O1, O2, O3, O5, O6 (O4 is unpaid) -- the drill-down lists exactly those five, with
     # the two refunded in October (O1 by R2, O2 by R1 and R3) above the line
-    b1 = core.explain_metric(q, "B1", "refund_rate", data=d)
+    b1 = Shop(data=d).explain(q, "B1", "refund_rate")
     assert sorted(r["order_id"] for r in b1.rows) == ["O1", "O2", "O3", "O5", "O6"]
     assert flagged(b1, "denominator") == ["O1", "O2", "O3", "O5", "O6"]
     assert flagged(b1, "numerator") == ["O1", "O2"]
@@ -208,17 +205,17 @@ def test_after_sale_refund_rate_drill_down_lists_the_shops_paid_orders(tmp_path)
     assert "shop" in b1.note
     # disputes look at the 30 days ending 10-31 (10-02 .. 10-31): O1 was paid on 10-02;
     # the one dispute refund B1 handled, R2, is the numerator: 1 / 5
-    disputes = core.explain_metric(q, "B1", "dispute_refund_rate", data=d)
+    disputes = Shop(data=d).explain(q, "B1", "dispute_refund_rate")
     orders = [r for r in disputes.rows if r["kind"] == "paid_order"]
     assert sorted(r["order_id"] for r in orders) == ["O1", "O2", "O3", "O5", "O6"]
     assert [r["refund_id"] for r in disputes.rows if r["numerator"]] == ["R2"]
     assert (disputes.numerator, disputes.denominator) == (1, 5)
     # a pre-sale agent's refund_rate rests on their own credited orders: A1's paid in
     # October are O2 and O6 (the unpaid O4 is in neither part); O2 was refunded: 1 / 2
-    a1 = core.explain_metric(q, "A1", "refund_rate", data=d)
+    a1 = Shop(data=d).explain(q, "A1", "refund_rate")
     assert sorted(r["order_id"] for r in a1.rows) == ["O2", "O6"]
     assert flagged(a1, "numerator") == ["O2"] and (a1.numerator, a1.denominator) == (1, 2)
     # with the agent scope, B1 (credited nothing) has nothing to list
     agent_scope = MetricQuery(q.start, q.end, profile=resolve(
         "generic", {"aftersale_order_scope": "agent"}))
-    assert core.explain_metric(agent_scope, "B1", "refund_rate", data=d).rows == []
+    assert Shop(data=d).explain(agent_scope, "B1", "refund_rate").rows == []

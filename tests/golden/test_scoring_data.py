@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from cskpi import core
 from cskpi.errors import SchemeInvalid
+from cskpi.shop import Shop
 
 AGENTS = "agent_id,name,role,team,level\nP1,甲,presale,S,junior\nP2,乙,presale,S,junior\n"
 SESSIONS = """\
@@ -42,7 +42,7 @@ def test_history_targets_and_net_commission(folder, tmp_path):
                 "refunds.csv": REFUNDS}, with_agents=False)
     scheme = tmp_path / "s.yaml"
     scheme.write_text(SCHEME, encoding="utf-8")
-    scored = core.score_period(str(scheme), "2026-10", data=d)
+    scored = Shop(data=d).score(str(scheme), "2026-10")
     cards = {c.agent_id: c for c in scored.result.cards}
     p1 = cards["P1"]
     # P1's sales in August 1000 and September 2000: mean 1500 x 1.2 = 1800 target;
@@ -104,7 +104,7 @@ def test_platform_counts_are_the_sample_where_nothing_is_computed(folder, tmp_pa
     d = folder({"agents.csv": AGENTS, "agent_metrics.csv": platform}, with_agents=False)
     scheme = tmp_path / "p.yaml"
     scheme.write_text(PLATFORM_SCHEME, encoding="utf-8")
-    cards = {c.agent_id: c for c in core.score_period(str(scheme), "2026-10", data=d).result.cards}
+    cards = {c.agent_id: c for c in Shop(data=d).score(str(scheme), "2026-10").result.cards}
     # P1: 40 rated >= 30, satisfaction 0.9 >= 0.9 -> 20 points
     assert cards["P1"].items[0].points == 20
     # P2: 10 rated < 30 -> the neutral fallback, max / 2 = 10
@@ -123,13 +123,13 @@ def test_a_scheme_given_as_text_or_object_scores_as_its_file(folder, tmp_path):
                 "refunds.csv": REFUNDS}, with_agents=False)
     scheme, _ = load_scheme(SCHEME, "history.yaml")
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    by_text = core.score_period(SchemeText(SCHEME, "history.yaml"), "2026-10", data=d)
-    by_object = core.score_period(scheme, "2026-10", data=d)
+    by_text = Shop(data=d).score(SchemeText(SCHEME, "history.yaml"), "2026-10")
+    by_object = Shop(data=d).score(scheme, "2026-10")
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
     for scored in (by_text, by_object):
         p1 = {c.agent_id: c for c in scored.result.cards}["P1"]
         # as in the file's test above: target 1800 met -> 10 points; (2400 - 400) x 10 %
         assert (p1.items[0].points, p1.pay.commission) == (10, Decimal("200.0"))
     with pytest.raises(SchemeInvalid) as exc:  # a broken text: every problem, named by source
-        core.score_period(SchemeText("scheme: x\nitems: 3\n", "preview"), "2026-10", data=d)
+        Shop(data=d).score(SchemeText("scheme: x\nitems: 3\n", "preview"), "2026-10")
     assert exc.value.issues and all(i.file == "preview" for i in exc.value.issues)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cskpi import core
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 
 AGENTS = ("agent_id,name,role,team,level\nA1,Alice Wong,presale,T1,senior\n"
@@ -41,5 +41,5 @@ def shop_of_chats(root: Path, chats: Sequence[tuple[str, str, int]]) -> Path:
         lines += [f"S{n},{day} 10:00:00,customer,,C{n},",
                   f"S{n},{day} 10:{minutes:02d}:{rest:02d},agent,{agent},,"]
     write_folder(root / "data", {"agents.csv": AGENTS, "messages.csv": "\n".join(lines) + "\n"})
-    core.import_folder(root / "data", root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(root / "data")
     return root / "shop.duckdb"

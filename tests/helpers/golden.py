@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from cskpi import core
 from cskpi.metrics.compute import MetricQuery
 from cskpi.metrics.profiles import resolve
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 
 AGENTS = "agent_id,name,role,team\nA1,甲,presale,T1\nA2,乙,presale,T1\nB1,丙,aftersale,T2\n"
@@ -22,7 +22,7 @@ def metrics(tmp_path: Path, files: dict[str, str], *, by: str = "agent", profile
             grain: str | None = None) -> dict:
     d = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **files})
     q = MetricQuery(period[0], period[1], by=by, grain=grain, profile=resolve(profile, sets))
-    result = core.compute_metrics(q, data=d)
+    result = Shop(data=d).metrics(q)
     key = {"agent": "agent_id", "team": "team", "shop": "shop"}[by]
     if grain:
         return {(r[key], r["period_start"]): r for r in result.rows}

@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cskpi import core
 from cskpi.metrics.compute import MetricQuery, compute
+from cskpi.metrics.ibis_adapter import duckdb_backend
 from cskpi.metrics.inputs import export_parquet, spark_inputs
 from cskpi.metrics.profiles import resolve
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from tests.helpers.common import write_folder
 from tests.helpers.golden import AGENTS
@@ -78,7 +79,7 @@ def test_every_figure_matches_on_duckdb_and_spark(spark, tmp_path: Path, by, gra
     Workspace(ws).import_folder(d)
     q = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31), by=by, grain=grain,
                     profile=resolve(profile))
-    on_duckdb = core.compute_metrics(q, workspace=ws, use_cache=False).rows
+    on_duckdb = Shop(ws).metrics(q, use_cache=False).rows
     con = duckdb.connect(str(ws), read_only=True)
     try:
         export_parquet(con, tmp_path / "parquet")
@@ -142,7 +143,7 @@ def test_partial_shops_match_on_duckdb_and_spark(spark, tmp_path: Path):
     spark_full = spark_inputs(backend, spark, tmp_path / "parquet", "Asia/Shanghai")
     cases = {"full": set(ALL_ATOMS), **PARTIAL}
     with Workspace(ws).connect(read_only=True) as con:
-        duck = core._ibis_duckdb(con)
+        duck = duckdb_backend(con)
         duck_full = duckdb_inputs(duck, con, "Asia/Shanghai")
         for name, present in cases.items():
             for by in ("agent", "shop") if name == "full" else ("agent",):

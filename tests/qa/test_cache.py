@@ -19,10 +19,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from cskpi import core
+from cskpi.metrics.ibis_adapter import duckdb_backend
 from cskpi.metrics.inputs import duckdb_inputs
 from cskpi.qa import load_rules
 from cskpi.qa.engine import HIT_COLUMNS, SESSION_COLUMNS, Decisions, check, rows
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from tests.helpers import transcripts as T
 from tests.helpers.common import write_folder
@@ -96,7 +97,7 @@ class Checker:
                  decisions: Decisions | None = None,
                  agent_id: str | None = None) -> dict[str, Any]:
         with Workspace(self.path).connect(read_only=False) as con:
-            backend = core._ibis_duckdb(con)
+            backend = duckdb_backend(con)
             inp = duckdb_inputs(backend, con, "Asia/Shanghai", writable=True)
             try:
                 result = check(backend, inp, rules or self.rules, *OCT, cache=cache,
@@ -129,13 +130,13 @@ def imported(tmp_path: Path, parts: tuple[Path, Path, Path], rules: Any) -> Iter
     """A workspace that imported the first part, was checked, and imported the second."""
     first, second, _ = parts
     ws = tmp_path / "ws.duckdb"
-    core.import_folder(first, ws)
+    Shop(ws).import_folder(first)
     go = Checker(ws, rules)
     before = go()
     assert before["scanned"] == 4  # S1-S4
     assert labelled(before)[1] == {s: T.EXPECTED_SCORES[s] for s in FIRST}
     assert go.checked() == {1: 31}  # October's days, as of import 1
-    core.import_folder(second, ws)
+    Shop(ws).import_folder(second)
     yield go
 
 
@@ -154,7 +155,7 @@ def test_a_check_after_an_import_reads_only_new_and_changed_sessions(imported: C
     assert {k: v for k, v in kept.items() if k != "scanned"} == \
         {k: v for k, v in full.items() if k != "scanned"}
     once = imported.path.with_name("once.duckdb")
-    core.import_folder(parts[2], once)
+    Shop(once).import_folder(parts[2])
     assert {k: v for k, v in Checker(once, imported.rules)().items() if k != "scanned"} == \
         {k: v for k, v in kept.items() if k != "scanned"}
     again = imported()
@@ -214,7 +215,7 @@ def test_replacing_the_messages_checks_everything_again(imported: Checker, parts
     whole = parts[2]
     again = write_folder(tmp_path / "again", {"messages.csv": (whole / "messages.csv")
                                               .read_text(encoding="utf-8")})
-    core.import_folder(again, imported.path, replace=("messages",))
+    Shop(imported.path).import_folder(again, replace=("messages",))
     result = imported()
     assert result["scanned"] == 8
     assert labelled(result) == (EXPECTED_HITS, EXPECTED_SCORES)
@@ -228,8 +229,7 @@ def test_a_read_only_workspace_is_checked_whole_and_not_written(
     path = imported.path
     before = imported.checked()
     monkeypatch.setattr(Workspace, "writable", property(lambda self: False))
-    hits, sessions = core.qa_check(str(_rules_file(path, imported.rules)), *OCT,
-                                   workspace=path)
+    hits, sessions = Shop(path).qa_check(str(_rules_file(path, imported.rules)), *OCT)
     monkeypatch.undo()
     assert sorted((h["session_id"], h["rule"], h["ts"], h["points"], h["fatal"])
                   for h in hits) == EXPECTED_HITS
@@ -241,7 +241,7 @@ def test_a_read_only_workspace_is_checked_whole_and_not_written(
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-        hits, _ = core.qa_check(str(_rules_file(path, imported.rules)), *OCT, workspace=path)
+        hits, _ = Shop(path).qa_check(str(_rules_file(path, imported.rules)), *OCT)
     finally:
         holder.communicate("")
     assert sorted((h["session_id"], h["rule"], h["ts"], h["points"], h["fatal"])
@@ -250,7 +250,7 @@ def test_a_read_only_workspace_is_checked_whole_and_not_written(
 
 
 def test_a_data_folder_keeps_nothing(parts: Any, rules: Any, tmp_path: Path) -> None:
-    hits, _ = core.qa_check(str(_rules_file(tmp_path / "x", rules)), *OCT, data=parts[2])
+    hits, _ = Shop(data=parts[2]).qa_check(str(_rules_file(tmp_path / "x", rules)), *OCT)
     assert sorted((h["session_id"], h["rule"], h["ts"], h["points"], h["fatal"])
                   for h in hits) == EXPECTED_HITS
     assert not list(parts[2].glob("*.duckdb"))

@@ -134,12 +134,12 @@ def test_a_scheme_using_qa_figures_must_name_its_rules(cli: Any, tmp_path: Path)
 def test_the_demo_shows_every_kind_of_violation(cli: Any, tmp_path: Path) -> None:
     """A small demo month: missing greetings, uncivil words, an off-site WeChat id and
     unsoothed complaints, each at a low rate."""
-    from cskpi import core
     from cskpi.data import demo
+    from cskpi.shop import Shop
 
     demo.generate(tmp_path / "d", agents=6, days=10)
-    core.import_folder(tmp_path / "d", tmp_path / "ws.duckdb")
-    hits, sessions = core.qa_check("taobao-basic", *demo_month(), workspace=tmp_path / "ws.duckdb")
+    Shop(tmp_path / "ws.duckdb").import_folder(tmp_path / "d")
+    hits, sessions = Shop(tmp_path / "ws.duckdb").qa_check("taobao-basic", *demo_month())
     rules = {h["rule"] for h in hits}
     assert {"greeting", "uncivil", "soothe"} <= rules
     assert rules & {"offsite_wechat", "offsite_words"}

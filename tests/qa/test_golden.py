@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from cskpi import core
+from cskpi.metrics.ibis_adapter import duckdb_backend
 from cskpi.metrics.inputs import duckdb_inputs
 from cskpi.qa import load_rules
 from cskpi.qa.engine import HIT_COLUMNS, SESSION_COLUMNS, Decisions, check, rows
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from tests.helpers import transcripts as T
 
@@ -24,7 +25,7 @@ OCT = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("qa")
     ws = root / "ws.duckdb"
-    core.import_folder(T.folder(root / "data"), ws)
+    Shop(ws).import_folder(T.folder(root / "data"))
     return ws
 
 
@@ -38,7 +39,7 @@ def rules() -> Any:
 @pytest.fixture
 def run(workspace: Path, rules: Any) -> Iterator[Any]:
     with Workspace(workspace).connect(read_only=True) as con:
-        backend = core._ibis_duckdb(con)
+        backend = duckdb_backend(con)
         inp = duckdb_inputs(backend, con, "Asia/Shanghai")
 
         def go(**kw: Any) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:

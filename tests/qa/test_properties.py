@@ -13,11 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cskpi import core
+from cskpi.metrics.ibis_adapter import duckdb_backend
 from cskpi.metrics.inputs import duckdb_inputs
 from cskpi.qa import load_rules
 from cskpi.qa.engine import SESSION_COLUMNS, check, rows
 from cskpi.qa.text import compile_regex, fold, phrase_regex
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from tests.helpers.common import write_folder
 from tests.helpers.transcripts import csv_text
@@ -54,14 +55,14 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "sessions.csv": csv_text(["session_id", "customer_id", "agent_id", "start_ts"], sessions),
         "messages.csv": csv_text(["session_id", "ts", "sender", "agent_id", "customer_id", "text"],
                              messages)})
-    core.import_folder(data, root / "ws.duckdb")
+    Shop(root / "ws.duckdb").import_folder(data)
     return root / "ws.duckdb"
 
 
 @pytest.fixture(scope="module")
 def scores_of(shop: Path) -> Iterator[Any]:
     with Workspace(shop).connect(read_only=True) as con:
-        backend = core._ibis_duckdb(con)
+        backend = duckdb_backend(con)
         inp = duckdb_inputs(backend, con, "Asia/Shanghai")
 
         def go(text: str) -> dict[str, dict[str, Any]]:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from cskpi import core
 from cskpi.cli.output import to_json
 from cskpi.data.demo import generate
 from cskpi.reports import ReportData, gather_report
 from cskpi.reports.fonts import FontFile, FontNotFound, cjk_font
+from cskpi.shop import Shop
 from tests.helpers.reports import PERIOD
 
 
@@ -22,7 +22,7 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """6 demo agents over October 2026 (3 pre-sale, 2 after-sale, 1 lead), imported."""
     root = tmp_path_factory.mktemp("demo")
     generate(root / "data", agents=6, days=31, seed=3)
-    core.import_folder(root / "data", root / "ws.duckdb")
+    Shop(root / "ws.duckdb").import_folder(root / "data")
     return root / "ws.duckdb"
 
 
@@ -41,7 +41,7 @@ def score_json(demo_workspace: Path) -> Any:
     """``score_period(...)`` cards as the JSON ``cskpi score --format json`` prints."""
 
     def cards(scheme: str) -> list[dict[str, Any]]:
-        scored = core.score_period(scheme, PERIOD, workspace=demo_workspace)
+        scored = Shop(demo_workspace).score(scheme, PERIOD)
         return json.loads(to_json([c.to_dict() for c in scored.result.cards]))
 
     return cards

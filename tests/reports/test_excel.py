@@ -15,6 +15,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cskpi.locale import Translator
 from cskpi.reports import ReportData, excel_bytes, write_excel
 from cskpi.reports.excel import SHEETS
+from cskpi.shop import Shop
+from cskpi.store.workspace import Workspace
 
 EN_SHEETS = ["Summary", "Scores", "Pay", "Explanations", "Lost inquiries", "Metrics",
              "Data quality"]
@@ -198,8 +200,8 @@ def test_data_quality_lists_uncovered_agents_and_imports(wb: openpyxl.Workbook,
 
 def test_missing_figures_are_explained(folder: Any, tmp_path: Path) -> None:
     """No chat log: the response metrics have no value and the report says why."""
-    from cskpi import core
     from cskpi.reports import gather_report
+    from cskpi.shop import Shop
 
     data = folder({"agents.csv": "agent_id,name,role,team,level\nP1,甲,presale,S,junior\n",
                    "sessions.csv": "session_id,customer_id,agent_id,start_ts\n"
@@ -207,7 +209,7 @@ def test_missing_figures_are_explained(folder: Any, tmp_path: Path) -> None:
                    "orders.csv": "order_id,customer_id,created_ts,paid_ts,amount\n"
                                  "O1,C1,2026-10-03 11:00,2026-10-03 11:01,100.00\n",
                    "targets.csv": "period,scope,metric,value\n2026-10,agent:P1,sales,1000\n"})
-    core.import_folder(data, tmp_path / "ws.duckdb")
+    Shop(tmp_path / "ws.duckdb").import_folder(data)
     report = gather_report(tmp_path / "ws.duckdb", "presale-standard", "2026-10", trend=False)
     rows = table(load(report)["Data quality"], 2)
     warnings = [r for r in rows if r["Level"].value == "warning"]
@@ -258,7 +260,6 @@ def test_import_warnings_reach_the_data_quality_sheet(tmp_path):
     """A warning from the import (money cleaned) is kept and shown with its file and row."""
     import openpyxl
 
-    from cskpi import core
     from cskpi.reports import build_report
     from tests.helpers.common import write_folder
 
@@ -268,8 +269,8 @@ def test_import_warnings_reach_the_data_quality_sheet(tmp_path):
                       'O1,C1,2026-10-03 10:00,2026-10-03 10:01,"¥1,234.50"\n',
     })
     ws = tmp_path / "ws.duckdb"
-    core.import_folder(d, ws)
-    assert [(i["code"], i["file"], i["row"]) for i in core.Workspace(ws).import_issues()] == [
+    Shop(ws).import_folder(d)
+    assert [(i["code"], i["file"], i["row"]) for i in Workspace(ws).import_issues()] == [
         ("money_cleaned", "orders.csv", 2)]
     out = build_report(ws, "presale-standard", "2026-10", tmp_path / "r.xlsx",
                        allow_incomplete=True)

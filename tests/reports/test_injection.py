@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from cskpi import core
+import cskpi
 from cskpi.cli.output import to_csv
 from cskpi.data.demo import generate
 from cskpi.metrics.catalog import METRICS
@@ -29,6 +29,7 @@ from cskpi.reports import gather_report
 from cskpi.reports.fonts import FontFile
 from cskpi.reports.pdf import pdf_bytes
 from cskpi.scoring.presets import preset_text
+from cskpi.shop import Shop
 from tests.helpers.reports import PERIOD
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
@@ -78,7 +79,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _rewrite(data / "agents.csv", agents)
     _rewrite(data / "grades.csv", grades)
     _rewrite(data / "events.csv", events)
-    core.import_folder(data, root / "ws.duckdb")
+    Shop(root / "ws.duckdb").import_folder(data)
     return root / "ws.duckdb"
 
 
@@ -149,7 +150,7 @@ def test_control_characters_in_data_do_not_break_the_workbook() -> None:
 
 def test_every_cell_is_written_by_write_cell() -> None:
     """Sheets put values through excel_style.write_cell, so a new sheet cannot forget."""
-    reports = Path(core.__file__).parent / "reports"
+    reports = Path(cskpi.__file__).parent / "reports"
     direct = re.compile(r"\.cell\(|\.value\s*=|\bws\.append\(|\bws\[[^\]]+\]\s*=")
     found = [(path.name, line.strip()) for path in sorted(reports.glob("*.py"))
              for line in path.read_text(encoding="utf-8").splitlines() if direct.search(line)]

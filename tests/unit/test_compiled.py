@@ -10,12 +10,12 @@ import ibis
 import pytest
 from ibis.backends.duckdb import Backend
 
-from cskpi import core
 from cskpi.data.demo import generate
 from cskpi.metrics import compiled
 from cskpi.metrics.compiled import SqlStore, compile_sql, digest
 from cskpi.metrics.compute import MetricQuery
 from cskpi.metrics.engine import periods_table
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from tests.helpers.day_imports import read_tables, split_by_day, write_tables
 
@@ -112,7 +112,7 @@ def test_a_workspace_keeps_the_catalog_queries_for_the_next_command(
     for _ in range(2):
         compiled.forget()  # as a new process: nothing in memory
         before = len(compiles)
-        results.append(core.compute_metrics(q, workspace=path).rows)
+        results.append(Shop(path).metrics(q).rows)
         counts.append(len(compiles) - before)
     assert results[0] == results[1]
     con = duckdb.connect(str(path), read_only=True)
@@ -138,11 +138,11 @@ def test_an_update_is_compiled_once_for_every_later_update(tmp_path: Path,
         Workspace(path).import_folder(write_tables(tmp_path / f"day{n + 1}", part))
         compiled.forget()  # as a new process: nothing in memory
         before = len(compiles)
-        result = core.compute_metrics(q, workspace=path)
+        result = Shop(path).metrics(q)
         counts.append(len(compiles) - before)
         assert result.cache.recomputed_sessions > 0
     # day 1 builds the cache, day 2 is the first update, days 3 and 4 compile nothing
     assert counts[0] > 0 and counts[1] > 0
     assert counts[2:] == [0, 0], counts
-    fresh = core.compute_metrics(q, workspace=path, use_cache=False)
+    fresh = Shop(path).metrics(q, use_cache=False)
     assert result.rows == fresh.rows

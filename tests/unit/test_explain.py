@@ -17,13 +17,14 @@ from typing import Any
 
 import pytest
 
-from cskpi import core
 from cskpi.errors import UsageError
 from cskpi.metrics.catalog import METRICS
 from cskpi.metrics.compute import MetricQuery, compute
 from cskpi.metrics.explain import Explanation, explain
+from cskpi.metrics.ibis_adapter import duckdb_backend
 from cskpi.metrics.inputs import duckdb_inputs
 from cskpi.metrics.profiles import resolve
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from tests.helpers.common import write_folder
 from tests.helpers.golden import AGENTS, HEAD
@@ -50,7 +51,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The complete small shop of the partial-data tests, as a workspace."""
     root = tmp_path_factory.mktemp("explain")
     ws = root / "ws.duckdb"
-    core.import_folder(write_folder(root / "data", FILES), ws)
+    Shop(ws).import_folder(write_folder(root / "data", FILES))
     return ws
 
 
@@ -58,7 +59,7 @@ def run(files: dict[str, str], tmp_path: Path, agent: str, metric: str,
         profile: str = "generic", sets: dict[str, str] | None = None) -> Explanation:
     d = write_folder(tmp_path / "d", {"agents.csv": AGENTS, **files})
     q = MetricQuery(*OCT, profile=resolve(profile, sets))
-    return core.explain_metric(q, agent, metric, data=d)
+    return Shop(data=d).explain(q, agent, metric)
 
 
 def column(e: Explanation, name: str) -> list[Any]:
@@ -89,7 +90,7 @@ def explained(shop: Path) -> Iterator[dict[str, Any]]:
     """Per profile: every agent's metric rows, and every agent's drill-down of each metric."""
     out: dict[str, Any] = {}
     with Workspace(shop).connect(read_only=True) as con:
-        backend = core._ibis_duckdb(con)
+        backend = duckdb_backend(con)
         for name, profile in PROFILES.items():
             q = MetricQuery(*OCT, profile=profile)
             inp = duckdb_inputs(backend, con, "Asia/Shanghai")
@@ -171,14 +172,14 @@ def test_a_figure_whose_inputs_are_missing_is_a_clean_error(tmp_path: Path) -> N
 
 def test_an_unknown_agent_is_an_error_naming_it(shop: Path) -> None:
     with pytest.raises(UsageError) as err:
-        core.explain_metric(Q, "A9", "sessions", workspace=shop)
+        Shop(shop).explain(Q, "A9", "sessions")
     assert err.value.code == "explain_unknown_agent" and "'A9'" in err.value.message
     assert "cskpi metrics --by agent" in (err.value.hint or "")
 
 
 def test_a_shop_metric_points_to_the_shop_rows(shop: Path) -> None:
     with pytest.raises(UsageError) as err:
-        core.explain_metric(Q, "A1", "silent_order_share", workspace=shop)
+        Shop(shop).explain(Q, "A1", "silent_order_share")
     assert err.value.code == "explain_shop_metric"
     assert "cskpi metrics --by shop" in (err.value.hint or "")
 
@@ -198,11 +199,11 @@ def test_refund_rate_lists_the_paid_orders_and_which_were_refunded(tmp_path: Pat
 
 
 def test_complaints_show_clean_columns(shop: Path) -> None:
-    e = core.explain_metric(Q, "A2", "complaints", workspace=shop)
+    e = Shop(shop).explain(Q, "A2", "complaints")
     # verified K1 against A2 (K2, against A1, is not verified)
     assert e.rows == [{"complaint_id": "K1", "time": dt.datetime(2026, 10, 11, 9),
                        "order_id": None, "points": None, "note": None}]
-    rate = core.explain_metric(Q, "A2", "complaint_rate", workspace=shop)
+    rate = Shop(shop).explain(Q, "A2", "complaint_rate")
     for c in {c for r in rate.rows for c in r} | set(e.columns):
         assert not c.endswith(("_utc", "_local", "_id_right")) and not c.startswith("_"), c
         assert c != "agent_id", c
@@ -238,7 +239,7 @@ def test_a_count_lists_only_what_it_counts(tmp_path: Path) -> None:
 
 def test_the_note_reads_in_chinese(shop: Path, cli: Any, tmp_path: Path) -> None:
     with Workspace(shop).connect(read_only=True) as con:
-        backend = core._ibis_duckdb(con)
+        backend = duckdb_backend(con)
         inp = duckdb_inputs(backend, con, "Asia/Shanghai")
         try:
             e = explain(backend, inp, Q, "A1", "satisfaction", lang="zh_CN")

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from cskpi import core
 from cskpi.metrics.compute import MetricQuery
 from cskpi.metrics.profiles import resolve
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 
 DAY1 = """\
@@ -36,15 +36,15 @@ def test_incremental_recompute_touches_only_new_sessions(folder, tmp_path):
     path = tmp_path / "ws.duckdb"
     ws = Workspace(path)
     ws.import_folder(folder({"messages.csv": DAY1}))
-    first = core.compute_metrics(OCT, workspace=path)
+    first = Shop(path).metrics(OCT)
     assert first.cache.full and first.cache.recomputed_sessions == 2
-    again = core.compute_metrics(OCT, workspace=path)
+    again = Shop(path).metrics(OCT)
     assert again.cache.recomputed_sessions == 0  # nothing new: facts reused
     ws.import_folder(folder({"messages.csv": DAY2}))
-    after = core.compute_metrics(OCT, workspace=path)
+    after = Shop(path).metrics(OCT)
     # S2 got a new message and S3 is new; S1 is untouched
     assert not after.cache.full and after.cache.recomputed_sessions == 2
-    fresh = core.compute_metrics(OCT, workspace=path, use_cache=False)
+    fresh = Shop(path).metrics(OCT, use_cache=False)
     assert figures(after) == figures(fresh)
     # 001: S1 (60 s) and S3 (30 s): 2 of 2 rounds within 3 min, first response mean 45 s;
     # 002: S2 rounds 11:00 (300 s) and 11:10 (unanswered): 0 of 2
@@ -54,10 +54,8 @@ def test_incremental_recompute_touches_only_new_sessions(folder, tmp_path):
 def test_other_settings_get_their_own_facts(folder, tmp_path):
     path = tmp_path / "ws.duckdb"
     Workspace(path).import_folder(folder({"messages.csv": DAY1}))
-    generic = core.compute_metrics(OCT, workspace=path)
-    strict = core.compute_metrics(
-        MetricQuery(OCT.start, OCT.end, profile=resolve("generic", {"reply_within_s": "30"})),
-        workspace=path)
+    generic = Shop(path).metrics(OCT)
+    strict = Shop(path).metrics(MetricQuery(OCT.start, OCT.end, profile=resolve("generic", {"reply_within_s": "30"})))
     assert strict.cache.full and strict.cache.profile_key != generic.cache.profile_key
     # within 30 s: 001's 60 s reply no longer counts
     assert figures(strict)["001"][1] == 0 and figures(generic)["001"][1] == 1
@@ -84,7 +82,7 @@ def test_a_failed_update_leaves_the_cache_as_it_was(folder, tmp_path, monkeypatc
     path = tmp_path / "ws.duckdb"
     ws = Workspace(path)
     ws.import_folder(folder({"messages.csv": DAY1}))
-    core.compute_metrics(OCT, workspace=path)
+    Shop(path).metrics(OCT)
     before = cache_tables(path)
     ws.import_folder(folder({"messages.csv": DAY2}))
 
@@ -94,16 +92,16 @@ def test_a_failed_update_leaves_the_cache_as_it_was(folder, tmp_path, monkeypatc
     # the last step before the commit: facts, rollups and month rows are rewritten
     monkeypatch.setattr(cache, "_evict", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        core.compute_metrics(OCT, workspace=path)
+        Shop(path).metrics(OCT)
     assert cache_tables(path) == before
     monkeypatch.undo()
-    after = core.compute_metrics(OCT, workspace=path)
+    after = Shop(path).metrics(OCT)
     assert not after.cache.full and after.cache.recomputed_sessions == 2
     updated = cache_tables(path)
     # what the failed update had rewritten (so the comparison above could fail)
     for table in ("_facts", "_days", "_day_customers", "_month_customers"):
         assert updated[table] != before[table], table
-    assert figures(after) == figures(core.compute_metrics(OCT, workspace=path, use_cache=False))
+    assert figures(after) == figures(Shop(path).metrics(OCT, use_cache=False))
 
 
 def test_only_the_last_settings_used_are_kept(folder, tmp_path):
@@ -115,7 +113,7 @@ def test_only_the_last_settings_used_are_kept(folder, tmp_path):
     for seconds in range(30, 30 + 10 * (KEEP_PROFILES + 1), 10):  # 5 different settings
         q = MetricQuery(OCT.start, OCT.end,
                         profile=resolve("generic", {"reply_within_s": str(seconds)}))
-        keys.append(core.compute_metrics(q, workspace=path).cache.profile_key)
+        keys.append(Shop(path).metrics(q).cache.profile_key)
     stored = cache_tables(path)
     kept = {row.split("'")[1] for row in stored["_facts_state"]}
     # the first settings were used least recently: their facts and rollups are gone
@@ -137,10 +135,9 @@ def test_a_cache_made_by_an_older_cskpi_is_rebuilt(folder, tmp_path):
     con.execute("CREATE TABLE _facts_state (profile_key VARCHAR PRIMARY KEY, "
                 "import_id INTEGER, used_at TIMESTAMPTZ)")
     con.close()
-    result = core.compute_metrics(OCT, workspace=path)
+    result = Shop(path).metrics(OCT)
     assert result.cache.full
-    assert figures(result) == figures(core.compute_metrics(OCT, workspace=path,
-                                                           use_cache=False))
+    assert figures(result) == figures(Shop(path).metrics(OCT, use_cache=False))
     stored = cache_tables(path)["_facts"]
     assert len(stored) == 2 and not any(row.startswith("('x'") for row in stored)
 
@@ -154,17 +151,16 @@ def test_a_state_counted_by_an_older_cskpi_is_rebuilt_on_the_next_import(folder,
     path = tmp_path / "ws.duckdb"
     ws = Workspace(path)
     ws.import_folder(folder({"messages.csv": DAY1}))
-    core.compute_metrics(OCT, workspace=path)
+    Shop(path).metrics(OCT)
     con = duckdb.connect(str(path))
     # DAY1: 4 messages and 2 sessions (derived), all in import 1
     con.execute("""UPDATE _facts_state SET counts = '{"messages": [[1, 4]], "sessions": [[1, 2]],
                    "agents": [[1, 2]]}'""")
     con.close()
     ws.import_folder(folder({"messages.csv": DAY2}))
-    after = core.compute_metrics(OCT, workspace=path)
+    after = Shop(path).metrics(OCT)
     assert after.cache.full
-    assert figures(after) == figures(core.compute_metrics(OCT, workspace=path,
-                                                          use_cache=False))
+    assert figures(after) == figures(Shop(path).metrics(OCT, use_cache=False))
     again_state = cache_tables(path)["_facts_state"]
     assert len(again_state) == 1 and "[[" not in again_state[0]
 

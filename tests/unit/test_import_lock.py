@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cskpi import core
 from cskpi.data import demo
 from cskpi.data.schema import TABLES
+from cskpi.shop import Shop
 from cskpi.store import workspace as workspace_module
 from cskpi.store.files import WAIT_ENV
 from cskpi.store.workspace import TARGET_CATALOG, StoredState, Workspace
@@ -127,7 +127,7 @@ def test_a_staged_import_stores_what_one_holding_the_workspace_stored(tmp_path,
     assert query(staged, log) == query(held, log)
     issues = "SELECT * FROM _import_issues ORDER BY ALL"
     assert query(staged, issues) == query(held, issues)
-    assert core.monthly_summary(staged, "2026-10") == core.monthly_summary(held, "2026-10")
+    assert Shop(staged).monthly_summary("2026-10") == Shop(held).monthly_summary("2026-10")
 
 
 @pytest.mark.slow  # child processes

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from cskpi import core
 from cskpi.data.demo import generate
 from cskpi.metrics.compute import MetricQuery, MetricResult
 from cskpi.metrics.engine import Buckets
 from cskpi.metrics.profiles import resolve
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from tests.helpers.day_imports import (
     Rows,
@@ -189,14 +189,14 @@ class Bench:
         Workspace(self.path).import_folder(folder, replace=replace)
 
     def cached(self, q: MetricQuery) -> MetricResult:
-        result = core.compute_metrics(q, workspace=self.path)
+        result = Shop(self.path).metrics(q)
         assert result.cache is not None, "use_cache=True computed without the cache"
         return result
 
     def check(self, q: MetricQuery) -> tuple[MetricResult, MetricResult]:
         """Cached first (it brings the cache up to date), then fresh: identical rows."""
         cached = self.cached(q)
-        fresh = core.compute_metrics(q, workspace=self.path, use_cache=False)
+        fresh = Shop(self.path).metrics(q, use_cache=False)
         assert fresh.rows and sum(r.get("sessions") or 0 for r in fresh.rows) > 0, \
             f"nothing to compare ({describe(q)})"
         problems = mismatches(q, cached.rows, fresh.rows)

@@ -1,10 +1,10 @@
 """No private imports across packages: a ``_``-prefixed name belongs to its top-level
-package of cskpi (``cskpi.metrics``, ``cskpi.scoring``, ``cskpi.web``, ``cskpi.core`` …).
+package of cskpi (``cskpi.metrics``, ``cskpi.scoring``, ``cskpi.web``, ``cskpi.shop`` …).
 
 Every module of src/cskpi is parsed with ``ast``.  An offender is an import of a
 ``_``-prefixed name (or of a module whose dotted path has a ``_``-prefixed part) from a
 different top-level package, relative imports resolved, or a ``module._name`` use of a
-module imported from a different top-level package (``core._ibis_duckdb(con)``).
+module imported from a different top-level package (``shop._require_folder(path)``).
 Dunder names (``__version__``) are public.  What another package needs gets a public
 name in its home module.
 """
@@ -29,7 +29,7 @@ def module_of(path: Path) -> str:
 
 
 def top_package(dotted: str) -> str:
-    """cskpi.metrics.compute -> cskpi.metrics; cskpi.core -> cskpi.core; cskpi -> cskpi."""
+    """cskpi.metrics.compute -> cskpi.metrics; cskpi.shop -> cskpi.shop; cskpi -> cskpi."""
     return ".".join(dotted.split(".")[:2])
 
 
@@ -68,7 +68,7 @@ def offenders(source: str, module: str, is_package: bool = False) -> list[tuple[
                 base = node.module or ""
             for alias in node.names:
                 target = f"{base}.{alias.name}"
-                # `from cskpi import core`: the package that matters is cskpi.core
+                # `from cskpi import shop`: the package that matters is cskpi.shop
                 check(node.lineno, target)
                 modules[alias.asname or alias.name] = target
     for node in ast.walk(tree):
@@ -84,8 +84,8 @@ def offenders(source: str, module: str, is_package: bool = False) -> list[tuple[
      [(1, "cskpi.metrics.compute._target")]),
     ("from cskpi.metrics.engine import _roll", "cskpi.web.services.gateway",
      [(1, "cskpi.metrics.engine._roll")]),
-    ("from ... import core\ncore._ibis_duckdb(con)", "cskpi.web.services.gateway",
-     [(2, "cskpi.core._ibis_duckdb")]),
+    ("from ... import shop\nshop._require_folder(path)", "cskpi.web.services.gateway",
+     [(2, "cskpi.shop._require_folder")]),
     ("from ..metrics import _helpers", "cskpi.scoring.run", [(1, "cskpi.metrics._helpers")]),
     ("import cskpi.metrics._helpers", "cskpi.web.x", [(1, "cskpi.metrics._helpers")]),
     ("from .. import __version__", "cskpi.web.app", []),
@@ -101,8 +101,8 @@ def test_offenders_are_found(source: str, module: str, bad: list[tuple[int, str]
 def test_package_relative_import_resolves_from_the_package() -> None:
     """In a package's __init__, ``.x`` is a module of that package, not of its parent."""
     assert offenders("from ._impl import _x", "cskpi.metrics", is_package=True) == []
-    assert offenders("from ..core import _ibis_duckdb", "cskpi.web", is_package=True) == [
-        (1, "cskpi.core._ibis_duckdb")]
+    assert offenders("from ..shop import _require_folder", "cskpi.web", is_package=True) == [
+        (1, "cskpi.shop._require_folder")]
 
 
 def test_no_private_imports_across_packages() -> None:

@@ -86,15 +86,15 @@ def test_explain_lists_the_rounds_behind_the_rate(cli, folder):
 
 
 def test_default_month_is_cut_in_the_workspace_time_zone(folder, tmp_path):
-    from cskpi import core
+    from cskpi.shop import Shop
 
     # 2026-10-31T20:00Z is 2026-11-01 04:00 in Shanghai: the latest month is November
     d = folder({"sessions.csv": "session_id,customer_id,agent_id,start_ts\n"
                                 "S1,C1,001,2026-10-31T20:00:00Z\n"})
     ws = tmp_path / "ws.duckdb"
-    core.import_folder(d, ws)
-    first, last = core.latest_month(ws)
+    Shop(ws).import_folder(d)
+    first, last = Shop(ws).latest_month()
     assert (first.isoformat(), last.isoformat()) == ("2026-11-01", "2026-11-30")
     berlin = tmp_path / "berlin.duckdb"
-    core.import_folder(d, berlin, timezone="Europe/Berlin")  # 21:00 on Oct 31 there
-    assert core.latest_month(berlin)[0].isoformat() == "2026-10-01"
+    Shop(berlin, timezone="Europe/Berlin").import_folder(d)  # 21:00 on Oct 31 there
+    assert Shop(berlin).latest_month()[0].isoformat() == "2026-10-01"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cskpi.core import validate_folder
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from tests.helpers.common import query
 
@@ -41,7 +41,7 @@ EXPECTED = {
 @pytest.mark.parametrize("platform", sorted(EXPECTED))
 def test_a_platform_export_imports_cleanly(tmp_path: Path, platform: str) -> None:
     folder = PLATFORMS / platform
-    issues = validate_folder(folder)
+    issues = Shop(data=folder).validate()
     assert [i for i in issues if i.is_error] == []
     # what is not read is said: figures the catalog has no key for, a second header
     assert {i.code for i in issues} <= {"unknown_column", "duplicate_column", "money_cleaned",

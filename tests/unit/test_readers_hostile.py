@@ -24,10 +24,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from cskpi import core
 from cskpi.cli.main import app
 from cskpi.data.readers import read_file
 from cskpi.data.schema import TABLES
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 
 SECRET = "TOP-SECRET-7c1f"
@@ -119,8 +119,8 @@ def test_a_parquet_column_name_is_never_sql_validate_and_check(tmp_path: Path) -
     d = write_folder(tmp_path / "data", {"agents.parquet": parquet_bytes(table)})
     result = cli("validate", d, "--format", "json")
     assert result.exit_code == 0 and SECRET not in result.stdout
-    # the web app's Data page checks an upload with core.check_import
-    check = core.check_import(d, tmp_path / "none.duckdb")
+    # the web app's Data page checks an upload with Shop.check_import
+    check = Shop(tmp_path / "none.duckdb").check_import(d)
     assert check.ok and SECRET not in repr(check.issues)
 
 

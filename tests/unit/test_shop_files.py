@@ -13,9 +13,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cskpi.core import validate_folder
 from cskpi.data.readers import detect_encoding
 from cskpi.errors import Issue, ValidationFailed
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from tests.helpers.common import AGENTS_CSV, issues_of, query, write_folder
 
@@ -78,14 +78,14 @@ def test_chinese_names_for_every_table_of_the_contract(folder):
                 "评价.csv": "会话ID,满意度\nS1,非常满意\n",
                 "客服绩效_2026-10.csv": "客服ID,日期,接待人数\n001,2026-10-05,12\n"},
                with_agents=False)
-    issues = validate_folder(d)
+    issues = Shop(data=d).validate()
     assert errors(issues) == [], errors(issues)
     assert "unknown_file" not in codes(issues)
 
 
 def test_a_file_whose_name_says_nothing_is_known_by_its_headers(folder):
     d = folder({"export(3).csv": ORDERS_ZH})
-    issues = validate_folder(d)
+    issues = Shop(data=d).validate()
     assert errors(issues) == []
     (found,) = [i for i in issues if i.code == "table_from_headers"]
     assert found.file == "export(3).csv" and "orders" in found.message
@@ -124,7 +124,7 @@ def test_a_sheet_is_chosen_by_its_headers_when_no_title_says(tmp_path):
 def test_a_problem_on_a_sheet_names_the_sheet_and_lists_the_others(folder):
     book = xlsx({"说明": [["备注"]],
                  "订单": [["订单号", "下单时间"], ["O1", "2026-10-05 10:00:00"]]})
-    (e,) = errors(validate_folder(folder({"orders.xlsx": book})))
+    (e,) = errors(Shop(data=folder({"orders.xlsx": book})).validate())
     assert e.code == "missing_column" and e.file == "orders.xlsx › 订单"
     assert "说明" in (e.hint or "")
 
@@ -153,7 +153,7 @@ def test_timestamps_in_the_forms_excel_and_platforms_write(tmp_path, written):
 ])
 def test_a_time_that_is_not_complete_and_valid_is_an_error_as_written(folder, written, why):
     d = folder({"orders.csv": f"订单号,买家,下单时间\nO1,C1,{written}\n"})
-    (e,) = errors(validate_folder(d))
+    (e,) = errors(Shop(data=d).validate())
     assert (e.code, e.file, e.row, e.column) == ("bad_type", "orders.csv", 2, "下单时间")
     assert f"'{written}'" in e.message and why in e.message and e.hint
 
@@ -161,7 +161,7 @@ def test_a_time_that_is_not_complete_and_valid_is_an_error_as_written(folder, wr
 def test_times_in_messages_are_shown_as_the_file_wrote_them_not_in_utc(folder):
     d = folder({"orders.csv": "order_id,customer_id,created_ts,paid_ts\n"
                               "O1,C1,2026-10-05 10:00:00,2026-10-05 09:00:00\n"})
-    (e,) = errors(validate_folder(d))
+    (e,) = errors(Shop(data=d).validate())
     assert "2026-10-05 10:00:00" in e.message and "2026-10-05 09:00:00" in e.message
 
 
@@ -189,7 +189,7 @@ def test_a_big5_file_is_read_and_its_traditional_headers_understood(tmp_path):
 
 def test_an_undecodable_file_says_what_was_tried_and_suggests_encoding(folder):
     d = folder({"orders.csv": b"order_id,customer_id,created_ts\nO1,\x81\xff\xfe,x\n"})
-    (e,) = errors(validate_folder(d))
+    (e,) = errors(Shop(data=d).validate())
     assert e.row == 2 and "UTF-8" in e.message and "Big5" in e.message
     assert "--encoding" in (e.hint or "")
 
@@ -198,7 +198,7 @@ def test_a_bad_byte_in_a_utf8_file_names_its_line(folder):
     rows = "".join(f"O{i},顾客{i},2026-10-05 10:00:00\n" for i in range(30))
     content = ("order_id,customer_id,created_ts\n" + rows).encode()
     content = content.replace("顾客7".encode(), b"\xff\xfe7")
-    (e,) = errors(validate_folder(folder({"orders.csv": content})))
+    (e,) = errors(Shop(data=folder({"orders.csv": content})).validate())
     assert e.row == 9 and "UTF-8" in e.message
 
 
@@ -216,13 +216,13 @@ def test_encoding_can_be_given(cli, folder):
 
 def test_problems_name_the_users_header(folder):
     d = folder({"订单.csv": "订单号,买家,下单时间,实付金额\nO1,C1,2026-10-05 10:00,abc\n"})
-    (e,) = errors(validate_folder(d))
+    (e,) = errors(Shop(data=d).validate())
     assert e.column == "实付金额"
 
 
 def test_a_misspelt_header_gets_did_you_mean(folder):
     d = folder({"客服.csv": "客服1D,姓名\n001,王芳\n"}, with_agents=False)
-    (e,) = errors(validate_folder(d))
+    (e,) = errors(Shop(data=d).validate())
     assert e.code == "missing_column" and "客服1D" in e.message and "客服ID" in e.message
 
 
@@ -250,7 +250,7 @@ def test_every_chinese_value_the_contract_lists_is_accepted(folder):
             f"S{i},2026-10-05 10:00:0{i},顾客,,C{i}\nS{i},2026-10-05 10:00:3{i},客服,001,\n"
             for i in range(1, 6)),
     }, with_agents=False)
-    assert errors(validate_folder(d)) == []
+    assert errors(Shop(data=d).validate()) == []
 
 
 def test_money_is_read_alike_in_every_table(tmp_path):
@@ -265,13 +265,13 @@ def test_money_is_read_alike_in_every_table(tmp_path):
 
 def test_rows_of_a_table_without_key_are_never_lost_silently(tmp_path, folder):
     reviews = "订单号,评价,评价内容\n" + "O1,好评,很好\n" * 4
-    issues = validate_folder(folder({"商品评价.csv": reviews}))
+    issues = Shop(data=folder({"商品评价.csv": reviews})).validate()
     (kept,) = [i for i in issues if i.code == "identical_rows"]
     assert "3, 4, 5" in kept.message
     ws = imported(tmp_path, {"商品评价.csv": reviews})
     assert query(ws, "SELECT count(*) FROM reviews") == [(4,)]
     msgs = ("session_id,ts,sender,customer_id\n" + "S1,2026-10-05 10:00:00,customer,C1\n" * 3)
-    (dropped,) = [i for i in validate_folder(folder({"messages.csv": msgs}))
+    (dropped,) = [i for i in Shop(data=folder({"messages.csv": msgs})).validate()
                   if i.code == "duplicate_row"]
     assert "rows 3, 4" in dropped.message and dropped.row == 3
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cskpi.core import validate_folder
 from cskpi.errors import Issue
+from cskpi.shop import Shop
 
 
 def by_code(issues: list[Issue], code: str) -> list[Issue]:
@@ -22,13 +22,13 @@ def test_clean_folder_has_no_issues(folder):
         S1,2026-10-03 10:00:00,customer,,C1
         S1,2026-10-03 10:00:30,agent,001,
         """})
-    assert validate_folder(d) == []
+    assert Shop(data=d).validate() == []
 
 
 def test_missing_agents_table(folder):
     d = folder({"messages.csv": "session_id,ts,sender,customer_id\nS1,2026-10-03 10:00:00,"
                                 "customer,C1\n"}, with_agents=False)
-    found = by_code(validate_folder(d), "missing_table")
+    found = by_code(Shop(data=d).validate(), "missing_table")
     assert len(found) == 1 and found[0].is_error
     assert "agents" in found[0].message and "agents.csv" in (found[0].hint or "")
 
@@ -45,7 +45,7 @@ def test_every_problem_reported_at_once_with_position(folder):
             """,
         "attendance.csv": "agent_id,date,status\n001,2026-10-03,迟到\n999,2026-10-03,present\n",
     })
-    issues = validate_folder(d)
+    issues = Shop(data=d).validate()
     found = {(i.code, i.file, i.row, i.column) for i in errors(issues)}
     assert found == {
         ("bad_type", "orders.csv", 3, "created_ts"),
@@ -62,13 +62,13 @@ def test_every_problem_reported_at_once_with_position(folder):
 
 def test_missing_required_column_names_it(folder):
     d = folder({"orders.csv": "order_id,created_ts\nO1,2026-10-03 10:00:00\n"})
-    found = by_code(validate_folder(d), "missing_column")
+    found = by_code(Shop(data=d).validate(), "missing_column")
     assert [(i.column, i.row) for i in found] == [("customer_id", 1)]
 
 
 def test_unknown_columns_are_a_warning(folder):
     d = folder({"agents.csv": "agent_id,name,favourite_colour\n001,A,blue\n"})
-    issues = validate_folder(d)
+    issues = Shop(data=d).validate()
     assert errors(issues) == []
     (w,) = by_code(issues, "unknown_column")
     assert w.level == "warning" and "favourite_colour" in w.message
@@ -76,13 +76,13 @@ def test_unknown_columns_are_a_warning(folder):
 
 def test_duplicate_key_with_different_content_is_an_error(folder):
     d = folder({"agents.csv": "agent_id,name\n001,A\n002,B\n001,C\n"})
-    (e,) = by_code(validate_folder(d), "duplicate_key")
+    (e,) = by_code(Shop(data=d).validate(), "duplicate_key")
     assert e.is_error and e.row == 4 and "rows 2, 4" in e.message
 
 
 def test_identical_duplicate_rows_are_dropped_with_a_warning(folder):
     d = folder({"agents.csv": "agent_id,name\n001,A\n002,B\n001,A\n"})
-    issues = validate_folder(d)
+    issues = Shop(data=d).validate()
     assert errors(issues) == []
     assert "1 identical duplicate" in by_code(issues, "duplicate_row")[0].message
 
@@ -96,7 +96,7 @@ def test_message_of_unknown_session(folder):
             S9,2026-10-03 10:00:05,customer,
             """,
     })
-    (e,) = by_code(validate_folder(d), "unknown_session")
+    (e,) = by_code(Shop(data=d).validate(), "unknown_session")
     assert (e.file, e.row, e.column) == ("messages.csv", 3, "session_id")
     assert "S9" in e.message
 
@@ -107,7 +107,7 @@ def test_message_of_unknown_agent(folder):
         S1,2026-10-03 10:00:00,customer,,C1
         S1,2026-10-03 10:00:30,agent,1,
         """})
-    (e,) = by_code(validate_folder(d), "unknown_agent")
+    (e,) = by_code(Shop(data=d).validate(), "unknown_agent")
     assert (e.row, e.column) == (3, "agent_id")
     assert "001 is not 1" in (e.hint or "")  # ids are text
 
@@ -119,7 +119,7 @@ def test_session_with_two_human_agents(folder):
         S1,2026-10-03 10:00:30,agent,001,
         S1,2026-10-03 10:01:00,agent,002,
         """})
-    (e,) = by_code(validate_folder(d), "two_agents")
+    (e,) = by_code(Shop(data=d).validate(), "two_agents")
     assert e.is_error and "001, 002" in e.message and "new session" in (e.hint or "")
 
 
@@ -128,14 +128,14 @@ def test_session_agent_disagrees_with_its_messages(folder):
         "sessions.csv": "session_id,customer_id,agent_id,start_ts\nS1,C1,001,2026-10-03 10:00:00\n",
         "messages.csv": "session_id,ts,sender,agent_id\nS1,2026-10-03 10:00:30,agent,002\n",
     })
-    (e,) = by_code(validate_folder(d), "two_agents")
+    (e,) = by_code(Shop(data=d).validate(), "two_agents")
     assert e.row == 2 and "'001'" in e.message and "'002'" in e.message
 
 
 def test_agent_message_without_agent_id(folder):
     d = folder({"messages.csv": "session_id,ts,sender,agent_id,customer_id\n"
                                 "S1,2026-10-03 10:00:00,customer,,C1\nS1,2026-10-03 10:00:30,agent,,\n"})
-    (e,) = by_code(validate_folder(d), "missing_value")
+    (e,) = by_code(Shop(data=d).validate(), "missing_value")
     assert (e.row, e.column) == (3, "agent_id")
 
 
@@ -145,7 +145,7 @@ def test_end_before_start(folder):
                         "S1,C1,001,2026-10-03 10:00:00,2026-10-03 09:59:59\n",
         "online.csv": "agent_id,start_ts,end_ts\n001,2026-10-03 10:00,2026-10-03 08:00\n",
     })
-    found = {(i.file, i.row, i.column) for i in by_code(validate_folder(d), "end_before_start")}
+    found = {(i.file, i.row, i.column) for i in by_code(Shop(data=d).validate(), "end_before_start")}
     assert found == {("sessions.csv", 2, "end_ts"), ("online.csv", 2, "end_ts")}
 
 
@@ -156,7 +156,7 @@ def test_money_with_currency_sign_and_thousands_is_cleaned_with_a_warning(folder
                               'O1,C1,2026-10-03 10:00,2026-10-03 10:01,"¥1,234.50"\n'
                               'O2,C2,2026-10-03 10:00,2026-10-03 10:01,"1,000"\n'
                               'O3,C3,2026-10-03 10:00,2026-10-03 10:01,88.8元\n'})
-    issues = validate_folder(d)
+    issues = Shop(data=d).validate()
     assert errors(issues) == []
     cleaned = by_code(issues, "money_cleaned")
     assert [(i.row, i.level) for i in cleaned] == [(2, "warning"), (3, "warning"), (4, "warning")]
@@ -172,7 +172,7 @@ def test_money_with_currency_sign_and_thousands_is_cleaned_with_a_warning(folder
 @pytest.mark.parametrize("value", ["12,5", "1.234,50", "12.345", "€", "1,23,456"])
 def test_ambiguous_or_over_precise_money_is_rejected_not_misread(folder, value):
     d = folder({"orders.csv": f'order_id,customer_id,created_ts,amount\nO1,C1,2026-10-03,"{value}"\n'})
-    (e,) = by_code(validate_folder(d), "bad_money")
+    (e,) = by_code(Shop(data=d).validate(), "bad_money")
     assert (e.row, e.column) == (2, "amount") and value in e.message
 
 
@@ -184,7 +184,7 @@ def test_enums_accept_chinese_spellings(folder, tmp_path):
         "agents.csv": "客服ID,姓名,岗位,在职\n001,A,售后,是\n002,B,组长,否\n",
         "grades.csv": "客服ID,考核月份,考核项,评级\n001,2026-10,quality,优\n001,2026/10,cooperation,差\n",
     }, with_agents=False)
-    assert errors(validate_folder(d)) == []
+    assert errors(Shop(data=d).validate()) == []
     ws = tmp_path / "ws.duckdb"
     Workspace(ws).import_folder(d)
     assert query(ws, "SELECT agent_id, role, active FROM agents ORDER BY 1") == [
@@ -195,21 +195,21 @@ def test_enums_accept_chinese_spellings(folder, tmp_path):
 
 def test_rates_above_one_must_carry_a_percent_sign(folder):
     d = folder({"agent_metrics.csv": "客服ID,日期,3分钟回复率,满意率\n001,2026-10-03,95.5,96.5%\n"})
-    (e,) = by_code(validate_folder(d), "rate_over_1")
+    (e,) = by_code(Shop(data=d).validate(), "rate_over_1")
     assert (e.row, e.column) == (2, "3分钟回复率")  # the user's own header
 
 
 def test_too_many_errors_are_summarised_not_truncated_silently(folder):
     lines = "".join(f"O{i},C{i},not-a-date\n" for i in range(50))
     d = folder({"orders.csv": "order_id,customer_id,created_ts\n" + lines})
-    found = by_code(validate_folder(d), "bad_type")
+    found = by_code(Shop(data=d).validate(), "bad_type")
     assert len(found) == 21  # 20 rows named, then one line counting the rest
     assert found[-1].row is None and "30 more rows" in found[-1].message
 
 
 def test_unknown_file_in_folder_is_a_warning(folder):
     d = folder({"notes.txt": "hello"})
-    (w,) = by_code(validate_folder(d), "unknown_file")
+    (w,) = by_code(Shop(data=d).validate(), "unknown_file")
     assert w.level == "warning" and w.file == "notes.txt"
 
 
@@ -217,7 +217,7 @@ def test_not_a_folder(tmp_path):
     from cskpi.errors import UsageError
 
     with pytest.raises(UsageError, match="is not a folder"):
-        validate_folder(tmp_path / "nope")
+        Shop(data=tmp_path / "nope").validate()
 
 
 def test_rating_of_unknown_session(folder):
@@ -225,33 +225,33 @@ def test_rating_of_unknown_session(folder):
         "messages.csv": "session_id,ts,sender,customer_id\nS1,2026-10-03 10:00:00,customer,C1\n",
         "ratings.csv": "session_id,score\nS1,5\nS2,非常满意\n",
     })
-    (e,) = by_code(validate_folder(d), "unknown_session")
+    (e,) = by_code(Shop(data=d).validate(), "unknown_session")
     assert (e.file, e.row) == ("ratings.csv", 3)
 
 
 def test_messages_without_sessions_need_a_customer_id(folder):
     d = folder({"messages.csv": "session_id,ts,sender,agent_id\nS1,2026-10-03 10:00:00,agent,001\n"})
-    (e,) = by_code(validate_folder(d), "missing_column")
+    (e,) = by_code(Shop(data=d).validate(), "missing_column")
     assert e.column == "customer_id"
 
 
 def test_paid_status_without_paid_ts(folder):
     d = folder({"orders.csv": "order_id,customer_id,created_ts,status\nO1,C1,2026-10-03,已付款\n"})
-    (e,) = by_code(validate_folder(d), "paid_without_ts")
+    (e,) = by_code(Shop(data=d).validate(), "paid_without_ts")
     assert e.row == 2
 
 
 def test_bad_target_scope(folder):
     d = folder({"targets.csv": "period,scope,metric,value\n2026-10,shop,sales,1000\n"
                                "2026-10,everyone,sales,5\n2026-10,agent:404,sales,5\n"})
-    issues = validate_folder(d)
+    issues = Shop(data=d).validate()
     assert [(i.code, i.row) for i in errors(issues)] == [("bad_value", 3), ("unknown_agent", 4)]
 
 
 def test_malformed_csv_rows_are_named_and_block_the_file(folder):
     d = folder({"orders.csv": "order_id,customer_id,created_ts\nO1,C1,2026-10-03\n"
                               "O2,C2,2026-10-03,surplus\nO3,C3,not-a-date\n"})
-    issues = validate_folder(d)
+    issues = Shop(data=d).validate()
     (bad,) = by_code(issues, "bad_csv_row")
     assert (bad.file, bad.row, bad.level) == ("orders.csv", 3, "error")
     # later rows are not typed (their numbers would shift): fix the structure first
@@ -260,5 +260,5 @@ def test_malformed_csv_rows_are_named_and_block_the_file(folder):
 
 def test_header_only_csv_is_a_warning(folder):
     d = folder({"orders.csv": "order_id,customer_id,created_ts\n"})
-    issues = validate_folder(d)
+    issues = Shop(data=d).validate()
     assert [(i.code, i.level) for i in issues] == [("no_rows", "warning")]

@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cskpi import core
 from cskpi.data.demo import generate
 from cskpi.errors import ValidationFailed, WorkspaceError
 from cskpi.metrics.compute import MetricQuery
+from cskpi.shop import Shop
 from cskpi.store import files
 from cskpi.store.workspace import FAULT_ENV, Workspace
 from tests.helpers.common import query
@@ -35,7 +35,7 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo shop imported into a workspace (copied before each damage)."""
     root = tmp_path_factory.mktemp("hostile")
     generate(root / "data", agents=3, days=4)
-    core.import_folder(root / "data", root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(root / "data")
     return root / "shop.duckdb"
 
 
@@ -63,7 +63,7 @@ def test_a_damaged_data_block_is_reported_by_metrics_and_import(cli, demo_worksp
 def test_a_damaged_block_is_a_workspace_error_for_the_core(demo_workspace, tmp_path):
     ws = with_damaged_data_block(demo_workspace, tmp_path / "ws.duckdb")
     with pytest.raises(WorkspaceError) as exc:
-        core.compute_metrics(OCTOBER, workspace=ws)
+        Shop(ws).metrics(OCTOBER)
     assert exc.value.code == "workspace_damaged"
     assert "Corrupt database file" in exc.value.params["detail"]
 
@@ -146,7 +146,7 @@ def test_a_sqlite_file_is_refused_before_duckdb_sees_it(cli, folder, tmp_path, m
     assert "是 SQLite 数据库，不是 cskpi 工作区" in zh.output
     monkeypatch.undo()
     with pytest.raises(WorkspaceError) as exc:
-        core.check_import(folder({}), ws)
+        Shop(ws).check_import(folder({}))
     assert exc.value.code == "workspace_is_sqlite"
 
 
@@ -200,10 +200,10 @@ def test_a_workspace_this_process_may_not_write_is_read_read_only(demo_workspace
     real_access = os.access
     monkeypatch.setattr(files.os, "access",
                         lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
-    result = core.compute_metrics(OCTOBER, workspace=ws)
+    result = Shop(ws).metrics(OCTOBER)
     assert result.rows and result.cache is None
     with pytest.raises(WorkspaceError) as exc:
-        core.import_folder(ws.parent, ws)  # (any folder: refused before it is read)
+        Shop(ws).import_folder(ws.parent)  # (any folder: refused before it is read)
     assert exc.value.code == "workspace_read_only"
 
 
@@ -346,7 +346,7 @@ def test_an_import_of_files_all_imported_before_is_no_import(folder, tmp_path):
     assert new.import_id == 2
     assert [(w["import_id"], w["code"]) for w in ws.import_issues()] == [
         (2, "already_imported")]  # its own: agents.csv again
-    history = core.import_history(ws.path)
+    history = Shop(ws.path).import_history()
     assert [(h["import_id"], h["warnings"]) for h in history] == [(2, 1), (1, 0)]
 
 
@@ -368,7 +368,7 @@ def test_the_same_bytes_under_another_format_are_read_not_skipped(folder, tmp_pa
     ws = Workspace(tmp_path / "ws.duckdb")
     ws.import_folder(folder({"orders.csv": ORDERS}))
     renamed = folder({"orders.xlsx": ORDERS.encode()})
-    check = core.check_import(renamed, ws.path)  # (the web's check agrees)
+    check = Shop(ws.path).check_import(renamed)  # (the web's check agrees)
     assert [i.file for i in check.issues if i.is_error] == ["orders.xlsx"]
     with pytest.raises(ValidationFailed) as exc:
         ws.import_folder(renamed)

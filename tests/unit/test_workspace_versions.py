@@ -22,10 +22,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from cskpi import core
 from cskpi.errors import WorkspaceError
 from cskpi.locale import Translator
 from cskpi.metrics.compute import MetricQuery
+from cskpi.shop import Shop
 from cskpi.store import files, migrations
 from cskpi.store.migrations import WORKSPACE_VERSION, Migration
 from cskpi.store.workspace import Workspace
@@ -132,7 +132,7 @@ def test_a_release_workspace_is_upgraded_with_its_data_intact(v1, applied):
         t: r for t, r in before.items() if t not in ("_meta", "_import_issues")}
     assert not CACHES & set(after)  # made by the older engine: rebuilt when next needed
     # the release's figures, computed again from the rebuilt cache
-    same_summary(core.monthly_summary(v1, RELEASE["period"]), RELEASE["summary"])
+    same_summary(Shop(v1).monthly_summary(RELEASE["period"]), RELEASE["summary"])
     # the same cache rows (the SQL kept is another matter: the release also updated it)
     facts = CACHES - {"_compiled"}
     assert {t: len(r) for t, r in contents(v1).items()
@@ -141,12 +141,12 @@ def test_a_release_workspace_is_upgraded_with_its_data_intact(v1, applied):
 
 
 def test_opening_it_again_runs_no_migration_and_writes_nothing(v1, applied):
-    core.monthly_summary(v1, RELEASE["period"])
+    Shop(v1).monthly_summary(RELEASE["period"])
     assert applied == [2, 3]
     upgraded = v1.read_bytes()
     assert Workspace(v1).counts()["messages"] == RELEASE["counts"]["messages"]
     assert Workspace(v1).upgrade() == []
-    core.check_import(v1.parent, v1)
+    Shop(v1).check_import(v1.parent)
     assert applied == [2, 3]
     assert v1.read_bytes() == upgraded
 
@@ -160,15 +160,15 @@ def test_every_opening_upgrades_it(v1, applied, opener, folder):
         with Workspace(v1).connect(read_only=True) as con:
             assert con.execute("SELECT count(*) FROM sessions").fetchone() == (350,)
     elif opener == "metrics":
-        assert core.compute_metrics(OCTOBER, workspace=v1).rows
+        assert Shop(v1).metrics(OCTOBER).rows
     elif opener == "latest month":
-        assert core.latest_month(v1) == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+        assert Shop(v1).latest_month() == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
     elif opener == "import history":
-        assert [h["import_id"] for h in core.import_history(v1)] == [2, 1]
+        assert [h["import_id"] for h in Shop(v1).import_history()] == [2, 1]
     elif opener == "import check":
-        assert core.check_import(folder({}), v1).ok
+        assert Shop(v1).check_import(folder({})).ok
     else:
-        report = core.import_folder(folder({}), v1)
+        report = Shop(v1).import_folder(folder({}))
         assert report.import_id == 3 and report.added == 2
     assert applied == [2, 3]
     assert meta(v1)["workspace_version"] == "3"
@@ -181,7 +181,7 @@ def test_a_workspace_without_any_version_is_version_1_when_its_tables_are(v1, ap
     con.execute("DROP TABLE _import_issues")
     con.close()
     before = contents(v1, skip=CACHES)
-    same_summary(core.monthly_summary(v1, RELEASE["period"]), RELEASE["summary"])
+    same_summary(Shop(v1).monthly_summary(RELEASE["period"]), RELEASE["summary"])
     assert applied == [2, 3]
     after = contents(v1, skip=CACHES)
     assert after.pop("_meta") == [("workspace_version", "3")]
@@ -214,7 +214,7 @@ def test_the_step_to_version_2_may_run_twice(v1):
 
 def test_a_new_workspace_records_the_current_version(folder, tmp_path, applied):
     ws = tmp_path / "new.duckdb"
-    core.import_folder(folder({}), ws)
+    Shop(ws).import_folder(folder({}))
     assert meta(ws)["workspace_version"] == str(WORKSPACE_VERSION)
     assert meta(ws)["contract_version"] == "1"
     Workspace(ws).counts()
@@ -232,9 +232,9 @@ def test_a_newer_workspace_is_refused_and_left_unchanged(v1, folder, applied):
     set_meta(v1, "workspace_version", str(WORKSPACE_VERSION + 1))
     before = v1.read_bytes()
     for open_it in (lambda: Workspace(v1).counts(),
-                    lambda: core.compute_metrics(OCTOBER, workspace=v1),
-                    lambda: core.import_folder(folder({}), v1),
-                    lambda: core.check_import(folder({}), v1)):
+                    lambda: Shop(v1).metrics(OCTOBER),
+                    lambda: Shop(v1).import_folder(folder({})),
+                    lambda: Shop(v1).check_import(folder({}))):
         with pytest.raises(WorkspaceError) as exc:
             open_it()
         assert exc.value.code == "workspace_too_new"
@@ -303,7 +303,7 @@ def test_an_older_workspace_this_process_may_not_write_is_refused_with_a_hint(
                         lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
     before = v1.read_bytes()
     for open_it in (lambda: Workspace(v1).counts(),
-                    lambda: core.compute_metrics(OCTOBER, workspace=v1)):
+                    lambda: Shop(v1).metrics(OCTOBER)):
         with pytest.raises(WorkspaceError) as exc:
             open_it()
         assert exc.value.code == "workspace_needs_upgrade"
@@ -351,7 +351,7 @@ def test_an_interrupted_step_leaves_the_file_as_it_was(v1, monkeypatch):
     before = v1.read_bytes()
     monkeypatch.setattr(migrations, "MIGRATIONS", (Migration(2, "stops", interrupted),))
     with pytest.raises(KeyboardInterrupt):
-        core.compute_metrics(OCTOBER, workspace=v1)
+        Shop(v1).metrics(OCTOBER)
     assert v1.read_bytes() == before
 
 
@@ -374,7 +374,7 @@ Workspace({str(v1)!r}).counts()
     assert proc.returncode == -9, proc.stderr
     assert contents(v1) == before  # DuckDB drops the uncommitted transaction on opening
     assert "workspace_version" not in meta(v1)
-    same_summary(core.monthly_summary(v1, RELEASE["period"]), RELEASE["summary"])
+    same_summary(Shop(v1).monthly_summary(RELEASE["period"]), RELEASE["summary"])
     assert meta(v1)["workspace_version"] == "3"
 
 
@@ -399,7 +399,7 @@ def test_a_kept_warning_reads_in_the_reader_s_language(folder, tmp_path):
     # agent 002's row twice: the repeat is dropped with a warning naming its row (4)
     agents = "agent_id,name,role,team,level\n001,张伟,presale,A,senior\n" \
              "002,李娜,aftersale,B,junior\n002,李娜,aftersale,B,junior\n"
-    core.import_folder(folder({"agents.csv": agents}), ws)
+    Shop(ws).import_folder(folder({"agents.csv": agents}))
     kept = Workspace(ws).import_issues()
     assert [(k["code"], k["row"], k["message_key"]) for k in kept] == [
         ("duplicate_row", 4, "issue.duplicate_row")]

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from cskpi import core
 from cskpi.data.demo import generate
 from cskpi.errors import UsageError, WorkspaceError
+from cskpi.shop import Shop
 from cskpi.store import files
 from cskpi.store.workspace import Workspace
 from tests.helpers.holder import Holder
@@ -24,7 +24,7 @@ from tests.helpers.holder import Holder
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("wait")
     generate(root / "data", agents=2, days=1)
-    core.import_folder(root / "data", root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(root / "data")
     return root / "shop.duckdb"
 
 

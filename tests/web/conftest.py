@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cskpi import core
 from cskpi.data.demo import generate
+from cskpi.shop import Shop
 from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, PG_URL, login
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo shop (6 agents, 5 days of October 2026) imported into a workspace."""
     root = tmp_path_factory.mktemp("web-ws")
     generate(root / "data", agents=6, days=5)
-    core.import_folder(root / "data", root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(root / "data")
     return root / "shop.duckdb"
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cskpi import core
+from cskpi.shop import Shop
 from tests.helpers.common import write_folder
 from tests.helpers.exports import csv_rows, html_table, workbook
 from tests.helpers.feedback import FEEDBACK_AGENTS, FEEDBACK_FILES
@@ -90,7 +90,7 @@ def review_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     root = tmp_path_factory.mktemp("reviews")
     folder = write_folder(root / "data", {"agents.csv": FEEDBACK_AGENTS, **FEEDBACK_FILES})
-    core.import_folder(folder, root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(folder)
     app = create_app(make_settings(root / "shop.duckdb", database_url=f"sqlite:///{root}/a.db",
                                    environ={}, admin_password=ADMIN_PASSWORD, **FAST_ARGON2),
                      out=io.StringIO())

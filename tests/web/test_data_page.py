@@ -21,8 +21,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cskpi import core
 from cskpi.data.demo import generate
+from cskpi.shop import Shop
 from cskpi.store.workspace import Workspace
 from cskpi.web.app import create_app
 from cskpi.web.db.engine import transaction
@@ -191,7 +191,7 @@ def _orders(amount: str) -> list[tuple[str, bytes]]:
 
 def test_a_refused_import_leaves_the_workspace_unchanged(
         client_as: Callable[..., TestClient], ws: Path, demo: Path) -> None:
-    core.import_folder(demo, ws)  # as `cskpi import` would
+    Shop(ws).import_folder(demo)  # as `cskpi import` would
     client = client_as("mgr")
     first, second = (_token(_upload(client, _orders(a))) for a in ("1.00", "2.00"))
     for token in (first, second):  # both agree with the workspace as it is now
@@ -207,7 +207,7 @@ def test_a_refused_import_leaves_the_workspace_unchanged(
         "error", "orders.csv", "2", "order_id",
         "key order_id=Z1 is already stored with different content"]
     assert (Workspace(ws).counts(), Workspace(ws).import_log()) == before
-    assert core.roster(ws)  # still readable
+    assert Shop(ws).roster()  # still readable
     with Workspace(ws).connect() as con:
         assert con.execute("SELECT amount FROM orders WHERE order_id = 'Z1'").fetchall()[0][0] \
             == 1
@@ -362,15 +362,15 @@ def test_a_gbk_csv_with_chinese_headers_uploads_fine(client_as: Callable[..., Te
     assert _table(page, "tables") == [["agents", "agents.csv", "2", "0", ""]]
     assert "No errors" in page
     assert _post(client, f"/data/uploads/{token}/import").status_code == 303
-    assert [(a["agent_id"], a["name"], a["role"]) for a in core.roster(ws)] == [
+    assert [(a["agent_id"], a["name"], a["role"]) for a in Shop(ws).roster()] == [
         ("A101", "张三", "presale"), ("A102", "李四", "aftersale")]
 
 
 def test_the_roster_can_be_replaced(client_as: Callable[..., TestClient], ws: Path,
                                     demo: Path) -> None:
-    core.import_folder(demo, ws)
+    Shop(ws).import_folder(demo)
     renamed = (demo / "agents.csv").read_text("utf-8").replace(
-        str(core.roster(ws)[0]["name"]), "新名字", 1).encode()
+        str(Shop(ws).roster()[0]["name"]), "新名字", 1).encode()
     client = client_as("mgr")
     merged = client.get(f"/data/uploads/{_token(_upload(client, [('agents.csv', renamed)]))}")
     assert "is already stored with different content" in merged.text
@@ -379,7 +379,7 @@ def test_the_roster_can_be_replaced(client_as: Callable[..., TestClient], ws: Pa
     page = client.get(f"/data/uploads/{token}").text
     assert "will replace the stored roster" in page and "No errors" in page
     assert _post(client, f"/data/uploads/{token}/import").status_code == 303
-    assert core.roster(ws)[0]["name"] == "新名字" and len(core.roster(ws)) == 3
+    assert Shop(ws).roster()[0]["name"] == "新名字" and len(Shop(ws).roster()) == 3
 
 
 def test_stale_uploads_are_removed_on_the_next_upload(

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cskpi import core
 from cskpi.lost import LostQuery
 from cskpi.months import month_range
+from cskpi.shop import Shop
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, LostLabel
 from tests.helpers.web import PERIOD, form_token
@@ -43,7 +43,7 @@ def test_the_funnel_shows_the_catalogs_figures(client_for: Callable[..., TestCli
     first, last = month_range(PERIOD)
     from cskpi.metrics.compute import MetricQuery
 
-    row = core.compute_metrics(MetricQuery(first, last, by="shop"), workspace=workspace).rows[0]
+    row = Shop(workspace).metrics(MetricQuery(first, last, by="shop")).rows[0]
     assert cells[1:4] == [f"{row[k]:,}" for k in ("inquiring_customers", "ordering_customers",
                                                   "paying_customers")]
     assert cells[6] == f"{row['lost_customers']:,}"
@@ -63,7 +63,7 @@ def test_a_relabel_moves_a_customer_and_is_audited(app: FastAPI, workspace: Path
                                                    client_for: Callable[..., TestClient]) -> None:
     first, last = month_range(PERIOD)
     # the chart counts the shop's lost customers, each by their latest inquiry's session
-    items, _ = core.lost_inquiries(LostQuery(first, last), workspace=workspace, by="shop")
+    items, _ = Shop(workspace).lost_inquiries(LostQuery(first, last), by="shop")
     target = next(i for i in items if i.reason != "trust" and i.agent_id is not None)
     mgr = client_for("mgr")
     page = mgr.get(f"/funnel/sessions/{target.session_id}?period={PERIOD}").text
@@ -105,8 +105,7 @@ def test_an_agent_sees_their_own_lost_list(client_for: Callable[..., TestClient]
     first, last = month_range(PERIOD)
     from cskpi.metrics.compute import MetricQuery
 
-    rows = {r["agent_id"]: r for r in core.compute_metrics(MetricQuery(first, last),
-                                                           workspace=workspace).rows}
+    rows = {r["agent_id"]: r for r in Shop(workspace).metrics(MetricQuery(first, last)).rows}
     agent = client_for("a001")
     html = agent.get("/agents/A001/lost").text
     assert re.search(r'id="lost-count" data-total="(\d+)"', html).group(1) == str(

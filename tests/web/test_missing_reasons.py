@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from cskpi import core
+from cskpi.shop import Shop
 from cskpi.web.app import create_app
 from cskpi.web.settings import make_settings
 from tests.helpers.common import write_folder
@@ -27,7 +27,7 @@ FILES = {
 
 def test_a_missing_figure_says_why_in_the_readers_language(tmp_path: Path) -> None:
     ws = tmp_path / "shop.duckdb"
-    core.import_folder(write_folder(tmp_path / "data", FILES), ws)
+    Shop(ws).import_folder(write_folder(tmp_path / "data", FILES))
     settings = make_settings(ws, admin_password=ADMIN_PASSWORD,
                              database_url=f"sqlite:///{tmp_path / 'app.sqlite'}", environ={},
                              **FAST_ARGON2)

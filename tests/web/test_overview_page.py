@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import cskpi.web
-from cskpi import core
 from cskpi.data.demo import generate
+from cskpi.shop import Shop
 from cskpi.web.app import create_app
 from cskpi.web.services.gateway import DataGateway
 from cskpi.web.settings import DEFAULT_SCHEMES, make_settings
@@ -171,7 +171,7 @@ def douyin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """An app whose figures follow the Douyin profile, on its own demo workspace."""
     root = tmp_path_factory.mktemp("web-douyin")
     generate(root / "data", agents=6, days=5)
-    core.import_folder(root / "data", root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(root / "data")
     gateway = DataGateway(root / "shop.duckdb", profile="douyin",
                           schemes_by_role=DEFAULT_SCHEMES)
     settings = make_settings(root / "shop.duckdb", environ={}, admin_password=ADMIN_PASSWORD,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cskpi import core
+from cskpi.shop import Shop
 from cskpi.web.app import create_app
 from cskpi.web.services.gateway import DataGateway
 from cskpi.web.settings import make_settings
@@ -74,7 +74,7 @@ def alert_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("alerts")
     data = write_folder(root / "data", {"agents.csv": ALERT_AGENTS,
                                         "messages.csv": _alert_messages()})
-    core.import_folder(data, root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(data)
     return root / "shop.duckdb"
 
 

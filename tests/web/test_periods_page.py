@@ -17,10 +17,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cskpi import core
 from cskpi.data.demo import generate
 from cskpi.scoring.compare import diff_snapshots
 from cskpi.scoring.snapshots import rows
+from cskpi.shop import Shop
 from cskpi.web.app import create_app
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock
@@ -90,7 +90,7 @@ def _lock_rows(app: FastAPI) -> list[tuple[int, float]]:
 def test_the_review_shows_the_scored_result(client_for: Callable[..., TestClient],
                                             workspace: Path, scheme: str) -> None:
     html = client_for("mgr").get(f"/periods/{PERIOD}?scheme={scheme}").text
-    scored = core.score_period(scheme, PERIOD, workspace=workspace)  # no grade entered here
+    scored = Shop(workspace).score(scheme, PERIOD)  # no grade entered here
     cards = {c.agent_id: c for c in scored.result.cards}
     shown = _table(html, "review")
     assert sorted(a["data-agent"] for a, _ in shown) == sorted(cards)
@@ -203,7 +203,7 @@ def ungraded_app(tmp_path: Path, database_url: str) -> Iterator[FastAPI]:
     """An app on a demo shop whose export has no grades: every graded item is missing."""
     generate(tmp_path / "data", agents=6, days=5)
     (tmp_path / "data" / "grades.csv").unlink()
-    core.import_folder(tmp_path / "data", tmp_path / "shop.duckdb")
+    Shop(tmp_path / "shop.duckdb").import_folder(tmp_path / "data")
     settings = make_settings(tmp_path / "shop.duckdb", database_url=database_url, environ={},
                              admin_password=ADMIN_PASSWORD, **FAST_ARGON2)
     app = create_app(settings)

@@ -28,8 +28,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cskpi import core
 from cskpi.qa.engine import hit_id
+from cskpi.shop import Shop
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock, QaAppeal, QaDecision
 from cskpi.web.services.gateway import DataGateway
@@ -99,7 +99,7 @@ def _files() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("qa-web")
-    core.import_folder(write_folder(root / "data", dict(_files())), root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(write_folder(root / "data", dict(_files())))
     rules = root / "webtest.yaml"
     rules.write_text(RULES, encoding="utf-8")
     scheme = root / "qaweb.yaml"

@@ -28,8 +28,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cskpi import core
 from cskpi.qa.engine import hit_id
+from cskpi.shop import Shop
 from cskpi.web.db.engine import transaction
 from cskpi.web.db.models import AuditEntry, PeriodLock, QaRulesChoice, QaRulesVersion
 from cskpi.web.services.gateway import DataGateway
@@ -74,7 +74,7 @@ FILES = {
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("qa-rules-web")
-    core.import_folder(write_folder(root / "data", dict(FILES)), root / "shop.duckdb")
+    Shop(root / "shop.duckdb").import_folder(write_folder(root / "data", dict(FILES)))
     return root / "shop.duckdb"
 
 

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from .. import __version__, core
+from .. import __version__
 from ..errors import CskpiError, Issue, SchemeInvalid
 from ..locale import Translator
 from ..months import month_range
@@ -193,7 +193,9 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="cli.opt.set")]
 def resolve_range(workspace: Path | None, period: str | None, start: str | None,
                   end: str | None) -> tuple[date, date]:
     """The dates asked for; with none, the latest month with data in the workspace."""
-    default = core.latest_month(workspace) if workspace and not (period or start or end) \
+    from ..shop import Shop
+
+    default = Shop(workspace).latest_month() if workspace and not (period or start or end) \
         else None
     return _period_range(period, start, end, default)
 

@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from .. import core
 from ..data.schema import TABLES
 from ..data.sessions import SessionRules
 from ..errors import CskpiError, UsageError, ValidationFailed
 from ..locale import Translator
+from ..shop import DEFAULT_TZ, SUMMARY_COLUMNS, Shop
 from ..units import format_count
 from .common import (
     LangOpt,
@@ -43,7 +43,7 @@ def session_rules(profile: str, overrides: list[str] | None) -> SessionRules:
     """How an import cuts sessions, from a platform profile and --set overrides."""
     from ..metrics.profiles import parse_sets, resolve
 
-    return core.session_rules(resolve(profile, parse_sets(overrides)))
+    return SessionRules.of_profile(resolve(profile, parse_sets(overrides)))
 
 
 def checked_encoding(encoding: str | None) -> str | None:
@@ -77,11 +77,10 @@ def validate(
         rules = session_rules(profile, settings)
         encoding = checked_encoding(encoding)
         if workspace is not None:
-            issues = core.check_import(folder, workspace, encoding=encoding,
-                                       sessions=rules).issues
+            issues = Shop(workspace, encoding=encoding, sessions=rules).check_import(folder).issues
         else:
-            issues = core.validate_folder(folder, timezone=timezone or core.DEFAULT_TZ,
-                                          encoding=encoding, sessions=rules)
+            issues = Shop(data=folder, timezone=timezone or DEFAULT_TZ, encoding=encoding,
+                          sessions=rules).validate()
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -125,10 +124,10 @@ def import_(
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=_err_console(),
                       transient=True, disable=fmt is OutputFormat.json) as bar:
             task = bar.add_task("", total=None)
-            report = core.import_folder(
-                folder, workspace, timezone=timezone, replace=replace or (),
-                progress=lambda f: bar.update(task, description=t("import.reading", file=f)),
-                encoding=encoding, sessions=rules)
+            shop = Shop(workspace, timezone=timezone, encoding=encoding, sessions=rules)
+            report = shop.import_folder(
+                folder, replace=replace or (),
+                progress=lambda f: bar.update(task, description=t("import.reading", file=f)))
     except ValidationFailed as exc:
         if fmt is OutputFormat.json:
             typer.echo(to_json(issues_json(exc.issues)))
@@ -249,9 +248,10 @@ def demo(
                 raise UsageError(code="workspace_exists", params={"workspace": str(workspace)})
             workspace.unlink()
         _generate(out, agents, days, seed, None, first, t)
-        core.import_folder(out, workspace)
+        shop = Shop(workspace)
+        shop.import_folder(out)
         period = f"{first:%Y-%m}"
-        summary = core.monthly_summary(workspace, period)
+        summary = shop.monthly_summary(period)
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -263,7 +263,7 @@ def demo(
 def print_summary(summary: list[dict[str, Any]], period: str, t: Translator,
                   console: Console) -> None:
     table = RichTable(title=t("demo.title", period=period))
-    cols = [k for k in core.SUMMARY_COLUMNS]
+    cols = [k for k in SUMMARY_COLUMNS]
     for key in cols:
         table.add_column(t(f"summary.{key}"), justify="left" if key in ("agent", "name", "role")
                          else "right")

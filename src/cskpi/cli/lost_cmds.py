@@ -11,9 +11,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from .. import core
 from ..errors import CskpiError, UsageError, os_reason
 from ..locale import Translator
+from ..shop import Shop
 from .common import (
     By,
     DataOpt,
@@ -125,11 +125,11 @@ def lost(
         q = _query(workspace, period, start, end, agent, profile, sets)
         labels = read_relabels(relabels) if relabels is not None else None
         if summary:
-            rows = core.lost_summary(q, workspace=workspace, data=data, taxonomy=taxonomy,
-                                     relabels=labels, by=by.value, lang=t.lang)
+            rows = Shop(workspace, data=data).lost_summary(
+                q, taxonomy=taxonomy, relabels=labels, by=by.value, lang=t.lang)
         else:
-            items, tax = core.lost_inquiries(q, workspace=workspace, data=data,
-                                             taxonomy=taxonomy, relabels=labels)
+            items, tax = Shop(workspace, data=data).lost_inquiries(
+                q, taxonomy=taxonomy, relabels=labels)
     except CskpiError as exc:
         _fail_taxonomy(exc, t)
         return
@@ -198,7 +198,7 @@ def curve(
     try:
         edges = parse_edges(buckets, by.value)
         q = _query(workspace, period, start, end, agent, profile, sets)
-        rows = core.conversion_curve(q, by.value, edges, workspace=workspace, data=data)
+        rows = Shop(workspace, data=data).conversion_curve(q, by.value, edges)
     except CskpiError as exc:
         _fail(exc, t)
         return

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from .. import core
 from ..errors import CskpiError, UsageError
 from ..locale import Translator
+from ..shop import Shop
 from .common import (
     By,
     DataOpt,
@@ -81,12 +81,11 @@ def metrics(
         if engine is Engine.spark and rules is not None:
             raise UsageError(code="qa_duckdb_only")
         if engine is Engine.spark:
-            result = core.compute_metrics_spark(query, data=data, parquet=parquet,
-                                                workspace=workspace, master=spark_master)
+            result = _on_spark(query, workspace, data, parquet, spark_master)
         elif parquet is not None or spark_master is not None:
             raise UsageError(code="engine_needs_source")
         else:
-            result = core.compute_metrics(query, workspace=workspace, data=data)
+            result = Shop(workspace, data=data).metrics(query)
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -102,6 +101,19 @@ def metrics(
                 "agent_id", diff.get("team", diff.get("shop")))))
 
 
+def _on_spark(query: Any, workspace: Path | None, data: Path | None,
+              parquet: Path | None, master: str | None) -> Any:
+    """The catalog on PySpark: from a Parquet export, else from the shop's data exported
+    to Parquet first (exactly one of the three sources)."""
+    from ..metrics.spark import compute_on_parquet
+
+    if sum(x is not None for x in (workspace, data, parquet)) != 1:
+        raise UsageError(code="spark_one_source")
+    if parquet is not None:
+        return compute_on_parquet(query, parquet, master)
+    return Shop(workspace, data=data).metrics_on_spark(query, master)
+
+
 @app.command(help="cli.help.export")
 def export(
     parquet: Annotated[Path, typer.Option("--parquet", help="cli.opt.export.parquet")],
@@ -111,7 +123,7 @@ def export(
     """Write a workspace's tables as Parquet, for a data lake or a Spark cluster."""
     t = Translator(lang)
     try:
-        tables = core.export_parquet(workspace, parquet)
+        tables = Shop(workspace).export_parquet(parquet)
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -140,8 +152,8 @@ def explain(
     try:
         prof = resolve(profile, parse_sets(sets))
         first, last = resolve_range(workspace, period, start, end)
-        result = core.explain_metric(MetricQuery(first, last, profile=prof), agent, metric,
-                                     workspace=workspace, data=data)
+        result = Shop(workspace, data=data).explain(MetricQuery(first, last, profile=prof),
+                                                    agent, metric)
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -188,10 +200,9 @@ def compliance(
 
             raise UsageError(code="compliance_none", params={"profile": profile})
         first, last = resolve_range(workspace, period, None, None)
-        shop = core.compute_metrics(MetricQuery(first, last, by="shop", profile=prof),
-                                    workspace=workspace, data=data).rows[0]
-        agents = core.compute_metrics(MetricQuery(first, last, by="agent", profile=prof),
-                                      workspace=workspace, data=data).rows
+        with Shop(workspace, data=data) as source:  # a folder is read once for both
+            shop = source.metrics(MetricQuery(first, last, by="shop", profile=prof)).rows[0]
+            agents = source.metrics(MetricQuery(first, last, by="agent", profile=prof)).rows
     except CskpiError as exc:
         _fail(exc, t)
         return

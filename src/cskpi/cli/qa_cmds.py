@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from .. import core
 from ..errors import CskpiError
 from ..locale import Translator
+from ..shop import Shop
 from .common import (
     DataOpt,
     LangOpt,
@@ -107,8 +107,8 @@ def qa_hits(
     t = Translator(lang)
     try:
         first, last = resolve_range(workspace, period, None, None)
-        hits, _ = core.qa_check(rules, first, last, workspace=workspace, data=data,
-                                agent_id=agent, sessions=False)
+        hits, _ = Shop(workspace, data=data).qa_check(rules, first, last, agent_id=agent,
+                                                      sessions=False)
     except CskpiError as exc:
         _fail(exc, t)
         return

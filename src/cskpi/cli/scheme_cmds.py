@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from .. import core
 from ..errors import CskpiError
 from ..locale import Translator
+from ..shop import Shop
 from .common import (
     DataOpt,
     LangOpt,
@@ -57,7 +57,7 @@ def scheme_check(
     t = Translator(lang)
     try:
         source, text = presets.resolve(scheme)
-        roster = core.roster(workspace) if workspace else None
+        roster = Shop(workspace).roster() if workspace else None
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -126,7 +126,7 @@ def score(
     t = Translator(lang)
     try:
         _period_range(period, None, None, None)
-        scored = core.score_period(scheme, period, workspace=workspace, data=data)
+        scored = Shop(workspace, data=data).score(scheme, period)
     except CskpiError as exc:
         _fail(exc, t)
         return
@@ -245,10 +245,10 @@ def whatif(
         values = {k: parse_number(v, k) for k, v in given.items()}
         month = None
         if workspace is not None:
-            first, last = _period_range(period, None, None, core.latest_month(workspace))
+            shop = Shop(workspace)
+            first, last = _period_range(period, None, None, shop.latest_month())
             month = f"{first:%Y-%m}"
-            base = override(core.whatif_baseline(workspace, first, last, resolve(profile)),
-                            values)
+            base = override(shop.whatif_baseline(first, last, resolve(profile)), values)
         else:
             missing = [k for k in ("agents", "inquiries", "conversion", "aov") if k not in values]
             if missing:
@@ -298,8 +298,7 @@ def _scheme_whatif(scheme: str | None, edited: str | None, period: str | None,
             raise UsageError(code="scheme_whatif_needs_both")
         first, _ = resolve_range(workspace, period, None, None)
         month = f"{first:%Y-%m}"
-        old, new, changes = core.scheme_whatif(scheme, edited, month, workspace=workspace,
-                                               data=data)
+        old, new, changes = Shop(workspace, data=data).scheme_whatif(scheme, edited, month)
     except CskpiError as exc:
         _fail(exc, t)
         return

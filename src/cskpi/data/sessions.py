@@ -19,7 +19,7 @@ only when sessions are derived from the messages, never against a sessions table
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -40,6 +40,11 @@ class SessionRules:
 
     gap_min: float = DEFAULT_GAP_MIN
     split_after_h: float | None = None
+
+    @classmethod
+    def of_profile(cls, profile: Any) -> SessionRules:
+        """The rules a metric profile sets (``session_gap_min``, ``split_resumed_after_h``)."""
+        return cls(profile.session_gap_min, profile.split_resumed_after_h)
 
 
 def cut_sessions(con: duckdb.DuckDBPyConnection, msgs: Staged, rules: SessionRules,

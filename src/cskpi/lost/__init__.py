@@ -7,7 +7,7 @@ with how the chat went.
 - :mod:`.classify`: the rule that gives each lost inquiry its reason, relabels, counts;
 - :mod:`.curve`: conversion by duration, rounds or first response, with Wilson intervals.
 
-:mod:`cskpi.core` drives them for the CLI and the web app.
+:class:`cskpi.shop.Shop` drives them for the CLI and the web app.
 """
 
 from .classify import LostInquiry, LostQuery, lost_inquiries, summary

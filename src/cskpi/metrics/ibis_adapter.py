@@ -17,6 +17,11 @@ import ibis.expr.types as ir
 from .compiled import SqlStore, compile_sql
 
 
+def duckdb_backend(con: Any) -> Any:
+    """An Ibis backend on an open DuckDB connection (the queries run on ``con``)."""
+    return ibis.duckdb.from_connection(con)
+
+
 def fetch(backend: Any, expr: ir.Table, store: SqlStore | None = None) -> list[dict[str, Any]]:
     """The rows of ``expr`` as dicts (``store``: where the workspace keeps compiled SQL).
 

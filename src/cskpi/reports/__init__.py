@@ -74,11 +74,11 @@ def build_report(workspace: Path | str | None, scheme: str, period: str, out: Pa
 
         cjk_font()  # fail before any work when the PDF cannot be written
     if data is not None:
-        from .. import core
+        from ..shop import Shop
 
         tmp = Path(tempfile.mkdtemp(prefix="cskpi-report-"))
         try:
-            core.import_folder(data, tmp / "ws.duckdb")
+            Shop(tmp / "ws.duckdb").import_folder(data)
             return build_report(tmp / "ws.duckdb", scheme, period, path, lang,
                                 allow_incomplete=allow_incomplete)
         finally:

@@ -1,7 +1,7 @@
 """What a report shows, gathered once through the core facade.
 
-:func:`gather_report` scores the period (``core.score_period``), computes the metric
-catalog by agent and for the shop (``core.compute_metrics``), optionally the daily
+:func:`gather_report` scores the period (``Shop.score``), computes the metric
+catalog by agent and for the shop (``Shop.metrics``), optionally the daily
 figures per agent for trend charts, and reads the import log.  The Excel and PDF
 writers take the resulting :class:`ReportData` and never touch a workspace, so the
 web app can gather once and write either format.
@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..months import month_range
@@ -73,52 +72,51 @@ class ReportData:
         return [self.agents[k] for k in sorted(self.agents)]
 
 
-def gather_report(workspace: Path | str, scheme: Any, period: str, *,
+def gather_report(shop: Any, scheme: Any, period: str, *,
                   trend: bool = True, scored: Any = None,
                   relabels: Mapping[str, str] | None = None) -> ReportData:
     """Score ``period`` under ``scheme`` and compute the figures a report shows: the one
     path of ``cskpi report`` and the web app's downloads.
 
-    ``trend`` adds the daily figures per agent (the PDF's trend chart); the Excel
-    report does not need them.  ``scored``: the period already scored under ``scheme``
-    (the web app's, with the grades and events entered there); ``relabels``: lost
-    inquiries a manager relabelled (session id -> reason).
+    ``shop``: a :class:`~cskpi.shop.Shop` on a workspace (or the workspace's path); one
+    connection serves every figure.  ``trend`` adds the daily figures per agent (the
+    PDF's trend chart); the Excel report does not need them.  ``scored``: the period
+    already scored under ``scheme`` (the web app's, with the grades and events entered
+    there); ``relabels``: lost inquiries a manager relabelled (session id -> reason).
     """
-    from .. import core
     from ..metrics.compute import MetricQuery
     from ..metrics.profiles import resolve
+    from ..shop import Shop
 
-    if scored is None:
-        scored = core.score_period(scheme, period, workspace=workspace)
-    profile = resolve(scored.scheme.profile or "generic")
-    first, last = month_range(period)
-    agents = core.compute_metrics(MetricQuery(first, last, by="agent", profile=profile),
-                                  workspace=workspace)
-    shop = core.compute_metrics(MetricQuery(first, last, by="shop", profile=profile),
-                                workspace=workspace)
-    daily: list[dict[str, Any]] = []
-    if trend:
-        daily = core.compute_metrics(MetricQuery(first, last, by="agent", grain="day",
-                                                 profile=profile), workspace=workspace).rows
-    lost, taxonomy = _lost(workspace, first, last, profile, relabels)
-    store = core.Workspace(workspace)  # type: ignore[attr-defined]
-    return ReportData.from_scored(scored, agents.rows, shop.rows[0] if shop.rows else {},
+    if not isinstance(shop, Shop):
+        shop = Shop(shop)
+    with shop:
+        if scored is None:
+            scored = shop.score(scheme, period)
+        profile = resolve(scored.scheme.profile or "generic")
+        first, last = month_range(period)
+        agents = shop.metrics(MetricQuery(first, last, by="agent", profile=profile))
+        shop_row = shop.metrics(MetricQuery(first, last, by="shop", profile=profile)).rows
+        daily: list[dict[str, Any]] = []
+        if trend:
+            daily = shop.metrics(MetricQuery(first, last, by="agent", grain="day",
+                                             profile=profile)).rows
+        lost, taxonomy = _lost(shop, first, last, profile, relabels)
+    return ReportData.from_scored(scored, agents.rows, shop_row[0] if shop_row else {},
                                   daily_rows=daily, differences=agents.differences,
-                                  imports=store.import_log(),
-                                  import_issues=store.import_issues(), lost=lost,
+                                  imports=shop.import_log(),
+                                  import_issues=shop.import_issues(), lost=lost,
                                   lost_taxonomy=taxonomy)
 
 
-def _lost(workspace: Path | str, first: Any, last: Any, profile: Any,
+def _lost(shop: Any, first: Any, last: Any, profile: Any,
           relabels: Mapping[str, str] | None = None) -> tuple[list[Any], Any]:
     """The month's lost inquiries with their reasons (none without sessions and orders)."""
-    from .. import core
     from ..errors import UsageError
     from ..lost import LostQuery
 
     try:
-        return core.lost_inquiries(LostQuery(first, last, profile), workspace=workspace,
-                                   relabels=relabels)
+        return shop.lost_inquiries(LostQuery(first, last, profile), relabels=relabels)
     except UsageError as err:
         if err.code == "lost_needs_input":
             return [], None

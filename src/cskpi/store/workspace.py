@@ -498,6 +498,30 @@ class Workspace:
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
+    def roster(self) -> list[dict[str, object]]:
+        """The agents (agent_id, name, role, team, level, active), by agent id."""
+        with self.connect() as con:
+            cur = con.execute("SELECT agent_id, name, role, team, level, active FROM agents "
+                              "ORDER BY agent_id")
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def latest_day(self) -> dt.date | None:
+        """The local day of the latest session, else order, else platform figure, else
+        attendance day (None when the workspace holds none of them)."""
+        with self.connect() as con:
+            tz = lit(stored_timezone(con) or DEFAULT_TIMEZONE)
+            present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables()")}
+            for table, col in (("sessions", "start_ts"), ("orders", "created_ts"),
+                               ("agent_metrics", "date"), ("attendance", "date")):
+                if table in present:
+                    latest = one(con, f"SELECT CAST(max(timezone({tz}, "
+                                      f"CAST({ident(col)} AS TIMESTAMPTZ))) AS DATE) "
+                                      f"FROM {ident(table)}")
+                    if latest is not None:
+                        return latest
+        return None
+
     def counts(self) -> dict[str, int]:
         with self.connect() as con:
             present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables()")}

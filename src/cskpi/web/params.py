@@ -49,7 +49,7 @@ MONTH_HELP = ("a calendar month, YYYY-MM, 1900-01 to 2999-12 (e.g. 2026-10), not
               "current month in the shop's time zone")
 
 def _default_tz() -> str:
-    from ..core import DEFAULT_TZ
+    from ..shop import DEFAULT_TZ
 
     return DEFAULT_TZ
 

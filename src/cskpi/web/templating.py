@@ -61,6 +61,9 @@ def make_environment() -> Environment:
                        event_label=texts.event_label,
                        formed=lambda key: how_formed(CATALOG[key]),
                        reason_text=reason_text)  # why a figure is missing, coded
+    from .services.views import goal_label
+
+    env.globals["goal_label"] = goal_label  # a goal's text beside a figure (_metric.html)
     env.globals["export_href"] = exports.href  # a table's download links (_export.html)
     return env
 

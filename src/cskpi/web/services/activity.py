@@ -1,8 +1,8 @@
 """The heatmap and reviews pages and the scorecard's team median: core calls through the
 gateway's cache, whose filters an agent cannot widen, and the heatmap's chart.
 
-Every figure comes from the core (:func:`cskpi.core.activity_heatmap`,
-:func:`cskpi.core.feedback`, :func:`cskpi.metrics.peers.team_medians` over the catalog's
+Every figure comes from the core (:meth:`cskpi.shop.Shop.heatmap`,
+:meth:`cskpi.shop.Shop.feedback`, :func:`cskpi.metrics.peers.team_medians` over the catalog's
 rows); this module only decides whose, and how the chart reads.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from babel.dates import get_day_names
 
-from ... import core, units
+from ... import units
 from ...metrics.feedback import Feedback, FeedbackQuery
 from ...metrics.heatmap import HOURS, WEEKDAYS, Heatmap, HeatmapQuery
 from ...metrics.peers import Peers, team_medians
@@ -93,7 +93,7 @@ def heatmap(data: DataGateway, period: Period, who: Whose) -> Heatmap:
                          who.agent, who.team)
     return data.cached(("activity", "heatmap", period.key, data.profile, who.agent,
                         who.team),
-                       lambda: core.activity_heatmap(query, workspace=data.workspace))
+                       lambda: data.shop.heatmap(query))
 
 
 def feedback(data: DataGateway, period: Period, who: Whose) -> Feedback:
@@ -103,7 +103,7 @@ def feedback(data: DataGateway, period: Period, who: Whose) -> Feedback:
                           who.agent, who.team)
     return data.cached(("activity", "feedback", period.key, data.profile, who.agent,
                         who.team),
-                       lambda: core.feedback(query, workspace=data.workspace))
+                       lambda: data.shop.feedback(query))
 
 
 def weekday_names(lang: str) -> list[str]:

@@ -1,6 +1,6 @@
 """The web app's window on the workspace: core calls, serialised and cached.
 
-Every figure on a page comes from :mod:`cskpi.core`; this module only decides *when*
+Every figure on a page comes from :class:`cskpi.shop.Shop`; this module only decides *when*
 to call it.  DuckDB allows one read-write opener per file, so calls are serialised by
 a lock, and results are cached until the workspace file is changed by someone else
 (an import by the CLI); the gateway's own calls (which may refresh the workspace's facts
@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ... import core
 from ...errors import CskpiError, UsageError, WorkspaceError
 from ...metrics.compute import MetricQuery
 from ...metrics.profiles import resolve as resolve_profile
@@ -35,6 +34,7 @@ from ...period import Period
 from ...qa.loader import RulesText
 from ...scoring.run import SchemeText, Scored
 from ...scoring.snapshots import snapshot as score_snapshot
+from ...shop import DEFAULT_TZ, Shop
 from ...store.files import LockWait, waiting
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ class DataGateway:
                  entries: Callable[[str], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
                  | None = None) -> None:
         self.workspace = Path(workspace)
+        self.shop = Shop(self.workspace)  # every figure comes from it, a call at a time
         # (grades, events) entered in the app for a month; they take part in scoring
         self.entries = entries
         self.profile = profile
@@ -181,7 +182,7 @@ class DataGateway:
 
     def latest_period(self) -> str:
         """The month of the latest data (``YYYY-MM``)."""
-        first, _ = self._cached(("latest",), lambda: core.latest_month(self.workspace))
+        first, _ = self._cached(("latest",), lambda: self.shop.latest_month())
         return first.strftime("%Y-%m")
 
     def roster(self) -> list[dict[str, Any]]:
@@ -190,7 +191,7 @@ class DataGateway:
 
         def read() -> list[dict[str, Any]]:
             try:
-                return core.roster(self.workspace)
+                return self.shop.roster()
             except WorkspaceError as exc:
                 if exc.code == "workspace_missing":
                     return []
@@ -216,12 +217,12 @@ class DataGateway:
         Asked for while a request's parameters are read, so it never waits for the
         workspace: while another call holds it, the zone last read is the answer."""
         if not self._lock.acquire(blocking=False):
-            return self._timezone or core.DEFAULT_TZ
+            return self._timezone or DEFAULT_TZ
         try:
             self._timezone = self._cached(("timezone",),
-                                          lambda: core.shop_timezone(self.workspace))
+                                          lambda: self.shop.timezone())
         except CskpiError:  # a damaged workspace: its pages say so; months use the default
-            return self._timezone or core.DEFAULT_TZ
+            return self._timezone or DEFAULT_TZ
         finally:
             self._lock.release()
         return self._timezone
@@ -231,7 +232,7 @@ class DataGateway:
         the first import)."""
         def read() -> dict[str, list[dict[str, Any]]]:
             try:
-                return core.imported_entries(self.workspace, valid_period(period))
+                return self.shop.imported_entries(valid_period(period))
             except WorkspaceError as exc:
                 if exc.code == "workspace_missing":
                     return {"grades": [], "events": [], "complaints": []}
@@ -252,7 +253,7 @@ class DataGateway:
                             profile=resolve_profile(self.profile))
         # keyed by the period's key: a month's is the month, a week's and days' their own
         return self._cached(("metrics", days.key, by),
-                            lambda: core.compute_metrics(query, workspace=self.workspace).rows)
+                            lambda: self.shop.metrics(query).rows)
 
     # --- schemes -------------------------------------------------------------------------
 
@@ -286,9 +287,8 @@ class DataGateway:
     def _scored_ref(self, ref: str | SchemeText, period: str) -> Scored:
         grades, events, qa, entered = self._entered(valid_period(period))
         return self._cached(("score", ref, period, entered),
-                            lambda: core.score_period(ref, period, workspace=self.workspace,
-                                                      grades=grades, events=events,
-                                                      qa_decisions=qa))
+                            lambda: self.shop.score(ref, period, grades=grades,
+                                                    events=events, qa_decisions=qa))
 
     def scored(self, scheme: str, period: str) -> Scored:
         """Every agent's score under the version in force of ``scheme`` for a month."""
@@ -300,9 +300,9 @@ class DataGateway:
         grades, events, qa, entered = self._entered(valid_period(period))
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         return self._cached(("score-text", digest, period, entered),
-                            lambda: core.score_period(SchemeText(text, source=name), period,
-                                                      workspace=self.workspace, grades=grades,
-                                                      events=events, qa_decisions=qa))
+                            lambda: self.shop.score(SchemeText(text, source=name), period,
+                                                    grades=grades, events=events,
+                                                    qa_decisions=qa))
 
     def scheme_for(self, agent: Mapping[str, Any]) -> str | None:
         """The scheme configured for the agent's role (None when there is none)."""
@@ -402,10 +402,9 @@ class DataGateway:
         ref = self.qa_ref(period)
         qa, key = self.qa_decisions(period) if decided else (None, "")
         return self._cached(("qa", ref, period, key),
-                            lambda: core.qa_check(ref, first, last, workspace=self.workspace,
-                                                  decisions=qa))
+                            lambda: self.shop.qa_check(ref, first, last, decisions=qa))
 
     def transcript(self, session_id: str) -> dict[str, Any] | None:
         """One session and its messages (None when there is no such session)."""
         return self._cached(("transcript", session_id),
-                            lambda: core.session_transcript(self.workspace, session_id))
+                            lambda: self.shop.transcript(session_id))

@@ -2,7 +2,7 @@
 
 A relabel names a lost inquiry by the session of its last inquiry and gives it one of the
 taxonomy's reasons; the core (:mod:`cskpi.lost`) then counts it under that reason.  Every
-figure comes from :mod:`cskpi.core` through the gateway's cache, keyed with the relabels
+figure comes from :class:`cskpi.shop.Shop` through the gateway's cache, keyed with the relabels
 so that a new one is seen at once.
 """
 
@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ... import core
 from ...lost import LostInquiry, LostQuery, Taxonomy, read_taxonomy
 from ...lost.curve import DEFAULT_EDGES
 from ...metrics.profiles import resolve as resolve_profile
@@ -99,8 +98,7 @@ def lost_list(data: DataGateway, period: Period, labels: Mapping[str, str],
     shop's lost customers, each once), relabels applied."""
     key = ("lost", period.key, agent, by, tuple(sorted(labels.items())))
     q = _query(data, period, agent)
-    return data.cached(key, lambda: core.lost_inquiries(q, workspace=data.workspace,
-                                                        relabels=dict(labels), by=by)[0])
+    return data.cached(key, lambda: data.shop.lost_inquiries(q, relabels=dict(labels), by=by)[0])
 
 
 def funnel(data: DataGateway, period: Period, labels: Mapping[str, str]) -> FunnelView:
@@ -124,8 +122,7 @@ def funnel(data: DataGateway, period: Period, labels: Mapping[str, str]) -> Funn
         for by in ("duration", "rounds"):
             edges = DEFAULT_EDGES[by]
             curves[by] = data.cached(("curve", period.key, by), lambda by=by, edges=edges:
-                                     core.conversion_curve(q, by, edges,
-                                                           workspace=data.workspace))
+                                     data.shop.conversion_curve(q, by, edges))
     except Exception as err:  # noqa: BLE001 - shown on the page, the funnel still is
         from ...errors import UsageError
 

@@ -22,7 +22,7 @@ from ...period import Period
 from ...reports.tables import Column, Table, Value
 from ...scoring import texts
 from ..i18n import Formatter
-from .views import coded_value, explained_query
+from .views import coded_value, explained_query, goal_label
 
 Context = Mapping[str, Any]
 
@@ -122,7 +122,7 @@ def goal_text(f: Formatter, goals: Sequence[tuple[Any, bool | None]]) -> str:
     for goal, ok in goals:
         verdict = (f.t("web.goal.unknown") if ok is None
                    else f"✓ {f.t('web.goal.met')}" if ok else f"✗ {f.t('web.goal.missed')}")
-        parts.append(f"{goal.label(f)} · {verdict}")
+        parts.append(f"{goal_label(goal, f)} · {verdict}")
     return "; ".join(parts)
 
 
@@ -279,13 +279,12 @@ def drilldown(ctx: Context) -> PageExport:
 def every_row(data: Any, d: Any) -> list[dict[str, Any]]:
     """All the rows behind a drill-down's figure (the page shows them PAGE_ROWS at a time):
     the core's explanation of the same agent, metric, period and profile."""
-    from ... import core
 
     agent_id = str(d.agent["agent_id"])
     query = explained_query(d.period, d.profile)
     return data.cached(  # type: ignore[no-any-return]
         ("export", "drilldown", agent_id, d.metric, d.period.key, d.profile),
-        lambda: core.explain_metric(query, agent_id, d.metric, workspace=data.workspace).rows)
+        lambda: data.shop.explain(query, agent_id, d.metric).rows)
 
 
 @page("funnel.html")

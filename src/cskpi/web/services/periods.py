@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ... import core
 from ...errors import CskpiError, UsageError
 from ...metrics.compute import MetricQuery
 from ...months import month_range, shift_month
@@ -54,7 +53,7 @@ def months_with_data(data: DataGateway) -> list[str]:
     _, end = month_range(latest)
     query = MetricQuery(first, end, by="shop", grain="month")
     found = data.cached(("periods", "months", latest),
-                        lambda: core.compute_metrics(query, workspace=data.workspace).rows)
+                        lambda: data.shop.metrics(query).rows)
     months = {str(r["period_start"])[:7] for r in found
               if any(r.get(k) for k in ("sessions", "sales", "online_hours"))}
     return sorted(months, reverse=True)

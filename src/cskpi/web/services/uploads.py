@@ -32,12 +32,12 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ... import core
 from ...data.readers import SUFFIXES
 from ...data.schema import TABLES
 from ...data.tables import table_of_name
 from ...data.validate import file_sha256
 from ...errors import Issue, ValidationFailed
+from ...shop import ImportCheck
 from ...store.workspace import ImportReport
 from ..db.models import AuditEntry, User
 from ..deps import UserView
@@ -309,12 +309,12 @@ def _has_table(names: dict[str, int], table: str) -> bool:
 # --- checking and importing ----------------------------------------------------------------
 
 
-def check(data: DataGateway, upload: Upload) -> core.ImportCheck:
+def check(data: DataGateway, upload: Upload) -> ImportCheck:
     """What importing the upload would report (cached until the workspace changes)."""
-    def run() -> core.ImportCheck:
-        report = core.check_import(upload.files_dir, data.workspace, replace=upload.replace)
+    def run() -> ImportCheck:
+        report = data.shop.check_import(upload.files_dir, replace=upload.replace)
         errors_first = sorted(report.issues, key=lambda i: not i.is_error)
-        return core.ImportCheck(errors_first, report.tables)
+        return ImportCheck(errors_first, report.tables)
 
     return data.cached(("data", "check", upload.token), run)
 
@@ -328,8 +328,8 @@ def import_upload(db: Session, data: DataGateway, user: User, upload: Upload,
     is removed after a successful import.
     """
     try:
-        report = data.exclusive(lambda: core.import_folder(
-            upload.files_dir, data.workspace, replace=upload.replace))
+        report = data.exclusive(lambda: data.shop.import_folder(upload.files_dir,
+                                                                replace=upload.replace))
     except ValidationFailed as exc:
         upload.record_failure(sorted(exc.issues, key=lambda i: not i.is_error))
         return None
@@ -353,7 +353,7 @@ def history(db: Session, data: DataGateway) -> list[dict[str, Any]]:
     The user comes from the audit log; an entry counts only when its files' hashes match
     the import's, so a log kept from another workspace never names the wrong person.
     """
-    imports = data.cached(("data", "history"), lambda: core.import_history(data.workspace))
+    imports = data.cached(("data", "history"), lambda: data.shop.import_history())
     by_import: dict[int, tuple[str, list[str]]] = {}
     for entry in db.scalars(select(AuditEntry).where(AuditEntry.action == IMPORT_ACTION)):
         after = entry.after or {}

@@ -1,6 +1,6 @@
 """Presentation helpers: which metrics a page shows, alerts, goals, trends, charts.
 
-Nothing here computes a metric: rows come from :mod:`cskpi.core` through the gateway
+Nothing here computes a metric: rows come from :class:`cskpi.shop.Shop` through the gateway
 (``data.metrics`` or ``data.cached`` around a core call).  What is decided here is how
 those figures are put side by side: against the targets the schemes set and the
 thresholds the platform sets, over the last months, and as chart specifications that
@@ -14,20 +14,20 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ... import core, months
+from ... import months
 from ...metrics.catalog import CATALOG
 from ...metrics.compute import MetricQuery
 from ...metrics.populations import Note, note_text
 from ...metrics.profiles import resolve as resolve_profile
 from ...months import month_range
 from ...period import Period
-from ...scheme import Scheme, TargetAward, TargetItem
+from ...scheme import Scheme
+from ...scoring.goals import Goal, platform_goals, scheme_goals
 from ...scoring.run import load as load_scheme
-from ...scoring.score import metric_value
 from ..i18n import Formatter
 from .gateway import DataGateway, valid_period
 from .records import ScorecardView, latest_lock
@@ -48,97 +48,18 @@ DATA_SIGNS = ("sessions", "units", "refunds_handled", "complaints", "attendance_
               "online_hours")
 
 
-@dataclass(frozen=True)
-class Alert:
-    """A figure on the wrong side of a threshold."""
-
-    group: str
-    name: str | None
-    metric: str
-    value: float
-    op: str
-    threshold: float
-
-
-def alerts(rows: Iterable[dict[str, Any]], rules: Sequence[tuple[str, str, float]],
-           group_field: str = "agent_id") -> list[Alert]:
-    """Every (row, rule) where the value is below (``<``) or above (``>``) the threshold."""
-    out = []
-    for row in rows:
-        for metric, op, threshold in rules:
-            value = row.get(metric)
-            if value is None:
-                continue
-            if (op == "<" and float(value) < threshold) or (op == ">" and float(value) > threshold):
-                out.append(Alert(str(row.get(group_field)), row.get("name"), metric,
-                                 float(value), op, threshold))
-    return out
-
-
-# --- goals: scheme targets and platform thresholds ----------------------------------------
-
-@dataclass(frozen=True)
-class Goal:
-    """A figure a metric is held to: a scheme's (or the targets table's) target, or a
-    platform's threshold.  ``source`` names where it comes from (scheme, profile)."""
-
-    metric: str
-    value: Decimal
-    kind: Literal["target", "threshold"]
-    source: str
-    direction: str  # higher: met when value >= goal; lower: met when value <= goal
-
-    def label(self, fmt: Formatter) -> str:
-        """``Target 40.0% (presale-standard)`` / ``Platform ≥ 80.0% (douyin)``, translated."""
-        source = fmt.t("web.goal.targets_table") if self.source == "targets" else self.source
-        key = "web.goal.target" if self.kind == "target" else "web.goal.threshold"
-        return fmt.t(key, value=fmt.metric(self.metric, self.value), source=source)
-
-    def met(self, row: Mapping[str, Any]) -> bool | None:
-        """Whether the row's exact figure (num/den for a rate) reaches the goal."""
-        value, _, _ = metric_value(row, self.metric)
-        if value is None:
-            return None
-        return value <= self.value if self.direction == "lower" else value >= self.value
-
-
-def _direction(metric: str) -> str:
-    return "lower" if CATALOG[metric].direction == "lower" else "higher"
-
-
-def scheme_goals(scheme: Scheme) -> list[Goal]:
-    """The targets a scheme sets in numbers: ``targets`` rules with a fixed value, target
-    items with a number, target awards with a number to reach.
-
-    History and percentile rules give each agent their own target, so they are no goal
-    of a team; ``target: targets`` items take theirs from the targets table.
-    """
-    found: list[tuple[str, Decimal]] = []
-    for metric, rule in scheme.targets.items():
-        if rule.method == "fixed" and rule.value is not None:
-            found.append((metric, rule.value))
-    for item in scheme.items:
-        if isinstance(item, TargetItem) and item.target is not None:
-            found.append((item.metric, item.target))
-    for award in scheme.awards:
-        if isinstance(award, TargetAward) and award.reach is not None:
-            found.append((award.metric, award.reach))
-    return [Goal(m, v, "target", scheme.name, _direction(m))
-            for m, v in dict.fromkeys(found) if m in CATALOG]
-
-
-def platform_goals(profile: str) -> list[Goal]:
-    """The profile's compliance thresholds (each a floor, as ``cskpi compliance`` checks)."""
-    prof = resolve_profile(profile)
-    return [Goal(m, Decimal(str(v)), "threshold", prof.name, "higher")
-            for m, v in prof.compliance.items() if m in CATALOG]
-
-
 def scheme_in_force(data: DataGateway, name: str) -> Scheme:
     """The version of a scheme that scores now: the newest saved in the app, else the
     shipped one (cached by the version's file, so a newly saved version is read anew)."""
     ref = data.in_force(name).ref
     return data.cached(("overview", "scheme", ref), lambda: load_scheme(ref))
+
+
+def goal_label(goal: Goal, fmt: Formatter) -> str:
+    """``Target 40.0% (presale-standard)`` / ``Platform ≥ 80.0% (douyin)``, translated."""
+    source = fmt.t("web.goal.targets_table") if goal.source == "targets" else goal.source
+    key = "web.goal.target" if goal.kind == "target" else "web.goal.threshold"
+    return fmt.t(key, value=fmt.metric(goal.metric, goal.value), source=source)
 
 
 def general_goals(data: DataGateway) -> list[Goal]:
@@ -147,20 +68,6 @@ def general_goals(data: DataGateway) -> list[Goal]:
     for name in dict.fromkeys(data.schemes_by_role.values()):
         goals += scheme_goals(scheme_in_force(data, name))
     return goals + platform_goals(data.profile)
-
-
-def row_goals(row: Mapping[str, Any], goals: Sequence[Goal]) -> dict[str, list[Goal]]:
-    """Goals by metric for one shop, team or agent row: the general ones, plus the row's
-    own sales target from the targets table (the core reports it as the denominator of
-    ``target_completion``)."""
-    out: dict[str, list[Goal]] = {}
-    for goal in goals:
-        out.setdefault(goal.metric, []).append(goal)
-    den = row.get("target_completion_den")
-    if den is not None:
-        out.setdefault("sales", []).insert(0, Goal("sales", Decimal(str(den)), "target",
-                                                   "targets", "higher"))
-    return out
 
 
 @dataclass(frozen=True)
@@ -199,7 +106,7 @@ def monthly_rows(data: DataGateway, period: str, by: str,
     _, last = month_range(months[-1])
     query = MetricQuery(first, last, by=by, grain="month", profile=resolve_profile(profile))
     return data.cached(("overview", "trend", by, period, profile),
-                       lambda: core.compute_metrics(query, workspace=data.workspace).rows)
+                       lambda: data.shop.metrics(query).rows)
 
 
 def has_data(row: Mapping[str, Any] | None) -> bool:
@@ -233,7 +140,7 @@ def unit_text(fmt: Formatter, unit: str) -> str:
 
 def _spec(fmt: Formatter, kind: str, title: str, unit: str, categories: list[str],
           series_: list[dict[str, Any]], goals: Sequence[Goal], **extra: Any) -> dict[str, Any]:
-    marks = [{"label": g.label(fmt), "value": float(g.value), "kind": g.kind}
+    marks = [{"label": goal_label(g, fmt), "value": float(g.value), "kind": g.kind}
              for g in goals]
     return {"type": kind, "title": title, "unit": unit, "unit_text": unit_text(fmt, unit),
             "categories": categories, "series": series_, "marks": marks, **extra}
@@ -440,7 +347,7 @@ def agent_rows(data: DataGateway, period: str | Period,
     days = period if isinstance(period, Period) else Period.month(valid_period(period))
     query = MetricQuery(days.first, days.last, by="agent", profile=resolve_profile(profile))
     return data.cached(("drilldown", "metrics", days.key, profile),
-                       lambda: core.compute_metrics(query, workspace=data.workspace).rows)
+                       lambda: data.shop.metrics(query).rows)
 
 
 def explained_query(period: Period, profile: str) -> MetricQuery:
@@ -458,7 +365,7 @@ def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: 
     def explain_page() -> tuple[int, int, list[dict[str, Any]], list[str], str,
                                 tuple[Note, ...], Listed]:
         # only the page is kept in the cache: a busy agent's month has thousands of rows
-        explained = core.explain_metric(query, agent_id, metric, workspace=data.workspace)
+        explained = data.shop.explain(query, agent_id, metric)
         pages = max(1, -(-len(explained.rows) // PAGE_ROWS))
         at = min(max(page, 1), pages)
         shown = explained.rows[(at - 1) * PAGE_ROWS:at * PAGE_ROWS]

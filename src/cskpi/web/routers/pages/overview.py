@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ....scoring.goals import alerts, row_goals
 from ...deps import DataDep, ManagerUser, PeriodDep, StateDep
 from ...i18n import Formatter
 from ...params import today
@@ -16,13 +17,11 @@ from ...services.comparison import Comparer, previous_rows
 from ...services.views import (
     OVERVIEW_KEYS,
     TREND_KEYS,
-    alerts,
     bar_chart,
     by_month,
     general_goals,
     kpis,
     monthly_rows,
-    row_goals,
     trailing_months,
     trend_chart,
 )
