@@ -183,7 +183,7 @@ def test_the_chinese_selector_and_title(client: Callable[[str], TestClient]) -> 
     assert "与2026年第40周（09-28 – 10-04）相比" in html
 
 
-def test_a_week_not_over_yet_is_shown_and_said_so(
+def test_this_week_without_data_says_there_is_none(
         client: Callable[[str], TestClient]) -> None:
     from cskpi.web.params import today
 
@@ -194,6 +194,32 @@ def test_a_week_not_over_yet_is_shown_and_said_so(
     assert html.status_code == 200 and 'id="no-data"' in html.text
     assert f'data-period="{year}-W{week:02d}"' in html.text
     assert "There is no data for" in html.text
+
+
+def test_a_period_with_days_after_today_is_answered_and_says_it_is_not_over(
+        client: Callable[[str], TestClient], monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if today were Thursday 2026-10-08 in the shop's time zone."""
+    import datetime as dt
+
+    import cskpi.web.params
+    import cskpi.web.templating
+
+    thursday = dt.date(2026, 10, 8)
+    for module in (cskpi.web.params, cskpi.web.templating):
+        monkeypatch.setattr(module, "today", lambda tz=None: thursday)
+    mgr = client("mgr")
+    html = mgr.get(f"/overview?week={WEEK}").text
+    # its figures so far are the week's (10-09 – 10-11 hold none yet in a real shop)
+    assert 'id="period-open"' in html
+    assert "2026-W41 (10-05 – 10-11) is not over yet" in html
+    assert 'id="period-open"' not in mgr.get(f"/overview?week={PREVIOUS_WEEK}").text
+    # the month too, on the pages of figures
+    assert "October 2026 is not over yet" in mgr.get("/leaderboard?period=2026-10").text
+    # a range may end after today; one that begins after it is refused
+    assert 'id="period-open"' in mgr.get("/overview?from=2026-10-01&to=2026-10-20").text
+    refused = mgr.get("/api/v1/metrics?week=2026-W42").json()["error"]
+    assert refused["details"][0]["type"] == "period_future"
+    assert refused["message"].startswith("2026-W42 begins after today (2026-10-08)")
 
 
 def test_cached_pages_of_a_month_a_week_and_days_are_each_their_own(
