@@ -440,9 +440,10 @@ point and each amount with the rule and the data behind it.
 
 ## Items (each has `key`, `label`, `max` or `weight`)
 `label` is the item's name as the shop writes it (shown as written, in every language);
-`label_en: Inquiry conversion` names it in the app's English pages. Without one, an
-English page shows the label followed by what the item measures in English: its metric's
-English label, else its key (`配合度 (cooperation)`).
+`label_en: Inquiry conversion` names it in the app's English pages, downloads and English
+reports (`cskpi report --lang en`). Without one, English shows the label followed by what
+the item measures in English: its metric's English label, else its key
+(`配合度 (cooperation)`).
 
 | kind | example | points |
 |---|---|---|
@@ -611,12 +612,13 @@ def render_cli() -> str:
 
 WEB_PAGES = (
     ("/overview", "manager, admin", "shop KPIs of a month, week or range of days beside "
-     "scheme targets and platform thresholds and the previous period, 6-month trends, "
-     "alerts, team and agent tables"),
+     "scheme targets and platform thresholds, 6-month trends, alerts, team and agent "
+     "tables, each figure beside the previous period's"),
     ("/leaderboard", "manager, admin", "agents × metrics of a month, week or range of days, "
      "ranked within their role, beside the previous period, sortable, sample sizes, "
      "small-sample flags"),
     ("/agents/{id}/scorecard", "manager, admin, the agent", "score by item with rule and data, "
+     "the score, each item's and each event kind's points beside the previous month's, "
      "pay slip, trend; locked months show the locked version"),
     ("/agents/{id}/metrics/{metric}", "manager, admin, the agent", "drill-down: the sessions, "
      "rounds or orders behind one figure"),
@@ -648,11 +650,12 @@ WEB_PAGES = (
      "single grade; an empty cell changes nothing, \"clear\" deletes the entered grade; "
      "filter by team"),
     ("/appeals", "manager, admin", "agents' open appeals (申诉) of grades and events, upheld "
-     "with the change they make (the grade it becomes; the event deleted or its points "
-     "changed; or corrected already) or rejected, with an answer (audited); the newest "
-     "decided ones"),
+     "with the change they make (the grade it becomes; the event deleted, an imported one set "
+     "aside, or its points changed; or corrected already) or rejected, with an answer "
+     "(audited); the newest decided ones"),
     ("/appeals/mine", "the agent", "the agent's grades and events of a month, an appeal of "
-     "each grade or entered event with a reason, and every appeal of theirs with the answer"),
+     "each grade and of each event or complaint that counts (entered or imported) with a "
+     "reason, and every appeal of theirs with the answer"),
     ("/qa", "manager, admin, QA reviewer", "chat QA (质检): the month's review queue by the QA rules' "
      "sampling plan (every fatal and hit session, k random sessions per agent and week) with "
      "each session's agent, why, hits and score; open appeals, upheld (the hit is dismissed) "
@@ -704,7 +707,7 @@ WEB_ENTRIES = """## Entries, months and locks
 - **Months**: a month after the current one in the shop's time zone is refused (422, with the latest month offered); the API schema documents the months up to the current one. A month without sessions, sales or online time shows that there is no data, with the way to the Data page (no scores, no pay, no alerts; the API scorecard says `has_data: false`). Before the first import, every data page says so; user management works.
 - **Chat QA**: a month is reviewed with the QA rules chosen for it on `/qa/rules` (a preset, or the newest version of a shop's own file); without a choice, with the `qa:` rules of the first scheme in force that names them (the schemes configured per role, in that order), else the preset `taobao-basic`. The QA page says which. A shop's file is saved under the name its `qa:` gives (not a preset's: a preset is copied into a file of the shop's own, so a scheme's `qa: taobao-basic` means the shipped rules everywhere); saving a newer version moves the months reviewed with it that are not locked, and a locked month keeps the version it was reviewed with. A scheme's `qa:` names a preset or a file, not a file saved in the app. Reviewers are managers, admins and QA reviewers (质检员, the role `qa_reviewer`: the review queue, sessions, hits, rubric points and the QA rules, no other page; they start at `/qa`); appeals are decided by managers and admins. A dismissed hit and rubric points change the session's QA score on the QA pages and `qa_score` in the schemes that score on it; an upheld appeal dismisses the hit. The review queue is drawn from the check without decisions, so deciding a hit does not move its session out of it. A month locked under a scheme covering the session's agent keeps its review as approved (409) until it is reopened.
 - **The grading grid** saves whole or not at all: each changed cell is checked, stored and audited as the single grade entry is (`grade.create`, `grade.update`, `grade.delete`); when any cell would not count as chosen (not a grade of the item, an agent whose scheme grades nothing, nothing entered to clear, a grade a lock keeps), nothing is stored and the grid comes back with every refused cell's reason and every choice kept (422; 409 when a lock keeps a grade). An empty cell is no change, and so is the grade entered already; "clear the entered grade" deletes it, so the imported grade, if any, counts again (a cell with only an imported grade has nothing to clear and is refused).
-- **Appeals (申诉)**: an agent appeals a grade of their scheme's graded items (entered or imported) or an event entered in the app, with a reason; one open appeal per entry. Imported events and the complaints table's complaints are corrected in the shop's data and are not appealed in the app. A manager upholds an appeal together with the change it makes, checked and audited as the same change on the entries page (the grade it becomes; the event deleted or its points changed; or "corrected already" when the entry was changed since the appeal), so an upheld appeal always counts; or rejects it, which changes nothing (a change sent with a rejection is refused). The answer is shown to the agent. A locked month takes appeals (its figures are published), but upholding one that changes an entry the lock has seen is refused (409) until the month is reopened; audited as `appeal.create`, `appeal.upheld`, `appeal.rejected`.
+- **Appeals (申诉)**: an agent appeals a grade of their scheme's graded items (entered or imported), an event entered in the app, or an event or complaint imported with the data that counts, with a reason; one open appeal per entry. An imported row is named by a key that survives a re-import: a complaint by its `complaint_id`; an event (the events table has no key: two identical rows may be two events) by a digest of its agent, local time, kind, points and note, and its place among the identical rows of the month — a row whose content is changed in the data is another event, and a correction of the old one no longer applies. A manager upholds an appeal together with the change it makes, checked and audited as the same change on the entries page (the grade it becomes; the event deleted or its points changed; an imported event or complaint set aside — it no longer counts — or its points changed, kept as a correction in the app database, audited `correction.create`/`correction.update`, which scoring applies while the shop's data stays as it was; or "corrected already" when the entry was changed since the appeal), so an upheld appeal always counts; or rejects it, which changes nothing (a change sent with a rejection is refused). The answer is shown to the agent. A locked month takes appeals (its figures are published), but upholding one that changes an entry the lock has seen is refused (409) until the month is reopened; audited as `appeal.create`, `appeal.upheld`, `appeal.rejected`.
 - **Locks**: a locked version keeps its Excel and PDF files as approved, in English and Chinese. An entered grade or event a lock was computed from is kept as it was (409) until the month is reopened for corrections (audited, with a reason); the locked version stays published until a new version is locked, which closes the month again. An entry made after the lock (a correction) may be changed until then.
 """
 

@@ -5,6 +5,9 @@ chat is one round, the customer at 10:00:00 and the agent after the seconds give
                   B1 (after-sale) one of 10 s.
   October 2026:   A1 two chats of 20 s; A2 three of 60, 60 and 300 s; B1 one of 20 s.
   August has no data at all.
+
+B1's events (aftersale-4crown: praise +2 each, a complaint's points within -20..-5):
+one praise in September; two praises and a complaint of -8 in October.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ CHATS = (  # (agent, day, seconds to the reply)
     ("B1", "2026-10-10", 20),
 )
 
+EVENTS = ("agent_id,ts,kind,points,note\nB1,2026-09-14 11:00:00,praise,2,\n"
+          "B1,2026-10-10 11:00:00,praise,2,\nB1,2026-10-11 11:00:00,praise,2,\n"
+          "B1,2026-10-12 11:00:00,complaint,-8,rude\n")
+
 
 def two_month_shop(root: Path) -> Path:
     """The shop imported into ``root / shop.duckdb`` (returned)."""
@@ -40,6 +47,7 @@ def shop_of_chats(root: Path, chats: Sequence[tuple[str, str, int]]) -> Path:
         minutes, rest = divmod(seconds, 60)
         lines += [f"S{n},{day} 10:00:00,customer,,C{n},",
                   f"S{n},{day} 10:{minutes:02d}:{rest:02d},agent,{agent},,"]
-    write_folder(root / "data", {"agents.csv": AGENTS, "messages.csv": "\n".join(lines) + "\n"})
+    write_folder(root / "data", {"agents.csv": AGENTS, "messages.csv": "\n".join(lines) + "\n",
+                                 "events.csv": EVENTS})
     Shop(root / "shop.duckdb").import_folder(root / "data")
     return root / "shop.duckdb"

@@ -15,14 +15,19 @@ class Holder:
     """``with Holder(path) as h: ... h.release()``: the file is held from the start of the
     block until :meth:`release` (or the block's end)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, write: bool = False) -> None:
+        """``write``: the holder also changes the file (a table of its own, written to the
+        WAL), as an import storing a month does before it lets go."""
         self.path = path
+        self.write = write
         self.process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> Holder:
+        change = ("con.execute('CREATE TABLE _holder_probe AS SELECT range AS x "
+                  "FROM range(1000)')\n" if self.write else "")
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import duckdb, sys\n"
-             f"con = duckdb.connect({str(self.path)!r})\nprint('ready', flush=True)\n"
+             f"con = duckdb.connect({str(self.path)!r})\n{change}print('ready', flush=True)\n"
              "sys.stdin.readline()\ncon.close()\nprint('released', flush=True)"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None

@@ -21,6 +21,15 @@ from cskpi.store.workspace import Workspace
 EN_SHEETS = ["Summary", "Scores", "Pay", "Explanations", "Lost inquiries", "Metrics",
              "Data quality"]
 ZH_SHEETS = ["汇总", "得分", "薪酬", "得分说明", "询单流失", "指标", "数据质量"]
+# the schemes' items in English reports, as the English pages name them: the shop's label
+# glossed by its metric's English label (the catalog's), else by its key
+PRESALE_EN = {"conversion": "询单转化率 (Inquiry conversion rate)",
+              "response": "平均响应时长 (Average response time)",
+              "satisfaction": "满意率 (Satisfaction)", "sales_target": "业绩目标完成度 (Sales)"}
+RESPONSE_EN = PRESALE_EN["response"]
+AFTERSALE_EN = {"quality": "售后客服素质 (quality)", "refund_rate": "退款率 (Refund rate)",
+                "disputes": "投诉维权纠纷处理 (disputes)", "cooperation": "配合度 (cooperation)",
+                "execution": "执行力 (execution)", "attendance": "出勤率 (attendance)"}
 
 
 def load(report: ReportData, lang: str = "en") -> openpyxl.Workbook:
@@ -64,7 +73,7 @@ def test_scores_equal_the_score_json(wb: openpyxl.Workbook, presale: ReportData,
         assert row["Passed"].value == (t("report.yes") if card["passed"] else t("report.no"))
         assert row["Veto"].value == ("yes" if card["vetoed"] else "no")
         for item in card["items"]:
-            cell = row[f"{item['label']} ({item['max']:g})"]
+            cell = row[f"{PRESALE_EN[item['key']]} ({item['max']:g})"]
             # Excel keeps 15 significant digits
             assert cell.value == pytest.approx(item["points"], rel=1e-14)
             assert cell.number_format == "0.00"
@@ -94,14 +103,14 @@ def test_explanations_one_row_per_agent_item_and_adjustment(aftersale: ReportDat
                                                             score_json: Any) -> None:
     cards = score_json("aftersale-4crown")
     rows = table(load(aftersale)["Explanations"])
-    expected = [(c["agent_id"], i["label"], i["rule"], i["points"], i["max"])
+    expected = [(c["agent_id"], AFTERSALE_EN[i["key"]], i["rule"], i["points"], i["max"])
                 for c in cards for i in c["items"]]
     got = [(r["Agent"].value, r["Item"].value, r["Rule"].value, r["Points"].value,
             r["Max"].value) for r in rows if r["Kind"].value != "adjustment"]
     assert got == expected  # integral points and short rules here: exactly the JSON
     adjustments = [r for r in rows if r["Kind"].value == "adjustment"]
     assert len(adjustments) == sum(len(c["adjustments"]) for c in cards) > 0
-    refund = next(r for r in rows if r["Item"].value == "退款率")
+    refund = next(r for r in rows if r["Item"].value == "退款率 (Refund rate)")
     card = next(c for c in cards if c["agent_id"] == refund["Agent"].value)
     value = next(i for i in card["items"] if i["key"] == "refund_rate")["value"]
     assert (refund["Value"].value, refund["Value"].number_format) == (value["value"], "0.00%")
@@ -131,16 +140,16 @@ def test_summary_kpis_thresholds_and_chart(wb: openpyxl.Workbook, presale: Repor
     assert ws.freeze_panes == "A3"
     header = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Metric")
     kpis = {r["Metric"].value + " / " + (r["Basis"].value or ""): r for r in table(ws, header)}
-    conv = kpis["Inquiry conversion rate / full points of 询单转化率"]
+    conv = kpis["Inquiry conversion rate / full points of 询单转化率 (Inquiry conversion rate)"]
     assert conv["Target / threshold"].value == 0.45
     assert conv["Shop"].number_format == "0.00%"
     assert conv["Shop"].value == presale.shop["conversion_rate"]
     assert conv["Status"].value == ("met" if presale.shop["conversion_rate"] >= 0.45
                                     else "below")
-    sales = kpis["Sales / shop target of 业绩目标完成度"]
+    sales = kpis["Sales / shop target of 业绩目标完成度 (Sales)"]
     assert sales["Shop"].number_format == "#,##0.00"
     assert sales["Target / threshold"].value == float(presale.shop["target_completion_den"])
-    response = kpis["Average response time / full points of 平均响应时长"]
+    response = kpis[f"Average response time / full points of {RESPONSE_EN}"]
     assert response["Shop"].number_format == "[m]:ss"
     assert len(ws._charts) == 1
     assert ws.conditional_formatting, "below-target figures are coloured"
@@ -213,7 +222,7 @@ def test_missing_figures_are_explained(folder: Any, tmp_path: Path) -> None:
     report = gather_report(tmp_path / "ws.duckdb", "presale-standard", "2026-10", trend=False)
     rows = table(load(report)["Data quality"], 2)
     warnings = [r for r in rows if r["Level"].value == "warning"]
-    assert any(r["Agent"].value == "P1" and r["Subject"].value == "平均响应时长"
+    assert any(r["Agent"].value == "P1" and r["Subject"].value == RESPONSE_EN
                and "no messages table" in r["Message"].value for r in warnings)
     assert any(r["Agent"].value == "P1" and r["Subject"].value == "Satisfaction"
                and r["Message"].value == "Satisfaction has no value: no ratings table"
@@ -221,7 +230,7 @@ def test_missing_figures_are_explained(folder: Any, tmp_path: Path) -> None:
     notes = [r["Message"].value for r in rows if r["Level"].value == "note"]
     assert "Online hours has no value for 2 of 2: no online table" in notes  # P1 and shop
     explanations = table(load(report)["Explanations"])
-    response = next(r for r in explanations if r["Item"].value == "平均响应时长")
+    response = next(r for r in explanations if r["Item"].value == RESPONSE_EN)
     assert response["Value"].value is None and response["Points"].value == 0
 
 

@@ -8,7 +8,8 @@ round answered after the seconds given.
 
   September: A1 three chats of 55 s; A2 one of 235 s;              B1 one of 10 s.
   October:   A1 two chats of 20 s;  A2 three of 60, 60 and 300 s; B1 one of 20 s.
-  (A1 and A2 are pre-sale, B1 after-sale; August has no data.)
+  (A1 and A2 are pre-sale in team T1, B1 after-sale in team T2; August has no data.)
+  B1's events: one praise (+2) in September; two praises and a complaint (-8) in October.
 """
 
 from __future__ import annotations
@@ -135,6 +136,55 @@ def test_the_scorecard_compares_the_score_and_each_item(
     assert _change(first.split('id="score-change">', 1)[1]) == ("none", "no previous data")
 
 
+def _changes(fragment: str) -> list[tuple[str, str]]:
+    return re.findall(r'<span class="change (\w+)"[^>]*>([^<]*)</span>', fragment)
+
+
+def test_the_overview_s_team_and_agent_tables_compare_with_the_previous_month(
+        client: Callable[[str], TestClient]) -> None:
+    html = client("mgr").get("/overview?period=2026-10").text
+    teams = html.split('id="teams"', 1)[1].split("</table>", 1)[0]
+    t1 = teams.split("<td>T1</td>", 1)[1].split("</tr>", 1)[0]
+    # T1 (A1, A2): sessions 3 + 1 = 4 in September, 2 + 3 = 5 in October: ▲ 1, neutral
+    # response time (3 × 55 + 235) / 4 = 400 / 4 = 100 s -> (2 × 20 + 60 + 60 + 300) / 5
+    # = 460 / 5 = 92 s: ▼ 0:08, better; replies within 3 min 3 of 4 = 75 % -> 4 of 5 =
+    # 80 % (235 s and 300 s are late): ▲ 5 pt, better
+    assert {("neutral", "▲ 1"), ("better", "▼ 0:08"), ("better", "▲ 5 pt")} <= set(
+        _changes(t1))
+    # T2 (B1): response 10 s -> 20 s: ▲ 0:10, worse
+    t2 = teams.split("<td>T2</td>", 1)[1].split("</tr>", 1)[0]
+    assert ("worse", "▲ 0:10") in _changes(t2)
+    agents = html.split('id="agents"', 1)[1].split("</table>", 1)[0]
+    a2 = agents.split(">A2</a>", 1)[1].split("</tr>", 1)[0]
+    # A2: 235 s -> (60 + 60 + 300) / 3 = 140 s: ▼ 1:35, better; replies 0 of 1 -> 2 of 3
+    # = 66.67 %: ▲ 66.67 pt
+    assert {("better", "▼ 1:35"), ("better", "▲ 66.67 pt")} <= set(_changes(a2))
+    # September has no month before it: no change in either table
+    first = client("mgr").get("/overview?period=2026-09").text
+    tables = first.split('id="teams"', 1)[1]
+    assert 'class="change' not in tables
+
+
+def test_the_scorecard_compares_each_event_kind_s_points(
+        client: Callable[[str], TestClient]) -> None:
+    html = client("mgr").get("/agents/B1/scorecard?period=2026-10").text
+    rows = dict(re.findall(r'<tr class="adj" data-event="(\w+)">(.*?)</tr>', html, re.S))
+    # praise +2 each: 1 in September (2 points), 2 in October (4 points): ▲ 2, better
+    assert _changes(rows["praise"]) == [("better", "▲ 2")]
+    assert "Adjustment: praise" in rows["praise"] and "2 <span" in rows["praise"]
+    assert "(last month: 1)" in rows["praise"]
+    # no complaint in September (0 points), one of -8 in October: ▼ 8, worse
+    assert _changes(rows["complaint"]) == [("worse", "▼ 8")]
+    assert "(last month: 0)" in rows["complaint"]
+    zh = client("a004").get("/agents/B1/scorecard?period=2026-10").text
+    praise = zh.split('data-event="praise">', 1)[1].split("</tr>", 1)[0]
+    assert "（上月 1）" in praise and "客户表扬" in praise and "praise" not in praise
+    first = client("mgr").get("/agents/B1/scorecard?period=2026-09").text
+    september = first.split('data-event="praise">', 1)[1].split("</tr>", 1)[0]
+    assert _changes(september) == [("none", "no previous data")]
+    assert "last month" not in september
+
+
 def test_an_agent_search_narrows_the_leaderboard(client: Callable[[str], TestClient]) -> None:
     mgr = client("mgr")
     html = mgr.get("/leaderboard?period=2026-10&sort=sessions&q=bob").text
@@ -164,9 +214,10 @@ def test_zh_pages_show_no_english_phrase_of_the_comparisons(
     pages = [zh.get(p).text for p in (
         "/overview?period=2026-10", "/overview?period=2026-09",
         "/leaderboard?period=2026-10&q=zzz", "/leaderboard?period=2026-09",
-        "/agents/A1/scorecard?period=2026-10", "/agents/A1/scorecard?period=2026-09")]
+        "/agents/A1/scorecard?period=2026-10", "/agents/A1/scorecard?period=2026-09",
+        "/agents/B1/scorecard?period=2026-10", "/agents/B1/scorecard?period=2026-09")]
     english = {k: v for k, v in catalog("en").items()
-               if k.startswith(("web.compare.", "web.change."))}
+               if k.startswith(("web.compare.", "web.change.", "web.gaps."))}
     for html in pages:
         for key, text in english.items():
             phrase = re.split(r"\{\w+\}", text)[0].strip()

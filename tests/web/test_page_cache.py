@@ -55,3 +55,23 @@ def test_scoring_gets_a_connection_while_every_request_thread_holds_one(
     finally:
         for session in held:
             session.close()
+
+
+def test_a_reading_request_reads_each_app_record_once_and_the_next_sees_changes(
+        app: FastAPI, client_for: Callable[..., TestClient]) -> None:
+    """A scorecard asks for the scheme version in force and the month's entries several
+    times (its card, the previous month's, the trend's months): one read each per GET;
+    a write in between is seen by the next request."""
+    data = app.state.cskpi.data
+    reads: list[str] = []
+    versions, entries = data.scheme_versions, data.entries
+    data.scheme_versions = lambda name: (reads.append(f"v:{name}"), versions(name))[1]
+    data.entries = lambda period: (reads.append(f"e:{period}"), entries(period))[1]
+    mgr = client_for("mgr")
+    assert mgr.get(f"/agents/A001/scorecard?period={PERIOD}").status_code == 200
+    # one scheme (presale-standard, A001's role's) and its months' entries, once each
+    assert reads and len(reads) == len(set(reads)), reads
+    assert "v:presale-standard" in reads and f"e:{PERIOD}" in reads
+    reads.clear()
+    assert mgr.get(f"/agents/A001/scorecard?period={PERIOD}").status_code == 200
+    assert "v:presale-standard" in reads  # read again: a new request, nothing kept

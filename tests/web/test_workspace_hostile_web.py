@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,27 @@ def test_a_page_waits_for_a_workspace_another_process_writes(workspace: Path,
     assert re.search(r"is in use by another process \(waited [01] s\)", busy.text)  # ~0.5 s
     assert api.status_code == 503 and api.json()["error"]["code"] == "workspace_unavailable"
     assert client.get("/leaderboard?period=2026-08").status_code == 200  # let go: served
+
+
+def test_a_cached_page_is_served_while_another_process_stores(workspace: Path,
+                                                              tmp_path: Path) -> None:
+    """An import storing a month holds the file and changes it before it commits: pages
+    already shown are answered as they were (the data is unchanged until the commit),
+    not kept waiting for the whole store (issue #20: p95 < 1 s while an import runs)."""
+    ws = tmp_path / "shop.duckdb"
+    shutil.copy(workspace, ws)
+    client = _client(ws, tmp_path)
+    before = client.get("/leaderboard?period=2026-10")
+    assert before.status_code == 200
+    client.app.state.cskpi.data.wait_s = 0.5  # type: ignore[attr-defined]
+    with Holder(ws, write=True):
+        started = time.monotonic()
+        during = client.get("/leaderboard?period=2026-10")
+        took = time.monotonic() - started
+        # a page not shown before needs the file: it waits, then says so
+        unseen = client.get("/leaderboard?period=2026-08")
+    assert during.status_code == 200 and took < 0.5, took
+    assert during.text.split("<main>")[1] == before.text.split("<main>")[1]
+    assert unseen.status_code == 503
+    # the writer let go: the file changed, the page is made again from it
+    assert client.get("/leaderboard?period=2026-10").status_code == 200

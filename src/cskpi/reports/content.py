@@ -19,7 +19,14 @@ from ..errors import Issue
 from ..metrics.catalog import CATALOG
 from ..metrics.rows import reason_text
 from ..scheme import LinearItem, TargetItem, TiersItem
-from ..scoring.texts import WARNED, problem_hint, problem_text, rule_text
+from ..scoring.texts import (
+    WARNED,
+    event_label,
+    item_label,
+    problem_hint,
+    problem_text,
+    rule_text,
+)
 from .data import ReportData
 from .formats import metric_label, text_value, unit_of
 
@@ -68,30 +75,40 @@ def scheme_metrics(report: ReportData) -> list[str]:
     return [n for n in report.scheme.metric_names() if n in CATALOG]
 
 
-def _item_thresholds(report: ReportData, t: Translate) -> list[Kpi]:
+def item_name(report: ReportData, key: str, label: str, lang: str) -> str:
+    """A scheme item's name in a report of ``lang``, as the app's pages name it
+    (:func:`cskpi.scoring.texts.item_label`): the shop's label; in English the item's
+    ``label_en``, else the label glossed by what it measures."""
+    item = next((i for i in report.scheme.items if i.key == key), None)
+    return item_label(label, key, lang, getattr(item, "label_en", None),
+                      getattr(item, "metric", None))
+
+
+def _item_thresholds(report: ReportData, t: Translate, lang: str) -> list[Kpi]:
     out: list[Kpi] = []
     shop = report.shop
     for item in report.scheme.items:
+        name = item_name(report, item.key, item.label, lang)
         if isinstance(item, TiersItem):
             full = next((tier for tier in item.tiers  # a formula bound: per agent, none
                          if tier.points == item.own_max and not tier.is_catch_all), None)
             if full is not None and full.fixed_bound is not None:
                 out.append(Kpi(item.metric, shop.get(item.metric), full.fixed_bound,
                                "lower" if full.max is not None else "higher",
-                               t("report.basis.full_points", item=item.label)))
+                               t("report.basis.full_points", item=name)))
         elif isinstance(item, LinearItem):
             out.append(Kpi(item.metric, shop.get(item.metric), item.best,
                            "higher" if item.best >= item.worst else "lower",
-                           t("report.basis.full_points", item=item.label)))
+                           t("report.basis.full_points", item=name)))
         elif isinstance(item, TargetItem):
             if item.target is not None:
                 out.append(Kpi(item.metric, shop.get(item.metric), item.target,
                                _direction(item.metric),
-                               t("report.basis.target", item=item.label)))
+                               t("report.basis.target", item=name)))
             elif item.metric == "sales" and shop.get("target_completion_den"):
                 target = Decimal(str(shop["target_completion_den"]))
                 out.append(Kpi("sales", shop.get("sales"), target, "higher",
-                               t("report.basis.shop_target", item=item.label)))
+                               t("report.basis.shop_target", item=name)))
     return out
 
 
@@ -99,12 +116,13 @@ def _direction(metric: str) -> str:
     return "lower" if CATALOG[metric].direction == "lower" else "higher"
 
 
-def team_kpis(report: ReportData, t: Translate) -> list[Kpi]:
-    """The shop's figures against the scheme's and the platform's thresholds."""
+def team_kpis(report: ReportData, t: Translate, lang: str | None = None) -> list[Kpi]:
+    """The shop's figures against the scheme's and the platform's thresholds (items named
+    in ``lang``, by default the translator's)."""
     from ..metrics.profiles import resolve
 
     shop = report.shop
-    kpis = _item_thresholds(report, t)
+    kpis = _item_thresholds(report, t, lang or getattr(t, "lang", "en"))
     for award in report.scheme.awards:
         reach = getattr(award, "reach", None)
         rule = report.scheme.targets.get(award.metric)
@@ -153,7 +171,8 @@ def findings(report: ReportData, t: Translate, lang: str = "en") -> list[Finding
         for item in card.items:
             if item.note_code in WARNED:
                 out.append(Finding("warning", t("report.topic.warning"), card.agent_id,
-                                   item.label, rule_text(item, t)))
+                                   item_name(report, item.key, item.label, lang),
+                                   rule_text(item, t)))
         row = report.agents.get(card.agent_id, {})
         warned = {i.metric for i in card.items if i.note_code == "missing_metric"}
         for metric in used:
@@ -200,12 +219,12 @@ def _missing_notes(report: ReportData, t: Translate, lang: str) -> list[Finding]
     return out
 
 
-def adjustment_label(report: ReportData, event: str) -> str:
-    """The scheme's label of an adjustment event (the event kind when it has none)."""
-    for adj in report.scheme.adjustments:
-        if adj.event == event and adj.label:
-            return adj.label
-    return event
+def adjustment_label(report: ReportData, event: str, t: Translate) -> str:
+    """An adjustment's event as named in the report's language: the scheme's label, else
+    the catalog's name of a known kind, else the kind as written."""
+    label = next((adj.label for adj in report.scheme.adjustments
+                  if adj.event == event and adj.label), None)
+    return event_label(event, t, label)
 
 
 def award_label(report: ReportData, kind: str, metric: str) -> str | None:

@@ -32,7 +32,14 @@ from ..scoring.texts import (
     rule_text,
     veto_text,
 )
-from .content import adjustment_label, award_label, findings, level_text, team_kpis
+from .content import (
+    adjustment_label,
+    award_label,
+    findings,
+    item_name,
+    level_text,
+    team_kpis,
+)
 from .data import ReportData
 from .excel_style import (
     BOLD_FONT,
@@ -116,7 +123,7 @@ def summary_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
     row = 4 + len(facts) + 1
     title(ws, row, t("report.kpis"))
     kpi_top = row + 1
-    kpis = team_kpis(report, t)
+    kpis = team_kpis(report, t, t.lang)
     rows = []
     for k in kpis:
         fmt = excel_format(k.unit)
@@ -193,7 +200,8 @@ def scores_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None:
     """One row per agent: points per item, adjustments, score, pass and veto."""
     items = report.scheme.items
     headers = [t("report.col.agent"), t("report.col.name"), t("report.col.role")]
-    headers += [f"{i.label} ({i.max.normalize():f})" for i in items]
+    headers += [f"{item_name(report, i.key, i.label, t.lang)} ({i.max.normalize():f})"
+                for i in items]
     headers += [t("report.col.adjustments"), t("report.col.score"), t("report.col.max"),
                 t("report.col.ratio"), t("report.col.passed"), t("report.col.veto"),
                 t("report.col.veto_reasons"),
@@ -273,7 +281,8 @@ def explanations_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None
             metric = i.metric
             unit = unit_of(metric) if metric else "count"
             rows.append([
-                c.agent_id, c.name, i.label, t(f"report.kind.{i.kind}"),
+                c.agent_id, c.name, item_name(report, i.key, i.label, lang),
+                t(f"report.kind.{i.kind}"),
                 metric_label(metric, lang) if metric else None,
                 Cell(excel_value(i.value, unit), excel_format(unit)),
                 Cell(excel_value(i.num, part_unit(metric, "num")) if metric else None,
@@ -282,7 +291,7 @@ def explanations_sheet(ws: Worksheet, report: ReportData, t: Translator) -> None
                      excel_format(part_unit(metric, "den")) if metric else None),
                 rule_text(i, t), _points(i.points), _points(i.max), note_text(i, t) or None])
         for a in c.adjustments:
-            rows.append([c.agent_id, c.name, adjustment_label(report, a.event),
+            rows.append([c.agent_id, c.name, adjustment_label(report, a.event, t),
                          t("report.kind.adjustment"), None,
                          Cell(a.count, COUNT), None, None, rule_text(a, t), _points(a.points),
                          None,

@@ -33,7 +33,14 @@ from reportlab.platypus import (
 from ..locale import Translator
 from ..scoring.score import ScoreCard, cents
 from ..scoring.texts import card_warnings, note_text, pay_notes, rule_text, say, veto_text
-from .content import adjustment_label, award_label, findings, level_text, team_kpis
+from .content import (
+    adjustment_label,
+    award_label,
+    findings,
+    item_name,
+    level_text,
+    team_kpis,
+)
 from .data import ReportData
 from .fonts import FontFile, cjk_font, register_font
 from .formats import (
@@ -127,7 +134,7 @@ def summary_page(report: ReportData, t: Translator, s: Styles, width: float) -> 
                               t("report.col.target"), t("report.col.basis"),
                               t("report.col.status")]]
     extra: list[tuple[Any, ...]] = []
-    for i, k in enumerate(team_kpis(report, t), start=1):
+    for i, k in enumerate(team_kpis(report, t, t.lang), start=1):
         status = {True: t("report.status.met"), False: t("report.status.below"),
                   None: ""}[k.met]
         rows.append([metric_label(k.metric, lang), _right(text_value(k.value, k.unit, lang), s),
@@ -219,7 +226,8 @@ def agent_page(report: ReportData, card: ScoreCard, t: Translator, s: Styles,
                       f" / {text_value(item.den, part_unit(item.metric, 'den'), lang)}")
         note = note_text(item, t)
         rule = rule_text(item, t) + (f"\n({note})" if note else "")
-        rows.append([item.label, _right(value, s), rule, _right(points_text(item.points), s),
+        rows.append([item_name(report, item.key, item.label, t.lang), _right(value, s), rule,
+                     _right(points_text(item.points), s),
                      _right(points_text(item.max), s)])
         if item.points < item.max:
             extra.append(("BACKGROUND", (3, i), (3, i),
@@ -228,7 +236,7 @@ def agent_page(report: ReportData, card: ScoreCard, t: Translator, s: Styles,
     if card.adjustments:
         out.append(_p(t("report.pdf.adjustments"), s.h2))
         rows = [[t("report.col.item"), t("report.col.rule"), t("report.col.points")]]
-        rows += [[adjustment_label(report, a.event), rule_text(a, t),
+        rows += [[adjustment_label(report, a.event, t), rule_text(a, t),
                   _right(points_text(a.points), s)]
                  for a in card.adjustments]
         out.append(_table(rows, [0.25 * width, 0.6 * width, 0.15 * width], s))
@@ -275,7 +283,8 @@ def _payslip(report: ReportData, card: ScoreCard, t: Translator, s: Styles,
 def _charts(report: ReportData, card: ScoreCard, t: Translator, s: Styles,
             width: float) -> Table:
     half = width / 2 - 6
-    bars = points_chart([i.label for i in card.items], [float(i.points) for i in card.items],
+    bars = points_chart([item_name(report, i.key, i.label, t.lang) for i in card.items],
+                        [float(i.points) for i in card.items],
                         [float(i.max) for i in card.items], t("report.chart.points"), s.font,
                         width=half)
     days = report.daily.get(card.agent_id, [])

@@ -24,6 +24,7 @@ from ..metrics.profiles import resolve as resolve_profile
 from ..months import month_range, previous_month
 from ..scheme import Scheme
 from . import presets
+from .corrections import apply_corrections, is_correction, keyed_complaints, keyed_events
 from .score import ScoreResult, ScoringInput, score_period
 
 
@@ -64,6 +65,9 @@ def load(ref: SchemeRef, roster: list[dict[str, Any]] | None = None) -> Scheme:
     return scheme
 
 
+EVENT_COLUMNS = ("agent_id", "ts_local", "kind", "points", "note")
+"""What an imported event is read with: its content, which is also its key."""
+
 HISTORY_MONTHS = 12
 """How far back ``prev()`` and ``streak()`` look (they stop at a month without data)."""
 
@@ -73,8 +77,11 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
            qa_decisions: Any = None, history: bool = True) -> ScoringInput:
     """Everything a scheme scores on; ``cache``: the workspace's (``metrics.cache.cached``).
 
-    With ``history``, the last periods are scored too when the scheme uses ``prev()`` or
-    ``streak()`` (see the module's docstring)."""
+    ``extra_grades`` and ``extra_events``: entered elsewhere (the web app); a grade
+    replaces the imported one of its agent and item, an event joins the imported ones, and
+    one that names an imported event or complaint (``corrects``) corrects it instead
+    (:mod:`cskpi.scoring.corrections`).  With ``history``, the last periods are scored too
+    when the scheme uses ``prev()`` or ``streak()`` (see the module's docstring)."""
     first, last = month_range(period)
     from ..qa.schemes import load_scheme_rules
 
@@ -100,18 +107,22 @@ def gather(backend: Any, inp: Inputs, scheme: Scheme, period: str,
                             **cached).rows
         shop_metrics = shop_rows[0] if shop_rows else {}
     grades = _imported_grades(backend, inp, period)
-    events = _imported_events(backend, inp, period, ("agent_id", "kind", "points", "note"))
     grades = merge_grades(grades, [g for g in extra_grades if g["period"] == period])
-    events = [*events, *({"agent_id": e["agent_id"], "kind": e["kind"],
-                          "points": e.get("points"), "note": e.get("note")}
-                         for e in extra_events if in_month(e.get("date"), first, last))]
+    entered = [e for e in extra_events if in_month(e.get("date"), first, last)]
+    # imported events and complaints as the corrections entered elsewhere leave them
+    events, complaints = apply_corrections(
+        keyed_events(_imported_events(backend, inp, period, EVENT_COLUMNS)),
+        _keyed(_imported_complaints(backend, inp, period,
+                                    ("complaint_id", "agent_id", "verified", "points"))),
+        [e for e in entered if is_correction(e)])
+    events = [*({k: e.get(k) for k in ("agent_id", "kind", "points", "note")} for e in events),
+              *({"agent_id": e["agent_id"], "kind": e["kind"], "points": e.get("points"),
+                 "note": e.get("note")} for e in entered if not is_correction(e))]
     targets = _targets(backend, inp, scheme, period, roster, profile)
     refunded: dict[str, Decimal] = {}
     if scheme.pay and scheme.pay.commission and scheme.pay.commission.net_of_refunds \
             and inp.has("refunds") and inp.has("orders"):
         refunded = _refunded(backend, inp, profile, first, last)
-    complaints = _imported_complaints(backend, inp, period,
-                                      ("complaint_id", "agent_id", "verified", "points"))
     attendance = None
     if inp.has("attendance") and any(getattr(i, "per_occurrence", None) for i in scheme.items):
         a = inp.get("attendance")
@@ -158,15 +169,19 @@ def _imported_complaints(backend: Any, inp: Inputs, period: str,
     return fetch(backend, c.select(*columns))
 
 
+def _keyed(complaints: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    return None if complaints is None else keyed_complaints(complaints)
+
+
 def imported_entries(backend: Any, inp: Inputs, period: str) -> dict[str, list[dict[str, Any]]]:
     """The grades, events and complaints of a month that came with the data (not entered
     in the app), read as scoring reads them, with their dates, reviewers and notes, for
-    listing beside the entered ones: ``{"grades", "events", "complaints"}``."""
-    events = _imported_events(backend, inp, period,
-                              ("agent_id", "ts_local", "kind", "points", "note"))
-    complaints = _imported_complaints(backend, inp, period,
-                                      ("complaint_id", "agent_id", "ts_local", "verified",
-                                       "points", "note")) or []
+    listing beside the entered ones: ``{"grades", "events", "complaints"}``.  Events and
+    complaints carry the ``key`` that names them (:mod:`cskpi.scoring.corrections`)."""
+    events = keyed_events(_imported_events(backend, inp, period, EVENT_COLUMNS))
+    complaints = _keyed(_imported_complaints(backend, inp, period,
+                                             ("complaint_id", "agent_id", "ts_local",
+                                              "verified", "points", "note"))) or []
     key = lambda r: (str(r["agent_id"]), str(r.get("ts_local")))  # noqa: E731
     return {"grades": sorted(_imported_grades(backend, inp, period),
                              key=lambda r: (str(r["agent_id"]), str(r["item"]))),

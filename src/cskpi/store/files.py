@@ -149,6 +149,19 @@ def connect_file(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                                                config=dict(NO_EXTENSIONS)))
 
 
+def written_by_another(path: Path) -> bool:
+    """Whether another process holds ``path`` for writing now (an import storing, a
+    command keeping its cache): asked at once, without waiting."""
+    from ..errors import WorkspaceError
+
+    try:
+        with waiting(LockWait(0)):
+            connect_file(path, read_only=True).close()
+    except WorkspaceError as exc:
+        return exc.code == "workspace_in_use"
+    return False
+
+
 def attach_file(con: duckdb.DuckDBPyConnection, path: Path, catalog: str,
                 read_only: bool) -> None:
     """Attach the workspace file ``path`` to ``con`` as ``catalog`` (the name spelt by the

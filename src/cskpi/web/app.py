@@ -23,7 +23,7 @@ from .params import SHOP_TZ, today
 from .routers import api_routers, page_routers
 from .security import LoginLimiter, Passwords
 from .services.accounts import ensure_admin
-from .services.gateway import DataGateway
+from .services.gateway import REQUEST_MEMO, DataGateway
 from .services.qa import decisions_for
 from .services.qarules import choice_for
 from .services.records import entries_for
@@ -88,6 +88,8 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
     async def security_headers(request: Request,
                                call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         SHOP_TZ.set(gateway.timezone)  # months after the shop's current one are refused
+        # a reading request reads each app-database record it needs once (REQUEST_MEMO)
+        REQUEST_MEMO.set({} if request.method in ("GET", "HEAD") else None)
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)

@@ -4,7 +4,8 @@ entries (managers and admins do not appeal: 403); managers and admins decide (an
 in place (422); an agent's run of the matrix enters no event, so there is no event #1
 (404; tests/web/test_appeals.py has an agent appeal another agent's event: 403); a new
 app database has no appeal #999 (404 for managers, an agent 403 before it is looked
-up)."""
+up).  The demo's imported complaint P0001 is A003's, so A001 may not appeal it (403;
+tests/web/test_appeals_imported.py has an agent appeal their own)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ POST: dict[str, tuple[dict[str, str], tuple[int, int, int]]] = {
                        (FORBIDDEN, FORBIDDEN, REFUSED)),
     "/appeals/event": ({"period": "2026-10", "event_id": "1", "text": "not mine"},
                        (FORBIDDEN, FORBIDDEN, NOT_FOUND)),
+    "/appeals/imported": ({"period": "2026-10", "table": "complaints", "key": "P0001",
+                           "text": "not mine"}, (FORBIDDEN, FORBIDDEN, FORBIDDEN)),
     "/appeals/999/decide": ({"status": "rejected", "answer": "no"},
                             (NOT_FOUND, NOT_FOUND, FORBIDDEN)),
 }

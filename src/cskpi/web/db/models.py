@@ -179,6 +179,45 @@ class Event(Base):
                 "note": self.note}
 
 
+class ImportedCorrection(Base):
+    """A correction of an event or complaint that came with the imported data, made in the
+    app by upholding an agent's appeal: the row no longer counts (``cancelled``) or counts
+    with other ``points``.  The data itself is not changed; scoring applies the correction
+    (:mod:`cskpi.scoring.corrections`, which also says how a row is keyed).  ``date`` and
+    ``kind`` are the row's, kept to place and describe it."""
+
+    __tablename__ = "imported_corrections"
+    __table_args__ = (UniqueConstraint("imported_table", "imported_key",
+                                       name="uq_imported_corrections_table_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    imported_table: Mapped[str] = mapped_column(String(16))  # events | complaints
+    imported_key: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(64))
+    points: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), default=None)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    appeal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entry_appeals.id", ondelete="SET NULL",
+                   name="fk_imported_corrections_appeal_id"), default=None)
+    reviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL",
+                   name="fk_imported_corrections_reviewer_id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reviewer: Mapped[User | None] = relationship(lazy="joined")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The correction as plain data: what scoring is given (``corrects``, ``key`` …) and
+        the appeal that made it (for the audit log)."""
+        return {"corrects": self.imported_table, "key": self.imported_key,
+                "agent_id": self.agent_id, "date": self.date.isoformat(), "kind": self.kind,
+                "points": None if self.points is None else str(self.points),
+                "cancelled": bool(self.cancelled), "appeal_id": self.appeal_id}
+
+
 class PeriodLock(Base):
     """An approved period: the scores and pay of a scheme, frozen as a versioned snapshot."""
 
@@ -378,22 +417,26 @@ class QaRulesChoice(Base):
 
 
 class EntryAppeal(Base):
-    """An agent's appeal (申诉) of one of their grades or entered events, and a manager's
+    """An agent's appeal (申诉) of one of their grades or events, and a manager's
     decision: ``upheld`` (the entry is changed as the decision says, in the same step) or
     ``rejected``, with an answer the agent reads.
 
-    A grade is known by (agent_id, period, item), whether entered or imported; an event
-    by the id of the entered event.  ``entry`` is the grade or event as the agent appealed
+    A grade (``kind`` grade) is known by (agent_id, period, item), whether entered or
+    imported; an entered event (``event``) by its id; an imported event or complaint
+    (``imported``) by its table and key.  ``entry`` is the grade or event as the agent appealed
     it, ``remedy`` what upholding did to it."""
 
     __tablename__ = "entry_appeals"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))  # grade | event
+    kind: Mapped[str] = mapped_column(String(8))  # grade | event | imported
     agent_id: Mapped[str] = mapped_column(String(64), index=True)
     period: Mapped[str] = mapped_column(String(7), index=True)
     item: Mapped[str | None] = mapped_column(String(64), default=None)
     event_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    # an imported event or complaint: its table and key (cskpi.scoring.corrections)
+    imported_table: Mapped[str | None] = mapped_column(String(16), default=None)
+    imported_key: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     entry: Mapped[Any] = mapped_column(JSON)
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(8), default="open", index=True)
@@ -411,5 +454,6 @@ class EntryAppeal(Base):
         """The appeal as plain data (for the audit log)."""
         return {"id": self.id, "kind": self.kind, "agent_id": self.agent_id,
                 "period": self.period, "item": self.item, "event_id": self.event_id,
+                "imported_table": self.imported_table, "imported_key": self.imported_key,
                 "entry": self.entry, "text": self.text, "status": self.status,
                 "answer": self.answer, "remedy": self.remedy}

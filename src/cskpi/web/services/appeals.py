@@ -1,11 +1,11 @@
 """Agents' appeals (申诉) of their grades and events, and managers' decisions on them.
 
 An agent appeals, with a reason, a grade of one of their scheme's graded items (entered
-in the app or imported: the manager can replace either) or an event entered in the app;
-imported events and the complaints table's complaints are corrected in the shop's data,
-not here, so they are not appealed in the app.  One appeal of an entry is open at a time.
-A month's lock does not stop an appeal: agents read their figures once they are
-published.
+in the app or imported: the manager can replace either), an event entered in the app, or
+an event or complaint that came with the imported data (one that counts), named by its
+table and key (:mod:`cskpi.scoring.corrections`: a complaint by its id, an event by its
+content).  One appeal of an entry is open at a time.  A month's lock does not stop an
+appeal: agents read their figures once they are published.
 
 A manager rejects an appeal with an answer, or upholds it with an answer *and* the
 change it makes, in the same step, so that an upheld appeal always counts:
@@ -13,8 +13,12 @@ change it makes, in the same step, so that an upheld appeal always counts:
 - a grade: the grade it becomes (entered as :func:`~.records.record_grade` enters one,
   replacing the imported one);
 - an event: deleted, or its points changed (checked as the event form's are);
-- either: ``already``, when the entry was corrected on the entries page since the
-  appeal (the grade in force differs, the event was changed or deleted).
+- an imported event or complaint: set aside (it no longer counts) or its points changed,
+  as a correction the app keeps and scoring applies (:func:`~.records.correct_imported`;
+  the shop's data is not changed);
+- any: ``already``, when the entry was corrected since the appeal (the grade in force
+  differs, the event was changed or deleted, the imported row was corrected or is no
+  longer in the data).
 
 The change is checked, locked and audited as the same change on the entries page is (a
 lock that has seen the entry refuses it, 409, until the month is reopened); the
@@ -25,6 +29,7 @@ change: one sent with it is refused rather than ignored.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -40,9 +45,15 @@ from ..forms import written
 from .accounts import audit
 from .gateway import DataGateway, valid_period
 from .grid import GridItem, grid_items
-from .records import delete_event, month_entries, record_grade, update_event
+from .records import (
+    correct_imported,
+    delete_event,
+    month_entries,
+    record_grade,
+    update_event,
+)
 
-KINDS = ("grade", "event")
+KINDS = ("grade", "event", "imported")
 STATUSES = ("upheld", "rejected")
 REMEDY_DELETE, REMEDY_POINTS, REMEDY_ALREADY = "delete", "points", "already"
 MAX_TEXT = 1000
@@ -131,6 +142,46 @@ def appeal_event(db: Session, data: DataGateway, user: User, *, event_id: int, t
                    entry=_event_state(event), text=body)
 
 
+def imported_state(db: Session, data: DataGateway, period: str, table: str, key: str,
+                   agent_id: str | None = None) -> dict[str, Any] | None:
+    """An imported event or complaint of a month as it counts now (its correction
+    applied), as plain data; None when the data holds no such row."""
+    rows = month_entries(db, data, period, agent_id).event_rows()
+    row = next((r for r in rows if r.get("table") == table and r.get("key") == key), None)
+    if row is None:
+        return None
+    fix = row["correction"]
+    return {"agent_id": row["agent_id"], "date": row["date"].isoformat(),
+            "kind": row["kind"], "points": _text_of(row["points"]), "note": row["note"],
+            "table": table, "key": key, "counts": row["counts"],
+            "imported_points": _text_of(row["imported_points"]),
+            "corrected_by": fix.appeal_id if fix is not None else None}
+
+
+def _text_of(points: Any) -> str | None:
+    return None if points is None else f"{Decimal(str(points)).normalize():f}"
+
+
+def appeal_imported(db: Session, data: DataGateway, user: User, *, period: str, table: str,
+                    key: str, text: str, ip: str | None = None) -> EntryAppeal:
+    """An agent's appeal of an imported event or complaint of theirs that counts (audited
+    ``appeal.create``)."""
+    agent_id = _agent_of(user)
+    period = valid_period(period)
+    shown = imported_state(db, data, period, table, key)
+    if shown is None:
+        raise NotFound("web.gaps.error.imported_unknown", key=key)
+    if shown["agent_id"] != agent_id:
+        raise Forbidden("web.error.other_agent")
+    body = _text(text, "text")
+    if not shown["counts"]:
+        raise BadRequest("web.gaps.error.not_counted", field="text")
+    if _open_one(db, kind="imported", imported_table=table, imported_key=key):
+        raise BadRequest("web.appeals.error.open_already", field="text")
+    return _create(db, user, ip, kind="imported", agent_id=agent_id, period=period,
+                   imported_table=table, imported_key=key, entry=shown, text=body)
+
+
 def _create(db: Session, user: User, ip: str | None, **fields: Any) -> EntryAppeal:
     row = EntryAppeal(status="open", created_by=user.id, created_at=utcnow(), **fields)
     db.add(row)
@@ -151,6 +202,10 @@ def current_state(db: Session, data: DataGateway, row: EntryAppeal) -> dict[str,
     if row.kind == "grade":
         assert row.item is not None
         return grade_in_force(db, data, row.agent_id, row.period, row.item)
+    if row.kind == "imported":
+        assert row.imported_table is not None and row.imported_key is not None
+        return imported_state(db, data, row.period, row.imported_table, row.imported_key,
+                              row.agent_id)
     return _event_state(db.get(Event, row.event_id) if row.event_id else None)
 
 
@@ -159,8 +214,8 @@ def changed_since(db: Session, data: DataGateway, row: EntryAppeal) -> bool:
     now = current_state(db, data, row)
     if row.kind == "grade":
         return now is None or now["grade"] != row.entry.get("grade")
-    return now is None or {k: now[k] for k in ("date", "kind", "points")} != {
-        k: row.entry.get(k) for k in ("date", "kind", "points")}
+    fields = ("date", "kind", "points") + (("counts",) if row.kind == "imported" else ())
+    return now is None or {k: now[k] for k in fields} != {k: row.entry.get(k) for k in fields}
 
 
 def decide(db: Session, data: DataGateway, user: User, appeal_id: int, *, status: str,
@@ -212,6 +267,8 @@ def _remedy(db: Session, data: DataGateway, user: User, row: EntryAppeal, remedy
         grade = record_grade(db, data, user, agent_id=row.agent_id, period=row.period,
                              item=row.item, grade=remedy, note=note, ip=ip)
         return {"grade": grade.grade}
+    if row.kind == "imported":
+        return _correct(db, data, user, row, remedy, points, ip)
     event = db.get(Event, row.event_id) if row.event_id else None
     if event is None:
         raise BadRequest("web.appeals.error.event_gone", field="remedy")
@@ -226,6 +283,28 @@ def _remedy(db: Session, data: DataGateway, user: User, row: EntryAppeal, remedy
     if changed.points == before:
         raise BadRequest("web.appeals.error.same_points", field="points")
     return {"points": None if changed.points is None else str(changed.points)}
+
+
+def _correct(db: Session, data: DataGateway, user: User, row: EntryAppeal, remedy: str,
+             points: str, ip: str | None) -> dict[str, Any]:
+    """Uphold an appeal of an imported row: set it aside, or change its points."""
+    assert row.imported_table is not None and row.imported_key is not None
+    now = current_state(db, data, row)
+    if now is None:
+        raise BadRequest("web.gaps.error.imported_gone", field="remedy")
+    if remedy not in (REMEDY_DELETE, REMEDY_POINTS):
+        raise BadRequest("web.appeals.error.remedy_unknown", field="remedy")
+    if remedy == REMEDY_DELETE and not now["counts"]:
+        raise BadRequest("web.gaps.error.set_aside_already", field="remedy")
+    fix = correct_imported(db, data, user, table=row.imported_table, key=row.imported_key,
+                           agent_id=row.agent_id, date=dt.date.fromisoformat(now["date"]),
+                           kind=now["kind"], cancelled=remedy == REMEDY_DELETE,
+                           points=points, appeal_id=row.id, ip=ip)
+    if remedy == REMEDY_DELETE:
+        return {"cancel": True}
+    if now["counts"] and _text_of(fix.points) == now["points"]:
+        raise BadRequest("web.appeals.error.same_points", field="points")
+    return {"points": None if fix.points is None else str(fix.points)}
 
 
 # --- what the pages list -------------------------------------------------------------------
@@ -290,8 +369,7 @@ class AgentMonth:
 
     def form_keys(self) -> set[str]:
         """The keys of the appeal forms the page has a row for."""
-        return ({f"grade-{g['item']}" for g in self.grades}
-                | {f"event-{e['id']}" for e in self.events if e["source"] == "entered"})
+        return {f"grade-{g['item']}" for g in self.grades} | {e["form"] for e in self.events}
 
 
 def agent_month(db: Session, data: DataGateway, agent_id: str, period: str) -> AgentMonth:
@@ -303,14 +381,21 @@ def agent_month(db: Session, data: DataGateway, agent_id: str, period: str) -> A
         appeals = [a for a in mine if a.kind == "grade" and a.period == period
                    and a.item == item.key]
         shown = grade_in_force(db, data, agent_id, period, item.key)
-        grades.append({"item": item.key, "label": item.label, "shown": shown,
+        grades.append({"item": item.key, "label": item.label, "label_en": item.label_en,
+                       "shown": shown,
                        "appeals": appeals,
                        "appealable": shown is not None and not _has_open(appeals)})
     events = []
     for e in month_entries(db, data, period, agent_id).event_rows():
-        entered = e["source"] == "entered"
-        appeals = [a for a in mine if entered and a.kind == "event" and a.event_id == e["id"]]
-        events.append({**e, "appeals": appeals, "appealable": entered and not _has_open(appeals)})
+        if e["source"] == "entered":
+            form = f"event-{e['id']}"
+            appeals = [a for a in mine if a.kind == "event" and a.event_id == e["id"]]
+        else:
+            form = f"imported-{e['table']}-{e['key']}"
+            appeals = [a for a in mine if a.kind == "imported"
+                       and (a.imported_table, a.imported_key) == (e["table"], e["key"])]
+        events.append({**e, "form": form, "appeals": appeals,
+                       "appealable": e["counts"] and not _has_open(appeals)})
     return AgentMonth(period, grades, events)
 
 

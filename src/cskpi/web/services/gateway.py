@@ -5,14 +5,15 @@ to call it.  DuckDB allows one read-write opener per file, so calls are serialis
 a lock, and results are cached until the workspace file is changed by someone else
 (an import by the CLI); the gateway's own calls (which may refresh the workspace's facts
 cache) do not invalidate them, and an import through the app calls :meth:`clear`.
+While another process holds the file for writing (an import storing a month), a page
+already cached is answered as it was: until the writer commits, the data is unchanged.
 
 A scheme is named by its preset (or file); the version in force of a name is the newest
 one saved in the app database (:attr:`DataGateway.scheme_versions`), else the shipped
-one.  A saved version is written once to an immutable file named by its content
-(``<workspace>.schemes/<name>.v<N>-<digest>.yaml``) and that path is what the core
-scores with, so every cache key that holds it changes when a new version is saved.
-QA rules saved in the app and chosen for a month (:attr:`DataGateway.qa_choice`) are
-handed to the core the same way (``<workspace>.qa/``).
+one.  A saved version is scored from its text (:class:`~cskpi.scoring.run.SchemeText`,
+named ``<name> v<N>``), so every cache key that holds it changes when a new version is
+saved.  QA rules saved in the app and chosen for a month (:attr:`DataGateway.qa_choice`)
+are handed to the core the same way (:class:`~cskpi.qa.loader.RulesText`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import datetime as dt
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,13 +38,34 @@ from ...qa.loader import RulesText
 from ...scoring.run import SchemeText, Scored
 from ...scoring.snapshots import snapshot as score_snapshot
 from ...shop import DEFAULT_TZ, Shop
-from ...store.files import LockWait, waiting
+from ...store.files import LockWait, waiting, written_by_another
 
 if TYPE_CHECKING:
     from ...scheme import Scheme
     from ...scoring.entries import EventRule
 
 T = TypeVar("T")
+
+REQUEST_MEMO: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar(
+    "cskpi_request_memo", default=None)
+"""What one reading request (GET, HEAD) has already read from the app database: the
+scheme versions in force, the month's entries and QA decisions, the periods' locks.  A
+page asks for them several times (each scheme it shows, each month of a trend); within
+one request they cannot change, as the request writes nothing.  Set by the app's
+middleware; None (nothing kept) for a request that may write."""
+
+
+def remembered(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per reading request and key (every time outside one)."""
+    memo = REQUEST_MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
+
+WRITER_CHECK_S = 0.5
+"""How long the answer to "is another process writing the workspace?" is trusted."""
 
 SCHEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 """What a scheme saved in the app may be called (a preset name fits; a file path does not)."""
@@ -130,6 +154,7 @@ class DataGateway:
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
         self._timezone: str | None = None  # the shop's, as last read
+        self._writer, self._writer_checked = False, -WRITER_CHECK_S  # see _being_written
 
     def _signature(self) -> tuple[int, ...]:
         sig: list[int] = []
@@ -152,6 +177,10 @@ class DataGateway:
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         with self._lock:
             if self._signature() != self._seen:
+                if key in self._cache and self._being_written():
+                    # another process is storing (an import): until it commits, the
+                    # workspace's data is what it was, and so is this page
+                    return self._cache[key]  # type: ignore[no-any-return]
                 self._cache.clear()  # changed by another process (or never read)
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
@@ -162,6 +191,14 @@ class DataGateway:
                 self._seen = self._signature()
             self._cache[key] = value
             return value
+
+    def _being_written(self) -> bool:
+        """Whether another process holds the workspace for writing (asked at most every
+        :data:`WRITER_CHECK_S`: each asking opens the file)."""
+        now = time.monotonic()
+        if now >= self._writer_checked + WRITER_CHECK_S:
+            self._writer_checked, self._writer = now, written_by_another(self.workspace)
+        return self._writer
 
     def exclusive(self, work: Callable[[], T]) -> T:
         """Run ``work`` (an import, a replace) alone on the workspace, then forget the cache."""
@@ -259,8 +296,9 @@ class DataGateway:
 
     def in_force(self, scheme: str) -> SchemeInForce:
         """The version of ``scheme`` that scores now: the newest saved, else the shipped."""
-        stored = (self.scheme_versions(scheme)
-                  if self.scheme_versions is not None and SCHEME_NAME.match(scheme) else None)
+        versions = self.scheme_versions
+        stored = (remembered(("scheme-version", scheme), lambda: versions(scheme))
+                  if versions is not None and SCHEME_NAME.match(scheme) else None)
         if stored is None:
             return SchemeInForce(scheme, scheme, None)
         version, text = stored
@@ -270,7 +308,9 @@ class DataGateway:
                                              str]:
         """Grades, events and QA decisions entered in the app for the month, and a cache
         key of them."""
-        grades, events = self.entries(period) if self.entries else ([], [])
+        entries = self.entries
+        grades, events = (remembered(("entries", period), lambda: entries(period))
+                          if entries else ([], []))
         qa, qa_key = self.qa_decisions(period)
         # what was entered is part of the key: a new grade gives a new score
         return grades, events, qa, repr((sorted(map(repr, grades)), sorted(map(repr, events)),
@@ -279,7 +319,9 @@ class DataGateway:
     def qa_decisions(self, period: str) -> tuple[Any, str]:
         """The month's QA decisions (:class:`cskpi.qa.engine.Decisions`, None when there
         are none) and a cache key of them."""
-        qa = self.qa_entries(period) if self.qa_entries else None
+        decisions = self.qa_entries
+        qa = (remembered(("qa-decisions", period), lambda: decisions(period))
+              if decisions else None)
         if qa is None or not (qa.dismissed or qa.rubric):
             return None, ""
         return qa, repr((sorted(qa.dismissed), sorted((k, str(v)) for k, v in qa.rubric.items())))

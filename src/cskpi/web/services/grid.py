@@ -77,6 +77,7 @@ class GridItem:
     key: str
     label: str
     grades: list[tuple[str, Decimal]]
+    label_en: str | None = None  # its name in English pages (the scheme's label_en)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def grid_items(schemes: Sequence[Scheme]) -> list[GridItem]:
         first = items[0]
         grades = [(g, first.grades[g]) for g in first.grades
                   if all(g in other.grades for other in items)]
-        out.append(GridItem(key, first.label or key, grades))
+        out.append(GridItem(key, first.label or key, grades, first.label_en))
     return out
 
 

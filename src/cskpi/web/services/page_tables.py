@@ -187,7 +187,7 @@ def scorecard(ctx: Context) -> PageExport:
     tables = []
     card = v.card if v.scheme is not None and v.has_data else None
     if card is not None:  # the page shows these tables only beside a card
-        tables.append(_card_items(f, card))
+        tables.append(_card_items(f, card, ctx.get("scheme_items") or {}))
         peers = ctx.get("peers")
         if peers is not None and peers.team is not None:
             tables.append(peer_table(f, peers))
@@ -199,9 +199,9 @@ def scorecard(ctx: Context) -> PageExport:
                       ascii_name("scorecard", v.period, agent_id), tables)
 
 
-def _card_items(f: Formatter, card: Mapping[str, Any]) -> Table:
-    """The scorecard's items: the data cell's metric, figure, numerator and denominator
-    as four columns."""
+def _card_items(f: Formatter, card: Mapping[str, Any], scheme_items: Mapping[str, Any]) -> Table:
+    """The scorecard's items, named as the page names them (in English their ``label_en``):
+    the data cell's metric, figure, numerator and denominator as four columns."""
     t = f.t
     rows = []
     for item in card["items"]:
@@ -212,10 +212,15 @@ def _card_items(f: Formatter, card: Mapping[str, Any]) -> Table:
                     value.get("num"), value.get("den")]
         else:
             data = ["", Value(value, "auto"), None, None]
-        rows.append([item["label"], *data, texts.rule_text(item, t), item.get("points"),
+        known = scheme_items.get(item.get("key"))
+        metric = value.get("metric") if isinstance(value, Mapping) else None
+        name = f.item(item["label"], item.get("key", ""),
+                      getattr(known, "label_en", None), metric)
+        rows.append([name, *data, texts.rule_text(item, t), item.get("points"),
                      item.get("max")])
     for adj in card.get("adjustments") or ():
-        rows.append([f"{t('web.scorecard.adjustment')}: {adj['event']}", "",
+        label = texts.event_label(adj["event"], t, adj.get("label"))
+        rows.append([f"{t('web.scorecard.adjustment')}: {label}", "",
                      Value(adj.get("count"), "count"), None, None, texts.rule_text(adj, t),
                      adj.get("points"), None])
     return table("card-items", t("web.scorecard.items"), [

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -28,20 +28,22 @@ from ...jsonable import jsonable
 from ...months import month_range
 from ...scheme.models import GRADE_ALIASES
 from ...scoring.compare import diff_snapshots
+from ...scoring.corrections import COMPLAINTS, EVENTS
+from ...scoring.corrections import TABLES as CORRECTABLE
 from ...scoring.entries import check_event, check_grade
-from ..db.models import Event, Grade, PeriodLock, User, utcnow
+from ..db.models import Event, Grade, ImportedCorrection, PeriodLock, User, utcnow
 from ..errors import BadRequest, Conflict, NotFound
 from ..params import current_month
 from .accounts import audit
-from .gateway import DataGateway, valid_period
+from .gateway import DataGateway, remembered, valid_period
 from .periods import LOCK_ACTION, REOPEN_ACTION, lock_target
 
 
 def latest_lock(db: Session, period: str, scheme: str) -> PeriodLock | None:
-    """The newest lock of a period under a scheme."""
-    return db.scalar(select(PeriodLock).where(PeriodLock.period == period,
-                                              PeriodLock.scheme == scheme)
-                     .order_by(PeriodLock.version.desc()).limit(1))
+    """The newest lock of a period under a scheme (read once per reading request)."""
+    return remembered(("lock", period, scheme), lambda: db.scalar(
+        select(PeriodLock).where(PeriodLock.period == period, PeriodLock.scheme == scheme)
+        .order_by(PeriodLock.version.desc()).limit(1)))
 
 
 def _require_agent(data: DataGateway, agent_id: str) -> dict[str, Any]:
@@ -212,6 +214,40 @@ def delete_event(db: Session, data: DataGateway, user: User, event_id: int,
     return row
 
 
+def correct_imported(db: Session, data: DataGateway, reviewer: User, *, table: str,
+                     key: str, agent_id: str, date: dt.date, kind: str, cancelled: bool,
+                     points: str | None = None, appeal_id: int | None = None,
+                     ip: str | None = None) -> ImportedCorrection:
+    """Correct an imported event or complaint (audited ``correction.create`` /
+    ``correction.update``): it no longer counts (``cancelled``), or counts with
+    ``points``, checked as the event form checks them.  A correction a lock has seen is
+    kept as the lock saw it (409) until the month is reopened, as an entered event is."""
+    if table not in CORRECTABLE:
+        raise BadRequest("web.gaps.error.imported_table", table=table)
+    period = f"{date:%Y-%m}"
+    value = None
+    if not cancelled:
+        _, value = _checked_event(data, agent_id=agent_id, date=date, kind=kind,
+                                  points=points)
+    agent = data.agent(agent_id) or {"agent_id": agent_id}
+    row = db.scalar(select(ImportedCorrection).where(
+        ImportedCorrection.imported_table == table, ImportedCorrection.imported_key == key))
+    before = None
+    if row is None:
+        row = ImportedCorrection(imported_table=table, imported_key=key, agent_id=agent_id,
+                                 period=period, date=date, kind=kind)
+        db.add(row)
+    else:
+        _refuse_if_locked(db, data, agent, period, row.updated_at, "event")
+        before = row.to_dict()
+    row.points, row.cancelled, row.appeal_id = value, cancelled, appeal_id
+    row.reviewer_id, row.updated_at = reviewer.id, utcnow()
+    db.flush()
+    audit(db, reviewer, "correction.update" if before else "correction.create",
+          f"correction:{table}:{key}", before=before, after=row.to_dict(), ip=ip)
+    return row
+
+
 def lock_period(db: Session, data: DataGateway, user: User, *, period: str, scheme: str,
                 reason: str | None = None, allow_incomplete: bool = False,
                 ip: str | None = None) -> PeriodLock:
@@ -313,6 +349,8 @@ class MonthEntries:
     imported_events: list[dict[str, Any]]
     complaints: list[dict[str, Any]]
     replaced: set[tuple[str, str]]
+    # (table, key) -> the correction in force of an imported event or complaint
+    corrections: dict[tuple[str, str], ImportedCorrection] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -334,19 +372,36 @@ class MonthEntries:
 
     def event_rows(self) -> list[dict[str, Any]]:
         """Every event, entered and imported, and every complaint of the complaints table
-        (a complaint not verified does not count), by agent and date."""
+        (a complaint not verified does not count), by agent and date.  An imported row
+        names its ``table`` and ``key``; one corrected on appeal shows the points it counts
+        with (``imported_points`` its own) and its ``correction``."""
         rows = [{"agent_id": e.agent_id, "date": e.date, "kind": e.kind, "points": e.points,
                  "note": e.note, "source": "entered",
                  "by": e.reviewer.username if e.reviewer else None, "id": e.id,
                  "counts": True} for e in self.events]
-        rows += [{"agent_id": e["agent_id"], "date": _day(e.get("ts_local")), "kind": e["kind"],
-                  "points": e.get("points"), "note": e.get("note"), "source": "imported",
-                  "by": None, "id": None, "counts": True} for e in self.imported_events]
-        rows += [{"agent_id": c["agent_id"], "date": _day(c.get("ts_local")),
-                  "kind": "complaint", "points": c.get("points"), "note": c.get("note"),
-                  "source": "complaint", "by": None, "id": c.get("complaint_id"),
-                  "counts": bool(c.get("verified"))} for c in self.complaints]
+        rows += [self._imported_row(EVENTS, e, {
+            "kind": e["kind"], "source": "imported", "id": None, "counts": True})
+            for e in self.imported_events]
+        rows += [self._imported_row(COMPLAINTS, c, {
+            "kind": "complaint", "source": "complaint", "id": c.get("complaint_id"),
+            "counts": bool(c.get("verified"))}) for c in self.complaints]
         return sorted(rows, key=lambda r: (r["agent_id"], str(r["date"]), r["source"]))
+
+    def _imported_row(self, table: str, row: Mapping[str, Any],
+                      fields: dict[str, Any]) -> dict[str, Any]:
+        key = str(row.get("key"))
+        out = {"agent_id": row["agent_id"], "date": _day(row.get("ts_local")),
+               "points": row.get("points"), "note": row.get("note"), "by": None,
+               "table": table, "key": key, "imported_points": row.get("points"),
+               "correction": None, **fields}
+        fix = self.corrections.get((table, key))
+        if fix is not None:
+            out["correction"] = fix
+            if fix.cancelled:
+                out["counts"] = False
+            else:
+                out["points"] = fix.points
+        return out
 
 
 def _day(value: Any) -> dt.date | None:
@@ -370,13 +425,17 @@ def month_entries(db: Session, data: DataGateway, period: str,
 
     keys = {(g.agent_id, g.item) for g in entered}
     imported_grades = mine(imported["grades"])
+    fixes = select(ImportedCorrection).where(ImportedCorrection.period == period)
+    if agent_id is not None:
+        fixes = fixes.where(ImportedCorrection.agent_id == agent_id)
     return MonthEntries(
         grades=entered,
         events=list(db.scalars(events.order_by(Event.date, Event.id))),
         imported_grades=imported_grades, imported_events=mine(imported["events"]),
         complaints=mine(imported["complaints"]),
         replaced={(g["agent_id"], g["item"]) for g in imported_grades
-                  if (g["agent_id"], g["item"]) in keys})
+                  if (g["agent_id"], g["item"]) in keys},
+        corrections={(c.imported_table, c.imported_key): c for c in db.scalars(fixes)})
 
 
 def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
@@ -412,7 +471,9 @@ def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
 
 
 def entries_for(sessions: Any) -> Callable[[str], tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """A reader of the grades and events entered in the app for a month (for scoring)."""
+    """A reader of the grades and events entered in the app for a month (for scoring); the
+    events include the corrections of imported events and complaints, which scoring
+    applies to them (:mod:`cskpi.scoring.corrections`)."""
 
     def read(period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         first, last = month_range(period)
@@ -421,6 +482,8 @@ def entries_for(sessions: Any) -> Callable[[str], tuple[list[dict[str, Any]], li
                 select(Grade).where(Grade.period == period))]
             events = [e.to_dict() for e in db.scalars(
                 select(Event).where(Event.date >= first, Event.date <= last))]
+            events += [c.to_dict() for c in db.scalars(
+                select(ImportedCorrection).where(ImportedCorrection.period == period))]
         return grades, events
 
     return read

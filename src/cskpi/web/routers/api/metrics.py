@@ -33,7 +33,10 @@ def metrics(principal: CurrentUser, data: DataDep,
     user = principal.user
     if user.role not in MANAGERS and (user.role != "agent" or by != "agent"):
         raise Forbidden("web.error.role_required", roles=", ".join(MANAGERS))
-    rows = [r for r in data.metrics(period, by)
-            if by != "agent" or can_see_agent(user, str(r["agent_id"]))]
+    # the rows as JSON values once per period and grouping (100 agents × 120 fields)
+    rows = data.cached(("api", "metrics", period.key, by),
+                       lambda: jsonable(data.metrics(period, by)))
     return MetricsOut(period=period.key, kind=period.kind, first=period.first,
-                      last=period.last, by=by, rows=jsonable(rows))
+                      last=period.last, by=by, rows=[
+                          r for r in rows
+                          if by != "agent" or can_see_agent(user, str(r["agent_id"]))])

@@ -1,8 +1,8 @@
-"""Appeals (申诉) of grades and events: an agent appeals one of their own with a reason
-(``/appeals/mine``), a manager upholds it with the change it makes or rejects it, with an
-answer the agent reads (``/appeals``).  Every step is audited (:mod:`cskpi.web.services.appeals`);
-a refused one shows the page again with the reason beside its form and what was typed
-(422; 409 when a lock keeps the entry)."""
+"""Appeals (申诉) of grades and events, entered or imported: an agent appeals one of
+their own with a reason (``/appeals/mine``), a manager upholds it with the change it makes
+or rejects it, with an answer the agent reads (``/appeals``).  Every step is audited
+(:mod:`cskpi.web.services.appeals`); a refused one shows the page again with the reason
+beside its form and what was typed (422; 409 when a lock keeps the entry)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ...services.appeals import (
     agent_month,
     appeal_event,
     appeal_grade,
+    appeal_imported,
     decide,
     decided_appeals,
     open_appeals,
@@ -142,3 +143,16 @@ def appeal_event_submit(request: Request, principal: FormUser, db: DbDep, data: 
     return _file(request, db, data, principal, period, f"event-{event_id}", text,
                  lambda: appeal_event(db, data, principal.user, event_id=event_id,
                                       text=text, ip=client_ip(request)))
+
+
+@router.post("/appeals/imported", response_model=None)
+def appeal_imported_submit(request: Request, principal: FormUser, db: DbDep, data: DataDep,
+                           period: MonthForm, table: Annotated[str, Form(max_length=16)],
+                           key: Annotated[str, Form(max_length=64)],
+                           text: Text = "") -> Response:
+    """An agent appeals an event or complaint of theirs that came with the imported data,
+    named by its table and key (audited)."""
+    return _file(request, db, data, principal, period, f"imported-{table}-{key}", text,
+                 lambda: appeal_imported(db, data, principal.user, period=period,
+                                         table=table, key=key, text=text,
+                                         ip=client_ip(request)))

@@ -1,6 +1,6 @@
-"""Overview: the shop's and the teams' KPIs for a month, an ISO week or a range of days
-against the schemes' targets and the platform's thresholds and beside the previous
-period's, their trend over the last months, per-agent alerts and a chart."""
+"""Overview: the shop's, the teams' and the agents' KPIs for a month, an ISO week or a
+range of days against the schemes' targets and the platform's thresholds and beside the
+previous period's, their trend over the last months, per-agent alerts and a chart."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ def overview(request: Request, principal: ManagerUser, state: StateDep, data: Da
         before = previous_rows(data, period, "shop")
         return {
             "cmp": Comparer(fmt, period), "shop_before": next(iter((before or {}).values()), None),
+            # the teams' and agents' rows of the previous period, beside each of theirs
+            "teams_before": previous_rows(data, period, "team") or {},
+            "agents_before": previous_rows(data, period, "agent") or {},
             "period": period, "keys": OVERVIEW_KEYS, "shop": shop,
             "kpis": kpis(shop, OVERVIEW_KEYS, shop_goals),
             "teams": [(row, row_goals(row, goals)) for row in teams], "agents": agents,

@@ -1,6 +1,6 @@
 """An agent's scorecard: points by item with the rule and data behind each (each figure
-links to its drill-down), the score and each item's points beside the previous month's,
-pay, and the trend of the last months."""
+links to its drill-down), the score, each item's and each event kind's points beside the
+previous month's, pay, and the trend of the last months."""
 
 from __future__ import annotations
 
@@ -41,4 +41,7 @@ def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: 
         "trend": scorecard_trend(db, data, view, fmt),
         "peers": scorecard_peers(data, view),
         "cmp": Comparer(fmt, view.period), "card_before": before,
-        "items_before": {i.get("key"): i for i in (before or {}).get("items") or ()}})
+        "items_before": {i.get("key"): i for i in (before or {}).get("items") or ()},
+        # an event kind without an adjustment last month had none: 0 points, 0 events
+        "adjustments_before": {a.get("event"): a
+                               for a in (before or {}).get("adjustments") or ()}})
