@@ -74,7 +74,9 @@ def test_a_week_s_overview_counts_its_days_and_compares_with_the_week_before(
     assert _card(html, "response_s") == ("1:40", "worse ▲ 0:10 (+11.1%)")
     assert 'id="compare-note"' in html and "2026-W40 (09-28 – 10-04)" in html
     headers, rows = html_table(html, "agents")
-    assert _column(headers, rows, "Sessions") == {"A1": "3", "A2": "1", "B1": "1"}
+    # each agent beside the week before: A1 2 -> 3, A2 1 -> 1, B1 none in W40
+    assert _column(headers, rows, "Sessions") == {"A1": "3 ▲ 1", "A2": "1 = 0",
+                                                  "B1": "1 no previous data"}
     # links keep the week: a figure's drill-down; a scorecard (months only) its month
     assert f'href="/agents/A1/metrics/sessions?week={WEEK}"' in html
     assert 'href="/agents/A1/scorecard?period=2026-10"' in html
@@ -95,7 +97,9 @@ def test_a_range_of_days_compares_with_as_many_days_before(
     assert _card(html, "response_s") == ("1:35", "better ▼ 0:20 (-17.4%)")
     assert "2026-09-28 – 2026-10-02" in html  # the previous period, named
     headers, rows = html_table(html, "agents")
-    assert _column(headers, rows, "Sessions") == {"A1": "2", "A2": "2", "B1": "0"}
+    # A1 2 against 2 (09-29, 10-02); A2 and B1 had no chat in the 5 days before
+    assert _column(headers, rows, "Sessions") == {"A1": "2 = 0", "A2": "2 no previous data",
+                                                  "B1": "0 no previous data"}
 
 
 def test_the_leaderboard_of_a_week_ranks_and_compares_with_the_week_before(
