@@ -15,6 +15,12 @@ second, then stops the server.
 the first run, runs the clients again while ``cskpi import`` adds the next month of the
 same shop (about MESSAGES messages) to it in another process, until the import ends
 (issue #20: p95 < 1 s while an import runs).
+
+``--upload-during MESSAGES`` does the same through the app's Data page, as a manager
+would: the files are uploaded and the upload's check page opened (the clients run until
+it answers), then Import is pressed (the clients run again until the import ends); each
+phase's latencies are printed.  Both options may be given: the CLI import first, then the
+upload of a month after it.
 """
 
 from __future__ import annotations
@@ -124,19 +130,21 @@ def pick_routes(workspace: Path, period: str | None
 NUMBERED = ("session_id", "order_id", "complaint_id", "refund_id")  # numbered by the demo
 
 
-def next_month(agents: int, days: int, messages: int) -> Path:
-    """The month after the demo shop's, of the same agents (cached under bench/out)."""
+def next_month(agents: int, days: int, messages: int, month: int = 11) -> Path:
+    """A month after the demo shop's (November 2026 by default), of the same agents (cached
+    under bench/out)."""
     import datetime as dt
 
     import duckdb
 
     from cskpi.data.demo import generate
 
-    folder = ROOT / "bench" / "out" / f"web-{agents}a-{days}d-next-{messages}m"
+    later = "next" if month == 11 else f"2026-{month:02d}"
+    folder = ROOT / "bench" / "out" / f"web-{agents}a-{days}d-{later}-{messages}m"
     if not (folder / ".complete").exists():
         shutil.rmtree(folder, ignore_errors=True)
         generate(folder, agents=agents, days=days, messages=messages,
-                 start=dt.date(2026, 11, 1))
+                 start=dt.date(2026, month, 1))
         # the generator numbers sessions, orders... from 1 again: the next month's get ids
         # of their own, else they would contradict the stored ones
         con = duckdb.connect()
@@ -144,13 +152,94 @@ def next_month(agents: int, days: int, messages: int) -> Path:
             header = path.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
             ids = [c for c in NUMBERED if c in header]
             if ids:
-                renamed = ", ".join(f"'N' || {c} AS {c}" for c in ids)
+                prefix = "N" if month == 11 else f"M{month}"
+                renamed = ", ".join(f"'{prefix}' || {c} AS {c}" for c in ids)
                 con.execute(f"COPY (SELECT * REPLACE ({renamed}) FROM read_csv('{path}', "
                             f"all_varchar = true)) TO '{path}.new' (HEADER)")
                 Path(f"{path}.new").replace(path)
         con.close()
         (folder / ".complete").write_text("ok")
     return folder
+
+
+def csrf_token(client) -> str:  # type: ignore[no-untyped-def]
+    """The login's CSRF token, from a page's form."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/account").text)
+    assert token, "no CSRF token on the account page"
+    return token.group(1)
+
+
+class Background:
+    """``until`` for :func:`run_clients`: starts ``work`` in a thread at its first call and
+    says whether it has ended."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        self.work = work
+        self.thread: threading.Thread | None = None
+        self.started = self.ended = 0.0
+
+    def __call__(self) -> bool:
+        if self.thread is None:
+            self.started = time.perf_counter()
+            self.thread = threading.Thread(target=self._run)
+            self.thread.start()
+        return not self.thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            self.work()
+        finally:
+            self.ended = time.perf_counter()
+
+
+def upload_phases(base: str, folder: Path, routes: list[tuple[str, list[str]]],
+                  clients: int) -> None:
+    """Upload ``folder`` on the Data page and open its check page, then import it, the
+    clients running during each phase; print each phase's latencies."""
+    import httpx
+
+    uploader = logged_in(base)
+    uploader.timeout = httpx.Timeout(1800)
+    page: list[str] = []
+
+    def upload_and_check() -> None:
+        files = [("files", (p.name, p.open("rb"), "text/csv"))
+                 for p in sorted(folder.iterdir()) if p.suffix == ".csv"]
+        try:
+            staged = uploader.post("/data/upload", data={"csrf_token": csrf_token(uploader)},
+                                   files=files)
+        finally:
+            for _, (_, f, _) in files:
+                f.close()
+        if staged.status_code != 303:
+            raise SystemExit(f"upload refused: {staged.status_code} {staged.text[:300]}")
+        page.append(staged.headers["location"])
+        checked = uploader.get(page[0])
+        if checked.status_code != 200 or f'action="{page[0]}/import"' not in checked.text:
+            raise SystemExit(f"the check page offers no import: {checked.status_code}")
+
+    outcome: list[httpx.Response] = []
+
+    def import_it() -> None:
+        outcome.append(uploader.post(f"{page[0]}/import",
+                                     data={"csrf_token": csrf_token(uploader)}))
+
+    size = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
+    print(f"while uploading {folder.name} ({size:.0f} MB) on the Data page and opening its "
+          "check page:")
+    step = Background(upload_and_check)
+    during = run_clients(base, routes, clients, 1800, until=step)
+    print(f"upload and check took {step.ended - step.started:.1f} s")
+    print_timings(routes, *during)
+    print("while importing it from the Data page:")
+    step = Background(import_it)
+    during = run_clients(base, routes, clients, 1800, until=step)
+    done = outcome[0] if outcome else None
+    print(f"import answered {done.status_code if done else '?'} "
+          f"{done.headers.get('location', '') if done else ''} after "
+          f"{step.ended - step.started:.1f} s")
+    print_timings(routes, *during)
+    uploader.close()
 
 
 def run_clients(base: str, routes: list[tuple[str, list[str]]], clients: int,
@@ -234,6 +323,9 @@ def main() -> None:
                         "(default: what the generator gives for the agents and days)")
     parser.add_argument("--import-during", type=int, metavar="MESSAGES",
                         help="then again while the next month is imported (demo shop only)")
+    parser.add_argument("--upload-during", type=int, metavar="MESSAGES",
+                        help="then again while a later month is uploaded and imported on "
+                             "the Data page (demo shop only)")
     args = parser.parse_args()
     if not 0 < args.seconds <= 600 or not 0 < args.clients <= 100:
         raise SystemExit("--seconds must be in (0, 600] and --clients in (0, 100]")
@@ -243,18 +335,25 @@ def main() -> None:
         workspace = Path(args.workspace) if args.workspace else demo_workspace(
             args.demo_agents, args.demo_days, args.demo_messages)
         period, routes = pick_routes(workspace, args.period)
-        if args.import_during:
+        if args.import_during or args.upload_during:
             if args.workspace:
-                raise SystemExit("--import-during needs a demo shop (its next month)")
-            incoming = next_month(args.demo_agents, args.demo_days, args.import_during)
+                raise SystemExit("--import-during and --upload-during need a demo shop "
+                                 "(its next months)")
             shutil.copy(workspace, tmp / "shop.duckdb")  # the demo shop stays as it is
             workspace = tmp / "shop.duckdb"
+        if args.import_during:
+            incoming = next_month(args.demo_agents, args.demo_days, args.import_during)
+        if args.upload_during:
+            month = 12 if args.import_during else 11
+            uploaded = next_month(args.demo_agents, args.demo_days, args.upload_during, month)
         port = free_port()
         base = f"http://{HOST}:{port}"
         code = SERVER.format(password=PASSWORD, host=HOST)
+        # a month of a big shop is bigger than the Data page takes by default (200 MB)
         proc = subprocess.Popen([sys.executable, "-c", code, str(workspace),
                                  f"sqlite:///{tmp / 'app.sqlite'}", str(port)],
-                                env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+                                env={**os.environ, "PYTHONPATH": str(ROOT / "src"),
+                                     "CSKPI_UPLOAD_MAX_MB": "4096"})
         wait_ready(base, proc)
         warm = logged_in(base)
         print(f"workspace {workspace}, period {period}, {args.clients} clients, "
@@ -286,6 +385,8 @@ def main() -> None:
             print(f"import ended with {importer[0].returncode} after "
                   f"{time.perf_counter() - start:.1f} s {err.decode()[-500:].strip()}")
             print_timings(routes, *during)
+        if args.upload_during:
+            upload_phases(base, uploaded, routes, args.clients)
     finally:
         if proc is not None:
             proc.terminate()

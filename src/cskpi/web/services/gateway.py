@@ -4,9 +4,11 @@ Every figure on a page comes from :class:`cskpi.shop.Shop`; this module only dec
 to call it.  DuckDB allows one read-write opener per file, so calls are serialised by
 a lock, and results are cached until the workspace file is changed by someone else
 (an import by the CLI); the gateway's own calls (which may refresh the workspace's facts
-cache) do not invalidate them, and an import through the app calls :meth:`clear`.
-While another process holds the file for writing (an import storing a month), a page
-already cached is answered as it was: until the writer commits, the data is unchanged.
+cache) do not invalidate them.  An import through the app (:meth:`DataGateway.import_folder`)
+runs in a child process, outside that lock, as an import by the CLI does, and forgets the
+cache when it ends.  While another process holds the file for writing (an import storing
+a month), a page already cached is answered as it was: until the writer commits, the data
+is unchanged.
 
 A scheme is named by its preset (or file); the version in force of a name is the newest
 one saved in the app database (:attr:`DataGateway.scheme_versions`), else the shipped
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +40,10 @@ from ...period import Period
 from ...qa.loader import RulesText
 from ...scoring.run import SchemeText, Scored
 from ...scoring.snapshots import snapshot as score_snapshot
-from ...shop import DEFAULT_TZ, Shop
+from ...shop import DEFAULT_TZ, ImportCheck, Shop
 from ...store.files import LockWait, waiting, written_by_another
+from ...store.workspace import ImportReport
+from .importer import check_in_child, import_in_child
 
 if TYPE_CHECKING:
     from ...scheme import Scheme
@@ -153,6 +158,11 @@ class DataGateway:
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
+        # bumped by an import through the app (see forget): the cache kept under another
+        # number is forgotten by the next call
+        self._bumps = itertools.count(1)  # next() is atomic: imports may end together
+        self._generation = 0
+        self._cleared = 0
         self._timezone: str | None = None  # the shop's, as last read
         self._writer, self._writer_checked = False, -WRITER_CHECK_S  # see _being_written
 
@@ -166,6 +176,19 @@ class DataGateway:
                 sig += [0, 0]
         return tuple(sig)
 
+    def _forget_if_changed(self, key: tuple[Any, ...]) -> None:
+        """Forget the cache (the lock is held) when an import through the app ended
+        (:meth:`forget`), or another process changed the file (or it was never read) —
+        but not while another process holds it for writing and ``key``'s result is kept:
+        until the writer (an import storing) commits, the data is what it was."""
+        generation = self._generation  # read once: a later bump is the next call's
+        if generation != self._cleared:
+            self._cache.clear()
+            self._cleared = generation
+        elif self._signature() != self._seen and not (key in self._cache
+                                                      and self._being_written()):
+            self._cache.clear()
+
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()`` once per key until the workspace changes; calls are serialised.
 
@@ -176,12 +199,7 @@ class DataGateway:
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         with self._lock:
-            if self._signature() != self._seen:
-                if key in self._cache and self._being_written():
-                    # another process is storing (an import): until it commits, the
-                    # workspace's data is what it was, and so is this page
-                    return self._cache[key]  # type: ignore[no-any-return]
-                self._cache.clear()  # changed by another process (or never read)
+            self._forget_if_changed(key)
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
             try:
@@ -200,17 +218,48 @@ class DataGateway:
             self._writer_checked, self._writer = now, written_by_another(self.workspace)
         return self._writer
 
-    def exclusive(self, work: Callable[[], T]) -> T:
-        """Run ``work`` (an import, a replace) alone on the workspace, then forget the cache."""
+    def cached_apart(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """Like :meth:`cached`, but ``compute()`` runs without the gateway's lock, so other
+        calls go on meanwhile: for work done in another process (it must use none of this
+        process's connections to the workspace).  The key must name what the result
+        depends on, so that a result computed while the workspace changed is never found
+        under the new state (two calls may compute one key at once; the later is kept)."""
         with self._lock:
-            try:
-                return work()
-            finally:
-                self._cache.clear()
-                self._seen = None
+            self._forget_if_changed(key)
+            if key in self._cache:
+                return self._cache[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    def check_import(self, folder: Path, *, replace: Collection[str] = ()) -> ImportCheck:
+        """What importing a folder would report, storing nothing, checked in a child
+        process (:mod:`.importer`): not cached, see :meth:`cached_apart`."""
+        return check_in_child(self.shop, folder, replace=replace)
+
+    def import_folder(self, folder: Path, *, replace: Collection[str] = ()) -> ImportReport:
+        """Store a folder in the workspace, all or nothing, then forget the cache.
+
+        The import runs in a child process (:mod:`.importer`) and the gateway's lock is not
+        held meanwhile: pages are answered while the folder is read and checked, and wait
+        for the workspace's file only while the rows are stored, as during ``cskpi
+        import``.  The cache is forgotten afterwards even when the file's signature would
+        tell: a page computed while the rows were stored may have kept the new signature
+        with the old figures.
+        """
+        try:
+            return import_in_child(self.shop, folder, replace=replace)
+        finally:
+            self.forget()
+
+    def forget(self) -> None:
+        """Forget every cached result from the next call on, without waiting for a call in
+        progress (whose result is forgotten too)."""
+        self._generation = next(self._bumps)
 
     def clear(self) -> None:
-        """Forget every cached result."""
+        """Forget every cached result (once a call in progress has ended)."""
         with self._lock:
             self._cache.clear()
             self._seen = None

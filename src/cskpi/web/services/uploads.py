@@ -310,13 +310,25 @@ def _has_table(names: dict[str, int], table: str) -> bool:
 
 
 def check(data: DataGateway, upload: Upload) -> ImportCheck:
-    """What importing the upload would report (cached until the workspace changes)."""
+    """What importing the upload would report, cached until the workspace changes.
+
+    The files are read and checked in a child process, pages going on meanwhile
+    (:meth:`DataGateway.check_import`); what the check depends on, the workspace's rows,
+    changes only by imports, so the latest import's id is part of the key.
+    """
     def run() -> ImportCheck:
-        report = data.shop.check_import(upload.files_dir, replace=upload.replace)
+        report = data.check_import(upload.files_dir, replace=upload.replace)
         errors_first = sorted(report.issues, key=lambda i: not i.is_error)
         return ImportCheck(errors_first, report.tables)
 
-    return data.cached(("data", "check", upload.token), run)
+    imports = workspace_imports(data)
+    latest = imports[0]["import_id"] if imports else None
+    return data.cached_apart(("data", "check", upload.token, latest), run)
+
+
+def workspace_imports(data: DataGateway) -> list[dict[str, Any]]:
+    """The workspace's import log, newest first (:meth:`cskpi.shop.Shop.import_history`)."""
+    return data.cached(("data", "history"), lambda: data.shop.import_history())
 
 
 def import_upload(db: Session, data: DataGateway, user: User, upload: Upload,
@@ -328,8 +340,7 @@ def import_upload(db: Session, data: DataGateway, user: User, upload: Upload,
     is removed after a successful import.
     """
     try:
-        report = data.exclusive(lambda: data.shop.import_folder(upload.files_dir,
-                                                                replace=upload.replace))
+        report = data.import_folder(upload.files_dir, replace=upload.replace)
     except ValidationFailed as exc:
         upload.record_failure(sorted(exc.issues, key=lambda i: not i.is_error))
         return None
@@ -353,7 +364,7 @@ def history(db: Session, data: DataGateway) -> list[dict[str, Any]]:
     The user comes from the audit log; an entry counts only when its files' hashes match
     the import's, so a log kept from another workspace never names the wrong person.
     """
-    imports = data.cached(("data", "history"), lambda: data.shop.import_history())
+    imports = workspace_imports(data)
     by_import: dict[int, tuple[str, list[str]]] = {}
     for entry in db.scalars(select(AuditEntry).where(AuditEntry.action == IMPORT_ACTION)):
         after = entry.after or {}
