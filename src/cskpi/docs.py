@@ -611,26 +611,29 @@ def render_cli() -> str:
 
 
 WEB_PAGES = (
-    ("/overview", "manager, admin", "shop KPIs beside scheme targets and platform thresholds, "
-     "6-month trends, alerts, team and agent tables, each figure beside the previous month's"),
-    ("/leaderboard", "manager, admin", "agents × metrics, sortable, sample sizes, small-sample "
-     "flags"),
+    ("/overview", "manager, admin", "shop KPIs of a month, week or range of days beside "
+     "scheme targets and platform thresholds, 6-month trends, alerts, team and agent "
+     "tables, each figure beside the previous period's"),
+    ("/leaderboard", "manager, admin", "agents × metrics of a month, week or range of days, "
+     "ranked within their role, beside the previous period, sortable, sample sizes, "
+     "small-sample flags"),
     ("/agents/{id}/scorecard", "manager, admin, the agent", "score by item with rule and data, "
      "the score, each item's and each event kind's points beside the previous month's, "
      "pay slip, trend; locked months show the locked version"),
     ("/agents/{id}/metrics/{metric}", "manager, admin, the agent", "drill-down: the sessions, "
      "rounds or orders behind one figure"),
     ("/funnel", "manager, admin", "询单 → 下单 → 付款 per shop, team and agent beside the "
-     "previous month, silent orders, why customers did not buy (reasons with example "
+     "previous period, silent orders, why customers did not buy (reasons with example "
      "sessions), conversion by duration and rounds with 95 % intervals, payment reminders"),
     ("/funnel/sessions/{id}", "manager, admin, the session's agent", "a session's transcript; "
      "a lost inquiry's reason, which a manager may relabel (audited)"),
-    ("/agents/{id}/lost", "manager, admin, the agent", "the agent's lost inquiries of a month "
+    ("/agents/{id}/lost", "manager, admin, the agent", "the agent's lost inquiries of a period "
      "with their reasons and evidence"),
     ("/heatmap", "manager, admin, an agent (their own)", "sessions and the 3-minute reply "
-     "rate by weekday and hour of a month, for the shop, a team or an agent; each session "
-     "counts at the hour its human service began, so the cells add up to the month's figures"),
-    ("/reviews", "manager, admin, an agent (their own)", "the month's bad and neutral product "
+     "rate by weekday and hour of a period, for the shop, a team or an agent; each session "
+     "counts at the hour its human service began, so the cells add up to the period's "
+     "figures"),
+    ("/reviews", "manager, admin, an agent (their own)", "the period's bad and neutral product "
      "reviews with their text, and its service ratings of 1-3, each with the agent held "
      "responsible as the figures count it; by team or agent; 200 rows a page (the "
      "downloads hold every row)"),
@@ -731,6 +734,65 @@ and cookies are not marked Secure behind an https proxy.
 """
 
 
+WEB_PERIODS = """## Months, weeks and days
+
+The pages of figures (listed below) answer for a calendar month, an ISO week or a range
+of days;
+the pages of schemes (scorecards, pay, grades, the grid, locks, reports, QA, what-if)
+score whole months and take `period=YYYY-MM` only. A page of figures takes exactly one
+of these (none: the latest month with data):
+
+| parameter | meaning |
+|---|---|
+{parameters}
+
+Each refusal is a 422 whose `details[].type` is its code, with a message in the
+reader's language (the API's in English): {codes}. A month, week or range that reaches
+past today is answered, and these pages say it is not over yet. Each figure is
+compared with the previous period of the same kind: the previous month, the previous
+ISO week, or as many days just before a range. The trend of the overview shows whole
+months, up to the one the period ends in (today's, while it is not over); links to a
+scorecard open that month. The
+period is in the page's title (`2026-W45 (11-02 – 11-08)`, `2026年第45周（11-02 – 11-08）`,
+`2026-11-01 – 2026-11-15`), in every link between these pages and in their downloads.
+
+Pages of figures: {routes}.
+"""
+
+
+def period_routes() -> list[str]:
+    """The GET routes (pages and API) that take a month, a week or days: those whose
+    dependencies include :func:`cskpi.web.params.period_asked`."""
+    from fastapi.routing import APIRoute
+
+    from .web.app import API_PREFIX
+    from .web.params import period_asked
+    from .web.routers import api_routers, page_routers
+
+    def asks(dependant: Any) -> bool:
+        return dependant.call is period_asked or any(map(asks, dependant.dependencies))
+
+    paths = []
+    for prefix, routers in (("", page_routers()), (API_PREFIX, api_routers())):
+        for router in routers:
+            paths += [prefix + route.path for route in router.routes
+                      if isinstance(route, APIRoute) and "GET" in route.methods
+                      and asks(route.dependant)]
+    return paths
+
+
+def render_web_periods() -> str:
+    """The web's period parameters, refusals and pages, from cskpi.web.params."""
+    from .web import params
+
+    rows = [("period", params.MONTH_HELP), ("week", params.WEEK_HELP),
+            ("from", params.FROM_HELP), ("to", params.TO_HELP)]
+    return WEB_PERIODS.format(
+        parameters="\n".join(f"| `{name}` | {text} |" for name, text in rows),
+        codes=", ".join(f"`{code}`" for code in params.PERIOD_CODES),
+        routes=", ".join(f"`{path}`" for path in period_routes()))
+
+
 def render_web() -> str:
     """The web app: its pages and who may open them, and every setting (from settings.py)."""
     from .web.settings import setting_docs
@@ -743,7 +805,8 @@ def render_web() -> str:
              "## Pages", "", "| page | who | what |", "|---|---|---|"]
     lines += [f"| `{path}` | {who} | {what} |".replace(".xlsx|pdf", ".xlsx\\|pdf")
               for path, who, what in WEB_PAGES]
-    lines += ["", WEB_DOWNLOADS.rstrip(), "", WEB_ENTRIES.rstrip(), "", WEB_SECURITY.rstrip()]
+    lines += ["", render_web_periods().rstrip(), "", WEB_DOWNLOADS.rstrip(), "",
+              WEB_ENTRIES.rstrip(), "", WEB_SECURITY.rstrip()]
     lines += ["", "## Settings", "",
               "Arguments of `cskpi serve` or environment variables; the rest are defaults "
               "for embedding the app (`cskpi.web.app.create_app`).", "",

@@ -245,6 +245,29 @@ def test_an_appeal_is_answered_and_the_agent_reads_the_answer(uploaded: str,
     agent.close()
 
 
+def test_a_manager_chooses_a_week_on_the_overview(uploaded: str, browser: Any) -> None:
+    """The week's own form, no script needed: the overview of 2026-W40 (09-28 – 10-04, so
+    the demo's 10-01 to 10-04 without 10-05), titled so, its figures the API's of the same
+    week, and the week kept in the form."""
+    server = uploaded
+    page = login(browser, server, "mgr")
+    page.goto(f"{server}/overview?period={PERIOD}")
+    sessions = page.locator('.kpi[data-metric="sessions"] .value')
+    of_month = sessions.inner_text()
+    page.fill("#period-week input[name=week]", "2026-W40")
+    page.click("#period-week button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url == f"{server}/overview?week=2026-W40"
+    assert page.title() == "Overview · 2026-W40 (09-28 – 10-04) · cskpi"
+    api = page.request.get(f"{server}/api/v1/metrics?week=2026-W40&by=shop").json()
+    assert (api["first"], api["last"]) == ("2026-09-28", "2026-10-04")
+    assert sessions.inner_text() == f"{api['rows'][0]['sessions']:,}"
+    assert sessions.inner_text() != of_month  # four of the month's five days
+    assert page.locator("#period-week input[name=week]").input_value() == "2026-W40"
+    shot(page, "overview-week")
+    page.close()
+
+
 TOUR = ("/overview", "/leaderboard", "/agents/A001/scorecard", "/agents/A001/metrics/"
         "reply_3min_rate", "/data", "/schemes", "/schemes/presale-standard",
         "/schemes/presale-standard/edit", "/grades", f"/grades/grid?period={PERIOD}",

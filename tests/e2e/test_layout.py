@@ -29,7 +29,9 @@ TOUR = (f"/overview?{Q}", f"/leaderboard?{Q}", f"/funnel?{Q}", f"/grades?{Q}", f
         "/schemes/presale-standard/edit", "/periods", "/periods/2026-10?scheme=aftersale-4crown",
         f"/agents/A001/scorecard?{Q}", f"/agents/A004/scorecard?{Q}", f"/agents/A001/lost?{Q}",
         f"/agents/A001/metrics/conversion_rate?{Q}", f"/agents/A001/metrics/reply_3min_rate?{Q}",
-        f"/agents/A003/metrics/complaint_rate?{Q}", "/account")
+        f"/agents/A003/metrics/complaint_rate?{Q}", "/account",
+        # a week and a range of days: the period's three forms fit too
+        "/overview?week=2026-W40", "/heatmap?from=2026-10-01&to=2026-10-03")
 ADMIN_TOUR = ("/admin/users", "/admin/audit")
 # what pushes the page wider than the screen: elements reaching past its right edge
 # that no scrolling box of their own holds

@@ -12,6 +12,7 @@ one praise in September; two praises and a complaint of -8 in October.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from cskpi.shop import Shop
@@ -34,8 +35,15 @@ EVENTS = ("agent_id,ts,kind,points,note\nB1,2026-09-14 11:00:00,praise,2,\n"
 
 def two_month_shop(root: Path) -> Path:
     """The shop imported into ``root / shop.duckdb`` (returned)."""
+    return shop_of_chats(root, CHATS)
+
+
+def shop_of_chats(root: Path, chats: Sequence[tuple[str, str, int]]) -> Path:
+    """A shop of the agents above whose chats are one round each, (agent, day, seconds to
+    the reply), customer C<n> of session S<n> at 10:00:00; imported into
+    ``root / shop.duckdb`` (returned)."""
     lines = ["session_id,ts,sender,agent_id,customer_id,event"]
-    for n, (agent, day, seconds) in enumerate(CHATS, start=1):
+    for n, (agent, day, seconds) in enumerate(chats, start=1):
         minutes, rest = divmod(seconds, 60)
         lines += [f"S{n},{day} 10:00:00,customer,,C{n},",
                   f"S{n},{day} 10:{minutes:02d}:{rest:02d},agent,{agent},,"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -62,3 +64,41 @@ def drilldown_table(html: str) -> tuple[list[str], list[list[str]]]:
     head, body = table.split("</thead>")
     return (re.findall(r"<th(?: [^>]*)?>(.*?)</th>", head),
             [re.findall(r"<td>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", body)])
+
+
+# a small shop's users: a manager, agent A1 and a Chinese manager
+SMALL_SHOP_USERS = (("mgr", "manager", None, None), ("a001", "agent", "A1", None),
+                    ("a004", "manager", None, "zh_CN"))
+
+
+@contextmanager
+def small_shop_clients(workspace: Any, database: Any) -> Iterator[Callable[[str], Any]]:
+    """While the block runs, an app on a small shop's ``workspace`` (the default schemes
+    per role; its database the SQLite file ``database``) with :data:`SMALL_SHOP_USERS`:
+    a function that gives a TestClient logged in as one of them."""
+    from fastapi.testclient import TestClient
+
+    from cskpi.web.app import create_app
+    from cskpi.web.db.engine import transaction
+    from cskpi.web.services.accounts import create_user
+    from cskpi.web.services.gateway import DataGateway
+    from cskpi.web.settings import DEFAULT_SCHEMES, make_settings
+
+    settings = make_settings(workspace, database_url=f"sqlite:///{database}", environ={},
+                             admin_password=ADMIN_PASSWORD, **FAST_ARGON2)
+    app = create_app(settings, data=DataGateway(workspace, schemes_by_role=DEFAULT_SCHEMES))
+    state = app.state.cskpi
+    with transaction(state.sessions) as db:
+        for username, role, agent, locale in SMALL_SHOP_USERS:
+            create_user(db, state.passwords, username=username, password=PASSWORDS[username],
+                        role=role, agent_id=agent, locale=locale)
+
+    def client(username: str) -> TestClient:
+        logged_in = TestClient(app)
+        assert login(logged_in, username).status_code == 303
+        return logged_in
+
+    try:
+        yield client
+    finally:
+        state.engine.dispose()

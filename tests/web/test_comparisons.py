@@ -24,10 +24,9 @@ import pytest
 from cskpi.locale import catalog
 from tests.helpers.comparisons import two_month_shop
 from tests.helpers.exports import html_table
-from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, PASSWORDS, login
+from tests.helpers.web import small_shop_clients
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
 
@@ -37,39 +36,11 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def compare_app(shop: Path, tmp_path: Path) -> Iterator[FastAPI]:
-    """An app on the two-month shop with a manager, agent A1 and a Chinese manager."""
-    from cskpi.web.app import create_app
-    from cskpi.web.db.engine import transaction
-    from cskpi.web.services.accounts import create_user
-    from cskpi.web.services.gateway import DataGateway
-    from cskpi.web.settings import DEFAULT_SCHEMES, make_settings
-
-    settings = make_settings(shop, database_url=f"sqlite:///{tmp_path / 'app.sqlite'}",
-                             environ={}, admin_password=ADMIN_PASSWORD, **FAST_ARGON2)
-    app = create_app(settings, data=DataGateway(shop, schemes_by_role=DEFAULT_SCHEMES))
-    state = app.state.cskpi
-    with transaction(state.sessions) as db:
-        create_user(db, state.passwords, username="mgr", password=PASSWORDS["mgr"],
-                    role="manager")
-        create_user(db, state.passwords, username="a001", password=PASSWORDS["a001"],
-                    role="agent", agent_id="A1")
-        create_user(db, state.passwords, username="a004", password=PASSWORDS["a004"],
-                    role="manager", locale="zh_CN")
-    yield app
-    state.engine.dispose()
-
-
-@pytest.fixture
-def client(compare_app: FastAPI) -> Callable[[str], TestClient]:
-    from fastapi.testclient import TestClient
-
-    def make(username: str) -> TestClient:
-        c = TestClient(compare_app)
-        assert login(c, username).status_code == 303
-        return c
-
-    return make
+def client(shop: Path, tmp_path: Path) -> Iterator[Callable[[str], TestClient]]:
+    """Clients of an app on the shop, logged in as a manager (mgr), agent A1 (a001) or a
+    Chinese manager (a004)."""
+    with small_shop_clients(shop, tmp_path / "app.sqlite") as client_of:
+        yield client_of
 
 
 def _card(html: str, key: str) -> str:

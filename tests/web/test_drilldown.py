@@ -79,7 +79,7 @@ def test_drilldown_rows_are_the_denominator_on_the_scorecard(
     assert (int(shown.group(1)), int(shown.group(2))) == (happy, rated)
 
     html = client.get(f"/agents/A001/metrics/satisfaction?period={PERIOD}").text
-    assert f'<p id="row-count" data-total="{rated}">{rated} sessions in the month.</p>' in html
+    assert f'<p id="row-count" data-total="{rated}">{rated} sessions in October 2026.</p>' in html
     assert f'data-num="{happy}"' in html and f'data-den="{rated}"' in html
     # the definition, for readers: in words, no keys
     assert "<dd>Ratings of 4 or 5 ÷ rated sessions.</dd>" in html
@@ -101,7 +101,7 @@ def test_the_conversion_drilldown_lists_the_inquiring_customers(
     paying = a001["conversion_rate_num"]
     assert a001["conversion_rate_den"] == inquiring and 0 < paying < inquiring
     html = client_for("a001").get(f"/agents/A001/metrics/conversion_rate?period={PERIOD}").text
-    assert f'data-total="{inquiring}">{inquiring} customers in the month.' in html
+    assert f'data-total="{inquiring}">{inquiring} customers in October 2026.' in html
     header, rows = drilldown_table(html)
     assert header[:5] == ["Customer", "Sessions", "First inquiry", "Ordered", "Paid"]
     assert len(rows) == inquiring  # fewer than 200: one page

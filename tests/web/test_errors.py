@@ -55,8 +55,9 @@ def test_core_errors_carry_the_hint(client_for: Callable[..., TestClient],
     from cskpi.errors import UsageError
     from cskpi.web.services.gateway import DataGateway
 
-    def no_data(_self: DataGateway, period: str, _by: str = "agent") -> None:
-        raise UsageError(f"'{period}' has no data", hint="import the month first")
+    def no_data(_self: DataGateway, period: Any, _by: str = "agent") -> None:
+        # a month, week or days (cskpi.period.Period) by its key: 2026-11
+        raise UsageError(f"'{period.key}' has no data", hint="import the month first")
 
     monkeypatch.setattr(DataGateway, "metrics", no_data)
     response = client_for("mgr").get("/api/v1/metrics?period=2026-11")

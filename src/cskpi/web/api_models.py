@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -45,7 +46,11 @@ class MeOut(BaseModel):
 
 
 class MetricsOut(BaseModel):
-    period: str
+    period: str = Field(description="the period's key: 2026-10 (a month), 2026-W45 (an ISO "
+                                    "week) or 2026-11-01..2026-11-15 (days)")
+    kind: Literal["month", "week", "days"]
+    first: dt.date = Field(description="the period's first day")
+    last: dt.date = Field(description="the period's last day (included)")
     by: Literal["agent", "team", "shop"]
     rows: list[dict[str, Any]] = Field(
         description="one row per group: every catalog metric, KEY_num/KEY_den for rates, "

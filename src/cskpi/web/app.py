@@ -7,6 +7,7 @@ Nothing happens at import time.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from .db.engine import make_engine, migrate, session_factory, transaction
 from .deps import AppState
 from .errors import install_error_handlers
-from .params import SHOP_TZ, current_month
+from .params import SHOP_TZ, today
 from .routers import api_routers, page_routers
 from .security import LoginLimiter, Passwords
 from .services.accounts import ensure_admin
@@ -95,14 +96,14 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
         return response
 
     make_schema = app.openapi
-    schema_month: list[str] = []
+    schema_day: list[dt.date] = []
 
     def openapi() -> dict[str, Any]:
-        """The schema, made again when the month changes (it documents the months up to
-        the current one)."""
-        month = current_month()
-        if schema_month != [month]:
-            app.openapi_schema, schema_month[:] = None, [month]
+        """The schema, made again when the day changes (it documents the months, weeks
+        and first days up to the current one)."""
+        day = today()
+        if schema_day != [day]:
+            app.openapi_schema, schema_day[:] = None, [day]
         return make_schema()
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -26,8 +26,10 @@ from jinja2 import Environment
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..period import Period
 from .db.models import MANAGERS, QA_REVIEWERS, ApiToken, LoginSession, User
 from .errors import CsrfFailed, Forbidden, NoData, NotAuthenticated
+from .params import period_asked
 from .security import LoginLimiter, Passwords, same
 from .services.accounts import session_for, token_for
 from .services.gateway import DataGateway
@@ -119,6 +121,37 @@ def month_with_data(data: DataGateway, period: str | None) -> str:
     if not data.has_data(period):
         raise NoData(period)
     return period
+
+
+PeriodAsked = Annotated[Period | None, Depends(period_asked)]
+"""The period a page of figures is asked for: a month, an ISO week or days (None: none
+asked)."""
+
+
+def period_or_latest(request: Request, data: DataDep, asked: PeriodAsked) -> Period:
+    """The period asked for, by default the latest month with data; the page's title and
+    period selector show it (``request.state.period``)."""
+    period = asked or Period.month(data.latest_period())
+    request.state.period = period
+    return period
+
+
+PeriodAny = Annotated[Period, Depends(period_or_latest)]
+"""The period asked for, or the latest month with data, whether it has data or not."""
+
+
+def period_with_data(data: DataDep, period: PeriodAny) -> Period:
+    """:data:`PeriodAny`, which must have data (else the page says there is none, as a
+    month without data does: :func:`month_with_data`)."""
+    if not data.has_data(period):
+        raise NoData(period)
+    return period
+
+
+PeriodDep = Annotated[Period, Depends(period_with_data)]
+"""The period of a page of figures (KPIs, not schemes): ``period=YYYY-MM``,
+``week=YYYY-Www`` or ``from=…&to=…`` (:func:`cskpi.web.params.period_asked`), by default
+the latest month with data; one with no data is answered by "no data"."""
 
 
 def client_ip(request: Request) -> str:

@@ -22,6 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import CskpiError, WorkspaceError
 from ..jsonable import jsonable
 from ..locale import Translator
+from ..period import Period
+from .params import PERIOD_CODES
 
 log = logging.getLogger("cskpi.web")
 
@@ -81,12 +83,13 @@ class RateLimited(AppError):
 
 
 class NoData(Exception):
-    """A month (or, with ``period`` None, the whole workspace) has no data yet: a page
-    says so with the way to the Data page (200); the API answers 404 ``no_data``."""
+    """A month, week or range of days (or, with ``period`` None, the whole workspace) has
+    no data yet: a page says so with the way to the Data page (200); the API answers 404
+    ``no_data``."""
 
-    def __init__(self, period: str | None = None) -> None:
+    def __init__(self, period: str | Period | None = None) -> None:
         self.period = period
-        super().__init__(period or "no data")
+        super().__init__(period.key if isinstance(period, Period) else period or "no data")
 
 
 HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden",
@@ -137,17 +140,27 @@ async def _app_error(request: Request, exc: Exception) -> Response:
                           exc.details, exc.headers, exc.links)
 
 
-def no_data_response(request: Request, period: str | None) -> Response:
+def no_data_response(request: Request, period: str | Period | None) -> Response:
     """A page without data says so and links to the Data page (200: nothing failed);
     the API answers 404 ``no_data``."""
-    key = "web.nodata.month" if period else "web.nodata.workspace"
+    key = "web.nodata.workspace"
+    if period is not None:
+        month = not isinstance(period, Period) or period.kind == "month"
+        key = "web.nodata.month" if month else "web.ranges.nodata"
     if wants_json(request):
-        message = Translator("en")(key, period=period or "")
-        return JSONResponse(error_body("no_data", message, {"period": period}),
+        from .i18n import Formatter
+
+        shown = Formatter("en").period(period) if period is not None else ""
+        message = Translator("en")(key, period=shown)
+        return JSONResponse(error_body("no_data", message, {"period": _key(period)}),
                             status_code=404)
     from .templating import render
 
     return render(request, "no_data.html", {"period": period, "message_key": key})
+
+
+def _key(period: str | Period | None) -> str | None:
+    return period.key if isinstance(period, Period) else period
 
 
 async def _no_data(request: Request, exc: Exception) -> Response:
@@ -174,6 +187,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
                               {"month": month, "latest": latest}, details=details,
                               links=[(_with_month(request, month, latest),
                                       "web.error.month_latest", {"latest": latest})])
+    refused = next((e for e in exc.errors() if e.get("type") in PERIOD_CODES), None)
+    if refused is not None:  # a week or range of days refused: say why, in words
+        return error_response(request, 422, "invalid_request",
+                              f"web.ranges.error.{refused['type']}",
+                              dict(refused.get("ctx") or {}), details=details)
     return error_response(request, 422, "invalid_request", "web.error.invalid_request",
                           details=details)
 

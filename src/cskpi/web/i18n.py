@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from .. import units
 from ..locale import Translator, normalise_lang
 from ..metrics.catalog import CATALOG
+from ..period import Period
 
 SUPPORTED = ("en", "zh_CN")
 
@@ -110,9 +111,24 @@ class Formatter:
             return units.NONE
         return f"{self.date(value.date())} {value:%H:%M}"
 
-    def period(self, value: str) -> str:
-        """A month ``YYYY-MM`` as 2026年10月 or October 2026."""
-        return units.format_period(value, self.lang)
+    def period(self, value: str | Period) -> str:
+        """A month ``YYYY-MM`` as 2026年10月 or October 2026; a week as 2026-W45 (11-02 –
+        11-08) or 2026年第45周（11-02 – 11-08）; days as 2026-11-01 – 2026-11-15."""
+        if not isinstance(value, Period):
+            return units.format_period(value, self.lang)
+        if value.kind == "month":
+            return units.format_period(value.key, self.lang)
+        if value.kind == "week":
+            year, week, _ = value.first.isocalendar()
+            # ISO writes the week with two digits (2026-W05); Chinese counts it (第5周)
+            number = str(week) if self.lang == "zh_CN" else f"{week:02d}"
+            return self.t("web.ranges.week_label", year=f"{year:04d}", week=number,
+                          first=f"{value.first:%m-%d}",
+                          last=f"{value.last:%m-%d}")
+        if value.first == value.last:
+            return value.first.isoformat()
+        return self.t("web.ranges.days_label", first=value.first.isoformat(),
+                      last=value.last.isoformat())
 
     # --- metrics ------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from .i18n import Formatter, resolve_lang
-from .params import current_month
+from .params import current_month, today
 from .services import exports
 
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -99,6 +99,16 @@ def render(request: Request, name: str,
     base = {"request": request, "t": fmt.t, "f": fmt, "lang": fmt.lang, "user": user,
             "nav": nav, "csrf_token": (principal.csrf_token or "") if principal else "",
             "path": request.url.path, "month_max": current_month()}
+    # a page of figures of a month, week or days (cskpi.web.deps.PeriodDep): its title and
+    # period selector show it, and say when it is not over yet
+    shown = getattr(request.state, "period", None)
+    if shown is not None:
+        now = today()
+        base.update(period=shown, period_open=shown.is_open(now), day_max=now.isoformat(),
+                    period_month=shown.month_until(now),  # where links to scorecards go
+                    week_max="{:04d}-W{:02d}".format(*now.isocalendar()[:2]))
+        if cache_key is not None:  # the note "not over yet" goes when the period is over
+            cache_key = (*cache_key, base["period_open"])
     download = exports.wanted(request, name, status_code)
     if download is not None:
         values = context() if callable(context) else context

@@ -19,12 +19,12 @@ from ...metrics.feedback import Feedback, FeedbackQuery
 from ...metrics.heatmap import HOURS, WEEKDAYS, Heatmap, HeatmapQuery
 from ...metrics.peers import Peers, team_medians
 from ...metrics.profiles import resolve as resolve_profile
-from ...months import month_range
+from ...period import Period
 from ..db.models import MANAGERS
 from ..deps import Principal
 from ..errors import BadRequest, Forbidden, NotFound
 from ..i18n import Formatter
-from .gateway import DataGateway, valid_period
+from .gateway import DataGateway
 from .views import AGENT_TREND_KEYS, agent_rows, card_metrics, scheme_profile, unit_text
 
 PAGE_ROWS = 200  # rows of a list per page (a month of a big shop has thousands of ratings)
@@ -86,21 +86,23 @@ def whose(principal: Principal, data: DataGateway, team: str | None,
     return Whose(team, agent, teams, roster, False)
 
 
-def heatmap(data: DataGateway, period: str, who: Whose) -> Heatmap:
-    """The month's sessions and 3-minute reply rate by weekday and hour, under the
+def heatmap(data: DataGateway, period: Period, who: Whose) -> Heatmap:
+    """The period's sessions and 3-minute reply rate by weekday and hour, under the
     gateway's profile (the overview's figures)."""
-    first, last = month_range(valid_period(period))
-    query = HeatmapQuery(first, last, resolve_profile(data.profile), who.agent, who.team)
-    return data.cached(("activity", "heatmap", period, data.profile, who.agent, who.team),
+    query = HeatmapQuery(period.first, period.last, resolve_profile(data.profile),
+                         who.agent, who.team)
+    return data.cached(("activity", "heatmap", period.key, data.profile, who.agent,
+                        who.team),
                        lambda: data.shop.heatmap(query))
 
 
-def feedback(data: DataGateway, period: str, who: Whose) -> Feedback:
-    """The month's bad and neutral reviews and low ratings, with whom they are held
+def feedback(data: DataGateway, period: Period, who: Whose) -> Feedback:
+    """The period's bad and neutral reviews and low ratings, with whom they are held
     against."""
-    first, last = month_range(valid_period(period))
-    query = FeedbackQuery(first, last, resolve_profile(data.profile), who.agent, who.team)
-    return data.cached(("activity", "feedback", period, data.profile, who.agent, who.team),
+    query = FeedbackQuery(period.first, period.last, resolve_profile(data.profile),
+                          who.agent, who.team)
+    return data.cached(("activity", "feedback", period.key, data.profile, who.agent,
+                        who.team),
                        lambda: data.shop.feedback(query))
 
 

@@ -1,4 +1,8 @@
-"""Figures beside the previous month's: ▲/▼ and the change, better or worse.
+"""Figures beside the previous period's: ▲/▼ and the change, better or worse.
+
+The previous period is of the same kind: the previous month of a month, the previous
+ISO week of a week, and as many days just before of a range of days
+(:meth:`cskpi.period.Period.previous`); a scorecard's is the previous month.
 
 Nothing here computes a figure: the previous month's rows and cards come from the same
 gateway calls as the month's own (cached), and this module only puts the two side by
@@ -22,6 +26,7 @@ from sqlalchemy.orm import Session
 from ... import units
 from ...metrics.catalog import CATALOG
 from ...months import previous_month
+from ...period import Period
 from ..i18n import Formatter
 from .gateway import DataGateway
 from .records import ScorecardView
@@ -46,10 +51,13 @@ class Change:
     relative: str = ""
 
 
-def previous_rows(data: DataGateway, period: str, by: str) -> dict[Any, dict[str, Any]] | None:
-    """The previous month's metric rows by group (agent id, team, ``shop``), from the
-    gateway's cached call; None when that month has no data at all."""
-    previous = previous_month(period)
+def previous_rows(data: DataGateway, period: str | Period,
+                  by: str) -> dict[Any, dict[str, Any]] | None:
+    """The previous period's metric rows by group (agent id, team, ``shop``), from the
+    gateway's cached call; None when that period has no data at all.  The previous period
+    is of the same kind (:meth:`Period.previous`): the month, the ISO week, or as many
+    days just before."""
+    previous = Period.of(period).previous()
     if not data.has_data(previous):
         return None
     field = {"agent": "agent_id", "team": "team", "shop": "shop"}[by]
@@ -76,12 +84,14 @@ def previous_card(db: Session, data: DataGateway, view: ScorecardView,
 
 
 class Comparer:
-    """Builds the :class:`Change` of figures of ``period`` against the previous month, in
-    one language (``fmt``)."""
+    """Builds the :class:`Change` of figures of ``period`` (a month ``YYYY-MM``, or a
+    :class:`Period`) against the previous period of the same kind, in one language
+    (``fmt``)."""
 
-    def __init__(self, fmt: Formatter, period: str) -> None:
+    def __init__(self, fmt: Formatter, period: str | Period) -> None:
         self.fmt = fmt
-        self.previous = previous_month(period)
+        self.previous: str | Period = (period.previous() if isinstance(period, Period)
+                                       else previous_month(period))
         self.previous_text = fmt.period(self.previous)
 
     def none(self) -> Change:

@@ -37,6 +37,7 @@ from ...errors import CskpiError, UsageError, WorkspaceError
 from ...metrics.compute import MetricQuery
 from ...metrics.profiles import resolve as resolve_profile
 from ...months import month_range
+from ...period import Period
 from ...qa.loader import RulesText
 from ...scoring.run import SchemeText, Scored
 from ...scoring.snapshots import snapshot as score_snapshot
@@ -288,9 +289,10 @@ class DataGateway:
 
         return self._cached(("roster",), read)
 
-    def has_data(self, period: str) -> bool:
-        """Whether a month has any sessions, sales or online time (a month without them
-        has no figures to score: 0 of everything would look like a real, bad month)."""
+    def has_data(self, period: str | Period) -> bool:
+        """Whether a month (or a week, or days) has any sessions, sales or online time (a
+        month without them has no figures to score: 0 of everything would look like a
+        real, bad month)."""
         try:
             shop = self.metrics(period, "shop")
         except WorkspaceError as exc:
@@ -331,13 +333,16 @@ class DataGateway:
     def agent(self, agent_id: str) -> dict[str, Any] | None:
         return next((a for a in self.roster() if a["agent_id"] == agent_id), None)
 
-    def metrics(self, period: str, by: str = "agent") -> list[dict[str, Any]]:
-        """The metric catalog for a month, one row per agent, team or the shop."""
+    def metrics(self, period: str | Period, by: str = "agent") -> list[dict[str, Any]]:
+        """The metric catalog for a month ``YYYY-MM`` (or a week, or days: a
+        :class:`Period`), one row per agent, team or the shop."""
         if by not in ("agent", "team", "shop"):
             raise UsageError(f"unknown grouping '{by}'", hint="use agent, team or shop")
-        first, last = month_range(valid_period(period))
-        query = MetricQuery(first, last, by=by, profile=resolve_profile(self.profile))
-        return self._cached(("metrics", period, by),
+        days = period if isinstance(period, Period) else Period.month(valid_period(period))
+        query = MetricQuery(days.first, days.last, by=by,
+                            profile=resolve_profile(self.profile))
+        # keyed by the period's key: a month's is the month, a week's and days' their own
+        return self._cached(("metrics", days.key, by),
                             lambda: self.shop.metrics(query).rows)
 
     # --- schemes -------------------------------------------------------------------------

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from ...lost import LostInquiry, LostQuery, Taxonomy, read_taxonomy
 from ...lost.curve import DEFAULT_EDGES
 from ...metrics.profiles import resolve as resolve_profile
-from ...months import month_range, previous_month
+from ...period import Period
 from ..db.models import LostLabel, User, utcnow
 from ..errors import BadRequest
 from .accounts import audit
-from .gateway import DataGateway, valid_period
+from .gateway import DataGateway
 
 EXAMPLES = 3  # example sessions shown per reason
 FUNNEL_KEYS = ("inquiring_customers", "ordering_customers", "paying_customers", "order_rate",
@@ -68,10 +68,6 @@ def record_relabel(db: Session, user: User, *, session_id: str, reason: str,
     return row
 
 
-def previous_period(period: str) -> str:
-    return previous_month(period)
-
-
 @dataclass
 class ReasonShare:
     key: str
@@ -82,42 +78,40 @@ class ReasonShare:
 
 @dataclass
 class FunnelView:
-    period: str
-    previous: str
+    period: Period
+    previous: Period  # of the same kind (the previous month, ISO week or days)
     rows: dict[str, list[dict[str, Any]]]  # shop / team / agent -> metric rows
-    before: dict[str, dict[Any, dict[str, Any]]]  # the previous month's, by group
+    before: dict[str, dict[Any, dict[str, Any]]]  # the previous period's, by group
     reasons: list[ReasonShare]
     curves: dict[str, list[dict[str, Any]]]  # duration / rounds -> buckets
     taxonomy: Taxonomy
     lost_error: str | None = None  # why there is no lost list (no sessions or orders)
 
 
-def _query(data: DataGateway, period: str, agent: str | None = None) -> LostQuery:
-    first, last = month_range(valid_period(period))
-    return LostQuery(first, last, resolve_profile(data.profile), agent)
+def _query(data: DataGateway, period: Period, agent: str | None = None) -> LostQuery:
+    return LostQuery(period.first, period.last, resolve_profile(data.profile), agent)
 
 
-def lost_list(data: DataGateway, period: str, labels: Mapping[str, str],
+def lost_list(data: DataGateway, period: Period, labels: Mapping[str, str],
               agent: str | None = None, by: str = "agent") -> list[LostInquiry]:
-    """The month's lost inquiries (one agent's, or every agent's; ``by`` shop: the shop's
-    lost customers, each once), relabels applied."""
-    key = ("lost", period, agent, by, tuple(sorted(labels.items())))
+    """The period's lost inquiries (one agent's, or every agent's; ``by`` shop: the
+    shop's lost customers, each once), relabels applied."""
+    key = ("lost", period.key, agent, by, tuple(sorted(labels.items())))
     q = _query(data, period, agent)
     return data.cached(key, lambda: data.shop.lost_inquiries(q, relabels=dict(labels), by=by)[0])
 
 
-def funnel(data: DataGateway, period: str, labels: Mapping[str, str]) -> FunnelView:
-    """The funnel per shop, team and agent beside the previous month, the lost reasons of
-    the shop (its lost customers, each once) with example sessions, and the duration and
-    rounds curves."""
-    period = valid_period(period)
-    previous = previous_period(period)
+def funnel(data: DataGateway, period: Period, labels: Mapping[str, str]) -> FunnelView:
+    """The funnel per shop, team and agent beside the previous period of the same kind,
+    the lost reasons of the shop (its lost customers, each once) with example sessions,
+    and the duration and rounds curves."""
+    previous = period.previous()
     by_field = {"shop": "shop", "team": "team", "agent": "agent_id"}
     rows = {by: data.metrics(period, by) for by in by_field}
     before = {by: {r[f]: r for r in data.metrics(previous, by)} for by, f in by_field.items()}
     if not any(r.get(k) for r in before["shop"].values()
                for k in ("sessions", "sales", "online_hours")):
-        before = {by: {} for by in by_field}  # a month without data is no comparison
+        before = {by: {} for by in by_field}  # a period without data is no comparison
     tax = taxonomy()
     reasons: list[ReasonShare] = []
     curves: dict[str, list[dict[str, Any]]] = {}
@@ -127,7 +121,7 @@ def funnel(data: DataGateway, period: str, labels: Mapping[str, str]) -> FunnelV
         q = _query(data, period)
         for by in ("duration", "rounds"):
             edges = DEFAULT_EDGES[by]
-            curves[by] = data.cached(("curve", period, by), lambda by=by, edges=edges:
+            curves[by] = data.cached(("curve", period.key, by), lambda by=by, edges=edges:
                                      data.shop.conversion_curve(q, by, edges))
     except Exception as err:  # noqa: BLE001 - shown on the page, the funnel still is
         from ...errors import UsageError

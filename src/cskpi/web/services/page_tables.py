@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...metrics.catalog import CATALOG
+from ...period import Period
 from ...reports.tables import Column, Table, Value
 from ...scoring import texts
 from ..i18n import Formatter
-from .views import coded_value, goal_label
+from .views import coded_value, explained_query, goal_label
 
 Context = Mapping[str, Any]
 
@@ -58,16 +59,19 @@ def unit(key: str) -> str:
     return CATALOG[key].unit if key in CATALOG else "count"
 
 
-def file_name(f: Formatter, title_key: str, period: str | None, *parts: str) -> str:
-    """``排行榜 2026年10月``: a page's title, what it is of, and its month."""
+def file_name(f: Formatter, title_key: str, period: str | Period | None, *parts: str) -> str:
+    """``排行榜 2026年10月``: a page's title, what it is of, and its month (or week, or
+    days)."""
     bits = [f.t(title_key), *[p for p in parts if p]]
     if period:
         bits.append(f.period(period))
     return " ".join(bits)
 
 
-def ascii_name(name: str, period: str | None, *parts: str) -> str:
-    return "-".join([name, *[p for p in parts if p], *([period] if period else [])])
+def ascii_name(name: str, period: str | Period | None, *parts: str) -> str:
+    """``leaderboard-2026-W45``: a file's name for clients that read only ASCII."""
+    key = period.key if isinstance(period, Period) else period
+    return "-".join([name, *[p for p in parts if p], *([key] if key else [])])
 
 
 # --- metric columns: a figure, and its sample size where the page shows one --------------
@@ -279,16 +283,12 @@ def drilldown(ctx: Context) -> PageExport:
 
 def every_row(data: Any, d: Any) -> list[dict[str, Any]]:
     """All the rows behind a drill-down's figure (the page shows them PAGE_ROWS at a time):
-    the core's explanation of the same agent, metric, month and profile."""
-    from ...metrics.compute import MetricQuery
-    from ...metrics.profiles import resolve as resolve_profile
-    from ...months import month_range
+    the core's explanation of the same agent, metric, period and profile."""
 
     agent_id = str(d.agent["agent_id"])
-    first, last = month_range(d.period)
-    query = MetricQuery(first, last, by="agent", profile=resolve_profile(d.profile))
+    query = explained_query(d.period, d.profile)
     return data.cached(  # type: ignore[no-any-return]
-        ("export", "drilldown", agent_id, d.metric, d.period, d.profile),
+        ("export", "drilldown", agent_id, d.metric, d.period.key, d.profile),
         lambda: data.shop.explain(query, agent_id, d.metric).rows)
 
 

@@ -24,6 +24,7 @@ from ...metrics.compute import MetricQuery
 from ...metrics.populations import Note, note_text
 from ...metrics.profiles import resolve as resolve_profile
 from ...months import month_range
+from ...period import Period
 from ...scheme import Scheme
 from ...scoring.goals import Goal, platform_goals, scheme_goals
 from ...scoring.run import load as load_scheme
@@ -297,10 +298,10 @@ def _same(listed: Any, figure: Any) -> bool | None:
 
 @dataclass(frozen=True)
 class Drilldown:
-    """One agent's figure of a month and a page of the rows behind it."""
+    """One agent's figure of a period and a page of the rows behind it."""
 
     agent: Mapping[str, Any]
-    period: str
+    period: Period
     metric: str
     profile: str
     row: Mapping[str, Any]  # the agent's metric row: the figure, its numerator, denominator
@@ -337,22 +338,29 @@ class Drilldown:
         return note_text(notes, t, shown)
 
 
-def agent_rows(data: DataGateway, period: str, profile: str) -> list[dict[str, Any]]:
-    """Every agent's metrics of a month under ``profile`` (the gateway's own by default)."""
+def agent_rows(data: DataGateway, period: str | Period,
+               profile: str) -> list[dict[str, Any]]:
+    """Every agent's metrics of a month ``YYYY-MM`` (or a week, or days) under
+    ``profile`` (the gateway's own by default)."""
     if profile == data.profile:
         return data.metrics(period, "agent")
-    first, last = month_range(valid_period(period))
-    query = MetricQuery(first, last, by="agent", profile=resolve_profile(profile))
-    return data.cached(("drilldown", "metrics", period, profile),
+    days = period if isinstance(period, Period) else Period.month(valid_period(period))
+    query = MetricQuery(days.first, days.last, by="agent", profile=resolve_profile(profile))
+    return data.cached(("drilldown", "metrics", days.key, profile),
                        lambda: data.shop.metrics(query).rows)
 
 
-def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: str,
+def explained_query(period: Period, profile: str) -> MetricQuery:
+    """What a drill-down asks the core to explain: the agents' figures of the period under
+    ``profile``."""
+    return MetricQuery(period.first, period.last, by="agent", profile=resolve_profile(profile))
+
+
+def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: Period,
               profile: str, page: int) -> Drilldown:
     """The figure and the ``page``-th :data:`PAGE_ROWS` rows of what the core explains."""
     agent_id = str(agent["agent_id"])
-    first, last = month_range(valid_period(period))
-    query = MetricQuery(first, last, by="agent", profile=resolve_profile(profile))
+    query = explained_query(period, profile)
 
     def explain_page() -> tuple[int, int, list[dict[str, Any]], list[str], str,
                                 tuple[Note, ...], Listed]:
@@ -367,7 +375,7 @@ def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: 
                 tuple(explained.notes), listed)
 
     total, at, shown, columns, source, notes, listed = data.cached(
-        ("drilldown", "explain", agent_id, metric, period, profile, page), explain_page)
+        ("drilldown", "explain", agent_id, metric, period.key, profile, page), explain_page)
     row = next((r for r in agent_rows(data, period, profile) if r["agent_id"] == agent_id), {})
     return Drilldown(agent, period, metric, profile, row, source, notes, columns, shown, total,
                      at, max(1, -(-total // PAGE_ROWS)), listed)

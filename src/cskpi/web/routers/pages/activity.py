@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ...deps import CurrentUser, DataDep, month_with_data
+from ....period import Period
+from ...deps import CurrentUser, DataDep, PeriodAny
+from ...errors import NoData
 from ...i18n import Formatter
-from ...params import MonthQuery
 from ...services.activity import (
     Whose,
     feedback,
@@ -30,32 +31,34 @@ router = APIRouter()
 
 @dataclass(frozen=True)
 class Scope:
-    """The month (one with data) and whose figures a page shows."""
+    """The period (a month, week or days with data) and whose figures a page shows."""
 
-    period: str
+    period: Period
     who: Whose
 
 
-def page_scope(principal: CurrentUser, data: DataDep, period: MonthQuery = None,
+def page_scope(principal: CurrentUser, data: DataDep, period: PeriodAny,
                team: Annotated[str | None, Query(max_length=64)] = None,
                agent: Annotated[str | None, Query(max_length=64)] = None) -> Scope:
     """Whose first (an agent asking for another's figures is refused before anything is
-    computed), then the month."""
+    computed), then whether the period has data."""
     who = whose(principal, data, team, agent)
-    return Scope(month_with_data(data, period), who)
+    if not data.has_data(period):
+        raise NoData(period)
+    return Scope(period, who)
 
 
 ScopeDep = Annotated[Scope, Depends(page_scope)]
 
 
-def _key(scope: Scope) -> tuple[str, str | None, str | None, bool]:
+def _key(scope: Scope) -> tuple[Period, str | None, str | None, bool]:
     """What a page's content depends on besides its own parameters (its cache key)."""
     return scope.period, scope.who.team, scope.who.agent, scope.who.fixed
 
 
 @router.get("/heatmap", response_class=HTMLResponse)
 def heatmap_page(request: Request, data: DataDep, scope: ScopeDep) -> Response:
-    """Sessions and the 3-minute reply rate of a month by weekday and hour."""
+    """Sessions and the 3-minute reply rate of a period by weekday and hour."""
     fmt = Formatter(request_lang(request))
 
     def context() -> dict[str, Any]:
@@ -74,7 +77,7 @@ PageQuery = Annotated[int, Query(ge=1, le=1_000_000)]
 @router.get("/reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, data: DataDep, scope: ScopeDep, reviews_page: PageQuery = 1,
                  ratings_page: PageQuery = 1) -> Response:
-    """The month's bad and neutral reviews and its low service ratings, a page of each
+    """The period's bad and neutral reviews and its low service ratings, a page of each
     (their downloads hold every row)."""
 
     def context() -> dict[str, Any]:
@@ -83,7 +86,7 @@ def reviews_page(request: Request, data: DataDep, scope: ScopeDep, reviews_page:
         shown = {"reviews": paged(fb.reviews, reviews_page),
                  "ratings": paged(fb.ratings, ratings_page)}
         who = scope.who
-        query: dict[str, Any] = {"period": scope.period}  # what the pages' links keep
+        query: dict[str, Any] = dict(scope.period.query)  # what the pages' links keep
         if not who.fixed:
             query.update({k: v for k, v in (("team", who.team), ("agent", who.agent)) if v})
         query.update({f"{name}_page": p.page for name, p in shown.items() if p.page > 1})

@@ -14,9 +14,8 @@ from fastapi.responses import HTMLResponse
 
 from ....metrics.catalog import CATALOG
 from ....metrics.profiles import PROFILES
-from ...deps import AgentAccess, DataDep, month_with_data
+from ...deps import AgentAccess, DataDep, PeriodDep
 from ...errors import BadRequest, NotFound
-from ...params import MonthQuery
 from ...services.views import cell_text, coded_value, drilldown
 from ...templating import render
 
@@ -26,10 +25,10 @@ router = APIRouter()
 @router.get("/agents/{agent_id}/metrics/{metric}", response_class=HTMLResponse)
 def drilldown_page(request: Request, agent_id: str, metric: str, principal: AgentAccess,
                    data: DataDep,
-                   period: MonthQuery = None,
+                   period: PeriodDep,
                    profile: Annotated[str | None, Query(max_length=32)] = None,
                    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> HTMLResponse:
-    """One agent's figure of a month and the rows behind it."""
+    """One agent's figure of a period and the rows behind it."""
     if metric not in CATALOG:
         raise NotFound("web.drill.metric_unknown", metric=metric,
                        details={"hint": ", ".join(CATALOG), "allowed": list(CATALOG)})
@@ -39,8 +38,7 @@ def drilldown_page(request: Request, agent_id: str, metric: str, principal: Agen
     agent = data.agent(agent_id)
     if agent is None:
         raise NotFound("web.error.agent_unknown", agent=agent_id)
-    view = drilldown(data, agent, metric, month_with_data(data, period),
-                     profile or data.profile, page)
+    view = drilldown(data, agent, metric, period, profile or data.profile, page)
     return render(request, "drilldown.html", {
         "d": view, "m": CATALOG[metric], "cell_text": cell_text, "coded_value": coded_value,
         "profile_param": profile if profile and profile != data.profile else None})

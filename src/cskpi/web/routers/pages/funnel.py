@@ -5,6 +5,7 @@ rounds curves, and the payment reminders (催付).  An agent sees their own lost
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,36 +17,36 @@ from ...deps import (
     DbDep,
     ManagerForm,
     ManagerUser,
+    PeriodAny,
+    PeriodAsked,
+    PeriodDep,
     can_see_agent,
     client_ip,
-    month_with_data,
 )
 from ...errors import Forbidden, NotFound
-from ...params import MonthForm, MonthQuery
+from ...params import MonthForm
 from ...services.lost import FUNNEL_KEYS, REMIND_KEYS, funnel, lost_list, record_relabel, relabels
 from ...templating import render
 
 router = APIRouter()
-Period = MonthQuery
 
 
 @router.get("/funnel", response_class=HTMLResponse)
 def funnel_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
-                period: Period = None) -> HTMLResponse:
-    """The month's funnel, lost reasons, curves and reminders."""
-    view = funnel(data, month_with_data(data, period), relabels(db))
+                period: PeriodDep) -> HTMLResponse:
+    """The period's funnel, lost reasons, curves and reminders."""
+    view = funnel(data, period, relabels(db))
     return render(request, "funnel.html", {"v": view, "funnel_keys": FUNNEL_KEYS,
                                            "remind_keys": REMIND_KEYS})
 
 
 @router.get("/agents/{agent_id}/lost", response_class=HTMLResponse)
 def agent_lost_page(request: Request, agent_id: str, principal: AgentAccess, db: DbDep,
-                    data: DataDep, period: Period = None) -> HTMLResponse:
-    """One agent's lost inquiries of the month, each with its reason and evidence."""
+                    data: DataDep, period: PeriodDep) -> HTMLResponse:
+    """One agent's lost inquiries of the period, each with its reason and evidence."""
     agent = data.agent(agent_id)
     if agent is None:
         raise NotFound("web.error.agent_unknown", agent=agent_id)
-    period = month_with_data(data, period)
     items = lost_list(data, period, relabels(db), agent_id)
     from ...services.lost import taxonomy
 
@@ -55,7 +56,7 @@ def agent_lost_page(request: Request, agent_id: str, principal: AgentAccess, db:
 
 @router.get("/funnel/sessions/{session_id}", response_class=HTMLResponse)
 def transcript_page(request: Request, session_id: str, principal: CurrentUser, db: DbDep,
-                    data: DataDep, period: Period = None,
+                    data: DataDep, period: PeriodAny,
                     saved: str | None = None) -> HTMLResponse:
     """A session's messages; a lost inquiry's reason, which a manager may change."""
     from ...services.lost import taxonomy
@@ -66,7 +67,6 @@ def transcript_page(request: Request, session_id: str, principal: CurrentUser, d
     user = principal.user
     if not can_see_agent(user, session["agent_id"]):
         raise Forbidden("web.error.other_agent")
-    period = period or data.latest_period()
     labels = relabels(db)
     lost = next((i for i in lost_list(data, period, labels, session["agent_id"])
                  if i.session_id == session_id), None)
@@ -79,11 +79,15 @@ def transcript_page(request: Request, session_id: str, principal: CurrentUser, d
 def relabel_submit(request: Request, principal: ManagerForm, db: DbDep,
                    session_id: Annotated[str, Form(max_length=128)],
                    period: MonthForm,
+                   asked: PeriodAsked,
                    reason: Annotated[str, Form(max_length=64)] = "",
                    note: Annotated[str, Form(max_length=2000)] = "") -> RedirectResponse:
-    """Store a manager's reason for a lost inquiry (audited), then show it again."""
+    """Store a manager's reason for a lost inquiry (audited), then show it again, of the
+    period it was shown of: the form's month, or the week or days its address asks for
+    (the transcript of a week posts to ``?week=…``)."""
     record_relabel(db, principal.user, session_id=session_id, reason=reason, note=note,
                    ip=client_ip(request))
     db.commit()
-    return RedirectResponse(f"/funnel/sessions/{session_id}?period={period}&saved=1",
+    shown = asked.qs if asked is not None else urlencode({"period": period})
+    return RedirectResponse(f"/funnel/sessions/{quote(session_id, safe='')}?{shown}&saved=1",
                             status_code=303)

@@ -1,7 +1,8 @@
 """Leaderboard: each role's agents ranked among themselves by their scheme's measures
 (pre-sale by conversion and sales, after-sale by refunds and satisfaction …), sortable,
 filtered by team, searchable by agent, with sample sizes and small-sample flags, each
-figure and place beside the previous month's; each figure links to its drill-down."""
+figure and place beside the previous period's (month, ISO week or days); each figure
+links to its drill-down."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ from fastapi.responses import HTMLResponse
 
 from ....metrics.catalog import CATALOG
 from ....metrics.ranking import default_order, sort_rows
-from ...deps import DataDep, ManagerUser, StateDep, month_with_data
+from ...deps import DataDep, ManagerUser, PeriodDep, StateDep
 from ...errors import BadRequest
 from ...i18n import Formatter
-from ...params import MonthQuery
 from ...services.comparison import Comparer, matches, previous_rows, ranks
 from ...services.views import LEADERBOARD_KEYS, has_data, scheme_in_force
 from ...templating import render, request_lang
@@ -92,7 +92,7 @@ def boards(data: Any, rows: list[dict[str, Any]], sort: str | None,
 
 @router.get("/leaderboard", response_class=HTMLResponse)
 def leaderboard(request: Request, principal: ManagerUser, state: StateDep, data: DataDep,
-                period: MonthQuery = None,
+                period: PeriodDep,
                 sort: str | None = None,
                 order: Literal["asc", "desc"] | None = None,
                 team: Annotated[str | None, Query(max_length=64)] = None,
@@ -100,12 +100,11 @@ def leaderboard(request: Request, principal: ManagerUser, state: StateDep, data:
                                         description="agent id or name, any part of it, "
                                                     "case-insensitive")] = ""
                 ) -> HTMLResponse:
-    """Every agent's key figures for a month, ranked within their role, beside the
-    previous month's."""
+    """Every agent's key figures for a period, ranked within their role, beside the
+    previous period's."""
     if sort is not None and sort not in CATALOG and sort not in ("agent_id", "name"):
         raise BadRequest("web.error.sort_invalid", details={"allowed": list(LEADERBOARD_KEYS)},
                          sort=sort)
-    period = month_with_data(data, period)
     min_sample = state.settings.min_sample
     rows = list(data.metrics(period, "agent"))
     teams = sorted({str(r["team"]) for r in rows if r.get("team")})

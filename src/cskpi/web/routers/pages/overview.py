@@ -1,6 +1,6 @@
-"""Overview: the shop's, the teams' and the agents' KPIs for a month against the schemes'
-targets and the platform's thresholds and beside the previous month's, their trend over
-the last months, per-agent alerts and a chart."""
+"""Overview: the shop's, the teams' and the agents' KPIs for a month, an ISO week or a
+range of days against the schemes' targets and the platform's thresholds and beside the
+previous period's, their trend over the last months, per-agent alerts and a chart."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ....scoring.goals import alerts, row_goals
-from ...deps import DataDep, ManagerUser, StateDep, month_with_data
+from ...deps import DataDep, ManagerUser, PeriodDep, StateDep
 from ...i18n import Formatter
-from ...params import MonthQuery
+from ...params import today
 from ...services.comparison import Comparer, previous_rows
 from ...services.views import (
     OVERVIEW_KEYS,
@@ -33,9 +33,8 @@ CHART_METRIC = "reply_3min_rate"
 
 @router.get("/overview", response_class=HTMLResponse)
 def overview(request: Request, principal: ManagerUser, state: StateDep, data: DataDep,
-             period: MonthQuery = None) -> HTMLResponse:
-    """Team KPIs of a month (shop, teams, agents) with goals, trends and alerts."""
-    period = month_with_data(data, period)
+             period: PeriodDep) -> HTMLResponse:
+    """Team KPIs of a period (shop, teams, agents) with goals, trends and alerts."""
     fmt = Formatter(request_lang(request))
     settings = state.settings
 
@@ -44,14 +43,16 @@ def overview(request: Request, principal: ManagerUser, state: StateDep, data: Da
         shop = shop_rows[0] if shop_rows else {}
         goals = general_goals(data)
         shop_goals = row_goals(shop, goals)
-        months = trailing_months(period)
-        shop_months = by_month(monthly_rows(data, period, "shop"))
+        # the trend is of whole months: those up to the one the period ends in
+        month = period.month_until(today())
+        months = trailing_months(month)
+        shop_months = by_month(monthly_rows(data, month, "shop"))
         rules = settings.alerts
         alert_below = next((t for m, op, t in rules if m == CHART_METRIC and op == "<"), None)
         before = previous_rows(data, period, "shop")
         return {
             "cmp": Comparer(fmt, period), "shop_before": next(iter((before or {}).values()), None),
-            # the teams' and agents' rows of the previous month, beside each of theirs
+            # the teams' and agents' rows of the previous period, beside each of theirs
             "teams_before": previous_rows(data, period, "team") or {},
             "agents_before": previous_rows(data, period, "agent") or {},
             "period": period, "keys": OVERVIEW_KEYS, "shop": shop,
