@@ -304,3 +304,23 @@ def test_the_checks_of_a_table_are_counted_in_one_scan():
     assert [i.params["value"] for i in issues[:5]] == [25, 26, 27, 28, 29]
     # 22 rows are low: 20 listed, the rest counted (from the one scan's count)
     assert issues[-1].key == "more_rows" and issues[-1].params["count"] == "2"
+
+
+def test_a_check_with_a_subquery_counts_itself():
+    """As a FILTER beside others, ``NOT IN (SELECT …)`` is a mark join over every row; by
+    itself, as a WHERE, an anti-join: such a check is counted by itself."""
+    from cskpi.data.report import Checks, Reporter
+
+    recording = _Recording()
+    recording.con.execute("CREATE TABLE t AS SELECT range AS x, range + 2 AS _row "
+                          "FROM range(30)")
+    rep = Reporter(recording, [])  # type: ignore[arg-type]
+    checks = Checks()
+    checks.rows("t", "x > 27", level="error", code="high", file="t.csv")
+    checks.rows("t", "x NOT IN (SELECT range FROM range(29))", level="error", code="known",
+                file="t.csv")
+    rep.check(checks)
+    assert [i.code for i in rep.issues] == ["high", "high", "known"]
+    counts = [s for s in recording.sql if "count(" in s]
+    assert len(counts) == 2 and "FILTER (WHERE x > 27)" in counts[0]
+    assert "WHERE x NOT IN" in counts[1] and "FILTER" not in counts[1]

@@ -87,10 +87,13 @@ class Reporter:
         self.issues = issues
 
     def count(self, checks: Checks) -> None:
-        """Count the rows of every check, one query per source."""
+        """Count the rows of the checks, one query per source.  A check whose condition
+        holds a subquery (an unknown agent: ``NOT IN (SELECT …)``) is left to count
+        itself: as a ``WHERE``, DuckDB answers it with an anti-join; as a ``FILTER``
+        beside others, with a mark join over every row, a third slower than alone."""
         by_source: dict[str, list[RowCheck]] = {}
         for check in checks.entries:
-            if isinstance(check, RowCheck):
+            if isinstance(check, RowCheck) and "SELECT" not in check.where.upper():
                 by_source.setdefault(check.source, []).append(check)
         for source, found in by_source.items():
             wheres = list(dict.fromkeys(c.where for c in found))
