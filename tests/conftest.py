@@ -14,7 +14,8 @@ start the app and its database for each test.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             TESTS) else ""
         if folder in SLOW_FOLDERS or any(item.get_closest_marker(m) for m in SLOW_TOO):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_sql_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's cache of compiled queries (cskpi.metrics.compiled.user_store) in a
+    folder of the test session's, not in the home folder of whoever runs the tests."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    before = os.environ.get("CSKPI_CACHE_DIR")
+    os.environ["CSKPI_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("CSKPI_CACHE_DIR", None)
+    else:
+        os.environ["CSKPI_CACHE_DIR"] = before
 
 
 @pytest.fixture

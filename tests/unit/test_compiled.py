@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import duckdb
@@ -12,7 +13,14 @@ from ibis.backends.duckdb import Backend
 
 from cskpi.data.demo import generate
 from cskpi.metrics import compiled
-from cskpi.metrics.compiled import SqlStore, compile_sql, digest
+from cskpi.metrics.compiled import (
+    FolderSqlStore,
+    SqlStore,
+    cache_folder,
+    compile_sql,
+    digest,
+    user_store,
+)
 from cskpi.metrics.compute import MetricQuery
 from cskpi.metrics.engine import periods_table
 from cskpi.shop import Shop
@@ -146,3 +154,74 @@ def test_an_update_is_compiled_once_for_every_later_update(tmp_path: Path,
     assert counts[2:] == [0, 0], counts
     fresh = Shop(path).metrics(q, use_cache=False)
     assert result.rows == fresh.rows
+
+
+def test_a_data_folder_keeps_the_catalog_queries_in_the_user_cache(
+        tmp_path: Path, compiles: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``metrics --data`` has no workspace to keep compiled queries in: the user's cache
+    folder keeps them, so the next command (a new process) compiles none."""
+    monkeypatch.setenv(compiled.CACHE_ENV, str(tmp_path / "cache"))
+    generate(tmp_path / "demo", agents=4, days=3, seed=3, messages=600,
+             start=dt.date(2026, 10, 1))
+    q = MetricQuery(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    counts, results = [], []
+    for _ in range(2):
+        compiled.forget()  # as a new process: nothing in memory
+        before = len(compiles)
+        results.append(core.compute_metrics(q, data=tmp_path / "demo").rows)
+        counts.append(len(compiles) - before)
+    assert results[0] == results[1]
+    kept = list((tmp_path / "cache" / "compiled").glob("*.sql"))
+    assert counts[0] >= len(kept) > 0
+    assert counts[1] == 0, counts
+
+
+def test_the_folder_store_reads_only_what_it_wrote_under_that_key(tmp_path: Path) -> None:
+    store = FolderSqlStore(tmp_path / "compiled")
+    assert store.get("k") is None  # no folder yet
+    store.put("k", "SELECT 1\nFROM t")
+    assert store.get("k") == "SELECT 1\nFROM t"
+    assert store.get("other") is None
+    # a file of the key's name holding another key (a damaged or foreign file): no entry
+    (path,) = (tmp_path / "compiled").glob("*.sql")
+    path.write_text("another key\nSELECT 2", encoding="utf-8")
+    assert store.get("k") is None
+    path.write_bytes(b"\xff\xfe")
+    assert store.get("k") is None
+
+
+def test_the_folder_store_keeps_the_latest(tmp_path: Path) -> None:
+    store = FolderSqlStore(tmp_path)
+    store.KEEP = 3
+    for i in range(5):
+        store.put(f"k{i}", f"SELECT {i}")
+        path = next(p for p in tmp_path.glob("*.sql") if p.read_text().startswith(f"k{i}\n"))
+        os.utime(path, (1000 + i, 1000 + i))  # written one after the other
+    assert [store.get(f"k{i}") for i in range(5)] == [None, None, "SELECT 2", "SELECT 3",
+                                                      "SELECT 4"]
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_folder_others_may_write_is_not_used(tmp_path: Path) -> None:
+    """Its queries would be run as read: a folder writable by the group or by anyone is
+    neither read nor written."""
+    folder = tmp_path / "shared"
+    FolderSqlStore(folder).put("k", "SELECT 1")
+    folder.chmod(0o777)
+    assert FolderSqlStore(folder).get("k") is None
+    FolderSqlStore(folder).put("k2", "SELECT 2")
+    assert not any(p.read_text().startswith("k2\n") for p in folder.glob("*.sql"))
+    folder.chmod(0o700)
+    assert FolderSqlStore(folder).get("k") == "SELECT 1"
+
+
+def test_the_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    monkeypatch.setenv(compiled.CACHE_ENV, str(tmp_path))
+    assert cache_folder() == tmp_path / "compiled"
+    monkeypatch.setenv(compiled.CACHE_ENV, "")
+    assert cache_folder() is None and user_store() is None
+    monkeypatch.delenv(compiled.CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    if os.name == "posix":
+        assert cache_folder() == tmp_path / "xdg" / "cskpi" / "compiled"

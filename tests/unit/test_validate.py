@@ -262,3 +262,65 @@ def test_header_only_csv_is_a_warning(folder):
     d = folder({"orders.csv": "order_id,customer_id,created_ts\n"})
     issues = Shop(data=d).validate()
     assert [(i.code, i.level) for i in issues] == [("no_rows", "warning")]
+
+
+class _Recording:
+    """A DuckDB connection that keeps the SQL it is given."""
+
+    def __init__(self) -> None:
+        import duckdb
+
+        self.con = duckdb.connect()
+        self.sql: list[str] = []
+
+    def execute(self, sql: str, params: object = None):  # noqa: ANN201
+        self.sql.append(sql)
+        return self.con.execute(sql, params or [])
+
+
+def test_the_checks_of_a_table_are_counted_in_one_scan():
+    """Checks of one source cost one query together; a check that finds no row reads the
+    source no more, one that does reads it again for its examples; they report in the
+    order they were recorded, with their counts."""
+    from cskpi.data.report import Checks, Reporter
+
+    recording = _Recording()
+    recording.con.execute("CREATE TABLE t AS SELECT range AS x, range + 2 AS _row "
+                          "FROM range(30)")
+    issues: list[Issue] = []
+    rep = Reporter(recording, issues)  # type: ignore[arg-type]
+    checks = Checks()
+    checks.rows("t", "x > 100", level="error", code="none", file="t.csv")
+    checks.rows("t", "x >= 25", level="error", code="high", file="t.csv", values="x",
+                params=lambda v: {"value": v[0]})
+    checks.add(Issue("warning", "between", file="t.csv"))
+    checks.rows("t", "x < 22", level="warning", code="low", file="t.csv")
+    rep.check(checks)
+    counts = [s for s in recording.sql if "count(" in s]
+    assert len(counts) == 1 and counts[0].count("FILTER") == 3
+    examples = [s for s in recording.sql if "count(" not in s]
+    assert len(examples) == 2  # "high" and "low": "none" found no row
+    assert [i.code for i in issues] == ["high"] * 5 + ["between"] + ["low"] * 21
+    assert [i.params["value"] for i in issues[:5]] == [25, 26, 27, 28, 29]
+    # 22 rows are low: 20 listed, the rest counted (from the one scan's count)
+    assert issues[-1].key == "more_rows" and issues[-1].params["count"] == "2"
+
+
+def test_a_check_with_a_subquery_counts_itself():
+    """As a FILTER beside others, ``NOT IN (SELECT …)`` is a mark join over every row; by
+    itself, as a WHERE, an anti-join: such a check is counted by itself."""
+    from cskpi.data.report import Checks, Reporter
+
+    recording = _Recording()
+    recording.con.execute("CREATE TABLE t AS SELECT range AS x, range + 2 AS _row "
+                          "FROM range(30)")
+    rep = Reporter(recording, [])  # type: ignore[arg-type]
+    checks = Checks()
+    checks.rows("t", "x > 27", level="error", code="high", file="t.csv")
+    checks.rows("t", "x NOT IN (SELECT range FROM range(29))", level="error", code="known",
+                file="t.csv")
+    rep.check(checks)
+    assert [i.code for i in rep.issues] == ["high", "high", "known"]
+    counts = [s for s in recording.sql if "count(" in s]
+    assert len(counts) == 2 and "FILTER (WHERE x > 27)" in counts[0]
+    assert "WHERE x NOT IN" in counts[1] and "FILTER" not in counts[1]

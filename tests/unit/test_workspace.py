@@ -191,3 +191,29 @@ def test_replace_refuses_to_drop_an_agent_with_data(folder, tmp_path, cli):
     assert digest(ws.path) == before
     result = cli("import", folder({}), "-w", ws.path, "--replace", "orders")
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+NO_PANDAS = """
+import sys
+from pathlib import Path
+from cskpi.store.workspace import Workspace
+data, ws = Path(sys.argv[1]), Workspace(sys.argv[2])
+ws.import_folder(data / "first")
+ws.import_folder(data / "second")  # agents.csv again: a warning kept in the log
+print(sorted(m for m in ("pandas", "numpy") if m in sys.modules))
+"""
+
+
+def test_an_import_does_not_load_pandas(folder, tmp_path):
+    """DuckDB's Python client loads pandas (and NumPy) for its first bound parameter: an
+    import binds none, and saves the fifth of a second that costs (a test in a fresh
+    interpreter: pytest has loaded pandas long before)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    folder({}).rename(data / "first")
+    folder({"orders.csv": "order_id,customer_id,created_ts,paid_ts,amount\n"
+                          "O1,C1,2026-10-01 10:00:00,,1.00\n"}).rename(data / "second")
+    proc = subprocess.run([sys.executable, "-c", NO_PANDAS, str(data), str(tmp_path / "w.duckdb")],
+                          capture_output=True, text=True, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr
+    assert "pandas" not in proc.stdout.strip().splitlines()[-1]

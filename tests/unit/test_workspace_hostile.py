@@ -5,6 +5,7 @@ import log's bookkeeping when files are skipped."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import sqlite3
@@ -18,11 +19,11 @@ import duckdb
 import pytest
 
 from cskpi.data.demo import generate
-from cskpi.errors import ValidationFailed, WorkspaceError
+from cskpi.errors import Issue, ValidationFailed, WorkspaceError
 from cskpi.metrics.compute import MetricQuery
 from cskpi.shop import Shop
 from cskpi.store import files
-from cskpi.store.workspace import FAULT_ENV, Workspace
+from cskpi.store.workspace import FAULT_ENV, SYSTEM_DDL, Workspace, log_warnings
 from tests.helpers.common import query
 from tests.helpers.damaged import HEADER_BYTES, damage, with_damaged_data_block
 
@@ -348,6 +349,39 @@ def test_an_import_of_files_all_imported_before_is_no_import(folder, tmp_path):
         (2, "already_imported")]  # its own: agents.csv again
     history = Shop(ws.path).import_history()
     assert [(h["import_id"], h["warnings"]) for h in history] == [(2, 1), (1, 0)]
+
+
+HOSTILE_TEXTS = ("it's", 'a "quote"', "back\\slash", "NUL\0inside", "客服\n新行", "emoji 😀",
+                 "'); DROP TABLE agents; --")
+
+
+def test_warnings_are_kept_as_written_whatever_they_quote(tmp_path):
+    """The import log keeps a warning's texts exactly, however they are quoted (they are
+    spelt as literals, not bound)."""
+    con = duckdb.connect(str(tmp_path / "log.duckdb"))
+    for ddl in SYSTEM_DDL:
+        con.execute(ddl)
+    issues = [Issue("warning", "unknown_column", message=text, file=text, row=n or None,
+                    column=text if n % 2 else None, hint=text, params={"columns": text})
+              for n, text in enumerate(HOSTILE_TEXTS)]
+    log_warnings(con, 7, issues)
+    kept = con.execute('SELECT import_id, message, file, "row", "column", hint, params '
+                       'FROM _import_issues ORDER BY "row" NULLS FIRST').fetchall()
+    assert kept == [(7, i.message, i.file, i.row, i.column, i.hint, i.params_json())
+                    for i in issues]
+    assert con.execute("SELECT count(*) FROM _import_issues").fetchone() == (len(issues),)
+
+
+def test_an_import_keeps_a_warning_quoting_a_hostile_header(folder, tmp_path):
+    ws = Workspace(tmp_path / "ws.duckdb")
+    header = "it's \"odd\" 客服"
+    report = ws.import_folder(folder({"agents.csv": 'agent_id,name,role,"it\'s ""odd"" 客服"\n'
+                                                    "001,张伟,presale,x\n"}))
+    (warning,) = [i for i in report.issues if i.code == "unknown_column"]
+    assert header in warning.params["columns"]
+    (kept,) = [w for w in ws.import_issues() if w["code"] == "unknown_column"]
+    assert kept["params"] == warning.params_json()
+    assert header in json.loads(kept["params"])["columns"]
 
 
 def test_warnings_left_without_an_import_are_not_inherited(folder, tmp_path):

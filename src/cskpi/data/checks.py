@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from ..errors import Issue
-from .report import MAX_EXAMPLES, Reporter, count, row_list
+from .report import MAX_EXAMPLES, Checks, Reporter, count, row_list
 from .schema import FREE_TEXT, Table
 from .sql import ident, lit, one, rows, run
 
@@ -29,48 +29,65 @@ def local_text(column: str, tz: str) -> str:
     return f"strftime(timezone({lit(tz)}, {column}), {lit(TIME_FORMAT)})"
 
 
-def check_table(con: duckdb.DuckDBPyConnection, staged: Staged, rep: Reporter, tz: str) -> None:
+def table_checks(staged: Staged, tz: str) -> Checks:
+    """The checks of a typed table's rows (signs, order of times, the table's own rules),
+    in the order they report, to count in one scan (:meth:`Reporter.count`)."""
     src, file, t = ident(staged.typed), staged.file, staged.table
     label = staged.label
+    checks = Checks()
     for col in t.columns:
         if col.name not in staged.present:
             continue
         header = label(col.name)
         if col.type in ("money", "int") or (col.type == "number" and col.unit in (
                 "count", "s", "h", "money")):
-            rep.rows(src, f"{ident(col.name)} < 0", level="error",
-                     code="negative_money" if col.type == "money" else "negative_value",
-                     file=file, column=header,
-                     params=lambda v, n=header: {"column": n, "value": str(v[0])},
-                     values=ident(col.name))
+            checks.rows(src, f"{ident(col.name)} < 0", level="error",
+                        code="negative_money" if col.type == "money" else "negative_value",
+                        file=file, column=header,
+                        params=lambda v, n=header: {"column": n, "value": str(v[0])},
+                        values=ident(col.name))
     for start, end in (("start_ts", "end_ts"), ("requested_ts", "completed_ts"),
                        ("created_ts", "paid_ts"), ("start_ts", "transfer_ts")):
         if start in staged.present and end in staged.present:
             names = {"start": label(start), "end": label(end)}
-            rep.rows(src, f"{ident(end)} < {ident(start)}", level="error",
-                     code="end_before_start", file=file, column=label(end),
-                     params=lambda v, n=names: n | {"start_value": v[0], "end_value": v[1]},
-                     values=f"{local_text(ident(start), tz)}, {local_text(ident(end), tz)}")
+            checks.rows(src, f"{ident(end)} < {ident(start)}", level="error",
+                        code="end_before_start", file=file, column=label(end),
+                        params=lambda v, n=names: n | {"start_value": v[0], "end_value": v[1]},
+                        values=f"{local_text(ident(start), tz)}, {local_text(ident(end), tz)}")
     if t.name == "sessions" and {"transfer_ts", "end_ts"} <= staged.present:
-        rep.rows(src, "transfer_ts > end_ts", level="error", code="end_before_start",
-                 key="transfer_after_end", file=file, column=label("transfer_ts"),
-                 params=lambda v: {"transfer": label("transfer_ts"), "end": label("end_ts"),
-                                   "transfer_value": v[0], "end_value": v[1]},
-                 values=f"{local_text('transfer_ts', tz)}, {local_text('end_ts', tz)}")
+        checks.rows(src, "transfer_ts > end_ts", level="error", code="end_before_start",
+                    file=file, key="transfer_after_end", column=label("transfer_ts"),
+                    params=lambda v: {"transfer": label("transfer_ts"), "end": label("end_ts"),
+                                      "transfer_value": v[0], "end_value": v[1]},
+                    values=f"{local_text('transfer_ts', tz)}, {local_text('end_ts', tz)}")
     if t.name == "messages":
-        rep.rows(src, "sender = 'agent' AND agent_id IS NULL", level="error",
-                 code="missing_value", key="agent_message_without_agent", file=file,
-                 column=label("agent_id"), params=lambda v: {"column": label("agent_id")})
+        checks.rows(src, "sender = 'agent' AND agent_id IS NULL", level="error",
+                    code="missing_value", file=file, key="agent_message_without_agent",
+                    column=label("agent_id"), params=lambda v: {"column": label("agent_id")})
     if t.name == "orders":
+        # counted before check_table fills the blank statuses: the count is the same after
+        # (a status left blank becomes "paid" only with a paid_ts)
+        checks.rows(src, "status = 'paid' AND paid_ts IS NULL", level="error",
+                    code="paid_without_ts", file=file, column=label("paid_ts"),
+                    params=lambda v: {"column": label("paid_ts")})
+    if t.name == "targets":
+        checks.rows(src, "NOT (scope = 'shop' OR regexp_full_match(scope, '(team|agent):.+'))",
+                    level="error", code="bad_value", file=file, key="bad_scope",
+                    column=label("scope"), params=lambda v: {"value": v[0]}, values="scope")
+    return checks
+
+
+def check_table(con: duckdb.DuckDBPyConnection, staged: Staged, rep: Reporter, tz: str,
+                checks: Checks | None = None) -> None:
+    """Report :func:`table_checks` (``checks``: those counted already) and the table's
+    repeated keys; fill the orders' blank statuses."""
+    if checks is None:
+        checks = table_checks(staged, tz)
+        rep.count(checks)
+    if staged.table.name == "orders":
         run(con, f"""UPDATE {staged.physical} SET status = CASE WHEN paid_ts IS NULL
                      THEN 'unpaid' ELSE 'paid' END WHERE status IS NULL""")
-        rep.rows(src, "status = 'paid' AND paid_ts IS NULL", level="error",
-                 code="paid_without_ts", file=file, column=label("paid_ts"),
-                 params=lambda v: {"column": label("paid_ts")})
-    if t.name == "targets":
-        rep.rows(src, "NOT (scope = 'shop' OR regexp_full_match(scope, '(team|agent):.+'))",
-                 level="error", code="bad_value", key="bad_scope", file=file,
-                 column=label("scope"), params=lambda v: {"value": v[0]}, values="scope")
+    rep.report(checks)
     _check_keys(con, staged, rep)
 
 
@@ -162,31 +179,35 @@ def check_references(
     con: duckdb.DuckDBPyConnection, staged: dict[str, Staged], stored: StoredTables,
     rep: Reporter,
 ) -> None:
+    """Agents, sessions and orders that rows refer to (counted as :meth:`Reporter.count`
+    counts them)."""
+    checks = Checks()
     agents = _union(staged, stored, "agents", "agent_id")
     for name, s in staged.items():
         for col in s.table.agent_refs:
             if col not in s.present or agents is None:
                 continue
-            rep.rows(ident(s.typed),
-                     f"{ident(col)} IS NOT NULL AND {ident(col)} NOT IN ({agents})",
-                     level="error", code="unknown_agent", file=s.file, column=s.label(col),
-                     params=lambda v: {"value": v[0]}, values=ident(col))
+            checks.rows(ident(s.typed),
+                        f"{ident(col)} IS NOT NULL AND {ident(col)} NOT IN ({agents})",
+                        level="error", code="unknown_agent", file=s.file, column=s.label(col),
+                        params=lambda v: {"value": v[0]}, values=ident(col))
         if name == "targets" and agents is not None:
-            rep.rows(ident(s.typed),
-                     f"scope LIKE 'agent:%' AND substr(scope, 7) NOT IN ({agents})",
-                     level="error", code="unknown_agent", key="unknown_scope_agent",
-                     file=s.file, column=s.label("scope"), params=lambda v: {"value": v[0]},
-                     values="scope")
-    _check_sessions(con, staged, stored, rep)
+            checks.rows(ident(s.typed),
+                        f"scope LIKE 'agent:%' AND substr(scope, 7) NOT IN ({agents})",
+                        level="error", code="unknown_agent", file=s.file,
+                        key="unknown_scope_agent", column=s.label("scope"),
+                        params=lambda v: {"value": v[0]}, values="scope")
+    checks += _session_checks(staged, stored)
     for name, ref_col in (("refunds", "order_id"), ("reviews", "order_id"),
                           ("complaints", "order_id")):
         orders = _union(staged, stored, "orders", "order_id")
         if name in staged and ref_col in staged[name].present and orders is not None:
             s = staged[name]
-            rep.rows(ident(s.typed), f"order_id IS NOT NULL AND order_id NOT IN ({orders})",
-                     level="warning", code="unknown_order", file=s.file,
-                     column=s.label("order_id"), params=lambda v: {"value": v[0]},
-                     values="order_id")
+            checks.rows(ident(s.typed), f"order_id IS NOT NULL AND order_id NOT IN ({orders})",
+                        level="warning", code="unknown_order", file=s.file,
+                        column=s.label("order_id"), params=lambda v: {"value": v[0]},
+                        values="order_id")
+    rep.check(checks)
 
 
 def sessions_given(staged: dict[str, Staged], stored: StoredTables) -> bool:
@@ -199,51 +220,50 @@ def sessions_given(staged: dict[str, Staged], stored: StoredTables) -> bool:
                                 "WHERE NOT derived"))
 
 
-def _check_sessions(
-    con: duckdb.DuckDBPyConnection, staged: dict[str, Staged], stored: StoredTables,
-    rep: Reporter,
-) -> None:
+def _session_checks(staged: dict[str, Staged], stored: StoredTables) -> Checks:
     given = sessions_given(staged, stored)
     sessions = _union(staged, stored, "sessions", "session_id")
     msgs = staged.get("messages")
+    checks = Checks()
     if msgs is not None:
         src = ident(msgs.typed)
         if given and sessions is not None:
-            rep.rows(src, f"NOT EXISTS (SELECT 1 FROM ({sessions}) k "
-                          f"WHERE k.session_id = {src}.session_id)", level="error",
-                     code="unknown_session", file=msgs.file, column=msgs.label("session_id"),
-                     params=lambda v: {"value": v[0]}, values="session_id")
+            checks.rows(src, f"NOT EXISTS (SELECT 1 FROM ({sessions}) k "
+                             f"WHERE k.session_id = {src}.session_id)",
+                        level="error", code="unknown_session", file=msgs.file,
+                        column=msgs.label("session_id"), params=lambda v: {"value": v[0]},
+                        values="session_id")
         elif not given:
             if "customer_id" not in msgs.present:
                 column = msgs.table.column("customer_id")
-                rep.add(Issue("error", "missing_column", file=msgs.file, row=1,
-                              column="customer_id", key="missing_customer_column",
-                              params={"column": column.name, "column_zh": column.zh}))
+                checks.add(Issue("error", "missing_column", file=msgs.file, row=1,
+                                 column="customer_id", key="missing_customer_column",
+                                 params={"column": column.name, "column_zh": column.zh}))
             else:
-                rep.rows(f"(SELECT session_id, min(_row) AS _row FROM {src} GROUP BY session_id "
-                         f"HAVING count(customer_id) = 0)", "true", level="error",
-                         code="missing_value", key="session_without_customer", file=msgs.file,
-                         column=msgs.label("customer_id"), params=lambda v: {"value": v[0]},
-                         values="session_id")
+                checks.rows(f"(SELECT session_id, min(_row) AS _row FROM {src} "
+                            f"GROUP BY session_id HAVING count(customer_id) = 0)", "true",
+                            level="error", code="missing_value", file=msgs.file,
+                            key="session_without_customer", column=msgs.label("customer_id"),
+                            params=lambda v: {"value": v[0]}, values="session_id")
         # One human agent per session: in the messages, and against the session's agent.
         # (min <> max: two agents, without a set of distinct ids per session)
-        rep.rows(f"""(SELECT session_id, min(_row) AS _row,
-                             string_agg(DISTINCT agent_id, ', ' ORDER BY agent_id) AS ids
-                      FROM {src} WHERE sender = 'agent' GROUP BY session_id
-                      HAVING min(agent_id) <> max(agent_id))""", "true",
-                 level="error", code="two_agents", file=msgs.file,
-                 column=msgs.label("agent_id"),
-                 params=lambda v: {"value": v[0], "agents": v[1]}, values="session_id, ids")
+        checks.rows(f"""(SELECT session_id, min(_row) AS _row,
+                                string_agg(DISTINCT agent_id, ', ' ORDER BY agent_id) AS ids
+                         FROM {src} WHERE sender = 'agent' GROUP BY session_id
+                         HAVING min(agent_id) <> max(agent_id))""", "true",
+                    level="error", code="two_agents", file=msgs.file,
+                    column=msgs.label("agent_id"),
+                    params=lambda v: {"value": v[0], "agents": v[1]}, values="session_id, ids")
         owners = _union(staged, stored, "sessions", "session_id, agent_id")
         if owners is not None:
-            rep.rows(f"""(SELECT m._row, m.session_id, m.agent_id, s.agent_id AS owner
-                          FROM {src} m JOIN ({owners}) s USING (session_id)
-                          WHERE m.sender = 'agent' AND s.agent_id IS NOT NULL
-                            AND m.agent_id <> s.agent_id)""", "true",
-                     level="error", code="two_agents", key="not_session_agent", file=msgs.file,
-                     column=msgs.label("agent_id"),
-                     params=lambda v: {"value": v[0], "agent": v[1], "owner": v[2]},
-                     values="session_id, agent_id, owner")
+            checks.rows(f"""(SELECT m._row, m.session_id, m.agent_id, s.agent_id AS owner
+                             FROM {src} m JOIN ({owners}) s USING (session_id)
+                             WHERE m.sender = 'agent' AND s.agent_id IS NOT NULL
+                               AND m.agent_id <> s.agent_id)""", "true",
+                        level="error", code="two_agents", file=msgs.file,
+                        key="not_session_agent", column=msgs.label("agent_id"),
+                        params=lambda v: {"value": v[0], "agent": v[1], "owner": v[2]},
+                        values="session_id, agent_id, owner")
     ratings = staged.get("ratings")
     if ratings is not None:
         known = sessions
@@ -251,10 +271,11 @@ def _check_sessions(
             derived = f"SELECT session_id FROM {ident(msgs.typed)}"
             known = f"{known} UNION ALL {derived}" if known else derived
         if known is not None:
-            rep.rows(ident(ratings.typed), f"session_id NOT IN ({known})", level="error",
-                     code="unknown_session", key="unknown_rated_session", file=ratings.file,
-                     column=ratings.label("session_id"), params=lambda v: {"value": v[0]},
-                     values="session_id")
+            checks.rows(ident(ratings.typed), f"session_id NOT IN ({known})", level="error",
+                        code="unknown_session", file=ratings.file, key="unknown_rated_session",
+                        column=ratings.label("session_id"), params=lambda v: {"value": v[0]},
+                        values="session_id")
+    return checks
 
 
 def drop_duplicates(
@@ -280,8 +301,12 @@ def drop_duplicates(
         groups = f"""(SELECT list(_row ORDER BY _row) AS rows_at FROM {src}
                      WHERE hash({short}) IN {candidates}
                      GROUP BY {cols} HAVING count(*) > 1)"""
-        # one scan when there are none (the usual case), a second to confirm them
-        if one(con, f"SELECT count(*) FROM {candidates}"):
+        # one scan when there are none (the usual case), a second to confirm them; a
+        # repeated hash found by sorting the hashes (a third less work than grouping two
+        # million hashes that are all different, in as little time)
+        hashes = f"SELECT hash({short}) AS h FROM {src}"
+        if one(con, f"SELECT count(*) FROM (SELECT h, lag(h) OVER (ORDER BY h) AS before "
+                    f"FROM ({hashes})) WHERE h = before"):
             repeats = sorted(n for r in rows(con, f"SELECT rows_at FROM {groups}")
                              for n in r[0][1:])
         if repeats and t.identical_rows == "drop":

@@ -32,13 +32,14 @@ from .checks import (
     check_table,
     drop_duplicates,
     sessions_given,
+    table_checks,
 )
 from .problems import clip, describe
 from .readers import RawFile, no_rows, read_failure, read_file
-from .report import MAX_EXAMPLES, Reporter
+from .report import MAX_EXAMPLES, Checks, Reporter
 from .schema import FREE_TEXT, TABLES, Column, Table, normalise_header
 from .sessions import SessionRules, cut_sessions
-from .sql import ident, lit, one, rows, run
+from .sql import ident, lit, one, run
 from .tables import TableFile, find_table_files
 
 __all__ = ["StageResult", "Staged", "StoredTables", "sessions_given", "stage_folder"]
@@ -70,6 +71,8 @@ class Staged:
     headers: dict[str, str] = field(default_factory=dict)  # column -> the file's header
     where: str = ""  # the file as issues name it (with its sheet, for a workbook)
     direct: bool = False  # typed straight into the workspace's table (a new workspace)
+    # the flag columns of cells that could not be read: (flag column, kind, column)
+    flags: list[tuple[str, str, Column]] = field(default_factory=list)
 
     def where_rows(self, rows_sql: str) -> str:
         """A WHERE clause on the physical table picking the spreadsheet rows ``rows_sql``."""
@@ -196,17 +199,22 @@ def _stage_file(con: duckdb.DuckDBPyConnection, found: TableFile, tz: str, tmp_d
         rep.issues.extend(raw.issues)
         return None
     staged = type_table(con, raw, tz, rep, tmp_dir, import_id, temp, chat_text)
-    rep.issues.extend(raw.issues)
     if staged is None:
+        rep.issues.extend(raw.issues)
         run(con, f"DROP TABLE IF EXISTS {ident(stage)}")
         return None
+    # the cells' checks and the table's, counted in one scan of the typed table
+    cells, checks = cell_checks(staged), table_checks(staged, tz)
+    rep.count(cells + checks)
+    rep.report(cells)
+    rep.issues.extend(raw.issues)
     try:
         staged.sha256 = hashing.result()
     except OSError as exc:  # read, then gone: a file is imported whole or not at all
         rep.add(Issue("error", "cannot_open", file=path.name,
                       params={"detail": describe(exc, path)}))
         return None
-    check_table(con, staged, rep, tz)
+    check_table(con, staged, rep, tz, checks)
     run(con, f"DROP TABLE IF EXISTS {ident(stage)}")
     return staged
 
@@ -422,50 +430,39 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
     else:
         run(con, f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM {physical}")
     headers = {c: clip(raw.headers[i], 60) for c, i in mapping.items()}
-    staged = Staged(table, raw.path, view, set(mapping), raw.rows, "", raw=raw,
-                    physical=physical, row_col=row_col, headers=headers, where=raw.where,
-                    direct=import_id is not None)
-    _report_cells(con, staged, flags, rep)
-    return staged
+    return Staged(table, raw.path, view, set(mapping), raw.rows, "", raw=raw,
+                  physical=physical, row_col=row_col, headers=headers, where=raw.where,
+                  direct=import_id is not None, flags=flags)
 
 
-def _report_cells(
-    con: duckdb.DuckDBPyConnection, staged: Staged, flags: list[tuple[str, str, Column]],
-    rep: Reporter,
-) -> None:
+def cell_checks(staged: Staged) -> Checks:
+    """The checks of a typed table's cells (to count with the table's other checks, see
+    :meth:`~cskpi.data.report.Reporter.count`): the bad cells of each flag column, then
+    the empty required cells of each column."""
     src, file = ident(staged.typed), staged.file
-    # every count in one scan: bad cells of each flag, empty required cells of each column
-    required = [c for c in staged.table.columns if c.not_null and c.name in staged.present]
-    conditions: list[str] = []
-    for col in required:
-        bad = f" AND {ident('_bad_' + col.name)} IS NULL" if col.type != "str" else ""
-        conditions.append(f"{ident(col.name)} IS NULL{bad}")
-    sums = [f"count({ident(f)})" for f, _, _ in flags]
-    for condition in conditions:
-        sums.append(f"count(*) FILTER (WHERE {condition})")
-    found = rows(con, f"SELECT {', '.join(sums)} FROM {src}")[0] if sums else ()
-    counts, empties = found[:len(flags)], found[len(flags):]
-    for (flag, kind, col), n in zip(flags, counts, strict=True):
-        if not n:
-            continue
+    checks = Checks()
+    for flag, kind, col in staged.flags:
         label = staged.label(col.name)
         where = f"{ident(flag)} IS NOT NULL"
         if kind == "bad":
             code, params = _bad_cell(col, label)
-            rep.rows(src, where, level="error", code=code, file=file, column=label,
-                     params=params, values=ident(flag))
+            checks.rows(src, where, level="error", code=code, file=file, column=label,
+                        params=params, values=ident(flag))
         elif kind == "decorated":
-            rep.rows(src, where, level="warning", code="money_cleaned", file=file,
-                     column=label, params=lambda v: {"value": v[0], "amount": f"{v[1]:.2f}"},
-                     values=f"{ident(flag)}, {ident(col.name)}")
+            checks.rows(src, where, level="warning", code="money_cleaned", file=file,
+                        column=label, params=lambda v: {"value": v[0], "amount": f"{v[1]:.2f}"},
+                        values=f"{ident(flag)}, {ident(col.name)}")
         elif kind == "rate":
-            rep.rows(src, where, level="error", code="rate_over_1", file=file, column=label,
-                     params=lambda v: {"value": v[0]}, values=ident(flag))
-    for index, col in enumerate(required):
-        if empties[index]:
-            label = staged.label(col.name)
-            rep.rows(src, conditions[index], level="error", code="missing_value", file=file,
-                     column=label, params=lambda v, n=label: {"column": n})
+            checks.rows(src, where, level="error", code="rate_over_1", file=file, column=label,
+                        params=lambda v: {"value": v[0]}, values=ident(flag))
+    for col in staged.table.columns:
+        if not (col.not_null and col.name in staged.present):
+            continue
+        label = staged.label(col.name)
+        bad = f" AND {ident('_bad_' + col.name)} IS NULL" if col.type != "str" else ""
+        checks.rows(src, f"{ident(col.name)} IS NULL{bad}", level="error", code="missing_value",
+                    file=file, column=label, params=lambda v, n=label: {"column": n})
+    return checks
 
 
 def _bad_cell(col: Column, label: str) -> tuple[str, Callable[[tuple[object, ...]], dict]]:

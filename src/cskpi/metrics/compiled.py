@@ -16,8 +16,11 @@ in-memory table named after a digest of its rows (``cskpi_rows_*``) is known by 
 
 A workspace also keeps the SQL of the catalog's queries (:class:`SqlStore`, table
 ``_compiled``), so that the next command, another process, skips compiling them too.
-Its keys carry the versions of Ibis and SQLGlot besides the digest: another compiler
-never reads SQL it did not write.
+A computation with no workspace to keep them in (``cskpi metrics --data DIR``, a
+read-only workspace) keeps them in the user's cache folder instead (:class:`FolderSqlStore`,
+:func:`user_store`): compiling the catalog was a tenth of computing it from a folder
+of a month's CSV files.  Keys carry the versions of Ibis and SQLGlot besides the digest:
+another compiler never reads SQL it did not write.
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import os
+import sys
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -118,10 +125,110 @@ class SqlStore:
             ORDER BY stored_at DESC, key LIMIT {self.KEEP})""")
 
 
+# where computations without a workspace keep compiled queries; set empty: nowhere
+CACHE_ENV = "CSKPI_CACHE_DIR"
+
+
+class FolderSqlStore:
+    """Compiled queries kept as files of a folder (one per key), for the computations that
+    have no workspace to keep them in.  Each file holds its key on the first line and
+    the SQL after it; a file whose key differs, or that cannot be read, is no entry.
+    Files are written whole (a temporary file renamed into place), so processes that
+    share the folder never read half of one.  A folder that another user could write is
+    not used at all: its queries are run as they are read."""
+
+    KEEP = 512  # queries kept (the least recently written dropped, now and then)
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._trusted = False
+
+    def _path(self, key: str) -> Path | None:
+        if not self._trusted:
+            self._trusted = _private_folder(self.folder)
+            if not self._trusted:
+                return None
+        return self.folder / (hashlib.sha256(key.encode()).hexdigest()[:40] + ".sql")
+
+    def get(self, key: str) -> str | None:
+        path = self._path(key) if self.folder.is_dir() else None
+        if path is None:
+            return None
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        found, _, sql = text.partition("\n")
+        return sql if found == key and sql else None
+
+    def put(self, key: str, sql: str) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = self._path(key)
+            if path is None:
+                return
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".new-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(f"{key}\n{sql}")
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            self._prune()
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+
+    def _prune(self) -> None:
+        files = list(self.folder.glob("*.sql"))
+        if len(files) <= self.KEEP:
+            return
+        files.sort(key=lambda f: f.stat().st_mtime)
+        for f in files[:len(files) - self.KEEP]:
+            f.unlink(missing_ok=True)
+
+
+def _private_folder(folder: Path) -> bool:
+    """Whether the folder is this user's and no one else may write it (POSIX; elsewhere
+    the user's own profile folders are taken as private)."""
+    if not hasattr(os, "getuid"):
+        return True
+    try:
+        st = folder.stat()
+    except OSError:
+        return False
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+def cache_folder() -> Path | None:
+    """The folder of :class:`FolderSqlStore`: ``$CSKPI_CACHE_DIR`` (set empty: none), else
+    the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``; ``%LOCALAPPDATA%`` on
+    Windows), each under ``cskpi/compiled``."""
+    given = os.environ.get(CACHE_ENV)
+    if given is not None:
+        return Path(given).expanduser() / "compiled" if given.strip() else None
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA")
+        return Path(local) / "cskpi" / "compiled" if local else None
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    try:
+        base = Path(xdg) if xdg else Path.home() / ".cache"
+    except RuntimeError:  # no home folder
+        return None
+    return base / "cskpi" / "compiled"
+
+
+def user_store() -> FolderSqlStore | None:
+    """The store of :func:`cache_folder`, or None when there is none."""
+    folder = cache_folder()
+    return None if folder is None else FolderSqlStore(folder)
+
+
 _VERSIONS = f"ibis {ibis.__version__}, sqlglot {sqlglot.__version__}"
 
 
-def compile_sql(backend: Any, expr: ir.Expr, store: SqlStore | None = None) -> str:
+def compile_sql(backend: Any, expr: ir.Expr,
+                store: SqlStore | FolderSqlStore | None = None) -> str:
     """``backend.compile(expr)``, from memory (or from ``store``) when the same expression
     was compiled before."""
     found = digest(expr)

@@ -18,7 +18,7 @@ import duckdb
 
 from ..data.schema import TABLES
 from ..data.sql import ident, lit, rows
-from .compiled import compile_sql
+from .compiled import compile_sql, user_store
 from .ibis_adapter import sql_type
 from .localtime import local_sql
 
@@ -180,9 +180,12 @@ class TempTables:
 def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str,
                   sql_store: Any = None, writable: bool = False) -> Inputs:
     """Inputs over a workspace connection (tables with at least one row); ``sql_store``:
-    where the workspace keeps compiled queries (a writable connection); ``writable``:
-    the connection may keep derived tables in the workspace.  Each input is a view
+    where the workspace keeps compiled queries (a writable connection; without one, the
+    user's cache folder keeps them, :func:`~.compiled.user_store`); ``writable``: the
+    connection may keep derived tables in the workspace.  Each input is a view
     ``cskpi_in_NAME`` of the stored table ``NAME``."""
+    if sql_store is None:
+        sql_store = user_store()
     present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables() "
                                        "WHERE schema_name = 'main'")}
     tables: dict[str, Any] = {}

@@ -52,7 +52,7 @@ from pathlib import Path
 import duckdb
 
 from .. import __version__
-from ..data.sql import ident, one, rows, run
+from ..data.sql import ident, lit, one, rows, run
 from ..errors import WorkspaceError
 from .files import damage_error
 
@@ -151,15 +151,17 @@ def stored_version(con: duckdb.DuckDBPyConnection, path: Path, catalog: str | No
     is attached), or a :class:`WorkspaceError` when it is no cskpi workspace."""
     catalog = catalog or str(one(con, "SELECT current_database()"))
     columns: dict[str, list[str]] = {}
+    # values spelt as literals, not bound: DuckDB's Python client loads pandas and NumPy
+    # for its first bound parameter, a fifth of a second of an import
     for table, column in rows(con, "SELECT table_name, column_name FROM duckdb_columns() "
-                                   "WHERE database_name = ? AND schema_name = 'main' "
-                                   "ORDER BY table_name, column_index", [catalog]):
+                                   f"WHERE database_name = {lit(catalog)} AND schema_name = "
+                                   "'main' ORDER BY table_name, column_index"):
         columns.setdefault(str(table), []).append(str(column))
     meta: dict[str, str] = {}
     if "_meta" in columns:
         meta = {str(k): str(v) for k, v in rows(
-            con, f"SELECT key, value FROM {ident(catalog)}.main._meta WHERE key IN (?, ?)",
-            [VERSION_KEY, "contract_version"])}
+            con, f"SELECT key, value FROM {ident(catalog)}.main._meta WHERE key IN "
+                 f"({lit(VERSION_KEY)}, 'contract_version')")}
     recorded = meta.get(VERSION_KEY)
     if recorded is not None:
         if not recorded.isdigit() or int(recorded) < 1:

@@ -442,13 +442,7 @@ class Workspace:
                 report.derived_sessions = derive_sessions(con, result.staged["messages"],
                                                           import_id)
             # the warnings stay with the data (reports list them under data quality)
-            # bound, never spelt into the SQL: a warning quotes what a file holds (a NUL too)
-            warnings = [(import_id, i.level, i.code, i.message, i.file, i.row,
-                         None if i.column is None else str(i.column), i.hint, i.message_key,
-                         i.params_json()) for i in result.issues if not i.is_error]
-            if warnings:
-                con.executemany("INSERT INTO _import_issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                warnings).fetchall()
+            log_warnings(con, import_id, [i for i in result.issues if not i.is_error])
             if os.environ.get(FAULT_ENV) == "kill-before-commit":
                 os.kill(os.getpid(), signal.SIGKILL)
             run(con, "COMMIT")
@@ -527,6 +521,23 @@ class Workspace:
             present = {r[0] for r in rows(con, "SELECT table_name FROM duckdb_tables()")}
             return {t: int(one(con, f"SELECT count(*) FROM {ident(t)}"))
                     for t in TABLES if t in present}
+
+
+def log_warnings(con: duckdb.DuckDBPyConnection, import_id: int, warnings: list[Issue]
+                  ) -> None:
+    """Keep an import's warnings in ``_import_issues``.  Their texts quote what a file
+    holds (a quote, a NUL …): each is spelt with :func:`lit`, which quotes any text, rather
+    than bound (DuckDB's Python client loads pandas and NumPy for its first bound
+    parameter, a fifth of a second of the import's time holding the workspace)."""
+    values = []
+    for i in warnings:
+        head = ["NULL" if v is None else lit(str(v)) for v in (i.level, i.code, i.message, i.file)]
+        tail = ["NULL" if v is None else lit(str(v))
+                for v in (i.column, i.hint, i.message_key, i.params_json())]
+        row = "NULL" if i.row is None else str(int(i.row))
+        values.append(f"({int(import_id)}, {', '.join(head)}, {row}, {', '.join(tail)})")
+    if values:  # a few dozen at most: every check lists 20 rows, then counts the rest
+        run(con, f"INSERT INTO _import_issues VALUES {', '.join(values)}")
 
 
 def load_folder(con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: Path, *,
@@ -627,9 +638,11 @@ def attach_current(con: duckdb.DuckDBPyConnection, path: Path, catalog: str) -> 
 
 
 def _catalog_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    # the name spelt as a literal, not bound: DuckDB's Python client loads pandas and NumPy
+    # for its first bound parameter, a fifth of a second of every import
     return {str(r[0]) for r in rows(
-        con, "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
-             "AND schema_name = 'main'", [catalog])}
+        con, f"SELECT table_name FROM duckdb_tables() WHERE database_name = {lit(catalog)} "
+             "AND schema_name = 'main'")}
 
 
 def attached_stored(con: duckdb.DuckDBPyConnection, folder: Path, replace: Collection[str],
