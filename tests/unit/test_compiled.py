@@ -168,7 +168,7 @@ def test_a_data_folder_keeps_the_catalog_queries_in_the_user_cache(
     for _ in range(2):
         compiled.forget()  # as a new process: nothing in memory
         before = len(compiles)
-        results.append(core.compute_metrics(q, data=tmp_path / "demo").rows)
+        results.append(Shop(data=tmp_path / "demo").metrics(q).rows)
         counts.append(len(compiles) - before)
     assert results[0] == results[1]
     kept = list((tmp_path / "cache" / "compiled").glob("*.sql"))
