@@ -12,11 +12,13 @@ more for scheme texts: ``points``, ``decimal`` (a plain figure), ``percent_point
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, getcontext, localcontext
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date as _babel_date
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, format_decimal, parse_pattern
 
 LANGS = {"en": "en", "zh_CN": "zh_Hans_CN"}
 NONE = "—"
@@ -43,15 +45,27 @@ def rounded(value: Any, places: int) -> Decimal:
         return d.quantize(q, rounding=ROUND_HALF_UP)
 
 
+@lru_cache(maxsize=32)
+def _number_pattern(places: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "#" * places if places else ""))
+
+
+@lru_cache(maxsize=4)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
 def format_number(value: Any, lang: str | None = "en", places: int = 2) -> str:
     """A figure with thousands separators and at most ``places`` decimals: ``1,234.5``."""
     if value is None:
         return NONE
     d = rounded(value, places)
-    pattern = "#,##0" + ("." + "#" * places if places else "")
+    pattern, locale = _number_pattern(places), _locale(locale_of(lang))
+    if d.is_finite() and d.adjusted() + places + 2 <= getcontext().prec:
+        return pattern.apply(d, locale)  # (what format_decimal does, parsed once)
     with localcontext() as ctx:  # Babel quantizes in the current context: room for any size
         ctx.prec = max(ctx.prec, d.adjusted() + places + 2)
-        return format_decimal(d, format=pattern, locale=locale_of(lang))
+        return pattern.apply(d, locale)
 
 
 def format_count(value: Any, lang: str | None = "en") -> str:

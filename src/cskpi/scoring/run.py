@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +33,19 @@ class Scored:
     scheme: Scheme
     period: str
     result: ScoreResult
+    _cards: dict[str, dict[str, Any] | None] = field(default_factory=dict, init=False,
+                                                     repr=False, compare=False)
+
+    def card_of(self, agent_id: str) -> dict[str, Any] | None:
+        """One agent's card as JSON values (:meth:`Card.to_dict` made
+        :func:`~cskpi.jsonable.jsonable`), None when the scheme scored no card for the
+        agent; made once per agent (a page reads it often: treat it as read-only)."""
+        if agent_id not in self._cards:
+            from ..jsonable import jsonable
+
+            card = next((c for c in self.result.cards if c.agent_id == agent_id), None)
+            self._cards[agent_id] = jsonable(card.to_dict()) if card is not None else None
+        return self._cards[agent_id]
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def previous_card(db: Session, data: DataGateway, view: ScorecardView,
         return None
     previous = previous_month(view.period)
     agent_id = str(view.agent["agent_id"])
-    before = build_scorecard(db, data, agent_id, previous, scheme)
+    before = build_scorecard(db, data, agent_id, previous, scheme, with_entries=False)
     if before.card is None or before.scheme != view.scheme:
         return None
     if before.lock is None:

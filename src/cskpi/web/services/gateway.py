@@ -116,7 +116,8 @@ class AgentCard:
 
     agent: Mapping[str, Any]
     scheme: str
-    card: dict[str, Any] | None  # ScoreCard.to_dict(); None when the scheme does not apply
+    card: dict[str, Any] | None  # Scored.card_of (JSON values, shared: read-only); None
+    # when the scheme does not apply
     problems: list[dict[str, Any]]
 
 
@@ -410,9 +411,8 @@ class DataGateway:
         if scheme is None:
             return None
         scored = self.scored(scheme, period)
-        card = next((c for c in scored.result.cards if c.agent_id == agent["agent_id"]), None)
         problems = [vars(p) for p in scored.result.problems if p.agent_id == agent["agent_id"]]
-        return AgentCard(agent, scheme, card.to_dict() if card else None, problems)
+        return AgentCard(agent, scheme, scored.card_of(str(agent["agent_id"])), problems)
 
     def snapshot(self, scheme: str, period: str) -> dict[str, Any]:
         """Scores and pay of every agent, as JSON, for locking a period (with the version

@@ -15,7 +15,7 @@ as a new version, and which may be changed or deleted until then.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -35,7 +35,7 @@ from ..db.models import Event, Grade, ImportedCorrection, PeriodLock, User, utcn
 from ..errors import BadRequest, Conflict, NotFound
 from ..params import current_month
 from .accounts import audit
-from .gateway import DataGateway, remembered, valid_period
+from .gateway import REQUEST_MEMO, DataGateway, remembered, valid_period
 from .periods import LOCK_ACTION, REOPEN_ACTION, lock_target
 
 
@@ -44,6 +44,24 @@ def latest_lock(db: Session, period: str, scheme: str) -> PeriodLock | None:
     return remembered(("lock", period, scheme), lambda: db.scalar(
         select(PeriodLock).where(PeriodLock.period == period, PeriodLock.scheme == scheme)
         .order_by(PeriodLock.version.desc()).limit(1)))
+
+
+def latest_locks(db: Session, periods: Sequence[str], scheme: str
+                 ) -> dict[str, PeriodLock | None]:
+    """:func:`latest_lock` of several periods, read in one query (a trend's months)."""
+    memo = REQUEST_MEMO.get()
+    known = {p: memo[("lock", p, scheme)] for p in periods
+             if memo is not None and ("lock", p, scheme) in memo}
+    wanted = [p for p in periods if p not in known]
+    found: dict[str, PeriodLock] = {}
+    if wanted:
+        for lock in db.scalars(select(PeriodLock).where(PeriodLock.period.in_(wanted),
+                                                        PeriodLock.scheme == scheme)):
+            if lock.period not in found or lock.version > found[lock.period].version:
+                found[lock.period] = lock
+    for p in wanted:
+        known[p] = remembered(("lock", p, scheme), lambda p=p: found.get(p))
+    return {p: known[p] for p in periods}
 
 
 def _require_agent(data: DataGateway, agent_id: str) -> dict[str, Any]:
@@ -439,9 +457,10 @@ def month_entries(db: Session, data: DataGateway, period: str,
 
 
 def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
-              scheme: str | None) -> ScorecardView:
+              scheme: str | None, *, with_entries: bool = True) -> ScorecardView:
     """The live scorecard, or the locked snapshot when the period is locked; a month
-    without data (and no lock) has no card."""
+    without data (and no lock) has no card.  ``with_entries=False``: the card only (no
+    grades or events listed: a comparison with the month before needs none)."""
     from ...scoring.presets import preset_names
 
     period = valid_period(period)
@@ -450,8 +469,8 @@ def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
         raise BadRequest("web.error.scheme_unknown", scheme=scheme,
                          details={"allowed": preset_names()})
     scheme = scheme or data.scheme_for(agent)
-    entries = month_entries(db, data, period, agent_id)
-    grades = sorted(entries.grades, key=lambda g: g.item)
+    entries = month_entries(db, data, period, agent_id) if with_entries else None
+    grades = sorted(entries.grades, key=lambda g: g.item) if entries is not None else []
     if scheme is None:
         return ScorecardView(agent, period, None, None, [], None, grades,
                              entries=entries)
@@ -466,7 +485,7 @@ def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
                              entries=entries)
     live = data.agent_card(agent, period, scheme)
     assert live is not None
-    return ScorecardView(agent, period, scheme, jsonable(live.card), jsonable(live.problems),
+    return ScorecardView(agent, period, scheme, live.card, jsonable(live.problems),
                          None, grades, entries=entries)
 
 

@@ -30,7 +30,7 @@ from ...scoring.goals import Goal, platform_goals, scheme_goals
 from ...scoring.run import load as load_scheme
 from ..i18n import Formatter
 from .gateway import DataGateway, valid_period
-from .records import ScorecardView, latest_lock
+from .records import ScorecardView, latest_locks
 
 OVERVIEW_KEYS = ("sessions", "customers", "first_response_s", "response_s", "reply_3min_rate",
                  "satisfaction", "conversion_rate", "sales", "aov", "refund_rate",
@@ -222,8 +222,7 @@ class Trend:
 def _locked_cards(db: Session, months: Sequence[str], scheme: str,
                   agent_id: str) -> dict[str, Mapping[str, Any] | None]:
     out: dict[str, Mapping[str, Any] | None] = {}
-    for month in months:
-        lock = latest_lock(db, month, scheme)
+    for month, lock in latest_locks(db, months, scheme).items():
         if lock is not None:
             out[month] = next((c for c in lock.snapshot["cards"] if c["agent_id"] == agent_id),
                               None)
