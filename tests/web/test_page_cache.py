@@ -75,3 +75,21 @@ def test_a_reading_request_reads_each_app_record_once_and_the_next_sees_changes(
     reads.clear()
     assert mgr.get(f"/agents/A001/scorecard?period={PERIOD}").status_code == 200
     assert "v:presale-standard" in reads  # read again: a new request, nothing kept
+
+
+def test_a_scorecard_reads_its_months_locks_in_one_query(
+        app: FastAPI, client_for: Callable[..., TestClient]) -> None:
+    """The card, the month before and the trend's six months each need the period's
+    lock: one query reads them all (it was one per month, eight a page)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    engine = app.state.cskpi.engine
+    listen = lambda conn, cur, sql, params, ctx, many: seen.append(sql)  # noqa: E731
+    mgr = client_for("mgr")
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        assert mgr.get(f"/agents/A001/scorecard?period={PERIOD}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert len([s for s in seen if "FROM period_locks" in s]) == 1

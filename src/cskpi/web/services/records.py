@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...jsonable import jsonable
-from ...months import month_range
+from ...months import month_range, trailing_months
 from ...scheme.models import GRADE_ALIASES
 from ...scoring.compare import diff_snapshots
 from ...scoring.corrections import COMPLAINTS, EVENTS
@@ -44,6 +44,10 @@ def latest_lock(db: Session, period: str, scheme: str) -> PeriodLock | None:
     return remembered(("lock", period, scheme), lambda: db.scalar(
         select(PeriodLock).where(PeriodLock.period == period, PeriodLock.scheme == scheme)
         .order_by(PeriodLock.version.desc()).limit(1)))
+
+
+TREND_MONTHS = 6
+"""The months a scorecard's trend shows, ending with its own."""
 
 
 def latest_locks(db: Session, periods: Sequence[str], scheme: str
@@ -474,7 +478,10 @@ def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
     if scheme is None:
         return ScorecardView(agent, period, None, None, [], None, grades,
                              entries=entries)
-    lock = latest_lock(db, period, scheme)
+    # the page also shows the month before and a trend of the months up to this one:
+    # their locks are read with this month's, in one query (a card alone needs its own)
+    months = trailing_months(period, TREND_MONTHS) if with_entries else [period]
+    lock = latest_locks(db, months, scheme)[period]
     if lock is not None:
         card = next((c for c in lock.snapshot["cards"] if c["agent_id"] == agent_id), None)
         problems = [p for p in lock.snapshot["problems"] if p["agent_id"] == agent_id]

@@ -30,7 +30,7 @@ from ...scoring.goals import Goal, platform_goals, scheme_goals
 from ...scoring.run import load as load_scheme
 from ..i18n import Formatter
 from .gateway import DataGateway, valid_period
-from .records import ScorecardView, latest_locks
+from .records import TREND_MONTHS, ScorecardView, latest_locks
 
 OVERVIEW_KEYS = ("sessions", "customers", "first_response_s", "response_s", "reply_3min_rate",
                  "satisfaction", "conversion_rate", "sales", "aov", "refund_rate",
@@ -41,7 +41,6 @@ LEADERBOARD_KEYS = ("sessions", "first_response_s", "response_s", "reply_3min_ra
 TREND_KEYS = ("sessions", "reply_3min_rate", "satisfaction", "conversion_rate", "sales",
               "refund_rate")
 AGENT_TREND_KEYS = ("sessions", "reply_3min_rate", "satisfaction")  # a scheme without metrics
-TREND_MONTHS = 6
 # a month "has data" when one of these counts is above zero (rates are None without basis,
 # but counts and sums are 0, which a chart must show as a gap, not as a real zero)
 DATA_SIGNS = ("sessions", "units", "refunds_handled", "complaints", "attendance_days",
