@@ -18,7 +18,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date as _babel_date
-from babel.numbers import NumberPattern, format_decimal, parse_pattern
+from babel.numbers import NumberPattern, parse_pattern
 
 LANGS = {"en": "en", "zh_CN": "zh_Hans_CN"}
 NONE = "—"
@@ -46,8 +46,8 @@ def rounded(value: Any, places: int) -> Decimal:
 
 
 @lru_cache(maxsize=32)
-def _number_pattern(places: int) -> NumberPattern:
-    return parse_pattern("#,##0" + ("." + "#" * places if places else ""))
+def _pattern(text: str) -> NumberPattern:
+    return parse_pattern(text)
 
 
 @lru_cache(maxsize=4)
@@ -55,17 +55,23 @@ def _locale(name: str) -> Locale:
     return Locale.parse(name)
 
 
+def _formatted(d: Decimal, pattern: str, places: int, lang: str | None) -> str:
+    """``d`` (rounded to ``places``) in a Babel number pattern, as ``format_decimal``
+    writes it, the pattern and locale parsed once."""
+    number_pattern, locale = _pattern(pattern), _locale(locale_of(lang))
+    if d.is_finite() and d.adjusted() + places + 2 <= getcontext().prec:
+        return number_pattern.apply(d, locale)
+    with localcontext() as ctx:  # Babel quantizes in the current context: room for any size
+        ctx.prec = max(ctx.prec, d.adjusted() + places + 2)
+        return number_pattern.apply(d, locale)
+
+
 def format_number(value: Any, lang: str | None = "en", places: int = 2) -> str:
     """A figure with thousands separators and at most ``places`` decimals: ``1,234.5``."""
     if value is None:
         return NONE
-    d = rounded(value, places)
-    pattern, locale = _number_pattern(places), _locale(locale_of(lang))
-    if d.is_finite() and d.adjusted() + places + 2 <= getcontext().prec:
-        return pattern.apply(d, locale)  # (what format_decimal does, parsed once)
-    with localcontext() as ctx:  # Babel quantizes in the current context: room for any size
-        ctx.prec = max(ctx.prec, d.adjusted() + places + 2)
-        return pattern.apply(d, locale)
+    pattern = "#,##0" + ("." + "#" * places if places else "")
+    return _formatted(rounded(value, places), pattern, places, lang)
 
 
 def format_count(value: Any, lang: str | None = "en") -> str:
@@ -87,9 +93,7 @@ def format_money(value: Any, lang: str | None = "en", currency: str = "¥") -> s
     if value is None:
         return NONE
     d = rounded(value, 2)
-    with localcontext() as ctx:
-        ctx.prec = max(ctx.prec, d.adjusted() + 4)
-        text = format_decimal(abs(d), format="#,##0.00", locale=locale_of(lang))
+    text = _formatted(abs(d), "#,##0.00", 2, lang)
     return f"-{currency}{text}" if d < 0 else f"{currency}{text}"
 
 
