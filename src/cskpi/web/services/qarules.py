@@ -34,6 +34,7 @@ from ..errors import BadRequest, Conflict, NotFound
 from .accounts import audit
 from .gateway import SCHEME_NAME, DataGateway, QaChoice
 from .schemes import MAX_TEXT_CHARS, Checked, _key_line, diff_counts, normalise
+from .versions import newest_version, version_history
 
 RESERVED = frozenset({"new", "validate", "save", "choose"})
 """Names the pages' own paths take (``/qa/rules/new`` …): no rules file may have them."""
@@ -63,14 +64,12 @@ def is_preset(name: str) -> bool:
 
 
 def _newest(db: Session, name: str) -> QaRulesVersion | None:
-    return db.scalar(select(QaRulesVersion).where(QaRulesVersion.name == name)
-                     .order_by(QaRulesVersion.version.desc()).limit(1))
+    return newest_version(db, QaRulesVersion, name)
 
 
 def history(db: Session, name: str) -> list[QaRulesVersion]:
     """Every saved version of a shop's rules, newest first (none for a preset)."""
-    return list(db.scalars(select(QaRulesVersion).where(QaRulesVersion.name == name)
-                           .order_by(QaRulesVersion.version.desc())))
+    return version_history(db, QaRulesVersion, name)
 
 
 def known_names(db: Session) -> list[str]:

@@ -31,6 +31,7 @@ from ..deps import Principal
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from .accounts import audit
 from .gateway import SCHEME_NAME, DataGateway, SchemeVersions
+from .versions import newest_version, version_history
 
 MAX_TEXT_CHARS = 200_000
 """The longest scheme text accepted (the shipped presets are about 3,000 characters)."""
@@ -48,14 +49,12 @@ def versions_for(sessions: sessionmaker[Session]) -> SchemeVersions:
 
 
 def _newest(db: Session, name: str) -> SchemeVersion | None:
-    return db.scalar(select(SchemeVersion).where(SchemeVersion.name == name)
-                     .order_by(SchemeVersion.version.desc()).limit(1))
+    return newest_version(db, SchemeVersion, name)
 
 
 def history(db: Session, name: str) -> list[SchemeVersion]:
     """Every saved version of a scheme, newest first."""
-    return list(db.scalars(select(SchemeVersion).where(SchemeVersion.name == name)
-                           .order_by(SchemeVersion.version.desc())))
+    return version_history(db, SchemeVersion, name)
 
 
 def known_names(db: Session, data: DataGateway) -> list[str]:
