@@ -101,7 +101,6 @@ class _Opened:
     inputs: Any
     con: Any  # the read-write connection (the caches may be written), else None
     rules: SessionRules | None  # a folder's: how its sessions were cut
-    chat_text: bool  # a folder's: whether its messages' text was loaded
 
 
 def _require_folder(folder: Path | str) -> None:
@@ -175,11 +174,10 @@ class Shop:
                 opened = self._open(stack, writable, rules, chat_text)
                 return fn(opened.backend, opened.inputs, opened.con)
         held: _Opened | None = getattr(self._local, "held", None)
-        if held is not None and self.data is not None and (
-                held.rules != rules or (chat_text and not held.chat_text)):
+        if held is not None and held.rules != rules:
             self.close()  # the folder is read again: its sessions are cut otherwise
             held = None
-        if held is None:
+        if held is None:  # a held folder keeps its messages' text: a later call may read it
             stack = self._local.stack = ExitStack()
             held = self._local.held = self._open(stack, True, rules, True)
         return fn(held.backend, held.inputs, held.con if writable else None)
@@ -189,7 +187,8 @@ class Shop:
             return None
         if self.sessions is not None:
             return self.sessions
-        return None if profile is None else SessionRules.of_profile(profile)
+        # without a profile, the folder's sessions are cut by the default rules
+        return SessionRules() if profile is None else SessionRules.of_profile(profile)
 
     def _open(self, stack: ExitStack, writable: bool, rules: SessionRules | None,
               chat_text: bool) -> _Opened:
@@ -207,7 +206,7 @@ class Shop:
             inputs = duckdb_inputs(backend, con, tz, None)
             stack.callback(inputs.release)
             # no cache on a folder: it would be thrown away
-            return _Opened(backend, inputs, None, rules, chat_text)
+            return _Opened(backend, inputs, None, rules)
         con, writable = self._connect(stack, writable)
         backend = duckdb_backend(con)
         tz = stored_timezone(con) or DEFAULT_TZ
@@ -216,7 +215,7 @@ class Shop:
         inputs = duckdb_inputs(backend, con, tz, SqlStore(con) if written else None,
                                writable=written is not None)
         stack.callback(inputs.release)
-        return _Opened(backend, inputs, written, None, True)
+        return _Opened(backend, inputs, written, None)
 
     def _connect(self, stack: ExitStack, writable: bool) -> tuple[Any, bool]:
         """A read-write connection when asked and to be had at once (when others read

@@ -93,6 +93,9 @@ def test_a_folder_is_read_once_per_block_and_again_when_sessions_are_cut_otherwi
         agents = shop.metrics(OCTOBER).rows
         shop.metrics(MetricQuery(FIRST, LAST, by="shop"))
         shop.score("presale-standard", "2026-10")
+        # a call without a profile reads the folder cut by the default rules, which are
+        # the generic profile's (30 min): the same folder, not read again
+        assert shop.imported_entries("2026-10") is not None
         assert loads[0] == 1
         # a profile that cuts sessions without ids by another gap reads the folder again
         # (the demo's messages have ids; the rules still take part in the reading)
