@@ -93,3 +93,34 @@ def test_a_scorecard_reads_its_months_locks_in_one_query(
     finally:
         event.remove(engine, "before_cursor_execute", listen)
     assert len([s for s in seen if "FROM period_locks" in s]) == 1
+
+
+def test_a_scorecard_reads_the_months_entries_once_and_qa_decisions_only_for_qa_schemes(
+        app: FastAPI, client_for: Callable[..., TestClient]) -> None:
+    """Scoring the month (every agent's entries count) and listing the agent's entries
+    share one read of each entries table; QA decisions are read only for a scheme that
+    reviews chats (``qa:``): presale-standard has none, aftersale-4crown-qa has one."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    engine = app.state.cskpi.engine
+    listen = lambda conn, cur, sql, params, ctx, many: seen.append(sql)  # noqa: E731
+    mgr = client_for("mgr")
+
+    def tables_read(path: str) -> list[str]:
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            assert mgr.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        return [t for s in seen for t in ("grades", "events", "imported_corrections",
+                                          "qa_decisions", "qa_rubric")
+                if f"FROM {t} " in s or f"FROM {t}\n" in s]
+
+    plain = tables_read(f"/agents/A001/scorecard?period={PERIOD}")
+    assert sorted(plain) == ["events", "grades", "imported_corrections"], plain
+    with_qa = tables_read(
+        f"/agents/A001/scorecard?period={PERIOD}&scheme=aftersale-4crown-qa")
+    assert sorted(with_qa) == ["events", "grades", "imported_corrections", "qa_decisions",
+                               "qa_rubric"], with_qa

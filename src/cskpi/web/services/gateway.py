@@ -358,17 +358,18 @@ class DataGateway:
         version, text = stored
         return SchemeInForce(scheme, SchemeText(text, source=f"{scheme} v{version}"), version)
 
-    def _entered(self, period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any,
-                                             str]:
+    def _entered(self, period: str, *, qa: bool = True
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any, str]:
         """Grades, events and QA decisions entered in the app for the month, and a cache
-        key of them."""
+        key of them; ``qa=False``: no QA decisions (a scheme without ``qa:`` scores none,
+        so they are not read)."""
         entries = self.entries
         grades, events = (remembered(("entries", period), lambda: entries(period))
                           if entries else ([], []))
-        qa, qa_key = self.qa_decisions(period)
+        qa_decisions, qa_key = self.qa_decisions(period) if qa else (None, "")
         # what was entered is part of the key: a new grade gives a new score
-        return grades, events, qa, repr((sorted(map(repr, grades)), sorted(map(repr, events)),
-                                         qa_key))
+        return grades, events, qa_decisions, repr((sorted(map(repr, grades)),
+                                                   sorted(map(repr, events)), qa_key))
 
     def qa_decisions(self, period: str) -> tuple[Any, str]:
         """The month's QA decisions (:class:`cskpi.qa.engine.Decisions`, None when there
@@ -381,7 +382,8 @@ class DataGateway:
         return qa, repr((sorted(qa.dismissed), sorted((k, str(v)) for k, v in qa.rubric.items())))
 
     def _scored_ref(self, ref: str | SchemeText, period: str) -> Scored:
-        grades, events, qa, entered = self._entered(valid_period(period))
+        grades, events, qa, entered = self._entered(valid_period(period),
+                                                    qa=bool(self._loaded_ref(ref).qa))
         return self._cached(("score", ref, period, entered),
                             lambda: self.shop.score(ref, period, grades=grades,
                                                     events=events, qa_decisions=qa))
@@ -423,9 +425,11 @@ class DataGateway:
 
     def loaded(self, scheme: str) -> Scheme:
         """The version in force of a scheme, loaded."""
+        return self._loaded_ref(self.in_force(scheme).ref)
+
+    def _loaded_ref(self, ref: str | SchemeText) -> Scheme:
         from ...scoring.run import load
 
-        ref = self.in_force(scheme).ref
         return self._cached(("loaded", ref), lambda: load(ref))
 
     def schemes_covering(self, agent: Mapping[str, Any]) -> list[Scheme]:

@@ -430,34 +430,58 @@ def _day(value: Any) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
+@dataclass(frozen=True)
+class MonthRows:
+    """The grades, events and corrections of imported rows entered in the app for a month,
+    of every agent (grades by agent and item, events by date, corrections as stored)."""
+
+    grades: list[Grade]
+    events: list[Event]
+    corrections: list[ImportedCorrection]
+
+    def of(self, agent_id: str | None) -> MonthRows:
+        """Those of one agent (all with None), in the same order."""
+        if agent_id is None:
+            return self
+        return MonthRows([g for g in self.grades if g.agent_id == agent_id],
+                         [e for e in self.events if e.agent_id == agent_id],
+                         [c for c in self.corrections if c.agent_id == agent_id])
+
+
+def month_rows(db: Session, period: str) -> MonthRows:
+    """The month's entered rows of every agent, read once per reading request: a page that
+    scores the month (every agent's entries count) and lists one agent's reads them once."""
+    def read() -> MonthRows:
+        first, last = month_range(period)
+        return MonthRows(
+            grades=list(db.scalars(select(Grade).where(Grade.period == period)
+                                   .order_by(Grade.agent_id, Grade.item))),
+            events=list(db.scalars(select(Event).where(Event.date >= first, Event.date <= last)
+                                   .order_by(Event.date, Event.id))),
+            corrections=list(db.scalars(select(ImportedCorrection).where(
+                ImportedCorrection.period == period).order_by(ImportedCorrection.id))))
+
+    return remembered(("month-rows", period), read)
+
+
 def month_entries(db: Session, data: DataGateway, period: str,
                   agent_id: str | None = None) -> MonthEntries:
     """Every grade and event of a month (of one agent, or all), entered and imported."""
-    first, last = month_range(period)
-    grades = select(Grade).where(Grade.period == period)
-    events = select(Event).where(Event.date >= first, Event.date <= last)
-    if agent_id is not None:
-        grades = grades.where(Grade.agent_id == agent_id)
-        events = events.where(Event.agent_id == agent_id)
-    entered = list(db.scalars(grades.order_by(Grade.agent_id, Grade.item)))
+    entered = month_rows(db, period).of(agent_id)
     imported = data.imported(period)
 
     def mine(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [r for r in rows if agent_id is None or r["agent_id"] == agent_id]
 
-    keys = {(g.agent_id, g.item) for g in entered}
+    keys = {(g.agent_id, g.item) for g in entered.grades}
     imported_grades = mine(imported["grades"])
-    fixes = select(ImportedCorrection).where(ImportedCorrection.period == period)
-    if agent_id is not None:
-        fixes = fixes.where(ImportedCorrection.agent_id == agent_id)
     return MonthEntries(
-        grades=entered,
-        events=list(db.scalars(events.order_by(Event.date, Event.id))),
+        grades=entered.grades, events=entered.events,
         imported_grades=imported_grades, imported_events=mine(imported["events"]),
         complaints=mine(imported["complaints"]),
         replaced={(g["agent_id"], g["item"]) for g in imported_grades
                   if (g["agent_id"], g["item"]) in keys},
-        corrections={(c.imported_table, c.imported_key): c for c in db.scalars(fixes)})
+        corrections={(c.imported_table, c.imported_key): c for c in entered.corrections})
 
 
 def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
@@ -502,14 +526,11 @@ def entries_for(sessions: Any) -> Callable[[str], tuple[list[dict[str, Any]], li
     applies to them (:mod:`cskpi.scoring.corrections`)."""
 
     def read(period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        first, last = month_range(period)
-        with sessions() as db:
-            grades = [g.to_dict() for g in db.scalars(
-                select(Grade).where(Grade.period == period))]
-            events = [e.to_dict() for e in db.scalars(
-                select(Event).where(Event.date >= first, Event.date <= last))]
-            events += [c.to_dict() for c in db.scalars(
-                select(ImportedCorrection).where(ImportedCorrection.period == period))]
+        with sessions() as db:  # no query when the request has read the month already
+            rows = month_rows(db, period)
+            grades = [g.to_dict() for g in rows.grades]
+            events = [e.to_dict() for e in rows.events] + [c.to_dict()
+                                                          for c in rows.corrections]
         return grades, events
 
     return read
