@@ -179,7 +179,10 @@ def make_web_app(workspace: Path, gateway: DataGateway, database_url: str
     apps: list[FastAPI] = []
 
     def make(out: io.StringIO | None = None, **overrides: Any) -> FastAPI:
-        opts: dict[str, Any] = {"admin_password": ADMIN_PASSWORD, **FAST_ARGON2, **overrides}
+        # pages wait for figures computed again after an import (test_stale.py shows old
+        # ones): what a test asserts right after an import is the new data
+        opts: dict[str, Any] = {"admin_password": ADMIN_PASSWORD, "stale_after_s": 600,
+                                **FAST_ARGON2, **overrides}
         settings = make_settings(workspace, database_url=database_url, environ={}, **opts)
         app = create_app(settings, data=gateway, out=out)
         apps.append(app)

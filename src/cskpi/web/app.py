@@ -28,6 +28,7 @@ from .services.qa import decisions_for
 from .services.qarules import choice_for
 from .services.records import entries_for
 from .services.schemes import versions_for
+from .services.stale import STALE_PAGE, StalePage
 from .settings import WebSettings, make_settings
 from .templating import make_environment
 
@@ -73,6 +74,8 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
         templates=make_environment())
     # a page waits this long for the workspace another process writes, then answers 503
     app.state.cskpi.data.wait_s = settings.page_wait_s
+    # after new data arrives, pages show the old figures while new ones are computed
+    app.state.cskpi.data.stale_after_s = settings.stale_after_s
     # grades and events entered in this app count in its scores
     app.state.cskpi.data.entries = entries_for(sessions)
     # the scheme versions saved in this app's database are the ones scored
@@ -90,6 +93,11 @@ def create_app(settings: WebSettings, *, data: DataGateway | None = None,
         SHOP_TZ.set(gateway.timezone)  # months after the shop's current one are refused
         # a reading request reads each app-database record it needs once (REQUEST_MEMO)
         REQUEST_MEMO.set({} if request.method in ("GET", "HEAD") else None)
+        # a page (not the API, not a download) may show figures of the data before an
+        # import while new ones are computed, and says so (services.stale)
+        STALE_PAGE.set(StalePage() if request.method in ("GET", "HEAD")
+                       and not request.url.path.startswith((API_PREFIX + "/", "/reports/"))
+                       and "format" not in request.query_params else None)
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)

@@ -6,6 +6,7 @@ Every template sees ``t`` (the translator), ``f`` (the :class:`Formatter`), ``us
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from markupsafe import Markup
 from .i18n import Formatter, resolve_lang
 from .params import current_month, today
 from .services import exports
+from .services.stale import STALE_PAGE
 
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/overview", "web.nav.overview", ("admin", "manager")),
@@ -116,7 +118,7 @@ def render(request: Request, name: str,
     template = env.get_template(name)
     if cache_key is None:
         values = context() if callable(context) else context
-        html = template.render({**base, **values})
+        html = template.render({**base, **values, **stale_note(fmt)})
         return HTMLResponse(html, status_code=status_code, headers=headers)
     data = request.app.state.cskpi.data
     key = ("page", name, fmt.lang, *cache_key)
@@ -124,13 +126,23 @@ def render(request: Request, name: str,
 
     def content() -> Markup:  # the whole page once, keeping what lies between the marks
         values = context() if callable(context) else context
-        rendered.append(template.render({**base, **values, "mark_content": True}))
+        rendered.append(template.render({**base, **values, "mark_content": True,
+                                         **stale_note(fmt)}))
         inner = rendered[0].split(CONTENT_MARK, 2)[1]
         return Markup(inner)
 
-    cached = data.cached(key, content)
+    cached = data.cached(key, content, again=False)  # it needs the request
     if rendered:  # this request rendered it: the same page, without the marks
         html = rendered[0].replace(CONTENT_MARK, "")
     else:
-        html = template.render({**base, "cached_content": cached})
+        html = template.render({**base, "cached_content": cached, **stale_note(fmt)})
     return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def stale_note(fmt: Formatter) -> dict[str, str]:
+    """``stale_since`` (when the data changed, in words) for a page that shows figures of
+    the data before a change while new ones are computed (:mod:`.services.stale`)."""
+    page = STALE_PAGE.get()
+    if page is None or page.since is None:
+        return {}
+    return {"stale_since": fmt.datetime(dt.datetime.fromtimestamp(page.since, dt.UTC))}

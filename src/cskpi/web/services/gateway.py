@@ -45,6 +45,7 @@ from ...shop import DEFAULT_TZ, ImportCheck, Shop
 from ...store.files import LockWait, waiting, written_by_another
 from ...store.workspace import ImportReport
 from .importer import check_in_child, import_in_child
+from .stale import MISSING, STALE_PAGE, OldFigures, StalePage
 
 if TYPE_CHECKING:
     from ...scheme import Scheme
@@ -160,8 +161,15 @@ class DataGateway:
         # how long a call waits for the workspace another process writes (None: as
         # CSKPI_WORKSPACE_WAIT_S says; the app sets its page_wait_s)
         self.wait_s: float | None = None
+        # how long a page waits for a figure being computed again after the data changed
+        # before it is shown the old one (:mod:`.stale`); None: pages wait for new ones
+        self.stale_after_s: float | None = None
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
+        # how each cached figure is computed (to compute it again after a change)
+        self._computes: dict[tuple[Any, ...], Callable[[], Any]] = {}
+        self._old = OldFigures(self._cached)
+        self._computing = threading.local()  # this thread computes under the lock
         self._seen: tuple[int, ...] | None = None  # the file as our last call left it
         # bumped by an import through the app (see forget): the cache kept under another
         # number is forgotten by the next call
@@ -188,32 +196,89 @@ class DataGateway:
         until the writer (an import storing) commits, the data is what it was."""
         generation = self._generation  # read once: a later bump is the next call's
         if generation != self._cleared:
-            self._cache.clear()
+            self._forget_cache()
             self._cleared = generation
         elif self._signature() != self._seen and not (key in self._cache
                                                       and self._being_written()):
-            self._cache.clear()
+            self._forget_cache()
 
-    def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    def _forget_cache(self) -> None:
+        """Drop every cached figure (the lock is held); pages may be shown them while
+        they are computed again (:mod:`.stale`)."""
+        if self.stale_after_s is not None:
+            self._old.keep({k: v for k, v in self._cache.items() if k in self._computes},
+                           self._computes)
+        self._cache, self._computes = {}, {}
+
+    def cached(self, key: tuple[Any, ...], compute: Callable[[], T], *,
+               again: bool = True) -> T:
         """``compute()`` once per key until the workspace changes; calls are serialised.
 
         Page areas with their own core calls use this rather than adding methods here;
-        start the key with the area's name so keys never collide.
+        start the key with the area's name so keys never collide.  ``again=False``: after
+        a change, the result is not computed again in the background nor shown as it was
+        (``compute`` needs the request, as a page's rendering does).
         """
-        return self._cached(key, compute)
+        return self._cached(key, compute, again=again)
 
-    def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        with self._lock:
-            self._forget_if_changed(key)
-            if key in self._cache:
-                return self._cache[key]  # type: ignore[no-any-return]
-            try:
-                with waiting(LockWait(self.wait_s)):
-                    value = compute()
-            finally:
-                self._seen = self._signature()
-            self._cache[key] = value
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], T], *,
+                again: bool = True) -> T:
+        page = STALE_PAGE.get() if self.stale_after_s is not None else None
+        if page is not None and not again and self._old.values is not None:
+            # a page's own work (its rendering) while figures are computed again: done
+            # without waiting for the lock the refresh holds, and not kept
+            return compute()
+        if not again:
+            page = None
+        while True:
+            if page is not None:
+                found = self._old_or_new(key, page)
+                if found is not MISSING:
+                    return found  # type: ignore[no-any-return]
+            with self._lock:
+                self._forget_if_changed(key)
+                if key in self._cache:
+                    return self._cache[key]  # type: ignore[no-any-return]
+                if page is not None and key in (self._old.values or ()):
+                    continue  # being computed again: waited for, or shown as it was
+                depth = getattr(self._computing, "depth", 0)
+                self._computing.depth = depth + 1
+                try:
+                    with waiting(LockWait(self.wait_s)):
+                        value = compute()
+                finally:
+                    self._computing.depth = depth
+                    self._seen = self._signature()
+                if page is not None and page.served:
+                    return value  # drawn from old figures: not kept as new
+                self._cache[key] = value
+                if again:
+                    self._computes[key] = compute
+            self._old.refreshed()
             return value
+
+    def _old_or_new(self, key: tuple[Any, ...], page: StalePage) -> Any:
+        """A page's figure while the data's figures are computed again: the new one when
+        it is there or comes within :attr:`stale_after_s`, else the old one (and the page
+        says so); :data:`MISSING` when ``key`` has no old figure."""
+        old = self._old.values
+        if old is None or key not in old:
+            return MISSING
+        if page.served:  # one page, one state of the data
+            return old[key]
+        new = self._cache.get(key, MISSING)
+        if new is not MISSING:
+            return new
+        if not getattr(self._computing, "depth", 0):  # holding the lock, waiting is useless
+            self._old.want(key)
+            self._old.wait(lambda: key in self._cache, old, self.stale_after_s or 0.0)
+            new = self._cache.get(key, MISSING)
+            if new is not MISSING:
+                return new
+        if self._old.values is not old:
+            return MISSING  # the refresh ended or the data changed again: ask again
+        page.since = self._old.since
+        return old[key]
 
     def _being_written(self) -> bool:
         """Whether another process holds the workspace for writing (asked at most every
@@ -264,9 +329,10 @@ class DataGateway:
         self._generation = next(self._bumps)
 
     def clear(self) -> None:
-        """Forget every cached result (once a call in progress has ended)."""
+        """Forget every cached result (once a call in progress has ended), old ones too."""
         with self._lock:
-            self._cache.clear()
+            self._cache, self._computes = {}, {}
+            self._old.drop()
             self._seen = None
 
     # --- reads ---------------------------------------------------------------------------
@@ -310,8 +376,8 @@ class DataGateway:
         if not self._lock.acquire(blocking=False):
             return self._timezone or DEFAULT_TZ
         try:
-            self._timezone = self._cached(("timezone",),
-                                          lambda: self.shop.timezone())
+            self._timezone = self._cached(("timezone",), lambda: self.shop.timezone(),
+                                          again=False)  # the lock is held: never wait
         except CskpiError:  # a damaged workspace: its pages say so; months use the default
             return self._timezone or DEFAULT_TZ
         finally:
