@@ -57,8 +57,17 @@ def _locale(name: str) -> Locale:
 
 def _formatted(d: Decimal, pattern: str, places: int, lang: str | None) -> str:
     """``d`` (rounded to ``places``) in a Babel number pattern, as ``format_decimal``
-    writes it, the pattern and locale parsed once."""
-    number_pattern, locale = _pattern(pattern), _locale(locale_of(lang))
+    writes it, the pattern and locale parsed once; a value written before is not written
+    again (a page of a hundred agents repeats most of its figures from one view to the
+    next).  Keyed by the value's text: equal values of another sign or exponent
+    (``-0.00``, ``1.0``) are other keys."""
+    return _formatted_text(str(d), pattern, places, locale_of(lang))
+
+
+@lru_cache(maxsize=16384)
+def _formatted_text(text: str, pattern: str, places: int, locale_name: str) -> str:
+    d = Decimal(text)
+    number_pattern, locale = _pattern(pattern), _locale(locale_name)
     if d.is_finite() and d.adjusted() + places + 2 <= getcontext().prec:
         return number_pattern.apply(d, locale)
     with localcontext() as ctx:  # Babel quantizes in the current context: room for any size

@@ -43,3 +43,34 @@ def test_dates_and_months():
     assert format_period("2026-10") == "October 2026"
     assert format_period("2026-10", "zh_CN") == "2026年10月"
     assert format_date(dt.date(2026, 10, 5), "zh_CN") == "2026年10月5日"
+
+
+def test_a_figure_written_again_reads_as_babel_writes_it() -> None:
+    """Figures are written once per value, pattern and language, then remembered: the
+    remembered text is Babel's ``format_decimal`` of the same rounded value, a first time
+    and again, for values of every size and both signs of zero."""
+    from decimal import localcontext
+
+    from babel.numbers import format_decimal as babel_decimal
+
+    from cskpi.units import format_money, format_number, rounded
+
+    def format_decimal(d: Decimal, pattern: str, locale: str) -> str:
+        with localcontext() as ctx:  # room for 10^27 to cents
+            ctx.prec = 60
+            return babel_decimal(d, pattern, locale=locale)
+
+    values = [Decimal("-0.001"), Decimal("0.001"), Decimal("-0"), 0, 1, Decimal("1.0"),
+              Decimal("1.005"), 2.675, -1234.5, 10 ** 27, Decimal("1e-9"), 98765.4321]
+    for lang, locale in (("en", "en"), ("zh_CN", "zh_Hans_CN")):
+        for value in values:
+            for places in (0, 1, 2):
+                pattern = "#,##0" + ("." + "#" * places if places else "")
+                d = rounded(value, places)
+                expected = format_decimal(d, pattern, locale=locale)
+                assert format_number(value, lang, places) == expected  # written
+                assert format_number(value, lang, places) == expected  # remembered
+            money = rounded(value, 2)
+            text = format_decimal(abs(money), "#,##0.00", locale=locale)
+            assert format_money(value, lang) == ("-¥" if money < 0 else "¥") + text
+            assert format_money(value, lang) == ("-¥" if money < 0 else "¥") + text
