@@ -189,18 +189,23 @@ class DataGateway:
                 sig += [0, 0]
         return tuple(sig)
 
-    def _forget_if_changed(self, key: tuple[Any, ...]) -> None:
+    def _forget_if_changed(self) -> bool:
         """Forget the cache (the lock is held) when an import through the app ended
         (:meth:`forget`), or another process changed the file (or it was never read) —
-        but not while another process holds it for writing and ``key``'s result is kept:
-        until the writer (an import storing) commits, the data is what it was."""
+        but not while another process holds it for writing: until the writer (an import
+        storing) commits, the data is what it was, and the cache is forgotten once, when
+        the writer is done.  Returns whether another process is writing (then what is
+        computed meanwhile may be of the data before or after its commit: it is not kept,
+        and the file is not taken as seen)."""
         generation = self._generation  # read once: a later bump is the next call's
         if generation != self._cleared:
             self._forget_cache()
             self._cleared = generation
-        elif self._signature() != self._seen and not (key in self._cache
-                                                      and self._being_written()):
+        elif self._signature() != self._seen:
+            if self._being_written():
+                return True
             self._forget_cache()
+        return False
 
     def _forget_cache(self) -> None:
         """Drop every cached figure (the lock is held); pages may be shown them while
@@ -236,7 +241,7 @@ class DataGateway:
                 if found is not MISSING:
                     return found  # type: ignore[no-any-return]
             with self._lock:
-                self._forget_if_changed(key)
+                writing = self._forget_if_changed()
                 if key in self._cache:
                     return self._cache[key]  # type: ignore[no-any-return]
                 if page is not None and key in (self._old.values or ()):
@@ -248,9 +253,10 @@ class DataGateway:
                         value = compute()
                 finally:
                     self._computing.depth = depth
-                    self._seen = self._signature()
-                if page is not None and page.served:
-                    return value  # drawn from old figures: not kept as new
+                    if not writing:
+                        self._seen = self._signature()
+                if writing or (page is not None and page.served):
+                    return value  # of uncertain data, or drawn from old figures: not kept
                 self._cache[key] = value
                 if again:
                     self._computes[key] = compute
@@ -295,7 +301,7 @@ class DataGateway:
         depends on, so that a result computed while the workspace changed is never found
         under the new state (two calls may compute one key at once; the later is kept)."""
         with self._lock:
-            self._forget_if_changed(key)
+            self._forget_if_changed()
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
         value = compute()
