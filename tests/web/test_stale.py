@@ -97,6 +97,22 @@ def test_a_new_figure_ready_within_the_wait_is_shown_and_the_page_is_not_marked(
     assert value == ("new", 1) and not page.served
 
 
+def test_a_page_of_several_figures_waits_stale_after_s_in_all(data: DataGateway) -> None:
+    """a is computed again after 60 % of the wait, b not at all: the page shows the new a
+    and the old b after one wait in all (2.0 s), not a wait for each (1.2 + 2.0 s)."""
+    computes = changed(data, {("t", "a"): 1, ("t", "b"): 2})
+    a_again, b_again = computes[("t", "a")], computes[("t", "b")]
+    data.stale_after_s = 2.0
+    threading.Timer(1.2, a_again.release.set).start()
+    start = time.monotonic()
+    (a, b), page = as_page(lambda: (data.cached(("t", "a"), a_again),
+                                    data.cached(("t", "b"), b_again)))
+    took = time.monotonic() - start
+    assert (a, b) == (("new", 1), 2) and page.served
+    assert 2.0 <= took < 2.8, took
+    b_again.release.set()
+
+
 def test_without_a_page_a_request_waits_for_the_new_figure(data: DataGateway) -> None:
     """The API, downloads and writes run without a StalePage: never an old figure."""
     blocked = changed(data, {("t", "a"): 1})[("t", "a")]

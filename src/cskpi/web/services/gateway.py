@@ -277,7 +277,8 @@ class DataGateway:
             return new
         if not getattr(self._computing, "depth", 0):  # holding the lock, waiting is useless
             self._old.want(key)
-            self._old.wait(lambda: key in self._cache, old, self.stale_after_s or 0.0)
+            self._old.wait(lambda: key in self._cache, old,
+                           page.left(self.stale_after_s or 0.0))
             new = self._cache.get(key, MISSING)
             if new is not MISSING:
                 return new

@@ -44,6 +44,16 @@ class StalePage:
     """One page request's use of old figures (set by the app's middleware for pages)."""
 
     since: float | None = None  # when the data the page shows was replaced (epoch s)
+    # until when the page waits for new figures (monotonic s; set by its first wait): a
+    # page of several figures waits stale_after_s in all, not that long for each
+    deadline: float | None = None
+
+    def left(self, wait_s: float) -> float:
+        """How long the page may still wait for new figures."""
+        now = time.monotonic()
+        if self.deadline is None:
+            self.deadline = now + wait_s
+        return max(0.0, self.deadline - now)
 
     @property
     def served(self) -> bool:
