@@ -75,7 +75,7 @@ class WebSettings(BaseSettings):
     page_wait_s: float = Field(default=5.0, ge=0, le=600, description=(
         "how long a page waits for the workspace while another process writes it (an "
         "import, cskpi report), seconds; then it answers 503 with Retry-After"))
-    stale_after_s: float = Field(default=1.0, ge=0, le=600, description=(
+    stale_after_s: float = Field(default=0.5, ge=0, le=600, description=(
         "after new data arrives (an import), how long a page waits for a figure being "
         "computed again before it shows the figure as it was, with a note saying so, "
         "seconds (the API and downloads always wait for the new figures)"))
