@@ -159,8 +159,14 @@ def format_value(value: Any, unit: str, lang: str | None = "en") -> str:
 
 
 def format_date(value: dt.date, lang: str | None = "en") -> str:
-    """A day: ``Oct 5, 2026`` / ``2026年10月5日``."""
-    return _babel_date(value, format="medium", locale=locale_of(lang))
+    """A day: ``Oct 5, 2026`` / ``2026年10月5日`` (a day written before is remembered)."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return _format_day(day, locale_of(lang))
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: dt.date, locale: str) -> str:
+    return _babel_date(day, format="medium", locale=locale)
 
 
 def format_period(period: str, lang: str | None = "en") -> str:

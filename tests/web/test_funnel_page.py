@@ -112,3 +112,25 @@ def test_an_agent_sees_their_own_lost_list(client_for: Callable[..., TestClient]
         rows["A001"]["lost_customers"])
     assert "/agents/A001/lost" in agent.get("/agents/A001/scorecard").text  # in the menu
     assert agent.get("/agents/A004/lost").status_code == 403
+
+
+def test_a_long_lost_list_is_shown_a_page_at_a_time_and_downloaded_whole(
+        client_for: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agent's month at 10M messages lost thousands of inquiries (the page was 1.5 MB):
+    it shows PAGE_ROWS of them (here 2) with links between pages; the download holds
+    every one."""
+    from cskpi.web.services import activity
+
+    monkeypatch.setattr(activity, "PAGE_ROWS", 2)
+    agent = client_for("a001")
+    first = agent.get(f"/agents/A001/lost?period={PERIOD}").text
+    total = int(re.search(r'id="lost-count" data-total="(\d+)"', first).group(1))
+    assert total > 2  # else the test shows nothing
+    pages = [re.findall(r'<tr data-session="([^"]+)"', agent.get(
+        f"/agents/A001/lost?period={PERIOD}&page={n}").text) for n in (1, 2)]
+    assert [len(p) for p in pages] == [2, min(2, total - 2)]
+    assert not set(pages[0]) & set(pages[1])
+    assert 'rel="next"' in first and "Rows 1–2 of" in first
+    csv = agent.get(f"/agents/A001/lost?period={PERIOD}&format=csv")
+    assert csv.status_code == 200
+    assert len(csv.text.strip().splitlines()) == total + 1  # a header and every inquiry

@@ -305,3 +305,17 @@ def test_a_rejected_appeal_keeps_the_hit_and_the_agent_reads_why(
 def _fresh(gateway: DataGateway) -> Iterator[None]:
     yield
     gateway.clear()
+
+
+def test_a_long_queue_is_shown_a_page_at_a_time_and_downloaded_whole(
+        mgr: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big shop's month queues thousands of sessions (the page was 9.5 MB at 10M
+    messages): it shows PAGE_ROWS of them (here 3 of the 4) with a link to the next."""
+    from cskpi.web.services import activity
+
+    monkeypatch.setattr(activity, "PAGE_ROWS", 3)
+    first = mgr.get(f"/qa?period={PERIOD}")
+    second = mgr.get(f"/qa?period={PERIOD}&page=2")
+    shown = [re.findall(r'id="row-(Q\d)"', p.text) for p in (first, second)]
+    assert [len(s) for s in shown] == [3, 1] and not set(shown[0]) & set(shown[1])
+    assert 'rel="next"' in first.text and 'rel="prev"' in second.text

@@ -136,6 +136,7 @@ MonthQuery = Annotated[Month | None, Query(description=f"{MONTH_HELP}; default t
                                            examples=["2026-10"])]
 MonthPath = Annotated[Month, Path(description=MONTH_HELP, examples=["2026-10"])]
 MonthForm = Annotated[Month, Form(description=MONTH_HELP)]
+PageQuery = Annotated[int, Query(ge=1, le=1_000_000)]  # the page of a long list (1-based)
 
 
 # --- weeks and ranges of days (issue #20) ------------------------------------------------

@@ -133,6 +133,19 @@ def valid_period(period: str) -> str:
     return period
 
 
+_LOCKS: dict[Path, threading.RLock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def workspace_lock(path: Path) -> threading.RLock:
+    """The lock that serialises this process's calls to one workspace file: every gateway
+    of the file shares it (two gateways computing at once, one of them in the background
+    after the data changed, would write the file's caches at the same time)."""
+    key = path.resolve()
+    with _LOCKS_LOCK:
+        return _LOCKS.setdefault(key, threading.RLock())
+
+
 class DataGateway:
     """Cached, serialised access to one workspace through the core facade."""
 
@@ -164,7 +177,7 @@ class DataGateway:
         # how long a page waits for a figure being computed again after the data changed
         # before it is shown the old one (:mod:`.stale`); None: pages wait for new ones
         self.stale_after_s: float | None = None
-        self._lock = threading.RLock()
+        self._lock = workspace_lock(self.workspace)
         self._cache: dict[tuple[Any, ...], Any] = {}
         # how each cached figure is computed (to compute it again after a change)
         self._computes: dict[tuple[Any, ...], Callable[[], Any]] = {}

@@ -14,6 +14,7 @@ from ....period import Period
 from ...deps import CurrentUser, DataDep, PeriodAny
 from ...errors import NoData
 from ...i18n import Formatter
+from ...params import PageQuery
 from ...services.activity import (
     Whose,
     feedback,
@@ -70,8 +71,6 @@ def heatmap_page(request: Request, data: DataDep, scope: ScopeDep) -> Response:
 
     return render(request, "heatmap.html", context, cache_key=(*_key(scope), data.profile))
 
-
-PageQuery = Annotated[int, Query(ge=1, le=1_000_000)]
 
 
 @router.get("/reviews", response_class=HTMLResponse)

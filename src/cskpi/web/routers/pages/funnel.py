@@ -24,7 +24,8 @@ from ...deps import (
     client_ip,
 )
 from ...errors import Forbidden, NotFound
-from ...params import MonthForm
+from ...params import MonthForm, PageQuery
+from ...services.activity import paged
 from ...services.lost import FUNNEL_KEYS, REMIND_KEYS, funnel, lost_list, record_relabel, relabels
 from ...templating import render
 
@@ -34,24 +35,31 @@ router = APIRouter()
 @router.get("/funnel", response_class=HTMLResponse)
 def funnel_page(request: Request, principal: ManagerUser, db: DbDep, data: DataDep,
                 period: PeriodDep) -> HTMLResponse:
-    """The period's funnel, lost reasons, curves and reminders."""
-    view = funnel(data, period, relabels(db))
-    return render(request, "funnel.html", {"v": view, "funnel_keys": FUNNEL_KEYS,
-                                           "remind_keys": REMIND_KEYS})
+    """The period's funnel, lost reasons, curves and reminders (the page's content is kept
+    per period and managers' relabels until the data changes)."""
+    labels = relabels(db)
+    return render(request, "funnel.html",
+                  lambda: {"v": funnel(data, period, labels), "funnel_keys": FUNNEL_KEYS,
+                           "remind_keys": REMIND_KEYS},
+                  cache_key=(period.key, tuple(sorted(labels.items()))))
 
 
 @router.get("/agents/{agent_id}/lost", response_class=HTMLResponse)
 def agent_lost_page(request: Request, agent_id: str, principal: AgentAccess, db: DbDep,
-                    data: DataDep, period: PeriodDep) -> HTMLResponse:
-    """One agent's lost inquiries of the period, each with its reason and evidence."""
+                    data: DataDep, period: PeriodDep, page: PageQuery = 1) -> HTMLResponse:
+    """One agent's lost inquiries of the period, each with its reason and evidence, a
+    page of them at a time (the download holds every one)."""
     agent = data.agent(agent_id)
     if agent is None:
         raise NotFound("web.error.agent_unknown", agent=agent_id)
     items = lost_list(data, period, relabels(db), agent_id)
     from ...services.lost import taxonomy
 
+    shown = paged(items, page)
+    query = {**dict(period.query), **({"page": shown.page} if shown.page > 1 else {})}
     return render(request, "lost_agent.html", {"agent": agent, "period": period,
-                                               "items": items, "tax": taxonomy()})
+                                               "items": items, "shown": shown,
+                                               "query": query, "tax": taxonomy()})
 
 
 @router.get("/funnel/sessions/{session_id}", response_class=HTMLResponse)

@@ -30,7 +30,8 @@ from ...deps import (
 )
 from ...errors import Forbidden, NotFound
 from ...forms import FormError, form_error, kept
-from ...params import MonthForm, MonthQuery
+from ...params import MonthForm, MonthQuery, PageQuery
+from ...services.activity import paged
 from ...services.gateway import DataGateway
 from ...services.qa import (
     MAX_TEXT,
@@ -55,11 +56,15 @@ Saved = Literal["confirm", "dismiss", "rubric", "appeal", "upheld", "rejected"]
 
 def _queue(request: Request, db: Session, data: DataGateway, period: str, *,
            saved: str | None = None, form: int | None = None,
-           values: dict[str, str] | None = None, error: FormError | None = None) -> Response:
+           values: dict[str, str] | None = None, error: FormError | None = None,
+           page: int = 1) -> Response:
     rules = data.qa_loaded(period)
+    rows = review_rows(db, data, period)
+    shown = paged(rows, page)  # a big shop's month queues thousands: a page at a time
     return render(request, "qa.html", {
         "period": period, "rules": rules, "use": in_use(db, data, period),
-        "rows": review_rows(db, data, period),
+        "rows": rows, "shown": shown,
+        "query": {"period": period, **({"page": shown.page} if shown.page > 1 else {})},
         "appeals": open_appeals(db, period), "saved": saved, "form": form,
         "values": values or {}, "error": error, "max_text": MAX_TEXT},
         status_code=error.status if error else 200)
@@ -67,9 +72,11 @@ def _queue(request: Request, db: Session, data: DataGateway, period: str, *,
 
 @router.get("/qa", response_class=HTMLResponse)
 def qa_page(request: Request, principal: QaReviewerUser, db: DbDep, data: DataDep,
-            period: MonthQuery = None, saved: Saved | None = None) -> Response:
-    """The month's review queue and the open appeals (decided by managers and admins)."""
-    return _queue(request, db, data, period or data.latest_period(), saved=saved)
+            period: MonthQuery = None, saved: Saved | None = None,
+            page: PageQuery = 1) -> Response:
+    """The month's review queue, a page at a time (its download holds every row), and the
+    open appeals (decided by managers and admins)."""
+    return _queue(request, db, data, period or data.latest_period(), saved=saved, page=page)
 
 
 def _refusal(request: Request, exc: Exception) -> FormError:
