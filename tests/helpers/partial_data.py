@@ -110,7 +110,8 @@ def restrict(inp: Inputs, present: frozenset[str]) -> Inputs:
     materialize = None
     if isinstance(inp.materialize, TempTables):  # DuckDB: shared tables as temp tables
         materialize = TempTables(inp.materialize.backend, inp.materialize.con)
-    return Inputs(tables, inp.tz, to_local=inp.to_local, materialize=materialize)
+    return Inputs(tables, inp.tz, to_local=inp.to_local, materialize=materialize,
+                  number_sessions=inp.number_sessions)
 
 
 def expected_missing(m: Metric, present: frozenset[str], *, by: str,

@@ -10,8 +10,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
+import cskpi.data.validate as validate_module
 import cskpi.shop as shop_module
 from cskpi.data.demo import generate
 from cskpi.errors import UsageError
@@ -104,6 +106,24 @@ def test_a_folder_is_read_once_per_block_and_again_when_sessions_are_cut_otherwi
         assert loads[0] == 2
     # the folder's figures are the workspace's
     assert agents == Shop(ws).metrics(OCTOBER, use_cache=False).rows
+
+
+def test_a_folder_computed_on_is_not_digested_and_an_import_digests_every_file(
+        demo, tmp_path, monkeypatch) -> None:
+    """metrics --data stores nothing and logs no import: no file's SHA-256 is taken (the
+    700 MB chat log's cost half a second of a core); an import still takes each."""
+    data, _ = demo
+    digests = _count(monkeypatch, validate_module, "file_sha256")
+    files = len(list(data.glob("*.csv")))
+    assert files == 13  # the demo's tables, every one a file
+    assert Shop(data=data).metrics(OCTOBER).rows
+    assert digests[0] == 0
+    report = Shop(tmp_path / "new.duckdb").import_folder(data)
+    assert digests[0] == files
+    with duckdb.connect(str(tmp_path / "new.duckdb"), read_only=True) as con:
+        logged = con.execute("SELECT count(*), count(DISTINCT sha256), "
+                             "min(length(sha256)) FROM _imports").fetchone()
+    assert report.added and logged == (files, files, 64)
 
 
 def test_a_scheme_is_a_name_a_text_or_an_object(demo) -> None:

@@ -56,6 +56,11 @@ def _builtin(name: str, args: tuple[Any, ...]) -> Any:
                                    signature=(args, dt.timestamp))
 
 
+# DuckDB's sessions input numbers its rows (the stored table's rowid): the session facts'
+# work per round is keyed by that number, which sorts and groups faster than the id
+SESSION_NUMBER = "_session_number"
+
+
 @dataclass
 class Inputs:
     """Ibis tables of the logical inputs; a table absent from the data is None.
@@ -79,6 +84,9 @@ class Inputs:
     # a read-write workspace connection: what is derived from the inputs may be kept in it
     # (QA results); False for a read-only workspace and for a data folder
     writable: bool = False
+    # the sessions table has a SESSION_NUMBER column, one number per session (its id
+    # is the table's key); not on Spark, whose rows have no such number
+    number_sessions: bool = False
 
     def shared(self, key: str, build: Any) -> Any:
         """``build()`` once, materialised."""
@@ -106,7 +114,7 @@ class Inputs:
                 tables[name] = t.filter(t.session_id.isin(session_ids.session_id))
         return Inputs(tables, self.tz, memo=self.memo,
                       scope=f"{self.scope}restricted{len(self.memo)}:", to_local=self.to_local,
-                      materialize=self.materialize)
+                      materialize=self.materialize, number_sessions=self.number_sessions)
 
     def release(self) -> None:
         """Drop every materialised table (before the connection closes)."""
@@ -202,6 +210,8 @@ def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str,
             local=lambda c: local_sql(tz, f"epoch_us({ident(c)})",
                                       f"timezone({lit(tz)}, {ident(c)})"),
         )
+        if name == "sessions":
+            select += f", rowid AS {SESSION_NUMBER}"
         # _import_id lets the facts cache read only what an import added (the engine
         # never uses it; a filter on it skips whole row groups of older imports)
         tables[name] = view(backend, con, f"cskpi_in_{name}",
@@ -214,7 +224,7 @@ def duckdb_inputs(backend: Any, con: duckdb.DuckDBPyConnection, tz: str,
     local = _builtin("cskpi_local", (dt.timestamp,))
     return Inputs(tables, tz, to_local=lambda e: local(e),
                   materialize=TempTables(backend, con, sql_store), sql_store=sql_store,
-                  writable=writable)
+                  writable=writable, number_sessions=True)
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out: Path) -> list[str]:

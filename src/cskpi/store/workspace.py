@@ -548,10 +548,11 @@ def load_folder(con: duckdb.DuckDBPyConnection, folder: Path, tz: str, tmp_dir: 
     (``--data``): the checks of an import, all or nothing (:class:`ValidationFailed`),
     without a workspace file to write, compress, checkpoint and open again.  Returns
     the warnings.  ``chat_text=False``: the messages' text is kept as a digest only (see
-    :func:`~cskpi.data.validate.type_table`)."""
+    :func:`~cskpi.data.validate.type_table`).  The files are not digested (SHA-256):
+    no import is logged."""
     result = stage_folder(con, folder, tz, tmp_dir, None, None, encoding=encoding,
                           sessions=sessions, import_id=FIRST_IMPORT, temp=True,
-                          chat_text=chat_text)
+                          chat_text=chat_text, digest=False)
     if not result.ok:
         raise ValidationFailed(result.issues)
     for staged in result.staged.values():

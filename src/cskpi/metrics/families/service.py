@@ -16,7 +16,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from ..inputs import Inputs
+from ..inputs import SESSION_NUMBER, Inputs
 from ..profiles import Profile
 from .common import (
     BUCKET_COL,
@@ -68,7 +68,9 @@ def base_of_facts(facts: ir.Table) -> ir.Table:
 
 
 def _base_from_messages(inp: Inputs) -> ir.Table:
-    s = inp.get("sessions").select(*BASE_COLUMNS)
+    # the sessions' numbers, when they have some, key the facts' rounds (session_facts)
+    s = inp.get("sessions")
+    s = s.select(*BASE_COLUMNS, *([SESSION_NUMBER] if inp.number_sessions else []))
     m = inp.get("messages")
     if m is not None:
         agent = m.sender == "agent"
@@ -98,7 +100,7 @@ def _base_from_messages(inp: Inputs) -> ir.Table:
 
 
 def rounds_table(inp: Inputs, p: Profile, base: ir.Table, with_local: bool = False,
-                 with_first: bool = True) -> ir.Table:
+                 with_first: bool = True, key: str = "session_id") -> ir.Table:
     """One row per round of the human stage of each session in ``base``.
 
     A round starts at the first customer message after the human start that is not
@@ -106,7 +108,9 @@ def rounds_table(inp: Inputs, p: Profile, base: ir.Table, with_local: bool = Fal
     ``bot_replies_count``).  A transfer opens a round at the transfer time.  At equal
     timestamps the customer's message comes first.  Agent messages with no open round
     (proactive greetings) answer nothing.  Sessions without a human agent have no rounds.
-    Columns: session_id, k (0-based), start_utc (and start_local with ``with_local`` or a
+    ``key``: the column of ``base`` telling its sessions apart, which the rounds carry
+    (``session_id``, or the sessions' number, see :func:`session_facts`).
+    Columns: ``key``, k (0-based), start_utc (and start_local with ``with_local`` or a
     service window), reply_utc, resp (s), answered, in_w (start inside the service
     window), first (the session's first round; not with ``with_first=False``: it takes a
     window over every round).
@@ -115,22 +119,23 @@ def rounds_table(inp: Inputs, p: Profile, base: ir.Table, with_local: bool = Fal
     # local wall-clock time is needed only to test rounds against a service window
     local = with_local or p.service_window is not None
     human = base.filter(base.agent_id.notnull()).select(
-        "session_id", "human_utc", "human_local", has_transfer=base.transfer_ts_utc.notnull())
+        *dict.fromkeys(("session_id", key)), "human_utc", "human_local",
+        has_transfer=base.transfer_ts_utc.notnull())
     reply_senders = ["agent", "bot"] if p.bot_replies_count else ["agent"]
     msgs = m.filter(m.sender.isin(["customer", *reply_senders])).select(
         "session_id", "ts_utc", is_reply=m.sender.isin(reply_senders))
     j = msgs.inner_join(human, "session_id")
-    j = j.filter(j.ts_utc >= j.human_utc).select("session_id", "ts_utc", "is_reply")
+    j = j.filter(j.ts_utc >= j.human_utc).select(key, "ts_utc", "is_reply")
     # a transfer opens a round at the human start, even before the customer writes again
     opening = human.filter(human.has_transfer).select(
-        "session_id", ts_utc=human.human_utc, is_reply=ibis.literal(False))
+        key, ts_utc=human.human_utc, is_reply=ibis.literal(False))
     events = j.union(opening)
     # at equal timestamps the customer's message (is_reply false) sorts first
-    w = ibis.window(group_by="session_id", order_by=[events.ts_utc, events.is_reply],
+    w = ibis.window(group_by=key, order_by=[events.ts_utc, events.is_reply],
                     rows=(None, 0))
     r = events.is_reply.cast("int64")
     events = events.mutate(k=r.sum().over(w) - r)
-    rounds = events.group_by(["session_id", "k"]).agg(
+    rounds = events.group_by([key, "k"]).agg(
         start_utc=events.ts_utc.min(where=~events.is_reply),
         reply_utc=events.ts_utc.min(where=events.is_reply),
     )
@@ -146,7 +151,7 @@ def rounds_table(inp: Inputs, p: Profile, base: ir.Table, with_local: bool = Fal
                            answered=rounds.reply_utc.notnull())
     if not with_first:
         return rounds
-    return rounds.mutate(first=rounds.k == rounds.k.min().over(group_by="session_id"))
+    return rounds.mutate(first=rounds.k == rounds.k.min().over(group_by=key))
 
 
 def session_facts(inp: Inputs, p: Profile, session_ids: ir.Table | None = None,
@@ -169,7 +174,11 @@ def session_facts(inp: Inputs, p: Profile, session_ids: ir.Table | None = None,
         return base.select(*cols).mutate(
             **{c: zero for c in ROUND_COUNTS}, response_s_in_window=ibis.literal(0.0, "float64"),
             first_response_s=ibis.null("float64"))
-    rounds = rounds_table(inp, p, base, with_first=False)
+    # the rounds of the sessions keyed by their numbers when they have some: DuckDB
+    # sorts nine million chat events (and groups the rounds) by an integer a sixth
+    # faster than by the session id
+    key = SESSION_NUMBER if inp.number_sessions else "session_id"
+    rounds = rounds_table(inp, p, base, with_first=False, key=key)
     capped = rounds.resp if p.response_cap_s is None else ibis.least(rounds.resp,
                                                                      p.response_cap_s)
     within = rounds.answered & (rounds.resp <= p.reply_within_s)
@@ -179,7 +188,7 @@ def session_facts(inp: Inputs, p: Profile, session_ids: ir.Table | None = None,
     first = ibis.struct({"in_w": rounds.in_w, "in_time": rounds.in_w & first_in_time,
                          "resp": ibis.ifelse(rounds.in_w & rounds.answered, rounds.resp,
                                              ibis.null("float64"))}).argmin(rounds.k)
-    agg = rounds.group_by("session_id").agg(
+    agg = rounds.group_by(key).agg(
         rounds=rounds.count(),
         rounds_in_window=rounds.in_w.sum(),
         answered_rounds=rounds.answered.sum(),
@@ -190,7 +199,8 @@ def session_facts(inp: Inputs, p: Profile, session_ids: ir.Table | None = None,
         first_in_time_in_window=first["in_time"].cast("int64"),
         first_response_s=first["resp"],
     )
-    facts = base.select(*cols).left_join(agg, "session_id").drop("session_id_right")
+    extra = [key] if key != "session_id" else []
+    facts = base.select(*cols, *extra).left_join(agg, key).drop(f"{key}_right", *extra)
     return facts.mutate(**{c: facts[c].fill_null(0) for c in ROUND_COUNTS},
                         response_s_in_window=facts.response_s_in_window.fill_null(0.0))
 
