@@ -113,6 +113,40 @@ def test_a_page_of_several_figures_waits_stale_after_s_in_all(data: DataGateway)
     b_again.release.set()
 
 
+def test_a_page_waiting_for_a_long_computation_shows_the_old_figure_once_the_change_is_seen(
+        data: DataGateway) -> None:
+    """A page that asked before the change was seen, and waits for the lock another
+    computation holds (seconds, after a big import), shows the old figure as soon as the
+    change is seen, instead of waiting for that computation."""
+    a_again = Recomputed(1)
+    assert data.cached(("t", "a"), a_again) == 1
+    changed_now, release = threading.Event(), threading.Event()
+
+    def long() -> str:
+        assert changed_now.wait(SLOW)
+        data.cached(("t", "inner"), lambda: 0)  # the change is seen here, lock held
+        assert release.wait(SLOW)
+        return "long"
+
+    holder = threading.Thread(target=lambda: data.cached(("t", "long"), long))
+    holder.start()
+    time.sleep(0.2)  # the holder has the lock
+    got: list[tuple[Any, StalePage]] = []
+    asker = threading.Thread(target=lambda: got.append(
+        as_page(lambda: data.cached(("t", "a"), a_again))))
+    asker.start()
+    time.sleep(0.2)  # the page waits for the lock
+    data.forget()
+    changed_now.set()
+    asker.join(SLOW / 3)
+    alive = asker.is_alive()
+    release.set()
+    holder.join(SLOW)
+    a_again.release.set()
+    assert not alive, "the page waited for the whole computation"
+    assert got[0][0] == 1 and got[0][1].served
+
+
 def test_without_a_page_a_request_waits_for_the_new_figure(data: DataGateway) -> None:
     """The API, downloads and writes run without a StalePage: never an old figure."""
     blocked = changed(data, {("t", "a"): 1})[("t", "a")]

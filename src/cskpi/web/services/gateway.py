@@ -253,7 +253,11 @@ class DataGateway:
                 found = self._old_or_new(key, page)
                 if found is not MISSING:
                     return found  # type: ignore[no-any-return]
-            with self._lock:
+                if not self._lock_or_old(key):
+                    continue  # the change was seen meanwhile: the old figure is there
+            else:
+                self._lock.acquire()
+            try:
                 writing = self._forget_if_changed()
                 if key in self._cache:
                     return self._cache[key]  # type: ignore[no-any-return]
@@ -273,8 +277,20 @@ class DataGateway:
                 self._cache[key] = value
                 if again:
                     self._computes[key] = compute
+            finally:
+                self._lock.release()
             self._old.refreshed()
             return value
+
+    def _lock_or_old(self, key: tuple[Any, ...]) -> bool:
+        """Take the lock for a page; or, while another call holds it (a computation
+        after new data arrived, which may take seconds), give up as soon as ``key`` has
+        an old figure to show (False): a page that asked before the change was seen
+        does not wait for the whole computation."""
+        while not self._lock.acquire(timeout=0.05):
+            if key in (self._old.values or ()):
+                return False
+        return True
 
     def _old_or_new(self, key: tuple[Any, ...], page: StalePage) -> Any:
         """A page's figure while the data's figures are computed again: the new one when
