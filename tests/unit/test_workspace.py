@@ -217,3 +217,29 @@ def test_an_import_does_not_load_pandas(folder, tmp_path):
                           capture_output=True, text=True, env=dict(os.environ))
     assert proc.returncode == 0, proc.stderr
     assert "pandas" not in proc.stdout.strip().splitlines()[-1]
+
+
+def test_background_work_opens_the_workspace_on_one_thread(folder, tmp_path):
+    """Work done in the background (the web app computing figures again after an import)
+    lets DuckDB use one thread, so the pages served meanwhile keep a core; other work
+    uses DuckDB's default (every core; the test forces 4 so the two differ anywhere)."""
+    import contextvars
+
+    from cskpi.store.workspace import BACKGROUND_THREADS
+
+    ws = Workspace(tmp_path / "ws.duckdb")
+    ws.import_folder(folder({"messages.csv": MESSAGES_DAY1}))
+
+    def threads() -> int:
+        with ws.connect() as con:
+            return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+    def in_background() -> int:
+        BACKGROUND_THREADS.set(1)
+        return threads()
+
+    assert contextvars.copy_context().run(in_background) == 1
+    assert Workspace(ws.path, threads=4).threads == 4
+    with Workspace(ws.path, threads=4).connect() as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 4
+    assert BACKGROUND_THREADS.get() is None  # the setting stayed in its context

@@ -31,6 +31,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,6 +158,13 @@ SYSTEM_DDL = (
 )
 
 
+BACKGROUND_THREADS: ContextVar[int | None] = ContextVar("cskpi_background_threads",
+                                                      default=None)
+"""How many threads DuckDB may use for the connections opened in this context when the
+workspace names none: set by work done in the background (the web app computing figures
+again after an import), so that pages keep a core; None: all cores."""
+
+
 class Workspace:
     """A workspace file.  Cheap to construct; connections are opened per operation."""
 
@@ -177,8 +185,9 @@ class Workspace:
                    tmp_dir: Path | None = None) -> None:
         run(con, f"SET memory_limit = {lit(self.memory_limit)}")
         run(con, "SET enable_progress_bar = false")  # the CLI draws its own; pages have none
-        if self.threads:
-            run(con, f"SET threads = {int(self.threads)}")
+        threads = self.threads or BACKGROUND_THREADS.get()
+        if threads:
+            run(con, f"SET threads = {int(threads)}")
         if tmp_dir is not None:
             run(con, f"SET temp_directory = {lit(str(tmp_dir))}")
         run(con, f"SET TimeZone = {lit(tz)}")

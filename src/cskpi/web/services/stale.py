@@ -30,6 +30,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from ...store.workspace import BACKGROUND_THREADS
+
 log = logging.getLogger("cskpi.web")
 
 REFRESH_BUDGET_S = 300.0
@@ -143,6 +145,8 @@ class OldFigures:
             return None
 
     def _run(self) -> None:
+        # DuckDB computes these on one thread: the pages served meanwhile keep a core
+        BACKGROUND_THREADS.set(1)
         started = time.monotonic()
         while (job := self._next(started)) is not None:
             key, compute = job
