@@ -120,9 +120,10 @@ def test_a_page_waiting_for_a_long_computation_shows_the_old_figure_once_the_cha
     change is seen, instead of waiting for that computation."""
     a_again = Recomputed(1)
     assert data.cached(("t", "a"), a_again) == 1
-    changed_now, release = threading.Event(), threading.Event()
+    entered, changed_now, release = threading.Event(), threading.Event(), threading.Event()
 
     def long() -> str:
+        entered.set()  # the lock is held from here
         assert changed_now.wait(SLOW)
         data.cached(("t", "inner"), lambda: 0)  # the change is seen here, lock held
         assert release.wait(SLOW)
@@ -130,7 +131,7 @@ def test_a_page_waiting_for_a_long_computation_shows_the_old_figure_once_the_cha
 
     holder = threading.Thread(target=lambda: data.cached(("t", "long"), long))
     holder.start()
-    time.sleep(0.2)  # the holder has the lock
+    assert entered.wait(SLOW)  # the holder has the lock: the page below waits for it
     got: list[tuple[Any, StalePage]] = []
     asker = threading.Thread(target=lambda: got.append(
         as_page(lambda: data.cached(("t", "a"), a_again))))

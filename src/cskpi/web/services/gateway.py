@@ -223,10 +223,12 @@ class DataGateway:
     def _forget_cache(self) -> None:
         """Drop every cached figure (the lock is held); pages may be shown them while
         they are computed again (:mod:`.stale`)."""
-        if self.stale_after_s is not None:
-            self._old.keep({k: v for k, v in self._cache.items() if k in self._computes},
-                           self._computes)
+        cache, computes = self._cache, self._computes
+        # emptied before the old figures are published: a page that finds a figure among
+        # the old ones must not find it among the new ones too
         self._cache, self._computes = {}, {}
+        if self.stale_after_s is not None:
+            self._old.keep({k: v for k, v in cache.items() if k in computes}, computes)
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T], *,
                again: bool = True) -> T:
