@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -250,24 +251,32 @@ def read_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """The taxonomy of ``path`` (the shipped default when None); raises
     :class:`TaxonomyInvalid` with every issue when it has errors."""
     if path is None:
-        text = resources.files(__package__).joinpath(DEFAULT_FILE).read_text("utf-8")
-        source = DEFAULT_FILE
-    else:
-        p = Path(path)
-        source = str(p)
-        try:
-            text = p.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise TaxonomyInvalid(source, [TaxonomyIssue("error", "encoding", {}, None,
-                                                         source)]) from None
-        except OSError as err:
-            raise CskpiError(code="taxonomy_unreadable",
-                             params={"source": source, "error": os_reason(err)}
-                             ) from None
+        return _shipped()
+    source = str(Path(path))
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise TaxonomyInvalid(source, [TaxonomyIssue("error", "encoding", {}, None,
+                                                     source)]) from None
+    except OSError as err:
+        raise CskpiError(code="taxonomy_unreadable",
+                         params={"source": source, "error": os_reason(err)}) from None
+    return _checked(text, source)
+
+
+def _checked(text: str, source: str) -> Taxonomy:
     taxonomy, issues = load_taxonomy(text, source)
     if taxonomy is None:
         raise TaxonomyInvalid(source, issues)
     return taxonomy
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> Taxonomy:
+    """The shipped taxonomy, read once (it is part of the package and immutable; parsing
+    its YAML took a third of a web page listing lost inquiries)."""
+    return _checked(resources.files(__package__).joinpath(DEFAULT_FILE).read_text("utf-8"),
+                    DEFAULT_FILE)
 
 
 def default_taxonomy() -> Taxonomy:

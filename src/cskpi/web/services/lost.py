@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -32,10 +31,8 @@ FUNNEL_KEYS = ("inquiring_customers", "ordering_customers", "paying_customers", 
 REMIND_KEYS = ("reminded_orders", "reminded_paid_orders", "remind_success_rate")
 
 
-@lru_cache(maxsize=1)
 def taxonomy() -> Taxonomy:
-    """The shipped taxonomy of lost inquiries, read once (its file is part of the
-    package; reading it took a third of an agent's lost-inquiries page)."""
+    """The shipped taxonomy of lost inquiries (read once, by the core)."""
     return read_taxonomy()
 
 
