@@ -35,9 +35,15 @@ def is_zh(lang: str | None) -> bool:
 
 def rounded(value: Any, places: int) -> Decimal:
     """``value`` rounded half up to ``places`` decimals (no binary float surprises), in a
-    context wide enough for any size (a 28-digit context fails on 10^27 to cents)."""
+    context wide enough for any size (a 28-digit context fails on 10^27 to cents).
+    A value rounded before is remembered, keyed by its text (``-0`` and ``0`` apart)."""
+    return _rounded_text(str(value), places)
+
+
+@lru_cache(maxsize=16384)
+def _rounded_text(text: str, places: int) -> Decimal:
     q = Decimal(1).scaleb(-places)
-    d = Decimal(str(value))
+    d = Decimal(text)
     if not d.is_finite():
         return d
     with localcontext() as ctx:
@@ -170,8 +176,14 @@ def _format_day(day: dt.date, locale: str) -> str:
 
 
 def format_period(period: str, lang: str | None = "en") -> str:
-    """A month ``2026-10`` as ``October 2026`` / ``2026年10月``."""
+    """A month ``2026-10`` as ``October 2026`` / ``2026年10月`` (remembered: a scorecard
+    names its months thirty times)."""
+    return _format_month(period, is_zh(lang))
+
+
+@lru_cache(maxsize=1024)
+def _format_month(period: str, zh: bool) -> str:
     year, month = (int(p) for p in period.split("-"))
-    if is_zh(lang):
+    if zh:
         return f"{year}年{month}月"
     return _babel_date(dt.date(year, month, 1), format="LLLL y", locale="en")

@@ -19,8 +19,8 @@ from cskpi.web.db.models import Base
 TABLES = {"users", "login_sessions", "api_tokens", "login_failures", "audit_log", "grades",
           "events", "period_locks", "scheme_versions", "lost_labels", "lock_reports",
           "qa_decisions", "qa_rubric", "qa_appeals", "entry_appeals", "qa_rules_versions",
-          "qa_rules_choices", "imported_corrections", "alembic_version"}
-HEAD = "0010"
+          "qa_rules_choices", "imported_corrections", "app_changes", "alembic_version"}
+HEAD = "0011"
 
 
 def test_upgrade_head_on_an_empty_database(empty_database_url: str) -> None:

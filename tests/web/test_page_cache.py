@@ -74,7 +74,38 @@ def test_a_reading_request_reads_each_app_record_once_and_the_next_sees_changes(
     assert "v:presale-standard" in reads and f"e:{PERIOD}" in reads
     reads.clear()
     assert mgr.get(f"/agents/A001/scorecard?period={PERIOD}").status_code == 200
-    assert "v:presale-standard" in reads  # read again: a new request, nothing kept
+    assert reads == []  # the card's content was kept: nothing of it is read again
+
+
+def test_a_kept_scorecard_is_made_again_after_any_write_of_a_record(
+        app: FastAPI, client_for: Callable[..., TestClient], database_url: str) -> None:
+    """The card's content is kept with the version of the app's records: a grade written
+    by another process (its own engine on the same database) shows on the next view, and
+    so does one entered through the app; a view after a login (not a record) keeps it."""
+    from cskpi.web.db.engine import make_engine, session_factory, transaction
+    from cskpi.web.db.models import Grade
+
+    data = app.state.cskpi.data
+    reads: list[str] = []
+    entries = data.entries
+    data.entries = lambda period: (reads.append(period), entries(period))[1]
+    mgr = client_for("mgr")
+    path = f"/agents/A001/scorecard?period={PERIOD}"
+    first = mgr.get(path).text
+    assert 'data-source="entered"' not in first  # no grade entered yet (imported ones)
+    client_for("a001")  # a login: a login session, not a record
+    reads.clear()
+    assert _main(mgr.get(path).text) == _main(first) and reads == []
+    other = make_engine(database_url)
+    try:
+        with transaction(session_factory(other)) as db:
+            db.add(Grade(agent_id="A001", period=PERIOD, item="attitude", grade="A"))
+    finally:
+        other.dispose()
+    second = mgr.get(path).text
+    assert reads and 'data-source="entered"><td data-item="attitude">' in second
+    reads.clear()
+    assert mgr.get(path).text == second.replace(CONTENT_MARK, "") and reads == []
 
 
 def test_a_scorecard_reads_its_months_locks_in_one_query(

@@ -80,7 +80,8 @@ def request_lang(request: Request) -> str:
 def render(request: Request, name: str,
            context: dict[str, Any] | Callable[[], dict[str, Any]], *, status_code: int = 200,
            headers: dict[str, str] | None = None,
-           cache_key: tuple[Any, ...] | None = None) -> Response:
+           cache_key: tuple[Any, ...] | None = None, cache_version: Any = None,
+           page: dict[str, Any] | None = None) -> Response:
     """A page of the app in the request's language.
 
     With a ``cache_key``, the page's ``content`` block is kept per key and language in
@@ -88,7 +89,9 @@ def render(request: Request, name: str,
     100-agent team cost ~25 ms of template work, which 20 managers refreshing at once
     turned into seconds.  Such a block must depend only on the key and the context (no
     user, no CSRF token); ``context`` may then be a function, called only on a miss.  On
-    a hit the page's other blocks (title, head) see only the base context.
+    a hit the page's other blocks (title, head) see only the base context and ``page``.
+    ``cache_version``: the block is kept with it, and made again when a later request
+    gives another (the version of the app's records it shows, :mod:`.db.changes`).
     """
     env: Environment = request.app.state.cskpi.templates
     fmt = Formatter(request_lang(request), request.app.state.cskpi.data.timezone())
@@ -100,7 +103,7 @@ def render(request: Request, name: str,
         nav.insert(1, (f"/agents/{user.agent_id}/lost", "web.nav.my_lost"))
     base = {"request": request, "t": fmt.t, "f": fmt, "lang": fmt.lang, "user": user,
             "nav": nav, "csrf_token": (principal.csrf_token or "") if principal else "",
-            "path": request.url.path, "month_max": current_month()}
+            "path": request.url.path, "month_max": current_month(), **(page or {})}
     # a page of figures of a month, week or days (cskpi.web.deps.PeriodDep): its title and
     # period selector show it, and say when it is not over yet
     shown = getattr(request.state, "period", None)
@@ -124,14 +127,15 @@ def render(request: Request, name: str,
     key = ("page", name, fmt.lang, *cache_key)
     rendered: list[str] = []
 
-    def content() -> Markup:  # the whole page once, keeping what lies between the marks
+    def content() -> tuple[Any, Markup]:  # the whole page once, keeping the marked part
         values = context() if callable(context) else context
         rendered.append(template.render({**base, **values, "mark_content": True,
                                          **stale_note(fmt)}))
         inner = rendered[0].split(CONTENT_MARK, 2)[1]
-        return Markup(inner)
+        return cache_version, Markup(inner)
 
-    cached = data.cached(key, content, again=False)  # it needs the request
+    _, cached = data.cached(key, content, again=False,  # it needs the request
+                            valid=lambda kept: kept[0] == cache_version)
     if rendered:  # this request rendered it: the same page, without the marks
         html = rendered[0].replace(CONTENT_MARK, "")
     else:

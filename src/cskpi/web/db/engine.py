@@ -14,6 +14,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from .changes import count_changes
+
 # A request holds one connection (its session) and, while scoring, briefly a second one
 # (the gateway reads the grades and scheme versions entered in the app).  With fewer
 # connections than request threads + 1, every thread can hold one and wait for a second:
@@ -83,8 +85,9 @@ def head_revision() -> str | None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit, each write of a record
+    raising the records' version (:mod:`.changes`)."""
+    return count_changes(sessionmaker(engine, expire_on_commit=False))
 
 
 @contextmanager

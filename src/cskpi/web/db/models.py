@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -114,6 +115,18 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class AppChange(Base):
+    """The version of the app's records (one row, ``id`` 1): a new random number at each
+    write.  What a page keeps of the records (a scorecard's content) is kept with it, so
+    a change of a grade, an event, a lock, a scheme, an appeal … made by this process or
+    another is seen by the next page (:mod:`cskpi.web.db.changes`)."""
+
+    __tablename__ = "app_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditEntry(Base):

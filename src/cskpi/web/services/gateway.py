@@ -231,18 +231,20 @@ class DataGateway:
             self._old.keep({k: v for k, v in cache.items() if k in computes}, computes)
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T], *,
-               again: bool = True) -> T:
+               again: bool = True, valid: Callable[[T], bool] | None = None) -> T:
         """``compute()`` once per key until the workspace changes; calls are serialised.
 
         Page areas with their own core calls use this rather than adding methods here;
         start the key with the area's name so keys never collide.  ``again=False``: after
         a change, the result is not computed again in the background nor shown as it was
-        (``compute`` needs the request, as a page's rendering does).
+        (``compute`` needs the request, as a page's rendering does).  ``valid``: a kept
+        result it refuses is computed again and replaced (a page's content kept with the
+        version of the app's records it was made at, :mod:`cskpi.web.db.changes`).
         """
-        return self._cached(key, compute, again=again)
+        return self._cached(key, compute, again=again, valid=valid)
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T], *,
-                again: bool = True) -> T:
+                again: bool = True, valid: Callable[[T], bool] | None = None) -> T:
         page = STALE_PAGE.get() if self.stale_after_s is not None else None
         if page is not None and not again and self._old.values is not None:
             # a page's own work (its rendering) while figures are computed again: done
@@ -261,7 +263,7 @@ class DataGateway:
                 self._lock.acquire()
             try:
                 writing = self._forget_if_changed()
-                if key in self._cache:
+                if key in self._cache and (valid is None or valid(self._cache[key])):
                     return self._cache[key]  # type: ignore[no-any-return]
                 if page is not None and key in (self._old.values or ()):
                     continue  # being computed again: waited for, or shown as it was

@@ -484,11 +484,10 @@ def month_entries(db: Session, data: DataGateway, period: str,
         corrections={(c.imported_table, c.imported_key): c for c in entered.corrections})
 
 
-def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
-              scheme: str | None, *, with_entries: bool = True) -> ScorecardView:
-    """The live scorecard, or the locked snapshot when the period is locked; a month
-    without data (and no lock) has no card.  ``with_entries=False``: the card only (no
-    grades or events listed: a comparison with the month before needs none)."""
+def card_asked(data: DataGateway, agent_id: str, period: str, scheme: str | None
+               ) -> tuple[dict[str, Any], str]:
+    """The agent and month of a scorecard asked for (refused as :func:`scorecard` refuses
+    them: a month not ``YYYY-MM``, an unknown agent or scheme)."""
     from ...scoring.presets import preset_names
 
     period = valid_period(period)
@@ -496,6 +495,15 @@ def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
     if scheme is not None and scheme not in preset_names():
         raise BadRequest("web.error.scheme_unknown", scheme=scheme,
                          details={"allowed": preset_names()})
+    return agent, period
+
+
+def scorecard(db: Session, data: DataGateway, agent_id: str, period: str,
+              scheme: str | None, *, with_entries: bool = True) -> ScorecardView:
+    """The live scorecard, or the locked snapshot when the period is locked; a month
+    without data (and no lock) has no card.  ``with_entries=False``: the card only (no
+    grades or events listed: a comparison with the month before needs none)."""
+    agent, period = card_asked(data, agent_id, period, scheme)
     scheme = scheme or data.scheme_for(agent)
     entries = month_entries(db, data, period, agent_id) if with_entries else None
     grades = sorted(entries.grades, key=lambda g: g.item) if entries is not None else []

@@ -4,14 +4,19 @@ previous month's, pay, and the trend of the last months."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ...db.changes import version
 from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
 from ...i18n import Formatter
-from ...params import MonthQuery
+from ...params import MonthQuery, current_month
 from ...services.activity import scorecard_peers
 from ...services.comparison import Comparer, previous_card
+from ...services.gateway import remembered
+from ...services.records import card_asked
 from ...services.records import scorecard as build_scorecard
 from ...services.views import scheme_in_force, scheme_profile, scorecard_trend
 from ...templating import render, request_lang
@@ -28,20 +33,32 @@ def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: 
     from ....scoring.presets import preset_names
 
     chosen = scheme_choice(principal, scheme)
-    view = build_scorecard(db, data, agent_id, period or data.latest_period(), chosen)
-    before = previous_card(db, data, view, chosen)
-    fmt = Formatter(request_lang(request))
-    # drill-downs count under the profile the scheme scores with
-    profile = scheme_profile(data, view.scheme) if view.scheme else data.profile
-    # the scheme's items by key: their names in the reader's language (label_en)
-    items = {i.key: i for i in scheme_in_force(data, view.scheme).items} if view.scheme else {}
-    return render(request, "scorecard.html", {
-        "v": view, "presets": preset_names(), "scheme_items": items,
-        "drill_profile": profile if profile != data.profile else None,
-        "trend": scorecard_trend(db, data, view, fmt),
-        "peers": scorecard_peers(data, view),
-        "cmp": Comparer(fmt, view.period), "card_before": before,
-        "items_before": {i.get("key"): i for i in (before or {}).get("items") or ()},
-        # an event kind without an adjustment last month had none: 0 points, 0 events
-        "adjustments_before": {a.get("event"): a
-                               for a in (before or {}).get("adjustments") or ()}})
+    _, month = card_asked(data, agent_id, period or data.latest_period(), chosen)
+
+    def context() -> dict[str, Any]:
+        view = build_scorecard(db, data, agent_id, month, chosen)
+        before = previous_card(db, data, view, chosen)
+        fmt = Formatter(request_lang(request))
+        # drill-downs count under the profile the scheme scores with
+        profile = scheme_profile(data, view.scheme) if view.scheme else data.profile
+        # the scheme's items by key: their names in the reader's language (label_en)
+        items = ({i.key: i for i in scheme_in_force(data, view.scheme).items}
+                 if view.scheme else {})
+        return {
+            "v": view, "presets": preset_names(), "scheme_items": items,
+            "drill_profile": profile if profile != data.profile else None,
+            "trend": scorecard_trend(db, data, view, fmt),
+            "peers": scorecard_peers(data, view),
+            "cmp": Comparer(fmt, view.period), "card_before": before,
+            "items_before": {i.get("key"): i for i in (before or {}).get("items") or ()},
+            # an event kind without an adjustment last month had none: 0 points, 0 events
+            "adjustments_before": {a.get("event"): a
+                                   for a in (before or {}).get("adjustments") or ()}}
+
+    # the content is kept until the data or any record of the app (a grade, an event, a
+    # lock, a scheme version, an appeal…) changes; it shows the viewer's role's links
+    role = principal.view.role
+    return render(request, "scorecard.html", context,
+                  cache_key=("agent-card", agent_id, month, chosen, role, current_month()),
+                  cache_version=remembered(("app-version",), lambda: version(db)),
+                  page={"agent_id": agent_id})
