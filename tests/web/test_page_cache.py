@@ -155,3 +155,50 @@ def test_a_scorecard_reads_the_months_entries_once_and_qa_decisions_only_for_qa_
         f"/agents/A001/scorecard?period={PERIOD}&scheme=aftersale-4crown-qa")
     assert sorted(with_qa) == ["events", "grades", "imported_corrections", "qa_decisions",
                                "qa_rubric"], with_qa
+
+
+def test_kept_pages_with_forms_carry_each_viewers_csrf_token_and_show_new_entries(
+        app: FastAPI, client_for: Callable[..., TestClient]) -> None:
+    """The grades page and the grid are kept with the version of the app's records: the
+    second viewer's page comes from the cache, its every form with the second viewer's
+    own CSRF token (not the first's, not the cache's slot); a grade entered through the
+    form is on the next view of both."""
+    import re
+
+    from sqlalchemy import event
+
+    from cskpi.web.templating import CSRF_SLOT
+    from tests.helpers.web import form_token
+
+    seen: list[str] = []
+    engine = app.state.cskpi.engine
+    listen = lambda conn, cur, sql, params, ctx, many: seen.append(sql)  # noqa: E731
+    admin, mgr = client_for("admin"), client_for("mgr")
+    for path in (f"/grades?period={PERIOD}", f"/grades/grid?period={PERIOD}"):
+        first = admin.get(path).text
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            second = mgr.get(path).text
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        assert not [s for s in seen if "FROM grades" in s], path  # kept: not read again
+        for html, user in ((first, "admin"), (second, "mgr")):
+            tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+            assert tokens == {form_token(html)} and len(html.split('name="csrf_token"')) > 2
+            assert CSRF_SLOT not in html and f"{user} · " in html
+        assert form_token(first) != form_token(second)
+        assert _main(first).replace(form_token(first), "") == \
+            _main(second).replace(form_token(second), "")
+    def a004_quality(html: str) -> str:  # the grade in force in the grid's cell
+        row = html.split('data-agent="A004"')[1].split("</tr>")[0]
+        return row.split('data-item="quality" data-now="')[1].split('"')[0]
+
+    assert a004_quality(admin.get(f"/grades/grid?period={PERIOD}").text) != "D"
+    page = mgr.get(f"/grades?period={PERIOD}").text
+    sent = mgr.post("/grades", data={"agent_id": "A004", "period": PERIOD, "item": "quality",
+                                     "grade": "D", "note": "kept-cache-check",
+                                     "csrf_token": form_token(page)}, follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    assert "kept-cache-check" in admin.get(f"/grades?period={PERIOD}").text
+    assert a004_quality(admin.get(f"/grades/grid?period={PERIOD}").text) == "D"

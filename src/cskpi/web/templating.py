@@ -7,13 +7,14 @@ Every template sees ``t`` (the translator), ``f`` (the :class:`Formatter`), ``us
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .i18n import Formatter, resolve_lang
 from .params import current_month, today
@@ -43,6 +44,9 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 
 CONTENT_MARK = "<!--cskpi:content-->"  # around a page's content block while it is cached
+# what a kept content block holds in place of the viewer's CSRF token (its forms'), put
+# back for each viewer: random per process, so no value of the data can be taken for it
+CSRF_SLOT = "cskpi-csrf-" + secrets.token_hex(16)
 
 
 def make_environment() -> Environment:
@@ -88,7 +92,8 @@ def render(request: Request, name: str,
     the workspace gateway's cache (dropped when the data changes): the big tables of a
     100-agent team cost ~25 ms of template work, which 20 managers refreshing at once
     turned into seconds.  Such a block must depend only on the key and the context (no
-    user, no CSRF token); ``context`` may then be a function, called only on a miss.  On
+    user; its forms' CSRF token is each viewer's, see :data:`CSRF_SLOT`); ``context`` may
+    then be a function, called only on a miss.  On
     a hit the page's other blocks (title, head) see only the base context and ``page``.
     ``cache_version``: the block is kept with it, and made again when a later request
     gives another (the version of the app's records it shows, :mod:`.db.changes`).
@@ -124,13 +129,14 @@ def render(request: Request, name: str,
         html = template.render({**base, **values, **stale_note(fmt)})
         return HTMLResponse(html, status_code=status_code, headers=headers)
     data = request.app.state.cskpi.data
-    key = ("page", name, fmt.lang, *cache_key)
+    # the period selector's newest month is today's: a page kept over a month's end moves
+    key = ("page", name, fmt.lang, base["month_max"], *cache_key)
     rendered: list[str] = []
 
     def content() -> tuple[Any, Markup]:  # the whole page once, keeping the marked part
         values = context() if callable(context) else context
         rendered.append(template.render({**base, **values, "mark_content": True,
-                                         **stale_note(fmt)}))
+                                         "csrf_token": CSRF_SLOT, **stale_note(fmt)}))
         inner = rendered[0].split(CONTENT_MARK, 2)[1]
         return cache_version, Markup(inner)
 
@@ -139,7 +145,9 @@ def render(request: Request, name: str,
     if rendered:  # this request rendered it: the same page, without the marks
         html = rendered[0].replace(CONTENT_MARK, "")
     else:
-        html = template.render({**base, "cached_content": cached, **stale_note(fmt)})
+        html = template.render({**base, "cached_content": cached, "csrf_token": CSRF_SLOT,
+                                **stale_note(fmt)})
+    html = html.replace(CSRF_SLOT, str(escape(base["csrf_token"])))
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 

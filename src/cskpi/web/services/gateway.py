@@ -71,6 +71,10 @@ def remembered(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         memo[key] = compute()
     return memo[key]  # type: ignore[no-any-return]
 
+SIGNATURE_S = 0.05
+"""How long the workspace file's size and time, once read, are taken as they are: a page
+asks the cache a few hundred times (a list of a hundred agents' entries), and each asking
+read them twice (two ``stat`` calls: a third of such a page's time)."""
 WRITER_CHECK_S = 0.5
 """How long the answer to "is another process writing the workspace?" is trusted."""
 
@@ -191,8 +195,13 @@ class DataGateway:
         self._cleared = 0
         self._timezone: str | None = None  # the shop's, as last read
         self._writer, self._writer_checked = False, -WRITER_CHECK_S  # see _being_written
+        self._signed: tuple[int, ...] = ()
+        self._signed_at = -SIGNATURE_S
 
     def _signature(self) -> tuple[int, ...]:
+        now = time.monotonic()
+        if now < self._signed_at + SIGNATURE_S:
+            return self._signed
         sig: list[int] = []
         for p in (self.workspace, Path(str(self.workspace) + ".wal")):
             try:
@@ -200,7 +209,8 @@ class DataGateway:
                 sig += [st.st_mtime_ns, st.st_size]
             except FileNotFoundError:
                 sig += [0, 0]
-        return tuple(sig)
+        self._signed, self._signed_at = tuple(sig), now
+        return self._signed
 
     def _forget_if_changed(self) -> bool:
         """Forget the cache (the lock is held) when an import through the app ended

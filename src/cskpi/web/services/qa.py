@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -33,6 +33,7 @@ from ..db.models import QaAppeal, QaDecision, QaRubric, User, utcnow
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..forms import written
 from .accounts import audit
+from .activity import Paged, paged
 from .gateway import DataGateway, valid_period
 from .records import covering_names, latest_lock
 
@@ -76,8 +77,10 @@ class QueueRow:
     decided: int  # hits a reviewer confirmed or dismissed
 
 
-def review_rows(db: Session, data: DataGateway, period: str) -> list[QueueRow]:
-    """The month's review queue by the rules' sampling plan, with scores as decided."""
+def review_rows(db: Session, data: DataGateway, period: str, page: int = 1) -> Paged:
+    """The month's review queue by the rules' sampling plan, with scores as decided: the
+    ``page``-th page of it (a big shop's month queues forty thousand sessions; only the
+    page's rows are counted against the decisions)."""
     period = valid_period(period)
 
     def queue() -> list[tuple[str, str, str, int, bool, Any]]:
@@ -91,10 +94,12 @@ def review_rows(db: Session, data: DataGateway, period: str) -> list[QueueRow]:
                 for sid, why in review_queue(plain, data.qa_loaded(period).sampling)]
 
     _, decisions = data.qa_decisions(period)
-    rows = data.cached(("qa-queue", data.qa_ref(period), period, decisions), queue)
-    decided = Counter(db.scalars(select(QaDecision.session_id)
-                                 .where(QaDecision.period == period)))
-    return [QueueRow(*row, decided[row[0]]) for row in rows]
+    shown = paged(data.cached(("qa-queue", data.qa_ref(period), period, decisions), queue),
+                  page)
+    ids = [row[0] for row in shown.rows]
+    decided = Counter(db.scalars(select(QaDecision.session_id).where(
+        QaDecision.period == period, QaDecision.session_id.in_(ids)))) if ids else Counter()
+    return replace(shown, rows=[QueueRow(*row, decided[row[0]]) for row in shown.rows])
 
 
 def open_appeals(db: Session, period: str) -> list[QaAppeal]:

@@ -31,6 +31,7 @@ from ...scoring.compare import diff_snapshots
 from ...scoring.corrections import COMPLAINTS, EVENTS
 from ...scoring.corrections import TABLES as CORRECTABLE
 from ...scoring.entries import check_event, check_grade
+from ..db.changes import version
 from ..db.models import Event, Grade, ImportedCorrection, PeriodLock, User, utcnow
 from ..errors import BadRequest, Conflict, NotFound
 from ..params import current_month
@@ -446,6 +447,12 @@ class MonthRows:
         return MonthRows([g for g in self.grades if g.agent_id == agent_id],
                          [e for e in self.events if e.agent_id == agent_id],
                          [c for c in self.corrections if c.agent_id == agent_id])
+
+
+def records_version(db: Session) -> int | None:
+    """The version of the app's records (:mod:`cskpi.web.db.changes`), read once per
+    request: what a page keeps of them is kept with it."""
+    return remembered(("app-version",), lambda: version(db))
 
 
 def month_rows(db: Session, period: str) -> MonthRows:

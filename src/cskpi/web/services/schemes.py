@@ -158,8 +158,13 @@ def _key_line(text: str, key: str) -> int | None:
     return None
 
 
-def parse_in_force(text: SchemeText) -> Scheme | None:
-    """The scheme of a text already in force (for its summary; no roster needed)."""
+def parse_in_force(text: SchemeText, data: DataGateway | None = None) -> Scheme | None:
+    """The scheme of a text already in force (for its summary; no roster needed); with
+    ``data``, parsed once per text until the workspace changes (the Schemes list parsed
+    eight YAML texts on every view: 40 ms)."""
+    if data is not None:
+        return data.cached(("scheme-parsed", text.name, text.text),
+                           lambda: parse_in_force(text))
     scheme, _ = load_scheme_checked(text.text, text.name)
     return scheme
 
@@ -239,7 +244,7 @@ def scheme_rows(db: Session, data: DataGateway) -> list[SchemeRow]:
     rows: list[SchemeRow] = []
     for name in known_names(db, data):
         current = text_of(db, name)
-        scheme = parse_in_force(current)
+        scheme = parse_in_force(current, data)
         row = current.row
         rows.append(SchemeRow(
             name, scheme.title if scheme else None,

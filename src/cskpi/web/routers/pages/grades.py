@@ -30,6 +30,7 @@ from ...services.records import (
     month_entries,
     record_event,
     record_grade,
+    records_version,
     update_event,
     update_grade,
 )
@@ -59,23 +60,32 @@ def _page(request: Request, db: Session, data: DataGateway, period: str, *,
           saved: str | None = None, form: str | None = None,
           values: dict[str, str] | None = None, error: FormError | None = None) -> Response:
     """The forms and every grade and event of the month (with a refused form's reason)."""
-    gradable = _gradable(data)
-    items: dict[str, list[tuple[str, str]]] = {}
-    for name in dict.fromkeys(data.schemes_by_role.values()):
-        found = data.grade_items(name)
-        if found:
-            items[name] = found
-    first = dt.date.fromisoformat(period + "-01")
-    rules = [(name, found) for name, found in data.event_rules() if found]
-    return render(request, "grades.html", {
-        "period": period, "gradable": gradable, "item_groups": items,
-        "roster": [(a, covering_names(data, a)) for a in data.roster()],
-        "rules": rules, "known_kinds": {r.kind for _, found in rules for r in found},
-        "date_max": month_range(current_month(data.timezone()))[1].isoformat(),
-        "entries": month_entries(db, data, period), "has_data": data.has_data(period),
-        "locks": [lk for (p, _), lk in latest_locks(db).items() if p == period],
-        "saved": saved, "today": first.isoformat(), "form": form, "values": values or {},
-        "error": error}, status_code=error.status if error else 200)
+    latest = current_month(data.timezone())
+
+    def context() -> dict[str, Any]:
+        gradable = _gradable(data)
+        items: dict[str, list[tuple[str, str]]] = {}
+        for name in dict.fromkeys(data.schemes_by_role.values()):
+            found = data.grade_items(name)
+            if found:
+                items[name] = found
+        first = dt.date.fromisoformat(period + "-01")
+        rules = [(name, found) for name, found in data.event_rules() if found]
+        return {
+            "period": period, "gradable": gradable, "item_groups": items,
+            "roster": [(a, covering_names(data, a)) for a in data.roster()],
+            "rules": rules, "known_kinds": {r.kind for _, found in rules for r in found},
+            "date_max": month_range(latest)[1].isoformat(),
+            "entries": month_entries(db, data, period), "has_data": data.has_data(period),
+            "locks": [lk for (p, _), lk in latest_locks(db).items() if p == period],
+            "saved": saved, "today": first.isoformat(), "form": form,
+            "values": values or {}, "error": error}
+
+    # the plain page (no form sent back) is kept until the data or a record changes
+    plain = form is None and error is None and not values
+    return render(request, "grades.html", context, status_code=error.status if error else 200,
+                  cache_key=("grades", period, saved, latest) if plain else None,
+                  cache_version=records_version(db))
 
 
 @router.get("/grades", response_class=HTMLResponse)

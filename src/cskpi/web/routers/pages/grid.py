@@ -7,7 +7,7 @@ cell's reason beside it and every choice kept (422; 409 when a lock keeps a grad
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -20,6 +20,7 @@ from ...params import MonthForm, MonthQuery
 from ...services.gateway import DataGateway
 from ...services.grid import CLEAR, GridRefused, grade_grid, parse_cells, save_grid
 from ...services.periods import latest_locks
+from ...services.records import records_version
 from ...templating import render
 
 router = APIRouter()
@@ -35,18 +36,26 @@ async def posted_cells(request: Request) -> Cells:
 def _page(request: Request, db: Session, data: DataGateway, period: str, team: str | None,
           *, saved: int | None = None, values: Cells | None = None,
           errors: dict[tuple[str, str], FormError] | None = None) -> Response:
-    grid = grade_grid(db, data, period, team or None)
     errors = errors or {}
     status = 200
     if errors:  # a lock keeping a grade is a conflict; every other reason a refusal
         status = 409 if any(e.status == 409 for e in errors.values()) else 422
-    return render(request, "grades_grid.html", {
-        "grid": grid, "period": grid.period, "team": grid.team, "saved": saved,
-        "values": values or {}, "errors": errors, "clear": CLEAR,
-        "labels": {c.item.key: c.item.label for c in grid.cells()},
-        "has_data": data.has_data(grid.period),
-        "locks": [lk for (p, _), lk in latest_locks(db).items() if p == grid.period]},
-        status_code=status)
+
+    def context() -> dict[str, Any]:
+        grid = grade_grid(db, data, period, team or None)
+        return {
+            "grid": grid, "period": grid.period, "team": grid.team, "saved": saved,
+            "values": values or {}, "errors": errors, "clear": CLEAR,
+            "labels": {c.item.key: c.item.label for c in grid.cells()},
+            "has_data": data.has_data(grid.period),
+            "locks": [lk for (p, _), lk in latest_locks(db).items() if p == grid.period]}
+
+    # the grid as it stands (no cells sent back) is kept until the data or a record
+    # changes; the count of saved cells is in the key only when there is one
+    plain = not errors and not values
+    return render(request, "grades_grid.html", context, status_code=status,
+                  cache_key=("grid", period, team or None, saved) if plain else None,
+                  cache_version=records_version(db))
 
 
 @router.get("/grades/grid", response_class=HTMLResponse)

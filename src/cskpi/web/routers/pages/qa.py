@@ -31,7 +31,6 @@ from ...deps import (
 from ...errors import Forbidden, NotFound
 from ...forms import FormError, form_error, kept
 from ...params import MonthForm, MonthQuery, PageQuery
-from ...services.activity import paged
 from ...services.gateway import DataGateway
 from ...services.qa import (
     MAX_TEXT,
@@ -59,11 +58,10 @@ def _queue(request: Request, db: Session, data: DataGateway, period: str, *,
            values: dict[str, str] | None = None, error: FormError | None = None,
            page: int = 1) -> Response:
     rules = data.qa_loaded(period)
-    rows = review_rows(db, data, period)
-    shown = paged(rows, page)  # a big shop's month queues thousands: a page at a time
+    shown = review_rows(db, data, period, page)  # thousands queued: a page at a time
     return render(request, "qa.html", {
         "period": period, "rules": rules, "use": in_use(db, data, period),
-        "rows": rows, "shown": shown,
+        "rows": shown.total, "shown": shown,
         "query": {"period": period, **({"page": shown.page} if shown.page > 1 else {})},
         "appeals": open_appeals(db, period), "saved": saved, "form": form,
         "values": values or {}, "error": error, "max_text": MAX_TEXT},

@@ -99,7 +99,7 @@ def scheme_page(request: Request, name: SchemeName, principal: CurrentUser, db: 
     if not is_agent and shown.version is not None and shown.version > 1:
         diff = diff_lines(text_of(db, name, shown.version - 1).text, shown.text)
     return render(request, "scheme.html", {
-        "name": name, "shown": shown, "in_force": in_force, "scheme": parse_in_force(shown),
+        "name": name, "shown": shown, "in_force": in_force, "scheme": parse_in_force(shown, data),
         "lines": normalise(shown.text).splitlines(), "versions": versions, "diff": diff,
         "roles": sorted(r for r, s in data.schemes_by_role.items() if s == name),
         "saved": saved})

@@ -9,14 +9,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ...db.changes import version
 from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
 from ...i18n import Formatter
 from ...params import MonthQuery, current_month
 from ...services.activity import scorecard_peers
 from ...services.comparison import Comparer, previous_card
-from ...services.gateway import remembered
-from ...services.records import card_asked
+from ...services.records import card_asked, records_version
 from ...services.records import scorecard as build_scorecard
 from ...services.views import scheme_in_force, scheme_profile, scorecard_trend
 from ...templating import render, request_lang
@@ -60,5 +58,5 @@ def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: 
     role = principal.view.role
     return render(request, "scorecard.html", context,
                   cache_key=("agent-card", agent_id, month, chosen, role, current_month()),
-                  cache_version=remembered(("app-version",), lambda: version(db)),
+                  cache_version=records_version(db),
                   page={"agent_id": agent_id})
