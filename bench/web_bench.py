@@ -7,8 +7,10 @@
 
 Starts the app on 127.0.0.1 (a free port) in a subprocess with a throw-away SQLite app
 database, logs every client in as the admin, warms each route once, then runs the
-clients for the given seconds against the overview, leaderboard, scorecard, heatmap and
-reviews pages and /api/v1/metrics.  Prints p50/p95 latency per route and requests per
+clients for the given seconds against the overview, leaderboard, scorecard, heatmap,
+reviews, grades, grading grid, drill-down, lost inquiries, funnel, what-if, QA queue,
+periods, appeals and schemes pages and /api/v1/metrics (each client asks them in turn;
+the per-agent pages go through every agent).  Prints p50/p95 latency per route and requests per
 second, then stops the server.
 
 ``--import-during MESSAGES`` (a demo shop only) serves a copy of the workspace and, after
@@ -126,7 +128,18 @@ def pick_routes(workspace: Path, period: str | None
                     ("scorecard", [f"/agents/{a}/scorecard?period={period}" for a in agents]),
                     ("api_metrics", [f"/api/v1/metrics?period={period}&by=agent"]),
                     ("heatmap", [f"/heatmap?period={period}"]),
-                    ("reviews", [f"/reviews?period={period}"])]
+                    ("reviews", [f"/reviews?period={period}"]),
+                    # the other pages of a manager's month (issue #20's new ones included)
+                    ("grades", [f"/grades?period={period}"]),
+                    ("grid", [f"/grades/grid?period={period}"]),
+                    ("drilldown", [f"/agents/{a}/metrics/conversion_rate?period={period}"
+                                   for a in agents]),
+                    ("lost", [f"/agents/{a}/lost?period={period}" for a in agents]),
+                    ("funnel", [f"/funnel?period={period}"]),
+                    ("whatif", [f"/whatif?period={period}"]),
+                    ("qa", [f"/qa?period={period}"]),
+                    ("periods", ["/periods"]), ("appeals", ["/appeals"]),
+                    ("schemes", ["/schemes"])]
 
 
 NUMBERED = ("session_id", "order_id", "complaint_id", "refund_id")  # numbered by the demo

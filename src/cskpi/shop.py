@@ -455,8 +455,16 @@ class Shop:
         """The rows behind one agent's figure for a period."""
         from .metrics.explain import explain
 
-        return self._with_inputs(lambda b, i, _con: explain(b, i, query, agent_id, metric),
-                                 profile=query.profile)
+        def run_explain(backend: Any, inputs: Any, con: Any) -> Explanation:
+            if con is not None and inputs.has("sessions"):
+                # the sessions' human starts from the facts the workspace keeps, as the
+                # figure was computed from them, not from the chat log again (1 s a
+                # drill-down at ten million messages)
+                inputs.memo["facts"] = self._session_facts(backend, inputs, con,
+                                                           query.profile)
+            return explain(backend, inputs, query, agent_id, metric)
+
+        return self._with_inputs(run_explain, writable=True, profile=query.profile)
 
     def _session_facts(self, backend: Any, inputs: Any, con: Any, profile: Any) -> Any:
         """The session facts of a computation: the workspace's cache when it may be

@@ -317,3 +317,24 @@ def test_online_intervals_are_merged_and_clipped(tmp_path: Path) -> None:
         {"start": dt.datetime(2026, 10, 2, 9), "end": dt.datetime(2026, 10, 2, 12),
          "intervals": 2, "hours": 3.0}]
     assert e.numerator == 4.0
+
+
+def test_a_workspace_drill_down_lists_the_same_rows_from_the_facts_it_keeps(
+        shop: Path, explained: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through ``Shop`` a workspace's drill-down takes the sessions' human starts from the
+    session facts the workspace keeps (the chat log is not read for them: at ten million
+    messages that was a second of every drill-down); its rows are the rows worked out
+    from the chat log, for every agent and metric."""
+    from cskpi.metrics.families import service
+
+    def from_messages(_inp: Any) -> Any:
+        raise AssertionError("the human starts were read from the chat log")
+
+    rows, drills = explained["generic"]
+    with Shop(shop) as kept:
+        kept.metrics(Q)  # the facts, kept in the workspace
+        monkeypatch.setattr(service, "_base_from_messages", from_messages)
+        for (agent, key), e in drills.items():
+            got = kept.explain(Q, agent, key)
+            assert (got.rows, got.numerator, got.denominator) == (
+                e.rows, e.numerator, e.denominator), f"{key} of {agent}"

@@ -174,10 +174,24 @@ def linear_quantile(values: list[float], q: float) -> float | None:
 
 
 def _agent_sessions(scope: Scope) -> ir.Table:
-    """The agent's sessions whose human start is in the period (the engine's base)."""
-    base = E.sessions_base(scope.inp)
-    return base.filter((base.agent_id == scope.agent_id)
-                       & E.in_range(base.human_local, scope.period))
+    """The agent's sessions whose human start is in the period (the engine's base).
+
+    With the session facts a workspace keeps (``inp.memo['facts']``), the agent's rows of
+    them, with their sessions' transfer times (what rounds are cut by): the chat log is
+    not read for the whole shop's human starts again (a second at ten million
+    messages)."""
+    inp = scope.inp
+    facts = inp.memo.get("facts")
+    if facts is None:
+        base = E.sessions_base(inp)
+        return base.filter((base.agent_id == scope.agent_id)
+                           & E.in_range(base.human_local, scope.period))
+    mine = E.base_of_facts(facts)
+    mine = mine.filter((mine.agent_id == scope.agent_id)
+                       & E.in_range(mine.human_local, scope.period))
+    s = inp.get("sessions")
+    s = s.filter(s.agent_id == scope.agent_id).select("session_id", "transfer_ts_utc")
+    return mine.inner_join(s, "session_id")
 
 
 def _sessions(scope: Scope) -> list[Row]:
