@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -202,3 +203,22 @@ def test_kept_pages_with_forms_carry_each_viewers_csrf_token_and_show_new_entrie
     assert sent.status_code == 303, sent.text
     assert "kept-cache-check" in admin.get(f"/grades?period={PERIOD}").text
     assert a004_quality(admin.get(f"/grades/grid?period={PERIOD}").text) == "D"
+
+
+def test_a_drill_down_page_is_kept_per_agent_metric_and_page(
+        client_for: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its rows are the data's: the second view writes nothing again; another agent's or
+    another page's view is its own."""
+    from cskpi.web.routers.pages import drilldown as route
+
+    made: list[str] = []
+    real = route.drilldown
+    monkeypatch.setattr(route, "drilldown", lambda data, agent, *a: (
+        made.append(agent["agent_id"]), real(data, agent, *a))[1])
+    mgr = client_for("mgr")
+    one = f"/agents/A001/metrics/reply_3min_rate?period={PERIOD}"
+    first = mgr.get(one).text
+    assert made == ["A001"] and mgr.get(one).text == first and made == ["A001"]
+    other = mgr.get(f"/agents/A002/metrics/reply_3min_rate?period={PERIOD}").text
+    assert made == ["A001", "A002"] and _main(other) != _main(first)
+    assert "A002" in other.split("<title>")[1].split("</title>")[0]

@@ -170,6 +170,7 @@ def test_the_transcript_highlights_the_hit(mgr: TestClient) -> None:
 def test_dismissing_a_hit_stops_it_counting_everywhere(
         mgr: TestClient, app: FastAPI) -> None:
     assert _quality(mgr, "A001") == 15  # (90 + 100 + 100) / 3 = 96.67
+    assert _score(mgr.get(f"/qa?period={PERIOD}").text, "row-Q1") == "90"  # kept, then…
     page = f"/qa/sessions/Q1?period={PERIOD}"
     done = _post(mgr, page, "/qa/decide", {"period": PERIOD, "session_id": "Q1",
                                            "hit_id": BANNED_Q1, "decision": "dismiss",
@@ -177,7 +178,8 @@ def test_dismissing_a_hit_stops_it_counting_everywhere(
     assert done.status_code == 303 and done.headers["location"].endswith("saved=dismiss")
     shown = mgr.get(page).text
     assert _session_score(shown) == "100" and 'data-decision="dismiss"' in shown
-    assert _score(mgr.get(f"/qa?period={PERIOD}").text, "row-Q1") == "100"  # still queued
+    # …made again after the decision: still queued, scored as decided
+    assert _score(mgr.get(f"/qa?period={PERIOD}").text, "row-Q1") == "100"
     assert _quality(mgr, "A001") == 20  # every session 100
     # confirming it again makes it count again
     _post(mgr, page, "/qa/decide", {"period": PERIOD, "session_id": "Q1",

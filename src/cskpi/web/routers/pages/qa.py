@@ -9,7 +9,7 @@ the reason and what was typed (422; 409 when a lock keeps the month as reviewed)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -44,6 +44,7 @@ from ...services.qa import (
     session_review,
 )
 from ...services.qarules import in_use
+from ...services.records import records_version
 from ...templating import render
 
 router = APIRouter()
@@ -57,15 +58,24 @@ def _queue(request: Request, db: Session, data: DataGateway, period: str, *,
            saved: str | None = None, form: int | None = None,
            values: dict[str, str] | None = None, error: FormError | None = None,
            page: int = 1) -> Response:
-    rules = data.qa_loaded(period)
-    shown = review_rows(db, data, period, page)  # thousands queued: a page at a time
-    return render(request, "qa.html", {
-        "period": period, "rules": rules, "use": in_use(db, data, period),
-        "rows": shown.total, "shown": shown,
-        "query": {"period": period, **({"page": shown.page} if shown.page > 1 else {})},
-        "appeals": open_appeals(db, period), "saved": saved, "form": form,
-        "values": values or {}, "error": error, "max_text": MAX_TEXT},
-        status_code=error.status if error else 200)
+    def context() -> dict[str, Any]:
+        rules = data.qa_loaded(period)
+        shown = review_rows(db, data, period, page)  # thousands queued: a page at a time
+        return {
+            "period": period, "rules": rules, "use": in_use(db, data, period),
+            "rows": shown.total, "shown": shown,
+            "query": {"period": period, **({"page": shown.page} if shown.page > 1 else {})},
+            "appeals": open_appeals(db, period), "saved": saved, "form": form,
+            "values": values or {}, "error": error, "max_text": MAX_TEXT}
+
+    # the queue as it stands (no form sent back) is kept until the data or a record (a
+    # decision, an appeal, the rules chosen) changes; managers see the appeals' forms
+    plain = form is None and error is None and not values
+    principal = getattr(request.state, "principal", None)
+    role = principal.view.role if principal is not None else None
+    return render(request, "qa.html", context, status_code=error.status if error else 200,
+                  cache_key=("qa", period, saved, page, role) if plain else None,
+                  cache_version=records_version(db))
 
 
 @router.get("/qa", response_class=HTMLResponse)
