@@ -206,10 +206,13 @@ def test_kept_pages_with_forms_carry_each_viewers_csrf_token_and_show_new_entrie
 
 
 def test_a_drill_down_page_is_kept_per_agent_metric_and_page(
-        client_for: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch) -> None:
+        app: FastAPI, client_for: Callable[..., TestClient],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Its rows are the data's: the second view writes nothing again; another agent's or
     another page's view is its own."""
     from cskpi.web.routers.pages import drilldown as route
+
+    app.state.cskpi.data.clear()  # the gateway is shared: another test may have kept it
 
     made: list[str] = []
     real = route.drilldown

@@ -4,9 +4,8 @@ A page may keep what it made of the app's records (a scorecard's content: its gr
 events, locks, appeals, the scheme versions in force) with the version it was made at;
 any write of a record, by this process or another sharing the database, writes a new
 version in the same transaction (just before it commits), so the next page makes it
-again.  The version is
-random, not counted: a database emptied or restored from a copy never shows a version
-that stood for other records.  Every mapped table counts except the logins' own
+again.  The version is random, not counted: a database emptied or restored from a copy
+never shows a version that stood for other records.  Every mapped table counts except the logins' own
 bookkeeping (:data:`UNCOUNTED`: a page view may touch a login session), and a write
 counts whether it is made through the session's objects (flushed) or as an
 ``insert``/``update``/``delete`` statement run by the session.
