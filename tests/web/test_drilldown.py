@@ -155,6 +155,26 @@ def test_long_drilldowns_come_in_pages_of_200(client_for: Callable[..., TestClie
     assert client.get(f"{url}&page=0").status_code == 422
 
 
+def test_a_page_past_the_end_is_the_last_one_computed_and_kept_once(
+        client_for: Callable[..., TestClient], gateway: DataGateway,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any number past the end shows the last page without computing or keeping anything
+    more (each number was explained and kept apart: a client walking the numbers made
+    the app compute and hold a page each time)."""
+    client = client_for("mgr")
+    url = f"/agents/A002/metrics/reply_3min_rate?period={PERIOD}"
+    last = client.get(f"{url}&page=1000").text  # computed here (page 1's, then the last)
+    explained: list[str] = []
+    real = gateway.shop.explain
+    monkeypatch.setattr(gateway.shop, "explain", lambda *a: (explained.append(a[1]),
+                                                             real(*a))[1])
+    kept = len(gateway._cache)
+    for page in (1001, 5000, 999_999):
+        shown = client.get(f"{url}&page={page}").text
+        assert shown.split("<main>")[1] == last.split("<main>")[1]
+    assert explained == [] and len(gateway._cache) == kept
+
+
 def test_an_agent_opens_their_own_drilldown_only(client_for: Callable[..., TestClient]) -> None:
     agent = client_for("a001")
     assert agent.get(f"/agents/A001/metrics/sales?period={PERIOD}").status_code == 200

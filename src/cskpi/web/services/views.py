@@ -360,8 +360,8 @@ def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: 
     agent_id = str(agent["agent_id"])
     query = explained_query(period, profile)
 
-    def explain_page() -> tuple[int, int, list[dict[str, Any]], list[str], str,
-                                tuple[Note, ...], Listed]:
+    def explain_page_at(page: int) -> tuple[int, int, list[dict[str, Any]], list[str], str,
+                                            tuple[Note, ...], Listed]:
         # only the page is kept in the cache: a busy agent's month has thousands of rows
         explained = data.shop.explain(query, agent_id, metric)
         pages = max(1, -(-len(explained.rows) // PAGE_ROWS))
@@ -372,8 +372,13 @@ def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: 
         return (len(explained.rows), at, shown, explained.columns, explained.source,
                 tuple(explained.notes), listed)
 
+    key = ("drilldown", "explain", agent_id, metric, period.key, profile)
+    if page > 1:  # a page past the end is the last one: kept once, under its own number
+        first_total = data.cached((*key, 1), lambda: explain_page_at(1))[0]
+        page = min(page, max(1, -(-first_total // PAGE_ROWS)))
+    shown_page = page
     total, at, shown, columns, source, notes, listed = data.cached(
-        ("drilldown", "explain", agent_id, metric, period.key, profile, page), explain_page)
+        (*key, shown_page), lambda: explain_page_at(shown_page))
     row = next((r for r in agent_rows(data, period, profile) if r["agent_id"] == agent_id), {})
     return Drilldown(agent, period, metric, profile, row, source, notes, columns, shown, total,
                      at, max(1, -(-total // PAGE_ROWS)), listed)

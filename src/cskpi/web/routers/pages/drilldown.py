@@ -7,7 +7,7 @@ shown with its definition, numerator and denominator, then the rows the core's
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -38,14 +38,13 @@ def drilldown_page(request: Request, agent_id: str, metric: str, principal: Agen
     agent = data.agent(agent_id)
     if agent is None:
         raise NotFound("web.error.agent_unknown", agent=agent_id)
-    def context() -> dict[str, Any]:
-        view = drilldown(data, agent, metric, period, profile or data.profile, page)
-        return {"d": view, "m": CATALOG[metric], "cell_text": cell_text,
-                "coded_value": coded_value,
-                "profile_param": profile if profile and profile != data.profile else None}
-
+    view = drilldown(data, agent, metric, period, profile or data.profile, page)
+    context = {"d": view, "m": CATALOG[metric], "cell_text": cell_text,
+               "coded_value": coded_value,
+               "profile_param": profile if profile and profile != data.profile else None}
     # the rows of a page of a drill-down are the data's (kept until it changes): two
-    # hundred rows of figures were written on every view (8 ms)
+    # hundred rows of figures were written on every view (8 ms); a page asked past the
+    # end is the last one, kept once
     return render(request, "drilldown.html", context,
-                  cache_key=("drill", agent_id, metric, period.key, profile, page),
+                  cache_key=("drill", agent_id, metric, period.key, profile, view.page),
                   page={"drill_metric": metric, "drill_agent": agent_id})
