@@ -58,9 +58,10 @@ def _queue(request: Request, db: Session, data: DataGateway, period: str, *,
            saved: str | None = None, form: int | None = None,
            values: dict[str, str] | None = None, error: FormError | None = None,
            page: int = 1) -> Response:
+    shown = review_rows(db, data, period, page)  # thousands queued: a page at a time
+
     def context() -> dict[str, Any]:
         rules = data.qa_loaded(period)
-        shown = review_rows(db, data, period, page)  # thousands queued: a page at a time
         return {
             "period": period, "rules": rules, "use": in_use(db, data, period),
             "rows": shown.total, "shown": shown,
@@ -69,12 +70,13 @@ def _queue(request: Request, db: Session, data: DataGateway, period: str, *,
             "values": values or {}, "error": error, "max_text": MAX_TEXT}
 
     # the queue as it stands (no form sent back) is kept until the data or a record (a
-    # decision, an appeal, the rules chosen) changes; managers see the appeals' forms
+    # decision, an appeal, the rules chosen) changes, under the page shown (a number
+    # past the end is the last page); managers see the appeals' forms
     plain = form is None and error is None and not values
     principal = getattr(request.state, "principal", None)
     role = principal.view.role if principal is not None else None
     return render(request, "qa.html", context, status_code=error.status if error else 200,
-                  cache_key=("qa", period, saved, page, role) if plain else None,
+                  cache_key=("qa", period, saved, shown.page, role) if plain else None,
                   cache_version=records_version(db))
 
 
