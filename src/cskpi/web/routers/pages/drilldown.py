@@ -42,9 +42,11 @@ def drilldown_page(request: Request, agent_id: str, metric: str, principal: Agen
     context = {"d": view, "m": CATALOG[metric], "cell_text": cell_text,
                "coded_value": coded_value,
                "profile_param": profile if profile and profile != data.profile else None}
-    # the rows of a page of a drill-down are the data's (kept until it changes): two
-    # hundred rows of figures were written on every view (8 ms); a page asked past the
-    # end is the last one, kept once
+    # the rows of a page of a month's drill-down are the data's (kept until it changes):
+    # two hundred rows of figures were written on every view (8 ms); a page asked past
+    # the end is the last one, kept once; weeks and ranges of days (as many as pairs of
+    # days) are written each time
+    kept = ("drill", agent_id, metric, period.key, profile, view.page)
     return render(request, "drilldown.html", context,
-                  cache_key=("drill", agent_id, metric, period.key, profile, view.page),
+                  cache_key=kept if period.kind == "month" else None,
                   page={"drill_metric": metric, "drill_agent": agent_id})

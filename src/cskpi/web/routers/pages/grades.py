@@ -81,8 +81,9 @@ def _page(request: Request, db: Session, data: DataGateway, period: str, *,
             "saved": saved, "today": first.isoformat(), "form": form,
             "values": values or {}, "error": error}
 
-    # the plain page (no form sent back) is kept until the data or a record changes
-    plain = form is None and error is None and not values
+    # the plain page (no form sent back) of a month with data is kept until the data or
+    # a record changes
+    plain = form is None and error is None and not values and data.has_data(period)
     return render(request, "grades.html", context, status_code=error.status if error else 200,
                   cache_key=("grades", period, saved, latest) if plain else None,
                   cache_version=records_version(db))

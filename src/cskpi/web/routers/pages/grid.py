@@ -50,9 +50,9 @@ def _page(request: Request, db: Session, data: DataGateway, period: str, team: s
             "has_data": data.has_data(grid.period),
             "locks": [lk for (p, _), lk in latest_locks(db).items() if p == grid.period]}
 
-    # the grid as it stands (no cells sent back, no count of saved cells to say) is kept
-    # until the data or a record changes
-    plain = not errors and not values and saved is None
+    # the grid as it stands (no cells sent back, no count of saved cells to say) of a
+    # month with data is kept until the data or a record changes
+    plain = not errors and not values and saved is None and data.has_data(period)
     return render(request, "grades_grid.html", context, status_code=status,
                   cache_key=("grid", period, team or None) if plain else None,
                   cache_version=records_version(db))

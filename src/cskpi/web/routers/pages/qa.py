@@ -72,7 +72,7 @@ def _queue(request: Request, db: Session, data: DataGateway, period: str, *,
     # the queue as it stands (no form sent back) is kept until the data or a record (a
     # decision, an appeal, the rules chosen) changes, under the page shown (a number
     # past the end is the last page); managers see the appeals' forms
-    plain = form is None and error is None and not values
+    plain = form is None and error is None and not values and data.has_data(period)
     principal = getattr(request.state, "principal", None)
     role = principal.view.role if principal is not None else None
     return render(request, "qa.html", context, status_code=error.status if error else 200,

@@ -54,9 +54,11 @@ def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: 
                                    for a in (before or {}).get("adjustments") or ()}}
 
     # the content is kept until the data or any record of the app (a grade, an event, a
-    # lock, a scheme version, an appeal…) changes; it shows the viewer's role's links
+    # lock, a scheme version, an appeal…) changes; it shows the viewer's role's links.
+    # Only months with data are kept (the keys stay as few as the months of the data)
     role = principal.view.role
+    kept = ("agent-card", agent_id, month, chosen, role, current_month())
     return render(request, "scorecard.html", context,
-                  cache_key=("agent-card", agent_id, month, chosen, role, current_month()),
+                  cache_key=kept if data.has_data(month) else None,
                   cache_version=records_version(db),
                   page={"agent_id": agent_id})
