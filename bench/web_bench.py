@@ -58,10 +58,11 @@ SERVER = """
 import sys, uvicorn
 from cskpi.web.app import create_app
 from cskpi.web.settings import make_settings
-from cskpi.web.services.warmup import start_warm_up
+from cskpi.web.services.warmup import start_warm_up, tune_gc
 ws, url, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 app = create_app(make_settings(ws, database_url=url, admin_password={password!r}))
 start_warm_up(app.state.cskpi.data)  # as `cskpi serve` does
+tune_gc()
 uvicorn.run(app, host={host!r}, port=port, log_level="warning", access_log=False)
 """
 

@@ -18,15 +18,27 @@ from tests.helpers.web import ADMIN_PASSWORD, FAST_ARGON2, login
 
 def test_serve_runs_uvicorn_on_the_default_sqlite_beside_the_workspace(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
     import uvicorn
 
+    from cskpi.web.services.warmup import GC_THRESHOLDS
+
     calls: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    # the thresholds the collector has while the app serves (rare full collections: one
+    # walks the whole cache, 340 ms at 100 agents and 10M messages)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(
+        (app, {**kw, "gc": gc.get_threshold()})))
     monkeypatch.delenv("CSKPI_DATABASE_URL", raising=False)
     monkeypatch.setenv("CSKPI_ADMIN_PASSWORD", ADMIN_PASSWORD)
     workspace = tmp_path / "shop.duckdb"
-    web_app.serve("127.0.0.1", 8765, workspace)
+    before = gc.get_threshold()
+    try:
+        web_app.serve("127.0.0.1", 8765, workspace)
+    finally:
+        gc.set_threshold(*before)
     [(app, options)] = calls
+    assert options["gc"] == GC_THRESHOLDS != before
     assert isinstance(app, FastAPI)
     assert options["host"] == "127.0.0.1" and options["port"] == 8765
     assert (tmp_path / "shop.duckdb.app.sqlite").exists()

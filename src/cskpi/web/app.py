@@ -155,7 +155,7 @@ def serve(host: str, port: int, workspace: Path | str, database_url: str | None 
     import uvicorn
 
     from ..metrics.profiles import resolve
-    from .services.warmup import start_warm_up
+    from .services.warmup import start_warm_up, tune_gc
 
     resolve(profile)  # an unknown profile stops here, with the list of known ones
     settings = make_settings(workspace, database_url=database_url,
@@ -164,6 +164,7 @@ def serve(host: str, port: int, workspace: Path | str, database_url: str | None 
     proxies = trusted_proxies(settings.forwarded_allow_ips)
     app = create_app(settings)
     start_warm_up(app.state.cskpi.data)  # the latest month is ready before the first visit
+    tune_gc()
     uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_proxy_options(proxies))
 
 
