@@ -361,6 +361,7 @@ def served(monkeypatch: pytest.MonkeyPatch, workspace: Path,
     runs: list[tuple[FastAPI, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: runs.append((app, kw)))
     monkeypatch.setattr("cskpi.web.services.warmup.start_warm_up", lambda data: None)
+    monkeypatch.setattr("cskpi.web.services.warmup.tune_gc", lambda: None)  # process-wide
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")  # uvicorn's own default must not count
     for var in ("CSKPI_FORWARDED_ALLOW_IPS", "CSKPI_ADMIN_PASSWORD", "CSKPI_DATABASE_URL"):
         monkeypatch.delenv(var, raising=False)
