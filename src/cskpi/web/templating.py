@@ -93,8 +93,8 @@ def render(request: Request, name: str,
     100-agent team cost ~25 ms of template work, which 20 managers refreshing at once
     turned into seconds.  Such a block must depend only on the key and the context (no
     user; its forms' CSRF token is each viewer's, see :data:`CSRF_SLOT`); ``context`` may
-    then be a function, called only on a miss.  On
-    a hit the page's other blocks (title, head) see only the base context and ``page``.
+    then be a function, called only on a miss.  On a hit the page's other blocks (title,
+    head) see only the base context and ``page``.
     ``cache_version``: the block is kept with it, and made again when a later request
     gives another (the version of the app's records it shows, :mod:`.db.changes`).
     """

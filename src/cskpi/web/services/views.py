@@ -364,8 +364,7 @@ def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: 
                                             tuple[Note, ...], Listed]:
         # only the page is kept in the cache: a busy agent's month has thousands of rows
         explained = data.shop.explain(query, agent_id, metric)
-        pages = max(1, -(-len(explained.rows) // PAGE_ROWS))
-        at = min(max(page, 1), pages)
+        at = min(max(page, 1), _pages(len(explained.rows)))
         shown = explained.rows[(at - 1) * PAGE_ROWS:at * PAGE_ROWS]
         listed = Listed(explained.num_field, explained.den_field, explained.numerator,
                         explained.denominator)
@@ -374,14 +373,17 @@ def drilldown(data: DataGateway, agent: Mapping[str, Any], metric: str, period: 
 
     key = ("drilldown", "explain", agent_id, metric, period.key, profile)
     if page > 1:  # a page past the end is the last one: kept once, under its own number
-        first_total = data.cached((*key, 1), lambda: explain_page_at(1))[0]
-        page = min(page, max(1, -(-first_total // PAGE_ROWS)))
-    shown_page = page
+        page = min(page, _pages(data.cached((*key, 1), lambda: explain_page_at(1))[0]))
     total, at, shown, columns, source, notes, listed = data.cached(
-        (*key, shown_page), lambda: explain_page_at(shown_page))
+        (*key, page), lambda: explain_page_at(page))
     row = next((r for r in agent_rows(data, period, profile) if r["agent_id"] == agent_id), {})
     return Drilldown(agent, period, metric, profile, row, source, notes, columns, shown, total,
-                     at, max(1, -(-total // PAGE_ROWS)), listed)
+                     at, _pages(total), listed)
+
+
+def _pages(rows: int) -> int:
+    """How many pages of :data:`PAGE_ROWS` hold ``rows`` rows (one when there are none)."""
+    return max(1, -(-rows // PAGE_ROWS))
 
 
 def coded_value(t: Any, column: str, value: Any) -> Any:

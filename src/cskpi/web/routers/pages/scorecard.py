@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from ...deps import AgentAccess, DataDep, DbDep, scheme_choice
 from ...i18n import Formatter
-from ...params import MonthQuery, current_month
+from ...params import MonthQuery
 from ...services.activity import scorecard_peers
 from ...services.comparison import Comparer, previous_card
 from ...services.records import card_asked, records_version
@@ -57,7 +57,7 @@ def scorecard_page(request: Request, agent_id: str, principal: AgentAccess, db: 
     # lock, a scheme version, an appeal…) changes; it shows the viewer's role's links.
     # Only months with data are kept (the keys stay as few as the months of the data)
     role = principal.view.role
-    kept = ("agent-card", agent_id, month, chosen, role, current_month())
+    kept = ("agent-card", agent_id, month, chosen, role)  # render adds today's month
     return render(request, "scorecard.html", context,
                   cache_key=kept if data.has_data(month) else None,
                   cache_version=records_version(db),
