@@ -77,6 +77,8 @@ ALLOWED: dict[str, dict[str, str]] = {
         "type_table: raw.row_expr": "'_row' or '(rowid + 2)', set by the readers",
         "type_table: raw.source": "the reader's query, checked in readers.py",
         "convert.SQL_TYPES": "the contract's SQL type names (convert.py constants)",
+        "written_cells: staged.cells_sql": "type_table's selection of the flagged cells as "
+                                           "written: ident()s from the reader's query",
     },
     "data/report.py": {
         "count: where": "a check's condition, given to Checks.rows: checked at each call as "
@@ -85,6 +87,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "report: check.source": "(as count: where)",
         "report: check.where": "(as count: where)",
         "report: check.values": "(as count: where)",
+        "report: check.examples": "(as count: where): a check's source of examples",
     },
     "data/checks.py": {
         "staged.physical": "ident() of the typed table (validate._physical_name)",
@@ -94,7 +97,6 @@ ALLOWED: dict[str, dict[str, str]] = {
         "msgs.physical": "ident() of the typed table (validate._physical_name)",
     },
     "store/workspace.py": {
-        "convert.SQL_TYPES": "the contract's SQL type names (convert.py constants)",
         "CONTRACT_VERSION": "the contract version, an int constant of schema.py",
     },
     "metrics/cache.py": {

@@ -243,3 +243,22 @@ def test_background_work_opens_the_workspace_on_one_thread(folder, tmp_path):
     with Workspace(ws.path, threads=4).connect() as con:
         assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 4
     assert BACKGROUND_THREADS.get() is None  # the setting stayed in its context
+
+
+@pytest.mark.parametrize("way", ["new", "existing"])
+def test_messages_keep_their_ids_and_kinds_as_dictionaries(folder, tmp_path, way):
+    """The chat log's ids, sender and event are stored dictionary-compressed whether the
+    workspace is new (typed straight into it) or holds data already (table_ddl); DuckDB
+    left to choose also tries FSST on them (a tenth of typing a chat log).  The text is
+    left to choose."""
+    ws = Workspace(tmp_path / "ws.duckdb")
+    if way == "existing":
+        ws.import_folder(folder({}))
+    ws.import_folder(folder({"messages.csv": MESSAGES_DAY1}))
+    stored = dict(query(tmp_path / "ws.duckdb", """
+        SELECT column_name, list(DISTINCT compression ORDER BY compression)
+        FROM pragma_storage_info('messages') WHERE segment_type = 'VARCHAR'
+        GROUP BY column_name"""))
+    for column in ("session_id", "sender", "agent_id", "customer_id", "event"):
+        assert stored[column] == ["Dictionary"], column
+    assert query(tmp_path / "ws.duckdb", "SELECT count(*) FROM messages") == [(4,)]

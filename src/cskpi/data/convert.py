@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .schema import FALSE_WORDS, SIMPLIFIED, TRADITIONAL, TRUE_WORDS, Column
-from .sql import lit
+from .schema import FALSE_WORDS, SIMPLIFIED, TRADITIONAL, TRUE_WORDS, Column, Table
+from .sql import ident, lit
 
 # Timestamps as Chinese Excel and the platforms write them: a date (2026-10-05,
 # 2026/10/5, 2026年10月5日), then optionally a time with a two-digit minute and second
@@ -243,6 +243,14 @@ SQL_TYPES = {
     "date": "DATE",
     "period": "VARCHAR",
 }
+
+
+def column_ddl(table: Table) -> list[str]:
+    """The definitions of ``table``'s columns in a workspace (types, and the
+    compression of the columns the table keeps as dictionaries)."""
+    return [f"{ident(c.name)} {SQL_TYPES[c.type]}"
+            + (" USING COMPRESSION dictionary" if c.name in table.dictionary else "")
+            for c in table.columns]
 
 
 def typed(column: Column, v: str, tz: str, naive: str | None = None) -> str:

@@ -54,6 +54,7 @@ class RowCheck:
     params: Params | None
     values: str
     total: int | None = None
+    examples: str | None = None  # where the example rows are read, when not ``source``
 
 
 class Checks:
@@ -66,9 +67,9 @@ class Checks:
 
     def rows(self, source: str, where: str, *, level: Level, code: str, file: str,
              column: str | None = None, key: str | None = None, params: Params | None = None,
-             values: str = "NULL") -> None:
+             values: str = "NULL", examples: str | None = None) -> None:
         self.entries.append(RowCheck(source, where, level, code, file, column, key, params,
-                                     values))
+                                     values, examples=examples))
 
     def add(self, issue: Issue) -> None:
         self.entries.append(issue)
@@ -112,7 +113,8 @@ class Reporter:
                 continue
             self.rows(check.source, check.where, level=check.level, code=check.code,
                       file=check.file, column=check.column, key=check.key,
-                      params=check.params, values=check.values, total=check.total)
+                      params=check.params, values=check.values, total=check.total,
+                      examples=check.examples)
 
     def check(self, checks: Checks) -> None:
         """:meth:`count`, then :meth:`report`."""
@@ -135,17 +137,20 @@ class Reporter:
         params: Params | None = None,
         values: str = "NULL",
         total: int | None = None,
+        examples: str | None = None,
     ) -> int:
         """Report every row of ``source`` matching ``where`` (up to MAX_EXAMPLES listed);
         ``params`` turns the selected ``values`` of a row into the message's parameters;
-        ``total``: how many rows match, when they were counted already."""
+        ``total``: how many rows match, when they were counted already; ``examples``: the
+        rows to list them from, when ``values`` are not columns of ``source`` (the cells
+        of a file as written, beside the typed table's flags)."""
         if total is None:
             total = int(one(self.con, f"SELECT count(*) FROM {source} WHERE {where}"))
         if not total:
             return 0
         found = rows(
             self.con,
-            f"SELECT _row, {values} FROM {source} WHERE {where} ORDER BY _row "
+            f"SELECT _row, {values} FROM {examples or source} WHERE {where} ORDER BY _row "
             f"LIMIT {MAX_EXAMPLES}",
         )
         for row in found:

@@ -36,7 +36,7 @@ from .checks import (
 )
 from .problems import clip, describe
 from .readers import RawFile, no_rows, read_failure, read_file
-from .report import MAX_EXAMPLES, Checks, Reporter
+from .report import MAX_EXAMPLES, Checks, Reporter, RowCheck
 from .schema import FREE_TEXT, TABLES, Column, Table, normalise_header
 from .sessions import SessionRules, cut_sessions
 from .sql import ident, lit, one, run
@@ -71,8 +71,11 @@ class Staged:
     headers: dict[str, str] = field(default_factory=dict)  # column -> the file's header
     where: str = ""  # the file as issues name it (with its sheet, for a workbook)
     direct: bool = False  # typed straight into the workspace's table (a new workspace)
-    # the flag columns of cells that could not be read: (flag column, kind, column)
-    flags: list[tuple[str, str, Column]] = field(default_factory=list)
+    # the cells that could not be read, one bit each of the ``_flags`` column:
+    # (bit, kind, column); their text as written is read again only when a bit is set
+    flags: list[tuple[int, str, Column]] = field(default_factory=list)
+    cells_sql: str = ""  # the flagged columns' cells as written, in file order
+    cells_rowid: bool = False  # their rows are numbered by the table made from it (CSV)
 
     def where_rows(self, rows_sql: str) -> str:
         """A WHERE clause on the physical table picking the spreadsheet rows ``rows_sql``."""
@@ -214,7 +217,13 @@ def _stage_file(con: duckdb.DuckDBPyConnection, found: TableFile, tz: str, tmp_d
     # the cells' checks and the table's, counted in one scan of the typed table
     cells, checks = cell_checks(staged), table_checks(staged, tz)
     rep.count(cells + checks)
+    written = any(isinstance(c, RowCheck) and c.total and c.examples for c in cells.entries)
+    if written:
+        written_cells(con, staged)
     rep.report(cells)
+    if written:
+        run(con, f"DROP VIEW {ident('v_cells_' + staged.name)}")
+        run(con, f"DROP TABLE {ident('cells_' + staged.name)}")
     rep.issues.extend(raw.issues)
     try:
         staged.sha256 = hashing.result()
@@ -361,7 +370,9 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
     naives: list[str] = ["*"]
     values: list[str] = ["_row"]
     outs: list[str] = ["_row"]
-    flags: list[tuple[str, str, Column]] = []  # (flag column, kind, column)
+    flags: list[tuple[int, str, Column]] = []  # (bit of _flags, kind, column)
+    conditions: list[str] = []  # each flag's condition, in bit order
+    written: dict[str, str] = {}  # column -> its cell as written (the texts' expression)
     for col in table.columns:
         sql_type = convert.SQL_TYPES[col.type]
         name = ident(col.name)
@@ -375,6 +386,7 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
         # free text as written (a message's spaces are its own); other cells trimmed
         text = f"NULLIF({cell}, '')" if col.name in FREE_TEXT else convert.text(cell)
         texts.append(f"{text} AS {t}")
+        written[col.name] = f"{text} AS {t}"
         naive = None
         if col.type == "timestamp":
             naive = ident(f"_n_{col.name}")
@@ -388,34 +400,44 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
         values.append(f"CAST({value} AS {sql_type}) AS {name}")
         values.append(t)
         outs.append(name)
+        # a flag is a bit, not the cell's text: three text columns, all empty, were a
+        # tenth of the time of typing a chat log (the text is read again if one is set)
         if col.type != "str":
-            flag = ident(f"_bad_{col.name}")
-            outs.append(f"CASE WHEN {t} IS NOT NULL AND {name} IS NULL THEN {t} END AS {flag}")
-            flags.append((f"_bad_{col.name}", "bad", col))
+            conditions.append(f"{t} IS NOT NULL AND {name} IS NULL")
+            flags.append((len(flags), "bad", col))
         if convert.is_money(col):
-            flag = ident(f"_dec_{col.name}")
-            outs.append(f"CASE WHEN {t} IS NOT NULL AND {name} IS NOT NULL AND "
-                        f"{convert.money_decorated(t)} THEN {t} END AS {flag}")
-            flags.append((f"_dec_{col.name}", "decorated", col))
+            conditions.append(f"{t} IS NOT NULL AND {name} IS NOT NULL AND "
+                              f"{convert.money_decorated(t)}")
+            flags.append((len(flags), "decorated", col))
         if col.type == "number" and col.unit == "rate":
-            flag = ident(f"_pct_{col.name}")
-            outs.append(f"CASE WHEN {name} > 1 AND NOT {convert.is_percent(t)} THEN {t} END "
-                        f"AS {flag}")
-            flags.append((f"_pct_{col.name}", "rate", col))
-    if import_id is not None:  # the workspace's bookkeeping columns, last as in table_ddl
+            conditions.append(f"{name} > 1 AND NOT {convert.is_percent(t)}")
+            flags.append((len(flags), "rate", col))
+    # the typed table's columns: the row number (of a staged file), the table's (as the
+    # workspace stores them), the flags, the workspace's bookkeeping (last, as table_ddl)
+    ddl = ["_row BIGINT", *convert.column_ddl(table)]
+    if flags:
+        bits = " + ".join(f"(CASE WHEN {condition} THEN {1 << i} ELSE 0 END)"
+                          for i, condition in enumerate(conditions))
+        outs.append(f"CAST({bits} AS {_mask_type(len(flags))}) AS _flags")
+        ddl.append(f"_flags {_mask_type(len(flags))}")
+    if import_id is not None:
         if table.name == "sessions":
             outs.append("false AS derived")
+            ddl.append("derived BOOLEAN")
         outs.append(f"CAST({int(import_id)} AS INTEGER) AS _import_id")
+        ddl.append("_import_id INTEGER")
     typed_name = f"typed_{table.name}"
     if raw.row_expr is None:  # lazy CSV: row numbers are added afterwards
         values.remove("_row")
         outs.remove("_row")
+        ddl.remove("_row BIGINT")
     source = raw.source or ident(raw.stage)
     create, physical = _physical_name(con, raw, typed_name, tmp_dir, import_id is not None,
                                       temp)
     try:
+        run(con, f"{create} {physical} ({', '.join(ddl)})")
         run(con, f"""
-            {create} {physical} AS
+            INSERT INTO {physical} BY NAME
             SELECT {", ".join(outs)} FROM (
               SELECT {", ".join(values)} FROM (
                 SELECT {", ".join(naives)} FROM (
@@ -424,6 +446,7 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
         # a CSV is read strictly: a malformed row stops the read, and its rows are found
         # and listed (later rows are not typed: their numbers could shift)
         raw.issues.extend(read_failure(raw, exc))
+        run(con, f"DROP TABLE IF EXISTS {physical}")
         return None
     view = f"v_{typed_name}"
     row_col = "_row"
@@ -438,9 +461,35 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
     else:
         run(con, f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM {physical}")
     headers = {c: clip(raw.headers[i], 60) for c, i in mapping.items()}
+    flagged = dict.fromkeys(col.name for _, _, col in flags)
+    cells = texts[:1] if raw.row_expr else []
+    cells_sql = (f"SELECT {', '.join(cells + [written[c] for c in flagged])} FROM {source}"
+                 if flags else "")
     return Staged(table, raw.path, view, set(mapping), raw.rows, "", raw=raw,
                   physical=physical, row_col=row_col, headers=headers, where=raw.where,
-                  direct=import_id is not None, flags=flags)
+                  direct=import_id is not None, flags=flags, cells_sql=cells_sql,
+                  cells_rowid=raw.row_expr is None)
+
+
+def _mask_type(bits: int) -> str:
+    """The smallest unsigned integer type with ``bits`` bits."""
+    for size, sql_type in ((8, "UTINYINT"), (16, "USMALLINT"), (32, "UINTEGER"),
+                           (64, "UBIGINT")):
+        if bits <= size:
+            return sql_type
+    raise ValueError(f"{bits} flags do not fit a flag column")  # a table of the contract
+
+
+def written_cells(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
+    """A view of the typed table beside its flagged columns' cells as the file wrote
+    them (``_t_<column>``), read again from the file: the examples of cells that could
+    not be read.  Made only when a flag is set (an import that reports a bad cell)."""
+    table, view = ident(f"cells_{staged.name}"), ident(f"v_cells_{staged.name}")
+    run(con, f"CREATE OR REPLACE TEMP TABLE {table} AS {staged.cells_sql}")
+    cells = f"(SELECT rowid + 2 AS _row, * FROM {table})" if staged.cells_rowid else table
+    run(con, f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT t.*, c.* EXCLUDE (_row) "
+             f"FROM {ident(staged.typed)} t JOIN {cells} c ON c._row = t._row")
+    return view
 
 
 def cell_checks(staged: Staged) -> Checks:
@@ -449,25 +498,29 @@ def cell_checks(staged: Staged) -> Checks:
     the empty required cells of each column."""
     src, file = ident(staged.typed), staged.file
     checks = Checks()
-    for flag, kind, col in staged.flags:
-        label = staged.label(col.name)
-        where = f"{ident(flag)} IS NOT NULL"
+    cells = ident(f"v_cells_{staged.name}")  # made by written_cells when a flag is set
+    bad_bit: dict[str, int] = {}
+    for bit, kind, col in staged.flags:
+        label, where = staged.label(col.name), f"(_flags & {1 << int(bit)}) <> 0"
+        written = ident(f"_t_{col.name}")
         if kind == "bad":
+            bad_bit[col.name] = bit
             code, params = _bad_cell(col, label)
             checks.rows(src, where, level="error", code=code, file=file, column=label,
-                        params=params, values=ident(flag))
+                        params=params, values=written, examples=cells)
         elif kind == "decorated":
             checks.rows(src, where, level="warning", code="money_cleaned", file=file,
                         column=label, params=lambda v: {"value": v[0], "amount": f"{v[1]:.2f}"},
-                        values=f"{ident(flag)}, {ident(col.name)}")
+                        values=f"{written}, {ident(col.name)}", examples=cells)
         elif kind == "rate":
             checks.rows(src, where, level="error", code="rate_over_1", file=file, column=label,
-                        params=lambda v: {"value": v[0]}, values=ident(flag))
+                        params=lambda v: {"value": v[0]}, values=written, examples=cells)
     for col in staged.table.columns:
         if not (col.not_null and col.name in staged.present):
             continue
         label = staged.label(col.name)
-        bad = f" AND {ident('_bad_' + col.name)} IS NULL" if col.type != "str" else ""
+        bad = (f" AND (_flags & {1 << int(bad_bit[col.name])}) = 0" if col.name in bad_bit
+               else "")
         checks.rows(src, f"{ident(col.name)} IS NULL{bad}", level="error", code="missing_value",
                     file=file, column=label, params=lambda v, n=label: {"column": n})
     return checks

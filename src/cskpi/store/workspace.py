@@ -139,7 +139,7 @@ def check_timezone(name: str) -> str:
 
 
 def table_ddl(table: Table) -> str:
-    cols = [f"{ident(c.name)} {convert.SQL_TYPES[c.type]}" for c in table.columns]
+    cols = convert.column_ddl(table)
     if table.name == "sessions":
         cols.append("derived BOOLEAN NOT NULL DEFAULT false")
     cols.append("_import_id INTEGER")
