@@ -246,19 +246,30 @@ def test_background_work_opens_the_workspace_on_one_thread(folder, tmp_path):
 
 
 @pytest.mark.parametrize("way", ["new", "existing"])
-def test_messages_keep_their_ids_and_kinds_as_dictionaries(folder, tmp_path, way):
-    """The chat log's ids, sender and event are stored dictionary-compressed whether the
-    workspace is new (typed straight into it) or holds data already (table_ddl); DuckDB
-    left to choose also tries FSST on them (a tenth of typing a chat log).  The text is
-    left to choose."""
+def test_ids_and_kinds_are_kept_as_dictionaries(folder, tmp_path, way):
+    """Text columns of few values, each on many rows, are stored dictionary-compressed
+    whether the workspace is new (typed straight into it) or holds data already
+    (table_ddl): the chat log's session and customer ids, agents' ids everywhere, the
+    values of a set (sender, event, channel, kind).  DuckDB left to choose also tries
+    FSST on them (a tenth of typing a chat log).  A message's text and a session's own
+    id (unique) are left to choose."""
     ws = Workspace(tmp_path / "ws.duckdb")
     if way == "existing":
         ws.import_folder(folder({}))
-    ws.import_folder(folder({"messages.csv": MESSAGES_DAY1}))
-    stored = dict(query(tmp_path / "ws.duckdb", """
-        SELECT column_name, list(DISTINCT compression ORDER BY compression)
-        FROM pragma_storage_info('messages') WHERE segment_type = 'VARCHAR'
-        GROUP BY column_name"""))
-    for column in ("session_id", "sender", "agent_id", "customer_id", "event"):
+    ws.import_folder(folder({
+        "sessions.csv": "session_id,customer_id,agent_id,start_ts,channel,kind\n"
+                        "S1,C1,001,2026-10-03 10:00:00,淘宝,presale\n"
+                        "S2,C2,002,2026-10-03 23:59:00,jd,aftersale\n",
+        "messages.csv": MESSAGES_DAY1}))
+    stored = {(t, c): cs for t, c, cs in query(tmp_path / "ws.duckdb", """
+        SELECT 'messages', column_name, list(DISTINCT compression ORDER BY compression)
+        FROM pragma_storage_info('messages') WHERE segment_type = 'VARCHAR' GROUP BY ALL
+        UNION ALL
+        SELECT 'sessions', column_name, list(DISTINCT compression ORDER BY compression)
+        FROM pragma_storage_info('sessions') WHERE segment_type = 'VARCHAR' GROUP BY ALL""")}
+    dictionaries = {("messages", c) for c in ("session_id", "sender", "agent_id",
+                                              "customer_id", "event")}
+    dictionaries |= {("sessions", c) for c in ("agent_id", "channel", "kind")}
+    for column in dictionaries:
         assert stored[column] == ["Dictionary"], column
     assert query(tmp_path / "ws.duckdb", "SELECT count(*) FROM messages") == [(4,)]

@@ -246,11 +246,20 @@ SQL_TYPES = {
 
 
 def column_ddl(table: Table) -> list[str]:
-    """The definitions of ``table``'s columns in a workspace (types, and the
-    compression of the columns the table keeps as dictionaries)."""
+    """The definitions of ``table``'s columns in a workspace: their types, and the
+    compression of those with few distinct values, each on many rows (see
+    :attr:`~cskpi.data.schema.Table.dictionary`)."""
     return [f"{ident(c.name)} {SQL_TYPES[c.type]}"
-            + (" USING COMPRESSION dictionary" if c.name in table.dictionary else "")
+            + (" USING COMPRESSION dictionary" if is_dictionary(table, c) else "")
             for c in table.columns]
+
+
+def is_dictionary(table: Table, column: Column) -> bool:
+    """Whether a column is stored as a dictionary: text of a set of values (an enum, a
+    channel), an agent's id, or a column the table names."""
+    return column.type in ("str", "enum") and (
+        column.values is not None or column.name in table.agent_refs
+        or column.name in table.dictionary)
 
 
 def typed(column: Column, v: str, tz: str, naive: str | None = None) -> str:

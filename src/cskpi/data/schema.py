@@ -69,10 +69,11 @@ class Table:
     # two headers meaning one column: the earlier alias is read, the other ignored with a
     # warning (instead of an error)
     prefer_first_alias: bool = False
-    # columns stored dictionary-compressed, whatever their values: few distinct values,
-    # each on many rows (a session's id on each of its messages, an agent, a sender).
-    # Left to choose, DuckDB also tries FSST on them: a tenth of the time of typing a
-    # chat log, for a file 6 % smaller.  Free text (a message) is left to choose.
+    # text columns stored dictionary-compressed whatever their values, beside those of a
+    # set of values and the agents' ids (convert.is_dictionary): few distinct values,
+    # each on many rows (a session's id on each of its messages).  Left to choose, DuckDB
+    # also tries FSST on them: a tenth of the time of typing a chat log, for a file 6 %
+    # smaller.  Free text (a message) and unique ids are left to choose.
     dictionary: tuple[str, ...] = ()
 
     @property
@@ -243,7 +244,7 @@ MESSAGES = Table(
     ),
     key=None,
     names=('聊天', '消息', '消息记录', '对话记录', 'message', 'chats', 'chat'),
-    dictionary=("session_id", "sender", "agent_id", "customer_id", "event"),
+    dictionary=("session_id", "customer_id"),
     help="Chat logs; needed for every response-time metric.",
     ts_column="ts",
     agent_refs=("agent_id",),
