@@ -222,8 +222,7 @@ def _stage_file(con: duckdb.DuckDBPyConnection, found: TableFile, tz: str, tmp_d
         written_cells(con, staged)
     rep.report(cells)
     if written:
-        run(con, f"DROP VIEW {ident('v_cells_' + staged.name)}")
-        run(con, f"DROP TABLE {ident('cells_' + staged.name)}")
+        written_cells(con, staged, drop=True)
     rep.issues.extend(raw.issues)
     try:
         staged.sha256 = hashing.result()
@@ -480,16 +479,26 @@ def _mask_type(bits: int) -> str:
     raise ValueError(f"{bits} flags do not fit a flag column")  # a table of the contract
 
 
-def written_cells(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
-    """A view of the typed table beside its flagged columns' cells as the file wrote
-    them (``_t_<column>``), read again from the file: the examples of cells that could
-    not be read.  Made only when a flag is set (an import that reports a bad cell)."""
-    table, view = ident(f"cells_{staged.name}"), ident(f"v_cells_{staged.name}")
+def _cells(staged: Staged) -> tuple[str, str]:
+    """The table of a file's flagged cells as written, and the view of the typed table
+    beside them (what :func:`cell_checks` lists examples from)."""
+    return ident(f"cells_{staged.name}"), ident(f"v_cells_{staged.name}")
+
+
+def written_cells(con: duckdb.DuckDBPyConnection, staged: Staged, drop: bool = False
+                  ) -> None:
+    """Make the view of the typed table beside its flagged columns' cells as the file
+    wrote them (``_t_<column>``), read again from the file, to list the cells that could
+    not be read; made only when a flag is set.  ``drop``: drop it, once listed."""
+    table, view = _cells(staged)
+    if drop:
+        run(con, f"DROP VIEW IF EXISTS {view}")
+        run(con, f"DROP TABLE IF EXISTS {table}")
+        return
     run(con, f"CREATE OR REPLACE TEMP TABLE {table} AS {staged.cells_sql}")
     cells = f"(SELECT rowid + 2 AS _row, * FROM {table})" if staged.cells_rowid else table
     run(con, f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT t.*, c.* EXCLUDE (_row) "
              f"FROM {ident(staged.typed)} t JOIN {cells} c ON c._row = t._row")
-    return view
 
 
 def cell_checks(staged: Staged) -> Checks:
@@ -498,7 +507,7 @@ def cell_checks(staged: Staged) -> Checks:
     the empty required cells of each column."""
     src, file = ident(staged.typed), staged.file
     checks = Checks()
-    cells = ident(f"v_cells_{staged.name}")  # made by written_cells when a flag is set
+    cells = _cells(staged)[1]  # made by written_cells when a flag is set
     bad_bit: dict[str, int] = {}
     for bit, kind, col in staged.flags:
         label, where = staged.label(col.name), f"(_flags & {1 << int(bit)}) <> 0"
