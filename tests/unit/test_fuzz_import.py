@@ -205,9 +205,11 @@ def parquet_names(data: bytes, draw: st.DataObject) -> bytes:
     """Rename, duplicate or add columns (Parquet keeps any name)."""
     try:
         table = pq.read_table(io.BytesIO(data))
+        # a flipped byte in the footer can leave a column name that is not UTF-8, which
+        # pyarrow reads and fails to name
+        names = list(table.column_names)
     except Exception:  # noqa: BLE001 - damaged by an earlier mutation: damage it more
         return flip(data, draw)
-    names = list(table.column_names)
     i = draw.draw(st.integers(0, len(names) - 1), label="column")
     how = draw.draw(st.sampled_from(["rename", "duplicate", "widen"]), label="how")
     if how == "rename":
