@@ -384,8 +384,8 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
         cell = ident(f"c{mapping[col.name]}")
         # free text as written (a message's spaces are its own); other cells trimmed
         text = f"NULLIF({cell}, '')" if col.name in FREE_TEXT else convert.text(cell)
-        texts.append(f"{text} AS {t}")
         written[col.name] = f"{text} AS {t}"
+        texts.append(written[col.name])
         naive = None
         if col.type == "timestamp":
             naive = ident(f"_n_{col.name}")
@@ -417,8 +417,9 @@ def type_table(con: duckdb.DuckDBPyConnection, raw: RawFile, tz: str, rep: Repor
     if flags:
         bits = " + ".join(f"(CASE WHEN {condition} THEN {1 << i} ELSE 0 END)"
                           for i, condition in enumerate(conditions))
-        outs.append(f"CAST({bits} AS {_mask_type(len(flags))}) AS _flags")
-        ddl.append(f"_flags {_mask_type(len(flags))}")
+        mask = _mask_type(len(flags))
+        outs.append(f"CAST({bits} AS {mask}) AS _flags")
+        ddl.append(f"_flags {mask}")
     if import_id is not None:
         if table.name == "sessions":
             outs.append("false AS derived")
